@@ -1,0 +1,108 @@
+"""Mono-exponential sprint kinematics (Furusawa, Hill & Parkinson 1927; Clark et al. 2017;
+Samozino et al. 2016; Jovanovic & Vescovi 2022, R package {shorts}).
+
+All functions are pure, vectorised over numpy broadcasting, and use SI units:
+
+* velocity      v(t) = MSS * (1 - exp(-t / TAU))
+* acceleration  a(t) = MSS / TAU * exp(-t / TAU)                  (MAC = MSS / TAU = a(0))
+* distance      d(t) = MSS * (t + TAU * exp(-t / TAU)) - MSS * TAU
+* time at d     t(d) = TAU * W0(-exp(-d / (MSS * TAU) - 1)) + d / MSS + TAU
+
+where W0 is the principal branch of the Lambert W function (``scipy.special.lambertw`` with
+``k=0``). The argument ``z = -exp(-x - 1)`` with ``x = d/(MSS*TAU) >= 0`` lies in
+``[-1/e, 0)``, where W0 is real and in ``[-1, 0)``; the -1 branch would give negative times.
+After the closed form, one Newton step on ``d(t) - d = 0`` polishes ``t`` to machine precision
+(the Lambert W argument loses about half the digits close to the branch point ``d -> 0``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import lambertw
+
+FloatArray = NDArray[np.float64]
+
+
+def velocity(time_s: ArrayLike, mss_m_s: ArrayLike, tau_s: ArrayLike) -> FloatArray:
+    """Velocity at time t from the start of motion: ``v(t) = MSS (1 - e^(-t/TAU))`` (m/s).
+
+    Source: Furusawa et al. 1927; Samozino et al. 2016 eq. 1; {shorts} ``predict_velocity_at_time``.
+    """
+    t = np.asarray(time_s, dtype=float)
+    mss = np.asarray(mss_m_s, dtype=float)
+    tau = np.asarray(tau_s, dtype=float)
+    return -mss * np.expm1(-t / tau)
+
+
+def acceleration(time_s: ArrayLike, mss_m_s: ArrayLike, tau_s: ArrayLike) -> FloatArray:
+    """Acceleration ``a(t) = MSS/TAU * e^(-t/TAU)`` (m/s^2); ``a(0) = MAC``.
+
+    Source: derivative of :func:`velocity`; {shorts} ``predict_acceleration_at_time``.
+    """
+    t = np.asarray(time_s, dtype=float)
+    mss = np.asarray(mss_m_s, dtype=float)
+    tau = np.asarray(tau_s, dtype=float)
+    return mss / tau * np.exp(-t / tau)
+
+
+def distance(time_s: ArrayLike, mss_m_s: ArrayLike, tau_s: ArrayLike) -> FloatArray:
+    """Distance covered at time t: ``d(t) = MSS (t + TAU e^(-t/TAU)) - MSS TAU`` (m).
+
+    Written as ``MSS (t + TAU expm1(-t/TAU))`` for precision at small t.
+    Source: integral of :func:`velocity`; {shorts} ``predict_distance_at_time``.
+    """
+    t = np.asarray(time_s, dtype=float)
+    mss = np.asarray(mss_m_s, dtype=float)
+    tau = np.asarray(tau_s, dtype=float)
+    return mss * (t + tau * np.expm1(-t / tau))
+
+
+def time_at_distance(distance_m: ArrayLike, mss_m_s: ArrayLike, tau_s: ArrayLike) -> FloatArray:
+    """Time from the start of motion to reach distance d (s), closed form via Lambert W.
+
+    ``t(d) = TAU * W0(-exp(-d/(MSS TAU) - 1)) + d/MSS + TAU`` (Jovanovic & Vescovi 2022; {shorts}
+    ``predict_time_at_distance``), followed by one Newton step on ``d(t) = d``.
+    Returns 0 at d = 0 and NaN for negative or non-finite input.
+    """
+    d, mss, tau = np.broadcast_arrays(
+        np.asarray(distance_m, dtype=float), np.asarray(mss_m_s, dtype=float), np.asarray(tau_s, dtype=float)
+    )
+    ok = np.isfinite(d) & (d >= 0) & np.isfinite(mss) & (mss > 0) & np.isfinite(tau) & (tau > 0)
+    out = np.full(d.shape, np.nan)
+    if not ok.any():
+        return out
+    dd, mm, tt = d[ok], mss[ok], tau[ok]
+    z = -np.exp(-dd / (mm * tt) - 1.0)
+    w = lambertw(z, k=0).real
+    t = tt * w + dd / mm + tt
+    t = np.maximum(t, 0.0)
+    # Newton polish on f(t) = d(t) - d, f'(t) = v(t)
+    v = -mm * np.expm1(-t / tt)
+    pos = v > 0
+    f = mm * (t + tt * np.expm1(-t / tt)) - dd
+    t = np.where(pos, t - np.divide(f, v, out=np.zeros_like(f), where=pos), t)
+    t = np.where(dd == 0, 0.0, t)
+    out[ok] = t
+    return out
+
+
+def time_derivatives(
+    time_s: FloatArray, distance_m: FloatArray, mss_m_s: FloatArray, tau_s: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Partial derivatives of ``T = t(d; MSS, TAU)`` by implicit differentiation of
+    ``F = MSS (T + TAU e^(-T/TAU) - TAU) - d = 0``:
+
+    * dT/dd   = 1 / v(T)
+    * dT/dMSS = -d / (MSS v(T))
+    * dT/dTAU = MSS (1 - e^(-T/TAU) (1 + T/TAU)) / v(T)
+
+    Returns ``(dT_dd, dT_dmss, dT_dtau)``; the caller supplies T (already solved).
+    """
+    e = np.exp(-time_s / tau_s)
+    v = mss_m_s * (1.0 - e)
+    inv_v = 1.0 / v
+    d_dd = inv_v
+    d_dmss = -distance_m / mss_m_s * inv_v
+    d_dtau = mss_m_s * (1.0 - e * (1.0 + time_s / tau_s)) * inv_v
+    return d_dd, d_dmss, d_dtau
