@@ -1,0 +1,79 @@
+"""The feature catalogue (``catalogue.yaml``): names, units, families, descriptions, levers."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import pandera.pandas as pa
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+FAMILIES = ("strength", "control", "timing", "load", "wellness", "history")
+
+
+class FeatureSpec(BaseModel):
+    """One catalogue entry."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    family: str
+    unit: str
+    description: str
+    modifiable: bool = False
+    change: float | None = None
+    change_label: str | None = None
+
+
+class Catalogue(BaseModel):
+    """All features and the display names of the factor families."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    families: dict[str, str]
+    features: tuple[FeatureSpec, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def get(self, name: str) -> FeatureSpec:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(f"{name!r} is not in the feature catalogue")
+
+    def family_of(self, name: str) -> str:
+        return self.get(name).family
+
+    def panel_schema(self, columns: list[str] | None = None) -> pa.DataFrameSchema:
+        """pandera schema of the athlete-week panel, generated from the catalogue.
+
+        Identifier columns are required; each catalogue feature present is a nullable float.
+        Columns outside the catalogue are rejected (strict).
+        """
+        cols: dict[str, pa.Column] = {
+            "athlete_id": pa.Column(str, nullable=False),
+            "week_start": pa.Column("datetime64[ns]", nullable=False),
+            "week_end": pa.Column("datetime64[ns]", nullable=False),
+        }
+        for f in self.features:
+            if columns is None or f.name in columns:
+                cols[f.name] = pa.Column(float, nullable=True, required=columns is not None)
+        return pa.DataFrameSchema(cols, strict=True, unique=["athlete_id", "week_end"])
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    """Load and validate ``catalogue.yaml`` (each feature's family must be a known family)."""
+    text = resources.files("sprintlab.features").joinpath("catalogue.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    cat = Catalogue(families=raw["families"], features=tuple(FeatureSpec(**f) for f in raw["features"]))
+    bad = [f.name for f in cat.features if f.family not in FAMILIES]
+    if bad or set(cat.families) != set(FAMILIES):
+        raise ValueError(f"catalogue families must be {FAMILIES}; offending features: {bad}")
+    dupes = {n for n in cat.names if cat.names.count(n) > 1}
+    if dupes:
+        raise ValueError(f"duplicate feature names in catalogue: {sorted(dupes)}")
+    return cat

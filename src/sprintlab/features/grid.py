@@ -1,0 +1,141 @@
+"""Dense athlete x day arrays: the numeric core of the feature panel.
+
+Daily records are scattered into an ``(n_athletes, n_days)`` array; every rolling window,
+exponentially weighted average and carry-forward runs over the day axis in numpy, strictly
+causally (day ``d`` only sees days ``<= d``). Week-end samples are then taken at each Sunday.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class DayGrid:
+    """Athlete and day axes shared by all daily arrays."""
+
+    athlete_ids: np.ndarray
+    start: pd.Timestamp  # a Monday
+    n_days: int
+
+    @property
+    def n_athletes(self) -> int:
+        return int(self.athlete_ids.size)
+
+    @property
+    def week_end_days(self) -> np.ndarray:
+        """Day index of every Sunday in the window."""
+        return np.arange(6, self.n_days, 7)
+
+    def index(self, df: pd.DataFrame, date_col: str = "date") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row positions (athlete index, day index) of a table's records; records outside are masked."""
+        a = pd.Index(self.athlete_ids).get_indexer(df["athlete_id"])
+        d = ((pd.to_datetime(df[date_col]) - self.start) / pd.Timedelta(days=1)).to_numpy()
+        d = np.where(np.isfinite(d), d, -1).astype(int)
+        ok = (a >= 0) & (d >= 0) & (d < self.n_days)
+        return a, d, ok
+
+    def scatter(self, df: pd.DataFrame, column: str, how: str = "sum", date_col: str = "date") -> np.ndarray:
+        """Daily array of ``column`` aggregated per athlete-day (sum, max or mean); NaN where no record."""
+        a, d, ok = self.index(df, date_col)
+        v = df[column].to_numpy(dtype=float)
+        ok = ok & np.isfinite(v)
+        out = np.full((self.n_athletes, self.n_days), np.nan)
+        if not ok.any():
+            return out
+        a, d, v = a[ok], d[ok], v[ok]
+        flat = a * self.n_days + d
+        if how == "sum":
+            s = np.bincount(flat, weights=v, minlength=out.size)
+            c = np.bincount(flat, minlength=out.size)
+            out = np.where(c > 0, s, np.nan).reshape(out.shape)
+        elif how == "mean":
+            s = np.bincount(flat, weights=v, minlength=out.size)
+            c = np.bincount(flat, minlength=out.size)
+            out = np.where(c > 0, s / np.maximum(c, 1), np.nan).reshape(out.shape)
+        elif how == "max":
+            tmp = np.full(out.size, -np.inf)
+            np.maximum.at(tmp, flat, v)
+            out = np.where(np.isfinite(tmp), tmp, np.nan).reshape(out.shape)
+        else:
+            raise ValueError(f"unknown aggregation {how!r}")
+        return out
+
+
+def rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
+    """Causal rolling sum over the last ``window`` days (NaN counted as 0)."""
+    c = np.cumsum(np.nan_to_num(x), axis=1)
+    out = c.copy()
+    out[:, window:] = c[:, window:] - c[:, :-window]
+    return out
+
+
+def rolling_count(x: np.ndarray, window: int) -> np.ndarray:
+    """Causal count of non-missing days in the last ``window`` days."""
+    return rolling_sum(np.isfinite(x).astype(float), window)
+
+
+def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """Causal mean of the non-missing values in the last ``window`` days (NaN when none)."""
+    n = rolling_count(x, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, rolling_sum(x, window) / n, np.nan)
+
+
+def rolling_std(x: np.ndarray, window: int) -> np.ndarray:
+    """Causal sample SD of the values in the last ``window`` days (NaN when fewer than 2)."""
+    n = rolling_count(x, window)
+    s1 = rolling_sum(x, window)
+    s2 = rolling_sum(np.where(np.isfinite(x), x * x, 0.0), window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (s2 - s1 * s1 / n) / (n - 1)
+    return np.where(n > 1, np.sqrt(np.clip(var, 0, None)), np.nan)
+
+
+def expanding_mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Causal expanding mean and SD of all non-missing values up to each day."""
+    f = np.isfinite(x)
+    n = np.cumsum(f, axis=1)
+    s1 = np.cumsum(np.where(f, x, 0.0), axis=1)
+    s2 = np.cumsum(np.where(f, x * x, 0.0), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, s1 / n, np.nan)
+        var = (s2 - s1 * s1 / np.maximum(n, 1)) / (n - 1)
+        sd = np.where(n > 1, np.sqrt(np.clip(var, 0, None)), np.nan)
+    return mean, sd
+
+
+def ewma(x: np.ndarray, span_days: int) -> np.ndarray:
+    """Exponentially weighted moving average with alpha = 2 / (span + 1) (Williams et al. 2017).
+
+    Missing days count as zero load; the average starts at the athlete's first day.
+    """
+    alpha = 2.0 / (span_days + 1.0)
+    v = np.nan_to_num(x)
+    out = np.empty_like(v)
+    acc = np.zeros(v.shape[0])
+    for d in range(v.shape[1]):
+        acc = alpha * v[:, d] + (1 - alpha) * acc
+        out[:, d] = acc
+    return out
+
+
+def forward_fill(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Carry the last non-missing value forward; also return its age in days (NaN before any)."""
+    n_a, n_d = x.shape
+    idx = np.where(np.isfinite(x), np.arange(n_d)[None, :], -1)
+    last = np.maximum.accumulate(idx, axis=1)
+    filled = np.where(last >= 0, np.take_along_axis(x, np.maximum(last, 0), axis=1), np.nan)
+    age = np.where(last >= 0, np.arange(n_d)[None, :] - last, np.nan)
+    return filled, age
+
+
+def days_since(event: np.ndarray) -> np.ndarray:
+    """Days since the last day where ``event`` is true (NaN before the first event)."""
+    n_d = event.shape[1]
+    idx = np.where(event, np.arange(n_d)[None, :], -1)
+    last = np.maximum.accumulate(idx, axis=1)
+    return np.where(last >= 0, np.arange(n_d)[None, :] - last, np.nan)
