@@ -188,7 +188,7 @@ def summarise_sessions(profiles: pd.DataFrame) -> pd.DataFrame:
     )
     out = counts.join(agg, how="left").reset_index()
     out["n_ok"] = out["n_ok"].astype(int)
-    out["any_flying_start"] = out["any_flying_start"].fillna(False).astype(bool)
+    out["any_flying_start"] = out["any_flying_start"].map(lambda x: bool(x) if pd.notna(x) else False).astype(bool)
     return out
 
 
