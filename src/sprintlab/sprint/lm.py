@@ -54,15 +54,16 @@ def batched_lm(
     upper: FloatArray,
     *,
     max_iter: int = 200,
-    xtol: float = 1e-13,
+    xtol: float = 1e-10,
     gtol: float = 1e-14,
     lambda0: float = 1e-3,
 ) -> LMResult:
     """Minimise ``0.5 * ||r_b(p_b)||^2`` independently for every trial b, inside ``[lower, upper]``.
 
     Step: ``(J'J + lambda * diag(J'J)) delta = -J'r`` (Marquardt 1963), accepted when the cost
-    does not increase (then lambda /= 3, else lambda *= 8). A trial converges when an accepted
-    step is below ``xtol`` relative to the parameters, or the projected gradient is below
+    does not increase (then lambda /= 10, else lambda *= 8). A trial converges when an accepted
+    step is below ``xtol`` relative to the parameters (or a step that small changes the cost
+    only at rounding level), or the projected gradient is below
     ``gtol * (1 + cost)``. Trials whose residuals are non-finite at the start never move and
     are reported as not converged.
     """
@@ -105,14 +106,16 @@ def batched_lm(
         n_iter[act] += 1
         step_small = np.all(np.abs(cand - p) <= xtol * (np.abs(p) + xtol), axis=1)
 
+        # a step that changes the cost only at rounding level is converged even if "rejected"
+        flat = np.abs(cost_c - cost[act]) <= 1e-12 * (cost[act] + 1e-300)
         acc = act[accept]
         params[acc] = cand[accept]
         r[acc] = r_c[accept]
         jac[acc] = jac_c[accept]
         cost[acc] = cost_c[accept]
-        lam[act] = np.where(accept, np.maximum(lam[act] / 3.0, 1e-15), lam[act] * 8.0)
+        lam[act] = np.where(accept, np.maximum(lam[act] / 10.0, 1e-15), lam[act] * 8.0)
 
-        done = gconv | (accept & step_small)
+        done = gconv | (step_small & (accept | flat))
         stuck = lam[act] > 1e16
         converged[act[done]] = True
         running[act[done | stuck]] = False
