@@ -154,12 +154,6 @@ def profile_splits(
     return out[PROFILE_COLUMNS]
 
 
-def _typical_error(x: pd.Series) -> float:
-    """Within-session SD across trials (ddof = 1); for two trials equals |difference| / sqrt(2)."""
-    v = x.dropna()
-    return float(v.std(ddof=1)) if len(v) >= 2 else float("nan")
-
-
 SUMMARY_MEDIANS = ["mss_m_s", "tau_s", "mac_m_s2", "pmax_rel_w_kg", "f0_n", "f0_rel_n_kg", "v0_m_s", "pmax_w",
                    "fv_slope", "rf_max", "drf", "time_correction_s", "flying_distance_m", "distance_correction_m"]
 
@@ -181,8 +175,8 @@ def summarise_sessions(profiles: pd.DataFrame) -> pd.DataFrame:
     ok = p[p["fit_ok"].astype(bool)]
     g = ok.groupby(keys, sort=True, dropna=False)
     agg = g.agg(
-        t5_best_s=("t5_s", "min"), t5_mean_s=("t5_s", "mean"), t5_typical_error_s=("t5_s", _typical_error),
-        t10_best_s=("t10_s", "min"), t10_mean_s=("t10_s", "mean"), t10_typical_error_s=("t10_s", _typical_error),
+        t5_best_s=("t5_s", "min"), t5_mean_s=("t5_s", "mean"), t5_typical_error_s=("t5_s", "std"),
+        t10_best_s=("t10_s", "min"), t10_mean_s=("t10_s", "mean"), t10_typical_error_s=("t10_s", "std"),
         any_flying_start=("flying_start_flag", "any"),
         **{c: (c, "median") for c in SUMMARY_MEDIANS if c in ok.columns},
     )
