@@ -71,8 +71,8 @@ def _sessions_table(tables: dict[str, pd.DataFrame], athletes: pd.DataFrame) -> 
     prof = profile_splits(splits, athletes=athletes, correction="fd")
     sess = summarise_sessions(prof)
     keep = ["athlete_id", "date", "t5_best_s", "t10_best_s", "t10_mean_s", "typical_error_s", "rf_max", "drf",
-            "f0_rel_n_kg", "mss_m_s", "tau_s", "flying_start_flag"]
-    sess = sess[[c for c in keep if c in sess.columns]].copy()
+            "f0_rel_n_kg", "mss_m_s", "tau_s", "any_flying_start"]
+    sess = sess[[c for c in keep if c in sess.columns]].rename(columns={"any_flying_start": "flying_start_flag"})
     steps = tables.get("sprint_steps")
     if steps is not None and len(steps):
         first = steps[steps["step"] <= 4]

@@ -350,7 +350,8 @@ def simulate_squad(
                 aidx = np.flatnonzero(active)
                 hsr = hsr_norm[aidx] * hsr_factor[aidx, wk] * rng.lognormal(0, 0.15, n_act) * (1.5 if kind == "match" else 1)
                 dur = np.where(kind == "match", 95, rng.normal(75, 10, n_act)).clip(40, 120)
-                tot = hsr * rng.normal(24, 3, n_act).clip(15, 35)
+                hsr = np.minimum(hsr, 2500.0)
+                tot = (hsr * rng.normal(24, 3, n_act).clip(15, 35)).clip(1500, 14000)
                 sprint_d = hsr * rng.uniform(0.1, 0.25, n_act)
                 # near-maximal exposure happens on one pitch day of an exposure week
                 expo = exposure_week[aidx, wk] & (dow[d_i] == (1 if kind == "pitch" else -1))

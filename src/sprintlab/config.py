@@ -1,0 +1,120 @@
+"""Typed, frozen views of ``params.yaml`` (unknown keys are errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataParams(_Frozen):
+    source: Literal["simulated", "folder"] = "simulated"
+    raw_dir: str = "data/raw"
+
+
+class SimulateParams(_Frozen):
+    athletes: int = Field(120, ge=2)
+    weeks: int = Field(104, ge=12)
+    seed: int = 0
+    block_weeks: int = Field(6, ge=2)
+    sex: Literal["M", "F"] = "M"
+
+
+class ValidateParams(_Frozen):
+    today: str | None = None
+
+
+class FeatureParams(_Frozen):
+    wellness_baseline_days: int = Field(56, ge=14)
+
+
+class TransferTargetParams(_Frozen):
+    min_block_weeks: float = 3
+    min_strength_gain: float = 0.05
+    swc_factor: float = 0.2
+    swc_method: Literal["between_sd", "typical_error"] = "between_sd"
+
+
+class HamstringTargetParams(_Frozen):
+    horizon_days: int = Field(28, ge=1)
+
+
+class TargetParams(_Frozen):
+    transfer: TransferTargetParams = TransferTargetParams()
+    hamstring: HamstringTargetParams = HamstringTargetParams()
+
+
+class SplitParams(_Frozen):
+    test_athlete_fraction: float = 0.5
+    test_time_fraction: float = 0.5
+    purge_days: int = 28
+    seed: int = 0
+
+
+class ModelParams(_Frozen):
+    flag_threshold: float = 0.5
+    n_estimators: int = 300
+    learning_rate: float = 0.03
+    num_leaves: int = 7
+    min_child_samples: int = 20
+    subsample: float = 0.8
+    colsample_bytree: float = 0.8
+    reg_lambda: float = 1.0
+    balance: bool = False
+    calibration: Literal["isotonic", "sigmoid", "none"] = "sigmoid"
+    cv_folds: int = 5
+    features: list[str]
+
+    def estimator_kwargs(self) -> dict:
+        return self.model_dump(exclude={"flag_threshold", "features"})
+
+
+class TrainParams(_Frozen):
+    seed: int = 0
+    transfer: ModelParams
+    hamstring: ModelParams
+
+
+class EvaluateParams(_Frozen):
+    bootstrap: int = Field(500, ge=0)
+    acwr_threshold: float = 1.5
+
+
+class RegistryParams(_Frozen):
+    metric: Literal["roc_auc", "pr_auc"] = "roc_auc"
+    min_improvement: float = 0.0
+
+
+class MlflowParams(_Frozen):
+    experiment: str = "sprintlab"
+
+
+class ReportParams(_Frozen):
+    max_athletes: int = 30
+    top_drivers: int = 3
+
+
+class Params(_Frozen):
+    data: DataParams = DataParams()
+    simulate: SimulateParams = SimulateParams()
+    validate_: ValidateParams = Field(ValidateParams(), alias="validate")
+    features: FeatureParams = FeatureParams()
+    targets: TargetParams = TargetParams()
+    split: SplitParams = SplitParams()
+    train: TrainParams
+    evaluate: EvaluateParams = EvaluateParams()
+    registry: RegistryParams = RegistryParams()
+    mlflow: MlflowParams = MlflowParams()
+    report: ReportParams = ReportParams()
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate ``params.yaml``."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return Params.model_validate(raw)

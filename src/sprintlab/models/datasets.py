@@ -1,0 +1,77 @@
+"""Modelling units: athlete-weeks for hamstring risk, athlete-blocks for transfer.
+
+Both tables carry the feature columns from the athlete-week panel, the label, the unit's time
+(``unit_date``) and, when the simulator's truth is available, the true probability (``p_true``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sprintlab.targets import hamstring_labels, transfer_blocks
+
+
+def hamstring_units(panel: pd.DataFrame, injuries: pd.DataFrame, horizon_days: int = 28) -> pd.DataFrame:
+    """Athlete-weeks with the label ``y`` (hamstring onset within ``horizon_days`` after week end).
+
+    Weeks while injured are dropped; ``label_complete`` says whether the whole horizon lies in
+    the data window (incomplete weeks are scored but never trained or evaluated on).
+    """
+    labels = hamstring_labels(panel[["athlete_id", "week_end"]], injuries, horizon_days)
+    units = panel.merge(labels, on=["athlete_id", "week_end"], how="left", validate="one_to_one")
+    units = units[~units["injured"]].drop(columns=["injured"]).rename(columns={"hamstring_injury": "y"})
+    units["unit_date"] = units["week_end"]
+    return units.reset_index(drop=True)
+
+
+def transfer_units(
+    panel: pd.DataFrame,
+    splits: pd.DataFrame,
+    gym_sets: pd.DataFrame,
+    *,
+    min_block_weeks: float = 3.0,
+    min_strength_gain: float = 0.05,
+    swc_factor: float = 0.2,
+    swc_method: str = "between_sd",
+) -> pd.DataFrame:
+    """Blocks in which strength rose by ``min_strength_gain`` or more, with features as of the
+    last week that ended before the closing sprint test (no record of the closing test is used).
+    """
+    blocks = transfer_blocks(splits, gym_sets, min_block_weeks=min_block_weeks,
+                             min_strength_gain=min_strength_gain, swc_factor=swc_factor, swc_method=swc_method)
+    blocks = blocks[blocks["is_unit"]].copy()
+    if blocks.empty:
+        return blocks
+    blocks["asof"] = blocks["block_end_date"] - pd.Timedelta(days=1)
+    left = blocks.sort_values("asof")
+    right = panel.sort_values("week_end")
+    units = pd.merge_asof(left, right, left_on="asof", right_on="week_end", by="athlete_id", direction="backward")
+    units = units[units["week_end"].notna() & (units["week_end"] >= units["block_start_date"])]
+    units = units.rename(columns={"transfer": "y"})
+    units["y"] = units["y"].astype(int)
+    units["unit_date"] = units["block_end_date"]
+    units["label_complete"] = True
+    return units.sort_values(["athlete_id", "block_end_date"]).reset_index(drop=True)
+
+
+def attach_truth_hamstring(units: pd.DataFrame, weekly_truth: pd.DataFrame) -> pd.DataFrame:
+    """Add the simulator's true 28-day probability ``p_true`` to hamstring units."""
+    t = weekly_truth.assign(week_end=weekly_truth["week_start"] + pd.Timedelta(days=6))
+    return units.merge(t[["athlete_id", "week_end", "p_hamstring_28d"]].rename(columns={"p_hamstring_28d": "p_true"}),
+                       on=["athlete_id", "week_end"], how="left")
+
+
+def attach_truth_transfer(units: pd.DataFrame, block_truth: pd.DataFrame) -> pd.DataFrame:
+    """Add the simulator's true transfer probability and dominant family to transfer units."""
+    cols = ["athlete_id", "block_start_date", "block_end_date", "p_transfer", "dominant_family"]
+    t = block_truth[cols].rename(columns={"p_transfer": "p_true", "dominant_family": "true_dominant_family"})
+    return units.merge(t, on=["athlete_id", "block_start_date", "block_end_date"], how="left")
+
+
+def feature_matrix(units: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """The model's input matrix: the listed features, float, in a fixed order (missing -> NaN)."""
+    x = pd.DataFrame(index=units.index)
+    for f in features:
+        x[f] = units[f].astype(float) if f in units else np.nan
+    return x

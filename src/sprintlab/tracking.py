@@ -1,0 +1,173 @@
+"""MLflow tracking and model registry: log runs, register models, promote champions by rule.
+
+The default store is a local SQLite file (``sqlite:///<cwd>/mlflow.db``, artifacts in
+``<cwd>/mlartifacts``); ``MLFLOW_TRACKING_URI`` overrides it. Athlete identifiers are never
+logged: runs carry parameters, metrics, the model and squad-level explanation summaries only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+
+
+class TrackingError(RuntimeError):
+    """The MLflow store is unavailable, locked or inconsistent."""
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI`` when set, else the project's local SQLite store."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+
+
+def _artifact_root(uri: str) -> str | None:
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").resolve().as_uri()
+    return None
+
+
+def _client():
+    import mlflow
+
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return mlflow, mlflow.tracking.MlflowClient(uri)
+
+
+def ensure_experiment(name: str) -> str:
+    """Create the experiment (artifacts beside the SQLite file) if needed; return its id."""
+    mlflow, client = _client()
+    try:
+        exp = client.get_experiment_by_name(name)
+        if exp is None:
+            return client.create_experiment(name, artifact_location=_artifact_root(tracking_uri()))
+        return exp.experiment_id
+    except Exception as err:  # noqa: BLE001 - any store failure becomes one clear error
+        raise TrackingError(f"MLflow store at {tracking_uri()} is unavailable: {err}") from err
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    name: str
+    version: str
+    run_id: str
+    model_uri: str
+    champion: bool
+    reason: str
+
+
+def log_and_register(
+    *,
+    experiment: str,
+    registered_name: str,
+    model,
+    X_example: pd.DataFrame,
+    params: dict,
+    metrics: dict,
+    artifacts: dict[str, Path],
+    compare: tuple[pd.DataFrame, np.ndarray],
+    metric: str = "roc_auc",
+    min_improvement: float = 0.0,
+    tags: dict[str, str] | None = None,
+) -> RegisteredModel:
+    """Log a training run, register the model and move the ``champion`` alias by rule.
+
+    The new version becomes champion only when its ``metric`` on the evaluation data
+    ``compare = (X_test, y_test)`` beats the current champion's on the same data by at least
+    ``min_improvement`` (or when there is no comparable champion). Otherwise it stays registered
+    without the alias and the reason is logged and returned.
+    """
+    from mlflow.models import infer_signature
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    mlflow, client = _client()
+    exp_id = ensure_experiment(experiment)
+    score = roc_auc_score if metric == "roc_auc" else average_precision_score
+    X_cmp, y_cmp = compare
+    try:
+        with mlflow.start_run(experiment_id=exp_id) as run:
+            mlflow.set_tags({**(tags or {}), "dvc_experiment": os.environ.get("DVC_EXP_NAME", "workspace")})
+            mlflow.log_params({k: (json.dumps(v) if isinstance(v, list | dict) else v) for k, v in params.items()})
+            mlflow.log_metrics(_flat_metrics(metrics))
+            for name, path in artifacts.items():
+                mlflow.log_artifact(str(path), artifact_path=name)
+            proba = model.predict_proba(X_example)
+            signature = infer_signature(X_example, proba)
+            info = mlflow.sklearn.log_model(
+                model, name="model", signature=signature, input_example=X_example.head(3),
+                pyfunc_predict_fn="predict_proba", registered_model_name=registered_name,
+            )
+            version = str(info.registered_model_version)
+            new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))
+            champion, reason = _decide(client, mlflow, registered_name, X_cmp, y_cmp, score, new_score, min_improvement)
+            if champion:
+                client.set_registered_model_alias(registered_name, CHAMPION, version)
+            client.set_model_version_tag(registered_name, version, "promotion", reason)
+            mlflow.set_tag("promotion", reason)
+            log.info("%s v%s: %s", registered_name, version, reason)
+            return RegisteredModel(registered_name, version, run.info.run_id, info.model_uri, champion, reason)
+    except TrackingError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        if "locked" in str(err).lower() or "unable to open" in str(err).lower() or "OperationalError" in repr(err):
+            raise TrackingError(f"MLflow store at {tracking_uri()} is unavailable or locked: {err}") from err
+        raise
+
+
+def _decide(client, mlflow, name, X, y, score, new_score, margin) -> tuple[bool, str]:
+    try:
+        current = client.get_model_version_by_alias(name, CHAMPION)
+    except Exception:  # noqa: BLE001 - no alias yet
+        return True, f"first champion ({score.__name__} {new_score:.3f} on this evaluation data)"
+    try:
+        champ = mlflow.sklearn.load_model(f"models:/{name}@{CHAMPION}")
+        old_score = float(score(y, champ.predict_proba(X)[:, 1]))
+    except Exception as err:  # noqa: BLE001 - incompatible champion (e.g. other features)
+        return True, f"champion v{current.version} cannot score this evaluation data ({type(err).__name__}); replaced"
+    if new_score >= old_score + margin:
+        return True, f"beats champion v{current.version}: {new_score:.3f} vs {old_score:.3f} (margin {margin})"
+    return False, (f"not promoted: {new_score:.3f} does not beat champion v{current.version} "
+                   f"({old_score:.3f}) by {margin} on the same evaluation data")
+
+
+def _flat_metrics(metrics: dict, prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, v in metrics.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat_metrics(v, key + "."))
+        elif isinstance(v, list) and len(v) == 2 and all(isinstance(x, float) for x in v):
+            out[key + ".lo"], out[key + ".hi"] = v
+        elif isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v):
+            out[key] = float(v)
+    return out
+
+
+def load_champion(name: str, version: str | None = None):
+    """Load a registered model by alias ``champion`` (or an explicit version)."""
+    mlflow, client = _client()
+    uri = f"models:/{name}/{version}" if version else f"models:/{name}@{CHAMPION}"
+    try:
+        mv = client.get_model_version(name, version) if version else client.get_model_version_by_alias(name, CHAMPION)
+    except Exception as err:  # noqa: BLE001
+        raise TrackingError(f"no model {uri} in the registry at {tracking_uri()}: {err}") from err
+    return mlflow.sklearn.load_model(uri), str(mv.version)
+
+
+def write_json_tmp(data: dict, name: str) -> Path:
+    """Write ``data`` as JSON to a fresh temporary file (for logging as an artifact)."""
+    path = Path(tempfile.mkdtemp()) / name
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    return path

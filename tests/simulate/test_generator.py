@@ -1,0 +1,114 @@
+"""The simulator writes the data contract with realistic ranges and a known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sprintlab.contract.tables import TABLES
+from sprintlab.simulate.generator import (
+    TRANSFER,
+    simulate_squad,
+    tau_for_t10,
+    time_at_distance,
+    transfer_mean_change,
+    transfer_shapley,
+)
+from sprintlab.targets import session_best_times
+
+
+def test_writes_exactly_the_contract_columns(small_squad):
+    for name, spec in TABLES.items():
+        df = small_squad.tables[name]
+        assert list(df.columns) == spec.column_names, name
+        assert len(df) > 0, name
+
+
+def test_values_inside_contract_bounds(small_squad):
+    for name, spec in TABLES.items():
+        df = small_squad.tables[name]
+        for col in spec.columns:
+            if col.min_value is not None:
+                v = pd.to_numeric(df[col.name], errors="coerce").dropna()
+                assert v.between(col.min_value, col.max_value).all(), (name, col.name)
+            if col.allowed is not None:
+                assert set(df[col.name].dropna()) <= set(col.allowed), (name, col.name)
+
+
+def test_realistic_sprint_and_nordic_ranges():
+    sim = simulate_squad(60, 52, seed=3)
+    best = session_best_times(sim.tables["sprint_splits"])["t10_best_s"]
+    # 0-10 m times from the mono-exponential model with gate noise: 1.6-2.3 s for the bulk
+    assert 1.6 <= best.quantile(0.02) and best.quantile(0.98) <= 2.3
+    assert 1.4 <= best.min() and best.max() <= 2.4
+    nordic = sim.tables["strength_tests"].query("test == 'nordic_eccentric'")["value"]
+    assert 200 <= nordic.quantile(0.02) and nordic.quantile(0.98) <= 500
+
+
+def test_hamstring_injuries_per_squad_season_are_realistic():
+    per_season = []
+    for seed in range(4):
+        sim = simulate_squad(30, 52, seed=seed)
+        inj = sim.tables["injuries"]
+        in_window = inj[(inj["onset_date"] >= pd.Timestamp("2024-07-01")) & (inj["body_part"] == "hamstring")]
+        per_season.append(len(in_window))
+    assert 3 <= np.mean(per_season) <= 10, per_season
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    a = simulate_squad(6, 14, seed=5)
+    b = simulate_squad(6, 14, seed=5)
+    c = simulate_squad(6, 14, seed=6)
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+    assert not a.tables["gym_sets"].equals(c.tables["gym_sets"])
+
+
+def test_tau_inversion_recovers_the_requested_time():
+    mss = np.array([8.0, 9.0, 7.5])
+    fd = np.array([0.3, 0.5, 0.25])
+    t10 = np.array([1.75, 1.9, 2.1])
+    tau = tau_for_t10(t10, mss, fd)
+    got = time_at_distance(10 + fd, mss, tau) - time_at_distance(fd, mss, tau)
+    np.testing.assert_allclose(got, t10, atol=1e-8)
+
+
+def test_transfer_thesis_strength_transfers_through_access_and_braking_eats_it():
+    g = np.array([0.10, 0.10, 0.10])
+    zeros = np.zeros(3)
+    high_access = transfer_mean_change(g, np.array([2.0, 2.0, 2.0]), zeros, zeros, zeros, zeros)
+    low_access = transfer_mean_change(g, np.array([-2.0, -2.0, -2.0]), zeros, zeros, zeros, zeros)
+    assert (high_access < low_access).all()  # more control -> more of the gain shows as speed
+    braking = transfer_mean_change(g, zeros, np.full(3, 2.0), zeros, zeros, zeros)
+    assert (braking > transfer_mean_change(g, zeros, zeros, zeros, zeros, zeros)).all()
+    no_gain = transfer_mean_change(zeros, np.full(3, 2.0), zeros, zeros, zeros, zeros)
+    assert np.allclose(no_gain, TRANSFER["d0_s"])  # no strength gain: control alone transfers nothing
+
+
+def test_shapley_decomposition_is_exact():
+    rng = np.random.default_rng(0)
+    g, c, k, rev, load, sleep = (rng.normal(0, 1, 50) * s for s in (0.05, 1, 1, 0.05, 1, 1))
+    ref = {"g": 0.08, "c": 0.1, "k": -0.2, "rev": 0.01, "load": 0.0, "sleep": 0.0}
+    phi = transfer_shapley(g, c, k, rev, load, sleep, ref)
+    mu = transfer_mean_change(g, c, k, rev, load, sleep)
+    mu_ref = transfer_mean_change(*(np.full(50, ref[x]) for x in ("g", "c", "k", "rev", "load", "sleep")))
+    np.testing.assert_allclose(phi.sum(axis=1).to_numpy(), mu - mu_ref, atol=1e-12)
+
+
+def test_truth_is_separate_and_complete(small_squad):
+    truth = small_squad.truth
+    assert set(truth) == {"athlete_traits", "hamstring_weekly", "transfer_blocks"}
+    tb = truth["transfer_blocks"]
+    assert tb["p_transfer"].between(0, 1).all()
+    assert set(tb["dominant_family"]) <= {"strength", "control", "timing", "load", "wellness"}
+    hw = truth["hamstring_weekly"]
+    assert hw["p_hamstring_28d"].dropna().between(0, 1).all()
+    for df in small_squad.tables.values():
+        assert not any(c.startswith(("p_", "phi_", "control_latent")) for c in df.columns)
+
+
+@pytest.mark.parametrize("bad", [dict(n_athletes=1), dict(n_weeks=5)])
+def test_rejects_impossible_sizes(bad):
+    with pytest.raises(ValueError):
+        simulate_squad(**{"n_athletes": 5, "n_weeks": 20, **bad})
