@@ -1,7 +1,6 @@
 """DVC stage: publish evaluation metrics and curves."""
 
 from _common import METRICS, MODELS, PLOTS
-
 from sprintlab.stages import run_evaluate
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """DVC stage: SHAP explanations by factor family and truth recovery on simulated data."""
 
 from _common import EXPLANATIONS, METRICS, MODELS, TARGETS, params
-
 from sprintlab.stages import run_explain
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """DVC stage: build the athlete-week feature panel."""
 
 from _common import FEATURES, VALIDATED, params
-
 from sprintlab.stages import run_features
 
 if __name__ == "__main__":

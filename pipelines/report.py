@@ -1,7 +1,6 @@
 """DVC stage: the weekly coach report (self-contained HTML)."""
 
 from _common import FEATURES, METRICS, MODELS, REPORT, params
-
 from sprintlab.stages import run_report
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """DVC stage: simulate the default squad (only when data.source is 'simulated')."""
 
 from _common import SIMULATED, params
-
 from sprintlab.stages import run_simulate
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """DVC stage: modelling units and labels (truth attached on simulated data)."""
 
 from _common import FEATURES, SIMULATED, TARGETS, VALIDATED, params
-
 from sprintlab.stages import run_targets
 
 if __name__ == "__main__":

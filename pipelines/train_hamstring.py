@@ -1,7 +1,6 @@
 """DVC stage: train, evaluate, save and register the hamstring model."""
 
 from _common import MODELS, TARGETS, params
-
 from sprintlab.stages import run_train
 
 if __name__ == "__main__":

@@ -21,15 +21,17 @@ def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.nd
     """
     Xc = X[list(model.feature_names_in_)].astype(float)
     explainer = shap.TreeExplainer(model.booster_)
-    values = explainer.shap_values(Xc)
-    base = explainer.expected_value
+    explanation = explainer(Xc)
+    values = explanation.values
+    base = explanation.base_values
     if isinstance(values, list):
         values = values[1]
     values = np.asarray(values, dtype=float)
+    base = np.asarray(base, dtype=float)
     if values.ndim == 3:
         values = values[:, :, 1]
-    base = np.asarray(base, dtype=float).reshape(-1)
-    base_value = float(base[-1])
+        base = base[..., 1] if base.ndim == 2 else base
+    base_value = float(np.ravel(base)[0]) if base.size else float("nan")
     return values, base_value
 
 
@@ -52,6 +54,8 @@ def _fmt(value: float, unit: str) -> str:
         return "yes" if value >= 0.5 else "no"
     if unit in ("share",):
         return f"{100 * value:.0f}%"
+    if unit in ("1-5", "0-10"):
+        return f"{value:.1f}/{unit.split('-')[1]}"
     digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
     u = "" if unit in ("ratio", "index", "z", "count") else f" {unit}"
     return f"{value:.{digits}f}{u}"
@@ -65,7 +69,10 @@ def driver_sentence(feature: str, value: float, squad_median: float, shap_value:
         diff = value - squad_median
         if abs(diff) > 1e-9:
             side = "above" if diff > 0 else "below"
-            text += f", {_fmt(abs(diff), spec.unit)} {side} the squad median"
+            size = f"{abs(diff):.1f} points" if spec.unit in ("1-5", "0-10") else _fmt(abs(diff), spec.unit)
+            text += f", {size} {side} the squad median"
+        else:
+            text += ", level with the squad median"
     verb = "raises" if shap_value > 0 else "lowers"
     return f"{text} - {verb} {TARGET_WORDS[target]}"
 

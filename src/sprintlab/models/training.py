@@ -14,8 +14,8 @@ from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.models.evaluation import (
     AcwrThresholdRule,
     PrevalenceBaseline,
-    StrengthOnlyLogistic,
     Split,
+    StrengthOnlyLogistic,
     athlete_time_split,
     score_block,
 )

@@ -437,7 +437,6 @@ def simulate_squad(
         wk = test_weeks[:, b]
         has = wk < W
         k_b = braking[np.arange(n), np.minimum(wk, W - 1)]
-        c_b = control[np.arange(n), np.minimum(wk, W - 1)]
         if b > 0:
             g = block_gain[:, b - 1]
             prev_wk = test_weeks[:, b - 1]

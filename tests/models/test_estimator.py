@@ -1,0 +1,75 @@
+"""Calibrated LightGBM, the athlete/time split and the metrics, on data with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sprintlab.models.estimator import CalibratedLGBMClassifier
+from sprintlab.models.evaluation import (
+    AcwrThresholdRule,
+    athlete_time_split,
+    calibration_slope_intercept,
+    point_metrics,
+)
+
+
+def _logistic_data(n: int = 4000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "noise": rng.normal(size=n)})
+    logit = -1.5 + 1.2 * X["x1"] - 0.8 * X["x2"]
+    p = 1 / (1 + np.exp(-logit))
+    y = (rng.random(n) < p).astype(int)
+    groups = np.repeat(np.arange(n // 20), 20)
+    return X, y, p.to_numpy(), groups
+
+
+def test_model_recovers_known_probabilities_and_is_calibrated():
+    X, y, p_true, groups = _logistic_data()
+    m = CalibratedLGBMClassifier(n_estimators=200, random_state=1).fit(X.iloc[:3000], y[:3000], groups=groups[:3000])
+    p = m.predict_proba(X.iloc[3000:])[:, 1]
+    assert np.corrcoef(p, p_true[3000:])[0, 1] > 0.9
+    slope, intercept = calibration_slope_intercept(y[3000:], p)
+    assert 0.7 < slope < 1.3
+    assert abs(p.mean() - y[3000:].mean()) < 0.03
+
+
+def test_fitted_state_and_validation():
+    X, y, _, groups = _logistic_data(400)
+    m = CalibratedLGBMClassifier(calibration="isotonic", n_estimators=20)
+    assert not hasattr(m, "booster_")
+    m.fit(X, y, groups=groups)
+    assert list(m.feature_names_in_) == ["x1", "x2", "noise"] and np.isfinite(m.oof_margin_).all()
+    with pytest.raises(ValueError, match="calibration"):
+        CalibratedLGBMClassifier(calibration="platt").fit(X, y)
+    with pytest.raises(ValueError, match="both classes"):
+        CalibratedLGBMClassifier().fit(X, np.zeros(len(y), dtype=int))
+    with pytest.raises(ValueError, match="missing"):
+        m.predict_proba(X.drop(columns="x2"))
+
+
+def test_split_never_shares_athletes_and_respects_time():
+    units = pd.DataFrame({"athlete_id": np.repeat([f"a{i}" for i in range(20)], 10),
+                          "unit_date": np.tile(pd.date_range("2025-01-05", periods=10, freq="7D"), 20)})
+    s = athlete_time_split(units, test_athlete_fraction=0.3, test_time_fraction=0.4, purge_days=14, seed=3)
+    tr, te = units.iloc[s.train], units.iloc[s.test]
+    assert set(tr["athlete_id"]).isdisjoint(te["athlete_id"])
+    assert tr["unit_date"].max() < s.cutoff - pd.Timedelta(days=13)
+    assert te["unit_date"].min() >= s.cutoff
+    assert len(set(te["athlete_id"])) == 6
+
+
+def test_metrics_known_answers():
+    y = np.array([0, 0, 1, 1])
+    m = point_metrics(y, np.array([0.1, 0.4, 0.35, 0.8]), threshold=0.5)
+    assert m["roc_auc"] == pytest.approx(0.75)
+    assert m["brier"] == pytest.approx((0.01 + 0.16 + 0.4225 + 0.04) / 4)
+    assert m["sensitivity"] == pytest.approx(0.5) and m["precision"] == pytest.approx(1.0)
+
+
+def test_acwr_rule_uses_training_rates():
+    X = pd.DataFrame({"acwr_ewma": [0.9, 1.0, 1.6, 1.7, 1.8, 0.8]})
+    y = np.array([0, 0, 1, 0, 1, 1])
+    r = AcwrThresholdRule(1.5).fit(X, y)
+    np.testing.assert_allclose(r.predict_proba(X)[:, 1], [1 / 3, 1 / 3, 2 / 3, 2 / 3, 2 / 3, 1 / 3])

@@ -1,0 +1,65 @@
+"""SHAP explanations: additivity, family sums, plain-language drivers, stability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sprintlab.explain import explain_units, family_contributions, shap_matrix, truth_agreement
+from sprintlab.features.catalogue import FAMILIES
+from sprintlab.models.estimator import CalibratedLGBMClassifier
+
+FEATS = ["strength_change_since_test_pct", "pelvic_control_score", "first_step_contact_ms", "sleep_hours_7d"]
+
+
+def _units(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    u = pd.DataFrame({"athlete_id": [f"A{i % 60:02d}" for i in range(n)],
+                      "strength_change_since_test_pct": rng.uniform(0, 15, n),
+                      "pelvic_control_score": rng.integers(1, 6, n).astype(float),
+                      "first_step_contact_ms": rng.normal(185, 12, n),
+                      "sleep_hours_7d": rng.normal(7.5, 0.6, n)})
+    logit = 0.15 * u.iloc[:, 1] * (u.iloc[:, 2] - 3) / 2 - 0.05 * (u.iloc[:, 3] - 185)
+    u["y"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return u
+
+
+def _model(u):
+    return CalibratedLGBMClassifier(n_estimators=80, random_state=0).fit(u[FEATS], u["y"], groups=u["athlete_id"])
+
+
+def test_additivity_base_plus_contributions_equals_margin():
+    u = _units()
+    m = _model(u)
+    values, base = shap_matrix(m, u[FEATS])
+    assert values.shape == (len(u), len(FEATS))
+    np.testing.assert_allclose(base + values.sum(axis=1), m.decision_function(u[FEATS]), atol=1e-6)
+
+
+def test_family_sums_use_the_catalogue():
+    values = np.array([[1.0, 2.0, 3.0, 4.0]])
+    fam = family_contributions(values, FEATS)
+    assert list(fam.columns) == list(FAMILIES)
+    assert fam.loc[0, "strength"] == 1.0 and fam.loc[0, "control"] == 2.0
+    assert fam.loc[0, "timing"] == 3.0 and fam.loc[0, "wellness"] == 4.0 and fam.loc[0, "load"] == 0.0
+
+
+def test_drivers_are_plain_language_and_stable():
+    u = _units()
+    m = _model(u)
+    a = explain_units(m, u.head(10), "transfer")
+    b = explain_units(_model(u), u.head(10), "transfer")
+    pd.testing.assert_frame_equal(a["drivers"], b["drivers"])
+    d = a["drivers"]
+    assert (d.groupby("row").size() == 3).all()
+    first = d.iloc[0]
+    assert first["text"].endswith(("raises transfer chance", "lowers transfer chance"))
+    assert "squad median" in first["text"] or "not measured" in first["text"]
+    # sign of the sentence follows the sign of the SHAP value
+    assert all(("raises" in t) == (s > 0) for t, s in zip(d["text"], d["shap"], strict=True))
+
+
+def test_truth_agreement_counts():
+    agree, table = truth_agreement(pd.Series(["control", "timing", "strength"]), pd.Series(["control", "strength", "strength"]))
+    assert agree == 2 / 3
+    assert table.loc["strength", "timing"] == 1
