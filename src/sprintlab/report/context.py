@@ -1,0 +1,114 @@
+"""Everything the weekly report needs, in one immutable object (built by the pipeline or the demo)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+FAMILY_ORDER: tuple[str, ...] = ("strength", "control", "timing", "load", "wellness", "history")
+
+# Okabe-Ito colour-blind-safe palette; used for bars and swatches only (text stays dark on light).
+FAMILY_COLOURS: dict[str, str] = {
+    "strength": "#0072B2",
+    "control": "#009E73",
+    "timing": "#E69F00",
+    "load": "#D55E00",
+    "wellness": "#CC79A7",
+    "history": "#7F7F7F",
+}
+OTHER_COLOUR = "#BDBDBD"
+
+DEFAULT_FAMILY_LABELS: dict[str, str] = {
+    "strength": "Strength",
+    "control": "Access to strength (control and force orientation)",
+    "timing": "Sprint timing and braking",
+    "load": "Training load",
+    "wellness": "Wellness",
+    "history": "History and profile",
+}
+
+MODEL_WORDS: dict[str, str] = {"hamstring": "hamstring risk", "transfer": "transfer chance"}
+
+SQUAD_COLUMNS = (
+    "athlete_id",
+    "hamstring_risk",
+    "hamstring_flag",
+    "transfer_probability",
+    "in_strength_block",
+    "dominant_family_hamstring",
+    "dominant_family_transfer",
+    "insufficient_data",
+    "data_freshness_days",
+)
+DRIVER_COLUMNS = ("athlete_id", "model", "rank", "feature", "family", "value", "unit", "shap", "text")
+FAMILY_CONTRIB_COLUMNS = ("athlete_id", "model", "family", "shap")
+FAMILY_IMPORTANCE_COLUMNS = ("model", "family", "mean_abs_shap")
+SHAP_LONG_COLUMNS = ("model", "athlete_id", "feature", "family", "value", "shap")
+INTERACTION_COLUMNS = ("strength_change_since_test_pct", "pelvic_control_score", "shap_strength")
+HISTORY_COLUMNS = ("athlete_id", "week_end", "hamstring_risk")
+LEVER_COLUMNS = ("athlete_id", "model", "lever", "text", "effect", "baseline_prob", "new_prob", "low", "high")
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Inputs of one weekly report. Frames are read, never modified, by the renderer.
+
+    ``shap`` columns are in log-odds (the model's raw output scale); the coach-facing parts of the
+    report convert them to percentage points or shares, and only the methods appendix names log-odds.
+    """
+
+    title: str
+    week_label: str
+    data_window: tuple[str, str]
+    generated_at: str
+    simulated: bool
+    pseudonymised: bool
+    squad: pd.DataFrame
+    drivers: pd.DataFrame
+    family_contributions: pd.DataFrame
+    family_importance: pd.DataFrame
+    shap_long: pd.DataFrame
+    interaction: pd.DataFrame | None
+    metrics: dict
+    models: list[dict]
+    family_labels: dict[str, str]
+    history: pd.DataFrame | None = None
+    levers: pd.DataFrame | None = None
+    drift_warnings: list[str] = field(default_factory=list)
+    known_limits: list[str] = field(default_factory=list)
+    flag_threshold: float = 0.2
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming every missing column (optional frames checked when present)."""
+        required = {
+            "squad": (self.squad, SQUAD_COLUMNS),
+            "drivers": (self.drivers, DRIVER_COLUMNS),
+            "family_contributions": (self.family_contributions, FAMILY_CONTRIB_COLUMNS),
+            "family_importance": (self.family_importance, FAMILY_IMPORTANCE_COLUMNS),
+            "shap_long": (self.shap_long, SHAP_LONG_COLUMNS),
+            "interaction": (self.interaction, INTERACTION_COLUMNS),
+            "history": (self.history, HISTORY_COLUMNS),
+            "levers": (self.levers, LEVER_COLUMNS),
+        }
+        problems = []
+        for name, (frame, cols) in required.items():
+            if frame is None:
+                continue
+            if not isinstance(frame, pd.DataFrame):
+                problems.append(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+                continue
+            missing = [c for c in cols if c not in frame.columns]
+            if missing:
+                problems.append(f"{name} lacks columns {missing}")
+        if self.squad is not None and "athlete_id" in self.squad and self.squad["athlete_id"].duplicated().any():
+            problems.append("squad has duplicate athlete_id rows")
+        if not 0.0 < float(self.flag_threshold) < 1.0:
+            problems.append(f"flag_threshold must be in (0, 1), got {self.flag_threshold}")
+        if problems:
+            raise ValueError("invalid ReportContext: " + "; ".join(problems))
+
+    def family_label(self, family: str | None) -> str:
+        if family is None or (isinstance(family, float) and family != family):
+            return "Not estimated"
+        return self.family_labels.get(family) or DEFAULT_FAMILY_LABELS.get(family) or str(family).title()
