@@ -50,7 +50,7 @@ _WEEK_END = pd.Timestamp("2026-06-21")  # Sunday closing ISO week 2026-W25
 def _fmt(value: float, unit: str) -> str:
     if unit == "flag":
         return "yes" if value >= 0.5 else "no"
-    digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
+    digits = 0 if abs(value) >= 100 or unit == "%" else (1 if abs(value) >= 10 else 2)
     suffix = "" if unit in ("ratio", "z", "1-5") else f" {unit}" if unit != "%" else "%"
     if unit == "1-5":
         return f"{value:.1f} of 5"
@@ -93,7 +93,7 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
         trait["previous_hamstring_injury"] = float(rng.random() < 0.3)
         trait["pelvic_control_score"] = float(np.clip(rng.normal(3.0, 1.0), 1, 5))
         if a == 0:  # a clearly flagged athlete: load spike, tight hamstrings, old injury
-            trait.update(hsr_vs_own_norm=1.45, hamstring_tightness_z=1.6, previous_hamstring_injury=1.0,
+            trait.update(hsr_vs_own_norm=1.3, hamstring_tightness_z=1.1, previous_hamstring_injury=1.0,
                          nordic_force_n=290.0)
         if a == 1:  # strong gains that transfer thanks to good control
             trait.update(strength_change_since_test_pct=9.0, pelvic_control_score=4.6)

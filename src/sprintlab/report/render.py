@@ -1,0 +1,349 @@
+"""Render a :class:`ReportContext` into one self-contained, offline, printable HTML file."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from sprintlab.privacy import is_alias, load_pseudonym_key, pseudonymise_ids
+from sprintlab.report import charts
+from sprintlab.report.charts import pct
+from sprintlab.report.context import FAMILY_COLOURS, FAMILY_ORDER, MODEL_WORDS, OTHER_COLOUR, ReportContext
+from sprintlab.report.demo import build_demo_context
+
+__all__ = ["build_demo_context", "render_html", "render_report"]
+
+GUARD_RAIL = "These are modelled associations, not proven causes."
+_ID_FRAMES = ("squad", "drivers", "family_contributions", "shap_long", "history", "levers")
+_METRIC_COLUMNS = (
+    ("roc_auc", "ROC AUC"),
+    ("pr_auc", "PR AUC"),
+    ("brier", "Brier score"),
+    ("calibration_slope", "Calibration slope"),
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _is_missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or (x is pd.NA)
+
+
+def _feature_labels(features: list[str]) -> dict[str, str]:
+    """Coach wording of features: the catalogue's description, else a tidied feature name."""
+    try:
+        from sprintlab.features.catalogue import load_catalogue
+
+        cat = load_catalogue()
+        known = {f.name: f.description for f in cat.features}
+    except Exception:  # the report must render even if the catalogue cannot be loaded
+        known = {}
+    return {f: known.get(f) or f.replace("_", " ").capitalize() for f in features}
+
+
+def _transfer_words(p: float) -> str:
+    if p >= 0.6:
+        return "likely"
+    if p >= 0.4:
+        return "uncertain"
+    return "unlikely"
+
+
+def _freshness(days: float) -> str:
+    if _is_missing(days) or not np.isfinite(days):
+        return "unknown"
+    d = int(round(float(days)))
+    if d <= 0:
+        return "today"
+    return "1 day old" if d == 1 else f"{d} days old"
+
+
+def _anchor(athlete_id: str) -> str:
+    return "athlete-" + re.sub(r"[^A-Za-z0-9_-]+", "-", athlete_id).strip("-").lower()
+
+
+def _pseudonymise_ctx(ctx: ReportContext, key: bytes | None) -> ReportContext:
+    """Replace every real athlete id (frames and free text) by its alias; aliases are kept as they are."""
+    ids: set[str] = set()
+    for name in _ID_FRAMES:
+        frame = getattr(ctx, name)
+        if frame is not None and "athlete_id" in frame:
+            ids.update(str(x) for x in frame["athlete_id"].dropna())
+    real = sorted(i for i in ids if not is_alias(i))
+    if not real:
+        return ctx
+    if key is None:
+        key = load_pseudonym_key(required=True)
+    mapping = pseudonymise_ids(real, key=key)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(i) for i in sorted(real, key=len, reverse=True)) + r")(?![\w-])")
+
+    def scrub(text: object) -> object:
+        return pattern.sub(lambda m: mapping[m.group(1)], text) if isinstance(text, str) else text
+
+    changes: dict[str, object] = {}
+    for name in _ID_FRAMES:
+        frame = getattr(ctx, name)
+        if frame is None or "athlete_id" not in frame:
+            continue
+        f = frame.copy()
+        f["athlete_id"] = f["athlete_id"].map(lambda x: mapping.get(str(x), x) if not _is_missing(x) else x)
+        if "text" in f:
+            f["text"] = f["text"].map(scrub)
+        changes[name] = f
+    changes["drift_warnings"] = [scrub(w) for w in ctx.drift_warnings]
+    changes["known_limits"] = [scrub(w) for w in ctx.known_limits]
+    changes["title"] = scrub(ctx.title)
+    return replace(ctx, **changes)
+
+
+# ---------------------------------------------------------------- view model
+
+
+def _metric_cell(block: dict, key: str) -> str:
+    v = block.get(key)
+    if _is_missing(v) or not isinstance(v, int | float) or not np.isfinite(v):
+        return "–"
+    text = f"{v:.2f}" if key != "brier" else f"{v:.3f}"
+    ci = block.get(f"{key}_ci")
+    if ci is not None and len(ci) == 2 and all(isinstance(c, int | float) and np.isfinite(c) for c in ci):
+        fmt = "{:.3f}" if key == "brier" else "{:.2f}"
+        text += f" ({fmt.format(ci[0])}–{fmt.format(ci[1])})"
+    return text
+
+
+def _metrics_view(metrics: dict) -> list[dict]:
+    out = []
+    for model in ("hamstring", "transfer"):
+        m = metrics.get(model)
+        if not m:
+            continue
+        rows = []
+        if "model" in m:
+            rows.append({"name": "sprintlab model", "kind": "model", "cells": [_metric_cell(m["model"], k) for k, _ in _METRIC_COLUMNS]})
+        for name, block in (m.get("baselines") or {}).items():
+            rows.append({"name": f"Baseline: {name}", "kind": "baseline", "cells": [_metric_cell(block, k) for k, _ in _METRIC_COLUMNS]})
+        if m.get("oracle"):
+            rows.append({"name": "Simulator truth (oracle)", "kind": "oracle", "cells": [_metric_cell(m["oracle"], k) for k, _ in _METRIC_COLUMNS]})
+        out.append({
+            "model": model,
+            "title": MODEL_WORDS[model].capitalize(),
+            "rows": rows,
+            "n_units": m.get("n_test_units"),
+            "n_events": m.get("n_test_events"),
+        })
+    return out
+
+
+def _squad_order(squad: pd.DataFrame) -> pd.DataFrame:
+    s = squad.copy()
+    s["_thin"] = s["insufficient_data"].fillna(False).astype(bool)
+    s["_risk"] = pd.to_numeric(s["hamstring_risk"], errors="coerce").fillna(-1.0)
+    s["_id"] = s["athlete_id"].astype(str)
+    return s.sort_values(["_thin", "_risk", "_id"], ascending=[True, False, True], kind="mergesort")
+
+
+def _athlete_view(ctx: ReportContext, row: pd.Series, labels: dict[str, str], fam_labels: dict[str, str]) -> dict:
+    aid = str(row["athlete_id"])
+    risk = float(row["hamstring_risk"]) if not _is_missing(row["hamstring_risk"]) else float("nan")
+    in_block = bool(row["in_strength_block"]) and not _is_missing(row["transfer_probability"])
+    tp = float(row["transfer_probability"]) if in_block else float("nan")
+    view = {
+        "id": aid,
+        "anchor": _anchor(aid),
+        "risk": pct(risk),
+        "flag": bool(row["hamstring_flag"]) and not bool(row["insufficient_data"]),
+        "insufficient": bool(row["insufficient_data"]),
+        "freshness": _freshness(row["data_freshness_days"]),
+        "in_block": in_block,
+        "transfer": pct(tp) if in_block else None,
+        "transfer_words": _transfer_words(tp) if in_block else None,
+        "dominant_hamstring": ctx.family_label(row["dominant_family_hamstring"]),
+        "dominant_transfer": ctx.family_label(row["dominant_family_transfer"]) if in_block else "Not estimated",
+        "charts": [],
+        "trend": None,
+        "levers": [],
+    }
+    probs = {"hamstring": risk, "transfer": tp}
+    for model in ("hamstring", "transfer"):
+        d = ctx.drivers[(ctx.drivers["athlete_id"].astype(str) == aid) & (ctx.drivers["model"] == model)]
+        d = d.sort_values("rank", kind="mergesort")
+        p = probs[model]
+        if d.empty or not np.isfinite(p):
+            continue
+        fc = ctx.family_contributions
+        fc = fc[(fc["athlete_id"].astype(str) == aid) & (fc["model"] == model)]
+        total = float(fc["shap"].sum()) if not fc.empty else float(d["shap"].sum())
+        feat_labels = [labels.get(f, f) for f in d["feature"]]
+        steps = charts.waterfall_steps(p, d["shap"].tolist(), total)
+        moves = "; ".join(
+            f"{lab} {'+' if b >= a else '−'}{abs(b - a) * 100:.0f} points"
+            for lab, (a, b) in zip(feat_labels, steps[:-1], strict=True)
+        )
+        word = MODEL_WORDS[model]
+        view["charts"].append({
+            "model": model,
+            "title": f"What moves {word} for {aid}",
+            "uri": charts.driver_waterfall(d, p, total, model, feat_labels, fam_labels),
+            "alt": (
+                f"Bar chart for {aid}: {word} goes from the squad starting point of {pct(steps[0][0])} "
+                f"to {pct(p)}. Main drivers: {moves}."
+            ),
+            "drivers": [
+                {
+                    "text": str(r["text"]),
+                    "family": fam_labels.get(r["family"], str(r["family"])),
+                    "family_key": r["family"] if r["family"] in FAMILY_COLOURS else "other",
+                    "direction": "raises" if r["shap"] > 0 else "lowers",
+                }
+                for _, r in d.iterrows()
+            ],
+        })
+    if ctx.history is not None:
+        h = ctx.history[ctx.history["athlete_id"].astype(str) == aid]
+        if len(h) >= 2:
+            hs = h.sort_values("week_end")
+            first, last = float(hs["hamstring_risk"].iloc[0]), float(hs["hamstring_risk"].iloc[-1])
+            view["trend"] = {
+                "uri": charts.risk_trend(h, ctx.flag_threshold),
+                "alt": (
+                    f"Line chart of {aid}'s weekly hamstring risk over {len(hs)} weeks: from {pct(first)} to "
+                    f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; flag line at {pct(ctx.flag_threshold)}."
+                ),
+            }
+    if ctx.levers is not None:
+        lv = ctx.levers[ctx.levers["athlete_id"].astype(str) == aid]
+        for _, r in lv.iterrows():
+            model = str(r["model"])
+            view["levers"].append({
+                "text": str(r["text"]),
+                "outcome": MODEL_WORDS.get(model, model),
+                "before": pct(float(r["baseline_prob"])),
+                "after": pct(float(r["new_prob"])),
+                "low": pct(float(r["low"])) if not _is_missing(r["low"]) else None,
+                "high": pct(float(r["high"])) if not _is_missing(r["high"]) else None,
+            })
+    return view
+
+
+def _view(ctx: ReportContext) -> dict:
+    fam_labels = {f: ctx.family_label(f) for f in FAMILY_ORDER}
+    fam_labels.update({k: v for k, v in ctx.family_labels.items()})
+    features = sorted(set(ctx.drivers["feature"]) | set(ctx.shap_long["feature"]))
+    labels = _feature_labels(features)
+    ordered = _squad_order(ctx.squad)
+    athletes = [_athlete_view(ctx, r, labels, fam_labels) for _, r in ordered.iterrows()]
+
+    squad_charts = []
+    for model in ("hamstring", "transfer"):
+        fi = ctx.family_importance[ctx.family_importance["model"] == model]
+        if fi.empty or not (fi["mean_abs_shap"] > 0).any():
+            continue
+        share = fi.set_index("family")["mean_abs_shap"] / fi["mean_abs_shap"].sum()
+        top = share.sort_values(ascending=False, kind="mergesort")
+        desc = ", ".join(f"{fam_labels.get(f, f)} {100 * s:.0f}%" for f, s in top.items())
+        squad_charts.append({
+            "title": f"{MODEL_WORDS[model].capitalize()}: which factor families matter most",
+            "uri": charts.family_importance_bars(ctx.family_importance, model, fam_labels),
+            "alt": f"Bar chart of each factor family's share of what drives {MODEL_WORDS[model]} across the squad: {desc}.",
+        })
+    swarms = []
+    for model in ("hamstring", "transfer"):
+        if (ctx.shap_long["model"] == model).sum() == 0:
+            continue
+        top = charts.top_features(ctx.shap_long, model, 10)
+        swarms.append({
+            "title": f"{MODEL_WORDS[model].capitalize()}: the ten most influential measurements",
+            "uri": charts.beeswarm(ctx.shap_long, model, labels, 10),
+            "alt": (
+                f"Dot chart of the {len(top)} measurements that most move {MODEL_WORDS[model]}, most influential first: "
+                + "; ".join(labels.get(f, f) for f in top)
+                + ". Dots right of the centre line raise it, dots left lower it; red dots are high values, blue low."
+            ),
+        })
+    dependence = None
+    if ctx.interaction is not None and len(ctx.interaction.dropna()) >= 3:
+        dependence = {
+            "uri": charts.dependence_plot(ctx.interaction),
+            "alt": (
+                "Scatter chart: the effect of squat strength gains on transfer chance against the size of the gain, "
+                "coloured by pelvic control. Bigger gains raise transfer chance mostly for athletes with good "
+                "pelvic control (red dots); with poor control (blue dots) the effect stays flat or turns negative."
+            ),
+        }
+    n_flag = sum(a["flag"] for a in athletes)
+    return {
+        "ctx": ctx,
+        "guard_rail": GUARD_RAIL,
+        "threshold": pct(ctx.flag_threshold),
+        "families": [
+            {"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILY_ORDER
+        ],
+        "family_colours": FAMILY_COLOURS,
+        "other_colour": OTHER_COLOUR,
+        "athletes": athletes,
+        "n_flag": n_flag,
+        "squad_charts": squad_charts,
+        "swarms": swarms,
+        "dependence": dependence,
+        "metrics": _metrics_view(ctx.metrics or {}),
+        "has_oracle": any(bool((ctx.metrics or {}).get(m, {}).get("oracle")) for m in ("hamstring", "transfer")),
+        "metric_columns": [label for _, label in _METRIC_COLUMNS],
+        "models": ctx.models or [],
+    }
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sprintlab.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_html(ctx: ReportContext, *, pseudonym_key: bytes | None = None) -> str:
+    """The report as an HTML string (see :func:`render_report`)."""
+    ctx.validate()
+    if ctx.pseudonymised:
+        ctx = _pseudonymise_ctx(ctx, pseudonym_key)
+    css = resources.files("sprintlab.report").joinpath("templates/report.css").read_text(encoding="utf-8")
+    return _env().get_template("report.html.j2").render(css=Markup(css), **_view(ctx))
+
+
+def render_report(ctx: ReportContext, out_path: Path, *, pseudonym_key: bytes | None = None) -> Path:
+    """Write the report to ``out_path`` atomically (temp file in the same folder, then ``os.replace``).
+
+    With ``ctx.pseudonymised`` every athlete id that is not already an alias is replaced by its
+    keyed alias; the key is ``pseudonym_key`` or :func:`sprintlab.privacy.load_pseudonym_key`.
+    """
+    out = Path(out_path)
+    html = render_html(ctx, pseudonym_key=pseudonym_key)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(html)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out

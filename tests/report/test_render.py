@@ -1,0 +1,203 @@
+"""The weekly HTML report: self-contained, accessible, reproducible, privacy-safe."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sprintlab.privacy import KEY_ENV, KEY_FILE_ENV, PseudonymKeyError, is_alias, pseudonymise_ids
+from sprintlab.report.context import ReportContext
+from sprintlab.report.render import GUARD_RAIL, build_demo_context, render_html, render_report
+
+KEY = b"report-test-key-0123456789abcdef"
+
+
+class _Scan(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.imgs: list[dict] = []
+        self.headings: list[int] = []
+        self.urls: list[str] = []
+        self.ths: list[dict] = []
+        self.html_lang = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.html_lang = a.get("lang")
+        if tag == "img":
+            self.imgs.append(a)
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag == "th":
+            self.ths.append(a)
+        for k in ("src", "href", "action", "poster", "data"):
+            if a.get(k):
+                self.urls.append(a[k])
+
+
+def _scan(html: str) -> _Scan:
+    s = _Scan()
+    s.feed(html)
+    return s
+
+
+def _visible_text(html: str) -> str:
+    return re.sub(r'src="data:[^"]*"', "", html)
+
+
+def test_report_is_self_contained_and_complete(demo_ctx, demo_report):
+    html = demo_report.read_text(encoding="utf-8")
+    s = _scan(html)
+    for aid in demo_ctx.squad["athlete_id"]:
+        assert aid in html
+    assert s.html_lang == "en"
+    assert not [u for u in s.urls if not u.startswith(("data:image/png;base64,", "#"))]
+    assert "http://" not in _visible_text(html) and "https://" not in _visible_text(html)
+    assert "url(" not in html and "<script" not in html and "<link" not in html
+    assert "@page { size: A4; margin: 12mm; }" in html
+    assert GUARD_RAIL in html
+    assert "simulator truth" in html.lower()
+    assert "No strength block" in html  # the last demo athlete is not in a block
+    assert "Insufficient data" in html
+    assert "What to change first" in html
+    assert all(th.get("scope") in ("col", "row") for th in s.ths)
+
+
+def test_every_image_has_meaningful_alt(demo_ctx, demo_report):
+    s = _scan(demo_report.read_text(encoding="utf-8"))
+    # 2 family bars + 2 beeswarms + dependence + per athlete (hamstring, transfer if in block, trend)
+    n = len(demo_ctx.squad)
+    assert len(s.imgs) == 5 + n * 3 - int((~demo_ctx.squad["in_strength_block"]).sum())
+    for img in s.imgs:
+        assert img["src"].startswith("data:image/png;base64,")
+        alt = (img.get("alt") or "").strip()
+        assert len(alt) > 30, alt
+
+
+def test_heading_levels_never_skip(demo_report):
+    levels = _scan(demo_report.read_text(encoding="utf-8")).headings
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
+
+
+def test_coach_sections_show_whole_percents_not_log_odds(demo_ctx, demo_report):
+    html = _visible_text(demo_report.read_text(encoding="utf-8"))
+    coach = html.split('id="methods"')[0]
+    assert "log-odds" not in coach.lower() and "shap" not in coach.lower()
+    assert not re.search(r"\d+\.\d+%", coach)
+    top = demo_ctx.squad.sort_values("hamstring_risk", ascending=False).iloc[0]
+    assert f"{100 * top.hamstring_risk:.0f}%" in coach
+    assert "log-odds" in html.split('id="methods"')[1]
+
+
+def test_squad_table_sorted_by_risk_with_insufficient_last(demo_ctx, demo_report):
+    html = demo_report.read_text(encoding="utf-8")
+    table = html.split('id="squad"')[1].split("</table>")[0]
+    order = re.findall(r'<th scope="row">([^<]+)</th>', table)
+    sq = demo_ctx.squad
+    ok = sq[~sq["insufficient_data"]].sort_values("hamstring_risk", ascending=False)["athlete_id"].tolist()
+    assert order == ok + sq[sq["insufficient_data"]]["athlete_id"].tolist()
+    first_row = table.split("<tbody>")[1].split("</tr>")[0]
+    assert ("Flag" in first_row) == bool(sq.set_index("athlete_id").at[order[0], "hamstring_flag"])
+
+
+def test_simulated_banner_only_when_simulated(demo_ctx):
+    small = build_demo_context(n_athletes=2, seed=3)
+    sim = render_html(small)
+    assert sim.count("SIMULATED DATA") == 2  # banner + fixed print footer
+    real = render_html(dataclasses.replace(small, simulated=False))
+    assert "SIMULATED DATA" not in real and "simulated" not in real.lower().split('id="methods"')[0]
+
+
+def test_rerender_is_byte_identical(demo_ctx, demo_report, tmp_path):
+    again = render_report(demo_ctx, tmp_path / "again.html")
+    assert again.read_bytes() == demo_report.read_bytes()
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_render_overwrites_atomically(tmp_path):
+    ctx = build_demo_context(n_athletes=2, seed=1)
+    out = tmp_path / "sub" / "r.html"
+    out.parent.mkdir()
+    out.write_text("old")
+    assert render_report(ctx, out) == out
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in out.parent.iterdir()] == ["r.html"]
+
+
+def test_pseudonymised_mode_hides_real_ids(monkeypatch):
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    ctx = build_demo_context(n_athletes=3, seed=2)
+    ctx = dataclasses.replace(
+        ctx,
+        pseudonymised=True,
+        drift_warnings=["SQD-001 has no wellness reports this week."],
+    )
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(PseudonymKeyError):
+        render_html(ctx)
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    html = render_html(ctx)
+    aliases = pseudonymise_ids(ctx.squad["athlete_id"], key=KEY)
+    for real, alias in aliases.items():
+        assert real not in html
+        assert alias in html
+    assert "names replaced by codes" in html
+    # already-pseudonymised input is left as it is (no alias of an alias), and needs no key
+    monkeypatch.delenv(KEY_ENV)
+    pre = dataclasses.replace(
+        ctx,
+        **{
+            name: getattr(ctx, name).assign(athlete_id=getattr(ctx, name)["athlete_id"].map(aliases))
+            for name in ("squad", "drivers", "family_contributions", "shap_long", "history", "levers")
+        },
+        drift_warnings=[],
+    )
+    html2 = render_html(pre)
+    assert all(a in html2 for a in aliases.values())
+    assert all(is_alias(a) for a in aliases.values())
+
+
+def test_minimal_context_without_optional_parts():
+    ctx = build_demo_context(n_athletes=2, seed=5)
+    bare = dataclasses.replace(
+        ctx,
+        history=None,
+        levers=None,
+        interaction=None,
+        drift_warnings=[],
+        known_limits=[],
+        metrics={"hamstring": {"model": {"roc_auc": 0.7}}},
+        models=[],
+    )
+    html = render_html(bare)
+    assert "What to change first" not in html and "week by week" not in html
+    assert "No drift warnings" in html
+    assert GUARD_RAIL in html
+
+
+def test_validate_names_missing_columns():
+    ctx = build_demo_context(n_athletes=2)
+    bad = dataclasses.replace(ctx, squad=ctx.squad.drop(columns=["hamstring_flag"]))
+    with pytest.raises(ValueError, match="hamstring_flag"):
+        render_html(bad)
+
+
+def test_demo_context_is_deterministic_and_consistent():
+    a, b = build_demo_context(seed=7), build_demo_context(seed=7)
+    pd.testing.assert_frame_equal(a.squad, b.squad)
+    pd.testing.assert_frame_equal(a.shap_long, b.shap_long)
+    assert isinstance(a, ReportContext)
+    a.validate()
+    sq = a.squad
+    assert sq["hamstring_risk"].between(0, 1).all()
+    assert (sq["hamstring_flag"] == (sq["hamstring_risk"] >= a.flag_threshold)).all()
+    assert sq.loc[~sq["in_strength_block"], "transfer_probability"].isna().all()
+    assert set(a.drivers["rank"]) == {1, 2, 3, 4}
+    assert np.isfinite(a.interaction.to_numpy()).all()
