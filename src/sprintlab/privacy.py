@@ -74,7 +74,9 @@ def load_pseudonym_key(required: bool = True) -> bytes | None:
         try:
             raw = p.read_bytes()
         except OSError as exc:
-            raise PseudonymKeyError(f"cannot read pseudonym key file ${KEY_FILE_ENV}={path!s}: {exc}") from exc
+            raise PseudonymKeyError(
+                f"cannot read pseudonym key file ${KEY_FILE_ENV}={path!s}: {exc}"
+            ) from exc
         raw = raw.rstrip(b"\r\n")
         if not raw:
             raise PseudonymKeyError(f"pseudonym key file ${KEY_FILE_ENV}={path!s} is empty")
@@ -121,7 +123,9 @@ def pseudonymise_ids(ids: Iterable[str], key: bytes | None = None) -> dict[str, 
     return mapping
 
 
-def pseudonymise_frame(df: pd.DataFrame, column: str = "athlete_id", key: bytes | None = None) -> pd.DataFrame:
+def pseudonymise_frame(
+    df: pd.DataFrame, column: str = "athlete_id", key: bytes | None = None
+) -> pd.DataFrame:
     """A copy of ``df`` with ``column`` replaced by aliases (missing values stay missing)."""
     if column not in df.columns:
         raise KeyError(f"column {column!r} not in frame (columns: {list(df.columns)})")

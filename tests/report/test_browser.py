@@ -109,7 +109,9 @@ def test_report_renders_in_chromium(driver, demo_ctx, demo_report, tmp_path):
         assert aid in text
     assert "SIMULATED DATA" in text
 
-    checked = driver.execute_script(CONTRAST_JS, "p, li, td, th, h1, h2, h3, h4, figcaption, caption, .badge, .banner")
+    checked = driver.execute_script(
+        CONTRAST_JS, "p, li, td, th, h1, h2, h3, h4, figcaption, caption, .badge, .banner"
+    )
     assert len(checked) > 50
     low = [c for c in checked if c["ratio"] < 4.5]
     assert not low, low

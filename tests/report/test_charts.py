@@ -12,7 +12,8 @@ from sprintlab.report import charts
 
 
 @pytest.mark.parametrize(
-    ("p", "text"), [(0.234, "23%"), (0.0, "<1%"), (0.004, "<1%"), (0.999, ">99%"), (float("nan"), "n/a"), (0.5, "50%")]
+    ("p", "text"),
+    [(0.234, "23%"), (0.0, "<1%"), (0.004, "<1%"), (0.999, ">99%"), (float("nan"), "n/a"), (0.5, "50%")],
 )
 def test_pct(p, text):
     assert charts.pct(p) == text
@@ -32,6 +33,11 @@ def test_charts_are_png_data_uris():
     uri = charts.driver_waterfall(d, 0.25, 0.4, "hamstring", ["a", "b"], {"load": "Training load"})
     raw = base64.b64decode(uri.split(",", 1)[1])
     assert raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 2000
-    h = pd.DataFrame({"athlete_id": "x", "week_end": pd.date_range("2026-01-04", periods=3, freq="7D"),
-                      "hamstring_risk": [0.1, 0.2, 0.15]})
+    h = pd.DataFrame(
+        {
+            "athlete_id": "x",
+            "week_end": pd.date_range("2026-01-04", periods=3, freq="7D"),
+            "hamstring_risk": [0.1, 0.2, 0.15],
+        }
+    )
     assert charts.risk_trend(h, 0.2).startswith("data:image/png;base64,")

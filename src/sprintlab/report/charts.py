@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,7 +30,9 @@ TEXT = "#1A1A1A"
 MUTED = "#4D4D4D"
 GRID = "#D9D9D9"
 # low value -> high value; both ends distinguishable for red-green colour blindness
-VALUE_CMAP = LinearSegmentedColormap.from_list("sprintlab_value", ["#2C7BB6", "#ABD9E9", "#FDAE61", "#D7191C"])
+VALUE_CMAP = LinearSegmentedColormap.from_list(
+    "sprintlab_value", ["#2C7BB6", "#ABD9E9", "#FDAE61", "#D7191C"]
+)
 
 _RC = {
     "font.family": "DejaVu Sans",
@@ -57,7 +60,7 @@ def _style() -> Iterator[None]:
 
 def to_data_uri(fig: Figure) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.08)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -85,7 +88,17 @@ def _short(text: str, n: int = 46) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
-def waterfall_steps(final_prob: float, driver_shap: list[float], total_shap: float) -> list[tuple[float, float]]:
+def _wrap(text: str, width: int = 34, lines: int = 2) -> str:
+    """Wrap a label onto at most ``lines`` lines (the last one shortened with an ellipsis)."""
+    parts = textwrap.wrap(text, width=width) or [""]
+    if len(parts) > lines:
+        parts = parts[: lines - 1] + [_short(" ".join(parts[lines - 1 :]), width)]
+    return "\n".join(parts)
+
+
+def waterfall_steps(
+    final_prob: float, driver_shap: list[float], total_shap: float
+) -> list[tuple[float, float]]:
     """Probability-space waterfall: (start, end) for each driver, then for "all other factors".
 
     The start is ``sigmoid(logit(final) - total_shap)`` (the model's squad baseline); each driver
@@ -113,12 +126,12 @@ def driver_waterfall(
     """Horizontal waterfall of an athlete's top drivers (rank order), family-coloured, in percent."""
     d = drivers.sort_values("rank")
     steps = waterfall_steps(final_prob, d["shap"].tolist(), total_shap)
-    names = [_short(x) for x in labels] + ["All other factors"]
+    names = [_wrap(x) for x in labels] + ["All other factors"]
     colours = [FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in d["family"]] + [OTHER_COLOUR]
     n = len(steps)
     base = steps[0][0]
     with _style():
-        fig = Figure(figsize=(7.2, 0.42 * n + 1.55))
+        fig = Figure(figsize=(7.2, 0.5 * n + 1.2))
         ax = fig.add_subplot()
         for i, ((a, b), c) in enumerate(zip(steps, colours, strict=True)):
             y = n - 1 - i
@@ -127,8 +140,15 @@ def driver_waterfall(
             delta = (b - a) * 100
             sign = "+" if delta >= 0 else "−"
             ax.text(
-                max(a, b) * 100 + 0.4, y, f"{sign}{abs(delta):.0f} pts" if abs(delta) >= 0.5 else "±0 pts",
-                va="center", ha="left", fontsize=8, color=TEXT,
+                max(a, b) * 100 + 0.4,
+                y,
+                f"{sign}{abs(delta):.0f} pts" if abs(delta) >= 0.5 else "±0 pts",
+                va="center",
+                ha="left",
+                fontsize=8,
+                color=TEXT,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
+                zorder=4,
             )
         ax.axvline(base * 100, color=MUTED, linestyle=":", linewidth=1)
         ax.axvline(final_prob * 100, color=TEXT, linewidth=1.2)
@@ -144,9 +164,9 @@ def driver_waterfall(
         ax.grid(axis="x", color=GRID, linewidth=0.6)
         ax.set_axisbelow(True)
         present = [f for f in FAMILY_ORDER if f in set(d["family"])]
-        handles = [Patch(color=FAMILY_COLOURS[f], label=_short(family_labels.get(f, f), 40)) for f in present]
+        handles = [Patch(color=FAMILY_COLOURS[f], label=_wrap(family_labels.get(f, f), 30)) for f in present]
         handles.append(Patch(color=OTHER_COLOUR, label="All other factors"))
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.45, -0.32 - 0.5 / n), ncol=3, fontsize=7.5)
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=7.5)
         fig.tight_layout()
         return to_data_uri(fig)
 
@@ -161,13 +181,15 @@ def family_importance_bars(fi: pd.DataFrame, model: str, family_labels: dict[str
         fig = Figure(figsize=(5.6, 0.38 * len(d) + 1.0))
         ax = fig.add_subplot()
         ax.barh(
-            range(len(d)), d["share"] * 100,
-            color=[FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in d["family"]], height=0.62,
+            range(len(d)),
+            d["share"] * 100,
+            color=[FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in d["family"]],
+            height=0.62,
         )
         for i, s in enumerate(d["share"]):
             ax.text(s * 100 + 0.8, i, f"{100 * s:.0f}%", va="center", fontsize=8)
         ax.set_yticks(range(len(d)))
-        ax.set_yticklabels([_short(family_labels.get(f, f), 38) for f in d["family"]])
+        ax.set_yticklabels([_wrap(family_labels.get(f, f), 30) for f in d["family"]])
         ax.set_xlim(0, max(float(d["share"].max()) * 100 * 1.2, 10) if len(d) else 100)
         ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
         ax.set_xlabel(f"Share of what drives {MODEL_WORDS.get(model, model)} across the squad")
@@ -208,7 +230,7 @@ def beeswarm(shap_long: pd.DataFrame, model: str, labels: dict[str, str], k: int
     d = shap_long[shap_long["model"] == model]
     feats = top_features(shap_long, model, k)
     with _style():
-        fig = Figure(figsize=(7.2, 0.44 * len(feats) + 1.5))
+        fig = Figure(figsize=(7.2, 0.5 * len(feats) + 1.3))
         ax = fig.add_subplot()
         sc = None
         for i, f in enumerate(feats):
@@ -222,12 +244,19 @@ def beeswarm(shap_long: pd.DataFrame, model: str, labels: dict[str, str], k: int
             if missing.any():
                 ax.scatter(x[missing], y + off[missing], s=9, color="#9E9E9E", linewidths=0)
             sc = ax.scatter(
-                x[~missing], y + off[~missing], c=pctl[~missing], cmap=VALUE_CMAP, vmin=0, vmax=1,
-                s=11, linewidths=0, alpha=0.9,
+                x[~missing],
+                y + off[~missing],
+                c=pctl[~missing],
+                cmap=VALUE_CMAP,
+                vmin=0,
+                vmax=1,
+                s=11,
+                linewidths=0,
+                alpha=0.9,
             )
         ax.axvline(0, color=MUTED, linewidth=1)
         ax.set_yticks(range(len(feats)))
-        ax.set_yticklabels([_short(labels.get(f, f), 44) for f in feats][::-1], fontsize=8)
+        ax.set_yticklabels([_wrap(labels.get(f, f), 36) for f in feats][::-1], fontsize=8)
         ax.set_xticks([])
         lo, hi = ax.get_xlim()
         word = MODEL_WORDS.get(model, model)
@@ -251,8 +280,13 @@ def dependence_plot(inter: pd.DataFrame) -> str:
         fig = Figure(figsize=(6.6, 3.9))
         ax = fig.add_subplot()
         sc = ax.scatter(
-            d["strength_change_since_test_pct"], d["shap_strength"], c=d["pelvic_control_score"],
-            cmap=VALUE_CMAP, s=18, linewidths=0.3, edgecolors="white",
+            d["strength_change_since_test_pct"],
+            d["shap_strength"],
+            c=d["pelvic_control_score"],
+            cmap=VALUE_CMAP,
+            s=18,
+            linewidths=0.3,
+            edgecolors="white",
         )
         ax.axhline(0, color=MUTED, linewidth=1)
         ax.set_yticks([])
@@ -280,7 +314,16 @@ def risk_trend(hist: pd.DataFrame, threshold: float) -> str:
         ax = fig.add_subplot()
         ax.plot(x, y, color="#0072B2", marker="o", markersize=4, linewidth=1.8)
         ax.axhline(threshold * 100, color="#B2182B", linestyle="--", linewidth=1)
-        ax.text(x[0] if len(x) else 0, threshold * 100, f" flag at {pct(threshold)}", va="bottom", fontsize=8, color="#B2182B")
+        ax.text(
+            1.01,
+            threshold * 100,
+            f"flag at {pct(threshold)}",
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            ha="left",
+            fontsize=8,
+            color="#B2182B",
+        )
         step = max(1, math.ceil(len(x) / 8))
         ax.set_xticks(x[::step])
         ax.set_xticklabels(ticks[::step], fontsize=8)

@@ -101,7 +101,11 @@ class ReportContext:
             missing = [c for c in cols if c not in frame.columns]
             if missing:
                 problems.append(f"{name} lacks columns {missing}")
-        if self.squad is not None and "athlete_id" in self.squad and self.squad["athlete_id"].duplicated().any():
+        if (
+            self.squad is not None
+            and "athlete_id" in self.squad
+            and self.squad["athlete_id"].duplicated().any()
+        ):
             problems.append("squad has duplicate athlete_id rows")
         if not 0.0 < float(self.flag_threshold) < 1.0:
             problems.append(f"flag_threshold must be in (0, 1), got {self.flag_threshold}")

@@ -16,32 +16,153 @@ from sprintlab.report.context import DEFAULT_FAMILY_LABELS, ReportContext
 
 # name, family, unit, description, mean, sd, beta_hamstring, beta_transfer, lever change, lever label
 _FEATURES: tuple[tuple, ...] = (
-    ("hsr_vs_own_norm", "load", "ratio", "This week's high-speed running against the athlete's own 4-week norm",
-     1.0, 0.25, 0.55, 0.0, -0.3, "High-speed running back towards the athlete's norm"),
-    ("acwr_ewma", "load", "ratio", "Acute to chronic load ratio (weighted)", 1.05, 0.2, 0.3, -0.15, None, None),
-    ("hamstring_tightness_z", "wellness", "z", "Hamstring tightness against the athlete's own baseline",
-     0.0, 1.0, 0.45, 0.0, None, None),
-    ("sleep_hours_7d", "wellness", "h", "Mean sleep over the last 7 days", 7.4, 0.6, -0.3, 0.2,
-     0.5, "+30 min sleep a night"),
-    ("nordic_force_n", "strength", "N", "Nordic hamstring eccentric force, mean of both legs (latest test)",
-     340.0, 45.0, -0.45, 0.0, 30.0, "+30 N Nordic force"),
-    ("strength_change_since_test_pct", "strength", "%", "Squat strength change since the last sprint test",
-     4.0, 3.0, 0.0, 0.0, 5.0, "+5 percentage points of strength gain this block"),
-    ("squat_e1rm_rel", "strength", "kg/kg", "Back-squat estimated 1RM relative to body mass", 1.7, 0.2, 0.0, 0.2,
-     None, None),
-    ("pelvic_control_score", "control", "1-5", "Pelvic control score at the latest movement screen",
-     3.0, 0.9, -0.3, 0.45, 1.0, "+1 pelvic control point"),
-    ("rf_max", "control", "ratio", "Maximal ratio of forces: how horizontally force is applied at the start",
-     0.42, 0.04, 0.0, 0.35, None, None),
-    ("first_step_contact_ms", "timing", "ms", "Mean ground-contact time of the first four steps",
-     190.0, 15.0, 0.2, -0.35, -15.0, "15 ms shorter first-step contacts"),
-    ("touchdown_distance_m", "timing", "m", "Foot touchdown ahead of the centre of mass (braking)",
-     0.28, 0.05, 0.25, -0.2, None, None),
-    ("previous_hamstring_injury", "history", "flag", "Has had a hamstring injury before", 0.3, 0.46, 0.5, 0.0,
-     None, None),
+    (
+        "hsr_vs_own_norm",
+        "load",
+        "ratio",
+        "This week's high-speed running against the athlete's own 4-week norm",
+        1.0,
+        0.25,
+        0.55,
+        0.0,
+        -0.3,
+        "High-speed running back towards the athlete's norm",
+    ),
+    (
+        "acwr_ewma",
+        "load",
+        "ratio",
+        "Acute to chronic load ratio (weighted)",
+        1.05,
+        0.2,
+        0.3,
+        -0.15,
+        None,
+        None,
+    ),
+    (
+        "hamstring_tightness_z",
+        "wellness",
+        "z",
+        "Hamstring tightness against the athlete's own baseline",
+        0.0,
+        1.0,
+        0.45,
+        0.0,
+        None,
+        None,
+    ),
+    (
+        "sleep_hours_7d",
+        "wellness",
+        "h",
+        "Mean sleep over the last 7 days",
+        7.4,
+        0.6,
+        -0.3,
+        0.2,
+        0.5,
+        "+30 min sleep a night",
+    ),
+    (
+        "nordic_force_n",
+        "strength",
+        "N",
+        "Nordic hamstring eccentric force, mean of both legs (latest test)",
+        340.0,
+        45.0,
+        -0.45,
+        0.0,
+        30.0,
+        "+30 N Nordic force",
+    ),
+    (
+        "strength_change_since_test_pct",
+        "strength",
+        "%",
+        "Squat strength change since the last sprint test",
+        4.0,
+        3.0,
+        0.0,
+        0.0,
+        5.0,
+        "+5 percentage points of strength gain this block",
+    ),
+    (
+        "squat_e1rm_rel",
+        "strength",
+        "kg/kg",
+        "Back-squat estimated 1RM relative to body mass",
+        1.7,
+        0.2,
+        0.0,
+        0.2,
+        None,
+        None,
+    ),
+    (
+        "pelvic_control_score",
+        "control",
+        "1-5",
+        "Pelvic control score at the latest movement screen",
+        3.0,
+        0.9,
+        -0.3,
+        0.45,
+        1.0,
+        "+1 pelvic control point",
+    ),
+    (
+        "rf_max",
+        "control",
+        "ratio",
+        "Maximal ratio of forces: how horizontally force is applied at the start",
+        0.42,
+        0.04,
+        0.0,
+        0.35,
+        None,
+        None,
+    ),
+    (
+        "first_step_contact_ms",
+        "timing",
+        "ms",
+        "Mean ground-contact time of the first four steps",
+        190.0,
+        15.0,
+        0.2,
+        -0.35,
+        -15.0,
+        "15 ms shorter first-step contacts",
+    ),
+    (
+        "touchdown_distance_m",
+        "timing",
+        "m",
+        "Foot touchdown ahead of the centre of mass (braking)",
+        0.28,
+        0.05,
+        0.25,
+        -0.2,
+        None,
+        None,
+    ),
+    (
+        "previous_hamstring_injury",
+        "history",
+        "flag",
+        "Has had a hamstring injury before",
+        0.3,
+        0.46,
+        0.5,
+        0.0,
+        None,
+        None,
+    ),
     ("age_years", "history", "years", "Age", 24.0, 3.5, 0.12, -0.05, None, None),
 )
-_BASE = {"hamstring": math.log(0.1 / 0.9), "transfer": math.log(0.45 / 0.55)}
+_BASE = {"hamstring": math.log(0.06 / 0.94), "transfer": math.log(0.45 / 0.55)}
 _STRENGTH_GAIN = "strength_change_since_test_pct"
 _N_WEEKS = 12
 _WEEK_END = pd.Timestamp("2026-06-21")  # Sunday closing ISO week 2026-W25
@@ -93,8 +214,12 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
         trait["previous_hamstring_injury"] = float(rng.random() < 0.3)
         trait["pelvic_control_score"] = float(np.clip(rng.normal(3.0, 1.0), 1, 5))
         if a == 0:  # a clearly flagged athlete: load spike, tight hamstrings, old injury
-            trait.update(hsr_vs_own_norm=1.3, hamstring_tightness_z=1.1, previous_hamstring_injury=1.0,
-                         nordic_force_n=290.0)
+            trait.update(
+                hsr_vs_own_norm=1.3,
+                hamstring_tightness_z=1.1,
+                previous_hamstring_injury=1.0,
+                nordic_force_n=290.0,
+            )
         if a == 1:  # strong gains that transfer thanks to good control
             trait.update(strength_change_since_test_pct=9.0, pelvic_control_score=4.6)
         if a == 2:  # strong gains that do NOT transfer (poor control)
@@ -143,17 +268,27 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
                 text = f"{desc}: {_fmt(value, unit)}"
                 diff = value - medians[feat]
                 if unit != "flag" and abs(diff) > 1e-9:
-                    text += f", {_fmt(abs(diff), unit)} {'above' if diff > 0 else 'below'} the squad median"
+                    gap = f"{abs(diff):.1f} points" if unit == "1-5" else _fmt(abs(diff), unit)
+                    text += f", {gap} {'above' if diff > 0 else 'below'} the squad median"
                 verb = "raises" if s[feat] > 0 else "lowers"
                 text += f" - {verb} {'hamstring risk' if model == 'hamstring' else 'transfer chance'}"
-                driver_rows.append({
-                    "athlete_id": aid, "model": model, "rank": rank, "feature": feat, "family": fam,
-                    "value": value, "unit": unit, "shap": float(s[feat]), "text": text,
-                })
+                driver_rows.append(
+                    {
+                        "athlete_id": aid,
+                        "model": model,
+                        "rank": rank,
+                        "feature": feat,
+                        "family": fam,
+                        "value": value,
+                        "unit": unit,
+                        "shap": float(s[feat]),
+                        "text": text,
+                    }
+                )
             # the lever with the biggest helpful effect among modifiable features
             p0 = float(probs[model][idx])
             best = None
-            for feat, _fam, _u, _d, mu, sd, bh, bt, change, label in _FEATURES:
+            for feat, *_, change, label in _FEATURES:
                 if change is None:
                     continue
                 new_vals = panel.loc[[idx]].copy()
@@ -165,33 +300,50 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
                     best = (gain, feat, label, p1)
             if best is not None and (model == "transfer" or p0 >= 0.15):
                 gain, feat, label, p1 = best
-                lever_rows.append({
-                    "athlete_id": aid, "model": model, "lever": feat,
-                    "text": f"{label}", "effect": float(p1 - p0), "baseline_prob": p0, "new_prob": p1,
-                    "low": float(max(0.0, p1 - 0.6 * abs(p1 - p0) - 0.02)),
-                    "high": float(min(1.0, p1 + 0.6 * abs(p1 - p0) + 0.02)),
-                })
+                lever_rows.append(
+                    {
+                        "athlete_id": aid,
+                        "model": model,
+                        "lever": feat,
+                        "text": f"{label}",
+                        "effect": float(p1 - p0),
+                        "baseline_prob": p0,
+                        "new_prob": p1,
+                        "low": float(max(0.0, p1 - 0.6 * abs(p1 - p0) - 0.02)),
+                        "high": float(min(1.0, p1 + 0.6 * abs(p1 - p0) + 0.02)),
+                    }
+                )
         risk = float(probs["hamstring"][idx])
-        squad_rows.append({
-            "athlete_id": aid,
-            "hamstring_risk": risk,
-            "hamstring_flag": bool(risk >= 0.2),
-            "transfer_probability": float(probs["transfer"][idx]) if in_block else float("nan"),
-            "in_strength_block": bool(in_block),
-            "dominant_family_hamstring": fams["hamstring"],
-            "dominant_family_transfer": fams["transfer"],
-            "insufficient_data": bool(aid == thin),
-            "data_freshness_days": 16.0 if aid == thin else float(1 + (len(squad_rows) % 3)),
-        })
+        squad_rows.append(
+            {
+                "athlete_id": aid,
+                "hamstring_risk": risk,
+                "hamstring_flag": bool(risk >= 0.2),
+                "transfer_probability": float(probs["transfer"][idx]) if in_block else float("nan"),
+                "in_strength_block": bool(in_block),
+                "dominant_family_hamstring": fams["hamstring"],
+                "dominant_family_transfer": fams["transfer"],
+                "insufficient_data": bool(aid == thin),
+                "data_freshness_days": 16.0 if aid == thin else float(1 + (len(squad_rows) % 3)),
+            }
+        )
 
     long_rows = []
     for model in ("hamstring", "transfer"):
         s = shap[model]
         for feat in s.columns:
-            long_rows.append(pd.DataFrame({
-                "model": model, "athlete_id": panel["athlete_id"], "feature": feat, "family": spec[feat][1],
-                "value": panel[feat].astype(float), "shap": s[feat].astype(float),
-            }))
+            long_rows.append(
+                pd.DataFrame(
+                    {
+                        "model": model,
+                        "athlete_id": panel["athlete_id"],
+                        "feature": feat,
+                        "family": spec[feat][1],
+                        "value": panel[feat].astype(float),
+                        "shap": s[feat].astype(float),
+                    }
+                )
+            )
     shap_long = pd.concat(long_rows, ignore_index=True)
     shap_long = shap_long[(shap_long["shap"] != 0) | (shap_long["model"] == "hamstring")]
     shap_long = shap_long[~((shap_long["model"] == "transfer") & (shap_long["athlete_id"] == no_block))]
@@ -203,18 +355,29 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
         fam_long.groupby(["model", "family"], sort=True)["abs"].mean().rename("mean_abs_shap").reset_index()
     )
 
-    interaction = pd.DataFrame({
-        "strength_change_since_test_pct": panel[_STRENGTH_GAIN],
-        "pelvic_control_score": panel["pelvic_control_score"],
-        "shap_strength": shap["transfer"][_STRENGTH_GAIN],
-    })
-    history = pd.DataFrame({
-        "athlete_id": panel["athlete_id"], "week_end": panel["week_end"],
-        "hamstring_risk": probs["hamstring"].astype(float),
-    })
+    interaction = pd.DataFrame(
+        {
+            "strength_change_since_test_pct": panel[_STRENGTH_GAIN],
+            "pelvic_control_score": panel["pelvic_control_score"],
+            "shap_strength": shap["transfer"][_STRENGTH_GAIN],
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "athlete_id": panel["athlete_id"],
+            "week_end": panel["week_end"],
+            "hamstring_risk": probs["hamstring"].astype(float),
+        }
+    )
 
     def m(auc, lo, hi, pr, brier, slope):
-        return {"roc_auc": auc, "roc_auc_ci": [lo, hi], "pr_auc": pr, "brier": brier, "calibration_slope": slope}
+        return {
+            "roc_auc": auc,
+            "roc_auc_ci": [lo, hi],
+            "pr_auc": pr,
+            "brier": brier,
+            "calibration_slope": slope,
+        }
 
     metrics = {
         "hamstring": {

@@ -86,7 +86,9 @@ def _pseudonymise_ctx(ctx: ReportContext, key: bytes | None) -> ReportContext:
     if key is None:
         key = load_pseudonym_key(required=True)
     mapping = pseudonymise_ids(real, key=key)
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(i) for i in sorted(real, key=len, reverse=True)) + r")(?![\w-])")
+    pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(i) for i in sorted(real, key=len, reverse=True)) + r")(?![\w-])"
+    )
 
     def scrub(text: object) -> object:
         return pattern.sub(lambda m: mapping[m.group(1)], text) if isinstance(text, str) else text
@@ -130,18 +132,38 @@ def _metrics_view(metrics: dict) -> list[dict]:
             continue
         rows = []
         if "model" in m:
-            rows.append({"name": "sprintlab model", "kind": "model", "cells": [_metric_cell(m["model"], k) for k, _ in _METRIC_COLUMNS]})
+            rows.append(
+                {
+                    "name": "sprintlab model",
+                    "kind": "model",
+                    "cells": [_metric_cell(m["model"], k) for k, _ in _METRIC_COLUMNS],
+                }
+            )
         for name, block in (m.get("baselines") or {}).items():
-            rows.append({"name": f"Baseline: {name}", "kind": "baseline", "cells": [_metric_cell(block, k) for k, _ in _METRIC_COLUMNS]})
+            rows.append(
+                {
+                    "name": f"Baseline: {name}",
+                    "kind": "baseline",
+                    "cells": [_metric_cell(block, k) for k, _ in _METRIC_COLUMNS],
+                }
+            )
         if m.get("oracle"):
-            rows.append({"name": "Simulator truth (oracle)", "kind": "oracle", "cells": [_metric_cell(m["oracle"], k) for k, _ in _METRIC_COLUMNS]})
-        out.append({
-            "model": model,
-            "title": MODEL_WORDS[model].capitalize(),
-            "rows": rows,
-            "n_units": m.get("n_test_units"),
-            "n_events": m.get("n_test_events"),
-        })
+            rows.append(
+                {
+                    "name": "Simulator truth (oracle)",
+                    "kind": "oracle",
+                    "cells": [_metric_cell(m["oracle"], k) for k, _ in _METRIC_COLUMNS],
+                }
+            )
+        out.append(
+            {
+                "model": model,
+                "title": MODEL_WORDS[model].capitalize(),
+                "rows": rows,
+                "n_units": m.get("n_test_units"),
+                "n_events": m.get("n_test_events"),
+            }
+        )
     return out
 
 
@@ -153,7 +175,9 @@ def _squad_order(squad: pd.DataFrame) -> pd.DataFrame:
     return s.sort_values(["_thin", "_risk", "_id"], ascending=[True, False, True], kind="mergesort")
 
 
-def _athlete_view(ctx: ReportContext, row: pd.Series, labels: dict[str, str], fam_labels: dict[str, str]) -> dict:
+def _athlete_view(
+    ctx: ReportContext, row: pd.Series, labels: dict[str, str], fam_labels: dict[str, str]
+) -> dict:
     aid = str(row["athlete_id"])
     risk = float(row["hamstring_risk"]) if not _is_missing(row["hamstring_risk"]) else float("nan")
     in_block = bool(row["in_strength_block"]) and not _is_missing(row["transfer_probability"])
@@ -169,7 +193,9 @@ def _athlete_view(ctx: ReportContext, row: pd.Series, labels: dict[str, str], fa
         "transfer": pct(tp) if in_block else None,
         "transfer_words": _transfer_words(tp) if in_block else None,
         "dominant_hamstring": ctx.family_label(row["dominant_family_hamstring"]),
-        "dominant_transfer": ctx.family_label(row["dominant_family_transfer"]) if in_block else "Not estimated",
+        "dominant_transfer": ctx.family_label(row["dominant_family_transfer"])
+        if in_block
+        else "Not estimated",
         "charts": [],
         "trend": None,
         "levers": [],
@@ -191,24 +217,26 @@ def _athlete_view(ctx: ReportContext, row: pd.Series, labels: dict[str, str], fa
             for lab, (a, b) in zip(feat_labels, steps[:-1], strict=True)
         )
         word = MODEL_WORDS[model]
-        view["charts"].append({
-            "model": model,
-            "title": f"What moves {word} for {aid}",
-            "uri": charts.driver_waterfall(d, p, total, model, feat_labels, fam_labels),
-            "alt": (
-                f"Bar chart for {aid}: {word} goes from the squad starting point of {pct(steps[0][0])} "
-                f"to {pct(p)}. Main drivers: {moves}."
-            ),
-            "drivers": [
-                {
-                    "text": str(r["text"]),
-                    "family": fam_labels.get(r["family"], str(r["family"])),
-                    "family_key": r["family"] if r["family"] in FAMILY_COLOURS else "other",
-                    "direction": "raises" if r["shap"] > 0 else "lowers",
-                }
-                for _, r in d.iterrows()
-            ],
-        })
+        view["charts"].append(
+            {
+                "model": model,
+                "title": f"What moves {word} for {aid}",
+                "uri": charts.driver_waterfall(d, p, total, model, feat_labels, fam_labels),
+                "alt": (
+                    f"Bar chart for {aid}: {word} goes from the squad starting point of {pct(steps[0][0])} "
+                    f"to {pct(p)}. Main drivers: {moves}."
+                ),
+                "drivers": [
+                    {
+                        "text": str(r["text"]),
+                        "family": fam_labels.get(r["family"], str(r["family"])),
+                        "family_key": r["family"] if r["family"] in FAMILY_COLOURS else "other",
+                        "direction": "raises" if r["shap"] > 0 else "lowers",
+                    }
+                    for _, r in d.iterrows()
+                ],
+            }
+        )
     if ctx.history is not None:
         h = ctx.history[ctx.history["athlete_id"].astype(str) == aid]
         if len(h) >= 2:
@@ -225,14 +253,16 @@ def _athlete_view(ctx: ReportContext, row: pd.Series, labels: dict[str, str], fa
         lv = ctx.levers[ctx.levers["athlete_id"].astype(str) == aid]
         for _, r in lv.iterrows():
             model = str(r["model"])
-            view["levers"].append({
-                "text": str(r["text"]),
-                "outcome": MODEL_WORDS.get(model, model),
-                "before": pct(float(r["baseline_prob"])),
-                "after": pct(float(r["new_prob"])),
-                "low": pct(float(r["low"])) if not _is_missing(r["low"]) else None,
-                "high": pct(float(r["high"])) if not _is_missing(r["high"]) else None,
-            })
+            view["levers"].append(
+                {
+                    "text": str(r["text"]),
+                    "outcome": MODEL_WORDS.get(model, model),
+                    "before": pct(float(r["baseline_prob"])),
+                    "after": pct(float(r["new_prob"])),
+                    "low": pct(float(r["low"])) if not _is_missing(r["low"]) else None,
+                    "high": pct(float(r["high"])) if not _is_missing(r["high"]) else None,
+                }
+            )
     return view
 
 
@@ -252,25 +282,29 @@ def _view(ctx: ReportContext) -> dict:
         share = fi.set_index("family")["mean_abs_shap"] / fi["mean_abs_shap"].sum()
         top = share.sort_values(ascending=False, kind="mergesort")
         desc = ", ".join(f"{fam_labels.get(f, f)} {100 * s:.0f}%" for f, s in top.items())
-        squad_charts.append({
-            "title": f"{MODEL_WORDS[model].capitalize()}: which factor families matter most",
-            "uri": charts.family_importance_bars(ctx.family_importance, model, fam_labels),
-            "alt": f"Bar chart of each factor family's share of what drives {MODEL_WORDS[model]} across the squad: {desc}.",
-        })
+        squad_charts.append(
+            {
+                "title": f"{MODEL_WORDS[model].capitalize()}: which factor families matter most",
+                "uri": charts.family_importance_bars(ctx.family_importance, model, fam_labels),
+                "alt": f"Bar chart of each factor family's share of what drives {MODEL_WORDS[model]} across the squad: {desc}.",
+            }
+        )
     swarms = []
     for model in ("hamstring", "transfer"):
         if (ctx.shap_long["model"] == model).sum() == 0:
             continue
         top = charts.top_features(ctx.shap_long, model, 10)
-        swarms.append({
-            "title": f"{MODEL_WORDS[model].capitalize()}: the ten most influential measurements",
-            "uri": charts.beeswarm(ctx.shap_long, model, labels, 10),
-            "alt": (
-                f"Dot chart of the {len(top)} measurements that most move {MODEL_WORDS[model]}, most influential first: "
-                + "; ".join(labels.get(f, f) for f in top)
-                + ". Dots right of the centre line raise it, dots left lower it; red dots are high values, blue low."
-            ),
-        })
+        swarms.append(
+            {
+                "title": f"{MODEL_WORDS[model].capitalize()}: the ten most influential measurements",
+                "uri": charts.beeswarm(ctx.shap_long, model, labels, 10),
+                "alt": (
+                    f"Dot chart of the {len(top)} measurements that most move {MODEL_WORDS[model]}, most influential first: "
+                    + "; ".join(labels.get(f, f) for f in top)
+                    + ". Dots right of the centre line raise it, dots left lower it; red dots are high values, blue low."
+                ),
+            }
+        )
     dependence = None
     if ctx.interaction is not None and len(ctx.interaction.dropna()) >= 3:
         dependence = {
@@ -286,9 +320,7 @@ def _view(ctx: ReportContext) -> dict:
         "ctx": ctx,
         "guard_rail": GUARD_RAIL,
         "threshold": pct(ctx.flag_threshold),
-        "families": [
-            {"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILY_ORDER
-        ],
+        "families": [{"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILY_ORDER],
         "family_colours": FAMILY_COLOURS,
         "other_colour": OTHER_COLOUR,
         "athletes": athletes,
@@ -297,7 +329,9 @@ def _view(ctx: ReportContext) -> dict:
         "swarms": swarms,
         "dependence": dependence,
         "metrics": _metrics_view(ctx.metrics or {}),
-        "has_oracle": any(bool((ctx.metrics or {}).get(m, {}).get("oracle")) for m in ("hamstring", "transfer")),
+        "has_oracle": any(
+            bool((ctx.metrics or {}).get(m, {}).get("oracle")) for m in ("hamstring", "transfer")
+        ),
         "metric_columns": [label for _, label in _METRIC_COLUMNS],
         "models": ctx.models or [],
     }
