@@ -20,6 +20,15 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 CHAMPION = "champion"
+# types inside a CalibratedLGBMClassifier that skops (MLflow's sklearn serialiser) may load
+SKOPS_TRUSTED_TYPES = [
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "sprintlab.models.estimator.CalibratedLGBMClassifier",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.isotonic.IsotonicRegression",
+]
 
 
 class TrackingError(RuntimeError):
@@ -108,6 +117,7 @@ def log_and_register(
             info = mlflow.sklearn.log_model(
                 model, name="model", signature=signature, input_example=X_example.head(3),
                 pyfunc_predict_fn="predict_proba", registered_model_name=registered_name,
+                skops_trusted_types=SKOPS_TRUSTED_TYPES,
             )
             version = str(info.registered_model_version)
             new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))

@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import StratifiedGroupKFold
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -91,19 +91,25 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         n_splits = min(self.cv_folds, np.unique(groups).size)
         oof = np.full(y.size, np.nan)
-        for tr, te in GroupKFold(n_splits=n_splits).split(X, y, groups):
+        folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        for tr, te in folds.split(X, y, groups):
             if y[tr].sum() == 0 or y[tr].sum() == tr.size:
                 continue
             m = self._booster(y[tr]).fit(X.iloc[tr], y[tr])
             oof[te] = m.predict(X.iloc[te], raw_score=True)
         ok = np.isfinite(oof)
         self.oof_margin_ = oof
-        if self.calibration == "isotonic":
-            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4).fit(oof[ok], y[ok])
-        elif self.calibration == "sigmoid":
-            self.calibrator_ = LogisticRegression(C=1e6).fit(oof[ok].reshape(-1, 1), y[ok])
-        else:
-            self.calibrator_ = None
+        if self.calibration != "none" and np.unique(y[ok]).size < 2:
+            raise ValueError("too few positive units to calibrate on out-of-fold predictions; "
+                             "add data or set calibration: none")
+        self.calibrator_ = None
+        if self.calibration == "sigmoid":
+            platt = LogisticRegression(C=1e6).fit(oof[ok].reshape(-1, 1), y[ok])
+            # a calibrator must never invert the ranking: fall back to isotonic (monotone increasing)
+            self.calibrator_ = platt if platt.coef_[0, 0] > 0 else None
+        if self.calibration == "isotonic" or (self.calibration == "sigmoid" and self.calibrator_ is None):
+            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4,
+                                                  increasing=True).fit(oof[ok], y[ok])
         self.booster_ = self._booster(y).fit(X, y)
         return self
 
