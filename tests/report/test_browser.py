@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -89,9 +90,10 @@ def test_report_renders_in_chromium(driver, demo_ctx, demo_report, tmp_path):
     assert driver.save_screenshot(str(shot))
     raw = shot.read_bytes()
     assert raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 20_000
-    keep = Path(__file__).parent.parent.parent / ".pytest_cache"  # handy to eyeball locally, not committed
-    if keep.is_dir():
-        shutil.copy(shot, keep / "report_screenshot.png")
+    keep = os.environ.get("SPRINTLAB_SCREENSHOT_DIR")  # set it to keep the screenshot for eyeballing
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / "report_screenshot.png")
 
     severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     assert not severe, severe
