@@ -388,12 +388,6 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
                               "pelvic_control_score": hist_all["pelvic_control_score"].to_numpy(),
                               "shap_strength": vals[:, j]}).dropna()
     squad, drivers, fams, hist = scored["squad"], scored["drivers"], scored["families"], history
-    if pseudonymise:
-        from sprintlab.privacy import pseudonymise_ids
-
-        alias = pseudonymise_ids(athletes)
-        squad, drivers, fams, long, hist = (d.assign(athlete_id=d["athlete_id"].map(alias))
-                                            for d in (squad, drivers, fams, long, hist))
     ctx = ReportContext(
         title="sprintlab weekly report", week_label=iso_week_label(week_end),
         data_window=(str(pd.to_datetime(panel["week_start"]).min().date()), str(pd.Timestamp(week_end).date())),
