@@ -1,0 +1,134 @@
+"""One full pipeline run on a small simulated squad, with MLflow in a temporary store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sprintlab.config import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory):
+    from sprintlab.contract.validate import validate_folder
+
+    from sprintlab.stages import (
+        run_evaluate,
+        run_explain,
+        run_features,
+        run_report,
+        run_simulate,
+        run_targets,
+        run_train,
+    )
+
+    mp = pytest.MonkeyPatch()
+    tmp = tmp_path_factory.mktemp("pipeline")
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+    mp.chdir(tmp)
+    base = load_params(ROOT / "params.yaml")
+    params = base.model_copy(update={
+        "simulate": base.simulate.model_copy(update={"athletes": 40, "weeks": 60, "seed": 5}),
+        "evaluate": base.evaluate.model_copy(update={"bootstrap": 50}),
+        "report": base.report.model_copy(update={"max_athletes": 8}),
+    })
+    run_simulate(params, tmp / "sim")
+    result = validate_folder(tmp / "sim" / "raw", tmp / "val", today="2026-11-24")
+    run_features(params, tmp / "val", tmp / "feat")
+    run_targets(params, tmp / "val", tmp / "feat", tmp / "sim" / "truth", tmp / "tg")
+    reg = {t: run_train(params, t, tmp / "tg", tmp / "models" / t)["registry"] for t in ("transfer", "hamstring")}
+    run_evaluate(tmp / "models", tmp / "metrics", tmp / "plots")
+    explained = run_explain(params, tmp / "tg", tmp / "models", tmp / "expl", tmp / "metrics")
+    report = run_report(params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report.html", simulated=True)
+    yield {"tmp": tmp, "validation": result, "registry": reg, "explained": explained, "report": report,
+           "params": params}
+    mp.undo()
+
+
+def test_simulated_data_pass_validation(pipeline_run):
+    res = pipeline_run["validation"]
+    assert res.ok, res.problems.head()
+    assert set(res.tables) >= {"athletes", "sprint_splits", "gym_sets", "training_load", "injuries"}
+
+
+def test_metrics_files_have_model_baselines_and_oracle(pipeline_run):
+    for target in ("transfer", "hamstring"):
+        m = json.loads((pipeline_run["tmp"] / "metrics" / f"{target}.json").read_text())
+        for block in [m["model"], m["oracle"], *m["baselines"].values()]:
+            assert {"roc_auc", "pr_auc", "brier", "calibration_slope", "roc_auc_ci"} <= set(block)
+        assert m["n_test_units"] > 0 and m["n_test_events"] > 0
+        assert m["baselines"]["prevalence"]["roc_auc"] == pytest.approx(0.5)
+        # the truth ranks the units better than chance on the same test units
+        assert m["oracle"]["roc_auc"] > 0.6
+    assert "acwr_threshold" in json.loads((pipeline_run["tmp"] / "metrics" / "hamstring.json").read_text())["baselines"]
+
+
+def test_models_saved_and_registered_as_champion(pipeline_run):
+    import mlflow
+
+    tmp = pipeline_run["tmp"]
+    for target, reg in pipeline_run["registry"].items():
+        d = tmp / "models" / target
+        assert (d / "model.joblib").exists() and (d / "booster.txt").exists()
+        assert json.loads((d / "features.json").read_text())
+        assert "Intended use" in (d / "model_card.md").read_text()
+        assert reg["champion"] and reg["version"] == "1"
+        model = mlflow.sklearn.load_model(f"models:/sprintlab-{target}@champion")
+        assert hasattr(model, "predict_proba")
+
+
+def test_mlflow_run_logs_params_metrics_signature_and_shap(pipeline_run):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    mv = client.get_model_version_by_alias("sprintlab-hamstring", "champion")
+    run = client.get_run(mv.run_id)
+    assert "num_leaves" in run.data.params and "model.roc_auc" in run.data.metrics
+    assert run.data.tags["dvc_experiment"]
+    arts = {a.path for a in client.list_artifacts(mv.run_id)}
+    assert {"model_card", "evaluation", "shap_summary"} <= arts
+    info = mlflow.models.get_model_info("models:/sprintlab-hamstring@champion")
+    assert info.signature is not None and info.signature.inputs.input_names()
+
+
+def test_mlflow_store_holds_no_athlete_ids(pipeline_run):
+    tmp = pipeline_run["tmp"]
+    ids = pd.read_csv(tmp / "sim" / "raw" / "athletes.csv")["athlete_id"].tolist()
+    blobs = [(tmp / "mlflow.db").read_bytes()]
+    blobs += [p.read_bytes() for p in (tmp / "mlartifacts").rglob("*") if p.is_file() and p.suffix in (".json", ".md", ".csv", ".txt", ".yaml", "")]
+    for aid in ids:
+        assert not any(aid.encode() in b for b in blobs), aid
+
+
+def test_explanations_and_report(pipeline_run):
+    ex = json.loads((pipeline_run["tmp"] / "metrics" / "explanations.json").read_text())
+    assert 0 <= ex["dominant_family_agreement"] <= 1 and ex["n_units"] > 0
+    html = Path(pipeline_run["report"]).read_text(encoding="utf-8")
+    assert "SIMULATED" in html and "<img" in html and "http://" not in html and "https://" not in html
+    athletes = sorted(pd.read_csv(pipeline_run["tmp"] / "sim" / "raw" / "athletes.csv")["athlete_id"])[:8]
+    assert all(a in html for a in athletes)
+
+
+def test_dvc_yaml_stages_declare_code_params_and_outputs():
+    dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    order = ["simulate", "validate", "features", "targets", "train_transfer", "train_hamstring", "evaluate",
+             "explain", "report"]
+    assert list(dvc["stages"]) == order
+    for name, stage in dvc["stages"].items():
+        assert "src/sprintlab" in stage["deps"], name
+        assert f"pipelines/{name}.py" in stage["deps"], name
+        assert (ROOT / f"pipelines/{name}.py").exists()
+        for p in stage.get("params", []):
+            node = params
+            for part in p.split("."):
+                assert part in node, (name, p)
+                node = node[part]
+        assert stage.get("outs") or stage.get("metrics"), name
+    load_params(ROOT / "params.yaml")
