@@ -84,6 +84,7 @@ def test_models_saved_and_registered_as_champion(pipeline_run):
 
 
 def test_mlflow_run_logs_params_metrics_signature_and_shap(pipeline_run):
+    import mlflow
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient()
