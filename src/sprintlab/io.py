@@ -1,4 +1,19 @@
-"""Robust table IO: tolerant reading of club exports and atomic, deterministic writing."""
+"""Robust table IO: tolerant reading of club exports and atomic, deterministic writing.
+
+Reading
+    :func:`read_table` reads ``.csv``, ``.parquet`` and ``.xlsx``. CSV and Excel cells are read as
+    *strings* so that the data contract (:mod:`sprintlab.contract.validate`), not pandas, decides
+    types. CSV encoding (UTF-8, UTF-8 with a byte-order mark, Latin-1 fallback) and delimiter
+    (``,`` ``;`` tab) are detected. Fully blank lines are dropped; the spreadsheet row number of
+    every remaining row (header = row 1, first data row = row 2) is kept in
+    ``df.attrs["row_numbers"]`` so that problems can be reported where the user sees them.
+
+Writing
+    :func:`write_bytes_atomic`, :func:`write_text_atomic` and :func:`write_table_atomic` write to a
+    temporary file in the target directory, ``fsync`` it and ``os.replace`` it over the target: a
+    failure leaves the previous file intact and no temporary file behind. Parquet output carries
+    no pandas index or pandas metadata and is byte-identical for identical frames.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+DELIMITERS = ",;\t"
 
 
 class DataError(Exception):
@@ -32,61 +48,111 @@ class DataError(Exception):
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
-def _decode(raw: bytes, path: Path) -> str:
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (a leading byte-order mark is stripped) or, failing that, Latin-1.
+
+    Returns ``(text, encoding)`` where encoding is ``"utf-8"``, ``"utf-8-sig"`` or ``"latin-1"``.
+    """
+    enc = "utf-8"
     if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+        raw, enc = raw[3:], "utf-8-sig"
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8"), enc
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return raw.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter of a CSV header line: the most frequent of ``,`` ``;`` tab (``,`` if none)."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    if counts[best] == 0:
+        try:
+            return csv.Sniffer().sniff(header_line, delimiters=DELIMITERS).delimiter
+        except csv.Error:
+            return ","
+    return best
+
+
+def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict) -> pd.DataFrame:
+    df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
+    blank = df.isna().all(axis=1) if len(df.columns) else pd.Series(False, index=df.index)
+    if len(df.columns):
+        blank |= df.astype("string").apply(lambda s: s.str.strip().fillna("").eq("")).all(axis=1)
+    rows = [first_row + i for i in range(len(df))]
+    keep = ~blank.to_numpy()
+    df = df.loc[keep].reset_index(drop=True)
+    info["blank_rows_dropped"] = int((~keep).sum())
+    df.attrs["row_numbers"] = [r for r, k in zip(rows, keep, strict=True) if k]
+    df.attrs["file"] = str(path)
+    df.attrs["read_info"] = info
+    return df
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV, Parquet or Excel table. CSV and Excel cells are read as strings so that the
-    data contract, not pandas, decides types; CSV encoding (UTF-8, UTF-8 with BOM, Latin-1) and
-    delimiter (``,`` ``;`` tab) are detected. An empty file raises :class:`DataError`.
+    """Read a CSV, Parquet or Excel (.xlsx, first sheet) table.
+
+    CSV and Excel cells come back as strings (missing cells as NA). Raises :class:`DataError` for a
+    missing, empty or unreadable file. ``df.attrs`` holds ``file``, ``row_numbers`` (spreadsheet
+    row of each data row) and ``read_info`` (encoding, delimiter, blank rows dropped).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.exists():
         raise DataError("file not found", file=path)
-    if path.stat().st_size == 0:
-        raise DataError("the file is empty", file=path)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    if suffix == ".xlsx":
-        df = pd.read_excel(path, dtype=str, engine="openpyxl")
-        if df.empty and len(df.columns) == 0:
-            raise DataError("the sheet is empty", file=path)
-        return df
-    if suffix != ".csv":
+    if suffix not in TABLE_SUFFIXES:
         raise DataError(f"unsupported file type {suffix!r} (use .csv, .parquet or .xlsx)", file=path)
-    text = _decode(path.read_bytes(), path)
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty (0 bytes): expected a header row and data rows", file=path)
+    if suffix == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise DataError(f"cannot read Parquet file: {exc}", file=path) from exc
+        df = df.reset_index(drop=True)
+        return _finish(df, path, 2, {"format": "parquet"})
+    if suffix == ".xlsx":
+        try:
+            df = pd.read_excel(path, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[""])
+        except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for broken workbooks
+            raise DataError(f"cannot read Excel workbook: {exc}", file=path) from exc
+        if len(df.columns) == 0:
+            raise DataError("the first sheet is empty: expected a header row and data rows", file=path)
+        return _finish(df, path, 2, {"format": "xlsx"})
+    text, encoding = decode_text(path.read_bytes())
     if not text.strip():
-        raise DataError("the file is empty", file=path)
-    first = text.splitlines()[0]
+        raise DataError("the file is empty (only blank lines): expected a header row and data rows", file=path)
+    lines = text.splitlines()
+    lead = 0
+    while not lines[lead].strip():
+        lead += 1
+    delim = sniff_delimiter(lines[lead])
     try:
-        delim = csv.Sniffer().sniff(first, delimiters=",;\t").delimiter
-    except csv.Error:
-        delim = ","
-    df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_values=[""])
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+        df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_values=[""],
+                         skip_blank_lines=False, skiprows=lead, engine="python")
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise DataError(f"cannot parse CSV (delimiter {delim!r}): {exc}", file=path) from exc
+    return _finish(df, path, lead + 2, {"format": "csv", "encoding": encoding, "delimiter": delim})
 
 
 def find_table(folder: str | Path, name: str) -> Path | None:
-    """The file holding table ``name`` in ``folder`` (name.csv / .parquet / .xlsx), if any."""
-    hits = [Path(folder) / f"{name}{s}" for s in TABLE_SUFFIXES if (Path(folder) / f"{name}{s}").exists()]
+    """The file holding table ``name`` in ``folder`` (name.csv / .parquet / .xlsx), if any.
+
+    Two files for the same table (e.g. ``athletes.csv`` and ``athletes.xlsx``) raise
+    :class:`DataError`: the validator must not guess which one is current.
+    """
+    folder = Path(folder)
+    hits = [folder / f"{name}{s}" for s in TABLE_SUFFIXES if (folder / f"{name}{s}").is_file()]
     if len(hits) > 1:
-        raise DataError(f"table {name!r} is given more than once: {', '.join(h.name for h in hits)}", file=folder)
+        raise DataError(f"table {name!r} is given more than once ({', '.join(h.name for h in hits)}); "
+                        "keep one file per table", file=folder)
     return hits[0] if hits else None
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to a temp file beside ``path``, fsync, then rename over ``path``.
+    """Write ``data`` to a temp file beside ``path``, fsync, then ``os.replace`` it over ``path``.
 
-    A crash leaves either the previous file or the new one, never a half-written file; the temp
-    file is removed on failure.
+    A failure leaves the previous file (if any) untouched and removes the temp file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,19 +175,21 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def table_bytes(df: pd.DataFrame, suffix: str) -> bytes:
-    """Serialise a table deterministically: CSV (no index) or Parquet (no pandas index metadata)."""
+    """Serialise a table deterministically: CSV (no index, ``\\n`` line ends) or Parquet (no index,
+    no pandas/schema metadata, fixed compression and writer options)."""
+    suffix = suffix.lower()
     if suffix == ".csv":
         return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
     if suffix == ".parquet":
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        table = table.replace_schema_metadata(None)
+        table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
         buf = pa.BufferOutputStream()
-        pq.write_table(table, buf, compression="zstd", write_statistics=True)
+        pq.write_table(table, buf, compression="zstd", write_statistics=True, version="2.6",
+                       store_schema=False)
         return buf.getvalue().to_pybytes()
-    raise ValueError(f"cannot write tables as {suffix!r}")
+    raise ValueError(f"cannot write tables as {suffix!r} (use .csv or .parquet)")
 
 
 def write_table_atomic(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a table (CSV or Parquet by extension) atomically and byte-deterministically."""
     path = Path(path)
-    return write_bytes_atomic(path, table_bytes(df, path.suffix.lower()))
+    return write_bytes_atomic(path, table_bytes(df, path.suffix))

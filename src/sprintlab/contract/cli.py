@@ -1,0 +1,56 @@
+"""``sprintlab validate``: check a data folder against the contract and explain every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sprintlab.io import DataError
+
+MAX_LINES = 50
+
+
+def validate(
+    data_dir: Path = typer.Argument(..., help="Folder with the club's exports (athletes.csv, gym_sets.csv, ...)."),
+    out: Path | None = typer.Option(None, "--out", help="Write accepted tables, rejected_rows.csv and "
+                                    "validation_report.json here."),
+    today: str | None = typer.Option(None, "--today", help="Reference date (YYYY-MM-DD) for the "
+                                     "'date in the future' check; default: today."),
+) -> None:
+    """Validate a data folder against the data contract. Exit 0 when valid, 2 when not."""
+    from sprintlab.contract.validate import validate_folder
+
+    console = Console(width=160)
+    try:
+        res = validate_folder(data_dir, out, today=today)
+    except DataError as exc:
+        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    summary = ", ".join(f"{t}: {c['accepted']}/{c['input']} rows accepted" for t, c in res.counts.items())
+    console.print(summary or "no contract tables found", highlight=False)
+    for note in res.skipped:
+        console.print(f"[dim]{note}[/dim]", highlight=False)
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    if out is not None:
+        console.print(f"outputs written to {out}", highlight=False)
+    if res.ok:
+        console.print("[green]valid[/green]: no problems found")
+        return
+    table = Table(title=f"{len(res.problems)} problem(s)", show_lines=False)
+    for col in ("file", "row", "column", "reason"):
+        table.add_column(col, overflow="fold")
+    shown = res.problems.head(MAX_LINES)
+    for rec in shown.itertuples(index=False):
+        row = "" if pd.isna(rec.row) else str(rec.row)
+        table.add_row(str(rec.file), row, "" if pd.isna(rec.column) else str(rec.column), str(rec.reason))
+    console.print(table)
+    rest = len(res.problems) - len(shown)
+    if rest > 0:
+        console.print(f"... and {rest} more problem(s)" + (f"; all are in {out}/rejected_rows.csv" if out else
+                                                         "; use --out to write them all to rejected_rows.csv"))
+    raise typer.Exit(2)

@@ -1,0 +1,528 @@
+"""Validate a folder of club exports against the data contract.
+
+:func:`validate_folder` reads every contract table present in a folder, applies the documented
+safe repairs (:data:`REPAIRS`), coerces types and checks every row. Each row ends up either
+*accepted* (written typed to ``<table>.parquet``) or *rejected* (written to ``rejected_rows.csv``
+with the reason and the raw row) - never dropped silently; ``accepted + rejected == input rows``
+is asserted for every table.
+
+Row numbers are spreadsheet row numbers: the header is row 1 and the first data row is row 2
+(fully blank lines still count, as they do in a spreadsheet). See ``docs/data-contract.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sprintlab.contract.schemas import dtype_for, schema_for
+from sprintlab.contract.tables import REGISTER_TABLE, TABLES, ColumnSpec, TableSpec
+from sprintlab.io import DataError, find_table, read_table, write_table_atomic, write_text_atomic
+
+#: Every repair the validator may apply, with what it does. Each applied repair is counted per
+#: table in ``ValidationResult.repairs`` and ``validation_report.json``.
+REPAIRS: dict[str, str] = {
+    "bom_stripped": "UTF-8 byte-order mark at the start of a CSV removed.",
+    "latin1_decoded": "CSV that is not valid UTF-8 decoded as Latin-1 (ISO-8859-1).",
+    "delimiter_detected": "CSV separated by ';' or tab (not ',') read with its own delimiter.",
+    "blank_rows_dropped": "Fully blank lines skipped (they still count for row numbering).",
+    "header_normalised": "Header matched to a contract column after trimming spaces and ignoring case.",
+    "whitespace_trimmed": "Leading/trailing spaces removed from a cell.",
+    "date_dd.mm.yyyy": "Date written dd.mm.yyyy converted to ISO yyyy-mm-dd.",
+    "date_dd/mm/yyyy": "Date written dd/mm/yyyy (day first) converted to ISO yyyy-mm-dd.",
+    "date_excel_serial": "Excel serial day number (10000-80000, i.e. 1927-2119) converted to a date.",
+    "date_midnight_time": "Date-time at exactly 00:00:00 (as Excel writes dates) reduced to the date.",
+    "decimal_comma": "Decimal comma ('12,5') read as a decimal point, only when unambiguous "
+                     "(not exactly three digits after the comma, no other separator).",
+    "category_case": "Allowed value matched ignoring case and surrounding spaces ('Left' -> 'left').",
+}
+
+#: When a value is outside its bounds but a unit slip would make it plausible, the rejection
+#: says so ("looks like grams"). Nothing is converted: rescale the column (e.g. with a mapping
+#: file) and import again.
+SCALE_HINTS: dict[str, tuple[tuple[float, str], ...]] = {
+    "kg": ((1e-3, "grams"), (0.45359237, "pounds")),
+    "s": ((1e-3, "ms"),),
+    "ms": ((1e3, "seconds"),),
+    "cm": ((100.0, "metres"), (0.1, "millimetres"), (2.54, "inches")),
+    "m": ((1e3, "kilometres"),),
+    "h": ((1 / 60, "minutes"),),
+    "min": ((1 / 60, "seconds"),),
+    "m/s": ((1 / 3.6, "km/h"),),
+}
+
+PROBLEM_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
+REJECTED_COLUMNS = ["table", "file", "row", "column", "value", "reason", "raw"]
+
+_NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_DEC_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_ISO_TIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?$")
+_DOT = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_SERIAL = re.compile(r"^(\d{5})(\.0+)?$")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+SERIAL_RANGE = (10000, 80000)
+
+
+class _Bad(Exception):
+    """A cell that cannot be accepted; the message is the user-facing reason."""
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of :func:`validate_folder`.
+
+    ``tables``: accepted rows per table (typed, sorted by key). ``problems``: one record per problem
+    (table, file, row, column, value, reason; row/column empty for table-level problems).
+    ``rejected``: one record per rejected row and reason, with the raw row as JSON. ``counts``:
+    per table ``input``, ``accepted``, ``rejected``. ``repairs``: per table, repair name -> count.
+    ``warnings``: non-fatal findings (extra columns ...). ``skipped``: notes on optional tables
+    that are absent.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    problems: pd.DataFrame
+    counts: dict[str, dict[str, int]]
+    repairs: dict[str, dict[str, int]]
+    warnings: list[str]
+    skipped: list[str] = field(default_factory=list)
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+    today: dt.date | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found (warnings and repairs do not count)."""
+        return self.problems.empty
+
+    def report(self) -> dict[str, Any]:
+        """The JSON-able summary written to ``validation_report.json``."""
+        return {
+            "ok": self.ok,
+            "today": self.today.isoformat() if self.today else None,
+            "tables": self.counts,
+            "problems": int(len(self.problems)),
+            "problems_by_reason": _reason_counts(self.problems),
+            "repairs": self.repairs,
+            "repair_descriptions": {k: REPAIRS[k] for k in sorted({r for t in self.repairs.values() for r in t})},
+            "warnings": self.warnings,
+            "skipped": self.skipped,
+            "row_numbering": "spreadsheet rows: header = row 1, first data row = row 2",
+        }
+
+
+def _reason_counts(problems: pd.DataFrame) -> dict[str, int]:
+    if problems.empty:
+        return {}
+    kinds = problems["reason"].str.split(":").str[0]
+    return {k: int(v) for k, v in sorted(kinds.value_counts().items())}
+
+
+# ----------------------------------------------------------------------------- cell parsers
+def _is_missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return isinstance(v, str) and v.strip() == ""
+
+
+def parse_number(v: Any) -> tuple[float, str | None]:
+    """A float from a cell, with the repair applied (``decimal_comma``) if any; :class:`_Bad` if
+    the cell is not an unambiguous finite number."""
+    if isinstance(v, bool | np.bool_):
+        raise _Bad(f"not a number: {v!r}")
+    if isinstance(v, int | float | np.integer | np.floating):
+        f = float(v)
+        if not math.isfinite(f):
+            raise _Bad(f"not a finite number: {v!r}")
+        return f, None
+    s = str(v)
+    if _NUM.match(s):
+        f = float(s)
+        if not math.isfinite(f):
+            raise _Bad(f"not a finite number: {s!r}")
+        return f, None
+    if _DEC_COMMA.match(s):
+        if len(s.split(",")[1]) == 3:
+            raise _Bad(f"ambiguous number {s!r}: ',' may be a decimal comma or a thousands separator")
+        return float(s.replace(",", ".")), "decimal_comma"
+    if "," in s and "." in s and re.fullmatch(r"[+-]?[\d.,]+", s):
+        raise _Bad(f"ambiguous number {s!r}: mixes '.' and ',' (thousands separators are not accepted)")
+    raise _Bad(f"not a number: {s!r}")
+
+
+def parse_int(v: Any) -> tuple[int, str | None]:
+    f, rep = parse_number(v)
+    if f != int(f):
+        raise _Bad(f"not a whole number: {v!r}")
+    return int(f), rep
+
+
+def _mk_date(y: int, m: int, d: int, raw: Any) -> dt.date:
+    try:
+        return dt.date(y, m, d)
+    except ValueError as exc:
+        raise _Bad(f"not a valid date: {raw!r} ({exc})") from exc
+
+
+def parse_date(v: Any) -> tuple[dt.date, str | None]:
+    """A date from a cell: ISO, dd.mm.yyyy, dd/mm/yyyy (day first), Excel serial, or a date-time
+    at midnight; :class:`_Bad` otherwise (including a date-time with a time of day)."""
+    if isinstance(v, pd.Timestamp | dt.datetime):
+        ts = pd.Timestamp(v)
+        if ts.tzinfo is not None or ts != ts.normalize():
+            raise _Bad(f"has a time of day, expected a date: {v!r}")
+        return ts.date(), None
+    if isinstance(v, dt.date):
+        return v, None
+    if isinstance(v, np.datetime64):
+        return parse_date(pd.Timestamp(v))
+    if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_):
+        v = repr(float(v)) if isinstance(v, float | np.floating) else str(int(v))
+    s = str(v)
+    if m := _ISO.match(s):
+        return _mk_date(int(m[1]), int(m[2]), int(m[3]), s), None
+    if m := _ISO_TIME.match(s):
+        if int(m[4]) or int(m[5]) or (m[7] and int(m[7])) or (m[8] and float(m[8])):
+            raise _Bad(f"has a time of day, expected a date: {s!r}")
+        return _mk_date(int(m[1]), int(m[2]), int(m[3]), s), "date_midnight_time"
+    if m := _DOT.match(s):
+        return _mk_date(int(m[3]), int(m[2]), int(m[1]), s), "date_dd.mm.yyyy"
+    if m := _SLASH.match(s):
+        return _mk_date(int(m[3]), int(m[2]), int(m[1]), s), "date_dd/mm/yyyy"
+    if m := _SERIAL.match(s):
+        n = int(m[1])
+        if SERIAL_RANGE[0] <= n <= SERIAL_RANGE[1]:
+            return _EXCEL_EPOCH + dt.timedelta(days=n), "date_excel_serial"
+    raise _Bad(f"not a date: {s!r} (use YYYY-MM-DD; dd.mm.yyyy, dd/mm/yyyy and Excel serials are also read)")
+
+
+def _parse_cell(col: ColumnSpec, v: Any) -> tuple[Any, str | None]:
+    if col.kind == "float":
+        return parse_number(v)
+    if col.kind == "int":
+        return parse_int(v)
+    if col.kind == "date":
+        return parse_date(v)
+    s = v if isinstance(v, str) else str(v)
+    if col.kind == "category" and col.allowed is not None and s not in col.allowed:
+        for a in col.allowed:
+            if s.lower() == a.lower():
+                return a, "category_case"
+        raise _Bad(f"value not allowed: {s!r} (allowed: {', '.join(col.allowed)})")
+    return s, None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _check_bounds(col: ColumnSpec, x: float) -> None:
+    lo, hi = col.min_value, col.max_value
+    if (lo is None or x >= lo) and (hi is None or x <= hi):
+        return
+    unit = col.unit or ""
+    rng = f"{_fmt(lo) if lo is not None else '-inf'}..{_fmt(hi) if hi is not None else 'inf'}"
+    for factor, label in SCALE_HINTS.get(unit, ()):
+        y = x * factor
+        if (lo is None or y >= lo) and (hi is None or y <= hi) and y != x:
+            raise _Bad(f"looks like {label}: {_fmt(x)} is impossible in {unit} (plausible {rng}); "
+                       f"{_fmt(y)} {unit} would be plausible - convert the column and import again")
+    raise _Bad(f"impossible value: {_fmt(x)}{(' ' + unit) if unit else ''} is outside {rng}")
+
+
+# ----------------------------------------------------------------------------- one table
+@dataclass
+class _TableOutcome:
+    accepted: pd.DataFrame | None
+    problems: list[dict]
+    rejected: list[dict]
+    counts: dict[str, int]
+    repairs: dict[str, int]
+    warnings: list[str]
+
+
+def _raw_json(raw: pd.DataFrame, i: int) -> str:
+    rec = {str(c): (None if _is_missing(v) else str(v)) for c, v in raw.iloc[i].items()}
+    return json.dumps(rec, ensure_ascii=False)
+
+
+def _match_columns(spec: TableSpec, raw: pd.DataFrame, fname: str, repairs: dict[str, int]
+                   ) -> tuple[dict[str, str], list[str], list[dict]]:
+    """Map contract column -> raw header. Returns (mapping, extra headers, table-level problems)."""
+    wanted = {c.lower(): c for c in spec.column_names}
+    mapping: dict[str, str] = {}
+    extra: list[str] = []
+    problems: list[dict] = []
+    headers = [str(h) for h in raw.columns]
+    for h in headers:
+        base = re.sub(r"\.\d+$", "", h)
+        if base != h and base in headers and base.strip().lower() in wanted:
+            problems.append(_problem(spec.name, fname, None, base, None,
+                                     f"column {base!r} appears more than once in the header"))
+            continue
+        key = h.strip().lower()
+        if key in wanted:
+            c = wanted[key]
+            if c in mapping:
+                problems.append(_problem(spec.name, fname, None, c, None,
+                                         f"column {c!r} appears more than once in the header"))
+                continue
+            if h != c:
+                repairs["header_normalised"] = repairs.get("header_normalised", 0) + 1
+            mapping[c] = h
+        else:
+            extra.append(h)
+    return mapping, extra, problems
+
+
+def _problem(table: str, file: str, row: int | None, column: str | None, value: Any, reason: str) -> dict:
+    return {"table": table, "file": file, "row": row, "column": column,
+            "value": None if _is_missing(value) else str(value), "reason": reason}
+
+
+def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: set[str] | None,
+                    today: dt.date) -> _TableOutcome:
+    n = len(raw)
+    rows: list[int] = list(raw.attrs.get("row_numbers") or range(2, n + 2))
+    repairs: dict[str, int] = {}
+    warnings: list[str] = []
+    info = raw.attrs.get("read_info", {})
+    if info.get("encoding") == "utf-8-sig":
+        repairs["bom_stripped"] = 1
+    if info.get("encoding") == "latin-1":
+        repairs["latin1_decoded"] = 1
+    if info.get("delimiter") in (";", "\t"):
+        repairs["delimiter_detected"] = 1
+    if info.get("blank_rows_dropped"):
+        repairs["blank_rows_dropped"] = int(info["blank_rows_dropped"])
+
+    mapping, extra, table_problems = _match_columns(spec, raw, fname, repairs)
+    if extra:
+        warnings.append(f"{fname}: extra column(s) not in the contract, left out of the output: "
+                        f"{', '.join(repr(e) for e in extra)}")
+    missing = [c for c in spec.required_columns if c not in mapping]
+    if missing:
+        table_problems.append(_problem(spec.name, fname, None, ", ".join(missing), None,
+                                       f"missing required column(s): {', '.join(missing)} - whole table rejected"))
+    if table_problems:
+        reason = "table rejected: " + "; ".join(p["reason"] for p in table_problems)
+        rejected = [{**_problem(spec.name, fname, rows[i], None, None, reason), "raw": _raw_json(raw, i)}
+                    for i in range(n)]
+        return _TableOutcome(None, table_problems, rejected, {"input": n, "accepted": 0, "rejected": n},
+                             repairs, warnings)
+
+    row_bad: dict[int, list[dict]] = {}
+
+    def bad(i: int, column: str, value: Any, reason: str) -> None:
+        row_bad.setdefault(i, []).append(_problem(spec.name, fname, rows[i], column, value, reason))
+
+    typed: dict[str, list[Any]] = {}
+    for col in spec.columns:
+        if col.name not in mapping:  # optional column absent
+            typed[col.name] = [None] * n
+            continue
+        values = raw[mapping[col.name]].tolist()
+        out: list[Any] = [None] * n
+        for i, v in enumerate(values):
+            if _is_missing(v):
+                if not col.nullable:
+                    bad(i, col.name, v, "missing value: required")
+                continue
+            if isinstance(v, str):
+                s = v.strip()
+                if s != v:
+                    repairs["whitespace_trimmed"] = repairs.get("whitespace_trimmed", 0) + 1
+                v = s
+            try:
+                x, rep = _parse_cell(col, v)
+                if col.kind in ("int", "float"):
+                    _check_bounds(col, x)
+                if col.kind == "date" and x > today:
+                    raise _Bad(f"date in the future: {x.isoformat()} is after {today.isoformat()}")
+            except _Bad as exc:
+                bad(i, col.name, v, str(exc))
+                continue
+            if rep:
+                repairs[rep] = repairs.get(rep, 0) + 1
+            out[i] = x
+        typed[col.name] = out
+
+    if spec.has_athlete and register is not None:
+        for i, a in enumerate(typed["athlete_id"]):
+            if a is not None and a not in register:
+                bad(i, "athlete_id", a, f"unknown athlete: {a!r} is not in the athletes table")
+
+    # duplicates among rows that passed every other check: exact duplicates, then key clashes
+    first_exact: dict[tuple, int] = {}
+    first_key: dict[tuple, int] = {}
+    names = spec.column_names
+    for i in range(n):
+        if i in row_bad:
+            continue
+        full = tuple(_hashable(typed[c][i]) for c in names)
+        key = tuple(_hashable(typed[c][i]) for c in spec.key)
+        if full in first_exact:
+            bad(i, ", ".join(spec.key), None, f"duplicate row: exact copy of row {rows[first_exact[full]]} "
+                "(the first copy is kept)")
+            continue
+        first_exact[full] = i
+        if key in first_key:
+            j = first_key[key]
+            diff = [c for c in names if _hashable(typed[c][i]) != _hashable(typed[c][j])]
+            bad(i, ", ".join(diff), None,
+                f"duplicate key ({', '.join(spec.key)}) of row {rows[j]} with different values in "
+                f"{', '.join(diff)}: only the first row is kept")
+            continue
+        first_key[key] = i
+
+    ok_idx = [i for i in range(n) if i not in row_bad]
+    present = [c for c in names if c in mapping]
+    accepted = _typed_frame(spec, {c: [typed[c][i] for i in ok_idx] for c in present})
+    problems = [p for i in sorted(row_bad) for p in row_bad[i]]
+    rejected = [{**p, "raw": _raw_json(raw, i)} for i in sorted(row_bad) for p in row_bad[i]]
+    counts = {"input": n, "accepted": len(accepted), "rejected": len(row_bad)}
+    if n == 0:
+        warnings.append(f"{fname}: header only, no data rows")
+    return _TableOutcome(accepted, problems, rejected, counts, repairs, warnings)
+
+
+def _hashable(v: Any) -> Any:
+    return ("<NA>",) if v is None else v
+
+
+def _typed_frame(spec: TableSpec, data: dict[str, list[Any]]) -> pd.DataFrame:
+    cols = {}
+    for c in spec.columns:
+        if c.name not in data:
+            continue
+        vals = data[c.name]
+        dtype = dtype_for(c)
+        if c.kind == "date":
+            cols[c.name] = pd.to_datetime(pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in vals],
+                                                    dtype="datetime64[ns]"))
+        elif c.kind == "float":
+            cols[c.name] = pd.Series([np.nan if v is None else v for v in vals], dtype="float64")
+        elif c.kind == "int":
+            cols[c.name] = pd.Series(vals, dtype=dtype)
+        else:
+            cols[c.name] = pd.Series(vals, dtype="object")
+    df = pd.DataFrame(cols, columns=[c for c in spec.column_names if c in data])
+    df = df.sort_values(list(spec.key), kind="mergesort").reset_index(drop=True)
+    return df
+
+
+# ----------------------------------------------------------------------------- folder
+def _today(today: dt.date | str | None) -> dt.date:
+    if today is None:
+        return dt.date.today()
+    if isinstance(today, dt.datetime):
+        return today.date()
+    if isinstance(today, dt.date):
+        return today
+    try:
+        return dt.date.fromisoformat(str(today))
+    except ValueError as exc:
+        raise DataError(f"'today' must be an ISO date (YYYY-MM-DD), got {today!r}") from exc
+
+
+def validate_folder(in_dir: str | Path, out_dir: str | Path | None = None, *,
+                    today: dt.date | str | None = None) -> ValidationResult:
+    """Validate every contract table in ``in_dir``; optionally write outputs to ``out_dir``.
+
+    Outputs (each written atomically, byte-identical on re-runs): ``<table>.parquet`` (accepted
+    rows, typed, sorted by key) for every table that was not rejected as a whole,
+    ``rejected_rows.csv`` and ``validation_report.json``. Stale ``<table>.parquet`` files of
+    tables not produced by this run are removed from ``out_dir``.
+
+    Raises :class:`DataError` only when ``in_dir`` is not a folder or ``today`` is not a date;
+    every problem with the data itself is recorded in the result.
+    """
+    in_dir = Path(in_dir)
+    if not in_dir.is_dir():
+        raise DataError("data folder not found (or not a folder)", file=in_dir)
+    day = _today(today)
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[dict] = []
+    rejected: list[dict] = []
+    counts: dict[str, dict[str, int]] = {}
+    repairs: dict[str, dict[str, int]] = {}
+    warnings: list[str] = []
+    skipped: list[str] = []
+    register: set[str] | None = None
+
+    order = [REGISTER_TABLE] + [t for t in TABLES if t != REGISTER_TABLE]
+    for name in order:
+        spec = TABLES[name]
+        try:
+            path = find_table(in_dir, name)
+        except DataError as exc:
+            problems.append(_problem(name, f"{name}.*", None, None, None, exc.reason))
+            continue
+        if path is None:
+            if spec.required:
+                problems.append(_problem(name, f"{name}.csv", None, None, None,
+                                         f"required table {name!r} is missing (expected {name}.csv, "
+                                         f"{name}.parquet or {name}.xlsx)"))
+            else:
+                skipped.append(f"skipped: no {name} table")
+            continue
+        fname = path.name
+        try:
+            raw = read_table(path)
+        except DataError as exc:
+            problems.append(_problem(name, fname, exc.row, exc.column, None, exc.reason))
+            counts[name] = {"input": 0, "accepted": 0, "rejected": 0}
+            continue
+        reg = register if (spec.has_athlete and name != REGISTER_TABLE) else None
+        res = _validate_table(spec, raw, fname, reg, day)
+        assert res.counts["accepted"] + res.counts["rejected"] == res.counts["input"] == len(raw), (
+            f"{name}: accepted + rejected != input rows")
+        counts[name] = {**res.counts, "file": fname}
+        problems += res.problems
+        rejected += res.rejected
+        warnings += res.warnings
+        if res.repairs:
+            repairs[name] = dict(sorted(res.repairs.items()))
+        if res.accepted is not None:
+            schema_for(name).validate(res.accepted)
+            tables[name] = res.accepted
+            if name == REGISTER_TABLE:
+                register = set(res.accepted["athlete_id"])
+    if register is None:
+        warnings.append("unknown-athlete check skipped: no valid athletes table")
+
+    result = ValidationResult(
+        tables=tables,
+        problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS).astype({"row": "Int64"}),
+        counts=counts, repairs=repairs, warnings=warnings, skipped=skipped,
+        rejected=pd.DataFrame(rejected, columns=REJECTED_COLUMNS).astype({"row": "Int64"}),
+        today=day,
+    )
+    if out_dir is not None:
+        write_outputs(result, out_dir)
+    return result
+
+
+def write_outputs(result: ValidationResult, out_dir: str | Path) -> None:
+    """Write accepted tables, ``rejected_rows.csv`` and ``validation_report.json`` atomically."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        p = out_dir / f"{name}.parquet"
+        if name in result.tables:
+            write_table_atomic(result.tables[name], p)
+        elif p.exists():
+            p.unlink()
+    write_table_atomic(result.rejected, out_dir / "rejected_rows.csv")
+    write_text_atomic(out_dir / "validation_report.json",
+                      json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n")
