@@ -1,0 +1,175 @@
+"""Benchmark: do the modelled levers agree with the simulator's causal truth?
+
+    .venv/bin/python benchmarks/bench_levers.py [--athletes 200] [--weeks 104] [--seed S] [--out reports/metrics/levers.json]
+
+Simulates the default squad (``params.yaml`` ``simulate:``; options override), builds the panel
+and both unit tables, trains both models exactly as ``run_train`` does (athlete- and time-grouped
+split, ``params.yaml`` ``train:``), then for each test athlete (unseen in training) takes the
+latest transfer unit (a completed strength block, features as of the week before its closing
+test) and applies every lever with :func:`sprintlab.levers.levers_table`. The true effect of the
+same change comes from :mod:`sprintlab.simulate.causal` with the simulator's own draws.
+
+Transfer metrics (primary): ``top_lever_agreement`` - share of athletes whose modelled best family
+bundle (more strength / better control / better timing / less load spike / better sleep; the
+"Priority:" line) equals the true best bundle; ``rank_correlation`` - Spearman correlation of
+modelled vs true effects across all levers (singles and bundles), per athlete, averaged. Also
+reported: the same over single levers and over all levers, the regret (true effect of the true
+best bundle minus that of the modelled pick) and, as a secondary check, the hamstring figures on
+each test athlete's latest complete week.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from sprintlab.config import load_params
+from sprintlab.features.panel import build_panel
+from sprintlab.levers import (
+    BUNDLES,
+    catalogue_levers,
+    fit_bootstrap_boosters,
+    levers_table,
+    save_training_ranges,
+)
+from sprintlab.models.datasets import (
+    attach_truth_hamstring,
+    attach_truth_transfer,
+    hamstring_units,
+    transfer_units,
+)
+from sprintlab.models.training import train_and_evaluate
+from sprintlab.simulate import causal
+from sprintlab.simulate.generator import simulate_squad
+
+KEYS = ["athlete_id", "block_start_date", "block_end_date"]
+
+
+def _agreement(model: pd.DataFrame, truth: pd.DataFrame, cols: list[str], *, benefit_sign: float = 1.0) -> dict:
+    m, t = benefit_sign * model[cols], benefit_sign * truth[cols]
+    top_m, top_t = m.idxmax(axis=1), t.idxmax(axis=1)
+    rhos = []
+    for a in m.index:
+        if t.loc[a].nunique() > 1 and m.loc[a].nunique() > 1:
+            rhos.append(spearmanr(m.loc[a], t.loc[a]).statistic)
+    best = t.max(axis=1)
+    picked = np.array([t.loc[a, top_m.loc[a]] for a in m.index])
+    return {
+        "top_lever_agreement": float((top_m == top_t).mean()),
+        "rank_correlation": float(np.mean(rhos)) if rhos else float("nan"),
+        "mean_regret_prob": float(np.mean(best.to_numpy() - picked)),
+        "true_top_counts": {str(k): int(v) for k, v in top_t.value_counts().items()},
+        "modelled_top_counts": {str(k): int(v) for k, v in top_m.value_counts().items()},
+    }
+
+
+def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", k_boot: int = 8) -> dict:
+    p = load_params(params_path)
+    s = p.simulate
+    t0 = time.time()
+    sim = simulate_squad(athletes, weeks, seed, block_weeks=s.block_weeks, sex=s.sex)
+    panel = build_panel(sim.tables, wellness_baseline_days=p.features.wellness_baseline_days).panel
+    tt = p.targets.transfer
+    units = {
+        "transfer": attach_truth_transfer(transfer_units(panel, sim.tables["sprint_splits"], sim.tables["gym_sets"],
+                                                         min_block_weeks=tt.min_block_weeks,
+                                                         min_strength_gain=tt.min_strength_gain,
+                                                         swc_factor=tt.swc_factor, swc_method=tt.swc_method),
+                                          sim.truth["transfer_blocks"]),
+        "hamstring": attach_truth_hamstring(hamstring_units(panel, sim.tables["injuries"], p.targets.hamstring.horizon_days),
+                                            sim.truth["hamstring_weekly"]),
+    }
+    models, ranges, boots, tests = {}, {}, {}, {}
+    for target, u in units.items():
+        mp = getattr(p.train, target)
+        res = train_and_evaluate(u, target=target, features=mp.features, model_params=mp.estimator_kwargs(),
+                                 split_params=p.split.model_dump(exclude={"seed"}), flag_threshold=mp.flag_threshold,
+                                 n_boot=0, seed=p.split.seed)
+        usable = u[u["label_complete"]].reset_index(drop=True)
+        train, test = usable.iloc[res.split.train], usable.iloc[res.split.test]
+        models[target] = res.model
+        ranges[target] = save_training_ranges(train, res.features, Path("/tmp") / f"levers_bench_{target}_ranges.json")
+        boots[target] = fit_bootstrap_boosters(res.model, train, k=k_boot, seed=seed)
+        tests[target] = test.sort_values("unit_date").groupby("athlete_id").tail(1).reset_index(drop=True)
+    levers = catalogue_levers()
+    names = [lv.name for lv in levers]
+    bundles = [b[0] for b in BUNDLES if b[0] in names]
+    singles = [lv.name for lv in levers if not lv.bundle]
+    out: dict = {"n_athletes": 0, "squad": {"athletes": athletes, "weeks": weeks, "seed": seed},
+                 "levers": {lv.name: lv.label for lv in levers},
+                 "note": ("top_lever_agreement compares the modelled and the true best family bundle (the report's "
+                          "'Priority:'); rank_correlation is the per-athlete Spearman correlation over all levers.")}
+
+    # ---- transfer
+    latest = tests["transfer"]
+    tab = levers_table(latest, {"transfer": models["transfer"]}, ranges, levers=levers, boosters=boots)
+    tb = latest[KEYS].merge(sim.truth["transfer_blocks"], on=KEYS, how="left", validate="one_to_one")
+    z = causal.transfer_noise(seed)
+    p_base = causal.true_transfer_probability(tb, {}, z)
+    truth = pd.DataFrame({lv.name: causal.true_transfer_probability(tb, causal.transfer_latent_change(lv.changes), z)
+                          - p_base for lv in levers}, index=latest["athlete_id"])
+    model = tab.pivot(index="athlete_id", columns="lever", values="effect").loc[truth.index, names]
+    tr = _agreement(model, truth, bundles)
+    out["n_athletes"] = int(len(truth))
+    out["top_lever_agreement"] = tr["top_lever_agreement"]
+    out["rank_correlation"] = _agreement(model, truth, names)["rank_correlation"]
+    out["transfer"] = {"bundles": tr, "singles": _agreement(model, truth, singles), "all_levers": _agreement(model, truth, names),
+                       "zero_change_max_abs_error": float(np.nanmax(np.abs(p_base - latest["p_true"].to_numpy()))),
+                       "share_clipped": float(tab["clipped"].mean()),
+                       "interval_coverage_of_true_effect": None,
+                       "mean_effect": {"model": model.mean().round(4).to_dict(), "truth": truth.mean().round(4).to_dict()}}
+    # does the bootstrap range (for the new probability) contain baseline + true effect? (scale check only)
+    eff = tab.set_index(["athlete_id", "lever"])
+    lo = (eff["low"] - eff["baseline_prob"]).unstack().loc[truth.index, names]
+    hi = (eff["high"] - eff["baseline_prob"]).unstack().loc[truth.index, names]
+    moved = truth.abs() > 1e-9
+    inside = ((truth >= lo - 1e-9) & (truth <= hi + 1e-9))[moved]
+    out["transfer"]["interval_coverage_of_true_effect"] = float(np.nanmean(inside.to_numpy(dtype=float)))
+
+    # ---- hamstring (secondary)
+    hl = tests["hamstring"]
+    fut = causal.future_hazards(sim.truth["hamstring_weekly"], hl["athlete_id"].to_numpy(), hl["week_end"].to_numpy())
+    ok = np.isfinite(fut).all(axis=1)
+    hl, fut = hl[ok].reset_index(drop=True), fut[ok]
+    htab = levers_table(hl, {"hamstring": models["hamstring"]}, ranges, levers=levers, boosters=boots)
+    h0 = causal.true_hamstring_probability(fut)
+    htruth = pd.DataFrame({lv.name: causal.true_hamstring_probability(fut, causal.hamstring_logit_change(lv.changes, hl)) - h0
+                           for lv in levers}, index=hl["athlete_id"])
+    hmodel = htab.pivot(index="athlete_id", columns="lever", values="effect").loc[htruth.index, names]
+    out["hamstring"] = {"n_athletes": int(len(hl)), "bundles": _agreement(hmodel, htruth, bundles, benefit_sign=-1.0),
+                        "all_levers": _agreement(hmodel, htruth, names, benefit_sign=-1.0),
+                        "zero_change_max_abs_error": float(np.nanmax(np.abs(h0 - hl["p_true"].to_numpy()))),
+                        "mean_effect": {"model": hmodel.mean().round(5).to_dict(), "truth": htruth.mean().round(5).to_dict()}}
+    out["seconds"] = round(time.time() - t0, 1)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = load_params("params.yaml").simulate
+    ap.add_argument("--athletes", type=int, default=p.athletes)
+    ap.add_argument("--weeks", type=int, default=p.weeks)
+    ap.add_argument("--seed", type=int, default=p.seed)
+    ap.add_argument("--out", default="reports/metrics/levers.json")
+    a = ap.parse_args()
+    res = run(a.athletes, a.weeks, a.seed)
+    path = Path(a.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    t, h = res["transfer"], res["hamstring"]
+    print(f"transfer ({res['n_athletes']} test athletes): top lever (bundle) agreement {res['top_lever_agreement']:.2f}, "
+          f"rank correlation {res['rank_correlation']:.2f}; singles top {t['singles']['top_lever_agreement']:.2f}; "
+          f"regret {t['bundles']['mean_regret_prob']:.3f}")
+    print(f"hamstring ({h['n_athletes']} test athletes): top bundle agreement {h['bundles']['top_lever_agreement']:.2f}, "
+          f"rank correlation {h['all_levers']['rank_correlation']:.2f}")
+    print(f"wrote {path} in {res['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
