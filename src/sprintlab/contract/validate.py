@@ -251,8 +251,8 @@ class _TableOutcome:
     warnings: list[str]
 
 
-def _raw_json(raw: pd.DataFrame, i: int) -> str:
-    rec = {str(c): (None if _is_missing(v) else str(v)) for c, v in raw.iloc[i].items()}
+def _raw_json(records: list[dict], i: int) -> str:
+    rec = {str(c): (None if _is_missing(v) else str(v)) for c, v in records[i].items()}
     return json.dumps(rec, ensure_ascii=False)
 
 
@@ -293,6 +293,7 @@ def _problem(table: str, file: str, row: int | None, column: str | None, value: 
 def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: set[str] | None,
                     today: dt.date) -> _TableOutcome:
     n = len(raw)
+    records = raw.astype(object).to_dict("records")
     rows: list[int] = list(raw.attrs.get("row_numbers") or range(2, n + 2))
     repairs: dict[str, int] = {}
     warnings: list[str] = []
@@ -316,7 +317,7 @@ def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: se
                                        f"missing required column(s): {', '.join(missing)} - whole table rejected"))
     if table_problems:
         reason = "table rejected: " + "; ".join(p["reason"] for p in table_problems)
-        rejected = [{**_problem(spec.name, fname, rows[i], None, None, reason), "raw": _raw_json(raw, i)}
+        rejected = [{**_problem(spec.name, fname, rows[i], None, None, reason), "raw": _raw_json(records, i)}
                     for i in range(n)]
         return _TableOutcome(None, table_problems, rejected, {"input": n, "accepted": 0, "rejected": n},
                              repairs, warnings)
@@ -389,7 +390,7 @@ def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: se
     present = [c for c in names if c in mapping]
     accepted = _typed_frame(spec, {c: [typed[c][i] for i in ok_idx] for c in present})
     problems = [p for i in sorted(row_bad) for p in row_bad[i]]
-    rejected = [{**p, "raw": _raw_json(raw, i)} for i in sorted(row_bad) for p in row_bad[i]]
+    rejected = [{**p, "raw": _raw_json(records, i)} for i in sorted(row_bad) for p in row_bad[i]]
     counts = {"input": n, "accepted": len(accepted), "rejected": len(row_bad)}
     if n == 0:
         warnings.append(f"{fname}: header only, no data rows")
