@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from sprintlab.contract.cli import validate
+from sprintlab.levers_cli import levers
 from sprintlab.sprint.cli import profile
 
 app = typer.Typer(help="sprintlab: strength-to-sprint transfer and hamstring risk, and why.", no_args_is_help=True)
@@ -17,6 +18,7 @@ console = Console(stderr=True)
 
 app.command("validate")(validate)
 app.command("profile")(profile)
+app.command("levers")(levers)
 
 
 @app.command("simulate")

@@ -1,0 +1,118 @@
+"""``sprintlab levers``: the "What to change first" box for one athlete, in the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+TARGETS = ("transfer", "hamstring")
+RANGES_FILE = "training_ranges.json"
+BOOTSTRAP_FILE = "levers_bootstrap.joblib"
+
+
+def _read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
+    from sprintlab.stages import load_validated
+
+    tables = load_validated(data_dir)
+    if "athletes" in tables:
+        return tables
+    from sprintlab.contract.validate import validate_folder
+
+    return validate_folder(data_dir, None).tables
+
+
+def _load_models(models_dir: Path, registry: bool) -> tuple[dict, dict, dict]:
+    import joblib
+
+    from sprintlab.levers import load_training_ranges
+
+    models, ranges, boots = {}, {}, {}
+    for t in TARGETS:
+        mdir = models_dir / t
+        if registry:
+            from sprintlab.stages import REGISTERED
+            from sprintlab.tracking import load_champion
+
+            models[t], _ = load_champion(REGISTERED[t])
+        elif (mdir / "model.joblib").exists():
+            models[t] = joblib.load(mdir / "model.joblib")
+        if (mdir / RANGES_FILE).exists():
+            ranges[t] = load_training_ranges(mdir / RANGES_FILE)
+        if (mdir / BOOTSTRAP_FILE).exists():
+            boots[t] = joblib.load(mdir / BOOTSTRAP_FILE)
+    return models, ranges, boots
+
+
+def render_box(table: pd.DataFrame, athlete: str, week_end, *, top: int = 3, in_block: bool = True) -> Panel:
+    """A rich panel: per model the priority line and the best ``top`` levers with their ranges."""
+    from sprintlab.levers import GUARD_RAIL, MODEL_WORDS, priority_summary
+
+    parts: list = []
+    for model in TARGETS:
+        t = table[(table["athlete_id"] == athlete) & (table["model"] == model)]
+        if t.empty:
+            continue
+        title = MODEL_WORDS[model].capitalize()
+        if model == "transfer" and not in_block:
+            title += " (no strength block running: shown for planning only)"
+        parts.append(Text(f"{title}: now {100 * t['baseline_prob'].iloc[0]:.0f}%", style="bold"))
+        parts.append(Text(priority_summary(table, athlete, model, n=2)))
+        benefit = -t["effect"] if model == "hamstring" else t["effect"]
+        t = t.assign(_b=benefit.to_numpy()).sort_values("_b", ascending=False, kind="mergesort").head(top)
+        grid = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("change", "before", "after", "likely range", "note"):
+            grid.add_column(col)
+        for r in t.itertuples():
+            rng = (f"{100 * r.low:.0f}-{100 * r.high:.0f}%" if np.isfinite(r.low) and np.isfinite(r.high) else "n/a")
+            grid.add_row(r.text.split(" raises ")[0].split(" lowers ")[0].split(":")[0], f"{100 * r.baseline_prob:.0f}%",
+                         f"{100 * r.new_prob:.0f}%", rng, "clipped to training range" if r.clipped else "")
+        parts.append(grid)
+        parts.append(Text(""))
+    parts.append(Text(GUARD_RAIL, style="italic"))
+    return Panel(Group(*parts), title=f"What to change first - {athlete} (week ending {pd.Timestamp(week_end).date()})",
+                 expand=False)
+
+
+def levers(
+    data_dir: Path = typer.Argument(..., help="Folder of contract tables (CSV exports or validated parquet)."),
+    athlete: str = typer.Option(..., "--athlete", help="Athlete ID."),
+    models_dir: Path = typer.Option(Path("models"), "--models-dir", help="Folder with <target>/model.joblib "
+                                    "(and training_ranges.json, levers_bootstrap.joblib when present)."),
+    registry: bool = typer.Option(False, "--registry", help="Load the MLflow champion models instead."),
+    top: int = typer.Option(3, "--top", min=1, help="Levers shown per outcome."),
+) -> None:
+    """Show which realistic change would move this athlete's transfer chance and hamstring risk most."""
+    from sprintlab.features.panel import build_panel
+    from sprintlab.levers import levers_table
+
+    console = Console(width=120)
+    try:
+        tables = _read_tables(data_dir)
+        panel = build_panel(tables).panel
+    except Exception as err:  # noqa: BLE001 - one clear message for any unreadable folder
+        console.print(f"[red]error:[/red] cannot build features from {data_dir}: {err}", highlight=False)
+        raise typer.Exit(2) from None
+    week_end = panel["week_end"].max()
+    rows = panel[(panel["week_end"] == week_end) & (panel["athlete_id"].astype(str) == athlete)]
+    if rows.empty:
+        console.print(f"[red]error:[/red] athlete {athlete!r} has no record in the week ending {week_end.date()}",
+                      highlight=False)
+        raise typer.Exit(2)
+    models, ranges, boots = _load_models(models_dir, registry)
+    if not models:
+        console.print(f"[red]error:[/red] no models in {models_dir} (expected <target>/model.joblib)", highlight=False)
+        raise typer.Exit(2)
+    table = levers_table(rows, models, ranges, boosters=boots)
+    gain = float(rows["strength_change_since_test_pct"].iloc[0]) if "strength_change_since_test_pct" in rows else np.nan
+    console.print(render_box(table, athlete, week_end, top=top, in_block=bool(np.isfinite(gain) and gain >= 2.5)))
+    missing = [t for t in models if t not in ranges]
+    if missing:
+        console.print(f"[yellow]note:[/yellow] no {RANGES_FILE} for {', '.join(missing)}: changes were not clipped "
+                      "to the training range", highlight=False)
