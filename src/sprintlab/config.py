@@ -69,6 +69,10 @@ class ModelParams(_Frozen):
     balance: bool = False
     calibration: Literal["isotonic", "sigmoid", "none"] = "sigmoid"
     cv_folds: int = 5
+    max_depth: int = -1
+    reg_alpha: float = 0.0
+    monotone: dict[str, Literal[-1, 0, 1]] = Field(default_factory=dict)
+    early_stopping: bool = False
     features: list[str]
 
     def estimator_kwargs(self) -> dict:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+
+def _eval_kwargs(X: pd.DataFrame, y: np.ndarray) -> dict:
+    """Validation data in the form this LightGBM accepts (``eval_X`` from 4.6, ``eval_set`` before)."""
+    if "eval_X" in inspect.signature(lgb.LGBMClassifier.fit).parameters:
+        return {"eval_X": (X,), "eval_y": (y,)}
+    return {"eval_set": [(X, y)]}
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -24,7 +33,10 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
     ``scale_pos_weight = negatives / positives`` of that fold's training part when
     ``balance=True`` - and predicts the held-out fold; (2) a calibrator (isotonic or Platt
     sigmoid) is fitted on those out-of-fold margins and labels only, never on test data; (3) the
-    final booster is trained on all training rows with the same settings. ``predict_proba``
+    final booster is trained on all training rows with the same settings. With
+    ``early_stopping=True`` the number of boosting rounds is the minimum of the held-out-fold
+    log-loss curves summed over the same folds (cross-validated early stopping inside the
+    training data). ``monotone`` maps feature names to +1/-1 monotone constraints. ``predict_proba``
     applies the calibrator to the final booster's margin. ``decision_function`` returns the raw
     LightGBM margin (log-odds), the space SHAP explains.
     """
@@ -41,6 +53,10 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         balance: bool = False,
         calibration: str = "sigmoid",
         cv_folds: int = 5,
+        max_depth: int = -1,
+        reg_alpha: float = 0.0,
+        monotone: dict[str, int] | None = None,
+        early_stopping: bool = False,
         random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators
@@ -53,13 +69,33 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         self.balance = balance
         self.calibration = calibration
         self.cv_folds = cv_folds
+        self.max_depth = max_depth
+        self.reg_alpha = reg_alpha
+        self.monotone = monotone
+        self.early_stopping = early_stopping
         self.random_state = random_state
 
-    def _booster(self, y: np.ndarray) -> lgb.LGBMClassifier:
+    def _monotone_vector(self, columns) -> list[int] | None:
+        if not self.monotone:
+            return None
+        unknown = set(self.monotone) - set(columns)
+        bad = {k: v for k, v in self.monotone.items() if v not in (-1, 0, 1)}
+        if bad:
+            raise ValueError(f"monotone constraints must be -1, 0 or 1, got {bad}")
+        vec = [int(self.monotone.get(c, 0)) for c in columns]
+        if unknown and not any(vec):
+            return None
+        return vec
+
+    def _booster(self, y: np.ndarray, n_estimators: int | None = None, columns=None) -> lgb.LGBMClassifier:
         pos = max(int(y.sum()), 1)
         neg = max(int((1 - y).sum()), 1)
+        mono = self._monotone_vector(columns) if columns is not None else None
+        extra = {"monotone_constraints": mono, "monotone_constraints_method": "advanced"} if mono else {}
         return lgb.LGBMClassifier(
-            n_estimators=self.n_estimators,
+            n_estimators=n_estimators or self.n_estimators,
+            max_depth=self.max_depth,
+            reg_alpha=self.reg_alpha,
             learning_rate=self.learning_rate,
             num_leaves=self.num_leaves,
             min_child_samples=self.min_child_samples,
@@ -73,6 +109,7 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             deterministic=True,
             force_row_wise=True,
             verbose=-1,
+            **extra,
         )
 
     def fit(self, X: pd.DataFrame, y, groups=None) -> CalibratedLGBMClassifier:
@@ -90,13 +127,29 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self.classes_ = np.array([0, 1])
         n_splits = min(self.cv_folds, np.unique(groups).size)
-        oof = np.full(y.size, np.nan)
         folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        cols = list(X.columns)
+        fitted, curves = [], []
         for tr, te in folds.split(X, y, groups):
             if y[tr].sum() == 0 or y[tr].sum() == tr.size:
                 continue
-            m = self._booster(y[tr]).fit(X.iloc[tr], y[tr])
-            oof[te] = m.predict(X.iloc[te], raw_score=True)
+            m = self._booster(y[tr], columns=cols)
+            if self.early_stopping and np.unique(y[te]).size == 2:
+                # the held-out fold only monitors the loss curve; the number of rounds is chosen
+                # from the curves averaged over all folds (never from test data)
+                m.fit(X.iloc[tr], y[tr], eval_metric="binary_logloss", **_eval_kwargs(X.iloc[te], y[te]))
+                curve = np.asarray(m.evals_result_["valid_0"]["binary_logloss"], dtype=float)
+                curves.append(curve * te.size)
+            else:
+                m.fit(X.iloc[tr], y[tr])
+            fitted.append((te, m))
+        n_rounds = self.n_estimators
+        if self.early_stopping and curves:
+            n_rounds = int(np.argmin(np.sum(curves, axis=0))) + 1
+        self.n_rounds_ = n_rounds
+        oof = np.full(y.size, np.nan)
+        for te, m in fitted:
+            oof[te] = m.predict(X.iloc[te], raw_score=True, num_iteration=n_rounds)
         ok = np.isfinite(oof)
         self.oof_margin_ = oof
         if self.calibration != "none" and np.unique(y[ok]).size < 2:
@@ -110,7 +163,7 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         if self.calibration == "isotonic" or (self.calibration == "sigmoid" and self.calibrator_ is None):
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4,
                                                   increasing=True).fit(oof[ok], y[ok])
-        self.booster_ = self._booster(y).fit(X, y)
+        self.booster_ = self._booster(y, n_rounds, columns=cols).fit(X, y)
         return self
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
@@ -136,3 +189,86 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         if missing:
             raise ValueError(f"feature columns missing for the model: {missing}")
         return X[list(self.feature_names_in_)].astype(float)
+
+
+class ConformalLGBMRegressor(RegressorMixin, BaseEstimator):
+    """LightGBM regression with a split-free conformal prediction interval.
+
+    The interval half-width is the finite-sample ``coverage`` quantile of the absolute
+    out-of-fold residuals of athlete-grouped K-fold inside the training data (cross-conformal,
+    "CV+"-style with a common width); test data never enter the width. The final booster is
+    trained on all training rows; its number of rounds is chosen on the same folds' held-out
+    L2 curves when ``early_stopping=True``.
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 600,
+        learning_rate: float = 0.03,
+        num_leaves: int = 4,
+        min_child_samples: int = 20,
+        reg_lambda: float = 1.0,
+        coverage: float = 0.9,
+        cv_folds: int = 5,
+        early_stopping: bool = True,
+        random_state: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.reg_lambda = reg_lambda
+        self.coverage = coverage
+        self.cv_folds = cv_folds
+        self.early_stopping = early_stopping
+        self.random_state = random_state
+
+    def _booster(self, n_estimators: int) -> lgb.LGBMRegressor:
+        return lgb.LGBMRegressor(
+            n_estimators=n_estimators, learning_rate=self.learning_rate, num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples, reg_lambda=self.reg_lambda, subsample=0.8, subsample_freq=1,
+            colsample_bytree=0.8, random_state=self.random_state, n_jobs=1, deterministic=True,
+            force_row_wise=True, verbose=-1,
+        )
+
+    def fit(self, X: pd.DataFrame, y, groups=None) -> ConformalLGBMRegressor:
+        if not 0 < self.coverage < 1:
+            raise ValueError("coverage must lie strictly between 0 and 1")
+        y = np.asarray(y, dtype=float)
+        groups = np.asarray(groups) if groups is not None else np.arange(y.size)
+        self.feature_names_in_ = np.array(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        n_splits = min(self.cv_folds, np.unique(groups).size)
+        if n_splits < 2:
+            raise ValueError("need at least two groups for out-of-fold residuals")
+        fitted, curves = [], []
+        for tr, te in GroupKFold(n_splits=n_splits).split(X, y, groups):
+            m = self._booster(self.n_estimators)
+            if self.early_stopping:
+                m.fit(X.iloc[tr], y[tr], eval_metric="l2", **_eval_kwargs(X.iloc[te], y[te]))
+                curves.append(np.asarray(m.evals_result_["valid_0"]["l2"], dtype=float) * te.size)
+            else:
+                m.fit(X.iloc[tr], y[tr])
+            fitted.append((te, m))
+        n_rounds = int(np.argmin(np.sum(curves, axis=0))) + 1 if curves else self.n_estimators
+        self.n_rounds_ = n_rounds
+        oof = np.full(y.size, np.nan)
+        for te, m in fitted:
+            oof[te] = m.predict(X.iloc[te], num_iteration=n_rounds)
+        res = np.abs(y - oof)
+        n = res.size
+        level = min(1.0, np.ceil((n + 1) * self.coverage) / n)
+        self.half_width_ = float(np.quantile(res, level, method="higher"))
+        self.oof_mae_ = float(res.mean())
+        self.booster_ = self._booster(n_rounds).fit(X, y)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        if not hasattr(self, "booster_"):
+            raise RuntimeError("this model is not fitted yet")
+        return self.booster_.predict(X[list(self.feature_names_in_)].astype(float))
+
+    def predict_interval(self, X: pd.DataFrame) -> np.ndarray:
+        """Columns: point prediction, lower and upper bound of the ``coverage`` interval."""
+        p = self.predict(X)
+        return np.column_stack([p, p - self.half_width_, p + self.half_width_])

@@ -10,7 +10,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from sprintlab.models.datasets import feature_matrix
-from sprintlab.models.estimator import CalibratedLGBMClassifier
+from sprintlab.models.estimator import CalibratedLGBMClassifier, ConformalLGBMRegressor
 from sprintlab.models.evaluation import (
     AcwrThresholdRule,
     PrevalenceBaseline,
@@ -47,12 +47,16 @@ def train_and_evaluate(
     n_boot: int = 500,
     acwr_threshold: float = 1.5,
     seed: int = 0,
+    interval_coverage: float = 0.9,
 ) -> TrainResult:
     """Fit the calibrated LightGBM model on the training split and score it beside baselines.
 
     Baselines are fitted on the same training rows and scored on the same test rows:
     ``prevalence``, ``strength_only_logistic`` and (hamstring) ``acwr_threshold``. When
-    ``p_true`` (the simulator's truth) is present the ``oracle`` is scored too.
+    ``p_true`` (the simulator's truth) is present the ``oracle`` is scored too. For transfer
+    units with the observed change ``t10_change_s`` a regression of that change with a conformal
+    ``interval_coverage`` prediction interval is fitted on the same training rows and scored under
+    ``regression``.
     """
     usable = units[units["label_complete"]].reset_index(drop=True)
     feats = [f for f in features if f in usable and usable[f].notna().any()]
@@ -94,6 +98,13 @@ def train_and_evaluate(
     if "p_true" in test and test["p_true"].notna().all():
         preds["p_oracle"] = test["p_true"].to_numpy()
         metrics["oracle"] = score_block(y_te, preds["p_oracle"].to_numpy(), groups, flag_threshold, n_boot, seed)
+    if target == "transfer" and "t10_change_s" in usable:
+        metrics["regression"] = _regression(train, test, feats, interval_coverage, seed)
+        reg_pred = metrics["regression"].pop("_pred")
+        preds["t10_change_s"] = test["t10_change_s"].to_numpy()
+        preds["t10_change_pred_s"] = reg_pred[:, 0]
+        preds["t10_change_lo_s"] = reg_pred[:, 1]
+        preds["t10_change_hi_s"] = reg_pred[:, 2]
     metrics.update(
         n_train_units=int(len(train)),
         n_train_events=int(train["y"].sum()),
@@ -105,6 +116,28 @@ def train_and_evaluate(
     )
     curves = _curves(y_te, preds)
     return TrainResult(model=model, features=feats, metrics=metrics, split=split, test_predictions=preds, curves=curves)
+
+
+def _regression(train: pd.DataFrame, test: pd.DataFrame, feats: list[str], coverage: float, seed: int) -> dict:
+    """Regression of the 0-10 m change (s) with a conformal interval, scored on the test units."""
+    tr = train[train["t10_change_s"].notna()]
+    y_tr = tr["t10_change_s"].to_numpy(dtype=float)
+    reg = ConformalLGBMRegressor(coverage=coverage, random_state=seed)
+    reg.fit(feature_matrix(tr, feats), y_tr, groups=tr["athlete_id"].to_numpy())
+    pred = reg.predict_interval(feature_matrix(test, feats))
+    y = test["t10_change_s"].to_numpy(dtype=float)
+    ok = np.isfinite(y)
+    inside = (y[ok] >= pred[ok, 1]) & (y[ok] <= pred[ok, 2])
+    return {
+        "mae_s": float(np.mean(np.abs(y[ok] - pred[ok, 0]))),
+        "mae_train_mean_baseline_s": float(np.mean(np.abs(y[ok] - y_tr.mean()))),
+        "interval_coverage": float(inside.mean()),
+        "interval_nominal_coverage": float(coverage),
+        "interval_width_s": float(np.mean(pred[ok, 2] - pred[ok, 1])),
+        "oof_mae_s": reg.oof_mae_,
+        "n_rounds": int(reg.n_rounds_),
+        "_pred": pred,
+    }
 
 
 def _curves(y: np.ndarray, preds: pd.DataFrame) -> dict[str, pd.DataFrame]:

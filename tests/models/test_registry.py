@@ -1,0 +1,53 @@
+"""The registry rule: champion only when the new model beats the champion on the same data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sprintlab.models.estimator import CalibratedLGBMClassifier
+
+pytest.importorskip("mlflow")
+
+
+def _data(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"signal": rng.normal(size=n), "noise": rng.normal(size=n)})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-0.5 + 1.5 * X["signal"])))).astype(int).to_numpy()
+    return X, y, np.repeat(np.arange(n // 10), 10)
+
+
+def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    from sprintlab.tracking import load_champion, log_and_register
+
+    X, y, groups = _data(600, 0)
+    X_te, y_te, _ = _data(300, 1)
+    good = CalibratedLGBMClassifier(n_estimators=30, num_leaves=3, random_state=0).fit(X, y, groups=groups)
+    # the worse model sees only the noise column as its "signal": same inputs, no information
+    shuffled = X.assign(signal=np.random.default_rng(5).permutation(X["signal"].to_numpy()))
+    worse = CalibratedLGBMClassifier(n_estimators=30, num_leaves=3, random_state=0).fit(shuffled, y, groups=groups)
+    name = "sprintlab-registry-test"
+    common = dict(experiment="registry-test", registered_name=name, X_example=X_te.head(5), params={"n": 1},
+                  metrics={"model": {"roc_auc": 0.0}}, artifacts={}, compare=(X_te, y_te), metric="roc_auc",
+                  min_improvement=0.0)
+
+    first = log_and_register(model=good, **common)
+    assert first.champion and first.version == "1"
+    assert "first champion" in first.reason
+
+    second = log_and_register(model=worse, **common)
+    assert not second.champion and second.version == "2"
+    assert "not promoted" in second.reason and "does not beat champion v1" in second.reason
+
+    import mlflow
+
+    client = mlflow.tracking.MlflowClient()
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+    assert client.get_model_version(name, "2").tags["promotion"] == second.reason
+
+    loaded = mlflow.sklearn.load_model(f"models:/{name}@champion")
+    np.testing.assert_allclose(loaded.predict_proba(X_te)[:, 1], good.predict_proba(X_te)[:, 1])
+    model, version = load_champion(name)
+    assert version == "1" and isinstance(model, CalibratedLGBMClassifier)
