@@ -317,3 +317,38 @@ def priority_summary(table: pd.DataFrame, athlete_id: str, model: str = "transfe
     if t.empty:
         return f"No modelled lever changes the {MODEL_WORDS.get(model, model)} noticeably."
     return f"Priority: {t['family'].iloc[0]}. " + "; ".join(t["text"].head(n)) + "."
+
+
+# ------------------------------------------------------------------ pipeline hooks
+RANGES_FILE = "training_ranges.json"
+BOOTSTRAP_FILE = "levers_bootstrap.joblib"
+
+
+def save_lever_artifacts(model, train_units: pd.DataFrame, model_dir: str | Path, *, k: int = 8, seed: int = 0) -> None:
+    """Write ``training_ranges.json`` and ``levers_bootstrap.joblib`` (k bootstrap boosters) beside the model."""
+    model_dir = Path(model_dir)
+    save_training_ranges(train_units, list(model.feature_names_in_), model_dir / RANGES_FILE)
+    save_bootstrap_boosters(model, train_units, model_dir / BOOTSTRAP_FILE, k=k, seed=seed)
+
+
+def report_levers(panel: pd.DataFrame, models: Mapping[str, object], models_dir: str | Path, squad: pd.DataFrame,
+                  week_end, *, top_n: int = 2) -> pd.DataFrame | None:
+    """The report's "What to change first" rows: transfer levers for athletes in a strength block,
+    hamstring levers for flagged athletes (``squad`` from :func:`sprintlab.stages.score_week`)."""
+    import joblib
+
+    models_dir = Path(models_dir)
+    ranges = {t: load_training_ranges(models_dir / t / RANGES_FILE) for t in models
+              if (models_dir / t / RANGES_FILE).exists()}
+    boots = {t: joblib.load(models_dir / t / BOOTSTRAP_FILE) for t in models if (models_dir / t / BOOTSTRAP_FILE).exists()}
+    want = {"transfer": squad.loc[squad.get("in_strength_block", pd.Series(False, index=squad.index)).fillna(False)
+                                  .astype(bool), "athlete_id"],
+            "hamstring": squad.loc[squad.get("hamstring_flag", pd.Series(False, index=squad.index)).fillna(False)
+                                   .astype(bool), "athlete_id"]}
+    parts = []
+    for t, ids in want.items():
+        rows = panel[(panel["week_end"] == week_end) & panel["athlete_id"].isin(ids)]
+        if t in models and len(rows):
+            parts.append(levers_table(rows, {t: models[t]}, ranges, boosters=boots, top_n=top_n))
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else None

@@ -12,9 +12,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE
+
 TARGETS = ("transfer", "hamstring")
-RANGES_FILE = "training_ranges.json"
-BOOTSTRAP_FILE = "levers_bootstrap.joblib"
 
 
 def _read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
