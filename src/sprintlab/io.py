@@ -23,6 +23,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -74,13 +75,17 @@ def sniff_delimiter(header_line: str) -> str:
     return best
 
 
+def _blank(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+
+
 def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict) -> pd.DataFrame:
     df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
-    blank = df.isna().all(axis=1) if len(df.columns) else pd.Series(False, index=df.index)
-    if len(df.columns):
-        blank |= df.astype("string").apply(lambda s: s.str.strip().fillna("").eq("")).all(axis=1)
     rows = [first_row + i for i in range(len(df))]
-    keep = ~blank.to_numpy()
+    keep = np.ones(len(df), dtype=bool)
+    if len(df) and len(df.columns):
+        cells = df.astype(object).to_numpy()
+        keep = ~np.array([all(_blank(v) for v in r) for r in cells], dtype=bool)
     df = df.loc[keep].reset_index(drop=True)
     info["blank_rows_dropped"] = int((~keep).sum())
     df.attrs["row_numbers"] = [r for r, k in zip(rows, keep, strict=True) if k]
@@ -129,7 +134,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     delim = sniff_delimiter(lines[lead])
     try:
         df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_values=[""],
-                         skip_blank_lines=False, skiprows=lead, engine="python")
+                         skip_blank_lines=False, skiprows=lead)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise DataError(f"cannot parse CSV (delimiter {delim!r}): {exc}", file=path) from exc
     return _finish(df, path, lead + 2, {"format": "csv", "encoding": encoding, "delimiter": delim})

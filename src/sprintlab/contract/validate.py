@@ -291,7 +291,7 @@ def _problem(table: str, file: str, row: int | None, column: str | None, value: 
 
 
 def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: set[str] | None,
-                    today: dt.date) -> _TableOutcome:
+                    today: dt.date, rejected_register: dict[str, int] | None = None) -> _TableOutcome:
     n = len(raw)
     records = raw.astype(object).to_dict("records")
     rows: list[int] = list(raw.attrs.get("row_numbers") or range(2, n + 2))
@@ -361,7 +361,11 @@ def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: se
     if spec.has_athlete and register is not None:
         for i, a in enumerate(typed["athlete_id"]):
             if a is not None and a not in register:
-                bad(i, "athlete_id", a, f"unknown athlete: {a!r} is not in the athletes table")
+                if rejected_register and a in rejected_register:
+                    bad(i, "athlete_id", a, f"athlete rejected: {a!r} was rejected in the athletes table "
+                        f"(row {rejected_register[a]}); fix that row first")
+                else:
+                    bad(i, "athlete_id", a, f"unknown athlete: {a!r} is not in the athletes table")
 
     # duplicates among rows that passed every other check: exact duplicates, then key clashes
     first_exact: dict[tuple, int] = {}
@@ -460,6 +464,7 @@ def validate_folder(in_dir: str | Path, out_dir: str | Path | None = None, *,
     warnings: list[str] = []
     skipped: list[str] = []
     register: set[str] | None = None
+    rejected_register: dict[str, int] = {}
 
     order = [REGISTER_TABLE] + [t for t in TABLES if t != REGISTER_TABLE]
     for name in order:
@@ -485,7 +490,7 @@ def validate_folder(in_dir: str | Path, out_dir: str | Path | None = None, *,
             counts[name] = {"input": 0, "accepted": 0, "rejected": 0}
             continue
         reg = register if (spec.has_athlete and name != REGISTER_TABLE) else None
-        res = _validate_table(spec, raw, fname, reg, day)
+        res = _validate_table(spec, raw, fname, reg, day, rejected_register)
         assert res.counts["accepted"] + res.counts["rejected"] == res.counts["input"] == len(raw), (
             f"{name}: accepted + rejected != input rows")
         counts[name] = {**res.counts, "file": fname}
@@ -499,6 +504,11 @@ def validate_folder(in_dir: str | Path, out_dir: str | Path | None = None, *,
             tables[name] = res.accepted
             if name == REGISTER_TABLE:
                 register = set(res.accepted["athlete_id"])
+        if name == REGISTER_TABLE and "athlete_id" in raw.columns:
+            for rec in res.rejected:
+                raw_id = json.loads(rec["raw"]).get("athlete_id")
+                if raw_id and raw_id.strip() not in (register or set()):
+                    rejected_register.setdefault(raw_id.strip(), int(rec["row"]))
     if register is None:
         warnings.append("unknown-athlete check skipped: no valid athletes table")
 

@@ -1,0 +1,197 @@
+"""The bad-input corpus (tests/data/bad/ + a few cases built here): every case is either rejected
+with file, row and column, or repaired in a documented and counted way - never a traceback.
+
+The list of cases lives in docs/data-contract.md ("Bad input we tried"); this test checks that the
+list and the expectations below are the same set.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from sprintlab.contract.cli import validate
+from sprintlab.contract.validate import REPAIRS, validate_folder
+
+from .conftest import TODAY, _tables, write_folder
+
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
+
+# case -> (handling, table, row, column, text in the reason / repair name / warning text)
+EXPECT: dict[str, tuple[str, str, int | None, str | None, str]] = {
+    "wrong_type_number": ("reject", "gym_sets", 3, "load_kg", "not a number"),
+    "wrong_type_int": ("reject", "gym_sets", 3, "reps", "not a whole number"),
+    "body_mass_in_grams": ("reject", "athletes", 3, "body_mass_kg", "looks like grams"),
+    "body_mass_in_pounds": ("reject", "athletes", 3, "body_mass_kg", "looks like pounds"),
+    "time_in_ms": ("reject", "sprint_splits", 3, "time_s", "looks like ms"),
+    "height_in_metres": ("reject", "athletes", 3, "height_cm", "looks like metres"),
+    "impossible_value": ("reject", "athletes", 3, "height_cm", "impossible value"),
+    "negative_value": ("reject", "gym_sets", 3, "load_kg", "impossible value"),
+    "value_not_allowed": ("reject", "athletes", 3, "sex", "value not allowed"),
+    "future_date": ("reject", "wellness", 3, "date", "date in the future"),
+    "impossible_date": ("reject", "wellness", 3, "date", "not a valid date"),
+    "date_unknown_format": ("reject", "wellness", 3, "date", "not a date"),
+    "date_with_time_of_day": ("reject", "wellness", 3, "date", "has a time of day"),
+    "unknown_athlete": ("reject", "training_load", 3, "athlete_id", "unknown athlete"),
+    "missing_required_value": ("reject", "gym_sets", 3, "exercise", "missing value"),
+    "ambiguous_thousands": ("reject", "training_load", 3, "total_distance_m", "ambiguous number"),
+    "not_finite": ("reject", "training_load", 3, "max_speed_m_s", "not a number"),
+    "exact_duplicate_row": ("reject", "gym_sets", 26, "athlete_id, date, exercise", "duplicate row"),
+    "conflicting_key_duplicate": ("reject", "gym_sets", 26, "load_kg", "duplicate key"),
+    "empty_file": ("table_error", "gym_sets", None, None, "empty"),
+    "missing_required_column": ("table_error", "gym_sets", None, "reps", "missing required column"),
+    "duplicate_column_header": ("table_error", "injuries", None, "onset_date", "appears more than once"),
+    "duplicate_table_files": ("table_error", "gym_sets", None, None, "more than once"),
+    "corrupt_parquet": ("table_error", "injuries", None, None, "cannot read Parquet"),
+    "corrupt_xlsx": ("table_error", "athletes", None, None, "cannot read Excel"),
+    "missing_required_table": ("table_error", "athletes", None, None, "required table 'athletes' is missing"),
+    "category_case": ("repair", "strength_tests", 3, "side", "category_case"),
+    "date_dotted": ("repair", "wellness", 3, "date", "date_dd.mm.yyyy"),
+    "date_slashed": ("repair", "wellness", 3, "date", "date_dd/mm/yyyy"),
+    "date_excel_serial": ("repair", "wellness", 3, "date", "date_excel_serial"),
+    "whitespace": ("repair", "training_load", 3, "athlete_id", "whitespace_trimmed"),
+    "semicolon_decimal_comma": ("repair", "wellness", 3, "sleep_hours", "decimal_comma"),
+    "tab_delimiter": ("repair", "wellness", None, None, "delimiter_detected"),
+    "utf8_bom": ("repair", "athletes", None, None, "bom_stripped"),
+    "latin1_encoding": ("repair", "athletes", 5, "position", "latin1_decoded"),
+    "header_case_spaces": ("repair", "training_load", None, "date", "header_normalised"),
+    "blank_lines": ("repair", "injuries", None, None, "blank_rows_dropped"),
+    "xlsx_input": ("repair", "athletes", None, None, ""),
+    "header_only": ("warning", "movement_screens", None, None, "header only"),
+    "extra_column": ("warning", "gym_sets", None, "coach_comment", "extra column"),
+    "missing_optional_table": ("note", "wellness", None, None, "skipped: no wellness table"),
+}
+
+# value the repaired cell must hold after validation: case -> (table, column, row in the sorted output selector, value)
+REPAIRED_VALUE = {
+    "category_case": ("strength_tests", "side", {"athlete_id": "A01", "side": "right"}),
+    "date_dotted": ("wellness", "date", {"athlete_id": "A01", "date": pd.Timestamp("2024-03-06")}),
+    "date_slashed": ("wellness", "date", {"athlete_id": "A01", "date": pd.Timestamp("2024-03-06")}),
+    "date_excel_serial": ("wellness", "date", {"athlete_id": "A01", "date": pd.Timestamp("2024-03-06")}),
+    "semicolon_decimal_comma": ("wellness", "sleep_hours", {"athlete_id": "A01", "sleep_hours": 7.25}),
+    "latin1_encoding": ("athletes", "position", {"athlete_id": "A04", "position": "défense"}),
+}
+
+
+def doc_cases() -> list[str]:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("## Bad input we tried", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| *\d+ *\| *`([^`]+)` *\|", section, flags=re.M)
+
+
+def test_doc_lists_every_case_once():
+    ids = doc_cases()
+    assert len(ids) == len(set(ids))
+    assert set(ids) == set(EXPECT), (set(ids) ^ set(EXPECT))
+    assert len(ids) >= 40
+
+
+def test_corpus_folders_match_cases():
+    folders = {p.name for p in BAD.iterdir() if p.is_dir() and not p.name.startswith("__")}
+    built_here = {"xlsx_input", "corrupt_xlsx", "missing_required_table", "missing_optional_table"}
+    assert folders == set(EXPECT) - built_here
+
+
+def build_case(case: str, root: Path) -> Path:
+    folder = write_folder(root / case, _tables())
+    src = BAD / case
+    if src.is_dir():
+        for f in src.iterdir():
+            if f.name.endswith(".remove"):
+                (folder / f.name.removesuffix(".remove")).unlink()
+            else:
+                shutil.copyfile(f, folder / f.name)
+    if case == "xlsx_input":
+        a = _tables()["athletes"]
+        a = a.assign(birth_date=pd.to_datetime(a["birth_date"]), height_cm=a["height_cm"].astype(float),
+                     body_mass_kg=a["body_mass_kg"].astype(float))
+        (folder / "athletes.csv").unlink()
+        a.to_excel(folder / "athletes.xlsx", index=False)
+    elif case == "corrupt_xlsx":
+        (folder / "athletes.csv").unlink()
+        (folder / "athletes.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    elif case == "missing_required_table":
+        (folder / "athletes.csv").unlink()
+    elif case == "missing_optional_table":
+        (folder / "wellness.csv").unlink()
+    return folder
+
+
+@pytest.mark.parametrize("case", sorted(EXPECT))
+def test_case_is_handled(case, tmp_path):
+    handling, table, row, column, text = EXPECT[case]
+    folder = build_case(case, tmp_path)
+    res = validate_folder(folder, tmp_path / "out", today=TODAY)
+    for name, c in res.counts.items():
+        assert c["accepted"] + c["rejected"] == c["input"], name
+    probs = res.problems
+    if handling in ("reject", "table_error"):
+        hits = probs[(probs["table"] == table) & probs["reason"].str.contains(text, regex=False)]
+        assert len(hits) >= 1, probs.to_string()
+        hit = hits.iloc[0]
+        assert hit["file"].startswith(table) or handling == "table_error"
+        assert (pd.isna(hit["row"]) if row is None else hit["row"] == row)
+        if column is not None:
+            assert column in str(hit["column"])
+        if handling == "reject":  # exactly one row rejected, in rejected_rows.csv with its raw row
+            assert res.counts[table]["rejected"] == 1
+            rej = pd.read_csv(tmp_path / "out" / "rejected_rows.csv")
+            assert ((rej["table"] == table) & (rej["row"] == row)).any()
+            others = probs[probs["table"] != table]
+            if table == "athletes":  # the athlete's rows elsewhere are rejected, pointing at that row
+                assert others["reason"].str.startswith(f"athlete rejected: 'A02' was rejected in the athletes "
+                                                       f"table (row {row})").all()
+            assert len(probs) - len(others) == 1, probs.to_string()
+            assert table == "athletes" or others.empty, probs.to_string()
+        if case == "missing_required_column":  # the other tables go on
+            assert "wellness" in res.tables and "gym_sets" not in res.tables
+            assert res.counts["gym_sets"]["rejected"] == res.counts["gym_sets"]["input"] == 24
+    else:
+        assert res.ok, probs.to_string()
+        if handling == "repair" and text:
+            assert text in REPAIRS
+            assert res.repairs[table][text] >= 1
+        if handling == "warning":
+            assert any(text in w and (column is None or column in w) for w in res.warnings)
+        if handling == "note":
+            assert text in res.skipped
+    if case in REPAIRED_VALUE:
+        t, _, sel = REPAIRED_VALUE[case]
+        df = res.tables[t]
+        mask = pd.Series(True, index=df.index)
+        for k, v in sel.items():
+            mask &= df[k] == v
+        assert mask.sum() >= 1
+    if case == "extra_column":
+        assert "coach_comment" not in res.tables["gym_sets"].columns
+    if case == "xlsx_input":
+        assert res.tables["athletes"]["birth_date"].iloc[0] == pd.Timestamp("2000-01-15")
+        assert res.tables["athletes"]["height_cm"].iloc[0] == 168.5
+    if case == "latin1_encoding":
+        assert res.repairs["athletes"]["latin1_decoded"] == 1
+
+
+@pytest.fixture(scope="module")
+def cli_app():
+    app = typer.Typer()
+    app.command("validate")(validate)
+    app.command("noop")(lambda: None)
+    return app
+
+
+@pytest.mark.parametrize("case", sorted(EXPECT))
+def test_cli_never_tracebacks(case, tmp_path, cli_app):
+    folder = build_case(case, tmp_path)
+    res = CliRunner().invoke(cli_app, ["validate", str(folder), "--today", TODAY])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.output
+    handling = EXPECT[case][0]
+    assert res.exit_code == (2 if handling in ("reject", "table_error") else 0), res.output
+    if handling in ("reject", "table_error"):
+        assert EXPECT[case][1] in res.output
