@@ -1,0 +1,46 @@
+"""The validate command, through a tiny Typer app (the main CLI registers the same function)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from typer.testing import CliRunner
+
+from sprintlab.contract.cli import MAX_LINES, validate
+
+from .conftest import TODAY, write_folder
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("validate")(validate)
+    app.command("other")(lambda: None)
+    return app
+
+
+def test_valid_folder_exits_0(valid_dir, tmp_path):
+    res = CliRunner().invoke(_app(), ["validate", str(valid_dir), "--out", str(tmp_path / "o"), "--today", TODAY])
+    assert res.exit_code == 0, res.output
+    assert "valid" in res.output
+    assert json.loads((tmp_path / "o" / "validation_report.json").read_text())["ok"] is True
+
+
+def test_problems_are_listed_and_capped(valid_tables, tmp_path):
+    valid_tables["wellness"]["fatigue"] = "11"  # 12 rows
+    valid_tables["training_load"]["rpe"] = "-1"  # 12 rows
+    valid_tables["gym_sets"]["reps"] = "many"  # 24 rows
+    valid_tables["strength_tests"]["side"] = "middle"  # 8 rows
+    src = write_folder(tmp_path / "in", valid_tables)
+    res = CliRunner().invoke(_app(), ["validate", str(src), "--today", TODAY])
+    assert res.exit_code == 2
+    assert "56 problem(s)" in res.output
+    assert f"and {56 - MAX_LINES} more problem(s)" in res.output
+    assert "gym_sets.csv" in res.output and "not a number" in res.output
+
+
+def test_bad_today_and_missing_folder_exit_2_without_traceback(valid_dir, tmp_path):
+    for args in (["validate", str(valid_dir), "--today", "tomorrow"], ["validate", str(tmp_path / "missing")]):
+        res = CliRunner().invoke(_app(), args)
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
+        assert "error" in res.output

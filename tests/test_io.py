@@ -1,0 +1,101 @@
+"""sprintlab.io: tolerant reading, atomic and deterministic writing."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from sprintlab.io import DataError, find_table, read_table, write_bytes_atomic, write_table_atomic, write_text_atomic
+
+
+def test_read_csv_variants_as_strings(tmp_path):
+    text = "id;mass;note\nA1;72,5;ok\n\nA2;80;été\n"
+    for enc, prefix in (("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("latin-1", b"")):
+        p = tmp_path / f"t_{enc}_{len(prefix)}.csv"
+        p.write_bytes(prefix + text.encode(enc))
+        df = read_table(p)
+        assert list(df.columns) == ["id", "mass", "note"]
+        assert df["mass"].tolist() == ["72,5", "80"]  # strings: validation decides types
+        assert df["note"].tolist() == ["ok", "été"]
+        assert df.attrs["row_numbers"] == [2, 4]  # the blank line still counts
+        assert df.attrs["read_info"]["delimiter"] == ";"
+    tab = tmp_path / "tab.csv"
+    tab.write_text("a\tb\n1\t2\n")
+    assert read_table(tab).to_dict("list") == {"a": ["1"], "b": ["2"]}
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_empty_file_is_a_clear_error(tmp_path, content):
+    p = tmp_path / "gym_sets.csv"
+    p.write_bytes(content)
+    with pytest.raises(DataError) as exc:
+        read_table(p)
+    assert exc.value.file == str(p) and "empty" in exc.value.reason
+    assert str(p) in str(exc.value)
+
+
+def test_read_errors(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        read_table(tmp_path / "nope.csv")
+    (tmp_path / "x.txt").write_text("a\n1\n")
+    with pytest.raises(DataError, match="unsupported"):
+        read_table(tmp_path / "x.txt")
+    (tmp_path / "x.xlsx").write_bytes(b"junk")
+    with pytest.raises(DataError, match="Excel"):
+        read_table(tmp_path / "x.xlsx")
+
+
+def test_xlsx_and_parquet(tmp_path):
+    df = pd.DataFrame({"a": [1, 2], "d": pd.to_datetime(["2024-01-02", "2024-01-03"])})
+    df.to_excel(tmp_path / "t.xlsx", index=False)
+    x = read_table(tmp_path / "t.xlsx")
+    assert x["a"].tolist() == ["1", "2"] and x["d"].iloc[0].startswith("2024-01-02")
+    write_table_atomic(df, tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), df)
+
+
+def test_error_message_names_file_row_column():
+    e = DataError("not a number", file="gym.csv", row=7, column="load_kg")
+    assert str(e) == "file gym.csv, row 7, column 'load_kg': not a number"
+    assert (e.file, e.row, e.column, e.reason) == ("gym.csv", 7, "load_kg", "not a number")
+
+
+def test_find_table(tmp_path):
+    assert find_table(tmp_path, "athletes") is None
+    (tmp_path / "athletes.csv").write_text("a\n")
+    assert find_table(tmp_path, "athletes") == tmp_path / "athletes.csv"
+    (tmp_path / "athletes.xlsx").write_text("a\n")
+    with pytest.raises(DataError, match="more than once"):
+        find_table(tmp_path, "athletes")
+
+
+def test_parquet_is_byte_deterministic(tmp_path):
+    df = pd.DataFrame({"x": [1.5, 2.5], "s": ["a", None], "d": pd.to_datetime(["2024-01-01", "2024-02-01"])},
+                      index=[10, 3])
+    a = write_table_atomic(df, tmp_path / "a.parquet").read_bytes()
+    b = write_table_atomic(df.copy().reset_index(drop=True), tmp_path / "b.parquet").read_bytes()
+    assert a == b
+    assert b"pandas" not in a  # no pandas metadata / index
+    write_table_atomic(df, tmp_path / "c.csv")
+    assert (tmp_path / "c.csv").read_text() == "x,s,d\n1.5,a,2024-01-01\n2.5,,2024-02-01\n"
+    with pytest.raises(ValueError):
+        write_table_atomic(df, tmp_path / "c.json")
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "out.txt"
+    write_text_atomic(target, "old")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        write_bytes_atomic(target, b"new")
+    monkeypatch.undo()
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]  # no temp file left
+    write_bytes_atomic(tmp_path / "sub" / "n.bin", b"\x00\x01")
+    assert (tmp_path / "sub" / "n.bin").read_bytes() == b"\x00\x01"
