@@ -1,0 +1,94 @@
+"""Hamstring-style evaluation on real public data (Jovanovic sample, SoccerMon subjective).
+
+    .venv/bin/python benchmarks/bench_real_data.py [--json PATH] [--bootstrap 1000]
+
+Reads ../shared/datasets (never copied into the repo), maps it into the data contract with
+:mod:`sprintlab.realdata`, builds the panel and athlete-week units, and scores the model (the
+``train.hamstring`` hyperparameters of params.yaml, real-data feature list) beside the
+prevalence and ACWR-threshold baselines. Protocols and results: reports/benchmarks/real-data.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    from sprintlab.config import load_params
+    from sprintlab.realdata import (
+        JOVANOVIC_CSV,
+        SOCCERMON_DIR,
+        evaluate_folds,
+        grouped_time_folds,
+        load_jovanovic,
+        load_soccermon,
+        loao_time_folds,
+        real_units,
+        source_split_folds,
+    )
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bootstrap", type=int, default=1000)
+    ap.add_argument("--json", type=Path)
+    a = ap.parse_args(argv)
+    params = load_params(ROOT / "params.yaml")
+    mp = params.train.hamstring.estimator_kwargs()
+    kw = dict(model_params=mp, flag_threshold=params.train.hamstring.flag_threshold,
+              acwr_threshold=params.evaluate.acwr_threshold, n_boot=a.bootstrap, seed=0)
+    results = []
+    if JOVANOVIC_CSV.exists():
+        tables, split = load_jovanovic()
+        u = real_units(tables, "hamstring")
+        test_ath = list(split[split == "Test"].index)
+        results.append(evaluate_folds(u, source_split_folds(u, test_ath), protocol=(
+            f"Jovanovic: source athlete split (train {sorted(set(split.index) - set(test_ath))}, test {test_ath}, all weeks)"),
+            **kw).metrics)
+        results.append(evaluate_folds(u, loao_time_folds(u, 0.5, 28), protocol=(
+            "Jovanovic: leave-one-athlete-out over later time (test = held-out athlete's later 50 % of weeks)"),
+            **kw).metrics)
+    else:
+        print(f"skipped Jovanovic: {JOVANOVIC_CSV} not found")
+    if SOCCERMON_DIR.exists():
+        tables = load_soccermon()
+        for label in ("thigh", "any"):
+            u = real_units(tables, label)
+            results.append(evaluate_folds(u, grouped_time_folds(u, 5, 0.5, 28, seed=0), protocol=(
+                f"SoccerMon, label {label} injury in 28 d: 5 athlete groups x later time (test = held-out group's later 50 %)"),
+                **kw).metrics)
+    else:
+        print(f"skipped SoccerMon: {SOCCERMON_DIR} not found")
+    print(table(results))
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
+    return results
+
+
+def table(results: list[dict]) -> str:
+    def auc(m):
+        if not m:
+            return "-"
+        lo, hi = m.get("roc_auc_ci", [None, None])
+        ci = f" [{lo:.2f}, {hi:.2f}]" if lo is not None and lo == lo else ""
+        return f"{m['roc_auc']:.3f}{ci}"
+
+    lines = ["| protocol | test units / events (athletes with events) | model AUC [95% CI] | model PR AUC | "
+             "prevalence AUC | ACWR >= 1.5 AUC [95% CI] |", "|---|---|---|---|---|---|"]
+    for r in results:
+        b = r.get("baselines", {})
+        m = r.get("model")
+        lines.append(f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} ({r['n_test_injury_athletes']}) | "
+                     f"{auc(m) if m else r.get('error', '-')} | {m['pr_auc']:.3f} | " if m else
+                     f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} | {r.get('error')} | - | ")
+        lines[-1] += f"{auc(b.get('prevalence'))} | {auc(b.get('acwr_threshold'))} |"
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
