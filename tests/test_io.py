@@ -7,7 +7,14 @@ import os
 import pandas as pd
 import pytest
 
-from sprintlab.io import DataError, find_table, read_table, write_bytes_atomic, write_table_atomic, write_text_atomic
+from sprintlab.io import (
+    DataError,
+    find_table,
+    read_table,
+    write_bytes_atomic,
+    write_table_atomic,
+    write_text_atomic,
+)
 
 
 def test_read_csv_variants_as_strings(tmp_path):

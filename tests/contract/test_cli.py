@@ -44,3 +44,23 @@ def test_bad_today_and_missing_folder_exit_2_without_traceback(valid_dir, tmp_pa
         res = CliRunner().invoke(_app(), args)
         assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
         assert "error" in res.output
+
+
+def test_import_command(tmp_path):
+    from sprintlab.contract.cli import import_data
+
+    app = typer.Typer()
+    app.command("import")(import_data)
+    app.command("other")(lambda: None)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "players.csv").write_text("Name;Mass g;Height\nAnna;61200;168\n")
+    m = tmp_path / "m.yaml"
+    m.write_text("tables:\n  - table: athletes\n    file: players.csv\n    columns:\n      athlete_id: Name\n"
+                 "      body_mass_kg: {from: Mass g, unit: g}\n      height_cm: Height\n    constants: {sex: F}\n")
+    res = CliRunner().invoke(app, ["import", str(src), "--mapping", str(m), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o" / "athletes.csv").read_text() == "athlete_id,sex,height_cm,body_mass_kg\nAnna,F,168,61.2\n"
+    m.write_text("tables:\n  - table: athletes\n    file: players.csv\n    columns: {weight: Name}\n")
+    res = CliRunner().invoke(app, ["import", str(src), "--mapping", str(m), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "not a column" in res.output

@@ -54,3 +54,24 @@ def validate(
         console.print(f"... and {rest} more problem(s)" + (f"; all are in {out}/rejected_rows.csv" if out else
                                                          "; use --out to write them all to rejected_rows.csv"))
     raise typer.Exit(2)
+
+
+def import_data(
+    source_dir: Path = typer.Argument(..., help="Folder with the vendor's or club's exports."),
+    mapping: Path = typer.Option(..., "--mapping", help="Mapping YAML (a path, or the name of a shipped "
+                                 "mapping in sprintlab/contract/mappings/)."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the contract CSVs into."),
+) -> None:
+    """Convert exports into contract tables with a mapping file (then run `validate` on --out)."""
+    from sprintlab.contract.mapping import import_with_mapping, write_imported
+
+    console = Console(width=160)
+    try:
+        tables = import_with_mapping(mapping, source_dir)
+    except DataError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    write_imported(tables, out)
+    for name, df in tables.items():
+        console.print(f"{name}: {len(df)} rows -> {out / (name + '.csv')}", highlight=False)
+    console.print(f"next: sprintlab validate {out}", highlight=False)
