@@ -11,6 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from sprintlab.contract.cli import validate
 from sprintlab.levers_cli import levers
+from sprintlab.scoring_cli import score
 from sprintlab.sprint.cli import profile
 
 app = typer.Typer(help="sprintlab: strength-to-sprint transfer and hamstring risk, and why.", no_args_is_help=True)
@@ -18,6 +19,7 @@ console = Console(stderr=True)
 
 app.command("validate")(validate)
 app.command("profile")(profile)
+app.command("score")(score)
 app.command("levers")(levers)
 
 

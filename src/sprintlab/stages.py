@@ -18,6 +18,7 @@ import pandas as pd
 from sprintlab.config import Params
 from sprintlab.contract.tables import TABLES
 from sprintlab.io import write_table_atomic, write_text_atomic
+from sprintlab.scoring import score_week  # noqa: F401 - moved to sprintlab.scoring; re-exported here
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ def run_features(params: Params, validated: Path, out_dir: Path) -> pd.DataFrame
     from sprintlab.features.catalogue import load_catalogue
     from sprintlab.features.panel import build_panel
 
-    res = build_panel(load_validated(validated), wellness_baseline_days=params.features.wellness_baseline_days)
+    res = build_panel(load_validated(validated), wellness_baseline_days=params.features.wellness_baseline_days,
+                      chunk_athletes=params.features.chunk_athletes)
     load_catalogue().panel_schema(list(res.panel.columns)).validate(res.panel)
     write_table_atomic(res.panel, Path(out_dir) / "panel.parquet")
     _json(Path(out_dir) / "feature_log.json", {"n_rows": len(res.panel), "n_athletes": int(res.panel["athlete_id"].nunique()),
@@ -281,65 +283,6 @@ def run_explain(params: Params, targets_dir: Path, models_dir: Path, out_dir: Pa
 
 
 # ------------------------------------------------------------------ score + report
-def score_week(
-    panel: pd.DataFrame,
-    models: dict,
-    week_end: pd.Timestamp,
-    *,
-    min_strength_gain: float,
-    flag_threshold: float,
-    top_k: int = 3,
-    athletes: list[str] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Score one week: hamstring risk for everyone, transfer chance where a strength block runs.
-
-    A strength block is "running" when squat strength has risen by at least half the transfer
-    threshold since the last sprint test and that test is at least 14 days old. An athlete with
-    more than half of a model's features missing gets "insufficient data" rather than a guess.
-    """
-    from sprintlab.explain import explain_units
-    from sprintlab.models.datasets import feature_matrix
-
-    rows = panel[panel["week_end"] == week_end]
-    if athletes is not None:
-        rows = rows[rows["athlete_id"].isin(athletes)]
-    rows = rows.sort_values("athlete_id").reset_index(drop=True)
-    squad = rows[["athlete_id", "week_end"]].copy()
-    drivers, fams, longs = [], [], []
-    for target in TARGETS:
-        model = models[target]
-        X = feature_matrix(rows, list(model.feature_names_in_))
-        missing = X.isna().mean(axis=1).to_numpy()
-        p = model.predict_proba(X)[:, 1]
-        ex = explain_units(model, rows, target, top_k=top_k)
-        dom = ex["families"]["dominant_family"].to_numpy()
-        if target == "hamstring":
-            squad["insufficient_data"] = missing > 0.5
-            squad["hamstring_risk"] = np.where(squad["insufficient_data"], np.nan, p)
-            squad["hamstring_flag"] = squad["hamstring_risk"] >= flag_threshold
-            squad["dominant_family_hamstring"] = np.where(squad["insufficient_data"], None, dom)
-        else:
-            gain = rows.get("strength_change_since_test_pct", pd.Series(np.nan, index=rows.index)).to_numpy()
-            age = rows.get("sprint_test_age_days", pd.Series(np.nan, index=rows.index)).to_numpy()
-            running = (gain >= 100 * min_strength_gain / 2) & (age >= 14)
-            squad["in_strength_block"] = running
-            squad["transfer_probability"] = np.where(running & (missing <= 0.5), p, np.nan)
-            squad["dominant_family_transfer"] = np.where(running, dom, None)
-        keep = squad["athlete_id"].to_numpy()
-        d = ex["drivers"].assign(model=target)
-        if target == "transfer":
-            d = d[d["athlete_id"].isin(keep[squad["in_strength_block"].to_numpy()])]
-        drivers.append(d.drop(columns=["row"]))
-        f = ex["families"].melt(id_vars=["athlete_id"], value_vars=[c for c in ex["families"].columns
-                                if c not in ("athlete_id", "dominant_family", "base_value")], var_name="family", value_name="shap")
-        fams.append(f.assign(model=target))
-        longs.append(ex["long"].drop(columns=["row"]).assign(model=target))
-    ages = [c for c in ("sprint_test_age_days", "screen_age_days", "nordic_test_age_days") if c in rows]
-    squad["data_freshness_days"] = rows[ages].min(axis=1).to_numpy() if ages else np.nan
-    return {"squad": squad, "drivers": pd.concat(drivers, ignore_index=True),
-            "families": pd.concat(fams, ignore_index=True), "long": pd.concat(longs, ignore_index=True)}
-
-
 def iso_week_label(ts: pd.Timestamp) -> str:
     y, w, _ = pd.Timestamp(ts).isocalendar()
     return f"{y}-W{w:02d}"

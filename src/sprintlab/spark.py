@@ -1,0 +1,230 @@
+"""The Spark engine of ``sprintlab score --engine spark``.
+
+Features: every contract table becomes a Spark DataFrame; each athlete's rows of every table are
+gathered into one row (``collect_list(struct(...))`` per table, joined on ``athlete_id``) and
+``groupBy("athlete_id").applyInPandas`` runs :func:`athlete_panel` - the unchanged training
+function :func:`sprintlab.features.panel.build_panel` on that one athlete - on the executors.
+Every panel feature of an athlete depends on that athlete's records only, so the per-athlete
+panel equals the squad panel row for row (``tests/scoring/test_spark.py`` checks it).
+
+Scoring: ``mlflow.pyfunc.spark_udf`` on the registered model version (the champion unless
+``--model-version``), which was logged with ``pyfunc_predict_fn="predict_proba"``.
+
+Pointing it at a cluster: ``--master spark://host:7077`` (or ``yarn``, ``k8s://...``); see
+``docs/scaling.md``. :func:`spark_week_panel_from_parquet` reads the validated tables straight from
+(object-store) Parquet so that they never pass through the driver.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_MASTER = "local[2]"
+_SESSION = None
+
+
+def spark_available() -> str | None:
+    """``None`` when pyspark and Java are usable, else the reason they are not."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install 'sprintlab[spark]')"
+    import shutil
+
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        return "Java is not installed (Spark needs a JRE, e.g. Debian's default-jre-headless)"
+    return None
+
+
+def get_session(master: str | None = None, app_name: str = "sprintlab-score"):
+    """A (cached) SparkSession; ``master`` defaults to ``$SPARK_MASTER`` or ``local[2]``."""
+    global _SESSION
+    from pyspark.sql import SparkSession
+
+    if _SESSION is not None and _SESSION.sparkContext._jsc is not None:
+        return _SESSION
+    master = master or os.environ.get("SPARK_MASTER") or DEFAULT_MASTER
+    # executors must run this interpreter (same pandas, sprintlab, LightGBM) unless told otherwise
+    import sys
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    _SESSION = (SparkSession.builder.master(master).appName(app_name)
+                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                .config("spark.sql.shuffle.partitions", os.environ.get("SPRINTLAB_SPARK_PARTITIONS", "8"))
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.session.timeZone", "UTC")
+                .getOrCreate())
+    _SESSION.sparkContext.setLogLevel("ERROR")
+    return _SESSION
+
+
+def stop_session() -> None:
+    global _SESSION
+    if _SESSION is not None:
+        _SESSION.stop()
+        _SESSION = None
+
+
+def athlete_panel(tables: dict[str, pd.DataFrame], end: pd.Timestamp, weeks_back: int,
+                  wellness_baseline_days: int) -> pd.DataFrame:
+    """The training feature code on one athlete's tables: the last ``weeks_back`` weeks up to ``end``."""
+    from sprintlab.features.panel import build_panel
+
+    panel = build_panel(tables, end=end, wellness_baseline_days=wellness_baseline_days).panel
+    return panel[panel["week_end"] > end - pd.Timedelta(weeks=weeks_back)].reset_index(drop=True)
+
+
+def _to_spark_frame(spark, df: pd.DataFrame):
+    """pandas -> Spark with dates as timestamps (UTC, so no day shifts)."""
+    return spark.createDataFrame(df)
+
+
+def _packed(spark, sdfs: dict):
+    """One row per athlete: a ``list<struct>`` column per table holding that athlete's rows."""
+    from pyspark.sql import functions as F
+
+    ath = sdfs["athletes"].select(F.col("athlete_id").cast("string").alias("athlete_id")).distinct()
+    packed = ath
+    for name, sdf in sdfs.items():
+        cols = [c for c in sdf.columns]
+        agg = sdf.groupBy("athlete_id").agg(F.collect_list(F.struct(*cols)).alias(name))
+        packed = packed.join(agg, on="athlete_id", how="left")
+    return packed
+
+
+def _panel_schema(sample: pd.DataFrame):
+    """Spark schema of the panel (from a pandas sample panel built on the driver)."""
+    from pyspark.sql import types as T
+
+    fields = []
+    for c, dt in sample.dtypes.items():
+        if c == "athlete_id":
+            t = T.StringType()
+        elif pd.api.types.is_datetime64_any_dtype(dt):
+            t = T.TimestampType()
+        elif pd.api.types.is_bool_dtype(dt):
+            t = T.BooleanType()
+        elif pd.api.types.is_integer_dtype(dt):
+            t = T.LongType()
+        else:
+            t = T.DoubleType()
+        fields.append(T.StructField(c, t, True))
+    return T.StructType(fields)
+
+
+def _restore(records, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+    rows = [] if records is None else [r if isinstance(r, dict) else r.asDict() for r in records]
+    df = pd.DataFrame(rows, columns=columns)
+    for c, dt in dtypes.items():
+        if dt.startswith("datetime64"):
+            df[c] = pd.to_datetime(df[c]).astype(dt)
+        elif dt == "object":
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+        else:
+            df[c] = df[c].astype(dt)
+    return df
+
+
+def week_panel_from_spark(spark, sdfs: dict, end: pd.Timestamp, *, weeks_back: int, wellness_baseline_days: int,
+                          dtypes: dict[str, dict[str, str]], sample_panel: pd.DataFrame) -> pd.DataFrame:
+    """Run :func:`athlete_panel` per athlete through ``groupBy("athlete_id").applyInPandas``."""
+    names = list(sdfs)
+    columns = {n: list(sdfs[n].columns) for n in names}
+    schema = _panel_schema(sample_panel)
+    out_cols = list(sample_panel.columns)
+    out_types = {c: str(t) for c, t in sample_panel.dtypes.items()}
+
+    def per_athlete(pdf: pd.DataFrame) -> pd.DataFrame:
+        row = pdf.iloc[0]
+        tables = {n: _restore(row[n], columns[n], dtypes[n]) for n in names}
+        tables = {n: t for n, t in tables.items() if n == "athletes" or len(t)}
+        if tables["athletes"].empty:
+            return pd.DataFrame({c: pd.Series(dtype=out_types[c]) for c in out_cols})
+        p = athlete_panel(tables, end, weeks_back, wellness_baseline_days)
+        return p.reindex(columns=out_cols)
+
+    packed = _packed(spark, sdfs)
+    res = packed.groupBy("athlete_id").applyInPandas(per_athlete, schema=schema).toPandas()
+    for c, t in out_types.items():
+        if t.startswith("datetime64"):
+            res[c] = pd.to_datetime(res[c]).astype(t)
+        elif t == "bool":
+            res[c] = res[c].astype(bool)
+    return res.sort_values(["athlete_id", "week_end"]).reset_index(drop=True)[out_cols]
+
+
+def spark_week_panel(tables: dict[str, pd.DataFrame], end: pd.Timestamp, *, weeks_back: int = 1,
+                     master: str | None = None, wellness_baseline_days: int = 56) -> pd.DataFrame:
+    """The panel rows of the last ``weeks_back`` weeks up to ``end``, built per athlete on Spark
+    from in-memory validated tables (the CLI path)."""
+    spark = get_session(master)
+    tables = {n: t for n, t in tables.items() if len(t) or n == "athletes"}
+    dtypes = {n: {c: str(t) for c, t in df.dtypes.items()} for n, df in tables.items()}
+    sample = _sample_panel(tables, end, weeks_back, wellness_baseline_days)
+    sdfs = {n: _to_spark_frame(spark, df) for n, df in tables.items()}
+    return week_panel_from_spark(spark, sdfs, end, weeks_back=weeks_back, wellness_baseline_days=wellness_baseline_days,
+                                 dtypes=dtypes, sample_panel=sample)
+
+
+def spark_week_panel_from_parquet(folder: str, end: pd.Timestamp, *, weeks_back: int = 1, master: str | None = None,
+                                  wellness_baseline_days: int = 56) -> pd.DataFrame:
+    """As :func:`spark_week_panel`, reading ``<folder>/<table>.parquet`` (validated tables, e.g. on
+    ``s3a://`` or ``abfss://``) with Spark, so the data never pass through the driver."""
+    from pyspark.sql import functions as F
+
+    from sprintlab.contract.tables import TABLES
+
+    spark = get_session(master)
+    sdfs = {}
+    for name in TABLES:
+        try:
+            sdf = spark.read.parquet(f"{folder.rstrip('/')}/{name}.parquet")
+        except Exception:  # noqa: BLE001 - optional tables may be absent
+            continue
+        col = "onset_date" if name == "injuries" else "date"
+        if col in sdf.columns:
+            sdf = sdf.where(F.col(col) <= F.lit(end.to_pydatetime()))
+        sdfs[name] = sdf
+    # a small sample (first athlete) fixes the output schema and the pandas dtypes of every table
+    first = sdfs["athletes"].orderBy("athlete_id").limit(1).toPandas()["athlete_id"].tolist()
+    small = {n: s.where(F.col("athlete_id").isin(first)).toPandas() for n, s in sdfs.items()}
+    dtypes = {n: {c: str(t) for c, t in df.dtypes.items()} for n, df in small.items()}
+    sample = _sample_panel({n: t for n, t in small.items() if len(t) or n == "athletes"}, end, weeks_back,
+                           wellness_baseline_days)
+    return week_panel_from_spark(spark, sdfs, end, weeks_back=weeks_back, wellness_baseline_days=wellness_baseline_days,
+                                 dtypes=dtypes, sample_panel=sample)
+
+
+def _sample_panel(tables: dict[str, pd.DataFrame], end, weeks_back: int, wellness_baseline_days: int) -> pd.DataFrame:
+    """The panel of the first athlete: fixes the column set and dtypes of the Spark output."""
+    first = sorted(tables["athletes"]["athlete_id"].astype(str))[:1]
+    one = {n: t[t["athlete_id"].astype(str).isin(first)] for n, t in tables.items()}
+    return athlete_panel(one, end, weeks_back, wellness_baseline_days)
+
+
+def spark_predict(rows: pd.DataFrame, models: dict, *, master: str | None = None) -> dict[str, np.ndarray]:
+    """Positive-class probability per row and model via ``mlflow.pyfunc.spark_udf`` (rows keep
+    their order: an explicit row index travels with the data)."""
+    import mlflow
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.tracking import _client
+
+    _client()
+    spark = get_session(master)
+    out = {}
+    for target, cm in models.items():
+        feats = list(cm.model.feature_names_in_)
+        X = feature_matrix(rows, feats).assign(_row=np.arange(len(rows), dtype=np.int64))
+        sdf = spark.createDataFrame(X)
+        udf = mlflow.pyfunc.spark_udf(spark, cm.uri, result_type=T.ArrayType(T.DoubleType()), env_manager="local")
+        pred = sdf.select("_row", udf(F.struct(*[F.col(f) for f in feats])).alias("p")).toPandas()
+        pred = pred.sort_values("_row")
+        out[target] = np.array([p[1] for p in pred["p"]], dtype=float)
+    return out
