@@ -7,7 +7,7 @@ causally (day ``d`` only sees days ``<= d``). Week-end samples are then taken at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ class DayGrid:
     athlete_ids: np.ndarray
     start: pd.Timestamp  # a Monday
     n_days: int
+    _index_cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n_athletes(self) -> int:
@@ -30,18 +31,36 @@ class DayGrid:
         """Day index of every Sunday in the window."""
         return np.arange(6, self.n_days, 7)
 
+    def first_day(self, df: pd.DataFrame, date_col: str = "date") -> np.ndarray:
+        """Each athlete's first day index with a record in ``df`` (``n_days`` when none)."""
+        a, d, ok = self.index(df, date_col)
+        first = np.full(self.n_athletes, self.n_days)
+        np.minimum.at(first, a[ok], d[ok])
+        return first
+
     def index(self, df: pd.DataFrame, date_col: str = "date") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row positions (athlete index, day index) of a table's records; records outside are masked."""
+        key = (id(df), len(df), date_col)
+        hit = self._index_cache.get(key)
+        if hit is not None and hit[0] is df:
+            return hit[1]
         a = pd.Index(self.athlete_ids).get_indexer(df["athlete_id"])
-        d = ((pd.to_datetime(df[date_col]) - self.start) / pd.Timedelta(days=1)).to_numpy()
-        d = np.where(np.isfinite(d), d, -1).astype(int)
-        ok = (a >= 0) & (d >= 0) & (d < self.n_days)
-        return a, d, ok
+        dates = df[date_col]
+        if not pd.api.types.is_datetime64_any_dtype(dates):
+            dates = pd.to_datetime(dates)
+        days = dates.to_numpy(dtype="datetime64[D]")
+        ok_date = ~np.isnat(days)
+        d = np.where(ok_date, (days - np.datetime64(self.start.date(), "D")).astype("int64"), -1)
+        ok = (a >= 0) & ok_date & (d >= 0) & (d < self.n_days)
+        out = (a, d, ok)
+        self._index_cache[key] = (df, out)
+        return out
 
-    def scatter(self, df: pd.DataFrame, column: str, how: str = "sum", date_col: str = "date") -> np.ndarray:
-        """Daily array of ``column`` aggregated per athlete-day (sum, max or mean); NaN where no record."""
+    def scatter(self, df: pd.DataFrame, column: str | np.ndarray, how: str = "sum", date_col: str = "date") -> np.ndarray:
+        """Daily array of ``column`` (a column name, or values aligned with ``df``'s rows)
+        aggregated per athlete-day (sum, max or mean); NaN where no record."""
         a, d, ok = self.index(df, date_col)
-        v = df[column].to_numpy(dtype=float)
+        v = df[column].to_numpy(dtype=float) if isinstance(column, str) else np.asarray(column, dtype=float)
         ok = ok & np.isfinite(v)
         out = np.full((self.n_athletes, self.n_days), np.nan)
         if not ok.any():

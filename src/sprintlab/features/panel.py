@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ID_COLUMNS = ["athlete_id", "week_start", "week_end"]
 NEAR_MAX_SPEED_FRACTION = 0.90
+SPRINT_CHUNK_ATHLETES = 250
 LOWER_LIMB = ("hamstring", "quadriceps", "calf", "adductor", "groin", "knee", "ankle", "hip", "thigh", "foot")
 
 
@@ -45,7 +46,8 @@ class PanelResult:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def _window(tables: dict[str, pd.DataFrame], end: pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _window(tables: dict[str, pd.DataFrame], end: pd.Timestamp | None,
+            start: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
     dates = []
     for name, df in tables.items():
         col = "onset_date" if name == "injuries" else "date"
@@ -54,8 +56,8 @@ def _window(tables: dict[str, pd.DataFrame], end: pd.Timestamp | None) -> tuple[
     if not dates:
         raise ValueError("no dated records: the feature panel needs at least one dated table")
     allv = pd.concat(dates)
-    lo = allv[allv.notna()].min()
-    hi = allv.max() if end is None else end
+    lo = allv[allv.notna()].min() if start is None else pd.Timestamp(start)
+    hi = allv.max() if end is None else pd.Timestamp(end)
     start = (lo - pd.Timedelta(days=lo.weekday())).normalize()
     stop = (hi + pd.Timedelta(days=6 - hi.weekday())).normalize()
     return start, stop
@@ -68,8 +70,13 @@ def _sessions_table(tables: dict[str, pd.DataFrame], athletes: pd.DataFrame) -> 
         return None
     from sprintlab.sprint import profile_splits, summarise_sessions
 
-    prof = profile_splits(splits, athletes=athletes, correction="fd")
-    sess = summarise_sessions(prof)
+    # profile in athlete chunks: the engine is vectorised over trials, chunks bound its memory
+    ids = np.sort(splits["athlete_id"].unique())
+    parts = []
+    for lo in range(0, ids.size, SPRINT_CHUNK_ATHLETES):
+        chunk = splits[splits["athlete_id"].isin(ids[lo : lo + SPRINT_CHUNK_ATHLETES])]
+        parts.append(summarise_sessions(profile_splits(chunk, athletes=athletes, correction="fd")))
+    sess = pd.concat(parts, ignore_index=True)
     keep = ["athlete_id", "date", "t5_best_s", "t10_best_s", "t10_mean_s", "typical_error_s", "rf_max", "drf",
             "f0_rel_n_kg", "mss_m_s", "tau_s", "any_flying_start"]
     sess = sess[[c for c in keep if c in sess.columns]].rename(columns={"any_flying_start": "flying_start_flag"})
@@ -97,16 +104,22 @@ def build_panel(
     tables: dict[str, pd.DataFrame],
     *,
     end: pd.Timestamp | None = None,
+    start: pd.Timestamp | None = None,
     wellness_baseline_days: int = 56,
+    chunk_athletes: int | None = None,
 ) -> PanelResult:
     """Build the athlete-week panel from validated contract tables.
 
     ``end`` (optional) truncates the panel after the week containing ``end``; records after the
-    last week-end are never read by any feature.
+    last week-end are never read by any feature. ``chunk_athletes`` builds the panel for that many
+    athletes at a time (same window, same result) to bound memory on a whole league.
     """
+    if chunk_athletes is not None and tables["athletes"]["athlete_id"].nunique() > chunk_athletes:
+        return _build_chunked(tables, end=end, start=start, wellness_baseline_days=wellness_baseline_days,
+                              chunk_athletes=chunk_athletes)
     catalogue = load_catalogue()
     athletes = tables["athletes"].copy()
-    start, stop = _window(tables, end)
+    start, stop = _window(tables, end, start)
     n_days = int((stop - start) / pd.Timedelta(days=1)) + 1
     grid = DayGrid(np.sort(athletes["athlete_id"].astype(str).unique()), start, n_days)
     we = grid.week_end_days
@@ -235,8 +248,8 @@ def build_panel(
     # ---------------- load --------------------------------------------------------------------
     tl = tables.get("training_load")
     if tl is not None and len(tl):
-        tl = tl.assign(srpe_load_au=tl["duration_min"].astype(float) * tl["rpe"].astype(float))
-        load = grid.scatter(tl, "srpe_load_au", "sum")
+        srpe = tl["duration_min"].to_numpy(dtype=float) * tl["rpe"].to_numpy(dtype=float)
+        load = grid.scatter(tl, srpe, "sum")
         first_day = np.argmax(np.isfinite(load), axis=1)
         active = np.arange(grid.n_days)[None, :] >= first_day[:, None]
         load0 = np.where(active, np.nan_to_num(load), np.nan)
@@ -271,9 +284,8 @@ def build_panel(
             feats["hsr_vs_own_norm_prev_week"] = sample(prev_ratio)
             if test_day is not None:
                 # mean weekly HSR ratio since the last sprint test (the running block's load excess)
-                seg = np.cumsum(test_day, axis=1)
                 lr = np.log(np.clip(np.nan_to_num(ratio, nan=1.0), 0.05, None))
-                since = _segment_mean(lr, seg)
+                since = _segment_mean(lr, test_day)
                 feats["hsr_excess_since_test"] = sample(since)
             else:
                 skipped["hsr_excess_since_test"] = "no sprint_splits table: no sprint test dates"
@@ -312,9 +324,8 @@ def build_panel(
             with np.errstate(invalid="ignore", divide="ignore"):
                 feats[f"{item}_z"] = sample(np.where(base_s > 0, (m7 - base_m) / base_s, np.nan))
             if item == "sleep_hours" and test_day is not None:
-                seg = np.cumsum(test_day, axis=1)
                 dev = np.where(np.isfinite(x), x - base_m, np.nan)
-                feats["sleep_deficit_since_test_h"] = sample(-_segment_mean(dev, seg))
+                feats["sleep_deficit_since_test_h"] = sample(-_segment_mean(dev, test_day))
         first = np.argmax(any_report, axis=1)
         started = np.arange(grid.n_days)[None, :] >= first[:, None]
         reports = rolling_count(np.where(any_report, 1.0, np.nan), 28)
@@ -360,27 +371,50 @@ def build_panel(
     return PanelResult(panel=panel, skipped=skipped)
 
 
-def _segment_mean(x: np.ndarray, seg: np.ndarray) -> np.ndarray:
-    """Causal mean of ``x`` since the start of the current segment (segments numbered by ``seg``)."""
-    v = np.where(np.isfinite(x), x, 0.0)
-    c = np.isfinite(x).astype(float)
-    out = np.full(x.shape, np.nan)
-    for i in range(x.shape[0]):
-        s = pd.Series(v[i]).groupby(seg[i]).cumsum().to_numpy()
-        n = pd.Series(c[i]).groupby(seg[i]).cumsum().to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[i] = np.where(n > 0, s / n, np.nan)
-    return out
+def _build_chunked(tables: dict[str, pd.DataFrame], *, end, start, wellness_baseline_days: int,
+                   chunk_athletes: int) -> PanelResult:
+    """Build the panel athlete chunk by athlete chunk over one common window."""
+    lo, hi = _window(tables, end, start)
+    ids = np.sort(tables["athletes"]["athlete_id"].astype(str).unique())
+    codes = {name: pd.Index(ids).get_indexer(df["athlete_id"].astype(str)) for name, df in tables.items()}
+    panels, skipped = [], {}
+    for first in range(0, ids.size, chunk_athletes):
+        part = {name: df[(codes[name] >= first) & (codes[name] < first + chunk_athletes)]
+                for name, df in tables.items()}
+        res = build_panel(part, end=hi, start=lo, wellness_baseline_days=wellness_baseline_days)
+        panels.append(res.panel)
+        skipped.update(res.skipped)
+    panel = pd.concat(panels, ignore_index=True)
+    cols = ["athlete_id", "week_start", "week_end"] + [c for c in load_catalogue().names if c in panel.columns]
+    return PanelResult(panel=panel[cols], skipped=skipped)
+
+
+def _segment_mean(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Causal mean of ``x`` since the latest segment start (``starts`` marks the first day of
+    each segment, e.g. sprint test days); NaN before the first start and where no value exists.
+    """
+    n_d = x.shape[1]
+    v = np.cumsum(np.where(np.isfinite(x), x, 0.0), axis=1)
+    c = np.cumsum(np.isfinite(x), axis=1).astype(float)
+    start = np.maximum.accumulate(np.where(starts, np.arange(n_d)[None, :], -1), axis=1)
+    prev = np.clip(start - 1, 0, None)
+    has_prev = start > 0
+    rows = np.arange(x.shape[0])[:, None]
+    s = v - np.where(has_prev, v[rows, prev], 0.0)
+    n = c - np.where(has_prev, c[rows, prev], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((start >= 0) & (n > 0), s / n, np.nan)
 
 
 def _first_record(tables: dict[str, pd.DataFrame], grid: DayGrid) -> np.ndarray:
-    first = pd.Series(pd.NaT, index=grid.athlete_ids, dtype="datetime64[ns]")
+    """Week-end date from which each athlete's panel rows start: the athlete's first dated record."""
+    first = np.full(grid.n_athletes, grid.n_days)
     for name, df in tables.items():
         if name in ("athletes", "injuries") or "date" not in df or df.empty:
             continue
-        m = pd.to_datetime(df["date"]).groupby(df["athlete_id"]).min()
-        first = first.combine(m.reindex(first.index), lambda a, b: b if pd.isna(a) else (a if pd.isna(b) else min(a, b)))
-    return first.fillna(grid.start).to_numpy(dtype="datetime64[ns]")
+        first = np.minimum(first, grid.first_day(df))
+    first = np.where(first >= grid.n_days, 0, first)
+    return (np.datetime64(grid.start, "ns") + first.astype("timedelta64[D]")).astype("datetime64[ns]")
 
 
 def _history_features(inj: pd.DataFrame, ids: np.ndarray, we_dates: np.ndarray) -> dict[str, np.ndarray]:
