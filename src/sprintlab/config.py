@@ -32,6 +32,7 @@ class ValidateParams(_Frozen):
 
 class FeatureParams(_Frozen):
     wellness_baseline_days: int = Field(56, ge=14)
+    chunk_athletes: int = Field(1000, ge=1)
 
 
 class TransferTargetParams(_Frozen):

@@ -145,6 +145,7 @@ def run_targets(params: Params, validated: Path, features_dir: Path, truth_dir: 
 def run_train(params: Params, target: str, targets_dir: Path, model_dir: Path, *, register: bool = True) -> dict:
     """Train, evaluate and save one model; log and register it in MLflow."""
     from sprintlab.explain import explain_units, family_importance
+    from sprintlab.levers import save_lever_artifacts
     from sprintlab.models.datasets import feature_matrix
     from sprintlab.models.training import train_and_evaluate
     from sprintlab.tracking import log_and_register
@@ -159,6 +160,8 @@ def run_train(params: Params, target: str, targets_dir: Path, model_dir: Path, *
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     _dump_atomic(res.model, model_dir / "model.joblib")
+    save_lever_artifacts(res.model, units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train],
+                         model_dir, seed=params.split.seed)
     write_text_atomic(model_dir / "booster.txt", res.model.booster_.booster_.model_to_string())
     _json(model_dir / "features.json", res.features)
     metrics = _nan_to_none(res.metrics)
@@ -292,6 +295,7 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
                *, simulated: bool, pseudonymise: bool = False, generated_at: str | None = None) -> Path:
     """Score the latest complete week for the report's athletes and render the HTML report."""
     from sprintlab.features.catalogue import load_catalogue
+    from sprintlab.levers import report_levers
     from sprintlab.models.datasets import feature_matrix
     from sprintlab.report.context import ReportContext
     from sprintlab.report.render import render_report
@@ -340,5 +344,6 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
         known_limits=["Associations learned from this squad's records; they are not proven causes.",
                       "Athletes with more than half of a model's inputs missing are marked 'insufficient data'."],
         flag_threshold=params.train.hamstring.flag_threshold,
+        levers=report_levers(panel, models, models_dir, scored["squad"], week_end),
     )
     return render_report(ctx, Path(out_path))

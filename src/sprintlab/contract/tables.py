@@ -100,6 +100,7 @@ TABLES: dict[str, TableSpec] = {
                        required=False, nullable=True, min_value=0, max_value=10),
         ),
         key=("athlete_id", "date", "exercise"),
+        required=False,
     ),
     "strength_tests": TableSpec(
         name="strength_tests",
@@ -113,6 +114,7 @@ TABLES: dict[str, TableSpec] = {
             ColumnSpec("unit", "str", "Unit of value, e.g. N, cm."),
         ),
         key=("athlete_id", "date", "test", "side"),
+        required=False,
     ),
     "sprint_splits": TableSpec(
         name="sprint_splits",
@@ -128,6 +130,7 @@ TABLES: dict[str, TableSpec] = {
             ColumnSpec("timing_system", "str", "Timing system, e.g. photocell, radar, laser."),
         ),
         key=("athlete_id", "date", "trial", "distance_m"),
+        required=False,
     ),
     "sprint_steps": TableSpec(
         name="sprint_steps",
@@ -189,8 +192,14 @@ TABLES: dict[str, TableSpec] = {
             _athlete(),
             _date(),
             ColumnSpec("session_type", "str", "Session type, e.g. pitch, gym, match, sprint, recovery."),
-            ColumnSpec("duration_min", "float", "Session duration.", "min", min_value=0, max_value=300),
-            ColumnSpec("rpe", "float", "Session rating of perceived exertion (CR-10).", "0-10", min_value=0, max_value=10),
+            ColumnSpec("duration_min", "float", "Session duration.", "min", required=False, nullable=True,
+                       min_value=0, max_value=300),
+            ColumnSpec("rpe", "float", "Session rating of perceived exertion (CR-10).", "0-10", required=False,
+                       nullable=True, min_value=0, max_value=10),
+            ColumnSpec("srpe_load_au", "float",
+                       "Session-RPE load (RPE x minutes) when only the product is exported; used where "
+                       "duration_min or rpe is missing.", "AU", required=False, nullable=True,
+                       min_value=0, max_value=5000),
             ColumnSpec("total_distance_m", "float", "Total distance covered.", "m", required=False, nullable=True,
                        min_value=0, max_value=20000),
             ColumnSpec("hsr_distance_m", "float", "High-speed running distance (> 5.5 m/s).", "m", required=False,

@@ -248,7 +248,11 @@ def build_panel(
     # ---------------- load --------------------------------------------------------------------
     tl = tables.get("training_load")
     if tl is not None and len(tl):
-        srpe = tl["duration_min"].to_numpy(dtype=float) * tl["rpe"].to_numpy(dtype=float)
+        nan = np.full(len(tl), np.nan)
+        srpe = (tl["duration_min"].to_numpy(dtype=float) if "duration_min" in tl else nan) * (
+            tl["rpe"].to_numpy(dtype=float) if "rpe" in tl else nan)
+        if "srpe_load_au" in tl:
+            srpe = np.where(np.isfinite(srpe), srpe, tl["srpe_load_au"].to_numpy(dtype=float))
         load = grid.scatter(tl, srpe, "sum")
         first_day = np.argmax(np.isfinite(load), axis=1)
         active = np.arange(grid.n_days)[None, :] >= first_day[:, None]
