@@ -54,8 +54,9 @@ def get_session(master: str | None = None, app_name: str = "sprintlab-score"):
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     _SESSION = (SparkSession.builder.master(master).appName(app_name)
                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-                .config("spark.sql.shuffle.partitions", os.environ.get("SPRINTLAB_SPARK_PARTITIONS", "8"))
+                .config("spark.sql.shuffle.partitions", os.environ.get("SPRINTLAB_SPARK_PARTITIONS", "4"))
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.session.timeZone", "UTC")
                 .getOrCreate())
     _SESSION.sparkContext.setLogLevel("ERROR")
@@ -83,17 +84,17 @@ def _to_spark_frame(spark, df: pd.DataFrame):
     return spark.createDataFrame(df)
 
 
-def _packed(spark, sdfs: dict):
-    """One row per athlete: a ``list<struct>`` column per table holding that athlete's rows."""
+def _long(sdfs: dict):
+    """All tables as one long frame (athlete_id, _table, _row): each record as JSON text, so that a
+    single ``groupBy("athlete_id")`` brings every record of an athlete together (one shuffle)."""
+    from functools import reduce
+
     from pyspark.sql import functions as F
 
-    ath = sdfs["athletes"].select(F.col("athlete_id").cast("string").alias("athlete_id")).distinct()
-    packed = ath
-    for name, sdf in sdfs.items():
-        cols = [c for c in sdf.columns]
-        agg = sdf.groupBy("athlete_id").agg(F.collect_list(F.struct(*cols)).alias(name))
-        packed = packed.join(agg, on="athlete_id", how="left")
-    return packed
+    parts = [sdf.select(F.col("athlete_id").cast("string").alias("athlete_id"), F.lit(name).alias("_table"),
+                        F.to_json(F.struct(*sdf.columns)).alias("_row"))
+             for name, sdf in sdfs.items()]
+    return reduce(lambda a, b: a.unionByName(b), parts)
 
 
 def _panel_schema(sample: pd.DataFrame):
@@ -116,12 +117,14 @@ def _panel_schema(sample: pd.DataFrame):
     return T.StructType(fields)
 
 
-def _restore(records, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
-    rows = [] if records is None else [r if isinstance(r, dict) else r.asDict() for r in records]
-    df = pd.DataFrame(rows, columns=columns)
+def _restore(rows: list[str], columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+    """JSON records of one table -> the pandas frame the validator would have produced."""
+    import json
+
+    df = pd.DataFrame([json.loads(r) for r in rows], columns=columns)
     for c, dt in dtypes.items():
         if dt.startswith("datetime64"):
-            df[c] = pd.to_datetime(df[c]).astype(dt)
+            df[c] = pd.to_datetime(df[c], utc=True, format="ISO8601").dt.tz_convert(None).astype(dt)
         elif dt == "object":
             df[c] = df[c].astype(object).where(df[c].notna(), None)
         else:
@@ -139,16 +142,15 @@ def week_panel_from_spark(spark, sdfs: dict, end: pd.Timestamp, *, weeks_back: i
     out_types = {c: str(t) for c, t in sample_panel.dtypes.items()}
 
     def per_athlete(pdf: pd.DataFrame) -> pd.DataFrame:
-        row = pdf.iloc[0]
-        tables = {n: _restore(row[n], columns[n], dtypes[n]) for n in names}
-        tables = {n: t for n, t in tables.items() if n == "athletes" or len(t)}
-        if tables["athletes"].empty:
+        by_table = {n: g["_row"].tolist() for n, g in pdf.groupby("_table", sort=False)}
+        tables = {n: _restore(by_table.get(n, []), columns[n], dtypes[n]) for n in names}
+        # an athlete without rows in a table gets the table empty, as in the squad run (e.g. no
+        # injuries -> "no previous injury", not "not measured")
+        if tables["athletes"].empty:  # records of an athlete missing from the register: no panel rows
             return pd.DataFrame({c: pd.Series(dtype=out_types[c]) for c in out_cols})
-        p = athlete_panel(tables, end, weeks_back, wellness_baseline_days)
-        return p.reindex(columns=out_cols)
+        return athlete_panel(tables, end, weeks_back, wellness_baseline_days).reindex(columns=out_cols)
 
-    packed = _packed(spark, sdfs)
-    res = packed.groupBy("athlete_id").applyInPandas(per_athlete, schema=schema).toPandas()
+    res = _long(sdfs).groupBy("athlete_id").applyInPandas(per_athlete, schema=schema).toPandas()
     for c, t in out_types.items():
         if t.startswith("datetime64"):
             res[c] = pd.to_datetime(res[c]).astype(t)
@@ -218,13 +220,15 @@ def spark_predict(rows: pd.DataFrame, models: dict, *, master: str | None = None
 
     _client()
     spark = get_session(master)
-    out = {}
+    X = rows[["athlete_id"]].assign(_row=np.arange(len(rows), dtype=np.int64))
+    feats = {t: list(cm.model.feature_names_in_) for t, cm in models.items()}
+    for f in sorted({f for fs in feats.values() for f in fs}):
+        X[f] = feature_matrix(rows, [f])[f]
+    sdf = spark.createDataFrame(X.drop(columns=["athlete_id"]))
+    cols = [F.col("_row")]
     for target, cm in models.items():
-        feats = list(cm.model.feature_names_in_)
-        X = feature_matrix(rows, feats).assign(_row=np.arange(len(rows), dtype=np.int64))
-        sdf = spark.createDataFrame(X)
         udf = mlflow.pyfunc.spark_udf(spark, cm.uri, result_type=T.ArrayType(T.DoubleType()), env_manager="local")
-        pred = sdf.select("_row", udf(F.struct(*[F.col(f) for f in feats])).alias("p")).toPandas()
-        pred = pred.sort_values("_row")
-        out[target] = np.array([p[1] for p in pred["p"]], dtype=float)
+        cols.append(udf(F.struct(*[F.col(f) for f in feats[target]])).alias(target))
+    pred = sdf.select(*cols).toPandas().sort_values("_row")
+    out = {t: np.array([p[1] for p in pred[t]], dtype=float) for t in models}
     return out

@@ -1,0 +1,66 @@
+"""A tiny trained squad for the scoring tests: simulate, validate, features, targets, train and
+register both models in a temporary MLflow store (once per session)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sprintlab.config import load_params
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    from sprintlab.contract.validate import validate_folder
+    from sprintlab.drift import log_training_reference
+    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.stages import run_features, run_simulate, run_targets, run_train
+
+    mp = pytest.MonkeyPatch()
+    tmp = tmp_path_factory.mktemp("scoring")
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+    mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mp.chdir(tmp)
+    base = load_params(ROOT / "params.yaml")
+    small = {"n_estimators": 60, "cv_folds": 3}
+    params = base.model_copy(update={
+        "simulate": base.simulate.model_copy(update={"athletes": 40, "weeks": 60, "seed": 5}),
+        "evaluate": base.evaluate.model_copy(update={"bootstrap": 20}),
+        "train": base.train.model_copy(update={t: getattr(base.train, t).model_copy(update=small)
+                                               for t in ("transfer", "hamstring")}),
+        "report": base.report.model_copy(update={"max_athletes": 6}),
+    })
+    run_simulate(params, tmp / "sim")
+    validate_folder(tmp / "sim" / "raw", tmp / "val", today="2026-11-24")
+    run_features(params, tmp / "val", tmp / "feat")
+    run_targets(params, tmp / "val", tmp / "feat", tmp / "sim" / "truth", tmp / "tg")
+    for t in ("transfer", "hamstring"):
+        info = run_train(params, t, tmp / "tg", tmp / "models" / t)
+        # the one-line hook run_train is to call after registering (docs/scoring.md)
+        units = pd.read_parquet(tmp / "tg" / f"{t}_units.parquet")
+        feats = json.loads((tmp / "models" / t / "features.json").read_text())
+        log_training_reference(info["registry"]["run_id"], feature_matrix(units, feats), tmp / "models" / t)
+    params_file = tmp / "params.yaml"
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["report"]["max_athletes"] = 6
+    params_file.write_text(yaml.safe_dump(raw))
+    yield {"tmp": tmp, "raw": tmp / "sim" / "raw", "params": load_params(params_file), "params_file": params_file}
+    mp.undo()
+
+
+def copy_raw(src: Path, dst: Path, drop: tuple[str, ...] = ()) -> Path:
+    """A copy of a contract folder without the tables in ``drop``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        if f.stem not in drop:
+            shutil.copy(f, dst / f.name)
+    (dst.parent / "README.md").write_text("SIMULATED test data\n")
+    return dst

@@ -1,0 +1,125 @@
+"""sprintlab score: history idempotence, exit codes, drift, insufficient data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from sprintlab.cli import app
+from sprintlab.scoring import (
+    EXIT_DRIFT,
+    EXIT_MISSING_MODEL,
+    EXIT_OK,
+    EXIT_SCHEMA_MISMATCH,
+    latest_complete_week,
+    parse_week,
+    score,
+)
+
+from .conftest import copy_raw
+
+runner = CliRunner()
+
+
+def _cli(trained, data, out, *extra):
+    return runner.invoke(app, ["score", str(data), "--out", str(out), "--params", str(trained["params_file"]), *extra])
+
+
+def _week(trained, back: int = 0) -> str:
+    from sprintlab.scoring import iso_week_label
+    from sprintlab.stages import load_validated
+
+    we = latest_complete_week(load_validated(trained["tmp"] / "val"))
+    return iso_week_label(we - pd.Timedelta(weeks=back))
+
+
+def test_rerun_same_week_keeps_history_identical_and_second_week_appends(trained, tmp_path):
+    out = tmp_path / "out"
+    w1, w0 = _week(trained), _week(trained, 1)
+    r = _cli(trained, trained["raw"], out, "--week", w1)
+    assert r.exit_code == EXIT_OK, r.output
+    hist = out / "score_history.parquet"
+    first = hist.read_bytes()
+    scores = pd.read_csv(out / "scores.csv")
+    assert len(scores) == 40 and set(scores["week"]) == {w1}
+    assert {"hamstring_risk", "hamstring_flag", "transfer_probability", "dominant_family_hamstring",
+            "top_drivers_hamstring", "model_version_hamstring", "data_freshness_days"} <= set(scores.columns)
+    assert (out / f"report_{w1}.html").exists()
+    assert _cli(trained, trained["raw"], out, "--week", w1).exit_code == EXIT_OK
+    assert hist.read_bytes() == first  # re-running the same week replaces its rows: byte-identical
+    assert _cli(trained, trained["raw"], out, "--week", w0, "--no-report").exit_code == EXIT_OK
+    h = pd.read_parquet(hist)
+    assert len(h) == 80 and not h.duplicated(["athlete_id", "week", "model_version"]).any()
+    before = pd.read_parquet(pd.io.common.BytesIO(first))
+    pd.testing.assert_frame_equal(h[h["week"] == w1].reset_index(drop=True), before)
+
+
+def test_week_is_truncated_nothing_after_sunday_is_read(trained, tmp_path):
+    w = _week(trained, 3)
+    res = score(trained["raw"], tmp_path, trained["params"], week=w, report=False)
+    end = parse_week(w)
+    assert pd.to_datetime(res.scores["last_record_date"]).max() <= end
+    assert set(res.scores["week_end"]) == {str(end.date())}
+
+
+def test_missing_model_version_exits_3(trained, tmp_path):
+    r = _cli(trained, trained["raw"], tmp_path, "--model-version", "99", "--no-report")
+    assert r.exit_code == EXIT_MISSING_MODEL == 3, r.output
+    assert "no model" in r.output
+
+
+def test_schema_mismatch_exits_4(trained, tmp_path):
+    data = copy_raw(trained["raw"], tmp_path / "d" / "raw", drop=("movement_screens", "strength_tests"))
+    r = _cli(trained, data, tmp_path / "out", "--no-report")
+    assert r.exit_code == EXIT_SCHEMA_MISMATCH == 4, r.output
+    assert "schema" in r.output and "nordic_force_n" in r.output
+    assert not (tmp_path / "out" / "scores.csv").exists()
+
+
+def _shift_age(trained, tmp_path, years: int):
+    data = copy_raw(trained["raw"], tmp_path / "d" / "raw")
+    ath = pd.read_csv(data / "athletes.csv", dtype=str)
+    ath["birth_date"] = (pd.to_datetime(ath["birth_date"]) - pd.DateOffset(years=years)).dt.strftime("%Y-%m-%d")
+    ath.to_csv(data / "athletes.csv", index=False)
+    return data
+
+
+def test_drift_warning_on_shifted_feature(trained, tmp_path):
+    data = _shift_age(trained, tmp_path, 12)
+    p = trained["params"]
+    lenient = p.model_copy(update={"score": p.score.model_copy(update={"psi_fail": 1e6})})
+    res = score(data, tmp_path / "out", lenient, week=_week(trained))
+    assert res.exit_code == EXIT_OK
+    assert any(w.startswith("age_years") for w in res.warnings)
+    assert res.drift.loc[res.drift["feature"] == "age_years", "psi"].max() > p.score.psi_warn
+    assert "age_years" in res.paths["report"].read_text(encoding="utf-8")
+    # unshifted data: age is not flagged
+    base = score(trained["raw"], tmp_path / "base", lenient, week=_week(trained), report=False)
+    assert not any(w.startswith("age_years") for w in base.warnings)
+
+
+def test_hard_drift_exits_5_and_leaves_history_alone(trained, tmp_path):
+    data = _shift_age(trained, tmp_path, 25)
+    out = tmp_path / "out"
+    r = _cli(trained, data, out, "--no-report")
+    assert r.exit_code == EXIT_DRIFT == 5, r.output
+    assert (out / "scores.csv").exists() and not (out / "score_history.parquet").exists()
+
+
+def test_athlete_without_recent_data_gets_insufficient_data(trained, tmp_path):
+    w = _week(trained)
+    end = parse_week(w)
+    data = copy_raw(trained["raw"], tmp_path / "d" / "raw")
+    gone = "SIM0003"
+    for f in data.glob("*.csv"):
+        df = pd.read_csv(f, dtype=str)
+        if "date" in df and f.stem != "athletes":
+            recent = (df["athlete_id"] == gone) & (pd.to_datetime(df["date"]) > end - pd.Timedelta(days=40))
+            df[~recent].to_csv(f, index=False)
+    res = score(data, tmp_path / "out", trained["params"], week=w, report=False)
+    row = res.scores.set_index("athlete_id").loc[gone]
+    assert bool(row["insufficient_data"]) and np.isnan(row["hamstring_risk"]) and pd.isna(row["hamstring_flag"])
+    assert "days with records" in row["insufficient_reason"]
+    others = res.scores[res.scores["athlete_id"] != gone]
+    assert others["hamstring_risk"].notna().all()
