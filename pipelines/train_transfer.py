@@ -1,8 +1,14 @@
 """DVC stage: train, evaluate, save and register the transfer model."""
 
+import sys
+
 from _common import MODELS, TARGETS, params
 from sprintlab.stages import run_train
+from sprintlab.tracking import TrackingError
 
 if __name__ == "__main__":
-    out = run_train(params(), "transfer", TARGETS, MODELS / "transfer")
+    try:
+        out = run_train(params(), "transfer", TARGETS, MODELS / "transfer")
+    except TrackingError as err:
+        sys.exit(f"train_transfer: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: sqlite:///mlflow.db).")
     print(out["registry"])

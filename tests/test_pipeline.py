@@ -39,6 +39,7 @@ def pipeline_run(tmp_path_factory):
         "report": base.report.model_copy(update={"max_athletes": 8}),
     })
     run_simulate(params, tmp / "sim")
+    _replace_ids_with_names(tmp / "sim" / "raw")
     result = validate_folder(tmp / "sim" / "raw", tmp / "val", today="2026-11-24")
     run_features(params, tmp / "val", tmp / "feat")
     run_targets(params, tmp / "val", tmp / "feat", tmp / "sim" / "truth", tmp / "tg")
@@ -46,9 +47,30 @@ def pipeline_run(tmp_path_factory):
     run_evaluate(tmp / "models", tmp / "metrics", tmp / "plots")
     explained = run_explain(params, tmp / "tg", tmp / "models", tmp / "expl", tmp / "metrics")
     report = run_report(params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report.html", simulated=True)
+    mp.setenv("SPRINTLAB_PSEUDONYM_KEY", "test-key-not-secret-0123456789")
+    shared = run_report(params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report-shared.html",
+                        simulated=True, pseudonymise=True)
     yield {"tmp": tmp, "validation": result, "registry": reg, "explained": explained, "report": report,
-           "params": params}
+           "shared_report": shared, "params": params}
     mp.undo()
+
+
+FIRST = ["Ada", "Bea", "Cleo", "Dana", "Eve", "Fay", "Gia", "Hana", "Ines", "Jo"]
+LAST = ["Moreau", "Okafor", "Lindqvist", "Haddad", "Novak", "Ferreira", "Tanaka", "Walsh"]
+
+
+def _replace_ids_with_names(raw: Path) -> None:
+    """Real exports often key athletes by name: rename every simulated id to a person's name."""
+    ids = sorted(pd.read_csv(raw / "athletes.csv")["athlete_id"])
+    names = {a: f"{FIRST[i % 10]} {LAST[(i // 10) % 8]}-{i}" for i, a in enumerate(ids)}
+    for f in raw.glob("*.csv"):
+        df = pd.read_csv(f, dtype=str)
+        df["athlete_id"] = df["athlete_id"].map(names)
+        df.to_csv(f, index=False)
+    for f in (raw.parent / "truth").glob("*.parquet"):
+        df = pd.read_parquet(f)
+        df["athlete_id"] = df["athlete_id"].map(names)
+        df.to_parquet(f, index=False)
 
 
 def test_simulated_data_pass_validation(pipeline_run):
@@ -105,6 +127,21 @@ def test_mlflow_store_holds_no_athlete_ids(pipeline_run):
     blobs += [p.read_bytes() for p in (tmp / "mlartifacts").rglob("*") if p.is_file() and p.suffix in (".json", ".md", ".csv", ".txt", ".yaml", "")]
     for aid in ids:
         assert not any(aid.encode() in b for b in blobs), aid
+
+
+def test_names_never_reach_logs_outputs_or_shared_report(pipeline_run, capfd):
+    tmp = pipeline_run["tmp"]
+    names = pd.read_csv(tmp / "sim" / "raw" / "athletes.csv")["athlete_id"].tolist()
+    assert all(" " in n for n in names)  # they really are names
+    shared = Path(pipeline_run["shared_report"]).read_text(encoding="utf-8")
+    assert "ATH-" in shared
+    scanned = [shared.encode()]
+    for sub in ("models", "metrics", "plots", "expl"):
+        scanned += [p.read_bytes() for p in (tmp / sub).rglob("*") if p.is_file() and p.suffix in (".json", ".md", ".csv", ".txt")]
+    captured = capfd.readouterr()
+    scanned.append((captured.out + captured.err).encode())
+    for name in names:
+        assert not any(name.encode() in blob for blob in scanned), name
 
 
 def test_explanations_and_report(pipeline_run):

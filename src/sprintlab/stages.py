@@ -151,6 +151,10 @@ def run_train(params: Params, target: str, targets_dir: Path, model_dir: Path, *
     from sprintlab.tracking import log_and_register
 
     mp = getattr(params.train, target)
+    if register:
+        from sprintlab.tracking import ensure_experiment
+
+        ensure_experiment(params.mlflow.experiment)  # fail fast, before training, when the store is unreachable
     units = pd.read_parquet(Path(targets_dir) / f"{target}_units.parquet")
     res = train_and_evaluate(
         units, target=target, features=mp.features, model_params=mp.estimator_kwargs(),

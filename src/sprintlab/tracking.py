@@ -57,8 +57,8 @@ def _client():
 
 def ensure_experiment(name: str) -> str:
     """Create the experiment (artifacts beside the SQLite file) if needed; return its id."""
-    mlflow, client = _client()
     try:
+        mlflow, client = _client()
         exp = client.get_experiment_by_name(name)
         if exp is None:
             return client.create_experiment(name, artifact_location=_artifact_root(tracking_uri()))
@@ -120,18 +120,28 @@ def log_and_register(
                 skops_trusted_types=SKOPS_TRUSTED_TYPES,
             )
             version = str(info.registered_model_version)
-            new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))
-            champion, reason = _decide(client, mlflow, registered_name, X_cmp, y_cmp, score, new_score, min_improvement)
-            if champion:
-                client.set_registered_model_alias(registered_name, CHAMPION, version)
-            client.set_model_version_tag(registered_name, version, "promotion", reason)
-            mlflow.set_tag("promotion", reason)
+            try:
+                new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))
+                champion, reason = _decide(client, mlflow, registered_name, X_cmp, y_cmp, score, new_score,
+                                           min_improvement)
+                if champion:
+                    client.set_registered_model_alias(registered_name, CHAMPION, version)
+                client.set_model_version_tag(registered_name, version, "promotion", reason)
+                mlflow.set_tag("promotion", reason)
+            except Exception:
+                # never leave a half-registered version behind: remove it, keep the run for the record
+                try:
+                    client.delete_model_version(registered_name, version)
+                except Exception:  # noqa: BLE001 - best effort; the original error matters
+                    log.error("could not remove model version %s v%s after a failure", registered_name, version)
+                raise
             log.info("%s v%s: %s", registered_name, version, reason)
             return RegisteredModel(registered_name, version, run.info.run_id, info.model_uri, champion, reason)
     except TrackingError:
         raise
     except Exception as err:  # noqa: BLE001
-        if "locked" in str(err).lower() or "unable to open" in str(err).lower() or "OperationalError" in repr(err):
+        text = f"{type(err).__name__}: {err}".lower()
+        if any(k in text for k in ("locked", "unable to open", "operationalerror", "connection", "permission")):
             raise TrackingError(f"MLflow store at {tracking_uri()} is unavailable or locked: {err}") from err
         raise
 
