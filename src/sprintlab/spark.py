@@ -1,8 +1,9 @@
 """The Spark engine of ``sprintlab score --engine spark``.
 
-Features: every contract table becomes a Spark DataFrame; each athlete's rows of every table are
-gathered into one row (``collect_list(struct(...))`` per table, joined on ``athlete_id``) and
-``groupBy("athlete_id").applyInPandas`` runs :func:`athlete_panel` - the unchanged training
+Features: every contract table becomes a Spark DataFrame; all of them are unioned into one long
+frame ``(athlete_id, _table, _row)`` (each record as JSON) and one
+``groupBy("athlete_id").applyInPandas`` rebuilds each athlete's tables and runs
+:func:`athlete_panel` - the unchanged training
 function :func:`sprintlab.features.panel.build_panel` on that one athlete - on the executors.
 Every panel feature of an athlete depends on that athlete's records only, so the per-athlete
 panel equals the squad panel row for row (``tests/scoring/test_spark.py`` checks it).
