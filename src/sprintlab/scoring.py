@@ -515,8 +515,13 @@ def score(
     mv_label = model_version_label(models)
     paths: dict[str, Path] = {}
     with step("write", "writing scores"):
-        paths["scores_csv"] = write_table_atomic(scores, out_dir / "scores.csv")
-        paths["scores_parquet"] = write_table_atomic(scores, out_dir / "scores.parquet")
+        export = scores
+        if pseudonymise:  # exports for sharing carry keyed aliases; the internal history keeps the ids
+            from sprintlab.privacy import pseudonymise_frame
+
+            export = pseudonymise_frame(scores, "athlete_id")
+        paths["scores_csv"] = write_table_atomic(export, out_dir / "scores.csv")
+        paths["scores_parquet"] = write_table_atomic(export, out_dir / "scores.parquet")
         if len(drift):
             paths["drift"] = write_table_atomic(drift, out_dir / "drift.csv")
         summary = {"week": label, "week_end": str(week_end.date()), "exit_code": exit_code, "model_version": mv_label,

@@ -193,6 +193,10 @@ def run_train(params: Params, target: str, targets_dir: Path, model_dir: Path, *
         info = {"registered": True, "name": reg.name, "version": reg.version, "champion": reg.champion,
                 "reason": reg.reason, "run_id": reg.run_id}
     _json(model_dir / "registry.json", info)
+    from sprintlab.drift import log_training_reference
+
+    train_units = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train]
+    log_training_reference(info.get("run_id"), feature_matrix(train_units, res.features), model_dir)
     return {"metrics": metrics, "registry": info}
 
 

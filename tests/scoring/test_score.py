@@ -123,3 +123,18 @@ def test_athlete_without_recent_data_gets_insufficient_data(trained, tmp_path):
     assert "days with records" in row["insufficient_reason"]
     others = res.scores[res.scores["athlete_id"] != gone]
     assert others["hamstring_risk"].notna().all()
+
+
+def test_pseudonymised_exports_carry_aliases_not_ids(trained, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPRINTLAB_PSEUDONYM_KEY", "scoring-test-key-0123456789")
+    out = tmp_path / "shared"
+    r = _cli(trained, trained["raw"], out, "--week", _week(trained), "--pseudonymise")
+    assert r.exit_code == EXIT_OK, r.output
+    ids = set(pd.read_csv(trained["raw"] / "athletes.csv")["athlete_id"])
+    for name in ("scores.csv", f"report_{_week(trained)}.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "ATH-" in text and not any(i in text for i in ids), name
+    exported = pd.read_parquet(out / "scores.parquet")
+    assert exported["athlete_id"].str.match(r"^ATH-[0-9A-F]{8}$").all()
+    # the internal history keeps the real ids so that trends stay joined to the squad register
+    assert set(pd.read_parquet(out / "score_history.parquet")["athlete_id"]) <= ids

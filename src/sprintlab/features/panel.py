@@ -114,6 +114,7 @@ def build_panel(
     last week-end are never read by any feature. ``chunk_athletes`` builds the panel for that many
     athletes at a time (same window, same result) to bound memory on a whole league.
     """
+    tables = _with_register(tables)
     if chunk_athletes is not None and tables["athletes"]["athlete_id"].nunique() > chunk_athletes:
         return _build_chunked(tables, end=end, start=start, wellness_baseline_days=wellness_baseline_days,
                               chunk_athletes=chunk_athletes)
@@ -132,11 +133,16 @@ def build_panel(
     # ---------------- profile ----------------------------------------------------------------
     ath = athletes.set_index("athlete_id").reindex(grid.athlete_ids)
     week_end_dates = start + pd.to_timedelta(we, unit="D")
-    if "birth_date" in ath:
+    if "birth_date" in ath and ath["birth_date"].notna().any():
         bd = pd.to_datetime(ath["birth_date"]).to_numpy()
         feats["age_years"] = (week_end_dates.to_numpy()[None, :] - bd[:, None]) / np.timedelta64(1, "D") / 365.25
     mass = ath["body_mass_kg"].to_numpy(dtype=float) if "body_mass_kg" in ath else np.full(grid.n_athletes, np.nan)
-    feats["body_mass_kg"] = np.repeat(mass[:, None], we.size, axis=1)
+    if np.isfinite(mass).any():
+        feats["body_mass_kg"] = np.repeat(mass[:, None], we.size, axis=1)
+    else:
+        skipped["body_mass_kg"] = "no body mass in the athletes table"
+    if "age_years" not in feats:
+        skipped["age_years"] = "no birth dates in the athletes table"
 
     # ---------------- strength: gym -----------------------------------------------------------
     gym = tables.get("gym_sets")
@@ -373,6 +379,19 @@ def build_panel(
     for f, why in sorted(skipped.items()):
         log.info("feature %s skipped: %s", f, why)
     return PanelResult(panel=panel, skipped=skipped)
+
+
+def _with_register(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables with an ``athletes`` register: exports without one (e.g. a wellness app) get a
+    register of the ids found in the other tables, with unknown profile values (NaN)."""
+    if "athletes" in tables and len(tables["athletes"]):
+        return tables
+    ids = sorted({str(a) for name, df in tables.items() if "athlete_id" in df for a in df["athlete_id"].dropna()})
+    if not ids:
+        raise ValueError("no athletes: neither an athletes table nor athlete_id values in any table")
+    log.info("no athletes table: %d athletes taken from the other tables; profile features skipped", len(ids))
+    register = pd.DataFrame({"athlete_id": ids, "birth_date": pd.NaT, "body_mass_kg": np.nan, "height_cm": np.nan})
+    return {**tables, "athletes": register}
 
 
 def _build_chunked(tables: dict[str, pd.DataFrame], *, end, start, wellness_baseline_days: int,
