@@ -101,3 +101,21 @@ def test_train_entry_point_exits_nonzero_with_message(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode != 0
     assert "MLflow store" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_locked_mlflow_store_gives_a_clear_error(tmp_path, monkeypatch):
+    import sqlite3
+
+    from sprintlab.tracking import TrackingError, ensure_experiment
+
+    db = tmp_path / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    ensure_experiment("sprintlab")
+    holder = sqlite3.connect(db, timeout=1)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the store (e.g. a second writer)
+    try:
+        with pytest.raises(TrackingError, match="locked"):
+            ensure_experiment("sprintlab-other")
+    finally:
+        holder.rollback()
+        holder.close()
