@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from sprintlab.contract.cli import validate
+from sprintlab.contract.cli import import_data, validate
 from sprintlab.levers_cli import levers
 from sprintlab.scoring_cli import score
 from sprintlab.sprint.cli import profile
@@ -21,6 +21,7 @@ app.command("validate")(validate)
 app.command("profile")(profile)
 app.command("score")(score)
 app.command("levers")(levers)
+app.command("import")(import_data)
 
 
 @app.command("simulate")
