@@ -462,8 +462,8 @@ def score(
             panel = spark_week_panel(tables, week_end, weeks_back=weeks_back, master=master,
                                      wellness_baseline_days=params.features.wellness_baseline_days)
         else:
-            panel = build_panel(tables, end=week_end,
-                                wellness_baseline_days=params.features.wellness_baseline_days).panel
+            panel = build_panel(tables, end=week_end, wellness_baseline_days=params.features.wellness_baseline_days,
+                                chunk_athletes=params.features.chunk_athletes).panel
             panel = panel[panel["week_end"] > week_end - pd.Timedelta(weeks=weeks_back)].reset_index(drop=True)
     with step("schema", "checking the feature schema against the models"):
         check_schema(panel, models)
