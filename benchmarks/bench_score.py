@@ -11,7 +11,6 @@ share of each step. Goals on 2 cores: squad < 5 s, league < 60 s. Figures only, 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
@@ -24,13 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _train(tmp: Path):
-    import pandas as pd
-
     from sprintlab.config import load_params
-    from sprintlab.contract.validate import validate_folder
-    from sprintlab.drift import log_training_reference
-    from sprintlab.models.datasets import feature_matrix
-    from sprintlab.stages import run_features, run_simulate, run_targets, run_train
+    from sprintlab.stages import run_training_chain
 
     base = load_params(ROOT / "params.yaml")
     small = {"n_estimators": 60, "cv_folds": 3}
@@ -40,15 +34,7 @@ def _train(tmp: Path):
         "train": base.train.model_copy(update={t: getattr(base.train, t).model_copy(update=small)
                                                for t in ("transfer", "hamstring")}),
     })
-    run_simulate(params, tmp / "sim")
-    res = validate_folder(tmp / "sim" / "raw", tmp / "val", today="2026-11-24")
-    run_features(params, tmp / "val", tmp / "feat")
-    run_targets(params, tmp / "val", tmp / "feat", tmp / "sim" / "truth", tmp / "tg")
-    for t in ("transfer", "hamstring"):
-        info = run_train(params, t, tmp / "tg", tmp / "models" / t)
-        units = pd.read_parquet(tmp / "tg" / f"{t}_units.parquet")
-        feats = json.loads((tmp / "models" / t / "features.json").read_text())
-        log_training_reference(info["registry"]["run_id"], feature_matrix(units, feats), tmp / "models" / t)
+    res = run_training_chain(params, tmp, today="2026-11-24")["validation"]
     return base, res.tables
 
 

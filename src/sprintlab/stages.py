@@ -195,8 +195,9 @@ def run_train(params: Params, target: str, targets_dir: Path, model_dir: Path, *
     _json(model_dir / "registry.json", info)
     from sprintlab.drift import log_training_reference
 
-    train_units = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train]
-    log_training_reference(info.get("run_id"), feature_matrix(train_units, res.features), model_dir)
+    # drift reference: the whole data window the model was built and evaluated on (not only the
+    # earlier training split, else slowly trending features such as age always look drifted)
+    log_training_reference(info.get("run_id"), feature_matrix(units, res.features), model_dir)
     return {"metrics": metrics, "registry": info}
 
 
@@ -355,3 +356,20 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
         levers=report_levers(panel, models, models_dir, scored["squad"], week_end),
     )
     return render_report(ctx, Path(out_path))
+
+
+def run_training_chain(params: Params, root: Path, *, today: str | None = None) -> dict:
+    """simulate -> validate -> features -> targets -> train both models, all under ``root``.
+
+    The same steps as ``dvc repro`` up to training, for tests and benchmarks that need trained,
+    registered models on a simulated squad (MLflow store from ``MLFLOW_TRACKING_URI``).
+    """
+    from sprintlab.contract.validate import validate_folder
+
+    root = Path(root)
+    run_simulate(params, root / "sim")
+    validation = validate_folder(root / "sim" / "raw", root / "val", today=today)
+    run_features(params, root / "val", root / "feat")
+    run_targets(params, root / "val", root / "feat", root / "sim" / "truth", root / "tg")
+    trained = {t: run_train(params, t, root / "tg", root / "models" / t) for t in TARGETS}
+    return {"validation": validation, "trained": trained}

@@ -3,11 +3,9 @@ register both models in a temporary MLflow store (once per session)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sprintlab.config import load_params
@@ -17,10 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
-    from sprintlab.contract.validate import validate_folder
-    from sprintlab.drift import log_training_reference
-    from sprintlab.models.datasets import feature_matrix
-    from sprintlab.stages import run_features, run_simulate, run_targets, run_train
+    from sprintlab.stages import run_training_chain
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("scoring")
@@ -36,16 +31,7 @@ def trained(tmp_path_factory):
                                                for t in ("transfer", "hamstring")}),
         "report": base.report.model_copy(update={"max_athletes": 6}),
     })
-    run_simulate(params, tmp / "sim")
-    validate_folder(tmp / "sim" / "raw", tmp / "val", today="2026-11-24")
-    run_features(params, tmp / "val", tmp / "feat")
-    run_targets(params, tmp / "val", tmp / "feat", tmp / "sim" / "truth", tmp / "tg")
-    for t in ("transfer", "hamstring"):
-        info = run_train(params, t, tmp / "tg", tmp / "models" / t)
-        # the one-line hook run_train is to call after registering (docs/scoring.md)
-        units = pd.read_parquet(tmp / "tg" / f"{t}_units.parquet")
-        feats = json.loads((tmp / "models" / t / "features.json").read_text())
-        log_training_reference(info["registry"]["run_id"], feature_matrix(units, feats), tmp / "models" / t)
+    run_training_chain(params, tmp, today="2026-11-24")
     params_file = tmp / "params.yaml"
     import yaml
 
