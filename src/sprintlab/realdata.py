@@ -47,7 +47,6 @@ JOVANOVIC_CSV = SHARED / "jovanovic_hamstring_sample" / "raw_data_sample.csv"
 SOCCERMON_DIR = SHARED / "soccermon_subjective"
 JOVANOVIC_ANCHOR = pd.Timestamp("2001-01-01")  # arbitrary placeholder calendar anchor (a Monday)
 EPISODE_GAP_DAYS = 7
-RPE_PLACEHOLDER = 10.0
 
 # features the real data can support (the panel leaves the rest absent); load and history only,
 # plus wellness z-scores for SoccerMon
@@ -70,8 +69,9 @@ def _athletes(ids) -> pd.DataFrame:
 
 def _load_rows(athlete_id, date, load_au, **extra) -> pd.DataFrame:
     load_au = np.asarray(load_au, dtype=float)
+    # the exports give session-RPE load (RPE x minutes) as one number: the contract's srpe_load_au
     return pd.DataFrame({"athlete_id": athlete_id, "date": pd.to_datetime(date), "session_type": "session",
-                         "duration_min": load_au / RPE_PLACEHOLDER, "rpe": RPE_PLACEHOLDER, **extra})
+                         "duration_min": np.nan, "rpe": np.nan, "srpe_load_au": load_au, **extra})
 
 
 # ------------------------------------------------------------------ Jovanovic

@@ -46,7 +46,7 @@ def test_jovanovic_maps_into_the_contract_and_builds_units():
     assert set(split) == {"Train", "Test"} and len(split) == 6
     assert len(tables["injuries"]) == 6 and (tables["injuries"]["body_part"] == "hamstring").all()
     tl = tables["training_load"]
-    assert (tl["duration_min"] * tl["rpe"] > 0).all() and tables["athletes"]["body_mass_kg"].isna().all()
+    assert (tl["srpe_load_au"] > 0).all() and tables["athletes"]["body_mass_kg"].isna().all()
     u = real_units(tables)
     assert u["y"].sum() > 0 and {"acwr_ewma", "hsr_vs_own_norm"} <= set(u.columns)
 
