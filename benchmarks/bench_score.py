@@ -24,16 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _train(tmp: Path):
     from sprintlab.config import load_params
-    from sprintlab.stages import run_training_chain
+    from sprintlab.stages import quick_params, run_training_chain
 
     base = load_params(ROOT / "params.yaml")
-    small = {"n_estimators": 60, "cv_folds": 3}
-    params = base.model_copy(update={
-        "simulate": base.simulate.model_copy(update={"athletes": 40, "weeks": 60, "seed": 5}),
-        "evaluate": base.evaluate.model_copy(update={"bootstrap": 20}),
-        "train": base.train.model_copy(update={t: getattr(base.train, t).model_copy(update=small)
-                                               for t in ("transfer", "hamstring")}),
-    })
+    params = quick_params(base)
     res = run_training_chain(params, tmp, today="2026-11-24")["validation"]
     return base, res.tables
 

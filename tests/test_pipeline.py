@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory):
     from sprintlab.contract.validate import validate_folder
-
     from sprintlab.stages import (
         run_evaluate,
         run_explain,

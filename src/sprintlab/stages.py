@@ -358,6 +358,17 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
     return render_report(ctx, Path(out_path))
 
 
+def quick_params(base: Params, *, athletes: int = 40, weeks: int = 60, seed: int = 5) -> Params:
+    """A small, fast variant of ``base`` (squad size, 60 boosting rounds, 3 folds, 20 bootstraps)
+    for tests and benchmarks that need trained models but not the default squad."""
+    small = {"n_estimators": 60, "cv_folds": 3}
+    return base.model_copy(update={
+        "simulate": base.simulate.model_copy(update={"athletes": athletes, "weeks": weeks, "seed": seed}),
+        "evaluate": base.evaluate.model_copy(update={"bootstrap": 20}),
+        "train": base.train.model_copy(update={t: getattr(base.train, t).model_copy(update=small) for t in TARGETS}),
+    })
+
+
 def run_training_chain(params: Params, root: Path, *, today: str | None = None) -> dict:
     """simulate -> validate -> features -> targets -> train both models, all under ``root``.
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import shared_dataset
 
 from sprintlab.contract.mapping import import_with_mapping, write_imported
 from sprintlab.contract.validate import validate_folder
 from sprintlab.features.panel import build_panel
-from tests.conftest import shared_dataset
 
 pytestmark = pytest.mark.real_data
 

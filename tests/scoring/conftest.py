@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
-    from sprintlab.stages import run_training_chain
+    from sprintlab.stages import quick_params, run_training_chain
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("scoring")
@@ -23,14 +23,8 @@ def trained(tmp_path_factory):
     mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mp.chdir(tmp)
     base = load_params(ROOT / "params.yaml")
-    small = {"n_estimators": 60, "cv_folds": 3}
-    params = base.model_copy(update={
-        "simulate": base.simulate.model_copy(update={"athletes": 40, "weeks": 60, "seed": 5}),
-        "evaluate": base.evaluate.model_copy(update={"bootstrap": 20}),
-        "train": base.train.model_copy(update={t: getattr(base.train, t).model_copy(update=small)
-                                               for t in ("transfer", "hamstring")}),
-        "report": base.report.model_copy(update={"max_athletes": 6}),
-    })
+    params = quick_params(base)
+    params = params.model_copy(update={"report": base.report.model_copy(update={"max_athletes": 6})})
     run_training_chain(params, tmp, today="2026-11-24")
     params_file = tmp / "params.yaml"
     import yaml
