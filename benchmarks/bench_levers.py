@@ -90,7 +90,7 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
         mp = getattr(p.train, target)
         res = train_and_evaluate(u, target=target, features=mp.features, model_params=mp.estimator_kwargs(),
                                  split_params=p.split.model_dump(exclude={"seed"}), flag_threshold=mp.flag_threshold,
-                                 n_boot=0, seed=p.split.seed)
+                                 n_boot=0, seed=p.split.seed, outcome=mp.outcome_column())
         usable = u[u["label_complete"]].reset_index(drop=True)
         train, test = usable.iloc[res.split.train], usable.iloc[res.split.test]
         models[target] = res.model

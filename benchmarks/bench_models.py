@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> dict:
             res = train_and_evaluate(units[target], target=target, features=mp.features,
                                      model_params=mp.estimator_kwargs(), split_params=params.split.model_dump(exclude={"seed"}),
                                      flag_threshold=mp.flag_threshold, n_boot=a.bootstrap,
-                                     acwr_threshold=params.evaluate.acwr_threshold, seed=seed)
+                                     acwr_threshold=params.evaluate.acwr_threshold, seed=seed,
+                                     outcome=mp.outcome_column())
             m = res.metrics
             row = {"seed": seed, "n_test_units": m["n_test_units"], "n_test_events": m["n_test_events"],
                    "n_train_events": m["n_train_events"], "model": m["model"], "oracle": m.get("oracle"),

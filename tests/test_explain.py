@@ -36,6 +36,17 @@ def test_additivity_base_plus_contributions_equals_margin():
     np.testing.assert_allclose(base + values.sum(axis=1), m.decision_function(u[FEATS]), atol=1e-6)
 
 
+def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():
+    u = _units()
+    outcome = pd.Series(np.where(u["y"] == 1, 1.0, -1.0) + np.random.default_rng(1).normal(0, 1, len(u)), name="o")
+    m = CalibratedLGBMClassifier(n_estimators=80, learn_from="outcome", random_state=0)
+    m.fit(u[FEATS], u["y"], groups=u["athlete_id"], outcome=outcome)
+    values, base = shap_matrix(m, u[FEATS])
+    margin = m.decision_function(u[FEATS])
+    np.testing.assert_allclose(base + values.sum(axis=1), margin, atol=1e-6)
+    np.testing.assert_allclose(1 / (1 + np.exp(-margin)), m.predict_proba(u[FEATS])[:, 1])
+
+
 def test_family_sums_use_the_catalogue():
     values = np.array([[1.0, 2.0, 3.0, 4.0]])
     fam = family_contributions(values, FEATS)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Frozen(BaseModel):
@@ -74,10 +74,23 @@ class ModelParams(_Frozen):
     reg_alpha: float = 0.0
     monotone: dict[str, Literal[-1, 0, 1]] = Field(default_factory=dict)
     early_stopping: bool = False
+    learn_from: Literal["label", "outcome"] = "label"  # outcome: boosters learn the measured quantity
+    outcome: str | None = None  # the unit column learned with learn_from=outcome (e.g. t10_change_s)
+    outcome_sign: Literal[-1, 1] = 1  # -1 when a lower outcome means the event (a faster 0-10 m time)
     features: list[str]
 
+    @model_validator(mode="after")
+    def _outcome_named(self) -> ModelParams:
+        if self.learn_from == "outcome" and not self.outcome:
+            raise ValueError("learn_from: outcome needs outcome: <unit column>")
+        return self
+
     def estimator_kwargs(self) -> dict:
-        return self.model_dump(exclude={"flag_threshold", "features"})
+        return self.model_dump(exclude={"flag_threshold", "features", "outcome"})
+
+    def outcome_column(self) -> str | None:
+        """The unit column the boosters learn (None when they learn the 0/1 label)."""
+        return self.outcome if self.learn_from == "outcome" else None
 
 
 class TrainParams(_Frozen):

@@ -17,7 +17,8 @@ def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.nd
 
     shap has returned binary LightGBM output as a list of two arrays, as one (n, f) array and as
     an (n, f, 2) array across versions; this function always returns the positive class as
-    (n, f). Additivity: base + row sum = ``model.decision_function(X)``.
+    (n, f). Additivity: base + row sum = ``model.decision_function(X)`` (for a model that learns
+    the outcome, the booster's SHAP values are scaled by the calibration slope into log-odds).
     """
     Xc = X[list(model.feature_names_in_)].astype(float)
     explainer = shap.TreeExplainer(model.booster_)
@@ -32,7 +33,9 @@ def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.nd
         values = values[:, :, 1]
         base = base[..., 1] if base.ndim == 2 else base
     base_value = float(np.ravel(base)[0]) if base.size else float("nan")
-    return values, base_value
+    # the model's log-odds are affine in the booster output (identity unless learn_from="outcome")
+    intercept, slope = getattr(model, "margin_affine_", (0.0, 1.0))
+    return values * slope, intercept + slope * base_value
 
 
 def family_contributions(values: np.ndarray, features: list[str]) -> pd.DataFrame:

@@ -177,6 +177,8 @@ def fit_bootstrap_boosters(model, units: pd.DataFrame, k: int = 8, seed: int = 0
     rng = np.random.default_rng(seed)
     members = []
     params = model.booster_.get_params()
+    by_outcome = getattr(model, "learn_from", "label") == "outcome"
+    target = model.outcome_sign * units[model.outcome_name_].to_numpy(dtype=float) if by_outcome else y
     import lightgbm as lgb
 
     for b in range(k):
@@ -184,8 +186,9 @@ def fit_bootstrap_boosters(model, units: pd.DataFrame, k: int = 8, seed: int = 0
         idx = np.concatenate([pos[a] for a in pick])
         if np.unique(y[idx]).size < 2:
             continue
-        m = lgb.LGBMClassifier(**{**params, "random_state": int(params.get("random_state") or 0) + b + 1})
-        members.append(m.fit(X.iloc[idx], y[idx]))
+        cls = lgb.LGBMRegressor if by_outcome else lgb.LGBMClassifier
+        m = cls(**{**params, "random_state": int(params.get("random_state") or 0) + b + 1})
+        members.append(m.fit(X.iloc[idx], target[idx]))
     return members
 
 
@@ -198,19 +201,8 @@ def save_bootstrap_boosters(model, units: pd.DataFrame, path: str | Path, k: int
     return path
 
 
-def _calibrate(model, margin: np.ndarray) -> np.ndarray:
-    from sklearn.isotonic import IsotonicRegression
-
-    cal = getattr(model, "calibrator_", None)
-    if cal is None:
-        return 1 / (1 + np.exp(-margin))
-    if isinstance(cal, IsotonicRegression):
-        return cal.predict(margin)
-    return cal.predict_proba(margin.reshape(-1, 1))[:, 1]
-
-
 def _member_proba(model, booster, X: pd.DataFrame) -> np.ndarray:
-    return _calibrate(model, booster.predict(X, raw_score=True))
+    return model.proba_from_raw(booster.predict(X, raw_score=True))
 
 
 # ------------------------------------------------------------------ the table

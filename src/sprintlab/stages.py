@@ -160,6 +160,7 @@ def run_train(params: Params, target: str, targets_dir: Path, model_dir: Path, *
         units, target=target, features=mp.features, model_params=mp.estimator_kwargs(),
         split_params=params.split.model_dump(exclude={"seed"}), flag_threshold=mp.flag_threshold,
         n_boot=params.evaluate.bootstrap, acwr_threshold=params.evaluate.acwr_threshold, seed=params.split.seed,
+        outcome=mp.outcome_column(),
     )
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ SKOPS_TRUSTED_TYPES = [
     "collections.OrderedDict",
     "lightgbm.basic.Booster",
     "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
     "sprintlab.models.estimator.CalibratedLGBMClassifier",
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.isotonic.IsotonicRegression",

@@ -73,3 +73,62 @@ def test_acwr_rule_uses_training_rates():
     y = np.array([0, 0, 1, 0, 1, 1])
     r = AcwrThresholdRule(1.5).fit(X, y)
     np.testing.assert_allclose(r.predict_proba(X)[:, 1], [1 / 3, 1 / 3, 2 / 3, 2 / 3, 2 / 3, 1 / 3])
+
+
+def _threshold_data(n: int = 3000, seed: int = 0):
+    """A measured outcome ``change = -0.03 x1 + 0.02 x2 + noise``; the event is ``change < -0.02``.
+
+    True event probability: ``Phi((-0.02 - mu) / 0.02)`` with ``mu`` the noise-free change.
+    """
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "noise": rng.normal(size=n)})
+    mu = -0.03 * X["x1"] + 0.02 * X["x2"]
+    change = pd.Series(mu + rng.normal(0, 0.02, n), name="change_s")
+    y = (change < -0.02).astype(int).to_numpy()
+    return X, y, change, norm.cdf((-0.02 - mu) / 0.02), np.repeat(np.arange(n // 10), 10)
+
+
+def test_learning_the_outcome_recovers_the_event_probability_with_linear_log_odds():
+    X, y, change, p_true, groups = _threshold_data()
+    m = CalibratedLGBMClassifier(n_estimators=300, num_leaves=4, early_stopping=True, learn_from="outcome",
+                                 outcome_sign=-1, random_state=0)
+    m.fit(X.iloc[:2000], y[:2000], groups=groups[:2000], outcome=change.iloc[:2000])
+    assert m.outcome_name_ == "change_s" and m.calibrator_ is None
+    intercept, slope = m.margin_affine_
+    assert slope > 0  # a faster (more negative) change raises the event's log-odds
+    p = m.predict_proba(X.iloc[2000:])[:, 1]
+    assert np.corrcoef(p, p_true[2000:])[0, 1] > 0.95
+    cal_slope, _ = calibration_slope_intercept(y[2000:], p)
+    assert 0.8 < cal_slope < 1.2
+    raw = m.booster_.predict(X.iloc[2000:], raw_score=True)
+    np.testing.assert_allclose(m.decision_function(X.iloc[2000:]), intercept + slope * raw)
+    np.testing.assert_allclose(m.proba_from_raw(raw), p)
+    # the same data learned from the 0/1 label alone ranks the units less well
+    lab = CalibratedLGBMClassifier(n_estimators=300, num_leaves=4, early_stopping=True, random_state=0)
+    lab.fit(X.iloc[:2000], y[:2000], groups=groups[:2000])
+    p_lab = lab.predict_proba(X.iloc[2000:])[:, 1]
+    assert np.corrcoef(p, p_true[2000:])[0, 1] > np.corrcoef(p_lab, p_true[2000:])[0, 1]
+
+
+def test_learning_the_outcome_validates_its_inputs():
+    X, y, change, _, groups = _threshold_data(400)
+    with pytest.raises(ValueError, match="needs the outcome"):
+        CalibratedLGBMClassifier(learn_from="outcome").fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="calibration: sigmoid"):
+        CalibratedLGBMClassifier(learn_from="outcome", calibration="isotonic").fit(X, y, outcome=change)
+    with pytest.raises(ValueError, match="finite"):
+        CalibratedLGBMClassifier(learn_from="outcome").fit(X, y, outcome=change.where(change > 0))
+    with pytest.raises(ValueError, match="does not rank"):  # wrong sign: a slower change is not the event
+        CalibratedLGBMClassifier(learn_from="outcome", outcome_sign=1, n_estimators=50).fit(
+            X, y, groups=groups, outcome=change)
+
+
+def test_a_model_pickled_before_learn_from_existed_still_scores():
+    X, y, _, groups = _logistic_data(400)
+    m = CalibratedLGBMClassifier(n_estimators=20).fit(X, y, groups=groups)
+    p = m.predict_proba(X)[:, 1]
+    for attr in ("learn_from", "outcome_sign", "margin_affine_"):  # the state an older release pickled
+        delattr(m, attr)
+    np.testing.assert_allclose(m.predict_proba(X)[:, 1], p)

@@ -127,6 +127,46 @@ def expanding_mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, sd
 
 
+def baseline_before(x: np.ndarray, starts: np.ndarray, min_days: int = 28) -> np.ndarray:
+    """The athlete's long-term norm as of the start of the running segment: the mean of all
+    values before the latest segment start (``starts`` marks e.g. sprint test days). When fewer
+    than ``min_days`` values precede that start, the expanding mean up to the current day is used
+    instead. Causal: never uses a value after the current day.
+    """
+    f = np.isfinite(x)
+    n_d = x.shape[1]
+    c = np.cumsum(f, axis=1).astype(float)
+    v = np.cumsum(np.where(f, x, 0.0), axis=1)
+    start = np.maximum.accumulate(np.where(starts, np.arange(n_d)[None, :], -1), axis=1)
+    prev = np.clip(start - 1, 0, None)
+    rows = np.arange(x.shape[0])[:, None]
+    n_before = np.where(start > 0, c[rows, prev], 0.0)
+    s_before = np.where(start > 0, v[rows, prev], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        before = s_before / n_before
+        to_date = np.where(c > 0, v / c, np.nan)
+    return np.where(n_before >= min_days, before, to_date)
+
+
+def long_term_norm(x: np.ndarray, exclude_last_days: int = 7, min_days: int = 28) -> np.ndarray:
+    """The athlete's long-term norm: the mean of all values up to ``exclude_last_days`` before
+    the current day (so the recent window being compared does not dilute its own norm). With
+    fewer than ``min_days`` such values the expanding mean up to the current day is used.
+    """
+    f = np.isfinite(x)
+    c = np.cumsum(f, axis=1).astype(float)
+    v = np.cumsum(np.where(f, x, 0.0), axis=1)
+    k = exclude_last_days
+    c_before = np.zeros_like(c)
+    v_before = np.zeros_like(v)
+    c_before[:, k:] = c[:, :-k]
+    v_before[:, k:] = v[:, :-k]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        before = v_before / c_before
+        to_date = np.where(c > 0, v / c, np.nan)
+    return np.where(c_before >= min_days, before, to_date)
+
+
 def ewma(x: np.ndarray, span_days: int) -> np.ndarray:
     """Exponentially weighted moving average with alpha = 2 / (span + 1) (Williams et al. 2017).
 

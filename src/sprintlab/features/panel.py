@@ -19,10 +19,12 @@ import pandas as pd
 from sprintlab.features.catalogue import load_catalogue
 from sprintlab.features.grid import (
     DayGrid,
+    baseline_before,
     days_since,
     ewma,
     expanding_mean_std,
     forward_fill,
+    long_term_norm,
     rolling_count,
     rolling_mean,
     rolling_std,
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 ID_COLUMNS = ["athlete_id", "week_start", "week_end"]
 NEAR_MAX_SPEED_FRACTION = 0.90
 SPRINT_CHUNK_ATHLETES = 250
+LONG_TERM_MIN_DAYS = 28  # an athlete's long-term norm needs at least 4 weeks of records before the test
 LOWER_LIMB = ("hamstring", "quadriceps", "calf", "adductor", "groin", "knee", "ankle", "hip", "thigh", "foot")
 
 
@@ -293,8 +296,11 @@ def build_panel(
             prev_ratio[:, 7:] = ratio[:, :-7]
             feats["hsr_vs_own_norm_prev_week"] = sample(prev_ratio)
             if test_day is not None:
-                # mean weekly HSR ratio since the last sprint test (the running block's load excess)
-                lr = np.log(np.clip(np.nan_to_num(ratio, nan=1.0), 0.05, None))
+                # mean log ratio of weekly HSR since the last sprint test against the athlete's
+                # long-term norm before that test (a rolling 4-week norm would follow the block itself)
+                norm = baseline_before(np.where(h7 > 0, h7, np.nan), test_day, min_days=LONG_TERM_MIN_DAYS)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    lr = np.log(np.clip(np.where(norm > 0, h7 / norm, np.nan), 0.05, None))
                 since = _segment_mean(lr, test_day)
                 feats["hsr_excess_since_test"] = sample(since)
             else:
@@ -324,6 +330,8 @@ def build_panel(
             if item not in wl or wl[item].isna().all():
                 skipped[f"{item}_7d"] = f"wellness has no {item}"
                 skipped[f"{item}_z"] = f"wellness has no {item}"
+                if item in ("sleep_hours", "soreness"):
+                    skipped[f"{item}_vs_norm"] = f"wellness has no {item}"
                 continue
             x = grid.scatter(wl, item, "mean")
             any_report |= np.isfinite(x)
@@ -333,8 +341,15 @@ def build_panel(
             feats[f"{item}_7d"] = sample(m7)
             with np.errstate(invalid="ignore", divide="ignore"):
                 feats[f"{item}_z"] = sample(np.where(base_s > 0, (m7 - base_m) / base_s, np.nan))
+            if item in ("sleep_hours", "soreness"):
+                # 7-day mean against the athlete's long-term norm: a 56-day baseline follows slow
+                # swings (weeks of poor sleep) and hides them
+                feats[f"{item}_vs_norm"] = sample(m7 - long_term_norm(x, 7, LONG_TERM_MIN_DAYS))
             if item == "sleep_hours" and test_day is not None:
-                dev = np.where(np.isfinite(x), x - base_m, np.nan)
+                # against the long-term sleep norm before the test, not the 56-day window that
+                # overlaps the block being described
+                norm = baseline_before(x, test_day, min_days=LONG_TERM_MIN_DAYS)
+                dev = np.where(np.isfinite(x), x - norm, np.nan)
                 feats["sleep_deficit_since_test_h"] = sample(-_segment_mean(dev, test_day))
         first = np.argmax(any_report, axis=1)
         started = np.arange(grid.n_days)[None, :] >= first[:, None]
@@ -344,6 +359,8 @@ def build_panel(
     else:
         for item in well_items:
             skipped[f"{item}_7d"] = skipped[f"{item}_z"] = "no wellness table"
+            if item in ("sleep_hours", "soreness"):
+                skipped[f"{item}_vs_norm"] = "no wellness table"
         skipped["wellness_missing_rate_28d"] = "no wellness table"
         skipped["sleep_deficit_since_test_h"] = "no wellness table"
 

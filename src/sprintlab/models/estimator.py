@@ -39,6 +39,14 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
     training data). ``monotone`` maps feature names to +1/-1 monotone constraints. ``predict_proba``
     applies the calibrator to the final booster's margin. ``decision_function`` returns the raw
     LightGBM margin (log-odds), the space SHAP explains.
+
+    ``learn_from="outcome"``: when the label is a threshold on a measured quantity (transfer: the
+    0-10 m change beyond the smallest worthwhile change), the boosters learn that quantity
+    (``outcome_sign * outcome``, L2 loss) instead of the 0/1 label, which keeps the information
+    the threshold throws away. The label is then used only for the Platt calibration on the
+    out-of-fold predictions: ``logit p = a + b * f(x)`` with ``b > 0`` (else fitting fails), so
+    ``decision_function`` - the calibrated log-odds - is linear in the booster output and SHAP
+    values of ``f`` scaled by ``b`` are exact log-odds contributions (``margin_affine_ = (a, b)``).
     """
 
     def __init__(
@@ -57,6 +65,8 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         reg_alpha: float = 0.0,
         monotone: dict[str, int] | None = None,
         early_stopping: bool = False,
+        learn_from: str = "label",
+        outcome_sign: int = 1,
         random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators
@@ -73,6 +83,8 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         self.reg_alpha = reg_alpha
         self.monotone = monotone
         self.early_stopping = early_stopping
+        self.learn_from = learn_from
+        self.outcome_sign = outcome_sign
         self.random_state = random_state
 
     def _monotone_vector(self, columns) -> list[int] | None:
@@ -87,12 +99,16 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             return None
         return vec
 
-    def _booster(self, y: np.ndarray, n_estimators: int | None = None, columns=None) -> lgb.LGBMClassifier:
-        pos = max(int(y.sum()), 1)
-        neg = max(int((1 - y).sum()), 1)
+    def _booster(self, y: np.ndarray, n_estimators: int | None = None, columns=None):
         mono = self._monotone_vector(columns) if columns is not None else None
         extra = {"monotone_constraints": mono, "monotone_constraints_method": "advanced"} if mono else {}
-        return lgb.LGBMClassifier(
+        if self.learn_from == "outcome":
+            cls, extra = lgb.LGBMRegressor, extra
+        else:
+            pos = max(int(y.sum()), 1)
+            neg = max(int((1 - y).sum()), 1)
+            cls, extra = lgb.LGBMClassifier, {**extra, "scale_pos_weight": (neg / pos) if self.balance else 1.0}
+        return cls(
             n_estimators=n_estimators or self.n_estimators,
             max_depth=self.max_depth,
             reg_alpha=self.reg_alpha,
@@ -103,7 +119,6 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             subsample_freq=1 if self.subsample < 1 else 0,
             colsample_bytree=self.colsample_bytree,
             reg_lambda=self.reg_lambda,
-            scale_pos_weight=(neg / pos) if self.balance else 1.0,
             random_state=self.random_state,
             n_jobs=1,
             deterministic=True,
@@ -112,9 +127,25 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             **extra,
         )
 
-    def fit(self, X: pd.DataFrame, y, groups=None) -> CalibratedLGBMClassifier:
+    def fit(self, X: pd.DataFrame, y, groups=None, outcome=None) -> CalibratedLGBMClassifier:
+        """Fit on features ``X`` and 0/1 labels ``y``; ``groups`` (athlete ids) keep an athlete's
+        units in one fold; ``outcome`` (same rows) is required with ``learn_from="outcome"``."""
         if self.calibration not in ("isotonic", "sigmoid", "none"):
             raise ValueError(f"calibration must be isotonic, sigmoid or none, got {self.calibration!r}")
+        if self.learn_from not in ("label", "outcome"):
+            raise ValueError(f"learn_from must be label or outcome, got {self.learn_from!r}")
+        if self.outcome_sign not in (-1, 1):
+            raise ValueError(f"outcome_sign must be -1 or 1, got {self.outcome_sign!r}")
+        by_outcome = self.learn_from == "outcome"
+        if by_outcome:
+            if self.calibration != "sigmoid":
+                raise ValueError("learn_from=outcome needs calibration: sigmoid (log-odds linear in the outcome)")
+            if outcome is None:
+                raise ValueError("learn_from=outcome needs the outcome values in fit(..., outcome=...)")
+            target = self.outcome_sign * np.asarray(outcome, dtype=float)
+            if target.shape != (len(X),) or not np.isfinite(target).all():
+                raise ValueError("outcome must be one finite value per training row")
+            self.outcome_name_ = str(getattr(outcome, "name", None) or "outcome")
         if self.cv_folds < 2:
             raise ValueError("cv_folds must be at least 2")
         if not isinstance(X, pd.DataFrame):
@@ -122,6 +153,9 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y, dtype=int)
         if set(np.unique(y)) - {0, 1} or y.sum() == 0 or y.sum() == y.size:
             raise ValueError("y must be binary 0/1 with both classes present")
+        if not by_outcome:
+            target = y
+        metric = "l2" if by_outcome else "binary_logloss"
         groups = np.asarray(groups) if groups is not None else np.arange(y.size)
         self.feature_names_in_ = np.array(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
@@ -137,11 +171,11 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             if self.early_stopping and np.unique(y[te]).size == 2:
                 # the held-out fold only monitors the loss curve; the number of rounds is chosen
                 # from the curves averaged over all folds (never from test data)
-                m.fit(X.iloc[tr], y[tr], eval_metric="binary_logloss", **_eval_kwargs(X.iloc[te], y[te]))
-                curve = np.asarray(m.evals_result_["valid_0"]["binary_logloss"], dtype=float)
+                m.fit(X.iloc[tr], target[tr], eval_metric=metric, **_eval_kwargs(X.iloc[te], target[te]))
+                curve = np.asarray(m.evals_result_["valid_0"][metric], dtype=float)
                 curves.append(curve * te.size)
             else:
-                m.fit(X.iloc[tr], y[tr])
+                m.fit(X.iloc[tr], target[tr])
             fitted.append((te, m))
         n_rounds = self.n_estimators
         if self.early_stopping and curves:
@@ -156,6 +190,16 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("too few positive units to calibrate on out-of-fold predictions; "
                              "add data or set calibration: none")
         self.calibrator_ = None
+        self.margin_affine_ = (0.0, 1.0)
+        if by_outcome:
+            platt = LogisticRegression(C=1e6).fit(oof[ok].reshape(-1, 1), y[ok])
+            slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+            if slope <= 0:
+                raise ValueError("the learned outcome does not rank the labels on out-of-fold data "
+                                 "(calibration slope <= 0): check outcome_sign and the outcome column")
+            self.margin_affine_ = (intercept, slope)
+            self.booster_ = self._booster(y, n_rounds, columns=cols).fit(X, target)
+            return self
         if self.calibration == "sigmoid":
             platt = LogisticRegression(C=1e6).fit(oof[ok].reshape(-1, 1), y[ok])
             # a calibrator must never invert the ranking: fall back to isotonic (monotone increasing)
@@ -167,16 +211,27 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        return self.booster_.predict(self._check(X), raw_score=True)
+        """Log-odds: the raw LightGBM margin, or ``a + b f(x)`` with ``learn_from="outcome"``."""
+        return self.margin_from_raw(self.booster_.predict(self._check(X), raw_score=True))
+
+    def margin_from_raw(self, raw: np.ndarray) -> np.ndarray:
+        """The model's log-odds margin from a booster's raw output (``margin_affine_``)."""
+        # models pickled before learn_from existed have neither attribute: plain label models
+        intercept, slope = getattr(self, "margin_affine_", (0.0, 1.0))
+        return intercept + slope * np.asarray(raw, dtype=float)
+
+    def proba_from_raw(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated event probability from a booster's raw output (this model's or a bootstrap
+        member's trained the same way)."""
+        margin = self.margin_from_raw(raw)
+        if getattr(self, "learn_from", "label") == "outcome" or self.calibrator_ is None:
+            return 1 / (1 + np.exp(-margin))
+        if isinstance(self.calibrator_, IsotonicRegression):
+            return self.calibrator_.predict(margin)
+        return self.calibrator_.predict_proba(margin.reshape(-1, 1))[:, 1]
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        margin = self.decision_function(X)
-        if self.calibrator_ is None:
-            p = 1 / (1 + np.exp(-margin))
-        elif isinstance(self.calibrator_, IsotonicRegression):
-            p = self.calibrator_.predict(margin)
-        else:
-            p = self.calibrator_.predict_proba(margin.reshape(-1, 1))[:, 1]
+        p = self.proba_from_raw(self.booster_.predict(self._check(X), raw_score=True))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: pd.DataFrame, threshold: float = 0.5) -> np.ndarray:

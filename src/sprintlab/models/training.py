@@ -48,6 +48,7 @@ def train_and_evaluate(
     acwr_threshold: float = 1.5,
     seed: int = 0,
     interval_coverage: float = 0.9,
+    outcome: str | None = None,
 ) -> TrainResult:
     """Fit the calibrated LightGBM model on the training split and score it beside baselines.
 
@@ -56,7 +57,7 @@ def train_and_evaluate(
     ``p_true`` (the simulator's truth) is present the ``oracle`` is scored too. For transfer
     units with the observed change ``t10_change_s`` a regression of that change with a conformal
     ``interval_coverage`` prediction interval is fitted on the same training rows and scored under
-    ``regression``.
+    ``regression``. ``outcome`` names the unit column a ``learn_from="outcome"`` model learns.
     """
     usable = units[units["label_complete"]].reset_index(drop=True)
     feats = [f for f in features if f in usable and usable[f].notna().any()]
@@ -70,7 +71,8 @@ def train_and_evaluate(
                              "simulate more athletes/weeks or change split.* in params.yaml")
     x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
     model = CalibratedLGBMClassifier(random_state=seed, **model_params)
-    model.fit(x_tr, train["y"].to_numpy(), groups=train["athlete_id"].to_numpy())
+    model.fit(x_tr, train["y"].to_numpy(), groups=train["athlete_id"].to_numpy(),
+              outcome=train[outcome] if outcome else None)
     y_te = test["y"].to_numpy()
     groups = test["athlete_id"].to_numpy()
     p_model = model.predict_proba(x_te)[:, 1]
