@@ -120,9 +120,17 @@ def test_learning_the_outcome_validates_its_inputs():
         CalibratedLGBMClassifier(learn_from="outcome", calibration="isotonic").fit(X, y, outcome=change)
     with pytest.raises(ValueError, match="finite"):
         CalibratedLGBMClassifier(learn_from="outcome").fit(X, y, outcome=change.where(change > 0))
-    with pytest.raises(ValueError, match="does not rank"):  # wrong sign: a slower change is not the event
-        CalibratedLGBMClassifier(learn_from="outcome", outcome_sign=1, n_estimators=50).fit(
-            X, y, groups=groups, outcome=change)
+
+
+
+def test_an_outcome_that_does_not_rank_the_labels_gives_the_base_rate(caplog):
+    X, y, change, _, groups = _threshold_data(400)
+    # wrong sign: a slower change is not the event, so out of fold the ranking is inverted
+    m = CalibratedLGBMClassifier(learn_from="outcome", outcome_sign=1, n_estimators=50)
+    with caplog.at_level("WARNING", logger="sprintlab.models.estimator"):
+        m.fit(X, y, groups=groups, outcome=change)
+    assert "does not rank" in caplog.text and m.margin_affine_[1] == 0.0
+    np.testing.assert_allclose(m.predict_proba(X)[:, 1], y.mean())
 
 
 def test_a_model_pickled_before_learn_from_existed_still_scores():

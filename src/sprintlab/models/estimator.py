@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 
 import lightgbm as lgb
 import numpy as np
@@ -11,6 +12,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+log = logging.getLogger(__name__)
 
 
 def _eval_kwargs(X: pd.DataFrame, y: np.ndarray) -> dict:
@@ -44,7 +47,8 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
     0-10 m change beyond the smallest worthwhile change), the boosters learn that quantity
     (``outcome_sign * outcome``, L2 loss) instead of the 0/1 label, which keeps the information
     the threshold throws away. The label is then used only for the Platt calibration on the
-    out-of-fold predictions: ``logit p = a + b * f(x)`` with ``b > 0`` (else fitting fails), so
+    out-of-fold predictions: ``logit p = a + b * f(x)`` with ``b > 0`` (if the out-of-fold ranking is
+    inverted or absent, ``b = 0`` and the model predicts the training base rate, with a log warning), so
     ``decision_function`` - the calibrated log-odds - is linear in the booster output and SHAP
     values of ``f`` scaled by ``b`` are exact log-odds contributions (``margin_affine_ = (a, b)``).
     """
@@ -195,8 +199,12 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             platt = LogisticRegression(C=1e6).fit(oof[ok].reshape(-1, 1), y[ok])
             slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
             if slope <= 0:
-                raise ValueError("the learned outcome does not rank the labels on out-of-fold data "
-                                 "(calibration slope <= 0): check outcome_sign and the outcome column")
+                # no usable ranking out of fold (tiny training data or a wrong outcome_sign): the
+                # honest model is the training base rate, not an inverted one
+                rate = float(np.clip(y.mean(), 1e-4, 1 - 1e-4))
+                intercept, slope = float(np.log(rate / (1 - rate))), 0.0
+                log.warning("the learned outcome does not rank the labels out of fold (calibration slope <= 0; "
+                            "check outcome_sign and the outcome column): predicting the base rate %.3f", rate)
             self.margin_affine_ = (intercept, slope)
             self.booster_ = self._booster(y, n_rounds, columns=cols).fit(X, target)
             return self
