@@ -50,6 +50,27 @@ for (const el of document.querySelectorAll(arguments[0])) {
 return out;
 """
 
+# An inline SVG chart as Chromium lays it out: its box, its <title>, how many data marks (bars /
+# points) and labels actually render with a non-empty box, and the worst text contrast on white.
+SVG_DRAWN_JS = CONTRAST_JS.split("const out = [];")[0] + r"""
+const svg = arguments[0], box = svg.getBoundingClientRect();
+const shown = el => {
+  const r = el.getBoundingClientRect(), st = getComputedStyle(el);
+  return r.width > 0 && r.height > 0 && st.visibility === "visible" && st.display !== "none"
+    && Number(st.opacity) > 0 && st.fill !== "none" && r.left >= box.left - 1 && r.right <= box.right + 1
+    && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+};
+let minContrast = 21;
+for (const t of svg.querySelectorAll("text")) {
+  const fg = parse(getComputedStyle(t).fill), l1 = lum(fg), l2 = 1.0;
+  minContrast = Math.min(minContrast, (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05));
+}
+const title = svg.querySelector(":scope > title");
+return {width: box.width, height: box.height, title: title ? title.textContent : null,
+        marks: [...svg.querySelectorAll("rect.bar, circle.point")].filter(shown).length,
+        texts: [...svg.querySelectorAll("text")].filter(shown).length, min_contrast: minContrast};
+"""
+
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
@@ -98,13 +119,26 @@ def test_report_renders_in_chromium(driver, demo_ctx, demo_report, tmp_path):
     severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     assert not severe, severe
 
+    # squad charts are PNG images; per-athlete charts are inline SVG (role="img" + aria-label + <title>)
     imgs = driver.find_elements(By.TAG_NAME, "img")
-    assert len(imgs) >= 5 + len(demo_ctx.squad) * 2
+    assert len(imgs) >= 5
     for img in imgs:
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", img)
         assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0
         assert img.is_displayed()
         assert img.get_attribute("alt").strip()
+    svgs = driver.find_elements(By.CSS_SELECTOR, "figure > svg[role='img'][aria-label]")
+    assert len(svgs) >= len(demo_ctx.squad) * 2
+    assert len(driver.find_elements(By.CSS_SELECTOR, "figure > svg")) == len(svgs)
+    for svg in svgs:
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", svg)
+        assert svg.is_displayed()
+        assert svg.get_attribute("aria-label").strip()
+        drawn = driver.execute_script(SVG_DRAWN_JS, svg)
+        assert drawn["width"] > 300 and drawn["height"] > 150, drawn
+        assert drawn["title"] == svg.get_attribute("aria-label")
+        assert drawn["marks"] >= 2 and drawn["texts"] >= 5, drawn  # bars or points, and labels
+        assert drawn["min_contrast"] >= 4.5, drawn
 
     text = driver.execute_script("return document.body.innerText")
     for aid in demo_ctx.squad["athlete_id"]:
@@ -121,3 +155,31 @@ def test_report_renders_in_chromium(driver, demo_ctx, demo_report, tmp_path):
     table = driver.execute_script(CONTRAST_JS, "table td, table th")
     assert body and table
     assert min(c["ratio"] for c in body) >= 4.5 and min(c["ratio"] for c in table) >= 4.5
+
+
+def test_charts_fit_an_a4_page_when_printed(driver, demo_report):
+    """Print media at the A4 content width (210 mm - 2 x 12 mm margins = 186 mm = 703 CSS px)."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(demo_report.resolve().as_uri())
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 703, "height": 1000, "deviceScaleFactor": 1, "mobile": False}
+    )
+    try:
+        assert driver.execute_script("return matchMedia('print').matches")
+        charts = driver.find_elements(By.CSS_SELECTOR, "figure > svg, figure > img")
+        assert charts
+        boxes = driver.execute_script(
+            "return arguments[0].map(e => { const r = e.getBoundingClientRect();"
+            " return {w: r.width, h: r.height, right: r.right}; })",
+            charts,
+        )
+        page = driver.execute_script("return document.documentElement.clientWidth")
+        assert page <= 703
+        for b in boxes:
+            assert b["w"] > 200 and b["h"] > 80, b  # scaled down, not collapsed
+            assert b["right"] <= page + 0.5, b  # and not cut off at the page edge
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

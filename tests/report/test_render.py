@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import numpy as np
@@ -21,6 +22,10 @@ class _Scan(HTMLParser):
     def __init__(self):
         super().__init__()
         self.imgs: list[dict] = []
+        self.svgs: list[dict] = []
+        self.svg_titles: list[str] = []
+        self._svg_depth = 0
+        self._in_title = False
         self.headings: list[int] = []
         self.urls: list[str] = []
         self.ths: list[dict] = []
@@ -32,13 +37,29 @@ class _Scan(HTMLParser):
             self.html_lang = a.get("lang")
         if tag == "img":
             self.imgs.append(a)
+        if tag == "svg":
+            self.svgs.append(a)
+            self._svg_depth += 1
+        if tag == "title" and self._svg_depth:
+            self._in_title = True
+            self.svg_titles.append("")
         if re.fullmatch(r"h[1-6]", tag):
             self.headings.append(int(tag[1]))
         if tag == "th":
             self.ths.append(a)
-        for k in ("src", "href", "action", "poster", "data"):
+        for k in ("src", "href", "xlink:href", "action", "poster", "data"):
             if a.get(k):
                 self.urls.append(a[k])
+
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self._svg_depth -= 1
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title and self._svg_depth:
+            self.svg_titles[-1] += data
 
 
 def _scan(html: str) -> _Scan:
@@ -69,15 +90,36 @@ def test_report_is_self_contained_and_complete(demo_ctx, demo_report):
     assert all(th.get("scope") in ("col", "row") for th in s.ths)
 
 
-def test_every_image_has_meaningful_alt(demo_ctx, demo_report):
-    s = _scan(demo_report.read_text(encoding="utf-8"))
-    # 2 family bars + 2 beeswarms + dependence + per athlete (hamstring, transfer if in block, trend)
-    n = len(demo_ctx.squad)
-    assert len(s.imgs) == 5 + n * 3 - int((~demo_ctx.squad["in_strength_block"]).sum())
+def test_every_chart_has_meaningful_alt(demo_ctx, demo_report):
+    html = demo_report.read_text(encoding="utf-8")
+    s = _scan(html)
+    # squad: 2 family bars + 2 beeswarms + dependence, as PNG images
+    assert len(s.imgs) == 5
     for img in s.imgs:
         assert img["src"].startswith("data:image/png;base64,")
         alt = (img.get("alt") or "").strip()
         assert len(alt) > 30, alt
+    # per athlete, inline SVG: hamstring waterfall, transfer waterfall if in a block, risk trend
+    n = len(demo_ctx.squad)
+    n_transfer = int(demo_ctx.squad["in_strength_block"].sum())
+    assert [a.get("class") for a in s.svgs].count("chart chart-waterfall") == n + n_transfer
+    assert [a.get("class") for a in s.svgs].count("chart chart-trend") == n
+    assert len(s.svg_titles) == len(s.svgs)
+    for svg, title in zip(s.svgs, s.svg_titles, strict=True):
+        assert svg.get("role") == "img"
+        label = (svg.get("aria-label") or "").strip()
+        assert len(label) > 30, label
+        assert title == label
+    # each one is well-formed XML (as an SVG file would need to be)
+    chunks = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+    assert len(chunks) == len(s.svgs)
+    for chunk in chunks:
+        assert ET.fromstring(chunk).tag == "svg"
+    # every athlete section has its waterfall and its trend
+    for aid in demo_ctx.squad["athlete_id"]:
+        section = html.split(f'aria-labelledby="athlete-{aid.lower()}-h"')[1].split('<section class="athlete"')[0]
+        assert section.count('class="chart chart-waterfall"') >= 1 and section.count('class="chart chart-trend"') == 1
+        assert f"Bar chart for {aid}" in section and f"Line chart of {aid}" in section
 
 
 def test_heading_levels_never_skip(demo_report):

@@ -1,6 +1,6 @@
-"""Report charts: matplotlib figures rendered to PNG ``data:`` URIs.
+"""Report charts: squad charts as matplotlib PNG ``data:`` URIs, per-athlete charts as inline SVG.
 
-Figures are built with ``matplotlib.figure.Figure`` (Agg canvas) rather than pyplot, so no
+Squad-level figures are built with ``matplotlib.figure.Figure`` (Agg canvas) rather than pyplot, so no
 global figure registry, no interactive backend and nothing to close; output is byte-stable for
 the same inputs. Coach-facing axes never show log-odds numbers: the waterfall is in percent /
 percentage points, importance is a share of the model's explanation, and the beeswarm and
@@ -10,6 +10,7 @@ dependence plots show direction ("raises" / "lowers") instead of SHAP tick value
 from __future__ import annotations
 
 import base64
+import html
 import io
 import math
 import textwrap
@@ -21,7 +22,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from sprintlab.report.context import FAMILY_COLOURS, FAMILY_ORDER, MODEL_WORDS, OTHER_COLOUR
 
@@ -113,62 +113,6 @@ def waterfall_steps(
         steps.append((start, _sigmoid(z)))
     steps.append((_sigmoid(z), float(final_prob)))
     return steps
-
-
-def driver_waterfall(
-    drivers: pd.DataFrame,
-    final_prob: float,
-    total_shap: float,
-    model: str,
-    labels: list[str],
-    family_labels: dict[str, str],
-) -> str:
-    """Horizontal waterfall of an athlete's top drivers (rank order), family-coloured, in percent."""
-    d = drivers.sort_values("rank")
-    steps = waterfall_steps(final_prob, d["shap"].tolist(), total_shap)
-    names = [_wrap(x) for x in labels] + ["All other factors"]
-    colours = [FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in d["family"]] + [OTHER_COLOUR]
-    n = len(steps)
-    base = steps[0][0]
-    with _style():
-        fig = Figure(figsize=(7.2, 0.5 * n + 1.2))
-        ax = fig.add_subplot()
-        for i, ((a, b), c) in enumerate(zip(steps, colours, strict=True)):
-            y = n - 1 - i
-            left, width = min(a, b) * 100, abs(b - a) * 100
-            ax.barh(y, max(width, 0.15), left=left, color=c, edgecolor="white", height=0.62)
-            delta = (b - a) * 100
-            sign = "+" if delta >= 0 else "−"
-            ax.text(
-                max(a, b) * 100 + 0.4,
-                y,
-                f"{sign}{abs(delta):.0f} pts" if abs(delta) >= 0.5 else "±0 pts",
-                va="center",
-                ha="left",
-                fontsize=8,
-                color=TEXT,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
-                zorder=4,
-            )
-        ax.axvline(base * 100, color=MUTED, linestyle=":", linewidth=1)
-        ax.axvline(final_prob * 100, color=TEXT, linewidth=1.2)
-        ax.set_yticks(range(n))
-        ax.set_yticklabels(names[::-1])
-        hi = max(max(a, b) for a, b in steps) * 100
-        ax.set_xlim(0, min(100, hi * 1.25 + 4))
-        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
-        ax.set_xlabel(
-            f"{MODEL_WORDS.get(model, model).capitalize()}: squad starting point {pct(base)} (dotted) "
-            f"→ this athlete {pct(final_prob)} (solid)"
-        )
-        ax.grid(axis="x", color=GRID, linewidth=0.6)
-        ax.set_axisbelow(True)
-        present = [f for f in FAMILY_ORDER if f in set(d["family"])]
-        handles = [Patch(color=FAMILY_COLOURS[f], label=_wrap(family_labels.get(f, f), 30)) for f in present]
-        handles.append(Patch(color=OTHER_COLOUR, label="All other factors"))
-        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=7.5)
-        fig.tight_layout()
-        return to_data_uri(fig)
 
 
 def family_importance_bars(fi: pd.DataFrame, model: str, family_labels: dict[str, str]) -> str:
@@ -301,37 +245,250 @@ def dependence_plot(inter: pd.DataFrame) -> str:
         return to_data_uri(fig)
 
 
-def risk_trend(hist: pd.DataFrame, threshold: float) -> str:
-    """Weekly hamstring-risk line with the flag threshold."""
-    h = hist.sort_values("week_end")
-    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    dates = pd.to_datetime(h["week_end"])
-    ticks = [f"{d.day} {months[d.month - 1]}" for d in dates]
-    y = h["hamstring_risk"].to_numpy(float) * 100
-    x = np.arange(len(y))
-    with _style():
-        fig = Figure(figsize=(6.0, 2.4))
-        ax = fig.add_subplot()
-        ax.plot(x, y, color="#0072B2", marker="o", markersize=4, linewidth=1.8)
-        ax.axhline(threshold * 100, color="#B2182B", linestyle="--", linewidth=1)
-        ax.text(
-            1.01,
-            threshold * 100,
-            f"flag at {pct(threshold)}",
-            transform=ax.get_yaxis_transform(),
-            va="center",
-            ha="left",
-            fontsize=8,
-            color="#B2182B",
+# ---------------------------------------------------------------- per-athlete charts: inline SVG
+#
+# The per-athlete waterfall and risk trend are drawn as hand-written SVG: there are two or three
+# of them per athlete, and a matplotlib PNG costs ~0.1 s each while this costs well under 1 ms.
+# The SVG is crisp at any zoom and in print, has no external references (no xmlns, no href, no
+# url()), and is byte-stable. Accessibility: ``role="img"``, an ``aria-label`` and a ``<title>``
+# carrying the same text alternative the PNG ``alt`` used to; the text inside is dark on white.
+
+SVG_FONT = 13  # label size in SVG user units (px at 100 % zoom)
+SVG_SMALL = 12
+SVG_FAMILY = "DejaVu Sans, Segoe UI, Arial, Helvetica, sans-serif"  # as the page; explicit for standalone use
+FLAG_COLOUR = "#B2182B"  # 6.9:1 on white
+TREND_COLOUR = "#0072B2"
+
+
+def _num(x: float) -> str:
+    """Coordinate with one decimal, no ``-0.0``."""
+    return f"{x + 0.0:.1f}".replace("-0.0", "0.0")
+
+
+def _attr(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def nice_step(hi: float, max_ticks: int = 7) -> int:
+    """Whole-number tick step (1, 2, 5, 10, 20, 25, 50) giving at most ``max_ticks`` intervals up to ``hi``."""
+    for step in (1, 2, 5, 10, 20, 25, 50):
+        if hi / step <= max_ticks:
+            return step
+    return 100
+
+
+def _svg_open(width: int, height: int, alt: str, kind: str) -> list[str]:
+    a = _attr(alt)
+    return [
+        f'<svg class="chart chart-{kind}" role="img" aria-label="{a}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="{SVG_FAMILY}" font-size="{SVG_FONT}" fill="{TEXT}">',
+        f"<title>{a}</title>",
+        f'<rect class="bg" x="0" y="0" width="{width}" height="{height}" fill="#FFFFFF"/>',
+    ]
+
+
+def _svg_text(x: float, y: float, text: str, *, anchor: str = "start", size: int | None = None,
+              colour: str | None = None, extra: str = "") -> str:
+    attrs = f'x="{_num(x)}" y="{_num(y)}"'
+    if anchor != "start":
+        attrs += f' text-anchor="{anchor}"'
+    if size is not None:
+        attrs += f' font-size="{size}"'
+    if colour is not None:
+        attrs += f' fill="{colour}"'
+    return f"<text {attrs}{extra}>{html.escape(text, quote=False)}</text>"
+
+
+def _svg_lines(x: float, y_mid: float, lines: list[str], *, anchor: str, size: int, line_h: float) -> str:
+    """Multi-line text vertically centred on ``y_mid`` (one ``tspan`` per line)."""
+    y0 = y_mid - (len(lines) - 1) * line_h / 2 + size * 0.35
+    spans = "".join(
+        f'<tspan x="{_num(x)}" y="{_num(y0 + i * line_h)}">{html.escape(t, quote=False)}</tspan>'
+        for i, t in enumerate(lines)
+    )
+    anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
+    return f'<text font-size="{size}"{anchor_attr}>{spans}</text>'
+
+
+def waterfall_svg(
+    drivers: pd.DataFrame,
+    final_prob: float,
+    total_shap: float,
+    model: str,
+    labels: list[str],
+    family_labels: dict[str, str],
+    alt: str,
+) -> str:
+    """An athlete's top drivers (rank order) as an inline-SVG horizontal waterfall in percent.
+
+    One ``rect.bar`` per driver plus one for "All other factors", spanning the step of
+    :func:`waterfall_steps` on a 0-``xmax`` % axis, family-coloured, labelled ``+N pts`` / ``−N pts``;
+    a dotted line marks the squad starting point and a solid line the athlete's estimate. Each bar
+    carries ``data-family`` and ``data-delta`` (percentage points, signed) for tests and tooling.
+    """
+    d = drivers.sort_values("rank", kind="mergesort")
+    steps = waterfall_steps(final_prob, d["shap"].tolist(), total_shap)
+    fams = [str(f) for f in d["family"]]
+    names = [_wrap(x).split("\n") for x in labels] + [["All other factors"]]
+    colours = [FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in fams] + [OTHER_COLOUR]
+    keys = [f if f in FAMILY_COLOURS else "other" for f in fams] + ["other"]
+    n = len(steps)
+    base = steps[0][0]
+
+    width, x0, x1 = 760, 280.0, 740.0
+    # legend: family swatches (rank order of first appearance is noisy; use the fixed family order)
+    present = [f for f in FAMILY_ORDER if f in set(fams)]
+    items = [(FAMILY_COLOURS[f], _wrap(family_labels.get(f, f), 30).split("\n")) for f in present]
+    items.append((OTHER_COLOUR, ["All other factors"]))
+    ncol, col_w, leg_line = 3, 245.0, 14.0
+    rows = [items[i : i + ncol] for i in range(0, len(items), ncol)]
+    legend, y = [], 8.0
+    for row in rows:
+        row_h = max(len(t) for _, t in row) * leg_line
+        for j, (colour, text) in enumerate(row):
+            lx = 16 + j * col_w
+            legend.append(
+                f'<rect x="{_num(lx)}" y="{_num(y + row_h / 2 - 6)}" width="12" height="12" fill="{colour}"/>'
+            )
+            legend.append(_svg_lines(lx + 18, y + row_h / 2, text, anchor="start", size=SVG_SMALL - 1,
+                                     line_h=leg_line))
+        y += row_h + 6
+    top = y + 8
+    row_h, bar_h = 36.0, 22.0
+    bottom = top + n * row_h
+    height = int(math.ceil(bottom + 52))
+
+    hi = max(max(a, b) for a, b in steps) * 100
+    xmax = min(100.0, hi * 1.25 + 4)
+    step = nice_step(xmax)
+
+    def sx(v: float) -> float:
+        return x0 + (x1 - x0) * min(max(v, 0.0), xmax) / xmax
+
+    out = _svg_open(width, height, alt, "waterfall")
+    out.append('<g class="legend">' + "".join(legend) + "</g>")
+    grid, ticks = [], []
+    for t in range(0, int(xmax) + 1, step):
+        gx = sx(t)
+        grid.append(f'<line x1="{_num(gx)}" y1="{_num(top)}" x2="{_num(gx)}" y2="{_num(bottom)}" stroke="{GRID}"/>')
+        ticks.append(f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>')
+        ticks.append(_svg_text(gx, bottom + 18, f"{t}%", anchor="middle", size=SVG_SMALL))
+    out.append('<g class="grid">' + "".join(grid) + "</g>")
+    bars, values = [], []
+    for i, ((a, b), c, key, name) in enumerate(zip(steps, colours, keys, names, strict=True)):
+        yc = top + (i + 0.5) * row_h
+        left, right = sx(min(a, b) * 100), sx(max(a, b) * 100)
+        w = max(right - left, 1.5)
+        delta = (b - a) * 100
+        bars.append(
+            f'<rect class="bar" data-family="{key}" data-delta="{delta:.2f}" x="{_num(left)}" '
+            f'y="{_num(yc - bar_h / 2)}" width="{_num(w)}" height="{_num(bar_h)}" fill="{c}"/>'
         )
-        step = max(1, math.ceil(len(x) / 8))
-        ax.set_xticks(x[::step])
-        ax.set_xticklabels(ticks[::step], fontsize=8)
-        top = max(float(np.nanmax(y)) if len(y) else 0, threshold * 100) * 1.25
-        ax.set_ylim(0, min(100, max(top, 10)))
-        ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
-        ax.set_ylabel("Hamstring risk")
-        ax.set_xlabel("Week ending")
-        ax.grid(axis="y", color=GRID, linewidth=0.6)
-        fig.tight_layout()
-        return to_data_uri(fig)
+        word = f"{'+' if delta >= 0 else '−'}{abs(delta):.0f} pts" if abs(delta) >= 0.5 else "±0 pts"
+        values.append(_svg_text(left + w + 5, yc + SVG_SMALL * 0.35, word, size=SVG_SMALL,
+                                extra=' class="delta" stroke="#FFFFFF" stroke-width="3" paint-order="stroke"'))
+        values.append(_svg_lines(x0 - 10, yc, name, anchor="end", size=SVG_FONT, line_h=15))
+    out.append('<g class="bars">' + "".join(bars) + "</g>")
+    out.append(
+        f'<line class="base" x1="{_num(sx(base * 100))}" y1="{_num(top - 4)}" x2="{_num(sx(base * 100))}" '
+        f'y2="{_num(bottom)}" stroke="{MUTED}" stroke-width="1.2" stroke-dasharray="2 3"/>'
+    )
+    out.append(
+        f'<line class="final" x1="{_num(sx(final_prob * 100))}" y1="{_num(top - 4)}" '
+        f'x2="{_num(sx(final_prob * 100))}" y2="{_num(bottom)}" stroke="{TEXT}" stroke-width="1.6"/>'
+    )
+    out.append('<g class="labels">' + "".join(values) + "</g>")
+    out.append(
+        f'<path class="axes" d="M{_num(x0)} {_num(top)}V{_num(bottom)}H{_num(x1)}" fill="none" stroke="{MUTED}"/>'
+    )
+    out.append('<g class="ticks">' + "".join(ticks) + "</g>")
+    caption = (
+        f"{MODEL_WORDS.get(model, model).capitalize()}: squad starting point {pct(base)} (dotted) "
+        f"→ this athlete {pct(final_prob)} (solid)"
+    )
+    out.append(_svg_text((x0 + x1) / 2, bottom + 42, caption, anchor="middle"))
+    out.append("</svg>")
+    return "".join(out)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
+    """Weekly hamstring-risk line with the flag threshold, as inline SVG.
+
+    One ``circle.point`` per week with a finite risk (``data-risk`` in percent); the line breaks
+    at missing weeks; the dashed threshold line is labelled "flag at N%".
+    """
+    h = hist.sort_values("week_end", kind="mergesort")
+    dates = pd.to_datetime(h["week_end"])
+    ticks = [f"{d.day} {_MONTHS[d.month - 1]}" for d in dates]
+    y = h["hamstring_risk"].to_numpy(float) * 100
+    n = len(y)
+    finite = np.isfinite(y)
+    ymax_data = float(y[finite].max()) if finite.any() else 0.0
+    ymax = min(100.0, max(max(ymax_data, threshold * 100) * 1.25, 10.0))
+    step = nice_step(ymax, 5)
+
+    width, height = 660, 244
+    x0, x1, top, bottom = 72.0, 560.0, 14.0, 190.0
+    pad = 14.0
+
+    def sx(i: int) -> float:
+        return x0 + pad + (x1 - x0 - 2 * pad) * (i / (n - 1) if n > 1 else 0.5)
+
+    def sy(v: float) -> float:
+        return bottom - (bottom - top) * min(max(v, 0.0), ymax) / ymax
+
+    out = _svg_open(width, height, alt, "trend")
+    grid, labels = [], []
+    for t in range(0, int(ymax) + 1, step):
+        gy = sy(t)
+        grid.append(f'<line x1="{_num(x0)}" y1="{_num(gy)}" x2="{_num(x1)}" y2="{_num(gy)}" stroke="{GRID}"/>')
+        labels.append(_svg_text(x0 - 8, gy + SVG_SMALL * 0.35, f"{t}%", anchor="end", size=SVG_SMALL))
+    every = max(1, math.ceil(n / 8))
+    for i in range(0, n, every):
+        gx = sx(i)
+        labels.append(f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>')
+        labels.append(_svg_text(gx, bottom + 18, ticks[i], anchor="middle", size=SVG_SMALL))
+    out.append('<g class="grid">' + "".join(grid) + "</g>")
+    ty = sy(threshold * 100)
+    out.append(
+        f'<line class="threshold" x1="{_num(x0)}" y1="{_num(ty)}" x2="{_num(x1)}" y2="{_num(ty)}" '
+        f'stroke="{FLAG_COLOUR}" stroke-width="1.2" stroke-dasharray="5 3"/>'
+    )
+    out.append(_svg_text(x1 + 6, ty + SVG_SMALL * 0.35, f"flag at {pct(threshold)}", size=SVG_SMALL,
+                         colour=FLAG_COLOUR))
+    segments, current = [], []
+    for i in range(n):
+        if finite[i]:
+            current.append(f"{_num(sx(i))} {_num(sy(y[i]))}")
+        elif current:
+            segments.append(current)
+            current = []
+    if current:
+        segments.append(current)
+    for seg in segments:
+        if len(seg) > 1:
+            out.append(f'<polyline class="line" points="{" ".join(seg)}" fill="none" stroke="{TREND_COLOUR}" '
+                       'stroke-width="2.2" stroke-linejoin="round"/>')
+    out.append(
+        '<g class="points">'
+        + "".join(
+            f'<circle class="point" data-risk="{y[i]:.2f}" cx="{_num(sx(i))}" cy="{_num(sy(y[i]))}" r="4" '
+            f'fill="{TREND_COLOUR}"/>'
+            for i in range(n)
+            if finite[i]
+        )
+        + "</g>"
+    )
+    out.append(
+        f'<path class="axes" d="M{_num(x0)} {_num(top)}V{_num(bottom)}H{_num(x1)}" fill="none" stroke="{MUTED}"/>'
+    )
+    out.append('<g class="ticks">' + "".join(labels) + "</g>")
+    out.append(_svg_text((x0 + x1) / 2, bottom + 44, "Week ending", anchor="middle"))
+    mid = (top + bottom) / 2
+    out.append(_svg_text(20, mid, "Hamstring risk", anchor="middle",
+                         extra=f' transform="rotate(-90 20 {_num(mid)})"'))
+    out.append("</svg>")
+    return "".join(out)

@@ -217,15 +217,16 @@ def _athlete_view(
             for lab, (a, b) in zip(feat_labels, steps[:-1], strict=True)
         )
         word = MODEL_WORDS[model]
+        alt = (
+            f"Bar chart for {aid}: {word} goes from the squad starting point of {pct(steps[0][0])} "
+            f"to {pct(p)}. Main drivers: {moves}."
+        )
         view["charts"].append(
             {
                 "model": model,
                 "title": f"What moves {word} for {aid}",
-                "uri": charts.driver_waterfall(d, p, total, model, feat_labels, fam_labels),
-                "alt": (
-                    f"Bar chart for {aid}: {word} goes from the squad starting point of {pct(steps[0][0])} "
-                    f"to {pct(p)}. Main drivers: {moves}."
-                ),
+                "svg": Markup(charts.waterfall_svg(d, p, total, model, feat_labels, fam_labels, alt)),
+                "alt": alt,
                 "drivers": [
                     {
                         "text": str(r["text"]),
@@ -242,13 +243,11 @@ def _athlete_view(
         if len(h) >= 2:
             hs = h.sort_values("week_end")
             first, last = float(hs["hamstring_risk"].iloc[0]), float(hs["hamstring_risk"].iloc[-1])
-            view["trend"] = {
-                "uri": charts.risk_trend(h, ctx.flag_threshold),
-                "alt": (
-                    f"Line chart of {aid}'s weekly hamstring risk over {len(hs)} weeks: from {pct(first)} to "
-                    f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; flag line at {pct(ctx.flag_threshold)}."
-                ),
-            }
+            alt = (
+                f"Line chart of {aid}'s weekly hamstring risk over {len(hs)} weeks: from {pct(first)} to "
+                f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; flag line at {pct(ctx.flag_threshold)}."
+            )
+            view["trend"] = {"svg": Markup(charts.risk_trend_svg(hs, ctx.flag_threshold, alt)), "alt": alt}
     if ctx.levers is not None:
         lv = ctx.levers[ctx.levers["athlete_id"].astype(str) == aid]
         for _, r in lv.iterrows():
