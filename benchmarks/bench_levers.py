@@ -144,7 +144,7 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
     hmodel = htab.pivot(index="athlete_id", columns="lever", values="effect").loc[htruth.index, names]
     out["hamstring"] = {"n_athletes": int(len(hl)), "bundles": _agreement(hmodel, htruth, bundles, benefit_sign=-1.0),
                         "all_levers": _agreement(hmodel, htruth, names, benefit_sign=-1.0),
-                        "zero_change_max_abs_error": float(np.nanmax(np.abs(h0 - hl["p_true"].to_numpy()))),
+                        "zero_change_max_abs_error": float(np.nanmax(np.abs(h0 - hl["p_true_realised"].to_numpy()))),
                         "mean_effect": {"model": hmodel.mean().round(5).to_dict(), "truth": htruth.mean().round(5).to_dict()}}
     out["seconds"] = round(time.time() - t0, 1)
     return out

@@ -115,3 +115,17 @@ def test_truth_is_separate_and_complete(small_squad):
 def test_rejects_impossible_sizes(bad):
     with pytest.raises(ValueError):
         simulate_squad(**{"n_athletes": 5, "n_weeks": 20, **bad})
+
+
+def test_state_conditional_hamstring_probability_matches_the_realised_one_on_average():
+    """Law of total expectation: E[p | state] over athlete-weeks equals the mean realised-path
+    probability; it is never below the next week's own hazard and it is smoother (it cannot see
+    the next weeks' load spikes and sleep), so its spread is smaller."""
+    sim = simulate_squad(60, 40, seed=3)
+    w = sim.truth["hamstring_weekly"].dropna(subset=["p_hamstring_28d"])
+    p_state, p_real = w["p_hamstring_28d_given_state"], w["p_hamstring_28d"]
+    assert p_state.notna().all()
+    assert abs(p_state.mean() - p_real.mean()) < 0.05 * p_real.mean()
+    assert (p_state >= w["hazard_next_week"] - 1e-12).all()
+    assert p_state.std() < p_real.std()
+    assert np.corrcoef(p_state, p_real)[0, 1] > 0.8

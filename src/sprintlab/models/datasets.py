@@ -56,10 +56,19 @@ def transfer_units(
 
 
 def attach_truth_hamstring(units: pd.DataFrame, weekly_truth: pd.DataFrame) -> pd.DataFrame:
-    """Add the simulator's true 28-day probability ``p_true`` to hamstring units."""
+    """Add the simulator's true 28-day probability ``p_true`` to hamstring units.
+
+    ``p_true`` is the probability given the athlete's latent state at the end of the week
+    (``p_hamstring_28d_given_state``: what the best model that knows the present could say) and
+    ``p_true_realised`` the probability along the weeks that actually followed (it also knows the
+    next weeks' load spikes and sleep). Truth tables from before the state-conditional column
+    existed give the realised one as ``p_true``.
+    """
     t = weekly_truth.assign(week_end=weekly_truth["week_start"] + pd.Timedelta(days=6))
-    return units.merge(t[["athlete_id", "week_end", "p_hamstring_28d"]].rename(columns={"p_hamstring_28d": "p_true"}),
-                       on=["athlete_id", "week_end"], how="left")
+    state = "p_hamstring_28d_given_state" if "p_hamstring_28d_given_state" in t else "p_hamstring_28d"
+    cols = t[["athlete_id", "week_end", state, "p_hamstring_28d"]].copy()
+    cols.columns = ["athlete_id", "week_end", "p_true", "p_true_realised"]
+    return units.merge(cols, on=["athlete_id", "week_end"], how="left")
 
 
 def attach_truth_transfer(units: pd.DataFrame, block_truth: pd.DataFrame) -> pd.DataFrame:

@@ -100,6 +100,10 @@ def train_and_evaluate(
     if "p_true" in test and test["p_true"].notna().all():
         preds["p_oracle"] = test["p_true"].to_numpy()
         metrics["oracle"] = score_block(y_te, preds["p_oracle"].to_numpy(), groups, flag_threshold, n_boot, seed)
+    if "p_true_realised" in test and test["p_true_realised"].notna().all():
+        # the probability along the weeks that actually followed: knows future draws, no model can reach it
+        metrics["oracle_realised_path"] = score_block(y_te, test["p_true_realised"].to_numpy(), groups,
+                                                      flag_threshold, n_boot, seed)
     if target == "transfer" and "t10_change_s" in usable:
         metrics["regression"] = _regression(train, test, feats, interval_coverage, seed)
         reg_pred = metrics["regression"].pop("_pred")

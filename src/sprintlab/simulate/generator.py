@@ -242,9 +242,11 @@ def simulate_squad(
 
     # weekly HSR factor: AR(1) with occasional spikes and low weeks
     hsr_factor = np.ones((n, W))
+    hsr_ar = np.zeros((n, W))  # the AR(1) state of log HSR (for the state-conditional oracle)
     x = np.zeros(n)
     for w in range(W):
         x = 0.5 * x + rng.normal(0, 0.12, n)
+        hsr_ar[:, w] = x
         spike = rng.random(n) < 0.07
         low = rng.random(n) < 0.04
         hsr_factor[:, w] = np.exp(x) * np.where(spike, rng.uniform(1.6, 2.3, n), 1.0) * np.where(low, 0.45, 1.0)
@@ -273,6 +275,8 @@ def simulate_squad(
     available = np.ones((n, W), dtype=bool)
     injuries: list[dict] = []
     gap_days = np.zeros((n, W))
+    spike_hist = np.zeros((n, W))
+    prev_ham_hist = np.zeros((n, W))
     for w in range(W):
         day0 = w * 7
         out = injured_until >= day0
@@ -287,6 +291,8 @@ def simulate_squad(
         spike_state = 0.5 * spike_state + np.maximum(spike, 0)
         days_since_expo = np.where(exposure_week[:, w] & ~out, rng.integers(0, 7, n), days_since_expo + 7)
         gap_days[:, w] = days_since_expo
+        spike_hist[:, w] = spike_state
+        prev_ham_hist[:, w] = prev_ham_recent
         age_w = age0 + w / 52.18
         g8 = squat_rel[:, w] / squat_rel[:, max(0, w - 8)] - 1
         dc8 = control[:, w] - control[:, max(0, w - 8)]
@@ -520,8 +526,89 @@ def simulate_squad(
 
     truth = _truth_tables(ids, start, W, age0, control0, braking0, squat_rel0, nordic0, prev_ham, mss, fd,
                           t10_base, hazard, available, blocks_truth, test_day, inj_df)
+    state = HamstringState(hazard=hazard, hsr_ar=hsr_ar, hsr_week=hsr_week, hsr_norm=hsr_norm,
+                           spike_state=spike_hist, days_since_expo=gap_days, expo_habit=expo_habit,
+                           nordic=nordic, nordic_asym=nordic_asym, sleep_dev=sleep_dev, sore=sore,
+                           squat_rel=squat_rel, control=control, age0=age0, prev_ham=prev_ham_hist)
+    truth["hamstring_weekly"]["p_hamstring_28d_given_state"] = np.ravel(
+        hamstring_p28_given_state(state, seed=seed + 104_729), order="F")
     truth["transfer_blocks"] = finalise_transfer_truth(truth["transfer_blocks"], tables["sprint_splits"], seed)
     return SimulationResult(tables=tables, truth=truth)
+
+
+@dataclass(frozen=True)
+class HamstringState:
+    """Each athlete's latent hamstring state at the end of every week (arrays n_athletes x weeks)."""
+
+    hazard: np.ndarray
+    hsr_ar: np.ndarray
+    hsr_week: np.ndarray
+    hsr_norm: np.ndarray
+    spike_state: np.ndarray
+    days_since_expo: np.ndarray
+    expo_habit: np.ndarray
+    nordic: np.ndarray
+    nordic_asym: np.ndarray
+    sleep_dev: np.ndarray
+    sore: np.ndarray
+    squat_rel: np.ndarray
+    control: np.ndarray
+    age0: np.ndarray
+    prev_ham: np.ndarray
+
+
+def hamstring_p28_given_state(st: HamstringState, seed: int, paths: int = 400) -> np.ndarray:
+    """True 28-day hamstring probability given the latent state at the end of each week.
+
+    ``p = E[1 - prod_{j=1..4} (1 - h_{w+j}) | state_w]``: ``h_{w+1}`` follows from the state at the
+    end of week w; weeks w+1..w+3 are simulated ``paths`` times forward with the generator's own
+    equations (HSR AR(1) with spikes and low weeks, spike state, near-maximal exposures, Nordic
+    random walk, sleep and soreness AR processes; the strength/control plan of the running blocks
+    as generated), assuming the athlete stays available. This is the best any model that knows
+    the present - but not the future - can do; the realised-path probability
+    ``p_hamstring_28d`` also contains the next weeks' random draws. Returns (n_athletes, weeks),
+    NaN where the 28 days run past the data window.
+    """
+    hz = HAZARD
+    rng = np.random.default_rng(seed)
+    n, W = st.hazard.shape
+    m = paths
+    out = np.full((n, W), np.nan)
+    for w in range(W - 4):
+        x = np.repeat(st.hsr_ar[:, w][:, None], m, axis=1)
+        spike_state = np.repeat(st.spike_state[:, w][:, None], m, axis=1)
+        gap = np.repeat(st.days_since_expo[:, w][:, None], m, axis=1)
+        nordic = np.repeat(st.nordic[:, w][:, None], m, axis=1)
+        s1 = np.repeat(st.sleep_dev[:, w][:, None], m, axis=1)
+        s2 = np.repeat(st.sore[:, w][:, None], m, axis=1)
+        hist = [np.repeat(st.hsr_week[:, k][:, None], m, axis=1) for k in range(max(0, w - 3), w + 1)]
+        survive = np.repeat((1 - st.hazard[:, w + 1])[:, None], m, axis=1)
+        for t in range(w + 1, w + 4):  # states at the end of weeks w+1..w+3 -> hazards h_{w+2..w+4}
+            x = 0.5 * x + rng.normal(0, 0.12, (n, m))
+            mult = (np.where(rng.random((n, m)) < 0.07, rng.uniform(1.6, 2.3, (n, m)), 1.0)
+                    * np.where(rng.random((n, m)) < 0.04, 0.45, 1.0))
+            factor = np.exp(x) * mult
+            hsr = 4 * st.hsr_norm[:, None] * factor
+            prev4 = np.stack(hist[-4:], axis=2)
+            tot, cnt = prev4.sum(axis=2), (prev4 > 0).sum(axis=2)
+            norm4 = np.where(tot > 0, tot / np.maximum(cnt, 1), 4 * st.hsr_norm[:, None])
+            spike_state = 0.5 * spike_state + np.maximum(np.clip(hsr / norm4 - 1, -1, 2), 0)
+            hist.append(hsr)
+            gap = np.where(rng.random((n, m)) < st.expo_habit[:, None], rng.integers(0, 7, (n, m)), gap + 7)
+            nordic = np.clip(nordic + rng.normal(0, 5, (n, m)), 200, 500)
+            s1 = 0.75 * s1 + rng.normal(0, 0.55, (n, m))
+            s2 = 0.6 * s2 + 0.9 * np.log(factor) + rng.normal(0, 0.5, (n, m))
+            g8 = st.squat_rel[:, t] / st.squat_rel[:, max(0, t - 8)] - 1
+            dc8 = st.control[:, t] - st.control[:, max(0, t - 8)]
+            sc_gap = np.clip(g8 / 0.10 - dc8 / 0.30, 0, 3)[:, None]
+            logit = (hz["h0"] + hz["prev_hamstring"] * st.prev_ham[:, w][:, None]
+                     + hz["age_per_year"] * (st.age0 + t / 52.18 - 25)[:, None]
+                     + hz["nordic_per_sd"] * ((nordic * (1 - np.abs(st.nordic_asym))[:, None]) - 330) / 50
+                     + hz["hsr_spike"] * spike_state + hz["sprint_gap"] * np.clip(gap, 0, 42) / 14
+                     + hz["sleep_deficit"] * s1 + hz["soreness"] * s2 + hz["strength_control_gap"] * sc_gap)
+            survive = survive * (1 - sigmoid(logit))
+        out[:, w] = 1 - survive.mean(axis=1)
+    return out
 
 
 def _truth_tables(ids, start, W, age0, control0, braking0, squat_rel0, nordic0, prev_ham, mss, fd, t10_base,
