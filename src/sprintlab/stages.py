@@ -234,7 +234,7 @@ def _model_card(target: str, res, units: pd.DataFrame, fam_imp: pd.DataFrame) ->
         f"**Evaluation**: athlete- and time-grouped split (test = later units of unseen athletes, cutoff {m['split_cutoff']}); "
         f"{m['n_test_units']} test units, {m['n_test_events']} events.",
         "",
-        "| model | ROC AUC (95% CI) | PR AUC | Brier | calibration slope |",
+        "| model | ROC AUC (95% CI) | PR AUC | Brier | calibration slope (95% CI) |",
         "|---|---|---|---|---|",
     ]
     rows = [("LightGBM (calibrated)", m["model"])] + [(f"baseline: {k}", v) for k, v in m["baselines"].items() if "roc_auc" in v]
@@ -242,8 +242,9 @@ def _model_card(target: str, res, units: pd.DataFrame, fam_imp: pd.DataFrame) ->
         rows.append(("oracle (simulator truth)", m["oracle"]))
     for name, v in rows:
         ci = v.get("roc_auc_ci", [np.nan, np.nan])
+        sci = v.get("calibration_slope_ci", [np.nan, np.nan])
         lines.append(f"| {name} | {v['roc_auc']:.3f} ({ci[0]:.3f}-{ci[1]:.3f}) | {v['pr_auc']:.3f} | {v['brier']:.4f} | "
-                     f"{v['calibration_slope']:.2f} |")
+                     f"{v['calibration_slope']:.2f} ({sci[0]:.2f}-{sci[1]:.2f}) |")
     lines += ["", "**Features**: " + ", ".join(res.features), "",
               "**Factor families (mean |SHAP|, log-odds)**: " + ", ".join(
                   f"{r.family} {r.mean_abs_shap:.3f}" for r in fam_imp.itertuples()),

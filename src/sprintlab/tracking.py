@@ -157,7 +157,7 @@ def _decide(client, mlflow, name, X, y, score, new_score, margin) -> tuple[bool,
         old_score = float(score(y, champ.predict_proba(X)[:, 1]))
     except Exception as err:  # noqa: BLE001 - incompatible champion (e.g. other features)
         return True, f"champion v{current.version} cannot score this evaluation data ({type(err).__name__}); replaced"
-    if new_score >= old_score + margin:
+    if new_score > old_score and new_score - old_score >= margin:  # a tie does not beat the champion
         return True, f"beats champion v{current.version}: {new_score:.3f} vs {old_score:.3f} (margin {margin})"
     return False, (f"not promoted: {new_score:.3f} does not beat champion v{current.version} "
                    f"({old_score:.3f}) by {margin} on the same evaluation data")

@@ -140,3 +140,24 @@ def test_a_model_pickled_before_learn_from_existed_still_scores():
     for attr in ("learn_from", "outcome_sign", "margin_affine_"):  # the state an older release pickled
         delattr(m, attr)
     np.testing.assert_allclose(m.predict_proba(X)[:, 1], p)
+
+
+def test_calibration_slope_recovers_a_known_miscalibration_and_its_interval_covers_it():
+    rng = np.random.default_rng(4)
+    n = 20_000
+    lp = rng.normal(-2.5, 1.0, n)  # the model's logit
+    y = (rng.random(n) < 1 / (1 + np.exp(-(0.3 + 0.5 * lp)))).astype(int)  # truth: a = 0.3, b = 0.5
+    p = 1 / (1 + np.exp(-lp))
+    slope, intercept = calibration_slope_intercept(y, p)
+    assert abs(slope - 0.5) < 0.05 and abs(intercept - 0.3) < 0.15
+    from sprintlab.models.evaluation import bootstrap_cis
+
+    ci = bootstrap_cis(y, p, np.arange(n) // 50, n_boot=200, seed=1)
+    lo, hi = ci["calibration_slope_ci"]
+    assert lo < 0.5 < hi and hi - lo < 0.15
+    assert ci["roc_auc_ci"][0] < ci["roc_auc_ci"][1]
+    assert np.isnan(calibration_slope_intercept(np.zeros(10), np.full(10, 0.2))[0])
+    # perfectly separated data: no finite maximum-likelihood slope
+    y_sep = np.r_[np.zeros(50), np.ones(50)]
+    p_sep = np.r_[np.full(50, 0.1), np.full(50, 0.9)]
+    assert np.isnan(calibration_slope_intercept(y_sep, p_sep)[0])

@@ -47,6 +47,10 @@ def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path,
     assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
     assert client.get_model_version(name, "2").tags["promotion"] == second.reason
 
+    tie = log_and_register(model=good, **common)  # the same model again: equal, not better
+    assert not tie.champion and "does not beat champion v1" in tie.reason
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+
     loaded = mlflow.sklearn.load_model(f"models:/{name}@champion")
     np.testing.assert_allclose(loaded.predict_proba(X_te)[:, 1], good.predict_proba(X_te)[:, 1])
     model, version = load_champion(name)

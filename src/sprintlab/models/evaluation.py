@@ -53,13 +53,29 @@ def athlete_time_split(
 
 
 def calibration_slope_intercept(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """Logistic recalibration: logit P(y=1) = a + b * logit(p) (Cox 1958); ideal b = 1, a = 0."""
+    """Logistic recalibration: logit P(y=1) = a + b * logit(p) (Cox 1958); ideal b = 1, a = 0.
+
+    Unpenalised maximum likelihood by Newton-Raphson on the two parameters (NaN when y has one
+    class, p is constant, or Newton does not converge in 100 steps as under complete separation).
+    """
+    y = np.asarray(y, dtype=float)
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
     lp = np.log(p / (1 - p))
     if np.unique(y).size < 2 or np.std(lp) == 0:
         return float("nan"), float("nan")
-    m = LogisticRegression(C=1e6).fit(lp.reshape(-1, 1), y)
-    return float(m.coef_[0, 0]), float(m.intercept_[0])
+    X = np.column_stack([np.ones_like(lp), lp])
+    beta = np.array([np.log(y.mean() / (1 - y.mean())), 0.0])
+    for _ in range(100):
+        mu = 1 / (1 + np.exp(-np.clip(X @ beta, -35, 35)))
+        w = mu * (1 - mu)
+        try:
+            step = np.linalg.solve(X.T @ (X * w[:, None]), X.T @ (y - mu))
+        except np.linalg.LinAlgError:  # e.g. two distinct predictions and separation
+            return float("nan"), float("nan")
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            return float(beta[1]), float(beta[0])
+    return float("nan"), float("nan")  # no convergence: separation, no finite maximum
 
 
 def point_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
@@ -83,31 +99,36 @@ def point_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, f
     }
 
 
-def bootstrap_auc_ci(
+def bootstrap_cis(
     y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: int = 500, seed: int = 0
-) -> tuple[float, float]:
-    """95 % percentile interval of ROC AUC from a cluster bootstrap over athletes."""
+) -> dict[str, list[float]]:
+    """95 % percentile intervals of ROC AUC and of the calibration slope from one cluster
+    bootstrap over athletes (resamples where a class is missing are skipped; NaN with fewer than
+    10 usable resamples)."""
     rng = np.random.default_rng(seed)
     y = np.asarray(y)
     p = np.asarray(p)
     uniq, inv = np.unique(np.asarray(groups), return_inverse=True)
     members = [np.flatnonzero(inv == k) for k in range(uniq.size)]
-    aucs = []
+    aucs, slopes = [], []
     for _ in range(n_boot):
         pick = rng.integers(0, uniq.size, uniq.size)
         idx = np.concatenate([members[k] for k in pick])
         if np.unique(y[idx]).size == 2:
             aucs.append(roc_auc_score(y[idx], p[idx]))
-    if len(aucs) < 10:
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(aucs, [2.5, 97.5])
-    return float(lo), float(hi)
+            slopes.append(calibration_slope_intercept(y[idx], p[idx])[0])
+
+    def ci(v: list[float]) -> list[float]:
+        v = [x for x in v if np.isfinite(x)]
+        return [float(x) for x in np.percentile(v, [2.5, 97.5])] if len(v) >= 10 else [float("nan")] * 2
+
+    return {"roc_auc_ci": ci(aucs), "calibration_slope_ci": ci(slopes)}
 
 
 def score_block(y, p, groups, threshold: float, n_boot: int, seed: int) -> dict:
-    """Point metrics plus the bootstrap AUC interval for one set of predictions."""
+    """Point metrics plus bootstrap intervals of ROC AUC and calibration slope."""
     m = point_metrics(y, p, threshold)
-    m["roc_auc_ci"] = list(bootstrap_auc_ci(y, p, groups, n_boot, seed))
+    m.update(bootstrap_cis(y, p, groups, n_boot, seed))
     return m
 
 
