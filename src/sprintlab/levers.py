@@ -242,7 +242,8 @@ def levers_table(
     ``low``/``high`` are NaN. ``low``/``high`` bound the new probability: baseline plus the
     ``interval`` central range of the members' modelled effects.
     ``effect`` is the new minus the baseline probability (helpful = positive for transfer,
-    negative for hamstring). Rows are sorted by athlete, model and helpfulness; ``top_n`` keeps the
+    negative for hamstring); with bootstrap members it is the mean effect over the deployed model
+    and the members (bagging), otherwise the deployed model's own. Rows are sorted by athlete, model and helpfulness; ``top_n`` keeps the
     best n levers per athlete and model (those that help at all).
     """
     from sprintlab.models.datasets import feature_matrix
@@ -267,6 +268,9 @@ def levers_table(
             p1 = model.predict_proba(X1)[:, 1]
             if members:
                 eff = np.array([_member_proba(model, b, X1) for b in members]) - m0
+                # bagged effect: the mean over the deployed model and its bootstrap refits smooths
+                # the trees' steps (a 15 ms change may or may not cross one model's split)
+                p1 = np.clip(p0 + (eff.sum(axis=0) + (p1 - p0)) / (len(members) + 1), 0, 1)
                 lo_e, hi_e = np.quantile(eff, q[0], axis=0), np.quantile(eff, q[1], axis=0)
                 low, high = np.clip(p0 + lo_e, 0, 1), np.clip(p0 + hi_e, 0, 1)
             else:

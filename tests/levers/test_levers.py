@@ -167,3 +167,33 @@ def test_pipeline_hooks(lever_squad, tmp_path):
     assert set(out.loc[out["model"] == "hamstring", "athlete_id"]) <= {ids[5]}
     assert out.groupby(["athlete_id", "model"]).size().max() <= 2
     assert out[["low", "high"]].notna().all().all()
+
+
+def test_bagged_effect_of_an_outcome_learning_model(lever_squad):
+    """With bootstrap members the effect is the mean over the deployed model and the members; a
+    model that learns the 0-10 m change gets regressor members refitted on that change."""
+    import lightgbm as lgb
+
+    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
+
+    units = lever_squad["units"]["transfer"]
+    feats = list(lever_squad["models"]["transfer"].feature_names_in_)
+    model = CalibratedLGBMClassifier(n_estimators=150, learn_from="outcome", outcome_sign=-1, random_state=1,
+                                     monotone={"first_step_contact_ms": -1})
+    model.fit(feature_matrix(units, feats), units["y"].to_numpy(), groups=units["athlete_id"].to_numpy(),
+              outcome=units["t10_change_s"])
+    members = fit_bootstrap_boosters(model, units, k=3, seed=2)
+    assert len(members) == 3 and all(isinstance(m, lgb.LGBMRegressor) for m in members)
+    rows = lever_squad["latest"].head(6)
+    lever = Lever("shorter_contacts", "timing", "15 ms shorter first-step contacts", {"first_step_contact_ms": -15.0})
+    tab = levers_table(rows, {"transfer": model}, None, levers=[lever], boosters={"transfer": members})
+    X0 = feature_matrix(rows.reset_index(drop=True), feats)
+    X1 = X0.assign(first_step_contact_ms=X0["first_step_contact_ms"] - 15.0)
+    effects = [model.predict_proba(X1)[:, 1] - model.predict_proba(X0)[:, 1]]
+    for b in members:
+        effects.append(model.proba_from_raw(b.predict(X1, raw_score=True))
+                       - model.proba_from_raw(b.predict(X0, raw_score=True)))
+    np.testing.assert_allclose(tab["effect"].to_numpy(), np.mean(effects, axis=0), atol=1e-12)
+    # monotone in contact time (members inherit the constraint): shorter contacts never lower it
+    assert (tab["effect"] >= -1e-12).all() and (tab["effect"] > 0.005).any()
