@@ -1,52 +1,70 @@
 """Real-data adapters and the hamstring-style evaluation on them (see reports/benchmarks/real-data.md).
 
-Two public data sets are mapped into the sprintlab data contract (``athletes``,
-``training_load``, ``wellness``, ``injuries``) without inventing values:
+Two public data sets are brought into the sprintlab data contract by their vendor mappings
+(``src/sprintlab/contract/mappings/*.yaml``, applied with
+:func:`sprintlab.contract.mapping.import_with_mapping`) - the single source of truth for what each
+source column means, its unit, scale direction and date:
 
-* **Jovanovic hamstring sample** (6 athletes, daily sRPE load, total and high-speed distance,
-  hamstring injury days). Dates are day indices within two unnamed seasons.
-* **SoccerMon subjective** (50 players of two Norwegian women's teams, daily wellness and sRPE
-  load, self-reported injuries with JSON body parts).
+* **Jovanovic hamstring sample** (``jovanovic_hamstring_sample.yaml``; 6 athletes, daily
+  session-RPE load, total and high-speed distance, hamstring injury days). Dates are day indices
+  within two unnamed seasons, anchored by the mapping on an assumed 2016-07-01 / 2017-07-01.
+* **SoccerMon subjective** (``soccermon_subjective.yaml``; 50 players of two Norwegian women's
+  teams: daily wellness rescaled to the contract's 0-10 items with fatigue, soreness and stress
+  reversed so that 10 = worst, sessions with RPE and minutes from ``session.json``, self-reported
+  injuries with JSON body parts).
 
-Placeholders, all documented where they are made:
+``training_load`` and ``wellness`` are then passed through the contract validator
+(:func:`sprintlab.contract.validate.validate_folder`), which types them; a rejected row is an
+error here, never a silent drop. What this module adds on top of the mappings is only what the
+evaluation needs, each item documented where it is made:
 
-* ``athletes``: only ``athlete_id`` is known; ``sex``, ``birth_date``, ``height_cm`` and
-  ``body_mass_kg`` are left missing (unknown), so age and mass features are absent.
-* ``training_load``: both sources give only the session-RPE *load* (duration x RPE). It is stored
-  as ``rpe = 10`` and ``duration_min = load / 10`` so that ``duration_min * rpe`` - the only
-  quantity the panel uses - reproduces the load exactly; neither column means anything alone.
-  ``session_type`` is ``"session"`` (unknown).
-* Jovanovic dates: day ``d`` of Season 1 is ``JOVANOVIC_ANCHOR + d - 1`` and of Season 2 is
-  ``JOVANOVIC_ANCHOR + 365 + d - 1``. The calendar anchor is arbitrary; only intervals matter.
-* Jovanovic injuries: ``days_lost`` is unknown and stored as 0 (no weeks excluded as injured);
-  ``side`` is ``both`` (unknown).
-* SoccerMon injuries are repeated daily self-reports. Reports of one player less than
-  ``EPISODE_GAP_DAYS`` apart form one episode: onset = first report, ``days_lost`` = report span
-  in days (reported, not confirmed time loss). Front/back of the thigh is not recorded, so
-  "thigh" is the closest available proxy for hamstring.
+* ``athletes``: neither source has a register. One is built from the ids seen in the other tables;
+  ``sex``, ``birth_date``, ``height_cm`` and ``body_mass_kg`` are missing (unknown), so age and
+  mass features are absent. (Not validated: the contract requires those columns.)
+* Jovanovic ``injuries``: the mapping leaves ``side`` and ``days_lost`` missing (not in the
+  export; validation rejects the table). For the evaluation they get **label-only placeholders**:
+  ``side = "both"`` and ``days_lost = 0`` (no week excluded as injured, return to play = onset).
+* Jovanovic source split (``Data.Split``, Train/Test per athlete): not a contract column; read
+  from the CSV by :func:`jovanovic_split`.
+* SoccerMon ``injuries``: the mapping turns the repeated daily self-reports into one event per
+  run of consecutive days of one player, body part and side. The evaluation keeps the episode
+  rule of its published protocol (:func:`soccermon_injury_episodes`): the mapping's rows are
+  expanded back to report days (exact: a run has no gaps), and reports of one player less than
+  ``EPISODE_GAP_DAYS`` apart, whatever the body part, form one episode: onset = first report,
+  ``days_lost`` = report span in days (reported, not confirmed time loss), ``side = "both"``,
+  ``body_part = "thigh"`` if any report mentions a thigh (front/back is not recorded: the
+  closest proxy for hamstring), else the locations joined with ``+``.
 
-Nothing here copies the data into the repository: the functions read from the given paths.
+Nothing here copies the data into the repository: the functions read from the given folders.
 """
 
 from __future__ import annotations
 
-import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sprintlab.contract.mapping import import_with_mapping, write_imported
+from sprintlab.contract.validate import validate_folder
 from sprintlab.features.panel import build_panel
 from sprintlab.models.datasets import feature_matrix, hamstring_units
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.models.evaluation import AcwrThresholdRule, PrevalenceBaseline, score_block
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets"
-JOVANOVIC_CSV = SHARED / "jovanovic_hamstring_sample" / "raw_data_sample.csv"
+JOVANOVIC_DIR = SHARED / "jovanovic_hamstring_sample"
+JOVANOVIC_CSV = JOVANOVIC_DIR / "raw_data_sample.csv"
 SOCCERMON_DIR = SHARED / "soccermon_subjective"
-JOVANOVIC_ANCHOR = pd.Timestamp("2001-01-01")  # arbitrary placeholder calendar anchor (a Monday)
+JOVANOVIC_MAPPING = "jovanovic_hamstring_sample.yaml"
+SOCCERMON_MAPPING = "soccermon_subjective.yaml"
 EPISODE_GAP_DAYS = 7
+# fixed reference day for the validator's "date in the future" check (the data end in 2021), so
+# that the tables do not depend on the day the benchmark runs
+VALIDATION_TODAY = "2026-01-01"
+INJURY_COLUMNS = ["athlete_id", "onset_date", "body_part", "side", "days_lost", "mechanism"]
 
 # features the real data can support (the panel leaves the rest absent); load and history only,
 # plus wellness z-scores for SoccerMon
@@ -55,96 +73,106 @@ REAL_FEATURES = ["acute_load_ewma_au", "chronic_load_ewma_au", "acwr_ewma", "wee
                  "sleep_hours_z", "sleep_quality_z", "fatigue_z", "soreness_z", "stress_z", "mood_z",
                  "previous_hamstring_injury", "hamstring_injuries_12m", "other_lower_limb_injuries_12m",
                  "days_since_return_to_play"]
-# monotone directions that hold on any scale (wellness scales/directions differ from the contract)
+# monotone constraints only on load/history features; the wellness z-scores (now in the contract's
+# directions, see the module docstring) stay unconstrained as in the published protocol
 REAL_MONOTONE = {"hsr_vs_own_norm": 1, "hsr_vs_own_norm_prev_week": 1, "previous_hamstring_injury": 1,
                  "hamstring_injuries_12m": 1}
 
 
 def _athletes(ids) -> pd.DataFrame:
-    ids = sorted(set(ids))
+    """Register of the ids seen in the other tables; the profile is unknown (missing), not invented."""
+    ids = sorted({str(a) for a in ids})
     return pd.DataFrame({"athlete_id": ids, "sex": pd.Series([None] * len(ids), dtype="object"),
                          "birth_date": pd.Series([pd.NaT] * len(ids), dtype="datetime64[ns]"),
                          "height_cm": np.nan, "body_mass_kg": np.nan, "position": None})
 
 
-def _load_rows(athlete_id, date, load_au, **extra) -> pd.DataFrame:
-    load_au = np.asarray(load_au, dtype=float)
-    # the exports give session-RPE load (RPE x minutes) as one number: the contract's srpe_load_au
-    return pd.DataFrame({"athlete_id": athlete_id, "date": pd.to_datetime(date), "session_type": "session",
-                         "duration_min": np.nan, "rpe": np.nan, "srpe_load_au": load_au, **extra})
+def _validated(imported: dict[str, pd.DataFrame], names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """The mapping's tables ``names`` typed by the contract validator; any rejected row is an error."""
+    with tempfile.TemporaryDirectory(prefix="sprintlab-realdata-") as tmp:
+        write_imported({n: imported[n] for n in names}, tmp)
+        res = validate_folder(tmp, today=VALIDATION_TODAY)
+    for n in names:
+        if n not in res.tables or res.counts[n]["rejected"]:
+            probs = res.problems[res.problems["table"] == n]["reason"].value_counts().head(5).to_dict()
+            raise ValueError(f"{n}: the contract validator rejected rows of the mapped data: {probs}")
+    return {n: res.tables[n] for n in names}
+
+
+def _typed_injuries(df: pd.DataFrame) -> pd.DataFrame:
+    out = df[INJURY_COLUMNS].copy()
+    out["onset_date"] = pd.to_datetime(out["onset_date"], format="%Y-%m-%d")
+    out["days_lost"] = out["days_lost"].astype(int)
+    return out.sort_values(["athlete_id", "onset_date", "body_part"], kind="mergesort").reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ Jovanovic
-def load_jovanovic(path: Path = JOVANOVIC_CSV) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Contract tables from ``raw_data_sample.csv`` and the athletes' source split (Train/Test)."""
-    raw = pd.read_csv(path)
-    season2 = raw["Season"].str.strip().eq("Season 2").to_numpy()
-    date = JOVANOVIC_ANCHOR + pd.to_timedelta(raw["Date"].to_numpy() - 1 + np.where(season2, 365, 0), unit="D")
-    raw = raw.assign(date=date, athlete_id=raw["Player.Name"].str.replace(" ", "_"))
-    on = raw["LoadMetric01"] > 0  # 0 = day off: no session
-    tl = _load_rows(raw.loc[on, "athlete_id"].to_numpy(), raw.loc[on, "date"].to_numpy(),
-                    raw.loc[on, "LoadMetric01"].to_numpy(),
-                    total_distance_m=raw.loc[on, "LoadMetric02"].astype(float).to_numpy(),
-                    hsr_distance_m=raw.loc[on, "LoadMetric03"].astype(float).to_numpy(),
-                    sprint_distance_m=np.nan, max_speed_m_s=np.nan)
-    ham = raw[raw["Injury.Location"].fillna("").str.lower().eq("hamstring")]
-    inj = pd.DataFrame({"athlete_id": ham["athlete_id"].to_numpy(), "onset_date": ham["date"].to_numpy(),
-                        "body_part": "hamstring", "side": "both", "days_lost": 0, "mechanism": None})
-    split = raw.groupby("athlete_id")["Data.Split"].first()
-    tables = {"athletes": _athletes(raw["athlete_id"]), "training_load": tl.reset_index(drop=True), "injuries": inj}
-    return tables, split
+def load_jovanovic(folder: Path = JOVANOVIC_DIR) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+    """Contract tables of the Jovanovic sample (via its mapping) and the source athlete split.
+
+    ``injuries`` carries the label-only placeholders ``side = "both"``, ``days_lost = 0``.
+    """
+    imported = import_with_mapping(JOVANOVIC_MAPPING, folder)
+    tables = _validated(imported, ("training_load",))
+    inj = imported["injuries"].assign(side="both", days_lost=0)  # label-only placeholders (module docstring)
+    tables["injuries"] = _typed_injuries(inj)
+    tables["athletes"] = _athletes(tables["training_load"]["athlete_id"])
+    return tables, jovanovic_split(Path(folder) / JOVANOVIC_CSV.name)
+
+
+def jovanovic_split(path: Path = JOVANOVIC_CSV) -> pd.Series:
+    """``Data.Split`` (Train/Test) per athlete id, as the source assigns it (not a contract column)."""
+    raw = pd.read_csv(path, usecols=["Player.Name", "Data.Split"])
+    split = raw.groupby("Player.Name")["Data.Split"].agg(lambda s: s.str.strip().unique())
+    if (split.map(len) != 1).any():
+        raise ValueError(f"{path}: an athlete has more than one Data.Split value")
+    return split.map(lambda v: v[0]).rename_axis("athlete_id").rename("split")
 
 
 # ------------------------------------------------------------------ SoccerMon
-def _wide(path: Path, value: str) -> pd.DataFrame:
-    w = pd.read_csv(path)
-    w = w.rename(columns={w.columns[0]: "date"})
-    long = w.melt(id_vars="date", var_name="athlete_id", value_name=value).dropna(subset=[value])
-    long["date"] = pd.to_datetime(long["date"], format="%d.%m.%Y")
-    return long
-
-
 def load_soccermon(folder: Path = SOCCERMON_DIR) -> dict[str, pd.DataFrame]:
-    """Contract tables from the SoccerMon subjective block (wide CSVs, dd.mm.yyyy dates).
+    """Contract tables of the SoccerMon subjective block (via its mapping); injuries as episodes
+    of the published protocol (:func:`soccermon_injury_episodes`)."""
+    imported = import_with_mapping(SOCCERMON_MAPPING, folder)
+    tables = _validated(imported, ("training_load", "wellness"))
+    tables["injuries"] = soccermon_injury_episodes(imported["injuries"])
+    ids = (set(tables["training_load"]["athlete_id"]) | set(tables["wellness"]["athlete_id"])
+           | set(tables["injuries"]["athlete_id"]))
+    tables["athletes"] = _athletes(ids)
+    return tables
 
-    Wellness items keep their source scales (sleep_duration in hours; the others 1-5), which
-    differ from the contract's 0-10 items; the panel uses them as z-scores against each
-    athlete's own baseline, which are scale-free.
+
+def soccermon_report_days(mapped: pd.DataFrame) -> pd.DataFrame:
+    """The self-report days behind the mapping's injury events: one row per (athlete, day, location).
+
+    The mapping merges reports of one player, body part and side on consecutive days (gap <= 1)
+    into one event of ``days_lost`` days, so every day of ``[onset, onset + days_lost - 1]`` was
+    reported. ``location`` is the PmSys key (``left_thigh``; ``groin_hip`` has no side).
     """
-    folder = Path(folder)
-    load = _wide(folder / "training-load" / "daily_load.csv", "load")
-    load = load[load["load"] > 0]
-    tl = _load_rows(load["athlete_id"].to_numpy(), load["date"].to_numpy(), load["load"].to_numpy(),
-                    total_distance_m=np.nan, hsr_distance_m=np.nan, sprint_distance_m=np.nan, max_speed_m_s=np.nan)
-    items = {"sleep_duration": "sleep_hours", "sleep_quality": "sleep_quality", "fatigue": "fatigue",
-             "soreness": "soreness", "stress": "stress", "mood": "mood"}
-    well = None
-    for src, dst in items.items():
-        part = _wide(folder / "wellness" / f"{src}.csv", dst)
-        well = part if well is None else well.merge(part, on=["athlete_id", "date"], how="outer")
-    well["hamstring_tightness"] = np.nan
-    inj = soccermon_injury_episodes(folder / "injury" / "injury.csv")
-    ids = set(tl["athlete_id"]) | set(well["athlete_id"]) | set(inj["athlete_id"])
-    return {"athletes": _athletes(ids), "training_load": tl.reset_index(drop=True),
-            "wellness": well.sort_values(["athlete_id", "date"]).reset_index(drop=True), "injuries": inj}
+    days = mapped["days_lost"].astype(int).to_numpy()
+    onset = pd.to_datetime(mapped["onset_date"], format="%Y-%m-%d").to_numpy().repeat(days)
+    offset = np.concatenate([np.arange(n) for n in days]) if len(days) else np.array([], dtype=int)
+    side, part = mapped["side"].astype(str), mapped["body_part"].astype(str)
+    location = np.where(side.isin(["left", "right"]), side + "_" + part, part)
+    return pd.DataFrame({"athlete_id": mapped["athlete_id"].to_numpy().repeat(days),
+                         "date": onset + offset.astype("timedelta64[D]"),
+                         "location": location.repeat(days)})
 
 
-def soccermon_injury_episodes(path: Path) -> pd.DataFrame:
-    """Collapse repeated daily injury self-reports into episodes (see module docstring)."""
-    raw = pd.read_csv(path)
-    raw["date"] = pd.to_datetime(raw["timestamp"], format="%d.%m.%Y")
-    raw["parts"] = raw["type"].map(lambda s: sorted(json.loads(s)))
-    raw = raw.sort_values(["player_name", "date"])
-    new = raw.groupby("player_name")["date"].diff().dt.days.fillna(np.inf) >= EPISODE_GAP_DAYS
-    raw["episode"] = new.cumsum()
+def soccermon_injury_episodes(mapped: pd.DataFrame, gap_days: int = EPISODE_GAP_DAYS) -> pd.DataFrame:
+    """Episodes of the published protocol from the mapping's injury rows (see module docstring):
+    report days of one player less than ``gap_days`` apart, over all body parts, are one episode."""
+    rep = soccermon_report_days(mapped).sort_values(["athlete_id", "date"], kind="mergesort")
+    dates = rep.drop_duplicates(["athlete_id", "date"])
+    new = dates.groupby("athlete_id")["date"].diff().dt.days.fillna(np.inf) >= gap_days
+    rep = rep.merge(dates.assign(episode=new.cumsum())[["athlete_id", "date", "episode"]], on=["athlete_id", "date"])
     rows = []
-    for (player, _), g in raw.groupby(["player_name", "episode"]):
-        parts = sorted({p for ps in g["parts"] for p in ps})
-        thigh = any("thigh" in p for p in parts)
+    for (player, _), g in rep.groupby(["athlete_id", "episode"]):
+        parts = sorted(set(g["location"]))
         rows.append({"athlete_id": player, "onset_date": g["date"].min(),
-                     "body_part": "thigh" if thigh else "+".join(parts), "side": "both",
+                     "body_part": "thigh" if any("thigh" in p for p in parts) else "+".join(parts), "side": "both",
                      "days_lost": int((g["date"].max() - g["date"].min()).days) + 1, "mechanism": None})
-    return pd.DataFrame(rows, columns=["athlete_id", "onset_date", "body_part", "side", "days_lost", "mechanism"])
+    return _typed_injuries(pd.DataFrame(rows, columns=INJURY_COLUMNS))
 
 
 # ------------------------------------------------------------------ units and evaluation

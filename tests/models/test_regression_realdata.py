@@ -44,6 +44,7 @@ def test_jovanovic_maps_into_the_contract_and_builds_units():
 
     tables, split = load_jovanovic()
     assert set(split) == {"Train", "Test"} and len(split) == 6
+    assert sorted(split[split == "Test"].index) == ["Athlete 02", "Athlete 03"]
     assert len(tables["injuries"]) == 6 and (tables["injuries"]["body_part"] == "hamstring").all()
     tl = tables["training_load"]
     assert (tl["srpe_load_au"] > 0).all() and tables["athletes"]["body_mass_kg"].isna().all()
@@ -54,9 +55,11 @@ def test_jovanovic_maps_into_the_contract_and_builds_units():
 @pytest.mark.real_data
 @pytest.mark.skipif(not SOCCERMON_DIR.exists(), reason=f"real data not available: {SOCCERMON_DIR} is absent")
 def test_soccermon_injury_reports_collapse_into_episodes():
-    from sprintlab.realdata import soccermon_injury_episodes
+    from sprintlab.contract.mapping import import_with_mapping
+    from sprintlab.realdata import SOCCERMON_MAPPING, soccermon_injury_episodes
 
-    ep = soccermon_injury_episodes(SOCCERMON_DIR / "injury" / "injury.csv")
+    mapped = import_with_mapping(SOCCERMON_MAPPING, SOCCERMON_DIR)["injuries"]
+    ep = soccermon_injury_episodes(mapped)
     raw = pd.read_csv(SOCCERMON_DIR / "injury" / "injury.csv")
     assert 0 < len(ep) < len(raw) and ep["athlete_id"].nunique() == raw["player_name"].nunique()
     assert (ep["days_lost"] >= 1).all() and (ep["body_part"] == "thigh").any()
