@@ -218,6 +218,9 @@ def build_panel(
         mean_t10, _ = expanding_mean_std(t10)
         mean_ff, _ = forward_fill(mean_t10)
         feats["t10_vs_own_typical_s"] = sample(t10_ff - mean_ff)
+        first_idx = np.argmax(np.isfinite(t10), axis=1)
+        first_val = t10[np.arange(t10.shape[0]), first_idx]
+        feats["t10_vs_first_test_s"] = sample(t10_ff - first_val[:, None])
         prev = sess.sort_values(["athlete_id", "date"]).assign(
             t10_prev=lambda d: d.groupby("athlete_id")["t10_best_s"].shift(1))
         feats["t10_trend_s"] = sample(t10_ff - forward_fill(grid.scatter(prev, "t10_prev", "mean"))[0])
