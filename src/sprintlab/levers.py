@@ -5,7 +5,8 @@ A *lever* is a realistic change of one or more modifiable features (catalogue ``
 ("more strength", "better control", "better timing", "less load spike", "better sleep"). For each
 athlete the lever is applied to the current feature row, features computed from the same
 measurement move with it (e.g. more squat strength also raises ``squat_e1rm_rel`` and the 8-week
-change; better control scores also shrink the strength-control gap), each changed feature is
+change; +1 pelvic and +1 trunk control point raise the 8-week control score by 1 and shrink the
+strength-control gap), each changed feature is
 clipped to the range seen in training, and both models are re-scored. The effect is the change in
 calibrated probability; its uncertainty is the spread over K bootstrap boosters (refitted on
 athlete-bootstrap resamples of the training units, margins passed through the deployed model's
@@ -99,7 +100,8 @@ def load_training_ranges(path: str | Path) -> dict[str, tuple[float, float]]:
 
 
 # ------------------------------------------------------------------ applying a lever
-_LINKED = ("squat_e1rm_kg", "squat_e1rm_rel", "strength_change_8w_pct", "control_change_8w", "strength_control_gap",
+_LINKED = ("squat_e1rm_kg", "squat_e1rm_rel", "strength_change_8w_pct", "control_change_8w", "control_score_8w",
+           "strength_control_gap",
            "sleep_hours_z", "sleep_deficit_since_test_h", "nordic_force_rel_n_kg")
 
 
@@ -130,8 +132,11 @@ def apply_lever(
         if "strength_change_8w_pct" in new:
             new["strength_change_8w_pct"] = 100 * ((1 + _col(rows, "strength_change_8w_pct") / 100) * ratio - 1)
     dctrl = (ch.get("pelvic_control_score", 0.0) + ch.get("trunk_control_score", 0.0)) / 2
-    if dctrl and "control_change_8w" in new:
-        new["control_change_8w"] = _col(rows, "control_change_8w") + dctrl
+    if dctrl:
+        # the screens' mean control score and its 8-week change move with a sustained change
+        for f in ("control_change_8w", "control_score_8w"):
+            if f in new:
+                new[f] = _col(rows, f) + dctrl
     if "strength_control_gap" in new and ("strength_change_since_test_pct" in ch or dctrl):
         gap = np.clip(_col(new, "strength_change_8w_pct") / 10 - _col(new, "control_change_8w") / 0.3, 0, None)
         new["strength_control_gap"] = np.where(np.isfinite(gap), gap, _col(rows, "strength_control_gap"))

@@ -197,3 +197,21 @@ def test_bagged_effect_of_an_outcome_learning_model(lever_squad):
     np.testing.assert_allclose(tab["effect"].to_numpy(), np.mean(effects, axis=0), atol=1e-12)
     # monotone in contact time (members inherit the constraint): shorter contacts never lower it
     assert (tab["effect"] >= -1e-12).all() and (tab["effect"] > 0.005).any()
+
+
+def test_control_screen_levers_move_the_8_week_control_score():
+    rows = pd.DataFrame({"athlete_id": ["A", "B"], "pelvic_control_score": [3.0, 2.5],
+                         "trunk_control_score": [3.5, np.nan], "control_score_8w": [3.2, 2.6],
+                         "control_change_8w": [0.0, -0.5]})
+    both = Lever("better_control", "control", "+1 pelvic and +1 trunk", {"pelvic_control_score": 1.0,
+                                                                          "trunk_control_score": 1.0}, bundle=True)
+    new, clipped = apply_lever(rows, both)
+    np.testing.assert_allclose(new["control_score_8w"], [4.2, 3.6])
+    np.testing.assert_allclose(new["control_change_8w"], [1.0, 0.5])
+    assert not clipped.any() and np.isnan(new["trunk_control_score"].iloc[1])  # missing stays missing
+    pelvic = Lever("pelvic", "control", "+1 pelvic", {"pelvic_control_score": 1.0})
+    np.testing.assert_allclose(apply_lever(rows, pelvic)[0]["control_score_8w"], [3.7, 3.1])
+    # clipped at the training range like every changed feature
+    new, clipped = apply_lever(rows, both, {"control_score_8w": (1.0, 4.0)})
+    np.testing.assert_allclose(new["control_score_8w"], [4.0, 3.6])
+    assert clipped.tolist() == [True, False]

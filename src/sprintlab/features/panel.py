@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 ID_COLUMNS = ["athlete_id", "week_start", "week_end"]
 NEAR_MAX_SPEED_FRACTION = 0.90
 SPRINT_CHUNK_ATHLETES = 250
+CONTROL_SCREEN_DAYS = 56  # control_score_8w averages the movement screens of the last 8 weeks
 LONG_TERM_MIN_DAYS = 28  # an athlete's long-term norm needs at least 4 weeks of records before the test
 LOWER_LIMB = ("hamstring", "quadriceps", "calf", "adductor", "groin", "knee", "ankle", "hip", "thigh", "foot")
 
@@ -245,6 +246,11 @@ def build_panel(
         feats["pelvic_control_score"] = sample(p_ff)
         feats["trunk_control_score"] = sample(t_ff)
         feats["screen_age_days"] = sample(p_age)
+        # control score: pelvic and trunk averaged over the screens of the last 8 weeks (repeated
+        # ratings average out rater noise); the latest one when none falls in that window
+        with np.errstate(invalid="ignore"):
+            per_screen = np.where(np.isfinite(pel) & np.isfinite(tru), (pel + tru) / 2, np.where(np.isfinite(pel), pel, tru))
+        feats["control_score_8w"] = sample(forward_fill(rolling_mean(per_screen, CONTROL_SCREEN_DAYS))[0])
         ctrl = (p_ff + t_ff) / 2
         lag = np.full_like(ctrl, np.nan)
         lag[:, 56:] = ctrl[:, :-56]
@@ -253,8 +259,8 @@ def build_panel(
             feats["strength_control_gap"] = np.clip(
                 feats["strength_change_8w_pct"] / 10 - feats["control_change_8w"] / 0.3, 0, None)
     else:
-        for f in ("pelvic_control_score", "trunk_control_score", "screen_age_days", "control_change_8w",
-                  "strength_control_gap"):
+        for f in ("pelvic_control_score", "trunk_control_score", "control_score_8w", "screen_age_days",
+                  "control_change_8w", "strength_control_gap"):
             skipped[f] = "no movement_screens table"
 
     # ---------------- load --------------------------------------------------------------------
