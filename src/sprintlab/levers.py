@@ -186,12 +186,13 @@ def fit_bootstrap_boosters(model, units: pd.DataFrame, k: int = 8, seed: int = 0
     target = model.outcome_sign * units[model.outcome_name_].to_numpy(dtype=float) if by_outcome else y
     import lightgbm as lgb
 
+    cls = lgb.LGBMRegressor if by_outcome else lgb.LGBMClassifier
+
     for b in range(k):
         pick = rng.choice(uniq, uniq.size, replace=True)
         idx = np.concatenate([pos[a] for a in pick])
         if np.unique(y[idx]).size < 2:
             continue
-        cls = lgb.LGBMRegressor if by_outcome else lgb.LGBMClassifier
         m = cls(**{**params, "random_state": int(params.get("random_state") or 0) + b + 1})
         members.append(m.fit(X.iloc[idx], target[idx]))
     return members

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sprintlab.features.grid import baseline_before, long_term_norm
+from sprintlab.features.grid import baseline_before, long_term_norm, segment_mean
 
 
 def test_baseline_before_uses_only_days_before_the_running_segment():
@@ -41,3 +41,9 @@ def test_norms_are_causal(seed, cut):
     y[:, cut:] = rng.normal(0, 5, (2, 90 - cut))  # rewrite the future
     for f in (lambda a: baseline_before(a, starts), lambda a: long_term_norm(a)):
         np.testing.assert_array_equal(f(x)[:, :cut], f(y)[:, :cut])
+
+
+def test_segment_mean_since_last_test_known_answer():
+    x = np.array([[1.0, 2.0, 3.0, np.nan, 5.0, 6.0]])
+    starts = np.array([[False, True, False, False, True, False]])
+    np.testing.assert_allclose(segment_mean(x, starts), [[np.nan, 2.0, 2.5, 2.5, 5.0, 5.5]])

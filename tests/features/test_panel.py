@@ -111,14 +111,6 @@ def test_ewma_acute_load_known_answer():
     np.testing.assert_allclose(ewma(x, 7)[0], [a * 100, (1 - a) * a * 100, (1 - a) ** 2 * a * 100])
 
 
-def test_segment_mean_since_last_test_known_answer():
-    from sprintlab.features.panel import _segment_mean
-
-    x = np.array([[1.0, 2.0, 3.0, np.nan, 5.0, 6.0]])
-    starts = np.array([[False, True, False, False, True, False]])
-    np.testing.assert_allclose(_segment_mean(x, starts), [[np.nan, 2.0, 2.5, 2.5, 5.0, 5.5]])
-
-
 def test_chunked_build_equals_whole_build(small_squad):
     whole = build_panel(small_squad.tables).panel
     chunked = build_panel(small_squad.tables, chunk_athletes=7).panel

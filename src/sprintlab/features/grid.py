@@ -127,25 +127,52 @@ def expanding_mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, sd
 
 
+def _cum_count_sum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Running count of non-missing values and running sum of them, per athlete and day."""
+    f = np.isfinite(x)
+    return np.cumsum(f, axis=1).astype(float), np.cumsum(np.where(f, x, 0.0), axis=1)
+
+
+def _at_segment_start(cums: tuple[np.ndarray, ...], starts: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Index of the latest segment start on each day (-1 before the first) and each running
+    total as it stood the day before that start (0 when the start is day 0 or there is none)."""
+    n_d = starts.shape[1]
+    start = np.maximum.accumulate(np.where(starts, np.arange(n_d)[None, :], -1), axis=1)
+    prev = np.clip(start - 1, 0, None)
+    rows = np.arange(starts.shape[0])[:, None]
+    return start, [np.where(start > 0, c[rows, prev], 0.0) for c in cums]
+
+
+def segment_mean(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Causal mean of ``x`` since the latest segment start (``starts`` marks the first day of
+    each segment, e.g. sprint test days); NaN before the first start and where no value exists.
+    """
+    c, v = _cum_count_sum(x)
+    start, (c0, v0) = _at_segment_start((c, v), starts)
+    n, s = c - c0, v - v0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((start >= 0) & (n > 0), s / n, np.nan)
+
+
+def _norm_or_to_date(c: np.ndarray, v: np.ndarray, c_before: np.ndarray, v_before: np.ndarray,
+                     min_days: int) -> np.ndarray:
+    """Mean of the values counted in ``c_before``/``v_before`` when there are at least
+    ``min_days`` of them, else the expanding mean up to the current day."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        before = v_before / c_before
+        to_date = np.where(c > 0, v / c, np.nan)
+    return np.where(c_before >= min_days, before, to_date)
+
+
 def baseline_before(x: np.ndarray, starts: np.ndarray, min_days: int = 28) -> np.ndarray:
     """The athlete's long-term norm as of the start of the running segment: the mean of all
     values before the latest segment start (``starts`` marks e.g. sprint test days). When fewer
     than ``min_days`` values precede that start, the expanding mean up to the current day is used
     instead. Causal: never uses a value after the current day.
     """
-    f = np.isfinite(x)
-    n_d = x.shape[1]
-    c = np.cumsum(f, axis=1).astype(float)
-    v = np.cumsum(np.where(f, x, 0.0), axis=1)
-    start = np.maximum.accumulate(np.where(starts, np.arange(n_d)[None, :], -1), axis=1)
-    prev = np.clip(start - 1, 0, None)
-    rows = np.arange(x.shape[0])[:, None]
-    n_before = np.where(start > 0, c[rows, prev], 0.0)
-    s_before = np.where(start > 0, v[rows, prev], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        before = s_before / n_before
-        to_date = np.where(c > 0, v / c, np.nan)
-    return np.where(n_before >= min_days, before, to_date)
+    c, v = _cum_count_sum(x)
+    _, (c_before, v_before) = _at_segment_start((c, v), starts)
+    return _norm_or_to_date(c, v, c_before, v_before, min_days)
 
 
 def long_term_norm(x: np.ndarray, exclude_last_days: int = 7, min_days: int = 28) -> np.ndarray:
@@ -153,18 +180,13 @@ def long_term_norm(x: np.ndarray, exclude_last_days: int = 7, min_days: int = 28
     the current day (so the recent window being compared does not dilute its own norm). With
     fewer than ``min_days`` such values the expanding mean up to the current day is used.
     """
-    f = np.isfinite(x)
-    c = np.cumsum(f, axis=1).astype(float)
-    v = np.cumsum(np.where(f, x, 0.0), axis=1)
+    c, v = _cum_count_sum(x)
     k = exclude_last_days
     c_before = np.zeros_like(c)
     v_before = np.zeros_like(v)
     c_before[:, k:] = c[:, :-k]
     v_before[:, k:] = v[:, :-k]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        before = v_before / c_before
-        to_date = np.where(c > 0, v / c, np.nan)
-    return np.where(c_before >= min_days, before, to_date)
+    return _norm_or_to_date(c, v, c_before, v_before, min_days)
 
 
 def ewma(x: np.ndarray, span_days: int) -> np.ndarray:

@@ -29,6 +29,7 @@ from sprintlab.features.grid import (
     rolling_mean,
     rolling_std,
     rolling_sum,
+    segment_mean,
 )
 from sprintlab.features.strength import session_e1rm
 
@@ -310,7 +311,7 @@ def build_panel(
                 norm = baseline_before(np.where(h7 > 0, h7, np.nan), test_day, min_days=LONG_TERM_MIN_DAYS)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     lr = np.log(np.clip(np.where(norm > 0, h7 / norm, np.nan), 0.05, None))
-                since = _segment_mean(lr, test_day)
+                since = segment_mean(lr, test_day)
                 feats["hsr_excess_since_test"] = sample(since)
             else:
                 skipped["hsr_excess_since_test"] = "no sprint_splits table: no sprint test dates"
@@ -359,7 +360,7 @@ def build_panel(
                 # overlaps the block being described
                 norm = baseline_before(x, test_day, min_days=LONG_TERM_MIN_DAYS)
                 dev = np.where(np.isfinite(x), x - norm, np.nan)
-                feats["sleep_deficit_since_test_h"] = sample(-_segment_mean(dev, test_day))
+                feats["sleep_deficit_since_test_h"] = sample(-segment_mean(dev, test_day))
         first = np.argmax(any_report, axis=1)
         started = np.arange(grid.n_days)[None, :] >= first[:, None]
         reports = rolling_count(np.where(any_report, 1.0, np.nan), 28)
@@ -436,23 +437,6 @@ def _build_chunked(tables: dict[str, pd.DataFrame], *, end, start, wellness_base
     panel = pd.concat(panels, ignore_index=True)
     cols = ["athlete_id", "week_start", "week_end"] + [c for c in load_catalogue().names if c in panel.columns]
     return PanelResult(panel=panel[cols], skipped=skipped)
-
-
-def _segment_mean(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Causal mean of ``x`` since the latest segment start (``starts`` marks the first day of
-    each segment, e.g. sprint test days); NaN before the first start and where no value exists.
-    """
-    n_d = x.shape[1]
-    v = np.cumsum(np.where(np.isfinite(x), x, 0.0), axis=1)
-    c = np.cumsum(np.isfinite(x), axis=1).astype(float)
-    start = np.maximum.accumulate(np.where(starts, np.arange(n_d)[None, :], -1), axis=1)
-    prev = np.clip(start - 1, 0, None)
-    has_prev = start > 0
-    rows = np.arange(x.shape[0])[:, None]
-    s = v - np.where(has_prev, v[rows, prev], 0.0)
-    n = c - np.where(has_prev, c[rows, prev], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((start >= 0) & (n > 0), s / n, np.nan)
 
 
 def _first_record(tables: dict[str, pd.DataFrame], grid: DayGrid) -> np.ndarray:

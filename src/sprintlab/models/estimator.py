@@ -106,9 +106,8 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
     def _booster(self, y: np.ndarray, n_estimators: int | None = None, columns=None):
         mono = self._monotone_vector(columns) if columns is not None else None
         extra = {"monotone_constraints": mono, "monotone_constraints_method": "advanced"} if mono else {}
-        if self.learn_from == "outcome":
-            cls, extra = lgb.LGBMRegressor, extra
-        else:
+        cls = lgb.LGBMRegressor
+        if self.learn_from != "outcome":
             pos = max(int(y.sum()), 1)
             neg = max(int((1 - y).sum()), 1)
             cls, extra = lgb.LGBMClassifier, {**extra, "scale_pos_weight": (neg / pos) if self.balance else 1.0}
@@ -193,10 +192,13 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         if self.calibration != "none" and np.unique(y[ok]).size < 2:
             raise ValueError("too few positive units to calibrate on out-of-fold predictions; "
                              "add data or set calibration: none")
+        self.booster_ = self._booster(y, n_rounds, columns=cols).fit(X, target)
         self.calibrator_ = None
         self.margin_affine_ = (0.0, 1.0)
-        if by_outcome:
+        platt = None
+        if by_outcome or self.calibration == "sigmoid":
             platt = LogisticRegression(C=1e6).fit(oof[ok].reshape(-1, 1), y[ok])
+        if by_outcome:
             slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
             if slope <= 0:
                 # no usable ranking out of fold (tiny training data or a wrong outcome_sign): the
@@ -206,16 +208,13 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
                 log.warning("the learned outcome does not rank the labels out of fold (calibration slope <= 0; "
                             "check outcome_sign and the outcome column): predicting the base rate %.3f", rate)
             self.margin_affine_ = (intercept, slope)
-            self.booster_ = self._booster(y, n_rounds, columns=cols).fit(X, target)
             return self
         if self.calibration == "sigmoid":
-            platt = LogisticRegression(C=1e6).fit(oof[ok].reshape(-1, 1), y[ok])
             # a calibrator must never invert the ranking: fall back to isotonic (monotone increasing)
             self.calibrator_ = platt if platt.coef_[0, 0] > 0 else None
         if self.calibration == "isotonic" or (self.calibration == "sigmoid" and self.calibrator_ is None):
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4,
                                                   increasing=True).fit(oof[ok], y[ok])
-        self.booster_ = self._booster(y, n_rounds, columns=cols).fit(X, y)
         return self
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
@@ -232,7 +231,7 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         """Calibrated event probability from a booster's raw output (this model's or a bootstrap
         member's trained the same way)."""
         margin = self.margin_from_raw(raw)
-        if getattr(self, "learn_from", "label") == "outcome" or self.calibrator_ is None:
+        if self.calibrator_ is None:  # includes learn_from="outcome": the margin is already calibrated
             return 1 / (1 + np.exp(-margin))
         if isinstance(self.calibrator_, IsotonicRegression):
             return self.calibrator_.predict(margin)
