@@ -103,3 +103,74 @@ def test_truth_recovery_when_the_model_sees_the_simulators_latent_states():
     agree, table = truth_agreement(fam["dominant_family"], test["dominant_family"])
     majority = test["dominant_family"].value_counts(normalize=True).iloc[0]
     assert agree >= 0.7 and agree > majority + 0.2, (agree, majority, table)
+
+
+def test_dominance_ratio_and_bands_known_answers():
+    from sprintlab.explain import dominance
+
+    contrib = pd.DataFrame({"strength": [1.0, -0.9, 0.3, 0.0], "control": [0.2, 1.0, -0.3, 0.0],
+                            "timing": [-0.4, 0.0, 0.2, 0.0]})
+    d = dominance(contrib)
+    np.testing.assert_allclose(d["runner_up_ratio"], [0.4, 0.9, 1.0, 0.0])
+    assert list(d["dominance"]) == ["clear", "close", "close", "clear"]
+    assert list(d["runner_up_family"]) == ["timing", "strength", "control", "control"]
+    # the leader is dominant_family's (first family wins a tie), so the runner-up is never the leader
+    from sprintlab.explain import dominant_family
+
+    assert (dominant_family(contrib) != d["runner_up_family"]).all()
+    assert dominance(pd.DataFrame({"strength": [1.0], "control": [0.6]}))["dominance"].iloc[0] == "leading"
+
+
+def test_driver_sentence_compares_with_squad_and_own_usual():
+    from sprintlab.explain import driver_sentence
+
+    text = driver_sentence("first_step_contact_ms", 186.0, 165.0, -0.2, "transfer", own_usual=178.0)
+    assert text == ("Mean ground-contact time of the first four steps: 186 ms, 21 ms above the squad median "
+                    "and 8 ms above own usual - lowers transfer chance")
+    level = driver_sentence("first_step_contact_ms", 186.0, 190.0, 0.1, "transfer", own_usual=186.2)
+    assert level.endswith("186 ms, 4 ms below the squad median and level with own usual - raises transfer chance")
+    scores = driver_sentence("control_score_8w", 2.5, 3.0, -0.1, "transfer", own_usual=3.25)
+    assert "2.5/5, 0.5 points below the squad median and 0.8 points below own usual" in scores
+    # no history: no own-usual clause; a measure already against the athlete's norm never gets one
+    assert "own usual" not in driver_sentence("first_step_contact_ms", 186.0, 190.0, 0.1, "transfer")
+    assert "own usual" not in driver_sentence("hsr_vs_own_norm", 1.6, 1.0, 0.3, "hamstring", own_usual=1.1)
+
+
+def test_own_usual_is_the_median_of_previous_weeks_only():
+    from sprintlab.explain import own_usual_values
+
+    weeks = pd.date_range("2026-01-04", periods=6, freq="7D")
+    panel = pd.DataFrame({"athlete_id": ["A"] * 6 + ["B"] * 6, "week_end": list(weeks) * 2,
+                          "first_step_contact_ms": [100, 110, 120, 130, 140, 999, 1, 2, np.nan, 4, 5, 6.0]})
+    usual = own_usual_values(panel, weeks[-1], 3, ["first_step_contact_ms", "not_in_panel"])
+    assert list(usual.columns) == ["first_step_contact_ms"]
+    # weeks 3-5 before the scored week 6: the scored week's 999 is not its own baseline
+    assert usual.loc["A", "first_step_contact_ms"] == 130.0
+    assert usual.loc["B", "first_step_contact_ms"] == 4.5  # median of (missing, 4, 5): the gap is skipped
+
+
+def test_agreement_by_dominance_counts():
+    from sprintlab.explain import agreement_by_dominance
+
+    fam = pd.DataFrame({"dominant_family": ["strength", "control", "timing", "timing"],
+                        "dominance": ["clear", "clear", "close", "leading"]})
+    truth = pd.Series(["strength", "timing", "timing", None])
+    r = agreement_by_dominance(fam, truth)
+    assert r["clear"] == {"n_units": 2, "agreement": 0.5}
+    assert r["close"] == {"n_units": 1, "agreement": 1.0}
+    assert r["leading"]["n_units"] == 0 and np.isnan(r["leading"]["agreement"])
+
+
+def test_strength_control_interaction_uses_the_models_control_measure():
+    from sprintlab.explain import shap_matrix, strength_control_interaction
+
+    u = _units()
+    m = _model(u)
+    rows = u.head(50).assign(control_score_8w=np.linspace(1, 5, 50))
+    inter = strength_control_interaction(m, rows)
+    assert list(inter.columns) == ["strength_change_since_test_pct", "control_score", "shap_strength"]
+    np.testing.assert_allclose(inter["control_score"], rows["control_score_8w"])  # 8-week score preferred
+    np.testing.assert_allclose(inter["shap_strength"], shap_matrix(m, rows[FEATS])[0][:, 0])
+    only_latest = strength_control_interaction(m, u.head(50))
+    np.testing.assert_allclose(only_latest["control_score"], u.head(50)["pelvic_control_score"])
+    assert strength_control_interaction(m, u.head(50).drop(columns="pelvic_control_score")) is None

@@ -146,7 +146,13 @@ def test_names_never_reach_logs_outputs_or_shared_report(pipeline_run, capfd):
 def test_explanations_and_report(pipeline_run):
     ex = json.loads((pipeline_run["tmp"] / "metrics" / "explanations.json").read_text())
     assert 0 <= ex["dominant_family_agreement"] <= 1 and ex["n_units"] > 0
+    bands = ex["by_explanation_dominance"]
+    assert set(bands) == {"clear", "leading", "close"} and sum(b["n_units"] for b in bands.values()) == ex["n_units"]
+    assert 0 < ex["majority_family_baseline"] <= 1
     html = Path(pipeline_run["report"]).read_text(encoding="utf-8")
+    # the squad's strength x control dependence plot (the model's control measure is control_score_8w)
+    assert "<h3>Strength gains and control</h3>" in html and "Scatter chart: the effect of squat strength" in html
+    assert "own usual" in html
     assert "SIMULATED" in html and "<img" in html and "http://" not in html and "https://" not in html
     athletes = sorted(pd.read_csv(pipeline_run["tmp"] / "sim" / "raw" / "athletes.csv")["athlete_id"])[:8]
     assert all(a in html for a in athletes)

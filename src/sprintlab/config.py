@@ -128,6 +128,7 @@ class ScoreParams(_Frozen):
     min_recent_days: int = Field(3, ge=0)     # days with any record in that window, else "insufficient data"
     max_missing_share: float = Field(0.5, ge=0, le=1)  # share of a model's inputs missing -> "insufficient data"
     history_weeks: int = Field(26, ge=1)      # weeks of the risk trend in the report
+    own_usual_weeks: int = Field(26, ge=1)    # "own usual" in driver sentences: median of this many previous weeks
 
 
 class Params(_Frozen):

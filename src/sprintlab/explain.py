@@ -10,6 +10,10 @@ from sprintlab.features.catalogue import FAMILIES, load_catalogue
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 
 TARGET_WORDS = {"hamstring": "hamstring risk", "transfer": "transfer chance"}
+CLEAR_LEAD_BELOW = 0.5  # runner-up family under half the leading family's size: a clear main factor
+CLOSE_CALL_FROM = 0.8   # runner-up at 80 % of the leader or more: a close call between two families
+DOMINANCE_BANDS = ("clear", "leading", "close")
+WHOLE_UNITS = ("ms", "N", "AU", "days", "count")  # shown without decimals
 
 
 def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.ndarray, float]:
@@ -50,6 +54,24 @@ def dominant_family(contrib: pd.DataFrame) -> pd.Series:
     return contrib.abs().idxmax(axis=1)
 
 
+def dominance(contrib: pd.DataFrame) -> pd.DataFrame:
+    """How clearly the main family leads, per row.
+
+    ``runner_up_ratio = |second-largest family| / |largest family|`` (0: one family alone, 1: a
+    tie; 0 when every family is 0) and ``dominance``: "clear" below ``CLEAR_LEAD_BELOW``, "close"
+    from ``CLOSE_CALL_FROM``, else "leading". The leader is :func:`dominant_family` (first family
+    wins a tie).
+    """
+    a = contrib.abs().to_numpy(dtype=float)
+    order = np.argsort(-a, axis=1, kind="stable")
+    rows = np.arange(a.shape[0])
+    first, second = a[rows, order[:, 0]], a[rows, order[:, 1]]
+    ratio = np.divide(second, first, out=np.zeros_like(first), where=first > 0)
+    band = np.where(ratio < CLEAR_LEAD_BELOW, "clear", np.where(ratio >= CLOSE_CALL_FROM, "close", "leading"))
+    return pd.DataFrame({"runner_up_family": np.asarray(contrib.columns)[order[:, 1]], "runner_up_ratio": ratio,
+                         "dominance": band}, index=contrib.index)
+
+
 def _fmt(value: float, unit: str) -> str:
     if not np.isfinite(value):
         return "not measured"
@@ -59,35 +81,50 @@ def _fmt(value: float, unit: str) -> str:
         return f"{100 * value:.0f}%"
     if unit in ("1-5", "0-10"):
         return f"{value:.1f}/{unit.split('-')[1]}"
-    digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
+    digits = 0 if abs(value) >= 100 or unit in WHOLE_UNITS else (1 if abs(value) >= 10 else 2)
     u = "" if unit in ("ratio", "index", "z", "count") else f" {unit}"
     return f"{value:.{digits}f}{u}"
 
 
-def driver_sentence(feature: str, value: float, squad_median: float, shap_value: float, target: str) -> str:
-    """Plain-language driver: "<description> <value>, <diff> above squad median: raises hamstring risk"."""
+def _against(value: float, reference: float, unit: str, what: str) -> str | None:
+    if not (np.isfinite(value) and np.isfinite(reference)) or unit in ("flag",):
+        return None
+    diff = value - reference
+    if abs(diff) < 1e-9 or _fmt(abs(diff), unit) == _fmt(0.0, unit):
+        return f"level with {what}"
+    size = f"{abs(diff):.1f} points" if unit in ("1-5", "0-10") else _fmt(abs(diff), unit)
+    return f"{size} {'above' if diff > 0 else 'below'} {what}"
+
+
+def driver_sentence(feature: str, value: float, squad_median: float, shap_value: float, target: str,
+                    own_usual: float = float("nan")) -> str:
+    """Plain-language driver: "<description>: <value>, <diff> above the squad median and <diff>
+    below own usual - raises hamstring risk". ``own_usual`` is the athlete's own usual value (the
+    median of their previous weeks); it is left out for features that are already against the
+    athlete's own norm (catalogue ``own_usual: false``) and when there is no history."""
     spec = load_catalogue().get(feature)
     text = f"{spec.description}: {_fmt(value, spec.unit)}"
-    if np.isfinite(value) and np.isfinite(squad_median) and spec.unit not in ("flag",):
-        diff = value - squad_median
-        if abs(diff) > 1e-9:
-            side = "above" if diff > 0 else "below"
-            size = f"{abs(diff):.1f} points" if spec.unit in ("1-5", "0-10") else _fmt(abs(diff), spec.unit)
-            text += f", {size} {side} the squad median"
-        else:
-            text += ", level with the squad median"
+    parts = [_against(value, squad_median, spec.unit, "the squad median")]
+    if spec.own_usual:
+        parts.append(_against(value, own_usual, spec.unit, "own usual"))
+    parts = [p for p in parts if p]
+    if parts:
+        text += ", " + " and ".join(parts)
     verb = "raises" if shap_value > 0 else "lowers"
     return f"{text} - {verb} {TARGET_WORDS[target]}"
 
 
 def explain_units(
-    model: CalibratedLGBMClassifier, units: pd.DataFrame, target: str, top_k: int = 3
+    model: CalibratedLGBMClassifier, units: pd.DataFrame, target: str, top_k: int = 3,
+    own_usual: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Explain each row of ``units`` (which carry athlete_id and the model's features).
 
-    Returns ``long`` (athlete_id, feature, family, value, shap), ``families`` (athlete_id plus
-    one column per family and ``dominant_family``) and ``drivers`` (top-k features by |SHAP|
-    with plain-language text), all keyed by the units' row order.
+    Returns ``long`` (athlete_id, feature, family, value, shap), ``families`` (athlete_id, one
+    column per family, ``dominant_family`` and its :func:`dominance`) and ``drivers`` (top-k
+    features by |SHAP| with plain-language text), all keyed by the units' row order.
+    ``own_usual`` (index athlete_id, one column per feature; :func:`own_usual_values`) adds the
+    athlete's own usual value to the driver sentences.
     """
     feats = list(model.feature_names_in_)
     X = units.reindex(columns=feats).astype(float)
@@ -95,6 +132,7 @@ def explain_units(
     fam = family_contributions(values, feats)
     fam.insert(0, "athlete_id", units["athlete_id"].to_numpy())
     fam["dominant_family"] = dominant_family(fam[list(FAMILIES)])
+    fam = pd.concat([fam, dominance(fam[list(FAMILIES)])], axis=1)
     fam["base_value"] = base
     cat = load_catalogue()
     long = pd.DataFrame({
@@ -108,22 +146,70 @@ def explain_units(
     medians = X.median()
     rows = []
     order = np.argsort(-np.abs(values), axis=1)[:, :top_k]
+    ids = units["athlete_id"].to_numpy()
     for r in range(len(units)):
         for rank, j in enumerate(order[r], start=1):
             f = feats[j]
+            usual = float("nan")
+            if own_usual is not None and f in own_usual.columns and ids[r] in own_usual.index:
+                usual = float(own_usual.at[ids[r], f])
             rows.append({
                 "row": r, "athlete_id": units["athlete_id"].iloc[r], "model": target, "rank": rank, "feature": f,
                 "family": cat.family_of(f), "value": float(X.iloc[r, j]), "unit": cat.get(f).unit,
                 "shap": float(values[r, j]),
-                "text": driver_sentence(f, float(X.iloc[r, j]), float(medians[f]), float(values[r, j]), target),
+                "text": driver_sentence(f, float(X.iloc[r, j]), float(medians[f]), float(values[r, j]), target,
+                                        own_usual=usual),
             })
     return {"long": long, "families": fam, "drivers": pd.DataFrame(rows)}
+
+
+def own_usual_values(panel: pd.DataFrame, before: pd.Timestamp, weeks: int, features: list[str]) -> pd.DataFrame:
+    """Each athlete's usual value of each feature: the median over their panel weeks that end in
+    the ``weeks`` weeks before ``before`` (the scored week itself excluded, missing values
+    skipped). Index athlete_id, one column per feature present in the panel."""
+    end = pd.to_datetime(panel["week_end"])
+    hist = panel[(end < before) & (end >= before - pd.Timedelta(weeks=weeks))]
+    cols = [f for f in features if f in panel.columns]
+    return hist.groupby("athlete_id")[cols].median()
+
+
+STRENGTH_GAIN_FEATURE = "strength_change_since_test_pct"
+CONTROL_COLOUR_FEATURES = ("control_score_8w", "pelvic_control_score")  # first one present colours the plot
+
+
+def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataFrame) -> pd.DataFrame | None:
+    """The thesis' key interaction for a dependence plot: per row the strength change since the
+    last sprint test, its SHAP value on the transfer model and the athlete's control score
+    (``control_score_8w``, else the latest ``pelvic_control_score``). None when the model does
+    not use the strength change or the rows carry no control score."""
+    feats = list(model.feature_names_in_)
+    ctrl = next((c for c in CONTROL_COLOUR_FEATURES if c in rows.columns), None)
+    if STRENGTH_GAIN_FEATURE not in feats or ctrl is None or rows.empty:
+        return None
+    X = rows.reindex(columns=feats).astype(float)
+    values, _ = shap_matrix(model, X)
+    j = feats.index(STRENGTH_GAIN_FEATURE)
+    return pd.DataFrame({STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
+                         "control_score": rows[ctrl].to_numpy(dtype=float),
+                         "shap_strength": values[:, j]}).dropna().reset_index(drop=True)
 
 
 def family_importance(families: pd.DataFrame) -> pd.DataFrame:
     """Squad-level mean |summed SHAP| per family."""
     return pd.DataFrame({"family": list(FAMILIES),
                          "mean_abs_shap": [float(families[f].abs().mean()) for f in FAMILIES]})
+
+
+def agreement_by_dominance(families: pd.DataFrame, truth: pd.Series) -> dict[str, dict[str, float]]:
+    """Truth agreement split by how clearly the explanation's main family leads
+    (:func:`dominance`): per band the number of units and the share that match the truth."""
+    ok = truth.notna().to_numpy()
+    match = families["dominant_family"].to_numpy() == truth.to_numpy()
+    out = {}
+    for band in DOMINANCE_BANDS:
+        sel = ok & (families["dominance"].to_numpy() == band)
+        out[band] = {"n_units": int(sel.sum()), "agreement": float(match[sel].mean()) if sel.any() else float("nan")}
+    return out
 
 
 def truth_agreement(predicted: pd.Series, truth: pd.Series) -> tuple[float, pd.DataFrame]:
@@ -133,3 +219,19 @@ def truth_agreement(predicted: pd.Series, truth: pd.Series) -> tuple[float, pd.D
     agree = float((predicted[ok].to_numpy() == truth[ok].to_numpy()).mean()) if ok.any() else float("nan")
     table = pd.crosstab(truth[ok].rename("true_family"), predicted[ok].rename("explained_family"))
     return agree, table
+
+
+def truth_report_text(result: dict) -> str:
+    """The truth-recovery result of the explain stage as plain text: agreement, baseline, the
+    confusion table (rows: simulator truth, columns: explanation) and agreement by dominance."""
+    agree = result.get("dominant_family_agreement")
+    if agree is None:
+        return str(result.get("note", "no simulator truth"))
+    lines = [f"dominant_family_agreement {agree:.3f} on {result['n_units']} units "
+             f"(majority-family baseline {result['majority_family_baseline']:.3f})"]
+    conf = pd.DataFrame(result["confusion"]).T.fillna(0).astype(int)
+    conf.index.name = "truth \\ explained"
+    lines.append(conf.to_string())
+    for band, r in result.get("by_explanation_dominance", {}).items():
+        lines.append(f"  {band:<8} n={r['n_units']:<4} agreement {r['agreement']:.3f}")
+    return "\n".join(lines)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sprintlab.config import Params
+from sprintlab.features.catalogue import FAMILIES
 from sprintlab.io import DataError, write_table_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -223,6 +224,7 @@ def score_week(
     athletes: list[str] | None = None,
     max_missing_share: float = 0.5,
     proba: dict[str, np.ndarray] | None = None,
+    own_usual_weeks: int = 26,
 ) -> dict[str, pd.DataFrame]:
     """Score one week: hamstring risk for everyone, transfer chance where a strength block runs.
 
@@ -230,9 +232,11 @@ def score_week(
     threshold since the last sprint test and that test is at least 14 days old. An athlete with
     more than ``max_missing_share`` of a model's features missing gets "insufficient data" rather
     than a guess. ``proba`` (per target, aligned with the week's rows sorted by athlete) replaces
-    ``model.predict_proba`` - the Spark engine passes the probabilities its UDF computed.
+    ``model.predict_proba`` - the Spark engine passes the probabilities its UDF computed. Driver
+    sentences compare each value with the athlete's own usual value: the median over the panel's
+    weeks in the ``own_usual_weeks`` before ``week_end``.
     """
-    from sprintlab.explain import explain_units
+    from sprintlab.explain import explain_units, own_usual_values
     from sprintlab.models.datasets import feature_matrix
 
     rows = panel[panel["week_end"] == week_end]
@@ -246,7 +250,8 @@ def score_week(
         X = feature_matrix(rows, list(model.feature_names_in_))
         missing = X.isna().mean(axis=1).to_numpy()
         p = proba[target] if proba is not None else model.predict_proba(X)[:, 1]
-        ex = explain_units(model, rows, target, top_k=top_k)
+        usual = own_usual_values(panel, week_end, own_usual_weeks, list(model.feature_names_in_))
+        ex = explain_units(model, rows, target, top_k=top_k, own_usual=usual)
         dom = ex["families"]["dominant_family"].to_numpy()
         if target == "hamstring":
             squad["insufficient_data"] = missing > max_missing_share
@@ -264,7 +269,7 @@ def score_week(
             d = d[d["athlete_id"].isin(keep[squad["in_strength_block"].to_numpy()])]
         drivers.append(d.drop(columns=["row"], errors="ignore"))
         f = ex["families"].melt(id_vars=["athlete_id"], value_vars=[c for c in ex["families"].columns
-                                if c not in ("athlete_id", "dominant_family", "base_value")], var_name="family", value_name="shap")
+                                if c in FAMILIES], var_name="family", value_name="shap")
         fams.append(f.assign(model=target))
         longs.append(ex["long"].drop(columns=["row"]).assign(model=target))
     ages = [c for c in ("sprint_test_age_days", "screen_age_days", "nordic_test_age_days") if c in rows]
@@ -454,7 +459,7 @@ def score(
     with step("models", "loading champion models from the MLflow registry"):
         models = load_models(model_version)
     est = {t: m.model for t, m in models.items()}
-    weeks_back = max(sp.history_weeks if report else 1, sp.drift_weeks)
+    weeks_back = max(sp.history_weeks if report else 1, sp.drift_weeks, sp.own_usual_weeks + 1)
     with step("features", f"building features up to {week_end.date()} ({engine})"):
         if engine == "spark":
             from sprintlab.spark import spark_week_panel
@@ -477,7 +482,7 @@ def score(
     with step("score", "scoring and explaining (SHAP)"):
         scored = score_week(panel, est, week_end, min_strength_gain=params.targets.transfer.min_strength_gain,
                             flag_threshold=params.train.hamstring.flag_threshold, top_k=params.report.top_drivers,
-                            max_missing_share=sp.max_missing_share, proba=proba)
+                            max_missing_share=sp.max_missing_share, proba=proba, own_usual_weeks=sp.own_usual_weeks)
         sq = scored["squad"]
         sq["insufficient_reason"] = pd.Series(np.where(sq["insufficient_data"], f"more than "
                                                        f"{sp.max_missing_share:.0%} of the model inputs missing", None),
@@ -575,9 +580,8 @@ def _metrics(cm: ChampionModel) -> dict:
 def _render(params: Params, panel: pd.DataFrame, scored: dict, models: dict[str, ChampionModel], hist: pd.DataFrame,
             week_end: pd.Timestamp, mv_label: str, drift_warnings: list[str], out_path: Path, *,
             pseudonymise: bool, simulated: bool) -> Path:
-    from sprintlab.explain import shap_matrix
+    from sprintlab.explain import strength_control_interaction
     from sprintlab.features.catalogue import load_catalogue
-    from sprintlab.models.datasets import feature_matrix
     from sprintlab.report.context import ReportContext
     from sprintlab.report.render import render_report
 
@@ -589,16 +593,7 @@ def _render(params: Params, panel: pd.DataFrame, scored: dict, models: dict[str,
     long = scored["long"][scored["long"]["athlete_id"].isin(keep)].reset_index(drop=True)
     fam_imp = fams.assign(abs_shap=lambda d: d["shap"].abs()).groupby(["model", "family"], as_index=False)[
         "abs_shap"].mean().rename(columns={"abs_shap": "mean_abs_shap"})
-    inter = None
-    tm = models["transfer"].model
-    feats = list(tm.feature_names_in_)
-    if {"strength_change_since_test_pct", "pelvic_control_score"} <= set(feats) and len(panel):
-        Xh = feature_matrix(panel, feats)
-        vals, _ = shap_matrix(tm, Xh)
-        j = feats.index("strength_change_since_test_pct")
-        inter = pd.DataFrame({"strength_change_since_test_pct": Xh.iloc[:, j].to_numpy(),
-                              "pelvic_control_score": panel["pelvic_control_score"].to_numpy(),
-                              "shap_strength": vals[:, j]}).dropna()
+    inter = strength_control_interaction(models["transfer"].model, panel)
     metrics = {t: _metrics(cm) for t, cm in models.items()}
     reg = [{"name": cm.name, "version": cm.version, "alias": cm.alias, "trained_on": metrics[t].get("split_cutoff", "")}
            for t, cm in models.items()]
@@ -613,6 +608,6 @@ def _render(params: Params, panel: pd.DataFrame, scored: dict, models: dict[str,
         known_limits=["Associations learned from the training squad's records; they are not proven causes.",
                       "Athletes with too little recent data or more than half of a model's inputs missing are "
                       "marked 'insufficient data'."],
-        flag_threshold=params.train.hamstring.flag_threshold,
+        flag_threshold=params.train.hamstring.flag_threshold, own_usual_weeks=params.score.own_usual_weeks,
     )
     return render_report(ctx, out_path)

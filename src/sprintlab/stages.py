@@ -271,7 +271,7 @@ def run_evaluate(models_dir: Path, metrics_dir: Path, plots_dir: Path) -> dict:
 # ------------------------------------------------------------------ explain
 def run_explain(params: Params, targets_dir: Path, models_dir: Path, out_dir: Path, metrics_dir: Path) -> dict:
     """SHAP explanations of the test units; truth recovery of the dominant family (simulated data)."""
-    from sprintlab.explain import explain_units, family_importance, truth_agreement
+    from sprintlab.explain import agreement_by_dominance, explain_units, family_importance, truth_agreement
 
     result: dict = {}
     for target in TARGETS:
@@ -288,6 +288,10 @@ def run_explain(params: Params, targets_dir: Path, models_dir: Path, out_dir: Pa
             agree, table = truth_agreement(fam["dominant_family"], test["true_dominant_family"])
             result["dominant_family_agreement"] = agree
             result["n_units"] = int(len(test))
+            truth = test["true_dominant_family"]
+            result["majority_family_baseline"] = float(truth.value_counts(normalize=True).iloc[0])
+            # how far the report's "clear" / "close call" wording can be trusted
+            result["by_explanation_dominance"] = agreement_by_dominance(fam, truth)
             result["confusion"] = {str(i): {str(c): int(table.loc[i, c]) for c in table.columns} for i in table.index}
     if "dominant_family_agreement" not in result:
         result["dominant_family_agreement"] = None
@@ -317,7 +321,7 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
     athletes = sorted(panel["athlete_id"].unique())[: params.report.max_athletes]
     scored = score_week(panel, models, week_end, min_strength_gain=params.targets.transfer.min_strength_gain,
                         flag_threshold=params.train.hamstring.flag_threshold, top_k=params.report.top_drivers,
-                        athletes=athletes)
+                        athletes=athletes, own_usual_weeks=params.score.own_usual_weeks)
     hist_rows = panel[panel["athlete_id"].isin(athletes) & (panel["week_end"] > week_end - pd.Timedelta(weeks=26))]
     hm = models["hamstring"]
     history = hist_rows[["athlete_id", "week_end"]].assign(
@@ -332,19 +336,9 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
     fam_imp = scored["families"].assign(abs_shap=lambda d: d["shap"].abs()).groupby(["model", "family"], as_index=False)[
         "abs_shap"].mean().rename(columns={"abs_shap": "mean_abs_shap"})
     long = scored["long"]
-    inter = None
-    tl = long[long["model"] == "transfer"]
-    if {"strength_change_since_test_pct", "pelvic_control_score"} <= set(tl["feature"]):
-        hist_all = panel[panel["week_end"] > week_end - pd.Timedelta(weeks=26)]
-        from sprintlab.explain import shap_matrix
+    from sprintlab.explain import strength_control_interaction
 
-        tm = models["transfer"]
-        Xh = feature_matrix(hist_all, list(tm.feature_names_in_))
-        vals, _ = shap_matrix(tm, Xh)
-        j = list(tm.feature_names_in_).index("strength_change_since_test_pct")
-        inter = pd.DataFrame({"strength_change_since_test_pct": Xh.iloc[:, j].to_numpy(),
-                              "pelvic_control_score": hist_all["pelvic_control_score"].to_numpy(),
-                              "shap_strength": vals[:, j]}).dropna()
+    inter = strength_control_interaction(models["transfer"], panel[panel["week_end"] > week_end - pd.Timedelta(weeks=26)])
     squad, drivers, fams, hist = scored["squad"], scored["drivers"], scored["families"], history
     ctx = ReportContext(
         title="sprintlab weekly report", week_label=iso_week_label(week_end),
@@ -354,7 +348,7 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
         interaction=inter, metrics=metrics, models=reg, family_labels=dict(cat.families), history=hist,
         known_limits=["Associations learned from this squad's records; they are not proven causes.",
                       "Athletes with more than half of a model's inputs missing are marked 'insufficient data'."],
-        flag_threshold=params.train.hamstring.flag_threshold,
+        flag_threshold=params.train.hamstring.flag_threshold, own_usual_weeks=params.score.own_usual_weeks,
         levers=report_levers(panel, models, models_dir, scored["squad"], week_end),
     )
     return render_report(ctx, Path(out_path))

@@ -243,3 +243,18 @@ def test_demo_context_is_deterministic_and_consistent():
     assert sq.loc[~sq["in_strength_block"], "transfer_probability"].isna().all()
     assert set(a.drivers["rank"]) == {1, 2, 3, 4}
     assert np.isfinite(a.interaction.to_numpy()).all()
+
+
+def test_close_call_names_both_families_and_clear_lead_names_one():
+    ctx = build_demo_context(n_athletes=2, seed=3)
+    fc = ctx.family_contributions.copy()
+    sq = ctx.squad.copy()
+    a, b = sorted(sq["athlete_id"])[:2]
+    for aid, timing in ((a, -0.9), (b, -0.2)):  # strength 1.0 leads; timing at 90 % (close) or 20 % (clear)
+        m = (fc["athlete_id"] == aid) & (fc["model"] == "hamstring")
+        fc.loc[m, "shap"] = fc.loc[m, "family"].map({"strength": 1.0, "timing": timing}).fillna(0.0)
+        sq.loc[sq["athlete_id"] == aid, ["dominant_family_hamstring", "insufficient_data"]] = ["strength", False]
+    html = render_html(dataclasses.replace(ctx, family_contributions=fc, squad=sq))
+    strength, timing = ctx.family_label("strength"), ctx.family_label("timing")
+    assert html.count(f"<td>{strength}, about level with {timing}</td>") == 1
+    assert html.count(f"<td>{strength}</td>") >= 1

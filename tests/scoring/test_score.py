@@ -45,7 +45,9 @@ def test_rerun_same_week_keeps_history_identical_and_second_week_appends(trained
     assert len(scores) == 40 and set(scores["week"]) == {w1}
     assert {"hamstring_risk", "hamstring_flag", "transfer_probability", "dominant_family_hamstring",
             "top_drivers_hamstring", "model_version_hamstring", "data_freshness_days"} <= set(scores.columns)
-    assert (out / f"report_{w1}.html").exists()
+    html = (out / f"report_{w1}.html").read_text(encoding="utf-8")
+    assert "Scatter chart: the effect of squat strength" in html  # strength x control dependence plot
+    assert scores["top_drivers_hamstring"].str.contains("own usual").any()
     assert _cli(trained, trained["raw"], out, "--week", w1).exit_code == EXIT_OK
     assert hist.read_bytes() == first  # re-running the same week replaces its rows: byte-identical
     assert _cli(trained, trained["raw"], out, "--week", w0, "--no-report").exit_code == EXIT_OK

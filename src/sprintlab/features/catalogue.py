@@ -24,6 +24,7 @@ class FeatureSpec(BaseModel):
     modifiable: bool = False
     change: float | None = None
     change_label: str | None = None
+    own_usual: bool = True  # explanations compare the value with the athlete's own usual value
 
 
 class Catalogue(BaseModel):

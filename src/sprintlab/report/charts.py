@@ -216,7 +216,7 @@ def beeswarm(shap_long: pd.DataFrame, model: str, labels: dict[str, str], k: int
 
 
 def dependence_plot(inter: pd.DataFrame) -> str:
-    """Strength-gain effect on transfer vs strength change, coloured by pelvic control."""
+    """Strength-gain effect on transfer vs strength change, coloured by the control score."""
     d = inter.dropna(subset=["strength_change_since_test_pct", "shap_strength"]).sort_values(
         ["strength_change_since_test_pct", "shap_strength"], kind="mergesort"
     )
@@ -226,7 +226,7 @@ def dependence_plot(inter: pd.DataFrame) -> str:
         sc = ax.scatter(
             d["strength_change_since_test_pct"],
             d["shap_strength"],
-            c=d["pelvic_control_score"],
+            c=d["control_score"],
             cmap=VALUE_CMAP,
             s=18,
             linewidths=0.3,
@@ -236,11 +236,11 @@ def dependence_plot(inter: pd.DataFrame) -> str:
         ax.set_yticks([])
         ax.set_ylabel("← lowers   transfer chance   raises →")
         ax.set_xlabel("Squat strength change since the last sprint test (%)")
-        ax.set_title("Strength gains help the sprint mainly when pelvic control is good", loc="left")
+        ax.set_title("Strength gains help the sprint mainly when control is good", loc="left")
         ax.grid(axis="x", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
         cb = fig.colorbar(sc, ax=ax, pad=0.01, fraction=0.05)
-        cb.set_label("Pelvic control score (1 = poor, 5 = excellent)")
+        cb.set_label("Pelvic and trunk control (1 = poor, 5 = excellent)")
         fig.tight_layout()
         return to_data_uri(fig)
 

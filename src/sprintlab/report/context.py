@@ -45,7 +45,7 @@ DRIVER_COLUMNS = ("athlete_id", "model", "rank", "feature", "family", "value", "
 FAMILY_CONTRIB_COLUMNS = ("athlete_id", "model", "family", "shap")
 FAMILY_IMPORTANCE_COLUMNS = ("model", "family", "mean_abs_shap")
 SHAP_LONG_COLUMNS = ("model", "athlete_id", "feature", "family", "value", "shap")
-INTERACTION_COLUMNS = ("strength_change_since_test_pct", "pelvic_control_score", "shap_strength")
+INTERACTION_COLUMNS = ("strength_change_since_test_pct", "control_score", "shap_strength")
 HISTORY_COLUMNS = ("athlete_id", "week_end", "hamstring_risk")
 LEVER_COLUMNS = ("athlete_id", "model", "lever", "text", "effect", "baseline_prob", "new_prob", "low", "high")
 
@@ -78,6 +78,7 @@ class ReportContext:
     drift_warnings: list[str] = field(default_factory=list)
     known_limits: list[str] = field(default_factory=list)
     flag_threshold: float = 0.2
+    own_usual_weeks: int = 26  # driver sentences' "own usual": median of this many previous weeks
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming every missing column (optional frames checked when present)."""

@@ -358,7 +358,7 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
     interaction = pd.DataFrame(
         {
             "strength_change_since_test_pct": panel[_STRENGTH_GAIN],
-            "pelvic_control_score": panel["pelvic_control_score"],
+            "control_score": panel["pelvic_control_score"],
             "shap_strength": shap["transfer"][_STRENGTH_GAIN],
         }
     )

@@ -175,6 +175,23 @@ def _squad_order(squad: pd.DataFrame) -> pd.DataFrame:
     return s.sort_values(["_thin", "_risk", "_id"], ascending=[True, False, True], kind="mergesort")
 
 
+def _main_factor(ctx: ReportContext, aid: str, model: str, family) -> str:
+    """The main factor family's label; a close call names the runner-up too
+    ("Strength, about level with Sprint timing and braking", :func:`sprintlab.explain.dominance`)."""
+    from sprintlab.explain import dominance
+
+    label = ctx.family_label(family)
+    fc = ctx.family_contributions
+    fc = fc[(fc["athlete_id"].astype(str) == aid) & (fc["model"] == model)]
+    if _is_missing(family) or fc.empty:
+        return label
+    wide = fc.groupby("family")["shap"].sum().reindex(FAMILY_ORDER, fill_value=0.0).to_frame().T
+    d = dominance(wide).iloc[0]
+    if d["dominance"] == "close" and d["runner_up_family"] != family:
+        return f"{label}, about level with {ctx.family_label(d['runner_up_family'])}"
+    return label
+
+
 def _athlete_view(
     ctx: ReportContext, row: pd.Series, labels: dict[str, str], fam_labels: dict[str, str]
 ) -> dict:
@@ -192,8 +209,8 @@ def _athlete_view(
         "in_block": in_block,
         "transfer": pct(tp) if in_block else None,
         "transfer_words": _transfer_words(tp) if in_block else None,
-        "dominant_hamstring": ctx.family_label(row["dominant_family_hamstring"]),
-        "dominant_transfer": ctx.family_label(row["dominant_family_transfer"])
+        "dominant_hamstring": _main_factor(ctx, aid, "hamstring", row["dominant_family_hamstring"]),
+        "dominant_transfer": _main_factor(ctx, aid, "transfer", row["dominant_family_transfer"])
         if in_block
         else "Not estimated",
         "charts": [],
@@ -310,14 +327,16 @@ def _view(ctx: ReportContext) -> dict:
             "uri": charts.dependence_plot(ctx.interaction),
             "alt": (
                 "Scatter chart: the effect of squat strength gains on transfer chance against the size of the gain, "
-                "coloured by pelvic control. Bigger gains raise transfer chance mostly for athletes with good "
-                "pelvic control (red dots); with poor control (blue dots) the effect stays flat or turns negative."
+                "coloured by the pelvic and trunk control score. Bigger gains raise transfer chance mostly for "
+                "athletes with good control (red dots); with poor control (blue dots) the effect stays flat or turns "
+                "negative."
             ),
         }
     n_flag = sum(a["flag"] for a in athletes)
     return {
         "ctx": ctx,
         "guard_rail": GUARD_RAIL,
+        "own_usual_weeks": ctx.own_usual_weeks,
         "threshold": pct(ctx.flag_threshold),
         "families": [{"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILY_ORDER],
         "family_colours": FAMILY_COLOURS,
