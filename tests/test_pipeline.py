@@ -153,6 +153,7 @@ def test_explanations_and_report(pipeline_run):
     # the squad's strength x control dependence plot (the model's control measure is control_score_8w)
     assert "<h3>Strength gains and control</h3>" in html and "Scatter chart: the effect of squat strength" in html
     assert "own usual" in html
+    assert f"true main factor for {ex['dominant_family_agreement']:.0%} of them" in html  # known limits
     assert "SIMULATED" in html and "<img" in html and "http://" not in html and "https://" not in html
     athletes = sorted(pd.read_csv(pipeline_run["tmp"] / "sim" / "raw" / "athletes.csv")["athlete_id"])[:8]
     assert all(a in html for a in athletes)

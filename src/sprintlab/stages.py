@@ -306,6 +306,19 @@ def iso_week_label(ts: pd.Timestamp) -> str:
     return f"{y}-W{w:02d}"
 
 
+def _main_factor_limit(path: Path) -> list[str]:
+    """The explain stage's truth check as a known limit for coaches (simulated data only)."""
+    ex = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if ex.get("dominant_family_agreement") is None:
+        return []
+    b = ex.get("by_explanation_dominance", {})
+    parts = [f"{b[k]['agreement']:.0%} where {w}" for k, w in (("clear", "the lead is clear"),
+             ("close", "it is a close call")) if b.get(k, {}).get("agreement") is not None]
+    return [f"Main factor: on held-out simulated blocks the transfer explanation named the simulator's true main "
+            f"factor for {ex['dominant_family_agreement']:.0%} of them" + (f" ({', '.join(parts)})" if parts else "")
+            + ". Read a close call as two factors that matter about equally."]
+
+
 def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir: Path, out_path: Path,
                *, simulated: bool, pseudonymise: bool = False, generated_at: str | None = None) -> Path:
     """Score the latest complete week for the report's athletes and render the HTML report."""
@@ -347,7 +360,8 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
         squad=squad, drivers=drivers, family_contributions=fams, family_importance=fam_imp, shap_long=long,
         interaction=inter, metrics=metrics, models=reg, family_labels=dict(cat.families), history=hist,
         known_limits=["Associations learned from this squad's records; they are not proven causes.",
-                      "Athletes with more than half of a model's inputs missing are marked 'insufficient data'."],
+                      "Athletes with more than half of a model's inputs missing are marked 'insufficient data'."]
+        + _main_factor_limit(Path(metrics_dir) / "explanations.json"),
         flag_threshold=params.train.hamstring.flag_threshold, own_usual_weeks=params.score.own_usual_weeks,
         levers=report_levers(panel, models, models_dir, scored["squad"], week_end),
     )
