@@ -13,7 +13,7 @@ TARGET_WORDS = {"hamstring": "hamstring risk", "transfer": "transfer chance"}
 CLEAR_LEAD_BELOW = 0.5  # runner-up family under half the leading family's size: a clear main factor
 CLOSE_CALL_FROM = 0.8   # runner-up at 80 % of the leader or more: a close call between two families
 DOMINANCE_BANDS = ("clear", "leading", "close")
-WHOLE_UNITS = ("ms", "N", "AU", "days", "count")  # shown without decimals
+UNIT_DECIMALS = {"ms": 0, "N": 0, "AU": 0, "days": 0, "count": 0, "years": 1, "h": 1, "kg": 1, "%": 1}
 
 
 def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.ndarray, float]:
@@ -81,7 +81,7 @@ def _fmt(value: float, unit: str) -> str:
         return f"{100 * value:.0f}%"
     if unit in ("1-5", "0-10"):
         return f"{value:.1f}/{unit.split('-')[1]}"
-    digits = 0 if abs(value) >= 100 or unit in WHOLE_UNITS else (1 if abs(value) >= 10 else 2)
+    digits = UNIT_DECIMALS.get(unit, 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2))
     u = "" if unit in ("ratio", "index", "z", "count") else f" {unit}"
     return f"{value:.{digits}f}{u}"
 
