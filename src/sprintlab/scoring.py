@@ -245,12 +245,14 @@ def score_week(
     rows = rows.sort_values("athlete_id").reset_index(drop=True)
     squad = rows[["athlete_id", "week_end"]].copy()
     drivers, fams, longs = [], [], []
+    # the scored athletes' own usual values, once for the features of both models
+    usual = own_usual_values(panel[panel["athlete_id"].isin(rows["athlete_id"])], week_end, own_usual_weeks,
+                             sorted({f for t in TARGETS for f in models[t].feature_names_in_}))
     for target in TARGETS:
         model = models[target]
         X = feature_matrix(rows, list(model.feature_names_in_))
         missing = X.isna().mean(axis=1).to_numpy()
         p = proba[target] if proba is not None else model.predict_proba(X)[:, 1]
-        usual = own_usual_values(panel, week_end, own_usual_weeks, list(model.feature_names_in_))
         ex = explain_units(model, rows, target, top_k=top_k, own_usual=usual)
         dom = ex["families"]["dominant_family"].to_numpy()
         if target == "hamstring":
