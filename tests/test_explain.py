@@ -152,13 +152,40 @@ def test_own_usual_is_the_median_of_previous_weeks_only():
 def test_agreement_by_dominance_counts():
     from sprintlab.explain import agreement_by_dominance
 
-    fam = pd.DataFrame({"dominant_family": ["strength", "control", "timing", "timing"],
-                        "dominance": ["clear", "clear", "close", "leading"]})
-    truth = pd.Series(["strength", "timing", "timing", None])
+    fam = pd.DataFrame({"dominant_family": ["strength", "control", "timing", "timing", "control"],
+                        "runner_up_family": ["control", "timing", "strength", "strength", "strength"],
+                        "dominance": ["clear", "clear", "close", "leading", "close"]})
+    truth = pd.Series(["strength", "timing", "timing", None, "strength"])
     r = agreement_by_dominance(fam, truth)
     assert r["clear"] == {"n_units": 2, "agreement": 0.5}
-    assert r["close"] == {"n_units": 1, "agreement": 1.0}
+    # two close calls: one named first (match), one the runner-up (no match, but among the two named)
+    assert r["close"] == {"n_units": 2, "agreement": 0.5, "truth_among_named": 1.0}
     assert r["leading"]["n_units"] == 0 and np.isnan(r["leading"]["agreement"])
+
+
+def test_report_statement_counts_the_runner_up_only_on_close_calls():
+    from sprintlab.explain import report_statement_agreement
+
+    fam = pd.DataFrame({"dominant_family": ["strength", "control", "control", "timing"],
+                        "runner_up_family": ["control", "timing", "timing", "strength"],
+                        "dominance": ["clear", "close", "leading", "close"]})
+    truth = pd.Series(["strength", "timing", "timing", "control"])
+    # row 1: leader right; row 2: close call naming the truth second; row 3: "leading" names one
+    # family only, so its runner-up does not count; row 4: neither named family is the truth
+    assert report_statement_agreement(fam, truth) == 0.5
+    assert np.isnan(report_statement_agreement(fam, pd.Series([None] * 4)))
+
+
+def test_agreement_by_truth_dominance_bands_the_simulators_own_ratio():
+    from sprintlab.explain import agreement_by_truth_dominance
+
+    fam = pd.DataFrame({"dominant_family": ["strength", "control", "timing", "timing", "control"]})
+    truth = pd.Series(["strength", "timing", "timing", "control", "control"])
+    ratio = pd.Series([0.2, 0.49, 0.95, 0.6, np.nan])  # the last has no truth ratio: left out
+    r = agreement_by_truth_dominance(fam, truth, ratio)
+    assert r["clear"] == {"n_units": 2, "agreement": 0.5, "share": 0.5}
+    assert r["close"] == {"n_units": 1, "agreement": 1.0, "share": 0.25}
+    assert r["leading"] == {"n_units": 1, "agreement": 0.0, "share": 0.25}
 
 
 def test_strength_control_interaction_uses_the_models_control_measure():

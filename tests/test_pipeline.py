@@ -149,11 +149,24 @@ def test_explanations_and_report(pipeline_run):
     bands = ex["by_explanation_dominance"]
     assert set(bands) == {"clear", "leading", "close"} and sum(b["n_units"] for b in bands.values()) == ex["n_units"]
     assert 0 < ex["majority_family_baseline"] <= 1
+    if bands["close"]["n_units"]:
+        assert bands["close"]["truth_among_named"] >= bands["close"]["agreement"]
+    else:  # the small test squad may have no close call: nothing to state
+        assert bands["close"]["truth_among_named"] is None
+    # on a close call the report names two families, so what it says holds at least as often
+    assert ex["dominant_family_agreement"] <= ex["report_statement_agreement"] <= 1
+    truth_bands = ex["by_truth_dominance"]
+    assert sum(b["n_units"] for b in truth_bands.values()) == ex["n_units"]
+    assert abs(sum(b["share"] for b in truth_bands.values()) - 1) < 1e-9
     html = Path(pipeline_run["report"]).read_text(encoding="utf-8")
     # the squad's strength x control dependence plot (the model's control measure is control_score_8w)
     assert "<h3>Strength gains and control</h3>" in html and "Scatter chart: the effect of squat strength" in html
     assert "own usual" in html
     assert f"true main factor for {ex['dominant_family_agreement']:.0%} of them" in html  # known limits
+    among = bands["close"]["truth_among_named"]
+    assert (among is None) == ("On a close call the report names two factors" not in html)
+    if among is not None:
+        assert f"the true one was among them {among:.0%} of the time" in html
     assert "SIMULATED" in html and "<img" in html and "http://" not in html and "https://" not in html
     athletes = sorted(pd.read_csv(pipeline_run["tmp"] / "sim" / "raw" / "athletes.csv")["athlete_id"])[:8]
     assert all(a in html for a in athletes)
@@ -176,3 +189,18 @@ def test_dvc_yaml_stages_declare_code_params_and_outputs():
                 node = node[part]
         assert stage.get("outs") or stage.get("metrics"), name
     load_params(ROOT / "params.yaml")
+
+
+def test_main_factor_limit_states_the_truth_figures_in_words(tmp_path):
+    from sprintlab.stages import _main_factor_limit
+
+    path = tmp_path / "explanations.json"
+    assert _main_factor_limit(path) == []  # no explain output yet: nothing to state
+    path.write_text(json.dumps({"dominant_family_agreement": None}))
+    assert _main_factor_limit(path) == []  # real data: no simulator truth
+    path.write_text(json.dumps({"dominant_family_agreement": 0.673, "by_explanation_dominance": {
+        "clear": {"agreement": 0.872}, "leading": {"agreement": 0.637},
+        "close": {"agreement": 0.486, "truth_among_named": 0.841}}}))
+    (text,) = _main_factor_limit(path)
+    assert "true main factor for 67% of them (87% where the lead is clear, 49% where it is a close call)." in text
+    assert "the true one was among them 84% of the time." in text

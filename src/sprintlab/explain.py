@@ -67,9 +67,8 @@ def dominance(contrib: pd.DataFrame) -> pd.DataFrame:
     rows = np.arange(a.shape[0])
     first, second = a[rows, order[:, 0]], a[rows, order[:, 1]]
     ratio = np.divide(second, first, out=np.zeros_like(first), where=first > 0)
-    band = np.where(ratio < CLEAR_LEAD_BELOW, "clear", np.where(ratio >= CLOSE_CALL_FROM, "close", "leading"))
     return pd.DataFrame({"runner_up_family": np.asarray(contrib.columns)[order[:, 1]], "runner_up_ratio": ratio,
-                         "dominance": band}, index=contrib.index)
+                         "dominance": _bands(ratio)}, index=contrib.index)
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -200,16 +199,60 @@ def family_importance(families: pd.DataFrame) -> pd.DataFrame:
                          "mean_abs_shap": [float(families[f].abs().mean()) for f in FAMILIES]})
 
 
-def agreement_by_dominance(families: pd.DataFrame, truth: pd.Series) -> dict[str, dict[str, float]]:
-    """Truth agreement split by how clearly the explanation's main family leads
-    (:func:`dominance`): per band the number of units and the share that match the truth."""
-    ok = truth.notna().to_numpy()
-    match = families["dominant_family"].to_numpy() == truth.to_numpy()
+def _bands(ratio: np.ndarray) -> np.ndarray:
+    """Dominance band of a runner-up ratio (the thresholds of :func:`dominance`)."""
+    return np.where(ratio < CLEAR_LEAD_BELOW, "clear", np.where(ratio >= CLOSE_CALL_FROM, "close", "leading"))
+
+
+def _agreement_in_bands(match: np.ndarray, bands: np.ndarray, ok: np.ndarray) -> dict[str, dict[str, float]]:
     out = {}
     for band in DOMINANCE_BANDS:
-        sel = ok & (families["dominance"].to_numpy() == band)
+        sel = ok & (bands == band)
         out[band] = {"n_units": int(sel.sum()), "agreement": float(match[sel].mean()) if sel.any() else float("nan")}
     return out
+
+
+def agreement_by_dominance(families: pd.DataFrame, truth: pd.Series) -> dict[str, dict[str, float]]:
+    """Truth agreement split by how clearly the explanation's main family leads
+    (:func:`dominance`): per band the number of units and the share that match the truth. The
+    "close" band also gives ``truth_among_named``: the share whose true family is one of the two
+    the report names on a close call (leader or runner-up)."""
+    ok = truth.notna().to_numpy()
+    t = truth.to_numpy()
+    match = families["dominant_family"].to_numpy() == t
+    bands = families["dominance"].to_numpy()
+    out = _agreement_in_bands(match, bands, ok)
+    close = ok & (bands == "close")
+    named = match | (families["runner_up_family"].to_numpy() == t)
+    out["close"]["truth_among_named"] = float(named[close].mean()) if close.any() else float("nan")
+    return out
+
+
+def agreement_by_truth_dominance(families: pd.DataFrame, truth: pd.Series,
+                                 truth_runner_up_ratio: pd.Series) -> dict[str, dict[str, float]]:
+    """Truth agreement split by how clearly the *simulator's own* main family leads: the same
+    bands as :func:`dominance` applied to ``|phi_2nd| / |phi_1st|`` of the true Shapley values.
+    Per band the number of units, their share of all units and the agreement. Where the truth
+    itself is a near tie ("close") its main family is close to arbitrary and agreement is bounded
+    by that; where it is "clear" the block has one factor that dominates."""
+    ratio = truth_runner_up_ratio.to_numpy(dtype=float)
+    ok = truth.notna().to_numpy() & np.isfinite(ratio)
+    match = families["dominant_family"].to_numpy() == truth.to_numpy()
+    out = _agreement_in_bands(match, _bands(np.nan_to_num(ratio, nan=0.0)), ok)
+    for r in out.values():
+        r["share"] = r["n_units"] / int(ok.sum()) if ok.any() else float("nan")
+    return out
+
+
+def report_statement_agreement(families: pd.DataFrame, truth: pd.Series) -> float:
+    """Share of units where what the report says about the main factor holds: the named family is
+    the true one, or - on a close call, where the report names two ("Strength, about level with
+    Control") - the true one is either of them."""
+    ok = truth.notna().to_numpy()
+    t = truth.to_numpy()
+    hit = (families["dominant_family"].to_numpy() == t) | (
+        (families["dominance"].to_numpy() == "close") & (families["runner_up_family"].to_numpy() == t))
+    return float(hit[ok].mean()) if ok.any() else float("nan")
 
 
 def truth_agreement(predicted: pd.Series, truth: pd.Series) -> tuple[float, pd.DataFrame]:
@@ -232,6 +275,15 @@ def truth_report_text(result: dict) -> str:
     conf = pd.DataFrame(result["confusion"]).T.fillna(0).astype(int)
     conf.index.name = "truth \\ explained"
     lines.append(conf.to_string())
+    if "report_statement_agreement" in result:
+        lines.append(f"report statement (the named family, or either of the two on a close call) "
+                     f"{result['report_statement_agreement']:.3f}")
+    lines.append("by how clearly the explanation's main family leads:")
     for band, r in result.get("by_explanation_dominance", {}).items():
-        lines.append(f"  {band:<8} n={r['n_units']:<4} agreement {r['agreement']:.3f}")
+        extra = f", truth among the two named {r['truth_among_named']:.3f}" if "truth_among_named" in r else ""
+        lines.append(f"  {band:<8} n={r['n_units']:<4} agreement {r['agreement']:.3f}{extra}")
+    if "by_truth_dominance" in result:
+        lines.append("by how clearly the simulator's true main family leads:")
+        for band, r in result["by_truth_dominance"].items():
+            lines.append(f"  {band:<8} n={r['n_units']:<4} ({r['share']:.0%} of blocks) agreement {r['agreement']:.3f}")
     return "\n".join(lines)

@@ -271,7 +271,14 @@ def run_evaluate(models_dir: Path, metrics_dir: Path, plots_dir: Path) -> dict:
 # ------------------------------------------------------------------ explain
 def run_explain(params: Params, targets_dir: Path, models_dir: Path, out_dir: Path, metrics_dir: Path) -> dict:
     """SHAP explanations of the test units; truth recovery of the dominant family (simulated data)."""
-    from sprintlab.explain import agreement_by_dominance, explain_units, family_importance, truth_agreement
+    from sprintlab.explain import (
+        agreement_by_dominance,
+        agreement_by_truth_dominance,
+        explain_units,
+        family_importance,
+        report_statement_agreement,
+        truth_agreement,
+    )
 
     result: dict = {}
     for target in TARGETS:
@@ -292,6 +299,9 @@ def run_explain(params: Params, targets_dir: Path, models_dir: Path, out_dir: Pa
             result["majority_family_baseline"] = float(truth.value_counts(normalize=True).iloc[0])
             # how far the report's "clear" / "close call" wording can be trusted
             result["by_explanation_dominance"] = agreement_by_dominance(fam, truth)
+            result["report_statement_agreement"] = report_statement_agreement(fam, truth)
+            if "true_runner_up_ratio" in test:
+                result["by_truth_dominance"] = agreement_by_truth_dominance(fam, truth, test["true_runner_up_ratio"])
             result["confusion"] = {str(i): {str(c): int(table.loc[i, c]) for c in table.columns} for i in table.index}
     if "dominant_family_agreement" not in result:
         result["dominant_family_agreement"] = None
@@ -314,9 +324,12 @@ def _main_factor_limit(path: Path) -> list[str]:
     b = ex.get("by_explanation_dominance", {})
     parts = [f"{b[k]['agreement']:.0%} where {w}" for k, w in (("clear", "the lead is clear"),
              ("close", "it is a close call")) if b.get(k, {}).get("agreement") is not None]
+    among = b.get("close", {}).get("truth_among_named")
+    close = (f" On a close call the report names two factors; the true one was among them {among:.0%} of the time."
+             if among is not None else "")
     return [f"Main factor: on held-out simulated blocks the transfer explanation named the simulator's true main "
             f"factor for {ex['dominant_family_agreement']:.0%} of them" + (f" ({', '.join(parts)})" if parts else "")
-            + ". Read a close call as two factors that matter about equally."]
+            + "." + close + " Read a close call as two factors that matter about equally."]
 
 
 def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir: Path, out_path: Path,

@@ -72,9 +72,12 @@ def attach_truth_hamstring(units: pd.DataFrame, weekly_truth: pd.DataFrame) -> p
 
 
 def attach_truth_transfer(units: pd.DataFrame, block_truth: pd.DataFrame) -> pd.DataFrame:
-    """Add the simulator's true transfer probability and dominant family to transfer units."""
+    """Add the simulator's true transfer probability, dominant family and how clearly it leads
+    (``true_runner_up_ratio``; absent from truth tables written before it existed) to transfer units."""
     cols = ["athlete_id", "block_start_date", "block_end_date", "p_transfer", "dominant_family"]
-    t = block_truth[cols].rename(columns={"p_transfer": "p_true", "dominant_family": "true_dominant_family"})
+    cols += [c for c in ("runner_up_ratio",) if c in block_truth]
+    t = block_truth[cols].rename(columns={"p_transfer": "p_true", "dominant_family": "true_dominant_family",
+                                          "runner_up_ratio": "true_runner_up_ratio"})
     return units.merge(t, on=["athlete_id", "block_start_date", "block_end_date"], how="left")
 
 

@@ -659,7 +659,9 @@ def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: in
     (trial and gate noise), evaluated with the empirical CDF of 200,000 draws of ``Z``. SWC is
     computed from the observed splits exactly as :func:`sprintlab.targets.smallest_worthwhile_change`
     does. The dominant family is the family with the largest absolute Shapley contribution to
-    ``mu`` (:func:`transfer_shapley`) against the mean of the strength-gain blocks (g >= 5 %).
+    ``mu`` (:func:`transfer_shapley`) against the mean of the strength-gain blocks (g >= 5 %);
+    ``runner_up_family`` is the second-largest and ``runner_up_ratio = |phi_2nd| / |phi_1st|`` says
+    how clearly the truth itself has one main factor (near 1: two families of about equal size).
     """
     from sprintlab.targets import session_best_times, smallest_worthwhile_change
 
@@ -693,4 +695,11 @@ def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: in
     for fam in phi.columns:
         out[f"phi_{fam}_s"] = phi[fam].to_numpy()
     out["dominant_family"] = phi.abs().idxmax(axis=1).to_numpy()
+    # how clearly the true main family leads: |second-largest| / |largest| (0: alone, 1: a tie)
+    a = phi.abs().to_numpy()
+    order = np.argsort(-a, axis=1, kind="stable")
+    rows = np.arange(a.shape[0])
+    first, second = a[rows, order[:, 0]], a[rows, order[:, 1]]
+    out["runner_up_family"] = np.asarray(phi.columns)[order[:, 1]]
+    out["runner_up_ratio"] = np.divide(second, first, out=np.zeros_like(first), where=first > 0)
     return out
