@@ -270,10 +270,14 @@ def score_week(
         if target == "transfer" and len(d):
             d = d[d["athlete_id"].isin(keep[squad["in_strength_block"].to_numpy()])]
         drivers.append(d.drop(columns=["row"], errors="ignore"))
+        # squad-level explanations cover only the athletes whose number this week shows: no transfer
+        # picture from athletes outside a strength block, no risk picture from "insufficient data"
+        shown = set(keep[(squad["transfer_probability"] if target == "transfer" else squad["hamstring_risk"]).notna()])
         f = ex["families"].melt(id_vars=["athlete_id"], value_vars=[c for c in ex["families"].columns
                                 if c in FAMILIES], var_name="family", value_name="shap")
-        fams.append(f.assign(model=target))
-        longs.append(ex["long"].drop(columns=["row"]).assign(model=target))
+        fams.append(f[f["athlete_id"].isin(shown)].assign(model=target))
+        lg = ex["long"].drop(columns=["row"])
+        longs.append(lg[lg["athlete_id"].isin(shown)].assign(model=target))
     ages = [c for c in ("sprint_test_age_days", "screen_age_days", "nordic_test_age_days") if c in rows]
     squad["data_freshness_days"] = rows[ages].min(axis=1).to_numpy() if ages else np.nan
     return {"squad": squad, "drivers": pd.concat(drivers, ignore_index=True),
@@ -281,7 +285,8 @@ def score_week(
 
 
 def mark_insufficient(scored: dict[str, pd.DataFrame], athletes: set[str], reason: str) -> None:
-    """Turn the scores of ``athletes`` into "insufficient data" (no risk, no flag, no drivers)."""
+    """Turn the scores of ``athletes`` into "insufficient data" (no risk, no flag, no drivers, and
+    no part in the squad-level explanations)."""
     sq = scored["squad"]
     m = sq["athlete_id"].isin(athletes).to_numpy() & ~sq["insufficient_data"].to_numpy()
     sq.loc[m, "insufficient_data"] = True
@@ -289,8 +294,10 @@ def mark_insufficient(scored: dict[str, pd.DataFrame], athletes: set[str], reaso
     sq.loc[m, "hamstring_flag"] = False
     sq.loc[m, ["dominant_family_hamstring", "dominant_family_transfer"]] = None
     sq.loc[m, "insufficient_reason"] = reason
-    d = scored["drivers"]
-    scored["drivers"] = d[~d["athlete_id"].isin(set(sq.loc[sq["insufficient_data"], "athlete_id"]))].reset_index(drop=True)
+    thin = set(sq.loc[sq["insufficient_data"], "athlete_id"])
+    for part in ("drivers", "families", "long"):
+        d = scored[part]
+        scored[part] = d[~d["athlete_id"].isin(thin)].reset_index(drop=True)
 
 
 def _driver_text(drivers: pd.DataFrame, model: str) -> pd.Series:

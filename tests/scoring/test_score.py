@@ -140,3 +140,32 @@ def test_pseudonymised_exports_carry_aliases_not_ids(trained, tmp_path, monkeypa
     assert exported["athlete_id"].str.match(r"^ATH-[0-9A-F]{8}$").all()
     # the internal history keeps the real ids so that trends stay joined to the squad register
     assert set(pd.read_parquet(out / "score_history.parquet")["athlete_id"]) <= ids
+
+
+def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(trained):
+    """The squad-level charts (family shares, beeswarm) are built from ``families`` and ``long``:
+    transfer rows only for athletes in a strength block, nothing for "insufficient data"."""
+    import joblib
+
+    from sprintlab.scoring import mark_insufficient, score_week
+
+    panel = pd.read_parquet(trained["tmp"] / "feat" / "panel.parquet")
+    models = {t: joblib.load(trained["tmp"] / "models" / t / "model.joblib") for t in ("hamstring", "transfer")}
+    p = trained["params"]
+    # the latest week with some athletes in a strength block and some not
+    for week_end in sorted(panel["week_end"].unique())[::-1]:
+        out = score_week(panel, models, week_end, min_strength_gain=p.targets.transfer.min_strength_gain,
+                         flag_threshold=p.train.hamstring.flag_threshold)
+        if 0 < out["squad"]["transfer_probability"].notna().sum() < len(out["squad"]):
+            break
+    sq = out["squad"]
+    shown = {"transfer": set(sq.loc[sq["transfer_probability"].notna(), "athlete_id"]),
+             "hamstring": set(sq.loc[sq["hamstring_risk"].notna(), "athlete_id"])}
+    assert len(shown["hamstring"]) > len(shown["transfer"]) > 0
+    for part in ("families", "long"):
+        for model, ids in shown.items():
+            assert set(out[part].loc[out[part]["model"] == model, "athlete_id"]) == ids, (part, model)
+    gone = sorted(shown["transfer"])[0]
+    mark_insufficient(out, {gone}, "test")
+    for part in ("families", "long", "drivers"):
+        assert gone not in set(out[part]["athlete_id"]), part
