@@ -201,3 +201,39 @@ def test_strength_control_interaction_uses_the_models_control_measure():
     only_latest = strength_control_interaction(m, u.head(50))
     np.testing.assert_allclose(only_latest["control_score"], u.head(50)["pelvic_control_score"])
     assert strength_control_interaction(m, u.head(50).drop(columns="pelvic_control_score")) is None
+
+
+def test_driver_sentence_puts_difference_and_ratio_measures_in_words():
+    from sprintlab.explain import driver_sentence
+
+    sleep = driver_sentence("sleep_hours_vs_norm", -0.8, 0.02, 0.3, "hamstring")
+    assert sleep == ("Mean sleep over the last 7 days against the athlete's long-term norm: 0.8 h less than the norm "
+                     "(squad median: level with the norm) - raises hamstring risk")
+    # a negative deficit is extra sleep, not "-0.3 h below"
+    assert ": 0.3 h a night more than the norm (squad median: 0.1 h a night less than the norm)" in driver_sentence(
+        "sleep_deficit_since_test_h", -0.3, 0.1, 0.1, "transfer")
+    # ratio 0.75 -> 25 % less; log ratio ln(1.2) -> 20 % more; z-scores in SD; times faster/slower
+    assert ": 25% less than the 4-week norm (squad median: 10% more than the 4-week norm)" in driver_sentence(
+        "hsr_vs_own_norm", 0.75, 1.1, -0.2, "hamstring")
+    assert ": 20% more than the norm" in driver_sentence("hsr_excess_since_test", float(np.log(1.2)), 0.0, -0.1,
+                                                          "transfer")
+    assert ": 0.6 SD above own baseline (squad median: 0.2 SD below own baseline)" in driver_sentence(
+        "fatigue_z", 0.59, -0.18, 0.1, "hamstring")
+    assert ": 0.02 s faster than at the first test" in driver_sentence("t10_vs_first_test_s", -0.02, 0.01, 0.2,
+                                                                      "transfer")
+    assert driver_sentence("t10_vs_first_test_s", float("nan"), 0.01, 0.2, "transfer").startswith(
+        "Latest 0-10 m time against the athlete's first (baseline) test: not measured - ")
+    # differences of percentages are percentage points
+    assert "8.5 percentage points above the squad median" in driver_sentence("nordic_asymmetry_pct", 19.2, 10.7,
+                                                                              0.2, "hamstring")
+
+
+def test_catalogue_relative_words_only_for_measures_already_against_a_norm():
+    import pytest
+
+    from sprintlab.features.catalogue import FeatureSpec, load_catalogue
+
+    with pytest.raises(ValueError, match="already against a norm"):
+        FeatureSpec(name="x", family="load", unit="ratio", description="x", relative=("more", "less", "level"))
+    rel = [f for f in load_catalogue().features if f.relative]
+    assert len(rel) == 19 and all(not f.own_usual for f in rel)

@@ -13,7 +13,7 @@ TARGET_WORDS = {"hamstring": "hamstring risk", "transfer": "transfer chance"}
 CLEAR_LEAD_BELOW = 0.5  # runner-up family under half the leading family's size: a clear main factor
 CLOSE_CALL_FROM = 0.8   # runner-up at 80 % of the leader or more: a close call between two families
 DOMINANCE_BANDS = ("clear", "leading", "close")
-UNIT_DECIMALS = {"ms": 0, "N": 0, "AU": 0, "days": 0, "count": 0, "years": 1, "h": 1, "kg": 1, "%": 1}
+UNIT_DECIMALS = {"ms": 0, "N": 0, "AU": 0, "days": 0, "count": 0, "years": 1, "h": 1, "kg": 1, "%": 1, "points": 1}
 
 
 def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.ndarray, float]:
@@ -91,8 +91,33 @@ def _against(value: float, reference: float, unit: str, what: str) -> str | None
     diff = value - reference
     if abs(diff) < 1e-9 or _fmt(abs(diff), unit) == _fmt(0.0, unit):
         return f"level with {what}"
-    size = f"{abs(diff):.1f} points" if unit in ("1-5", "0-10") else _fmt(abs(diff), unit)
+    if unit in ("1-5", "0-10"):
+        size = f"{abs(diff):.1f} points"
+    elif unit == "%":  # a difference of two percentages is in percentage points
+        size = f"{abs(diff):.1f} percentage points"
+    else:
+        size = _fmt(abs(diff), unit)
     return f"{size} {'above' if diff > 0 else 'below'} {what}"
+
+
+def _relative(value: float, unit: str, words: tuple[str, str, str]) -> str:
+    """A difference or ratio measure in words: "0.8 h less than the norm", "25% less than the
+    4-week norm" (ratio r shown as 100 (r - 1) %, log ratio l as 100 (e^l - 1) %), "0.6 SD above
+    own baseline" (z-score); ``words`` = (more, less, level)."""
+    if not np.isfinite(value):
+        return "not measured"
+    more, less, level = words
+    if unit == "ratio":
+        x, size = 100 * (value - 1), lambda v: f"{v:.0f}%"
+    elif unit == "log ratio":
+        x, size = 100 * float(np.expm1(value)), lambda v: f"{v:.0f}%"
+    elif unit == "z":
+        x, size = value, lambda v: f"{v:.1f} SD"
+    else:
+        x, size = value, lambda v: _fmt(v, unit)
+    if size(abs(x)) == size(0.0):
+        return level
+    return f"{size(abs(x))} {more if x > 0 else less}"
 
 
 def driver_sentence(feature: str, value: float, squad_median: float, shap_value: float, target: str,
@@ -100,8 +125,16 @@ def driver_sentence(feature: str, value: float, squad_median: float, shap_value:
     """Plain-language driver: "<description>: <value>, <diff> above the squad median and <diff>
     below own usual - raises hamstring risk". ``own_usual`` is the athlete's own usual value (the
     median of their previous weeks); it is left out for features that are already against the
-    athlete's own norm (catalogue ``own_usual: false``) and when there is no history."""
+    athlete's own norm (catalogue ``own_usual: false``) and when there is no history. A measure
+    that is itself a difference or ratio (catalogue ``relative``) is put in words instead:
+    "<description>: 0.8 h less than the norm (squad median: level with the norm) - raises ..."."""
     spec = load_catalogue().get(feature)
+    verb = "raises" if shap_value > 0 else "lowers"
+    if spec.relative is not None:  # the value is itself against a norm: say it in words
+        text = f"{spec.description}: {_relative(value, spec.unit, spec.relative)}"
+        if np.isfinite(value) and np.isfinite(squad_median):
+            text += f" (squad median: {_relative(squad_median, spec.unit, spec.relative)})"
+        return f"{text} - {verb} {TARGET_WORDS[target]}"
     text = f"{spec.description}: {_fmt(value, spec.unit)}"
     parts = [_against(value, squad_median, spec.unit, "the squad median")]
     if spec.own_usual:
@@ -109,7 +142,6 @@ def driver_sentence(feature: str, value: float, squad_median: float, shap_value:
     parts = [p for p in parts if p]
     if parts:
         text += ", " + " and ".join(parts)
-    verb = "raises" if shap_value > 0 else "lowers"
     return f"{text} - {verb} {TARGET_WORDS[target]}"
 
 

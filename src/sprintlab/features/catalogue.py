@@ -7,7 +7,7 @@ from importlib import resources
 
 import pandera.pandas as pa
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 FAMILIES = ("strength", "control", "timing", "load", "wellness", "history")
 
@@ -25,6 +25,13 @@ class FeatureSpec(BaseModel):
     change: float | None = None
     change_label: str | None = None
     own_usual: bool = True  # explanations compare the value with the athlete's own usual value
+    relative: tuple[str, str, str] | None = None  # (more, less, level) words for a difference/ratio measure
+
+    @model_validator(mode="after")
+    def _relative_is_own_norm(self) -> FeatureSpec:
+        if self.relative is not None and self.own_usual:
+            raise ValueError(f"{self.name}: a 'relative' measure is already against a norm; set own_usual: false")
+        return self
 
 
 class Catalogue(BaseModel):
