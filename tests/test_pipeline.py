@@ -158,11 +158,17 @@ def test_explanations_and_report(pipeline_run):
     truth_bands = ex["by_truth_dominance"]
     assert sum(b["n_units"] for b in truth_bands.values()) == ex["n_units"]
     assert abs(sum(b["share"] for b in truth_bands.values()) - 1) < 1e-9
+    # hamstring athlete-weeks against the true main factor of the 28-day risk
+    ham = ex["hamstring"]
+    assert 0 <= ham["dominant_family_agreement"] <= 1 and ham["n_units"] > 100
+    assert sum(sum(row.values()) for row in ham["confusion"].values()) == ham["n_units"]
+    assert set(ham["confusion"]) <= {"strength", "control", "load", "wellness", "history"}
     html = Path(pipeline_run["report"]).read_text(encoding="utf-8")
     # the squad's strength x control dependence plot (the model's control measure is control_score_8w)
     assert "<h3>Strength gains and control</h3>" in html and "Scatter chart: the effect of squat strength" in html
     assert "own usual" in html
     assert f"true main factor for {ex['dominant_family_agreement']:.0%} of them" in html  # known limits
+    assert f"of the 28-day risk for {ham['dominant_family_agreement']:.0%} of them" in html
     among = bands["close"]["truth_among_named"]
     assert (among is None) == ("On a close call the report names two factors" not in html)
     if among is not None:
@@ -204,3 +210,12 @@ def test_main_factor_limit_states_the_truth_figures_in_words(tmp_path):
     (text,) = _main_factor_limit(path)
     assert "true main factor for 67% of them (87% where the lead is clear, 49% where it is a close call)." in text
     assert "the true one was among them 84% of the time." in text
+    ex = json.loads(path.read_text())
+    ex["hamstring"] = {"dominant_family_agreement": 0.582, "majority_family_baseline": 0.621,
+                       "by_explanation_dominance": {"clear": {"agreement": 0.74}},
+                       "confusion": {"strength": {"strength": 40, "wellness": 9}, "history": {"strength": 12}}}
+    path.write_text(json.dumps(ex))
+    transfer, hamstring = _main_factor_limit(path)
+    assert transfer == text
+    assert ("true main factor of the 28-day risk for 58% of them (74% where the lead is clear); naming the most "
+            "common true factor (Strength) every week would match 62%.") in hamstring

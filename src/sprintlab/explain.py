@@ -297,12 +297,20 @@ def truth_agreement(predicted: pd.Series, truth: pd.Series) -> tuple[float, pd.D
 
 
 def truth_report_text(result: dict) -> str:
-    """The truth-recovery result of the explain stage as plain text: agreement, baseline, the
-    confusion table (rows: simulator truth, columns: explanation) and agreement by dominance."""
+    """The truth-recovery result of the explain stage as plain text: per outcome the agreement,
+    baseline, the confusion table (rows: simulator truth, columns: explanation) and agreement by
+    dominance."""
     agree = result.get("dominant_family_agreement")
     if agree is None:
         return str(result.get("note", "no simulator truth"))
-    lines = [f"dominant_family_agreement {agree:.3f} on {result['n_units']} units "
+    lines = ["transfer (blocks):", *_truth_lines(result)]
+    if result.get("hamstring"):
+        lines += ["hamstring (athlete-weeks):", *_truth_lines(result["hamstring"])]
+    return "\n".join(lines)
+
+
+def _truth_lines(result: dict) -> list[str]:
+    lines = [f"dominant_family_agreement {result['dominant_family_agreement']:.3f} on {result['n_units']} units "
              f"(majority-family baseline {result['majority_family_baseline']:.3f})"]
     conf = pd.DataFrame(result["confusion"]).T.fillna(0).astype(int)
     conf.index.name = "truth \\ explained"
@@ -317,5 +325,5 @@ def truth_report_text(result: dict) -> str:
     if "by_truth_dominance" in result:
         lines.append("by how clearly the simulator's true main family leads:")
         for band, r in result["by_truth_dominance"].items():
-            lines.append(f"  {band:<8} n={r['n_units']:<4} ({r['share']:.0%} of blocks) agreement {r['agreement']:.3f}")
-    return "\n".join(lines)
+            lines.append(f"  {band:<8} n={r['n_units']:<4} ({r['share']:.0%} of units) agreement {r['agreement']:.3f}")
+    return lines

@@ -137,3 +137,46 @@ def test_state_conditional_hamstring_probability_matches_the_realised_one_on_ave
     assert (p_state >= w["hazard_next_week"] - 1e-12).all()
     assert p_state.std() < p_real.std()
     assert np.corrcoef(p_state, p_real)[0, 1] > 0.8
+
+
+def test_hamstring_family_truth_known_answer():
+    from sprintlab.simulate.generator import hamstring_family_truth
+
+    # 2 athletes x 3 weeks; the last week has no 28-day horizon (NaN); athlete B is out in week 1
+    terms = {"strength": np.array([[1.0, 0.0, np.nan], [-1.0, 4.0, np.nan]]),
+             "load": np.array([[0.2, 0.9, np.nan], [0.0, 0.0, np.nan]]),
+             "history": np.array([[0.0, 0.0, np.nan], [0.0, 0.0, np.nan]])}
+    available = np.array([[True, True, True], [True, False, True]])
+    out = hamstring_family_truth(terms, available)
+    # rows: week 0 (A, B), week 1 (A, B), week 2 (A, B); references = means over the available,
+    # finite athlete-weeks: strength (1 + 0 - 1) / 3 = 0, load (0.2 + 0.9 + 0) / 3
+    load_ref = 1.1 / 3
+    np.testing.assert_allclose(out["phi_strength_logit"][:4], [1.0, -1.0, 0.0, 4.0])
+    np.testing.assert_allclose(out["phi_load_logit"][:4], np.array([0.2, 0.0, 0.9, 0.0]) - load_ref)
+    assert list(out["dominant_family"][:4]) == ["strength", "strength", "load", "strength"]
+    assert list(out["runner_up_family"][:4]) == ["load", "load", "strength", "load"]
+    np.testing.assert_allclose(out["runner_up_ratio"][:4].astype(float),
+                               [load_ref - 0.2, load_ref, 0.0, load_ref / 4.0])
+    assert out["dominant_family"][4:].isna().all() and out["runner_up_ratio"][4:].isna().all()
+
+
+def test_hamstring_truth_history_part_is_previous_injury_and_age_over_the_28_days(small_squad):
+    """Known answer: the history family's 28-day term is 0.95 x previous injury + 0.05 x (mean age
+    over the four weeks - 25), so for an athlete without a new injury it rises by 0.05 / 52.18 a
+    week, and between athletes in the same week it differs by 0.05 x age difference (+ 0.95 when
+    exactly one had a previous injury)."""
+    from sprintlab.simulate.generator import HAZARD
+
+    hw = small_squad.truth["hamstring_weekly"].dropna(subset=["phi_history_logit"])
+    traits = small_squad.truth["athlete_traits"].set_index("athlete_id")
+    injured = set(small_squad.tables["injuries"].query("body_part == 'hamstring'")["athlete_id"])
+    a, b = [x for x in traits.index if x not in injured][:2]
+    weeks = sorted(hw["week_start"].unique())
+    ha = hw[hw["athlete_id"] == a].set_index("week_start")["phi_history_logit"]
+    np.testing.assert_allclose(ha[weeks[-1]] - ha[weeks[0]], HAZARD["age_per_year"] * (len(weeks) - 1) / 52.18,
+                               atol=1e-9)
+    w0 = hw[hw["week_start"] == weeks[0]].set_index("athlete_id")["phi_history_logit"]
+    expected = (HAZARD["age_per_year"] * (traits.loc[a, "age_at_start_y"] - traits.loc[b, "age_at_start_y"])
+                + HAZARD["prev_hamstring"] * (int(traits.loc[a, "previous_hamstring_injury"])
+                                              - int(traits.loc[b, "previous_hamstring_injury"])))
+    np.testing.assert_allclose(w0[a] - w0[b], expected, atol=HAZARD["age_per_year"] * 0.006)

@@ -277,6 +277,8 @@ def simulate_squad(
     gap_days = np.zeros((n, W))
     spike_hist = np.zeros((n, W))
     prev_ham_hist = np.zeros((n, W))
+    # each factor family's part of the weekly logit (the hamstring truth's dominant family)
+    logit_terms = {fam: np.zeros((n, W)) for fam in ("strength", "control", "load", "wellness", "history")}
     for w in range(W):
         day0 = w * 7
         out = injured_until >= day0
@@ -297,17 +299,18 @@ def simulate_squad(
         g8 = squat_rel[:, w] / squat_rel[:, max(0, w - 8)] - 1
         dc8 = control[:, w] - control[:, max(0, w - 8)]
         sc_gap = np.clip(g8 / 0.10 - dc8 / 0.30, 0, 3)
-        logit = (
-            hz["h0"]
-            + hz["prev_hamstring"] * prev_ham_recent
-            + hz["age_per_year"] * (age_w - 25)
-            + hz["nordic_per_sd"] * ((nordic[:, w] * (1 - np.abs(nordic_asym))) - 330) / 50
-            + hz["hsr_spike"] * spike_state
-            + hz["sprint_gap"] * np.clip(days_since_expo, 0, 42) / 14
-            + hz["sleep_deficit"] * sleep_dev[:, w]
-            + hz["soreness"] * sore[:, w]
-            + hz["strength_control_gap"] * sc_gap
-        )
+        t_prev = hz["prev_hamstring"] * prev_ham_recent
+        t_age = hz["age_per_year"] * (age_w - 25)
+        t_nordic = hz["nordic_per_sd"] * ((nordic[:, w] * (1 - np.abs(nordic_asym))) - 330) / 50
+        t_spike = hz["hsr_spike"] * spike_state
+        t_gap = hz["sprint_gap"] * np.clip(days_since_expo, 0, 42) / 14
+        t_sleep = hz["sleep_deficit"] * sleep_dev[:, w]
+        t_sore = hz["soreness"] * sore[:, w]
+        t_sc = hz["strength_control_gap"] * sc_gap
+        logit = hz["h0"] + t_prev + t_age + t_nordic + t_spike + t_gap + t_sleep + t_sore + t_sc
+        for fam, term in (("history", t_prev + t_age), ("strength", t_nordic), ("load", t_spike + t_gap),
+                          ("wellness", t_sleep + t_sore), ("control", t_sc)):
+            logit_terms[fam][:, w] = term
         # the hazard acting in week w+1 comes from the state at the end of week w
         if w + 1 < W:
             hazard[:, w + 1] = sigmoid(logit)
@@ -529,9 +532,13 @@ def simulate_squad(
     state = HamstringState(hazard=hazard, hsr_ar=hsr_ar, hsr_week=hsr_week, hsr_norm=hsr_norm,
                            spike_state=spike_hist, days_since_expo=gap_days, expo_habit=expo_habit,
                            nordic=nordic, nordic_asym=nordic_asym, sleep_dev=sleep_dev, sore=sore,
-                           squat_rel=squat_rel, control=control, age0=age0, prev_ham=prev_ham_hist)
-    truth["hamstring_weekly"]["p_hamstring_28d_given_state"] = np.ravel(
-        hamstring_p28_given_state(state, seed=seed + 104_729), order="F")
+                           squat_rel=squat_rel, control=control, age0=age0, prev_ham=prev_ham_hist,
+                           logit_terms=logit_terms)
+    p28_state, horizon_terms = hamstring_p28_given_state(state, seed=seed + 104_729)
+    truth["hamstring_weekly"]["p_hamstring_28d_given_state"] = np.ravel(p28_state, order="F")
+    fam_truth = hamstring_family_truth(horizon_terms, available)
+    for col in fam_truth.columns:
+        truth["hamstring_weekly"][col] = fam_truth[col].to_numpy()
     truth["transfer_blocks"] = finalise_transfer_truth(truth["transfer_blocks"], tables["sprint_splits"], seed)
     return SimulationResult(tables=tables, truth=truth)
 
@@ -555,9 +562,11 @@ class HamstringState:
     control: np.ndarray
     age0: np.ndarray
     prev_ham: np.ndarray
+    logit_terms: dict[str, np.ndarray]  # each family's part of the weekly logit (state at the end of the week)
 
 
-def hamstring_p28_given_state(st: HamstringState, seed: int, paths: int = 400) -> np.ndarray:
+def hamstring_p28_given_state(st: HamstringState, seed: int,
+                              paths: int = 400) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """True 28-day hamstring probability given the latent state at the end of each week.
 
     ``p = E[1 - prod_{j=1..4} (1 - h_{w+j}) | state_w]``: ``h_{w+1}`` follows from the state at the
@@ -567,13 +576,17 @@ def hamstring_p28_given_state(st: HamstringState, seed: int, paths: int = 400) -
     as generated), assuming the athlete stays available. This is the best any model that knows
     the present - but not the future - can do; the realised-path probability
     ``p_hamstring_28d`` also contains the next weeks' random draws. Returns (n_athletes, weeks),
-    NaN where the 28 days run past the data window.
+    NaN where the 28 days run past the data window, and per factor family the expected part of the
+    hazard logit averaged over the four weeks, ``(1/4) sum_{j=1..4} E[term_f(w+j-1) | state_w]``
+    (same shape; see :func:`hamstring_family_truth`).
     """
     hz = HAZARD
     rng = np.random.default_rng(seed)
     n, W = st.hazard.shape
     m = paths
     out = np.full((n, W), np.nan)
+    # the week-w term drives h_{w+1}; the paths' mean terms of weeks w+1..w+3 drive h_{w+2..w+4}
+    horizon = {fam: np.where(np.arange(W) < W - 4, term / 4, np.nan) for fam, term in st.logit_terms.items()}
     for w in range(W - 4):
         x = np.repeat(st.hsr_ar[:, w][:, None], m, axis=1)
         spike_state = np.repeat(st.spike_state[:, w][:, None], m, axis=1)
@@ -601,14 +614,21 @@ def hamstring_p28_given_state(st: HamstringState, seed: int, paths: int = 400) -
             g8 = st.squat_rel[:, t] / st.squat_rel[:, max(0, t - 8)] - 1
             dc8 = st.control[:, t] - st.control[:, max(0, t - 8)]
             sc_gap = np.clip(g8 / 0.10 - dc8 / 0.30, 0, 3)[:, None]
-            logit = (hz["h0"] + hz["prev_hamstring"] * st.prev_ham[:, w][:, None]
-                     + hz["age_per_year"] * (st.age0 + t / 52.18 - 25)[:, None]
-                     + hz["nordic_per_sd"] * ((nordic * (1 - np.abs(st.nordic_asym))[:, None]) - 330) / 50
-                     + hz["hsr_spike"] * spike_state + hz["sprint_gap"] * np.clip(gap, 0, 42) / 14
-                     + hz["sleep_deficit"] * s1 + hz["soreness"] * s2 + hz["strength_control_gap"] * sc_gap)
+            t_prev = hz["prev_hamstring"] * st.prev_ham[:, w][:, None]
+            t_age = hz["age_per_year"] * (st.age0 + t / 52.18 - 25)[:, None]
+            t_nordic = hz["nordic_per_sd"] * ((nordic * (1 - np.abs(st.nordic_asym))[:, None]) - 330) / 50
+            t_spike = hz["hsr_spike"] * spike_state
+            t_gap = hz["sprint_gap"] * np.clip(gap, 0, 42) / 14
+            t_sleep = hz["sleep_deficit"] * s1
+            t_sore = hz["soreness"] * s2
+            t_sc = hz["strength_control_gap"] * sc_gap
+            logit = hz["h0"] + t_prev + t_age + t_nordic + t_spike + t_gap + t_sleep + t_sore + t_sc
             survive = survive * (1 - sigmoid(logit))
+            for fam, term in (("history", t_prev + t_age), ("strength", t_nordic), ("load", t_spike + t_gap),
+                              ("wellness", t_sleep + t_sore), ("control", t_sc)):
+                horizon[fam][:, w] += np.broadcast_to(term, (n, m)).mean(axis=1) / 4
         out[:, w] = 1 - survive.mean(axis=1)
-    return out
+    return out, horizon
 
 
 def _truth_tables(ids, start, W, age0, control0, braking0, squat_rel0, nordic0, prev_ham, mss, fd, t10_base,
@@ -648,6 +668,48 @@ def _truth_tables(ids, start, W, age0, control0, braking0, squat_rel0, nordic0, 
     tb["block_start_date"] = pd.to_datetime(tb["block_start_date"])
     tb["block_end_date"] = pd.to_datetime(tb["block_end_date"])
     return {"athlete_traits": traits, "hamstring_weekly": weekly, "transfer_blocks": tb}
+
+
+def dominance_columns(phi: pd.DataFrame) -> pd.DataFrame:
+    """The truth's main family per row and how clearly it leads: ``dominant_family`` (largest
+    |phi|), ``runner_up_family`` and ``runner_up_ratio = |phi_2nd| / |phi_1st|`` (0: one family
+    alone, near 1: two families of about equal size; 0 when every family is 0)."""
+    a = phi.abs().to_numpy(dtype=float)
+    order = np.argsort(-a, axis=1, kind="stable")
+    rows = np.arange(a.shape[0])
+    first, second = a[rows, order[:, 0]], a[rows, order[:, 1]]
+    names = np.asarray(phi.columns)
+    return pd.DataFrame({"dominant_family": names[order[:, 0]], "runner_up_family": names[order[:, 1]],
+                         "runner_up_ratio": np.divide(second, first, out=np.zeros_like(first), where=first > 0)},
+                        index=phi.index)
+
+
+def hamstring_family_truth(horizon_terms: dict[str, np.ndarray], available: np.ndarray) -> pd.DataFrame:
+    """True factor-family contributions to each athlete-week's 28-day hamstring risk.
+
+    The weekly hazard logit is additive in the families (``HAZARD``: history = previous injury +
+    age, strength = Nordic force x (1 - asymmetry), load = HSR spikes + sprint gap, wellness =
+    sleep deficit + soreness, control = strength rising faster than control). ``horizon_terms``
+    (from :func:`hamstring_p28_given_state`) holds each family's part of the logit averaged over
+    the four hazards of the 28 days, in expectation given the state at the end of the week - so a
+    load spike that fades within a week counts for less than a persistently low Nordic force. The
+    average is additive too, so its exact Shapley values against the squad's mean athlete-week are
+    ``phi_f = term_f - mean(term_f)`` (mean over the weeks athletes were available). Rows in the
+    order of ``hamstring_weekly`` (week, then athlete); NaN / None where the 28 days run past the
+    data window. Columns ``phi_<family>_logit`` and :func:`dominance_columns`.
+    """
+    phi = pd.DataFrame({fam: np.ravel(term - np.nanmean(term[available]), order="F")
+                        for fam, term in horizon_terms.items()})
+    ok = phi.notna().all(axis=1).to_numpy()
+    dom = dominance_columns(phi[ok])
+    out = pd.DataFrame({"dominant_family": pd.Series([None] * len(phi), dtype=object),
+                        "runner_up_family": pd.Series([None] * len(phi), dtype=object),
+                        "runner_up_ratio": np.full(len(phi), np.nan)})
+    for col in dom.columns:
+        out.loc[ok, col] = dom[col].to_numpy()
+    for fam in phi.columns:
+        out[f"phi_{fam}_logit"] = phi[fam].to_numpy()
+    return out
 
 
 def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -694,12 +756,7 @@ def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: in
                            out["load_excess"].to_numpy(), out["sleep_deficit"].to_numpy(), ref)
     for fam in phi.columns:
         out[f"phi_{fam}_s"] = phi[fam].to_numpy()
-    out["dominant_family"] = phi.abs().idxmax(axis=1).to_numpy()
-    # how clearly the true main family leads: |second-largest| / |largest| (0: alone, 1: a tie)
-    a = phi.abs().to_numpy()
-    order = np.argsort(-a, axis=1, kind="stable")
-    rows = np.arange(a.shape[0])
-    first, second = a[rows, order[:, 0]], a[rows, order[:, 1]]
-    out["runner_up_family"] = np.asarray(phi.columns)[order[:, 1]]
-    out["runner_up_ratio"] = np.divide(second, first, out=np.zeros_like(first), where=first > 0)
+    dom = dominance_columns(phi)
+    for col in dom.columns:
+        out[col] = dom[col].to_numpy()
     return out
