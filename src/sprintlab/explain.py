@@ -296,6 +296,25 @@ def truth_agreement(predicted: pd.Series, truth: pd.Series) -> tuple[float, pd.D
     return agree, table
 
 
+def truth_recovery(families: pd.DataFrame, units: pd.DataFrame) -> dict:
+    """How well the explanation's main family (``families`` from :func:`explain_units`) matches
+    the simulator's (``units["true_dominant_family"]``; units without one are left out): agreement,
+    majority-family baseline, agreement by the explanation's and (with ``true_runner_up_ratio``)
+    the truth's dominance band, what the report's sentence gets right, and the confusion table."""
+    truth = units["true_dominant_family"]
+    ok = truth.notna()
+    agree, table = truth_agreement(families["dominant_family"], truth)
+    out = {"dominant_family_agreement": agree, "n_units": int(ok.sum()),
+           "majority_family_baseline": float(truth[ok].value_counts(normalize=True).iloc[0]),
+           # how far the report's "clear" / "close call" wording can be trusted
+           "by_explanation_dominance": agreement_by_dominance(families, truth),
+           "report_statement_agreement": report_statement_agreement(families, truth)}
+    if "true_runner_up_ratio" in units:
+        out["by_truth_dominance"] = agreement_by_truth_dominance(families, truth, units["true_runner_up_ratio"])
+    out["confusion"] = {str(i): {str(c): int(table.loc[i, c]) for c in table.columns} for i in table.index}
+    return out
+
+
 def truth_report_text(result: dict) -> str:
     """The truth-recovery result of the explain stage as plain text: per outcome the agreement,
     baseline, the confusion table (rows: simulator truth, columns: explanation) and agreement by

@@ -269,34 +269,11 @@ def run_evaluate(models_dir: Path, metrics_dir: Path, plots_dir: Path) -> dict:
 
 
 # ------------------------------------------------------------------ explain
-def _truth_recovery(families: pd.DataFrame, test: pd.DataFrame) -> dict:
-    """How well the explanation's main family matches the simulator's (units with a truth only)."""
-    from sprintlab.explain import (
-        agreement_by_dominance,
-        agreement_by_truth_dominance,
-        report_statement_agreement,
-        truth_agreement,
-    )
-
-    truth = test["true_dominant_family"]
-    ok = truth.notna()
-    agree, table = truth_agreement(families["dominant_family"], truth)
-    out = {"dominant_family_agreement": agree, "n_units": int(ok.sum()),
-           "majority_family_baseline": float(truth[ok].value_counts(normalize=True).iloc[0]),
-           # how far the report's "clear" / "close call" wording can be trusted
-           "by_explanation_dominance": agreement_by_dominance(families, truth),
-           "report_statement_agreement": report_statement_agreement(families, truth)}
-    if "true_runner_up_ratio" in test:
-        out["by_truth_dominance"] = agreement_by_truth_dominance(families, truth, test["true_runner_up_ratio"])
-    out["confusion"] = {str(i): {str(c): int(table.loc[i, c]) for c in table.columns} for i in table.index}
-    return out
-
-
 def run_explain(params: Params, targets_dir: Path, models_dir: Path, out_dir: Path, metrics_dir: Path) -> dict:
     """SHAP explanations of the test units; truth recovery of the dominant family (simulated data):
     transfer blocks at the top level (``dominant_family_agreement``), hamstring athlete-weeks under
     ``hamstring``."""
-    from sprintlab.explain import explain_units, family_importance
+    from sprintlab.explain import explain_units, family_importance, truth_recovery
 
     result: dict = {}
     for target in TARGETS:
@@ -310,7 +287,7 @@ def run_explain(params: Params, targets_dir: Path, models_dir: Path, out_dir: Pa
         write_table_atomic(fam.assign(unit_date=test["unit_date"].to_numpy()), Path(out_dir) / f"{target}_families.parquet")
         write_table_atomic(family_importance(fam), Path(out_dir) / f"{target}_family_importance.csv")
         if "true_dominant_family" in test and test["true_dominant_family"].notna().any():
-            rec = _truth_recovery(fam, test)
+            rec = truth_recovery(fam, test)
             if target == "transfer":
                 result.update(rec)
             else:
