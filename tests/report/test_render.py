@@ -258,3 +258,18 @@ def test_close_call_names_both_families_and_clear_lead_names_one():
     strength, timing = ctx.family_label("strength"), ctx.family_label("timing")
     assert html.count(f"<td>{strength}, about level with {timing}</td>") == 1
     assert html.count(f"<td>{strength}</td>") >= 1
+
+
+def test_squad_section_says_whose_numbers_it_explains():
+    ctx = build_demo_context(n_athletes=6, seed=5)
+    sq = ctx.squad
+    n_block = int((sq["in_strength_block"] & sq["transfer_probability"].notna()).sum())
+    n_risk = int((~sq["insufficient_data"]).sum())
+    assert 0 < n_block < len(sq) and n_risk < len(sq)
+    html = _visible_text(render_html(ctx))
+    assert f"Hamstring risk: the {n_risk} athletes with enough data." in html
+    assert f"Transfer chance: the {n_block} athlete{'s' if n_block != 1 else ''} in a strength block." in html
+    assert "the hamstring main factor is a starting point for the conversation, not a diagnosis" in html
+    none = dataclasses.replace(ctx, squad=sq.assign(in_strength_block=False, transfer_probability=np.nan))
+    assert "no athlete is in a strength block this week, so there is no transfer picture" in _visible_text(
+        render_html(none))
