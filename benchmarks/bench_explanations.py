@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_explanations.py --seeds 7 1 2 3 4 --json /tmp/expl.json
 
 Simulates the squad of ``params.yaml`` and builds both unit tables like the pipeline
-(:func:`bench_models.build_units`), then for every split seed trains both models with ``train:`` /
+(:func:`sprintlab.stages.simulated_units`), then for every split seed trains both models with ``train:`` /
 ``split:`` and explains the later-period units exactly as the explain stage does (all athletes'
 units from the split's time cutoff on; :func:`sprintlab.explain.truth_recovery`). Prints per seed:
 transfer - agreement on all blocks, where the explanation's lead is clear / a close call (and the
@@ -27,7 +27,6 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def explain_seed(units: pd.DataFrame, target: str, params, seed: int) -> dict:
@@ -48,8 +47,8 @@ def explain_seed(units: pd.DataFrame, target: str, params, seed: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from bench_models import build_units
     from sprintlab.config import load_params
+    from sprintlab.stages import simulated_units
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--params", default=str(ROOT / "params.yaml"))
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
     athletes = a.athletes or params.simulate.athletes
     weeks = a.weeks or params.simulate.weeks
     t0 = time.time()
-    units = build_units(params, athletes, weeks)
+    units = simulated_units(params, athletes, weeks)
     print(f"simulated {athletes} athletes x {weeks} weeks (seed {params.simulate.seed}) in {time.time() - t0:.0f} s")
     runs = {t: {seed: explain_seed(units[t], t, params, seed) for seed in a.seeds} for t in ("transfer", "hamstring")}
     print(_tables(runs))

@@ -24,32 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def build_units(params, athletes: int, weeks: int):
-    from sprintlab.features.panel import build_panel
-    from sprintlab.models.datasets import (
-        attach_truth_hamstring,
-        attach_truth_transfer,
-        hamstring_units,
-        transfer_units,
-    )
-    from sprintlab.simulate.generator import simulate_squad
-
-    s = params.simulate
-    sim = simulate_squad(athletes, weeks, s.seed, block_weeks=s.block_weeks, sex=s.sex)
-    panel = build_panel(sim.tables, wellness_baseline_days=params.features.wellness_baseline_days).panel
-    t = params.targets
-    ham = attach_truth_hamstring(hamstring_units(panel, sim.tables["injuries"], t.hamstring.horizon_days),
-                                 sim.truth["hamstring_weekly"])
-    tr = transfer_units(panel, sim.tables["sprint_splits"], sim.tables["gym_sets"],
-                        min_block_weeks=t.transfer.min_block_weeks, min_strength_gain=t.transfer.min_strength_gain,
-                        swc_factor=t.transfer.swc_factor, swc_method=t.transfer.swc_method)
-    tr = attach_truth_transfer(tr, sim.truth["transfer_blocks"])
-    return {"hamstring": ham, "transfer": tr}
-
-
 def main(argv: list[str] | None = None) -> dict:
     from sprintlab.config import load_params
     from sprintlab.models.training import train_and_evaluate
+    from sprintlab.stages import simulated_units
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--params", default=str(ROOT / "params.yaml"))
@@ -63,7 +41,7 @@ def main(argv: list[str] | None = None) -> dict:
     athletes = a.athletes or params.simulate.athletes
     weeks = a.weeks or params.simulate.weeks
     t0 = time.time()
-    units = build_units(params, athletes, weeks)
+    units = simulated_units(params, athletes, weeks)
     print(f"simulated {athletes} athletes x {weeks} weeks (seed {params.simulate.seed}) in {time.time() - t0:.0f} s")
     results: dict = {"athletes": athletes, "weeks": weeks, "simulate_seed": params.simulate.seed, "runs": {}}
     for target in ("transfer", "hamstring"):

@@ -237,3 +237,32 @@ def test_catalogue_relative_words_only_for_measures_already_against_a_norm():
         FeatureSpec(name="x", family="load", unit="ratio", description="x", relative=("more", "less", "level"))
     rel = [f for f in load_catalogue().features if f.relative]
     assert len(rel) == 19 and all(not f.own_usual for f in rel)
+
+
+def test_pipeline_explanations_recover_the_true_main_factor_on_the_default_squad():
+    """Known truth, the product's own claim: the default simulated squad (params.yaml), the
+    pipeline's transfer model and split, explained like the explain stage. Where the simulator's
+    block has one factor that dominates the explanation names it >= 85 % of the time (measured
+    0.874), on all blocks well above always naming the commonest family (0.673 vs 0.469; the
+    issue's 0.85 on all blocks is not reached, docs/simulator.md); and when the explanation calls
+    its lead clear it is right >= 80 % (0.872)."""
+    from pathlib import Path
+
+    from sprintlab.config import load_params
+    from sprintlab.explain import truth_recovery
+    from sprintlab.models.training import train_and_evaluate
+    from sprintlab.stages import simulated_units
+
+    params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
+    units = simulated_units(params)["transfer"]
+    mp = params.train.transfer
+    res = train_and_evaluate(units, target="transfer", features=mp.features, model_params=mp.estimator_kwargs(),
+                             split_params=params.split.model_dump(exclude={"seed"}), flag_threshold=mp.flag_threshold,
+                             n_boot=10, seed=params.split.seed, outcome=mp.outcome_column())
+    usable = units[units["label_complete"]]
+    later = usable[pd.to_datetime(usable["unit_date"]) >= res.split.cutoff].reset_index(drop=True)
+    rec = truth_recovery(explain_units(res.model, later, "transfer")["families"], later)
+    assert rec["n_units"] > 300
+    assert rec["by_truth_dominance"]["clear"]["agreement"] >= 0.85, rec["by_truth_dominance"]
+    assert rec["by_explanation_dominance"]["clear"]["agreement"] >= 0.80, rec["by_explanation_dominance"]
+    assert rec["dominant_family_agreement"] >= rec["majority_family_baseline"] + 0.15, rec

@@ -385,6 +385,31 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
     return render_report(ctx, Path(out_path))
 
 
+def simulated_units(params: Params, athletes: int | None = None, weeks: int | None = None) -> dict[str, pd.DataFrame]:
+    """Both unit tables of a simulated squad with the simulator's truth attached, built exactly like
+    the pipeline (``params.yaml`` ``simulate:`` / ``features:`` / ``targets:``; ``athletes`` and
+    ``weeks`` override the squad size), in memory - for benchmarks and truth-recovery tests."""
+    from sprintlab.features.panel import build_panel
+    from sprintlab.models.datasets import (
+        attach_truth_hamstring,
+        attach_truth_transfer,
+        hamstring_units,
+        transfer_units,
+    )
+    from sprintlab.simulate.generator import simulate_squad
+
+    s = params.simulate
+    sim = simulate_squad(athletes or s.athletes, weeks or s.weeks, s.seed, block_weeks=s.block_weeks, sex=s.sex)
+    panel = build_panel(sim.tables, wellness_baseline_days=params.features.wellness_baseline_days).panel
+    t = params.targets
+    ham = attach_truth_hamstring(hamstring_units(panel, sim.tables["injuries"], t.hamstring.horizon_days),
+                                 sim.truth["hamstring_weekly"])
+    tr = transfer_units(panel, sim.tables["sprint_splits"], sim.tables["gym_sets"],
+                        min_block_weeks=t.transfer.min_block_weeks, min_strength_gain=t.transfer.min_strength_gain,
+                        swc_factor=t.transfer.swc_factor, swc_method=t.transfer.swc_method)
+    return {"hamstring": ham, "transfer": attach_truth_transfer(tr, sim.truth["transfer_blocks"])}
+
+
 def quick_params(base: Params, *, athletes: int = 40, weeks: int = 60, seed: int = 5) -> Params:
     """A small, fast variant of ``base`` (squad size, 60 boosting rounds, 3 folds, 20 bootstraps)
     for tests and benchmarks that need trained models but not the default squad."""
