@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import shap
 
+from sprintlab.dominance import dominance_columns
 from sprintlab.features.catalogue import FAMILIES, load_catalogue
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 
@@ -62,13 +63,8 @@ def dominance(contrib: pd.DataFrame) -> pd.DataFrame:
     from ``CLOSE_CALL_FROM``, else "leading". The leader is :func:`dominant_family` (first family
     wins a tie).
     """
-    a = contrib.abs().to_numpy(dtype=float)
-    order = np.argsort(-a, axis=1, kind="stable")
-    rows = np.arange(a.shape[0])
-    first, second = a[rows, order[:, 0]], a[rows, order[:, 1]]
-    ratio = np.divide(second, first, out=np.zeros_like(first), where=first > 0)
-    return pd.DataFrame({"runner_up_family": np.asarray(contrib.columns)[order[:, 1]], "runner_up_ratio": ratio,
-                         "dominance": _bands(ratio)}, index=contrib.index)
+    d = dominance_columns(contrib).drop(columns="dominant_family")
+    return d.assign(dominance=_bands(d["runner_up_ratio"].to_numpy()))
 
 
 def _fmt(value: float, unit: str) -> str:
