@@ -16,17 +16,11 @@ registered in MLflow.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import time
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from _squad import fmt as _f
+from _squad import simulate_units, squad_arguments, write_json
 
 
 def explain_seed(units: pd.DataFrame, target: str, params, seed: int) -> dict:
@@ -47,34 +41,13 @@ def explain_seed(units: pd.DataFrame, target: str, params, seed: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from sprintlab.config import load_params
-    from sprintlab.stages import simulated_units
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=str(ROOT / "params.yaml"))
-    ap.add_argument("--athletes", type=int)
-    ap.add_argument("--weeks", type=int)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[7, 1, 2, 3, 4])
-    ap.add_argument("--json", type=Path)
-    a = ap.parse_args(argv)
-    params = load_params(a.params)
-    athletes = a.athletes or params.simulate.athletes
-    weeks = a.weeks or params.simulate.weeks
-    t0 = time.time()
-    units = simulated_units(params, athletes, weeks)
-    print(f"simulated {athletes} athletes x {weeks} weeks (seed {params.simulate.seed}) in {time.time() - t0:.0f} s")
+    a = squad_arguments(__doc__.splitlines()[0], [7, 1, 2, 3, 4]).parse_args(argv)
+    params, units, header = simulate_units(a)
     runs = {t: {seed: explain_seed(units[t], t, params, seed) for seed in a.seeds} for t in ("transfer", "hamstring")}
     print(_tables(runs))
-    out = {"athletes": athletes, "weeks": weeks, "simulate_seed": params.simulate.seed,
-           "runs": {t: {str(k): v for k, v in r.items()} for t, r in runs.items()}}
-    if a.json:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(out, indent=2, default=float), encoding="utf-8")
+    out = {**header, "runs": {t: {str(k): v for k, v in r.items()} for t, r in runs.items()}}
+    write_json(a.json, out)
     return out
-
-
-def _f(x) -> str:
-    return "-" if x is None or not np.isfinite(x) else f"{x:.3f}"
 
 
 def _tables(runs: dict) -> str:

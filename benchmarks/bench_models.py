@@ -12,38 +12,20 @@ is registered in MLflow. ``--json PATH`` writes all numbers.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import time
-from pathlib import Path
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from _squad import fmt as _f
+from _squad import simulate_units, squad_arguments, write_json
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from sprintlab.config import load_params
     from sprintlab.models.training import train_and_evaluate
-    from sprintlab.stages import simulated_units
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=str(ROOT / "params.yaml"))
-    ap.add_argument("--athletes", type=int)
-    ap.add_argument("--weeks", type=int)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[7, 11, 23, 31, 47])
+    ap = squad_arguments(__doc__.splitlines()[0], [7, 11, 23, 31, 47])
     ap.add_argument("--bootstrap", type=int, default=200)
-    ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
-    params = load_params(a.params)
-    athletes = a.athletes or params.simulate.athletes
-    weeks = a.weeks or params.simulate.weeks
-    t0 = time.time()
-    units = simulated_units(params, athletes, weeks)
-    print(f"simulated {athletes} athletes x {weeks} weeks (seed {params.simulate.seed}) in {time.time() - t0:.0f} s")
-    results: dict = {"athletes": athletes, "weeks": weeks, "simulate_seed": params.simulate.seed, "runs": {}}
+    params, units, header = simulate_units(a)
+    results: dict = {**header, "runs": {}}
     for target in ("transfer", "hamstring"):
         mp = getattr(params.train, target)
         rows = []
@@ -60,14 +42,8 @@ def main(argv: list[str] | None = None) -> dict:
             rows.append(row)
         results["runs"][target] = rows
         print(_table(target, rows))
-    if a.json:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
+    write_json(a.json, results)
     return results
-
-
-def _f(x) -> str:
-    return "-" if x is None or not np.isfinite(x) else f"{x:.3f}"
 
 
 def _table(target: str, rows: list[dict]) -> str:
