@@ -246,14 +246,21 @@ def agreement_by_dominance(families: pd.DataFrame, truth: pd.Series) -> dict[str
     "close" band also gives ``truth_among_named``: the share whose true family is one of the two
     the report names on a close call (leader or runner-up)."""
     ok = truth.notna().to_numpy()
-    t = truth.to_numpy()
-    match = families["dominant_family"].to_numpy() == t
+    match = families["dominant_family"].to_numpy() == truth.to_numpy()
     bands = families["dominance"].to_numpy()
     out = _agreement_in_bands(match, bands, ok)
     close = ok & (bands == "close")
-    named = match | (families["runner_up_family"].to_numpy() == t)
+    named = _report_names_truth(families, truth)
     out["close"]["truth_among_named"] = float(named[close].mean()) if close.any() else float("nan")
     return out
+
+
+def _report_names_truth(families: pd.DataFrame, truth: pd.Series) -> np.ndarray:
+    """Per unit: the report's main-factor wording names the true family - the leader, or on a
+    close call ("Strength, about level with Control") either of the two."""
+    t = truth.to_numpy()
+    return (families["dominant_family"].to_numpy() == t) | (
+        (families["dominance"].to_numpy() == "close") & (families["runner_up_family"].to_numpy() == t))
 
 
 def agreement_by_truth_dominance(families: pd.DataFrame, truth: pd.Series,
@@ -277,10 +284,7 @@ def report_statement_agreement(families: pd.DataFrame, truth: pd.Series) -> floa
     the true one, or - on a close call, where the report names two ("Strength, about level with
     Control") - the true one is either of them."""
     ok = truth.notna().to_numpy()
-    t = truth.to_numpy()
-    hit = (families["dominant_family"].to_numpy() == t) | (
-        (families["dominance"].to_numpy() == "close") & (families["runner_up_family"].to_numpy() == t))
-    return float(hit[ok].mean()) if ok.any() else float("nan")
+    return float(_report_names_truth(families, truth)[ok].mean()) if ok.any() else float("nan")
 
 
 def truth_agreement(predicted: pd.Series, truth: pd.Series) -> tuple[float, pd.DataFrame]:

@@ -63,13 +63,13 @@ def attach_truth_hamstring(units: pd.DataFrame, weekly_truth: pd.DataFrame) -> p
     ``p_true_realised`` the probability along the weeks that actually followed (it also knows the
     next weeks' load spikes and sleep). Truth tables from before the state-conditional column
     existed give the realised one as ``p_true``. Where the truth has it, the true main factor family
-    of the week's hazard logit (``true_dominant_family``, ``true_runner_up_ratio``) comes along.
+    of the week's 28-day risk (``true_dominant_family``, ``true_runner_up_ratio``) comes along.
     """
     t = weekly_truth.assign(week_end=weekly_truth["week_start"] + pd.Timedelta(days=6))
     state = "p_hamstring_28d_given_state" if "p_hamstring_28d_given_state" in t else "p_hamstring_28d"
     cols = t[["athlete_id", "week_end", state, "p_hamstring_28d"]].copy()
     cols.columns = ["athlete_id", "week_end", "p_true", "p_true_realised"]
-    if "dominant_family" in t:  # the true main factor of the week's hazard and how clearly it leads
+    if "dominant_family" in t:  # the true main factor of the 28-day risk and how clearly it leads
         cols["true_dominant_family"] = t["dominant_family"].to_numpy()
         cols["true_runner_up_ratio"] = t["runner_up_ratio"].to_numpy()
     return units.merge(cols, on=["athlete_id", "week_end"], how="left")
