@@ -59,6 +59,44 @@ HAZARD = {
 }
 
 FAMILIES = ("strength", "control", "timing", "load", "wellness", "history")
+# which terms of the weekly hamstring logit (hazard_terms) belong to which factor family
+HAZARD_FAMILIES = {"strength": ("nordic",), "control": ("strength_control_gap",), "load": ("hsr_spike", "sprint_gap"),
+                   "wellness": ("sleep_deficit", "soreness"), "history": ("prev_hamstring", "age")}
+
+
+def hazard_terms(prev_hamstring, age_years, nordic_effective_n, spike_state, days_since_expo, sleep_deficit,
+                 soreness, strength_control_gap) -> dict[str, np.ndarray]:
+    """The terms of the weekly hamstring logit (``HAZARD``), in the order :func:`hazard_logit`
+    sums them: ``0.95 prev + 0.05 (age - 25) - 0.85 (Nordic x (1 - |asym|) - 330) / 50 + 0.95 spike
+    + 0.45 clip(gap, 0, 42) / 14 + 0.45 sleep + 0.40 soreness + 0.55 gap_sc``."""
+    hz = HAZARD
+    return {"prev_hamstring": hz["prev_hamstring"] * prev_hamstring,
+            "age": hz["age_per_year"] * (age_years - 25),
+            "nordic": hz["nordic_per_sd"] * (nordic_effective_n - 330) / 50,
+            "hsr_spike": hz["hsr_spike"] * spike_state,
+            "sprint_gap": hz["sprint_gap"] * np.clip(days_since_expo, 0, 42) / 14,
+            "sleep_deficit": hz["sleep_deficit"] * sleep_deficit,
+            "soreness": hz["soreness"] * soreness,
+            "strength_control_gap": hz["strength_control_gap"] * strength_control_gap}
+
+
+def hazard_logit(terms: dict[str, np.ndarray]) -> np.ndarray:
+    """``h0`` plus the terms, summed left to right in :func:`hazard_terms`' order."""
+    logit = HAZARD["h0"]
+    for term in terms.values():
+        logit = logit + term
+    return logit
+
+
+def hazard_families(terms: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each factor family's part of the logit (``HAZARD_FAMILIES``)."""
+    out = {}
+    for fam, names in HAZARD_FAMILIES.items():
+        part = terms[names[0]]
+        for name in names[1:]:
+            part = part + terms[name]
+        out[fam] = part
+    return out
 GATES_M = (5.0, 10.0, 20.0, 30.0)
 
 
@@ -267,7 +305,6 @@ def simulate_squad(
         sore[:, w] = s2
 
     # ---------------- hamstring hazard week by week ----------------------------------------
-    hz = HAZARD
     injured_until = np.full(n, -1)  # day index until which the athlete is out
     prev_ham_recent = prev_ham.astype(float)
     hsr_week = np.zeros((n, W))
@@ -280,7 +317,7 @@ def simulate_squad(
     spike_hist = np.zeros((n, W))
     prev_ham_hist = np.zeros((n, W))
     # each factor family's part of the weekly logit (the hamstring truth's dominant family)
-    logit_terms = {fam: np.zeros((n, W)) for fam in ("strength", "control", "load", "wellness", "history")}
+    logit_terms = {fam: np.zeros((n, W)) for fam in HAZARD_FAMILIES}
     for w in range(W):
         day0 = w * 7
         out = injured_until >= day0
@@ -301,17 +338,10 @@ def simulate_squad(
         g8 = squat_rel[:, w] / squat_rel[:, max(0, w - 8)] - 1
         dc8 = control[:, w] - control[:, max(0, w - 8)]
         sc_gap = np.clip(g8 / 0.10 - dc8 / 0.30, 0, 3)
-        t_prev = hz["prev_hamstring"] * prev_ham_recent
-        t_age = hz["age_per_year"] * (age_w - 25)
-        t_nordic = hz["nordic_per_sd"] * ((nordic[:, w] * (1 - np.abs(nordic_asym))) - 330) / 50
-        t_spike = hz["hsr_spike"] * spike_state
-        t_gap = hz["sprint_gap"] * np.clip(days_since_expo, 0, 42) / 14
-        t_sleep = hz["sleep_deficit"] * sleep_dev[:, w]
-        t_sore = hz["soreness"] * sore[:, w]
-        t_sc = hz["strength_control_gap"] * sc_gap
-        logit = hz["h0"] + t_prev + t_age + t_nordic + t_spike + t_gap + t_sleep + t_sore + t_sc
-        for fam, term in (("history", t_prev + t_age), ("strength", t_nordic), ("load", t_spike + t_gap),
-                          ("wellness", t_sleep + t_sore), ("control", t_sc)):
+        terms = hazard_terms(prev_ham_recent, age_w, nordic[:, w] * (1 - np.abs(nordic_asym)), spike_state,
+                             days_since_expo, sleep_dev[:, w], sore[:, w], sc_gap)
+        logit = hazard_logit(terms)
+        for fam, term in hazard_families(terms).items():
             logit_terms[fam][:, w] = term
         # the hazard acting in week w+1 comes from the state at the end of week w
         if w + 1 < W:
@@ -582,7 +612,6 @@ def hamstring_p28_given_state(st: HamstringState, seed: int,
     hazard logit averaged over the four weeks, ``(1/4) sum_{j=1..4} E[term_f(w+j-1) | state_w]``
     (same shape; see :func:`hamstring_family_truth`).
     """
-    hz = HAZARD
     rng = np.random.default_rng(seed)
     n, W = st.hazard.shape
     m = paths
@@ -616,18 +645,10 @@ def hamstring_p28_given_state(st: HamstringState, seed: int,
             g8 = st.squat_rel[:, t] / st.squat_rel[:, max(0, t - 8)] - 1
             dc8 = st.control[:, t] - st.control[:, max(0, t - 8)]
             sc_gap = np.clip(g8 / 0.10 - dc8 / 0.30, 0, 3)[:, None]
-            t_prev = hz["prev_hamstring"] * st.prev_ham[:, w][:, None]
-            t_age = hz["age_per_year"] * (st.age0 + t / 52.18 - 25)[:, None]
-            t_nordic = hz["nordic_per_sd"] * ((nordic * (1 - np.abs(st.nordic_asym))[:, None]) - 330) / 50
-            t_spike = hz["hsr_spike"] * spike_state
-            t_gap = hz["sprint_gap"] * np.clip(gap, 0, 42) / 14
-            t_sleep = hz["sleep_deficit"] * s1
-            t_sore = hz["soreness"] * s2
-            t_sc = hz["strength_control_gap"] * sc_gap
-            logit = hz["h0"] + t_prev + t_age + t_nordic + t_spike + t_gap + t_sleep + t_sore + t_sc
-            survive = survive * (1 - sigmoid(logit))
-            for fam, term in (("history", t_prev + t_age), ("strength", t_nordic), ("load", t_spike + t_gap),
-                              ("wellness", t_sleep + t_sore), ("control", t_sc)):
+            terms = hazard_terms(st.prev_ham[:, w][:, None], (st.age0 + t / 52.18)[:, None],
+                                 nordic * (1 - np.abs(st.nordic_asym))[:, None], spike_state, gap, s1, s2, sc_gap)
+            survive = survive * (1 - sigmoid(hazard_logit(terms)))
+            for fam, term in hazard_families(terms).items():
                 horizon[fam][:, w] += np.broadcast_to(term, (n, m)).mean(axis=1) / 4
         out[:, w] = 1 - survive.mean(axis=1)
     return out, horizon
