@@ -227,6 +227,14 @@ def family_importance(families: pd.DataFrame) -> pd.DataFrame:
                          "mean_abs_shap": [float(families[f].abs().mean()) for f in FAMILIES]})
 
 
+def squad_family_importance(families_long: pd.DataFrame) -> pd.DataFrame:
+    """The report's squad importance from long family contributions (``model, athlete_id, family,
+    shap``): mean |summed SHAP| per model and family (columns ``model, family, mean_abs_shap``)."""
+    return (families_long.assign(abs_shap=families_long["shap"].abs())
+            .groupby(["model", "family"], as_index=False)["abs_shap"].mean()
+            .rename(columns={"abs_shap": "mean_abs_shap"}))
+
+
 def _bands(ratio: np.ndarray) -> np.ndarray:
     """Dominance band of a runner-up ratio (the thresholds of :func:`dominance`)."""
     return np.where(ratio < CLEAR_LEAD_BELOW, "clear", np.where(ratio >= CLOSE_CALL_FROM, "close", "leading"))

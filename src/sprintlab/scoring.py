@@ -589,7 +589,7 @@ def _metrics(cm: ChampionModel) -> dict:
 def _render(params: Params, panel: pd.DataFrame, scored: dict, models: dict[str, ChampionModel], hist: pd.DataFrame,
             week_end: pd.Timestamp, mv_label: str, drift_warnings: list[str], out_path: Path, *,
             pseudonymise: bool, simulated: bool) -> Path:
-    from sprintlab.explain import strength_control_interaction
+    from sprintlab.explain import squad_family_importance, strength_control_interaction
     from sprintlab.features.catalogue import load_catalogue
     from sprintlab.report.context import ReportContext
     from sprintlab.report.render import render_report
@@ -600,8 +600,7 @@ def _render(params: Params, panel: pd.DataFrame, scored: dict, models: dict[str,
     drivers = scored["drivers"][scored["drivers"]["athlete_id"].isin(keep)].reset_index(drop=True)
     fams = scored["families"][scored["families"]["athlete_id"].isin(keep)].reset_index(drop=True)
     long = scored["long"][scored["long"]["athlete_id"].isin(keep)].reset_index(drop=True)
-    fam_imp = fams.assign(abs_shap=lambda d: d["shap"].abs()).groupby(["model", "family"], as_index=False)[
-        "abs_shap"].mean().rename(columns={"abs_shap": "mean_abs_shap"})
+    fam_imp = squad_family_importance(fams)
     inter = strength_control_interaction(models["transfer"].model, panel)
     metrics = {t: _metrics(cm) for t, cm in models.items()}
     reg = [{"name": cm.name, "version": cm.version, "alias": cm.alias, "trained_on": metrics[t].get("split_cutoff", "")}

@@ -339,6 +339,7 @@ def _main_factor_limit(path: Path) -> list[str]:
 def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir: Path, out_path: Path,
                *, simulated: bool, pseudonymise: bool = False, generated_at: str | None = None) -> Path:
     """Score the latest complete week for the report's athletes and render the HTML report."""
+    from sprintlab.explain import squad_family_importance, strength_control_interaction
     from sprintlab.features.catalogue import load_catalogue
     from sprintlab.levers import report_levers
     from sprintlab.models.datasets import feature_matrix
@@ -363,11 +364,8 @@ def run_report(params: Params, features_dir: Path, models_dir: Path, metrics_dir
         reg.append({"name": REGISTERED[t], "version": r.get("version", "unregistered"),
                     "alias": "champion" if r.get("champion") else "-", "trained_on": metrics[t].get("split_cutoff", "")})
     cat = load_catalogue()
-    fam_imp = scored["families"].assign(abs_shap=lambda d: d["shap"].abs()).groupby(["model", "family"], as_index=False)[
-        "abs_shap"].mean().rename(columns={"abs_shap": "mean_abs_shap"})
+    fam_imp = squad_family_importance(scored["families"])
     long = scored["long"]
-    from sprintlab.explain import strength_control_interaction
-
     inter = strength_control_interaction(models["transfer"], panel[panel["week_end"] > week_end - pd.Timedelta(weeks=26)])
     squad, drivers, fams, hist = scored["squad"], scored["drivers"], scored["families"], history
     ctx = ReportContext(

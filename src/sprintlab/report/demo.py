@@ -350,10 +350,9 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
     shap_long = shap_long.reset_index(drop=True)
 
     fam_long = shap_long.groupby(["model", "athlete_id", "family"], sort=True)["shap"].sum().reset_index()
-    fam_long["abs"] = fam_long["shap"].abs()
-    family_importance = (
-        fam_long.groupby(["model", "family"], sort=True)["abs"].mean().rename("mean_abs_shap").reset_index()
-    )
+    from sprintlab.explain import squad_family_importance
+
+    family_importance = squad_family_importance(fam_long)
 
     interaction = pd.DataFrame(
         {
