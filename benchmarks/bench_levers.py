@@ -38,15 +38,9 @@ from sprintlab.levers import (
     levers_table,
     save_training_ranges,
 )
-from sprintlab.models.datasets import (
-    attach_truth_hamstring,
-    attach_truth_transfer,
-    hamstring_units,
-    transfer_units,
-)
 from sprintlab.models.training import train_and_evaluate
 from sprintlab.simulate import causal
-from sprintlab.simulate.generator import simulate_squad
+from sprintlab.stages import simulate_params_squad, unit_tables
 
 KEYS = ["athlete_id", "block_start_date", "block_end_date"]
 
@@ -71,20 +65,12 @@ def _agreement(model: pd.DataFrame, truth: pd.DataFrame, cols: list[str], *, ben
 
 def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", k_boot: int = 8) -> dict:
     p = load_params(params_path)
-    s = p.simulate
     t0 = time.time()
-    sim = simulate_squad(athletes, weeks, seed, block_weeks=s.block_weeks, sex=s.sex)
+    sim = simulate_params_squad(p.model_copy(update={"simulate": p.simulate.model_copy(update={"seed": seed})}),
+                                athletes, weeks)
     panel = build_panel(sim.tables, wellness_baseline_days=p.features.wellness_baseline_days).panel
-    tt = p.targets.transfer
-    units = {
-        "transfer": attach_truth_transfer(transfer_units(panel, sim.tables["sprint_splits"], sim.tables["gym_sets"],
-                                                         min_block_weeks=tt.min_block_weeks,
-                                                         min_strength_gain=tt.min_strength_gain,
-                                                         swc_factor=tt.swc_factor, swc_method=tt.swc_method),
-                                          sim.truth["transfer_blocks"]),
-        "hamstring": attach_truth_hamstring(hamstring_units(panel, sim.tables["injuries"], p.targets.hamstring.horizon_days),
-                                            sim.truth["hamstring_weekly"]),
-    }
+    built = unit_tables(p, panel, sim.tables, sim.truth)
+    units = {"transfer": built["transfer"], "hamstring": built["hamstring"]}
     models, ranges, boots, tests = {}, {}, {}, {}
     for target, u in units.items():
         mp = getattr(p.train, target)

@@ -51,7 +51,7 @@ def _nan_to_none(obj):
 # ------------------------------------------------------------------ simulate
 def run_simulate(params: Params, out_dir: Path) -> Path:
     """Write the simulated squad (contract CSVs in ``out_dir/raw``, truth in ``out_dir/truth``)."""
-    from sprintlab.simulate.generator import SIMULATED_LABEL, simulate_squad
+    from sprintlab.simulate.generator import SIMULATED_LABEL
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +60,7 @@ def run_simulate(params: Params, out_dir: Path) -> Path:
                           f"the pipeline reads {params.data.raw_dir}.\n")
         return out_dir
     s = params.simulate
-    res = simulate_squad(s.athletes, s.weeks, s.seed, block_weeks=s.block_weeks, sex=s.sex)
+    res = simulate_params_squad(params)
     for name, df in res.tables.items():
         write_table_atomic(_dates_iso(df), out_dir / "raw" / f"{name}.csv")
     for name, df in res.truth.items():
@@ -110,26 +110,13 @@ def run_features(params: Params, validated: Path, out_dir: Path) -> pd.DataFrame
 
 def run_targets(params: Params, validated: Path, features_dir: Path, truth_dir: Path | None, out_dir: Path) -> dict:
     """Build both unit tables (with the simulator's truth attached when available)."""
-    from sprintlab.models.datasets import (
-        attach_truth_hamstring,
-        attach_truth_transfer,
-        hamstring_units,
-        transfer_units,
-    )
-
     tables = load_validated(validated)
     panel = pd.read_parquet(Path(features_dir) / "panel.parquet")
-    t = params.targets
-    empty_inj = pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES["injuries"].column_names})
-    injuries = tables.get("injuries", empty_inj)
-    ham = hamstring_units(panel, injuries, t.hamstring.horizon_days)
-    tr = transfer_units(panel, tables["sprint_splits"], tables["gym_sets"], min_block_weeks=t.transfer.min_block_weeks,
-                        min_strength_gain=t.transfer.min_strength_gain, swc_factor=t.transfer.swc_factor,
-                        swc_method=t.transfer.swc_method) if {"sprint_splits", "gym_sets"} <= set(tables) else pd.DataFrame()
+    truth = None
     if truth_dir is not None and (Path(truth_dir) / "hamstring_weekly.parquet").exists():
-        ham = attach_truth_hamstring(ham, pd.read_parquet(Path(truth_dir) / "hamstring_weekly.parquet"))
-        if len(tr):
-            tr = attach_truth_transfer(tr, pd.read_parquet(Path(truth_dir) / "transfer_blocks.parquet"))
+        truth = {name: pd.read_parquet(Path(truth_dir) / f"{name}.parquet") for name in ("hamstring_weekly", "transfer_blocks")}
+    units = unit_tables(params, panel, tables, truth)
+    ham, tr = units["hamstring"], units["transfer"]
     out_dir = Path(out_dir)
     write_table_atomic(ham, out_dir / "hamstring_units.parquet")
     write_table_atomic(tr, out_dir / "transfer_units.parquet")
@@ -388,24 +375,43 @@ def simulated_units(params: Params, athletes: int | None = None, weeks: int | No
     the pipeline (``params.yaml`` ``simulate:`` / ``features:`` / ``targets:``; ``athletes`` and
     ``weeks`` override the squad size), in memory - for benchmarks and truth-recovery tests."""
     from sprintlab.features.panel import build_panel
+
+    sim = simulate_params_squad(params, athletes, weeks)
+    panel = build_panel(sim.tables, wellness_baseline_days=params.features.wellness_baseline_days).panel
+    return unit_tables(params, panel, sim.tables, sim.truth)
+
+
+def simulate_params_squad(params: Params, athletes: int | None = None, weeks: int | None = None):
+    """The ``params.yaml`` ``simulate:`` squad (``athletes`` / ``weeks`` override its size)."""
+    from sprintlab.simulate.generator import simulate_squad
+
+    s = params.simulate
+    return simulate_squad(athletes or s.athletes, weeks or s.weeks, s.seed, block_weeks=s.block_weeks, sex=s.sex)
+
+
+def unit_tables(params: Params, panel: pd.DataFrame, tables: dict[str, pd.DataFrame],
+                truth: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """Both unit tables from the feature panel and the contract tables (``params.yaml`` ``targets:``),
+    with the simulator's truth tables (``hamstring_weekly``, ``transfer_blocks``) attached when given.
+    No injuries table: no hamstring events; no sprint splits or gym sets: no transfer units."""
     from sprintlab.models.datasets import (
         attach_truth_hamstring,
         attach_truth_transfer,
         hamstring_units,
         transfer_units,
     )
-    from sprintlab.simulate.generator import simulate_squad
 
-    s = params.simulate
-    sim = simulate_squad(athletes or s.athletes, weeks or s.weeks, s.seed, block_weeks=s.block_weeks, sex=s.sex)
-    panel = build_panel(sim.tables, wellness_baseline_days=params.features.wellness_baseline_days).panel
     t = params.targets
-    ham = attach_truth_hamstring(hamstring_units(panel, sim.tables["injuries"], t.hamstring.horizon_days),
-                                 sim.truth["hamstring_weekly"])
-    tr = transfer_units(panel, sim.tables["sprint_splits"], sim.tables["gym_sets"],
-                        min_block_weeks=t.transfer.min_block_weeks, min_strength_gain=t.transfer.min_strength_gain,
-                        swc_factor=t.transfer.swc_factor, swc_method=t.transfer.swc_method)
-    return {"hamstring": ham, "transfer": attach_truth_transfer(tr, sim.truth["transfer_blocks"])}
+    empty_inj = pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES["injuries"].column_names})
+    ham = hamstring_units(panel, tables.get("injuries", empty_inj), t.hamstring.horizon_days)
+    tr = transfer_units(panel, tables["sprint_splits"], tables["gym_sets"], min_block_weeks=t.transfer.min_block_weeks,
+                        min_strength_gain=t.transfer.min_strength_gain, swc_factor=t.transfer.swc_factor,
+                        swc_method=t.transfer.swc_method) if {"sprint_splits", "gym_sets"} <= set(tables) else pd.DataFrame()
+    if truth is not None:
+        ham = attach_truth_hamstring(ham, truth["hamstring_weekly"])
+        if len(tr):
+            tr = attach_truth_transfer(tr, truth["transfer_blocks"])
+    return {"hamstring": ham, "transfer": tr}
 
 
 def quick_params(base: Params, *, athletes: int = 40, weeks: int = 60, seed: int = 5) -> Params:
