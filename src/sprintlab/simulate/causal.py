@@ -23,13 +23,12 @@ same random draws:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from sprintlab.simulate.generator import HAZARD, TRANSFER, sigmoid, transfer_mean_change
+from sprintlab.simulate.generator import HAZARD, sigmoid, transfer_mean_change, transfer_noise  # noqa: F401 (re-exported)
 
 # observed feature -> (latent, latent change per unit of the feature)
 TRANSFER_MAP: dict[str, tuple[str, float]] = {
@@ -54,20 +53,6 @@ def transfer_latent_change(changes: Mapping[str, float]) -> dict[str, float]:
             lat, per = TRANSFER_MAP[f]
             acc.setdefault(lat, []).append(d * per)
     return {lat: float(np.mean(v)) for lat, v in acc.items()}
-
-
-def transfer_noise(seed: int, m: int = 200_000) -> np.ndarray:
-    """The sorted draws of ``Z`` used by :func:`~sprintlab.simulate.generator.finalise_transfer_truth`.
-
-    Same generator, seed offset and order of draws, so probabilities match the truth tables exactly.
-    """
-    p = TRANSFER
-    rng = np.random.default_rng(seed + 7919)
-    e = math.sqrt(p["trial_sd_s"] ** 2 + p["gate_sd_s"] ** 2)
-    z = (-rng.normal(0, p["bio_sd_s"], m) + rng.normal(0, e, (m, p["trials"])).min(1)
-         - rng.normal(0, e, (m, p["trials"])).min(1))
-    z.sort()
-    return z
 
 
 def true_transfer_probability(blocks: pd.DataFrame, delta: Mapping[str, float | np.ndarray], z: np.ndarray) -> np.ndarray:

@@ -97,6 +97,8 @@ def hazard_families(terms: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             part = part + terms[name]
         out[fam] = part
     return out
+
+
 GATES_M = (5.0, 10.0, 20.0, 30.0)
 
 
@@ -721,6 +723,19 @@ def hamstring_family_truth(horizon_terms: dict[str, np.ndarray], available: np.n
     return out
 
 
+def transfer_noise(seed: int, m: int = 200_000) -> np.ndarray:
+    """``m`` sorted draws of the block's noise ``Z = -e_bio + min_j e_start,j - min_j e_end,j`` (biological
+    variation plus best-of-trials trial and gate noise at both tests), from its own generator
+    (``seed + 7919``): the empirical distribution behind every true transfer probability."""
+    p = TRANSFER
+    rng = np.random.default_rng(seed + 7919)
+    e = math.sqrt(p["trial_sd_s"] ** 2 + p["gate_sd_s"] ** 2)
+    z = (-rng.normal(0, p["bio_sd_s"], m) + rng.normal(0, e, (m, p["trials"])).min(1)
+         - rng.normal(0, e, (m, p["trials"])).min(1))
+    z.sort()
+    return z
+
+
 def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Add each block's true transfer probability and true dominant factor family.
 
@@ -736,17 +751,11 @@ def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: in
     """
     from sprintlab.targets import session_best_times, smallest_worthwhile_change
 
-    p = TRANSFER
     best = session_best_times(splits)
     swc = smallest_worthwhile_change(best)
-    rng = np.random.default_rng(seed + 7919)
-    m = 200_000
-    e = math.sqrt(p["trial_sd_s"] ** 2 + p["gate_sd_s"] ** 2)
-    z = (-rng.normal(0, p["bio_sd_s"], m) + rng.normal(0, e, (m, p["trials"])).min(1)
-         - rng.normal(0, e, (m, p["trials"])).min(1))
-    z.sort()
+    z = transfer_noise(seed)
     thresh = swc + blocks["expected_change_s"].to_numpy()
-    cdf = np.searchsorted(z, thresh, side="right") / m
+    cdf = np.searchsorted(z, thresh, side="right") / z.size
     out = blocks.copy()
     out["swc_s"] = swc
     out["p_transfer"] = 1 - cdf
