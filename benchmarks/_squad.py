@@ -38,7 +38,9 @@ def simulate_units(a: argparse.Namespace) -> tuple[object, dict, dict]:
     weeks = a.weeks or params.simulate.weeks
     t0 = time.time()
     units = simulated_units(params, athletes, weeks)
-    print(f"simulated {athletes} athletes x {weeks} weeks (seed {params.simulate.seed}) in {time.time() - t0:.0f} s")
+    print(
+        f"simulated {athletes} athletes x {weeks} weeks (seed {params.simulate.seed}) in {time.time() - t0:.0f} s"
+    )
     return params, units, {"athletes": athletes, "weeks": weeks, "simulate_seed": params.simulate.seed}
 
 

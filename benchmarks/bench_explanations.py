@@ -29,10 +29,18 @@ def explain_seed(units: pd.DataFrame, target: str, params, seed: int) -> dict:
     from sprintlab.models.training import train_and_evaluate
 
     mp = getattr(params.train, target)
-    res = train_and_evaluate(units, target=target, features=mp.features, model_params=mp.estimator_kwargs(),
-                             split_params=params.split.model_dump(exclude={"seed"}), flag_threshold=mp.flag_threshold,
-                             n_boot=20, acwr_threshold=params.evaluate.acwr_threshold, seed=seed,
-                             outcome=mp.outcome_column())
+    res = train_and_evaluate(
+        units,
+        target=target,
+        features=mp.features,
+        model_params=mp.estimator_kwargs(),
+        split_params=params.split.model_dump(exclude={"seed"}),
+        flag_threshold=mp.flag_threshold,
+        n_boot=20,
+        acwr_threshold=params.evaluate.acwr_threshold,
+        seed=seed,
+        outcome=mp.outcome_column(),
+    )
     usable = units[units["label_complete"]]
     later = usable[pd.to_datetime(usable["unit_date"]) >= res.split.cutoff].reset_index(drop=True)
     rec = truth_recovery(explain_units(res.model, later, target)["families"], later)
@@ -43,7 +51,10 @@ def explain_seed(units: pd.DataFrame, target: str, params, seed: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     a = squad_arguments(__doc__.splitlines()[0], [7, 1, 2, 3, 4]).parse_args(argv)
     params, units, header = simulate_units(a)
-    runs = {t: {seed: explain_seed(units[t], t, params, seed) for seed in a.seeds} for t in ("transfer", "hamstring")}
+    runs = {
+        t: {seed: explain_seed(units[t], t, params, seed) for seed in a.seeds}
+        for t in ("transfer", "hamstring")
+    }
     print(_tables(runs))
     out = {**header, "runs": {t: {str(k): v for k, v in r.items()} for t, r in runs.items()}}
     write_json(a.json, out)
@@ -51,22 +62,32 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _tables(runs: dict) -> str:
-    lines = ["\n### transfer (blocks)\n",
-             "| split seed | blocks | all | expl. clear | expl. close | close: truth among the two named | "
-             "truth clear (share) | report statement | majority baseline |", "|" + "---|" * 9]
+    lines = [
+        "\n### transfer (blocks)\n",
+        "| split seed | blocks | all | expl. clear | expl. close | close: truth among the two named | "
+        "truth clear (share) | report statement | majority baseline |",
+        "|" + "---|" * 9,
+    ]
     for seed, r in runs["transfer"].items():
         e, t = r["by_explanation_dominance"], r.get("by_truth_dominance", {})
         tc = t.get("clear", {})
-        lines.append(f"| {seed} | {r['n_units']} | {_f(r['dominant_family_agreement'])} | {_f(e['clear']['agreement'])} | "
-                     f"{_f(e['close']['agreement'])} | {_f(e['close'].get('truth_among_named'))} | "
-                     f"{_f(tc.get('agreement'))} ({tc.get('share', float('nan')):.0%}) | "
-                     f"{_f(r['report_statement_agreement'])} | {_f(r['majority_family_baseline'])} |")
-    lines += ["\n### hamstring (athlete-weeks)\n",
-              "| split seed | weeks | all | majority baseline | expl. clear | truth clear | held-out AUC |", "|" + "---|" * 7]
+        lines.append(
+            f"| {seed} | {r['n_units']} | {_f(r['dominant_family_agreement'])} | {_f(e['clear']['agreement'])} | "
+            f"{_f(e['close']['agreement'])} | {_f(e['close'].get('truth_among_named'))} | "
+            f"{_f(tc.get('agreement'))} ({tc.get('share', float('nan')):.0%}) | "
+            f"{_f(r['report_statement_agreement'])} | {_f(r['majority_family_baseline'])} |"
+        )
+    lines += [
+        "\n### hamstring (athlete-weeks)\n",
+        "| split seed | weeks | all | majority baseline | expl. clear | truth clear | held-out AUC |",
+        "|" + "---|" * 7,
+    ]
     for seed, r in runs["hamstring"].items():
-        lines.append(f"| {seed} | {r['n_units']} | {_f(r['dominant_family_agreement'])} | "
-                     f"{_f(r['majority_family_baseline'])} | {_f(r['by_explanation_dominance']['clear']['agreement'])} | "
-                     f"{_f(r.get('by_truth_dominance', {}).get('clear', {}).get('agreement'))} | {_f(r['roc_auc'])} |")
+        lines.append(
+            f"| {seed} | {r['n_units']} | {_f(r['dominant_family_agreement'])} | "
+            f"{_f(r['majority_family_baseline'])} | {_f(r['by_explanation_dominance']['clear']['agreement'])} | "
+            f"{_f(r.get('by_truth_dominance', {}).get('clear', {}).get('agreement'))} | {_f(r['roc_auc'])} |"
+        )
     for t, rs in runs.items():
         v = [r["dominant_family_agreement"] for r in rs.values()]
         lines.append(f"\n{t}: all-units agreement mean {np.mean(v):.3f}, range {min(v):.3f}-{max(v):.3f}")

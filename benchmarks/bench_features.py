@@ -38,7 +38,9 @@ def main() -> None:
     ap.add_argument("--athletes", type=int, default=5000)
     ap.add_argument("--weeks", type=int, default=104)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--chunk-athletes", type=int, default=1000, help="athletes per panel chunk (0 = all at once)")
+    ap.add_argument(
+        "--chunk-athletes", type=int, default=1000, help="athletes per panel chunk (0 = all at once)"
+    )
     args = ap.parse_args()
     t0 = time.perf_counter()
     tables = league(args.athletes, args.weeks, args.seed)
@@ -49,11 +51,15 @@ def main() -> None:
     res = build_panel(tables, chunk_athletes=args.chunk_athletes or None)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(f"league: {args.athletes} athletes x {args.weeks} weeks, {rows:,} input rows (set-up {setup:.1f} s)")
+    print(
+        f"league: {args.athletes} athletes x {args.weeks} weeks, {rows:,} input rows (set-up {setup:.1f} s)"
+    )
     print(f"chunks of {args.chunk_athletes or args.athletes} athletes")
     print(f"panel:  {len(res.panel):,} athlete-weeks x {res.panel.shape[1] - 3} features")
     print(f"wall time: {wall:.1f} s   (goal < 60 s: {wall / 60:.2f} of budget)")
-    print(f"peak RSS:  {peak:.2f} GB (before the build {rss_before:.2f} GB; goal < 4 GB: {peak / 4:.2f} of budget)")
+    print(
+        f"peak RSS:  {peak:.2f} GB (before the build {rss_before:.2f} GB; goal < 4 GB: {peak / 4:.2f} of budget)"
+    )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ from sprintlab.stages import simulate_params_squad, unit_tables
 KEYS = ["athlete_id", "block_start_date", "block_end_date"]
 
 
-def _agreement(model: pd.DataFrame, truth: pd.DataFrame, cols: list[str], *, benefit_sign: float = 1.0) -> dict:
+def _agreement(
+    model: pd.DataFrame, truth: pd.DataFrame, cols: list[str], *, benefit_sign: float = 1.0
+) -> dict:
     m, t = benefit_sign * model[cols], benefit_sign * truth[cols]
     top_m, top_t = m.idxmax(axis=1), t.idxmax(axis=1)
     rhos = []
@@ -66,31 +68,47 @@ def _agreement(model: pd.DataFrame, truth: pd.DataFrame, cols: list[str], *, ben
 def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", k_boot: int = 8) -> dict:
     p = load_params(params_path)
     t0 = time.time()
-    sim = simulate_params_squad(p.model_copy(update={"simulate": p.simulate.model_copy(update={"seed": seed})}),
-                                athletes, weeks)
+    sim = simulate_params_squad(
+        p.model_copy(update={"simulate": p.simulate.model_copy(update={"seed": seed})}), athletes, weeks
+    )
     panel = build_panel(sim.tables, wellness_baseline_days=p.features.wellness_baseline_days).panel
     built = unit_tables(p, panel, sim.tables, sim.truth)
     units = {"transfer": built["transfer"], "hamstring": built["hamstring"]}
     models, ranges, boots, tests = {}, {}, {}, {}
     for target, u in units.items():
         mp = getattr(p.train, target)
-        res = train_and_evaluate(u, target=target, features=mp.features, model_params=mp.estimator_kwargs(),
-                                 split_params=p.split.model_dump(exclude={"seed"}), flag_threshold=mp.flag_threshold,
-                                 n_boot=0, seed=p.split.seed, outcome=mp.outcome_column())
+        res = train_and_evaluate(
+            u,
+            target=target,
+            features=mp.features,
+            model_params=mp.estimator_kwargs(),
+            split_params=p.split.model_dump(exclude={"seed"}),
+            flag_threshold=mp.flag_threshold,
+            n_boot=0,
+            seed=p.split.seed,
+            outcome=mp.outcome_column(),
+        )
         usable = u[u["label_complete"]].reset_index(drop=True)
         train, test = usable.iloc[res.split.train], usable.iloc[res.split.test]
         models[target] = res.model
-        ranges[target] = save_training_ranges(train, res.features, Path("/tmp") / f"levers_bench_{target}_ranges.json")
+        ranges[target] = save_training_ranges(
+            train, res.features, Path("/tmp") / f"levers_bench_{target}_ranges.json"
+        )
         boots[target] = fit_bootstrap_boosters(res.model, train, k=k_boot, seed=seed)
         tests[target] = test.sort_values("unit_date").groupby("athlete_id").tail(1).reset_index(drop=True)
     levers = catalogue_levers()
     names = [lv.name for lv in levers]
     bundles = [b[0] for b in BUNDLES if b[0] in names]
     singles = [lv.name for lv in levers if not lv.bundle]
-    out: dict = {"n_athletes": 0, "squad": {"athletes": athletes, "weeks": weeks, "seed": seed},
-                 "levers": {lv.name: lv.label for lv in levers},
-                 "note": ("top_lever_agreement compares the modelled and the true best family bundle (the report's "
-                          "'Priority:'); rank_correlation is the per-athlete Spearman correlation over all levers.")}
+    out: dict = {
+        "n_athletes": 0,
+        "squad": {"athletes": athletes, "weeks": weeks, "seed": seed},
+        "levers": {lv.name: lv.label for lv in levers},
+        "note": (
+            "top_lever_agreement compares the modelled and the true best family bundle (the report's "
+            "'Priority:'); rank_correlation is the per-athlete Spearman correlation over all levers."
+        ),
+    }
 
     # ---- transfer
     latest = tests["transfer"]
@@ -98,18 +116,28 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
     tb = latest[KEYS].merge(sim.truth["transfer_blocks"], on=KEYS, how="left", validate="one_to_one")
     z = causal.transfer_noise(seed)
     p_base = causal.true_transfer_probability(tb, {}, z)
-    truth = pd.DataFrame({lv.name: causal.true_transfer_probability(tb, causal.transfer_latent_change(lv.changes), z)
-                          - p_base for lv in levers}, index=latest["athlete_id"])
+    truth = pd.DataFrame(
+        {
+            lv.name: causal.true_transfer_probability(tb, causal.transfer_latent_change(lv.changes), z)
+            - p_base
+            for lv in levers
+        },
+        index=latest["athlete_id"],
+    )
     model = tab.pivot(index="athlete_id", columns="lever", values="effect").loc[truth.index, names]
     tr = _agreement(model, truth, bundles)
     out["n_athletes"] = int(len(truth))
     out["top_lever_agreement"] = tr["top_lever_agreement"]
     out["rank_correlation"] = _agreement(model, truth, names)["rank_correlation"]
-    out["transfer"] = {"bundles": tr, "singles": _agreement(model, truth, singles), "all_levers": _agreement(model, truth, names),
-                       "zero_change_max_abs_error": float(np.nanmax(np.abs(p_base - latest["p_true"].to_numpy()))),
-                       "share_clipped": float(tab["clipped"].mean()),
-                       "interval_coverage_of_true_effect": None,
-                       "mean_effect": {"model": model.mean().round(4).to_dict(), "truth": truth.mean().round(4).to_dict()}}
+    out["transfer"] = {
+        "bundles": tr,
+        "singles": _agreement(model, truth, singles),
+        "all_levers": _agreement(model, truth, names),
+        "zero_change_max_abs_error": float(np.nanmax(np.abs(p_base - latest["p_true"].to_numpy()))),
+        "share_clipped": float(tab["clipped"].mean()),
+        "interval_coverage_of_true_effect": None,
+        "mean_effect": {"model": model.mean().round(4).to_dict(), "truth": truth.mean().round(4).to_dict()},
+    }
     # does the bootstrap range (for the new probability) contain baseline + true effect? (scale check only)
     eff = tab.set_index(["athlete_id", "lever"])
     lo = (eff["low"] - eff["baseline_prob"]).unstack().loc[truth.index, names]
@@ -120,18 +148,29 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
 
     # ---- hamstring (secondary)
     hl = tests["hamstring"]
-    fut = causal.future_hazards(sim.truth["hamstring_weekly"], hl["athlete_id"].to_numpy(), hl["week_end"].to_numpy())
+    fut = causal.future_hazards(
+        sim.truth["hamstring_weekly"], hl["athlete_id"].to_numpy(), hl["week_end"].to_numpy()
+    )
     ok = np.isfinite(fut).all(axis=1)
     hl, fut = hl[ok].reset_index(drop=True), fut[ok]
     htab = levers_table(hl, {"hamstring": models["hamstring"]}, ranges, levers=levers, boosters=boots)
     h0 = causal.true_hamstring_probability(fut)
-    htruth = pd.DataFrame({lv.name: causal.true_hamstring_probability(fut, causal.hamstring_logit_change(lv.changes, hl)) - h0
-                           for lv in levers}, index=hl["athlete_id"])
+    htruth = pd.DataFrame(
+        {
+            lv.name: causal.true_hamstring_probability(fut, causal.hamstring_logit_change(lv.changes, hl))
+            - h0
+            for lv in levers
+        },
+        index=hl["athlete_id"],
+    )
     hmodel = htab.pivot(index="athlete_id", columns="lever", values="effect").loc[htruth.index, names]
-    out["hamstring"] = {"n_athletes": int(len(hl)), "bundles": _agreement(hmodel, htruth, bundles, benefit_sign=-1.0),
-                        "all_levers": _agreement(hmodel, htruth, names, benefit_sign=-1.0),
-                        "zero_change_max_abs_error": float(np.nanmax(np.abs(h0 - hl["p_true_realised"].to_numpy()))),
-                        "mean_effect": {"model": hmodel.mean().round(5).to_dict(), "truth": htruth.mean().round(5).to_dict()}}
+    out["hamstring"] = {
+        "n_athletes": int(len(hl)),
+        "bundles": _agreement(hmodel, htruth, bundles, benefit_sign=-1.0),
+        "all_levers": _agreement(hmodel, htruth, names, benefit_sign=-1.0),
+        "zero_change_max_abs_error": float(np.nanmax(np.abs(h0 - hl["p_true_realised"].to_numpy()))),
+        "mean_effect": {"model": hmodel.mean().round(5).to_dict(), "truth": htruth.mean().round(5).to_dict()},
+    }
     out["seconds"] = round(time.time() - t0, 1)
     return out
 
@@ -149,11 +188,15 @@ def main() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(res, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     t, h = res["transfer"], res["hamstring"]
-    print(f"transfer ({res['n_athletes']} test athletes): top lever (bundle) agreement {res['top_lever_agreement']:.2f}, "
-          f"rank correlation {res['rank_correlation']:.2f}; singles top {t['singles']['top_lever_agreement']:.2f}; "
-          f"regret {t['bundles']['mean_regret_prob']:.3f}")
-    print(f"hamstring ({h['n_athletes']} test athletes): top bundle agreement {h['bundles']['top_lever_agreement']:.2f}, "
-          f"rank correlation {h['all_levers']['rank_correlation']:.2f}")
+    print(
+        f"transfer ({res['n_athletes']} test athletes): top lever (bundle) agreement {res['top_lever_agreement']:.2f}, "
+        f"rank correlation {res['rank_correlation']:.2f}; singles top {t['singles']['top_lever_agreement']:.2f}; "
+        f"regret {t['bundles']['mean_regret_prob']:.3f}"
+    )
+    print(
+        f"hamstring ({h['n_athletes']} test athletes): top bundle agreement {h['bundles']['top_lever_agreement']:.2f}, "
+        f"rank correlation {h['all_levers']['rank_correlation']:.2f}"
+    )
     print(f"wrote {path} in {res['seconds']} s")
 
 

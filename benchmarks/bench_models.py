@@ -30,15 +30,30 @@ def main(argv: list[str] | None = None) -> dict:
         mp = getattr(params.train, target)
         rows = []
         for seed in a.seeds:
-            res = train_and_evaluate(units[target], target=target, features=mp.features,
-                                     model_params=mp.estimator_kwargs(), split_params=params.split.model_dump(exclude={"seed"}),
-                                     flag_threshold=mp.flag_threshold, n_boot=a.bootstrap,
-                                     acwr_threshold=params.evaluate.acwr_threshold, seed=seed,
-                                     outcome=mp.outcome_column())
+            res = train_and_evaluate(
+                units[target],
+                target=target,
+                features=mp.features,
+                model_params=mp.estimator_kwargs(),
+                split_params=params.split.model_dump(exclude={"seed"}),
+                flag_threshold=mp.flag_threshold,
+                n_boot=a.bootstrap,
+                acwr_threshold=params.evaluate.acwr_threshold,
+                seed=seed,
+                outcome=mp.outcome_column(),
+            )
             m = res.metrics
-            row = {"seed": seed, "n_test_units": m["n_test_units"], "n_test_events": m["n_test_events"],
-                   "n_train_events": m["n_train_events"], "model": m["model"], "oracle": m.get("oracle"),
-                   "baselines": m["baselines"], "regression": m.get("regression"), "n_rounds": int(res.model.n_rounds_)}
+            row = {
+                "seed": seed,
+                "n_test_units": m["n_test_units"],
+                "n_test_events": m["n_test_events"],
+                "n_train_events": m["n_train_events"],
+                "model": m["model"],
+                "oracle": m.get("oracle"),
+                "baselines": m["baselines"],
+                "regression": m.get("regression"),
+                "n_rounds": int(res.model.n_rounds_),
+            }
             rows.append(row)
         results["runs"][target] = rows
         print(_table(target, rows))
@@ -48,8 +63,10 @@ def main(argv: list[str] | None = None) -> dict:
 
 def _table(target: str, rows: list[dict]) -> str:
     base = ["strength_only_logistic"] + (["acwr_threshold"] if target == "hamstring" else [])
-    head = (f"\n### {target}\n\n| split seed | test units / events | model AUC [95% CI] | oracle AUC | gap | "
-            f"model cal. slope | {' | '.join(b + ' AUC' for b in base)} |")
+    head = (
+        f"\n### {target}\n\n| split seed | test units / events | model AUC [95% CI] | oracle AUC | gap | "
+        f"model cal. slope | {' | '.join(b + ' AUC' for b in base)} |"
+    )
     lines = [head, "|" + "---|" * (6 + len(base))]
     gaps, aucs, oracles, slopes = [], [], [], []
     for r in rows:
@@ -61,19 +78,28 @@ def _table(target: str, rows: list[dict]) -> str:
         slopes.append(m["calibration_slope"])
         ci = m.get("roc_auc_ci") or [np.nan, np.nan]
         bcols = " | ".join(_f(r["baselines"].get(b, {}).get("roc_auc")) for b in base)
-        lines.append(f"| {r['seed']} | {r['n_test_units']} / {r['n_test_events']} | {_f(m['roc_auc'])} "
-                     f"[{_f(ci[0])}, {_f(ci[1])}] | {_f(o.get('roc_auc'))} | {_f(gap)} | "
-                     f"{_f(m['calibration_slope'])} | {bcols} |")
-    lines.append(f"| **mean (SD)** | | {np.mean(aucs):.3f} ({np.std(aucs, ddof=1) if len(aucs) > 1 else 0:.3f}) | "
-                 f"{np.nanmean(oracles):.3f} | {np.nanmean(gaps):.3f} | {np.nanmean(slopes):.2f} | "
-                 + " | ".join("" for _ in base) + " |")
+        lines.append(
+            f"| {r['seed']} | {r['n_test_units']} / {r['n_test_events']} | {_f(m['roc_auc'])} "
+            f"[{_f(ci[0])}, {_f(ci[1])}] | {_f(o.get('roc_auc'))} | {_f(gap)} | "
+            f"{_f(m['calibration_slope'])} | {bcols} |"
+        )
+    lines.append(
+        f"| **mean (SD)** | | {np.mean(aucs):.3f} ({np.std(aucs, ddof=1) if len(aucs) > 1 else 0:.3f}) | "
+        f"{np.nanmean(oracles):.3f} | {np.nanmean(gaps):.3f} | {np.nanmean(slopes):.2f} | "
+        + " | ".join("" for _ in base)
+        + " |"
+    )
     if target == "transfer" and rows[0].get("regression"):
-        lines.append("\n| split seed | MAE (s) | MAE of training mean (s) | 90% interval coverage | mean width (s) |")
+        lines.append(
+            "\n| split seed | MAE (s) | MAE of training mean (s) | 90% interval coverage | mean width (s) |"
+        )
         lines.append("|---|---|---|---|---|")
         for r in rows:
             g = r["regression"]
-            lines.append(f"| {r['seed']} | {_f(g['mae_s'])} | {_f(g['mae_train_mean_baseline_s'])} | "
-                         f"{_f(g['interval_coverage'])} | {_f(g['interval_width_s'])} |")
+            lines.append(
+                f"| {r['seed']} | {_f(g['mae_s'])} | {_f(g['mae_train_mean_baseline_s'])} | "
+                f"{_f(g['interval_coverage'])} | {_f(g['interval_width_s'])} |"
+            )
     return "\n".join(lines)
 
 

@@ -43,19 +43,38 @@ def main(argv: list[str] | None = None) -> list[dict]:
     a = ap.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
     mp = params.train.hamstring.estimator_kwargs()
-    kw = dict(model_params=mp, flag_threshold=params.train.hamstring.flag_threshold,
-              acwr_threshold=params.evaluate.acwr_threshold, n_boot=a.bootstrap, seed=0)
+    kw = dict(
+        model_params=mp,
+        flag_threshold=params.train.hamstring.flag_threshold,
+        acwr_threshold=params.evaluate.acwr_threshold,
+        n_boot=a.bootstrap,
+        seed=0,
+    )
     results = []
     if JOVANOVIC_CSV.exists():
         tables, split = load_jovanovic()
         u = real_units(tables, "hamstring")
         test_ath = list(split[split == "Test"].index)
-        results.append(evaluate_folds(u, source_split_folds(u, test_ath), protocol=(
-            f"Jovanovic: source athlete split (train {sorted(set(split.index) - set(test_ath))}, test {test_ath}, all weeks)"),
-            **kw).metrics)
-        results.append(evaluate_folds(u, loao_time_folds(u, 0.5, 28), protocol=(
-            "Jovanovic: leave-one-athlete-out over later time (test = held-out athlete's later 50 % of weeks)"),
-            **kw).metrics)
+        results.append(
+            evaluate_folds(
+                u,
+                source_split_folds(u, test_ath),
+                protocol=(
+                    f"Jovanovic: source athlete split (train {sorted(set(split.index) - set(test_ath))}, test {test_ath}, all weeks)"
+                ),
+                **kw,
+            ).metrics
+        )
+        results.append(
+            evaluate_folds(
+                u,
+                loao_time_folds(u, 0.5, 28),
+                protocol=(
+                    "Jovanovic: leave-one-athlete-out over later time (test = held-out athlete's later 50 % of weeks)"
+                ),
+                **kw,
+            ).metrics
+        )
         if a.week_shifts:
             print(week_shift_table(tables, test_ath, {**kw, "n_boot": 0}))
     else:
@@ -64,9 +83,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
         tables = load_soccermon()
         for label in ("thigh", "any"):
             u = real_units(tables, label)
-            results.append(evaluate_folds(u, grouped_time_folds(u, 5, 0.5, 28, seed=0), protocol=(
-                f"SoccerMon, label {label} injury in 28 d: 5 athlete groups x later time (test = held-out group's later 50 %)"),
-                **kw).metrics)
+            results.append(
+                evaluate_folds(
+                    u,
+                    grouped_time_folds(u, 5, 0.5, 28, seed=0),
+                    protocol=(
+                        f"SoccerMon, label {label} injury in 28 d: 5 athlete groups x later time (test = held-out group's later 50 %)"
+                    ),
+                    **kw,
+                ).metrics
+            )
     else:
         print(f"skipped SoccerMon: {SOCCERMON_DIR} not found")
     print(table(results))
@@ -83,18 +109,26 @@ def week_shift_table(tables: dict, test_ath: list[str], kw: dict) -> str:
 
     from sprintlab.realdata import evaluate_folds, loao_time_folds, real_units, source_split_folds
 
-    lines = ["| shift (first day) | 1: units | 1: model AUC | 1: ACWR AUC | 2: units | 2: model AUC | 2: ACWR AUC |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| shift (first day) | 1: units | 1: model AUC | 1: ACWR AUC | 2: units | 2: model AUC | 2: ACWR AUC |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for d in range(7):
         dt = pd.Timedelta(days=d)
-        moved = {**tables, "training_load": tables["training_load"].assign(date=tables["training_load"]["date"] + dt),
-                 "injuries": tables["injuries"].assign(onset_date=tables["injuries"]["onset_date"] + dt)}
+        moved = {
+            **tables,
+            "training_load": tables["training_load"].assign(date=tables["training_load"]["date"] + dt),
+            "injuries": tables["injuries"].assign(onset_date=tables["injuries"]["onset_date"] + dt),
+        }
         u = real_units(moved, "hamstring")
         cells = []
         for folds in (source_split_folds(u, test_ath), loao_time_folds(u, 0.5, 28)):
             m = evaluate_folds(u, folds, protocol=f"shift {d}", **kw).metrics
-            cells += [str(m["n_test_units"]), f"{m['model']['roc_auc']:.3f}",
-                      f"{m['baselines']['acwr_threshold']['roc_auc']:.3f}"]
+            cells += [
+                str(m["n_test_units"]),
+                f"{m['model']['roc_auc']:.3f}",
+                f"{m['baselines']['acwr_threshold']['roc_auc']:.3f}",
+            ]
         first = (tables["training_load"]["date"].min() + dt).day_name()
         lines.append(f"| +{d} d ({first}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -108,14 +142,20 @@ def table(results: list[dict]) -> str:
         ci = f" [{lo:.2f}, {hi:.2f}]" if lo is not None and lo == lo else ""
         return f"{m['roc_auc']:.3f}{ci}"
 
-    lines = ["| protocol | test units / events (athletes with events) | model AUC [95% CI] | model PR AUC | "
-             "prevalence AUC | ACWR >= 1.5 AUC [95% CI] |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| protocol | test units / events (athletes with events) | model AUC [95% CI] | model PR AUC | "
+        "prevalence AUC | ACWR >= 1.5 AUC [95% CI] |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in results:
         b = r.get("baselines", {})
         m = r.get("model")
-        lines.append(f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} ({r['n_test_injury_athletes']}) | "
-                     f"{auc(m) if m else r.get('error', '-')} | {m['pr_auc']:.3f} | " if m else
-                     f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} | {r.get('error')} | - | ")
+        lines.append(
+            f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} ({r['n_test_injury_athletes']}) | "
+            f"{auc(m) if m else r.get('error', '-')} | {m['pr_auc']:.3f} | "
+            if m
+            else f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} | {r.get('error')} | - | "
+        )
         lines[-1] += f"{auc(b.get('prevalence'))} | {auc(b.get('acwr_threshold'))} |"
     return "\n".join(lines)
 

@@ -58,8 +58,11 @@ def _run(label: str, fn, trace: bool) -> None:
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{label}: {len(res.scores)} athletes, wall {wall:.2f} s, process max RSS {rss:.0f} MiB"
-          + (f", tracemalloc peak {peak:.0f} MiB" if trace else "") + f", exit code {res.exit_code}")
+    print(
+        f"\n{label}: {len(res.scores)} athletes, wall {wall:.2f} s, process max RSS {rss:.0f} MiB"
+        + (f", tracemalloc peak {peak:.0f} MiB" if trace else "")
+        + f", exit code {res.exit_code}"
+    )
     total = sum(res.timings.values())
     for k, v in sorted(res.timings.items(), key=lambda kv: -kv[1]):
         print(f"  {k:<9} {v:7.2f} s  {100 * v / total:5.1f} %")
@@ -91,12 +94,18 @@ def main() -> None:
     load_models()
     print(f"warm-up (imports, first registry access): {time.perf_counter() - t:.1f} s")
 
-    _run("squad (40 athletes, CSV validation + SHAP + report)",
-         lambda: score(tmp / "sim" / "raw", tmp / "out_squad", params, simulated=True), args.tracemalloc)
+    _run(
+        "squad (40 athletes, CSV validation + SHAP + report)",
+        lambda: score(tmp / "sim" / "raw", tmp / "out_squad", params, simulated=True),
+        args.tracemalloc,
+    )
     if not args.skip_league:
         league = _league(validated, args.league_athletes)
-        _run(f"league ({args.league_athletes} athletes, validated tables, SHAP, no report)",
-             lambda: score(None, tmp / "out_league", params, tables=league, report=False), args.tracemalloc)
+        _run(
+            f"league ({args.league_athletes} athletes, validated tables, SHAP, no report)",
+            lambda: score(None, tmp / "out_league", params, tables=league, report=False),
+            args.tracemalloc,
+        )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,10 @@ def simulate(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     tau = rng.uniform(0.8, 1.5, n)
     fd = rng.uniform(0.1, 0.5, n)
     d = np.broadcast_to(GATES, (n, GATES.size)).copy()
-    t = time_at_distance(d + fd[:, None], mss[:, None], tau[:, None]) - time_at_distance(fd, mss, tau)[:, None]
+    t = (
+        time_at_distance(d + fd[:, None], mss[:, None], tau[:, None])
+        - time_at_distance(fd, mss, tau)[:, None]
+    )
     return d, t + rng.normal(0, 0.01, t.shape)
 
 
@@ -69,15 +72,21 @@ def main() -> None:
     t_loop_subset = time.perf_counter() - t0
     t_loop = t_loop_subset * args.trials / n_loop
 
-    ours = np.stack([res.mss_m_s, res.tau_s] + ([res.time_correction_s] if kind == "tc" else []), axis=1)[:n_loop]
+    ours = np.stack([res.mss_m_s, res.tau_s] + ([res.time_correction_s] if kind == "tc" else []), axis=1)[
+        :n_loop
+    ]
     both = np.isfinite(loop_params).all(axis=1) & np.isfinite(ours).all(axis=1)
     max_diff = float(np.max(np.abs(ours[both] - loop_params[both]))) if both.any() else float("nan")
 
     print(f"sprint benchmark: {args.trials} simulated gate trials, correction={kind}")
-    print(f"  batched LM (sprintlab):  {t_batch:8.3f} s  -> {args.trials / t_batch:12,.0f} trials/s "
-          f"(fit_ok {int(res.fit_ok.sum())}/{args.trials}, converged {int(res.converged.sum())})")
-    print(f"  curve_fit loop:          {t_loop:8.3f} s  -> {args.trials / t_loop:12,.0f} trials/s "
-          f"(timed on {n_loop} trials in {t_loop_subset:.3f} s, scaled x{args.trials / n_loop:g})")
+    print(
+        f"  batched LM (sprintlab):  {t_batch:8.3f} s  -> {args.trials / t_batch:12,.0f} trials/s "
+        f"(fit_ok {int(res.fit_ok.sum())}/{args.trials}, converged {int(res.converged.sum())})"
+    )
+    print(
+        f"  curve_fit loop:          {t_loop:8.3f} s  -> {args.trials / t_loop:12,.0f} trials/s "
+        f"(timed on {n_loop} trials in {t_loop_subset:.3f} s, scaled x{args.trials / n_loop:g})"
+    )
     print(f"  speed-up ratio (same run): {t_loop / t_batch:8.1f}x")
     print(f"  max |parameter difference| on the {int(both.sum())} compared trials: {max_diff:.2e}")
 

@@ -10,5 +10,7 @@ if __name__ == "__main__":
     try:
         out = run_train(params(), "hamstring", TARGETS, MODELS / "hamstring")
     except TrackingError as err:
-        sys.exit(f"train_hamstring: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: sqlite:///mlflow.db).")
+        sys.exit(
+            f"train_hamstring: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: sqlite:///mlflow.db)."
+        )
     print(out["registry"])

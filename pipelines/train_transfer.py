@@ -10,5 +10,7 @@ if __name__ == "__main__":
     try:
         out = run_train(params(), "transfer", TARGETS, MODELS / "transfer")
     except TrackingError as err:
-        sys.exit(f"train_transfer: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: sqlite:///mlflow.db).")
+        sys.exit(
+            f"train_transfer: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: sqlite:///mlflow.db)."
+        )
     print(out["registry"])

@@ -2,9 +2,8 @@
 
 import sys
 
-from sprintlab.contract.validate import validate_folder
-
 from _common import SIMULATED, VALIDATED, params
+from sprintlab.contract.validate import validate_folder
 from sprintlab.stages import raw_dir
 
 if __name__ == "__main__":

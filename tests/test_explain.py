@@ -14,18 +14,24 @@ FEATS = ["strength_change_since_test_pct", "pelvic_control_score", "first_step_c
 
 def _units(n=600, seed=0):
     rng = np.random.default_rng(seed)
-    u = pd.DataFrame({"athlete_id": [f"A{i % 60:02d}" for i in range(n)],
-                      "strength_change_since_test_pct": rng.uniform(0, 15, n),
-                      "pelvic_control_score": rng.integers(1, 6, n).astype(float),
-                      "first_step_contact_ms": rng.normal(185, 12, n),
-                      "sleep_hours_7d": rng.normal(7.5, 0.6, n)})
+    u = pd.DataFrame(
+        {
+            "athlete_id": [f"A{i % 60:02d}" for i in range(n)],
+            "strength_change_since_test_pct": rng.uniform(0, 15, n),
+            "pelvic_control_score": rng.integers(1, 6, n).astype(float),
+            "first_step_contact_ms": rng.normal(185, 12, n),
+            "sleep_hours_7d": rng.normal(7.5, 0.6, n),
+        }
+    )
     logit = 0.15 * u.iloc[:, 1] * (u.iloc[:, 2] - 3) / 2 - 0.05 * (u.iloc[:, 3] - 185)
     u["y"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     return u
 
 
 def _model(u):
-    return CalibratedLGBMClassifier(n_estimators=80, random_state=0).fit(u[FEATS], u["y"], groups=u["athlete_id"])
+    return CalibratedLGBMClassifier(n_estimators=80, random_state=0).fit(
+        u[FEATS], u["y"], groups=u["athlete_id"]
+    )
 
 
 def test_additivity_base_plus_contributions_equals_margin():
@@ -38,7 +44,9 @@ def test_additivity_base_plus_contributions_equals_margin():
 
 def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():
     u = _units()
-    outcome = pd.Series(np.where(u["y"] == 1, 1.0, -1.0) + np.random.default_rng(1).normal(0, 1, len(u)), name="o")
+    outcome = pd.Series(
+        np.where(u["y"] == 1, 1.0, -1.0) + np.random.default_rng(1).normal(0, 1, len(u)), name="o"
+    )
     m = CalibratedLGBMClassifier(n_estimators=80, learn_from="outcome", random_state=0)
     m.fit(u[FEATS], u["y"], groups=u["athlete_id"], outcome=outcome)
     values, base = shap_matrix(m, u[FEATS])
@@ -71,7 +79,9 @@ def test_drivers_are_plain_language_and_stable():
 
 
 def test_truth_agreement_counts():
-    agree, table = truth_agreement(pd.Series(["control", "timing", "strength"]), pd.Series(["control", "strength", "strength"]))
+    agree, table = truth_agreement(
+        pd.Series(["control", "timing", "strength"]), pd.Series(["control", "strength", "strength"])
+    )
     assert agree == 2 / 3
     assert table.loc["strength", "timing"] == 1
 
@@ -85,19 +95,34 @@ def test_truth_recovery_when_the_model_sees_the_simulators_latent_states():
 
     blocks = simulate_squad(120, 80, seed=11).truth["transfer_blocks"]
     blocks = blocks[blocks["strength_gain"] >= 0.05].reset_index(drop=True)
-    latent_as_feature = {"strength_gain": "strength_change_since_test_pct", "control_state": "pelvic_control_score",
-                         "braking_state": "first_step_contact_ms", "t10_above_typical_s": "t10_vs_own_typical_s",
-                         "load_excess": "hsr_excess_since_test", "sleep_deficit": "sleep_deficit_since_test_h"}
+    latent_as_feature = {
+        "strength_gain": "strength_change_since_test_pct",
+        "control_state": "pelvic_control_score",
+        "braking_state": "first_step_contact_ms",
+        "t10_above_typical_s": "t10_vs_own_typical_s",
+        "load_excess": "hsr_excess_since_test",
+        "sleep_deficit": "sleep_deficit_since_test_h",
+    }
     u = blocks.rename(columns=latent_as_feature)
     feats = list(latent_as_feature.values())
     rng = np.random.default_rng(0)
     u["y"] = (rng.random(len(u)) < u["p_transfer"]).astype(int)
     athletes = np.array(sorted(u["athlete_id"].unique()))
     train = u["athlete_id"].isin(athletes[: int(0.6 * athletes.size)])
-    m = CalibratedLGBMClassifier(n_estimators=800, num_leaves=4, early_stopping=True, learn_from="outcome",
-                                 outcome_sign=-1, random_state=0)
-    m.fit(u.loc[train, feats], u.loc[train, "y"], groups=u.loc[train, "athlete_id"],
-          outcome=u.loc[train, "expected_change_s"])
+    m = CalibratedLGBMClassifier(
+        n_estimators=800,
+        num_leaves=4,
+        early_stopping=True,
+        learn_from="outcome",
+        outcome_sign=-1,
+        random_state=0,
+    )
+    m.fit(
+        u.loc[train, feats],
+        u.loc[train, "y"],
+        groups=u.loc[train, "athlete_id"],
+        outcome=u.loc[train, "expected_change_s"],
+    )
     test = u[~train].reset_index(drop=True)
     fam = explain_units(m, test, "transfer")["families"]
     agree, table = truth_agreement(fam["dominant_family"], test["dominant_family"])
@@ -108,8 +133,9 @@ def test_truth_recovery_when_the_model_sees_the_simulators_latent_states():
 def test_dominance_ratio_and_bands_known_answers():
     from sprintlab.explain import dominance
 
-    contrib = pd.DataFrame({"strength": [1.0, -0.9, 0.3, 0.0], "control": [0.2, 1.0, -0.3, 0.0],
-                            "timing": [-0.4, 0.0, 0.2, 0.0]})
+    contrib = pd.DataFrame(
+        {"strength": [1.0, -0.9, 0.3, 0.0], "control": [0.2, 1.0, -0.3, 0.0], "timing": [-0.4, 0.0, 0.2, 0.0]}
+    )
     d = dominance(contrib)
     np.testing.assert_allclose(d["runner_up_ratio"], [0.4, 0.9, 1.0, 0.0])
     assert list(d["dominance"]) == ["clear", "close", "close", "clear"]
@@ -125,10 +151,14 @@ def test_driver_sentence_compares_with_squad_and_own_usual():
     from sprintlab.explain import driver_sentence
 
     text = driver_sentence("first_step_contact_ms", 186.0, 165.0, -0.2, "transfer", own_usual=178.0)
-    assert text == ("Mean ground-contact time of the first four steps: 186 ms, 21 ms above the squad median "
-                    "and 8 ms above own usual - lowers transfer chance")
+    assert text == (
+        "Mean ground-contact time of the first four steps: 186 ms, 21 ms above the squad median "
+        "and 8 ms above own usual - lowers transfer chance"
+    )
     level = driver_sentence("first_step_contact_ms", 186.0, 190.0, 0.1, "transfer", own_usual=186.2)
-    assert level.endswith("186 ms, 4 ms below the squad median and level with own usual - raises transfer chance")
+    assert level.endswith(
+        "186 ms, 4 ms below the squad median and level with own usual - raises transfer chance"
+    )
     scores = driver_sentence("control_score_8w", 2.5, 3.0, -0.1, "transfer", own_usual=3.25)
     assert "2.5/5, 0.5 points below the squad median and 0.8 points below own usual" in scores
     # no history: no own-usual clause; a measure already against the athlete's norm never gets one
@@ -140,8 +170,13 @@ def test_own_usual_is_the_median_of_previous_weeks_only():
     from sprintlab.explain import own_usual_values
 
     weeks = pd.date_range("2026-01-04", periods=6, freq="7D")
-    panel = pd.DataFrame({"athlete_id": ["A"] * 6 + ["B"] * 6, "week_end": list(weeks) * 2,
-                          "first_step_contact_ms": [100, 110, 120, 130, 140, 999, 1, 2, np.nan, 4, 5, 6.0]})
+    panel = pd.DataFrame(
+        {
+            "athlete_id": ["A"] * 6 + ["B"] * 6,
+            "week_end": list(weeks) * 2,
+            "first_step_contact_ms": [100, 110, 120, 130, 140, 999, 1, 2, np.nan, 4, 5, 6.0],
+        }
+    )
     usual = own_usual_values(panel, weeks[-1], 3, ["first_step_contact_ms", "not_in_panel"])
     assert list(usual.columns) == ["first_step_contact_ms"]
     # weeks 3-5 before the scored week 6: the scored week's 999 is not its own baseline
@@ -152,9 +187,13 @@ def test_own_usual_is_the_median_of_previous_weeks_only():
 def test_agreement_by_dominance_counts():
     from sprintlab.explain import agreement_by_dominance
 
-    fam = pd.DataFrame({"dominant_family": ["strength", "control", "timing", "timing", "control"],
-                        "runner_up_family": ["control", "timing", "strength", "strength", "strength"],
-                        "dominance": ["clear", "clear", "close", "leading", "close"]})
+    fam = pd.DataFrame(
+        {
+            "dominant_family": ["strength", "control", "timing", "timing", "control"],
+            "runner_up_family": ["control", "timing", "strength", "strength", "strength"],
+            "dominance": ["clear", "clear", "close", "leading", "close"],
+        }
+    )
     truth = pd.Series(["strength", "timing", "timing", None, "strength"])
     r = agreement_by_dominance(fam, truth)
     assert r["clear"] == {"n_units": 2, "agreement": 0.5}
@@ -166,9 +205,13 @@ def test_agreement_by_dominance_counts():
 def test_report_statement_counts_the_runner_up_only_on_close_calls():
     from sprintlab.explain import report_statement_agreement
 
-    fam = pd.DataFrame({"dominant_family": ["strength", "control", "control", "timing"],
-                        "runner_up_family": ["control", "timing", "timing", "strength"],
-                        "dominance": ["clear", "close", "leading", "close"]})
+    fam = pd.DataFrame(
+        {
+            "dominant_family": ["strength", "control", "control", "timing"],
+            "runner_up_family": ["control", "timing", "timing", "strength"],
+            "dominance": ["clear", "close", "leading", "close"],
+        }
+    )
     truth = pd.Series(["strength", "timing", "timing", "control"])
     # row 1: leader right; row 2: close call naming the truth second; row 3: "leading" names one
     # family only, so its runner-up does not count; row 4: neither named family is the truth
@@ -207,25 +250,35 @@ def test_driver_sentence_puts_difference_and_ratio_measures_in_words():
     from sprintlab.explain import driver_sentence
 
     sleep = driver_sentence("sleep_hours_vs_norm", -0.8, 0.02, 0.3, "hamstring")
-    assert sleep == ("Mean sleep over the last 7 days against the athlete's long-term norm: 0.8 h less than the norm "
-                     "(squad median: level with the norm) - raises hamstring risk")
+    assert sleep == (
+        "Mean sleep over the last 7 days against the athlete's long-term norm: 0.8 h less than the norm "
+        "(squad median: level with the norm) - raises hamstring risk"
+    )
     # a negative deficit is extra sleep, not "-0.3 h below"
-    assert ": 0.3 h a night more than the norm (squad median: 0.1 h a night less than the norm)" in driver_sentence(
-        "sleep_deficit_since_test_h", -0.3, 0.1, 0.1, "transfer")
+    assert (
+        ": 0.3 h a night more than the norm (squad median: 0.1 h a night less than the norm)"
+        in driver_sentence("sleep_deficit_since_test_h", -0.3, 0.1, 0.1, "transfer")
+    )
     # ratio 0.75 -> 25 % less; log ratio ln(1.2) -> 20 % more; z-scores in SD; times faster/slower
     assert ": 25% less than the 4-week norm (squad median: 10% more than the 4-week norm)" in driver_sentence(
-        "hsr_vs_own_norm", 0.75, 1.1, -0.2, "hamstring")
-    assert ": 20% more than the norm" in driver_sentence("hsr_excess_since_test", float(np.log(1.2)), 0.0, -0.1,
-                                                          "transfer")
+        "hsr_vs_own_norm", 0.75, 1.1, -0.2, "hamstring"
+    )
+    assert ": 20% more than the norm" in driver_sentence(
+        "hsr_excess_since_test", float(np.log(1.2)), 0.0, -0.1, "transfer"
+    )
     assert ": 0.6 SD above own baseline (squad median: 0.2 SD below own baseline)" in driver_sentence(
-        "fatigue_z", 0.59, -0.18, 0.1, "hamstring")
-    assert ": 0.02 s faster than at the first test" in driver_sentence("t10_vs_first_test_s", -0.02, 0.01, 0.2,
-                                                                      "transfer")
+        "fatigue_z", 0.59, -0.18, 0.1, "hamstring"
+    )
+    assert ": 0.02 s faster than at the first test" in driver_sentence(
+        "t10_vs_first_test_s", -0.02, 0.01, 0.2, "transfer"
+    )
     assert driver_sentence("t10_vs_first_test_s", float("nan"), 0.01, 0.2, "transfer").startswith(
-        "Latest 0-10 m time against the athlete's first (baseline) test: not measured - ")
+        "Latest 0-10 m time against the athlete's first (baseline) test: not measured - "
+    )
     # differences of percentages are percentage points
-    assert "8.5 percentage points above the squad median" in driver_sentence("nordic_asymmetry_pct", 19.2, 10.7,
-                                                                              0.2, "hamstring")
+    assert "8.5 percentage points above the squad median" in driver_sentence(
+        "nordic_asymmetry_pct", 19.2, 10.7, 0.2, "hamstring"
+    )
 
 
 def test_catalogue_relative_words_only_for_measures_already_against_a_norm():
@@ -234,7 +287,9 @@ def test_catalogue_relative_words_only_for_measures_already_against_a_norm():
     from sprintlab.features.catalogue import FeatureSpec, load_catalogue
 
     with pytest.raises(ValueError, match="already against a norm"):
-        FeatureSpec(name="x", family="load", unit="ratio", description="x", relative=("more", "less", "level"))
+        FeatureSpec(
+            name="x", family="load", unit="ratio", description="x", relative=("more", "less", "level")
+        )
     rel = [f for f in load_catalogue().features if f.relative]
     assert len(rel) == 19 and all(not f.own_usual for f in rel)
 
@@ -256,9 +311,17 @@ def test_pipeline_explanations_recover_the_true_main_factor_on_the_default_squad
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     units = simulated_units(params)["transfer"]
     mp = params.train.transfer
-    res = train_and_evaluate(units, target="transfer", features=mp.features, model_params=mp.estimator_kwargs(),
-                             split_params=params.split.model_dump(exclude={"seed"}), flag_threshold=mp.flag_threshold,
-                             n_boot=10, seed=params.split.seed, outcome=mp.outcome_column())
+    res = train_and_evaluate(
+        units,
+        target="transfer",
+        features=mp.features,
+        model_params=mp.estimator_kwargs(),
+        split_params=params.split.model_dump(exclude={"seed"}),
+        flag_threshold=mp.flag_threshold,
+        n_boot=10,
+        seed=params.split.seed,
+        outcome=mp.outcome_column(),
+    )
     usable = units[units["label_complete"]]
     later = usable[pd.to_datetime(usable["unit_date"]) >= res.split.cutoff].reset_index(drop=True)
     rec = truth_recovery(explain_units(res.model, later, "transfer")["families"], later)

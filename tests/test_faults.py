@@ -66,7 +66,9 @@ def test_stages_rerun_byte_identical(tmp_path, small_squad):
     from sprintlab.stages import run_features, run_simulate, run_targets
 
     base = load_params(ROOT / "params.yaml")
-    params = base.model_copy(update={"simulate": base.simulate.model_copy(update={"athletes": 12, "weeks": 30})})
+    params = base.model_copy(
+        update={"simulate": base.simulate.model_copy(update={"athletes": 12, "weeks": 30})}
+    )
     outputs = []
     for run in ("a", "b"):
         d = tmp_path / run
@@ -89,7 +91,9 @@ def test_unreachable_mlflow_store_fails_clearly_before_training(tmp_path, monkey
     blocker.write_text("a file where the store's folder should be")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{blocker}/mlflow.db")
     with pytest.raises(TrackingError, match="unavailable"):
-        run_train(load_params(ROOT / "params.yaml"), "hamstring", tmp_path / "targets", tmp_path / "models" / "h")
+        run_train(
+            load_params(ROOT / "params.yaml"), "hamstring", tmp_path / "targets", tmp_path / "models" / "h"
+        )
     assert not (tmp_path / "models").exists()
 
 
@@ -97,8 +101,13 @@ def test_train_entry_point_exits_nonzero_with_message(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{blocker}/mlflow.db"}
-    proc = subprocess.run([sys.executable, str(ROOT / "pipelines" / "train_hamstring.py")], env=env,
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "pipelines" / "train_hamstring.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode != 0
     assert "MLflow store" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -79,8 +79,9 @@ def test_find_table(tmp_path):
 
 
 def test_parquet_is_byte_deterministic(tmp_path):
-    df = pd.DataFrame({"x": [1.5, 2.5], "s": ["a", None], "d": pd.to_datetime(["2024-01-01", "2024-02-01"])},
-                      index=[10, 3])
+    df = pd.DataFrame(
+        {"x": [1.5, 2.5], "s": ["a", None], "d": pd.to_datetime(["2024-01-01", "2024-02-01"])}, index=[10, 3]
+    )
     a = write_table_atomic(df, tmp_path / "a.parquet").read_bytes()
     b = write_table_atomic(df.copy().reset_index(drop=True), tmp_path / "b.parquet").read_bytes()
     assert a == b

@@ -32,25 +32,45 @@ def pipeline_run(tmp_path_factory):
     mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
     mp.chdir(tmp)
     base = load_params(ROOT / "params.yaml")
-    params = base.model_copy(update={
-        "simulate": base.simulate.model_copy(update={"athletes": 40, "weeks": 60, "seed": 5}),
-        "evaluate": base.evaluate.model_copy(update={"bootstrap": 50}),
-        "report": base.report.model_copy(update={"max_athletes": 8}),
-    })
+    params = base.model_copy(
+        update={
+            "simulate": base.simulate.model_copy(update={"athletes": 40, "weeks": 60, "seed": 5}),
+            "evaluate": base.evaluate.model_copy(update={"bootstrap": 50}),
+            "report": base.report.model_copy(update={"max_athletes": 8}),
+        }
+    )
     run_simulate(params, tmp / "sim")
     _replace_ids_with_names(tmp / "sim" / "raw")
     result = validate_folder(tmp / "sim" / "raw", tmp / "val", today="2026-11-24")
     run_features(params, tmp / "val", tmp / "feat")
     run_targets(params, tmp / "val", tmp / "feat", tmp / "sim" / "truth", tmp / "tg")
-    reg = {t: run_train(params, t, tmp / "tg", tmp / "models" / t)["registry"] for t in ("transfer", "hamstring")}
+    reg = {
+        t: run_train(params, t, tmp / "tg", tmp / "models" / t)["registry"] for t in ("transfer", "hamstring")
+    }
     run_evaluate(tmp / "models", tmp / "metrics", tmp / "plots")
     explained = run_explain(params, tmp / "tg", tmp / "models", tmp / "expl", tmp / "metrics")
-    report = run_report(params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report.html", simulated=True)
+    report = run_report(
+        params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report.html", simulated=True
+    )
     mp.setenv("SPRINTLAB_PSEUDONYM_KEY", "test-key-not-secret-0123456789")
-    shared = run_report(params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report-shared.html",
-                        simulated=True, pseudonymise=True)
-    yield {"tmp": tmp, "validation": result, "registry": reg, "explained": explained, "report": report,
-           "shared_report": shared, "params": params}
+    shared = run_report(
+        params,
+        tmp / "feat",
+        tmp / "models",
+        tmp / "metrics",
+        tmp / "report-shared.html",
+        simulated=True,
+        pseudonymise=True,
+    )
+    yield {
+        "tmp": tmp,
+        "validation": result,
+        "registry": reg,
+        "explained": explained,
+        "report": report,
+        "shared_report": shared,
+        "params": params,
+    }
     mp.undo()
 
 
@@ -87,7 +107,10 @@ def test_metrics_files_have_model_baselines_and_oracle(pipeline_run):
         assert m["baselines"]["prevalence"]["roc_auc"] == pytest.approx(0.5)
         # the truth ranks the units better than chance on the same test units
         assert m["oracle"]["roc_auc"] > 0.6
-    assert "acwr_threshold" in json.loads((pipeline_run["tmp"] / "metrics" / "hamstring.json").read_text())["baselines"]
+    assert (
+        "acwr_threshold"
+        in json.loads((pipeline_run["tmp"] / "metrics" / "hamstring.json").read_text())["baselines"]
+    )
 
 
 def test_models_saved_and_registered_as_champion(pipeline_run):
@@ -123,7 +146,11 @@ def test_mlflow_store_holds_no_athlete_ids(pipeline_run):
     tmp = pipeline_run["tmp"]
     ids = pd.read_csv(tmp / "sim" / "raw" / "athletes.csv")["athlete_id"].tolist()
     blobs = [(tmp / "mlflow.db").read_bytes()]
-    blobs += [p.read_bytes() for p in (tmp / "mlartifacts").rglob("*") if p.is_file() and p.suffix in (".json", ".md", ".csv", ".txt", ".yaml", "")]
+    blobs += [
+        p.read_bytes()
+        for p in (tmp / "mlartifacts").rglob("*")
+        if p.is_file() and p.suffix in (".json", ".md", ".csv", ".txt", ".yaml", "")
+    ]
     for aid in ids:
         assert not any(aid.encode() in b for b in blobs), aid
 
@@ -136,7 +163,11 @@ def test_names_never_reach_logs_outputs_or_shared_report(pipeline_run, capfd):
     assert "ATH-" in shared
     scanned = [shared.encode()]
     for sub in ("models", "metrics", "plots", "expl"):
-        scanned += [p.read_bytes() for p in (tmp / sub).rglob("*") if p.is_file() and p.suffix in (".json", ".md", ".csv", ".txt")]
+        scanned += [
+            p.read_bytes()
+            for p in (tmp / sub).rglob("*")
+            if p.is_file() and p.suffix in (".json", ".md", ".csv", ".txt")
+        ]
     captured = capfd.readouterr()
     scanned.append((captured.out + captured.err).encode())
     for name in names:
@@ -147,7 +178,10 @@ def test_explanations_and_report(pipeline_run):
     ex = json.loads((pipeline_run["tmp"] / "metrics" / "explanations.json").read_text())
     assert 0 <= ex["dominant_family_agreement"] <= 1 and ex["n_units"] > 0
     bands = ex["by_explanation_dominance"]
-    assert set(bands) == {"clear", "leading", "close"} and sum(b["n_units"] for b in bands.values()) == ex["n_units"]
+    assert (
+        set(bands) == {"clear", "leading", "close"}
+        and sum(b["n_units"] for b in bands.values()) == ex["n_units"]
+    )
     assert 0 < ex["majority_family_baseline"] <= 1
     if bands["close"]["n_units"]:
         assert bands["close"]["truth_among_named"] >= bands["close"]["agreement"]
@@ -165,7 +199,10 @@ def test_explanations_and_report(pipeline_run):
     assert set(ham["confusion"]) <= {"strength", "control", "load", "wellness", "history"}
     html = Path(pipeline_run["report"]).read_text(encoding="utf-8")
     # the squad's strength x control dependence plot (the model's control measure is control_score_8w)
-    assert "<h3>Strength gains and control</h3>" in html and "Scatter chart: the effect of squat strength" in html
+    assert (
+        "<h3>Strength gains and control</h3>" in html
+        and "Scatter chart: the effect of squat strength" in html
+    )
     assert "own usual" in html
     assert f"true main factor for {ex['dominant_family_agreement']:.0%} of them" in html  # known limits
     assert f"of the 28-day risk for {ham['dominant_family_agreement']:.0%} of them" in html
@@ -181,8 +218,17 @@ def test_explanations_and_report(pipeline_run):
 def test_dvc_yaml_stages_declare_code_params_and_outputs():
     dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    order = ["simulate", "validate", "features", "targets", "train_transfer", "train_hamstring", "evaluate",
-             "explain", "report"]
+    order = [
+        "simulate",
+        "validate",
+        "features",
+        "targets",
+        "train_transfer",
+        "train_hamstring",
+        "evaluate",
+        "explain",
+        "report",
+    ]
     assert list(dvc["stages"]) == order
     for name, stage in dvc["stages"].items():
         assert "src/sprintlab" in stage["deps"], name
@@ -204,18 +250,35 @@ def test_main_factor_limit_states_the_truth_figures_in_words(tmp_path):
     assert _main_factor_limit(path) == []  # no explain output yet: nothing to state
     path.write_text(json.dumps({"dominant_family_agreement": None}))
     assert _main_factor_limit(path) == []  # real data: no simulator truth
-    path.write_text(json.dumps({"dominant_family_agreement": 0.673, "by_explanation_dominance": {
-        "clear": {"agreement": 0.872}, "leading": {"agreement": 0.637},
-        "close": {"agreement": 0.486, "truth_among_named": 0.841}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "dominant_family_agreement": 0.673,
+                "by_explanation_dominance": {
+                    "clear": {"agreement": 0.872},
+                    "leading": {"agreement": 0.637},
+                    "close": {"agreement": 0.486, "truth_among_named": 0.841},
+                },
+            }
+        )
+    )
     (text,) = _main_factor_limit(path)
-    assert "true main factor for 67% of them (87% where the lead is clear, 49% where it is a close call)." in text
+    assert (
+        "true main factor for 67% of them (87% where the lead is clear, 49% where it is a close call)."
+        in text
+    )
     assert "the true one was among them 84% of the time." in text
     ex = json.loads(path.read_text())
-    ex["hamstring"] = {"dominant_family_agreement": 0.582, "majority_family_baseline": 0.621,
-                       "by_explanation_dominance": {"clear": {"agreement": 0.74}},
-                       "confusion": {"strength": {"strength": 40, "wellness": 9}, "history": {"strength": 12}}}
+    ex["hamstring"] = {
+        "dominant_family_agreement": 0.582,
+        "majority_family_baseline": 0.621,
+        "by_explanation_dominance": {"clear": {"agreement": 0.74}},
+        "confusion": {"strength": {"strength": 40, "wellness": 9}, "history": {"strength": 12}},
+    }
     path.write_text(json.dumps(ex))
     transfer, hamstring = _main_factor_limit(path)
     assert transfer == text
-    assert ("true main factor of the 28-day risk for 58% of them (74% where the lead is clear); naming the most "
-            "common true factor (Strength) every week would match 62%.") in hamstring
+    assert (
+        "true main factor of the 28-day risk for 58% of them (74% where the lead is clear); naming the most "
+        "common true factor (Strength) every week would match 62%."
+    ) in hamstring

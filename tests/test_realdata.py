@@ -15,8 +15,12 @@ import pytest
 
 from sprintlab.realdata import JOVANOVIC_CSV, SOCCERMON_DIR
 
-jovanovic = pytest.mark.skipif(not JOVANOVIC_CSV.exists(), reason=f"real data not available: {JOVANOVIC_CSV} is absent")
-soccermon = pytest.mark.skipif(not SOCCERMON_DIR.exists(), reason=f"real data not available: {SOCCERMON_DIR} is absent")
+jovanovic = pytest.mark.skipif(
+    not JOVANOVIC_CSV.exists(), reason=f"real data not available: {JOVANOVIC_CSV} is absent"
+)
+soccermon = pytest.mark.skipif(
+    not SOCCERMON_DIR.exists(), reason=f"real data not available: {SOCCERMON_DIR} is absent"
+)
 pytestmark = pytest.mark.real_data
 
 
@@ -42,7 +46,9 @@ def sm():
 def test_jovanovic_tables_come_from_the_mapping(jov):
     tables, split = jov
     tl = tables["training_load"]
-    assert len(tl) == 1683 and tl["athlete_id"].nunique() == 6  # days with any load; days off are not sessions
+    assert (
+        len(tl) == 1683 and tl["athlete_id"].nunique() == 6
+    )  # days with any load; days off are not sessions
     first = tl[(tl["athlete_id"] == "Athlete 01") & (tl["date"] == "2016-07-01")].iloc[0]
     assert (first["srpe_load_au"], first["total_distance_m"], first["hsr_distance_m"]) == (496, 6944, 169)
     assert pd.api.types.is_datetime64_any_dtype(tl["date"]) and tl["srpe_load_au"].dtype == float
@@ -52,8 +58,14 @@ def test_jovanovic_tables_come_from_the_mapping(jov):
     # label-only placeholders for what the export lacks (the mapping leaves them missing)
     assert len(inj) == 6 and (inj["side"] == "both").all() and (inj["days_lost"] == 0).all()
     assert inj.groupby("athlete_id").size().to_dict() == {"Athlete 02": 2, "Athlete 03": 2, "Athlete 04": 2}
-    assert split.to_dict() == {"Athlete 01": "Train", "Athlete 02": "Test", "Athlete 03": "Test",
-                               "Athlete 04": "Train", "Athlete 05": "Train", "Athlete 06": "Train"}
+    assert split.to_dict() == {
+        "Athlete 01": "Train",
+        "Athlete 02": "Test",
+        "Athlete 03": "Test",
+        "Athlete 04": "Train",
+        "Athlete 05": "Train",
+        "Athlete 06": "Train",
+    }
 
 
 @jovanovic
@@ -63,11 +75,16 @@ def test_jovanovic_day_spacing_is_preserved(jov):
     raw = raw[raw["LoadMetric01"] > 0]
     season2 = raw["Season"].str.strip().eq("Season 2").to_numpy()
     # mapping anchors: day 1 of Season 1 = 2016-07-01, of Season 2 = 2017-07-01 (365 days later)
-    expect = pd.Timestamp("2016-07-01") + pd.to_timedelta(raw["Date"].to_numpy() - 1 + np.where(season2, 365, 0), unit="D")
+    expect = pd.Timestamp("2016-07-01") + pd.to_timedelta(
+        raw["Date"].to_numpy() - 1 + np.where(season2, 365, 0), unit="D"
+    )
     got = tables["training_load"].set_index(["athlete_id", "date"])["srpe_load_au"].sort_index()
-    want = pd.Series(raw["LoadMetric01"].to_numpy(dtype=float),
-                     index=pd.MultiIndex.from_arrays([raw["Player.Name"].to_numpy(), expect],
-                                                     names=["athlete_id", "date"])).sort_index()
+    want = pd.Series(
+        raw["LoadMetric01"].to_numpy(dtype=float),
+        index=pd.MultiIndex.from_arrays(
+            [raw["Player.Name"].to_numpy(), expect], names=["athlete_id", "date"]
+        ),
+    ).sort_index()
     pd.testing.assert_series_equal(got, want, check_names=False)
 
 
@@ -76,7 +93,11 @@ def test_soccermon_wellness_uses_the_contract_scales_and_directions(sm):
     w = sm["wellness"].set_index(["athlete_id", "date"])
     assert len(w) == 17007 and w["hamstring_tightness"].isna().all()
     raw = pd.read_csv(SOCCERMON_DIR / "wellness" / "soreness.csv")
-    raw = raw.rename(columns={raw.columns[0]: "date"}).melt("date", var_name="athlete_id", value_name="v").dropna()
+    raw = (
+        raw.rename(columns={raw.columns[0]: "date"})
+        .melt("date", var_name="athlete_id", value_name="v")
+        .dropna()
+    )
     raw["date"] = pd.to_datetime(raw["date"], format="%d.%m.%Y")
     raw = raw.set_index(["athlete_id", "date"])["v"]
     # PmSys 1 = very sore -> contract 10 (extreme); 5 = not sore -> 0
@@ -105,14 +126,18 @@ def test_soccermon_sessions_sum_to_the_daily_load_file(sm):
     assert len(tl) == 16265 and tl["session_type"].str.match(r"^session_\d+$").all()
     sess = (tl["duration_min"] * tl["rpe"]).groupby([tl["athlete_id"], tl["date"]]).sum()
     daily = pd.read_csv(SOCCERMON_DIR / "training-load" / "daily_load.csv")
-    daily = daily.rename(columns={daily.columns[0]: "date"}).melt("date", var_name="athlete_id", value_name="load")
+    daily = daily.rename(columns={daily.columns[0]: "date"}).melt(
+        "date", var_name="athlete_id", value_name="load"
+    )
     daily = daily[daily["load"] > 0]
     daily["date"] = pd.to_datetime(daily["date"], format="%d.%m.%Y")
     daily = daily.set_index(["athlete_id", "date"])["load"]
     both = pd.concat([sess.rename("sess"), daily.rename("daily")], axis=1)
     assert both["sess"].notna().all()  # every day with load in daily_load.csv has sessions
     only_sessions = both[both["daily"].isna()]
-    assert len(only_sessions) == 6 and (only_sessions["sess"] == 0).all()  # zero-load sessions (rpe or minutes 0)
+    assert (
+        len(only_sessions) == 6 and (only_sessions["sess"] == 0).all()
+    )  # zero-load sessions (rpe or minutes 0)
     b = both.dropna()
     assert len(b) == 14191 and int(np.isclose(b["sess"], b["daily"]).sum()) == 14081
     assert (b["sess"] <= b["daily"]).all()  # where they differ, session.json has less load, never more
@@ -127,8 +152,11 @@ def test_soccermon_episodes_are_built_from_the_mapping_rows(sm):
     assert len(mapped) == 232  # runs of consecutive days per player, body part and side
     days = soccermon_report_days(mapped)
     raw = pd.read_csv(SOCCERMON_DIR / "injury" / "injury.csv")
-    want = {(r.player_name, pd.Timestamp(pd.to_datetime(r.timestamp, format="%d.%m.%Y")), k)
-            for r in raw.itertuples() for k in json.loads(r.type)}
+    want = {
+        (r.player_name, pd.Timestamp(pd.to_datetime(r.timestamp, format="%d.%m.%Y")), k)
+        for r in raw.itertuples()
+        for k in json.loads(r.type)
+    }
     assert set(days.itertuples(index=False, name=None)) == want and len(days) == len(want) == 299
     ep = sm["injuries"]
     assert len(ep) == 43 and (ep["body_part"] == "thigh").sum() == 24 and (ep["side"] == "both").all()

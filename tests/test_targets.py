@@ -15,14 +15,23 @@ def test_swc_is_a_fifth_of_between_athlete_sd():
 
 
 def test_hamstring_label_window_and_exclusions():
-    weeks = pd.DataFrame({"athlete_id": ["a"] * 8,
-                          "week_end": pd.date_range("2025-01-05", periods=8, freq="7D")})
-    inj = pd.DataFrame({"athlete_id": ["a"], "onset_date": [pd.Timestamp("2025-02-05")], "body_part": ["hamstring"],
-                        "side": ["left"], "days_lost": [10], "mechanism": ["sprinting"]})
+    weeks = pd.DataFrame(
+        {"athlete_id": ["a"] * 8, "week_end": pd.date_range("2025-01-05", periods=8, freq="7D")}
+    )
+    inj = pd.DataFrame(
+        {
+            "athlete_id": ["a"],
+            "onset_date": [pd.Timestamp("2025-02-05")],
+            "body_part": ["hamstring"],
+            "side": ["left"],
+            "days_lost": [10],
+            "mechanism": ["sprinting"],
+        }
+    )
     lab = hamstring_labels(weeks, inj, horizon_days=28).set_index("week_end")
     # onset 5 Feb: weeks ending 12 Jan (24 d before) .. 2 Feb (3 d before) are positive; 5 Jan (31 d) is not
     assert lab.loc["2025-01-05", "hamstring_injury"] == 0
-    assert lab.loc[pd.Timestamp("2025-01-12"):pd.Timestamp("2025-02-02"), "hamstring_injury"].eq(1).all()
+    assert lab.loc[pd.Timestamp("2025-01-12") : pd.Timestamp("2025-02-02"), "hamstring_injury"].eq(1).all()
     # injured on the week end of 9 Feb (onset 5 Feb, out 10 days) -> excluded flag
     assert lab.loc["2025-02-09", "injured"] and not lab.loc["2025-02-16", "injured"]
     assert lab.loc["2025-02-09", "hamstring_injury"] == 0
@@ -36,13 +45,21 @@ def test_transfer_blocks_known_answer():
         for d, t in zip(dates, (t0, t1), strict=True):
             for trial in (1, 2):
                 rows.append((aid, d, trial, 10.0, t + 0.01 * (trial - 1), "standing", "photocell"))
-    splits = pd.DataFrame(rows, columns=["athlete_id", "date", "trial", "distance_m", "time_s", "start_type",
-                                         "timing_system"])
+    splits = pd.DataFrame(
+        rows, columns=["athlete_id", "date", "trial", "distance_m", "time_s", "start_type", "timing_system"]
+    )
     gym_days = pd.date_range("2025-01-07", "2025-02-17", freq="3D")
-    gym = pd.DataFrame([(aid, d, "back_squat", 100 * (1 + 0.10 * i / len(gym_days)) / (1 + 5 / 30), 5, 3, 8.0)
-                        for aid in ("a", "b") for i, d in enumerate(gym_days)],
-                       columns=["athlete_id", "date", "exercise", "load_kg", "reps", "sets", "rpe"])
+    gym = pd.DataFrame(
+        [
+            (aid, d, "back_squat", 100 * (1 + 0.10 * i / len(gym_days)) / (1 + 5 / 30), 5, 3, 8.0)
+            for aid in ("a", "b")
+            for i, d in enumerate(gym_days)
+        ],
+        columns=["athlete_id", "date", "exercise", "load_kg", "reps", "sets", "rpe"],
+    )
     b = transfer_blocks(splits, gym).set_index("athlete_id")
-    assert b.loc["a", "strength_gain"] == pytest.approx(0.10 * (len(gym_days) - 1) / len(gym_days) * 42 / 39, rel=0.05)
+    assert b.loc["a", "strength_gain"] == pytest.approx(
+        0.10 * (len(gym_days) - 1) / len(gym_days) * 42 / 39, rel=0.05
+    )
     assert b["is_unit"].all()
     assert b.loc["a", "transfer"] == 1 and b.loc["b", "transfer"] == 0

@@ -14,7 +14,9 @@ from sprintlab.levers_cli import levers
 from sprintlab.scoring_cli import score
 from sprintlab.sprint.cli import profile
 
-app = typer.Typer(help="sprintlab: strength-to-sprint transfer and hamstring risk, and why.", no_args_is_help=True)
+app = typer.Typer(
+    help="sprintlab: strength-to-sprint transfer and hamstring risk, and why.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 app.command("validate")(validate)
@@ -38,13 +40,19 @@ def simulate(
 
     logging.basicConfig(level=logging.WARNING)
     dummy_model = {"features": ["age_years"]}
-    params = Params(data=DataParams(source="simulated"),
-                    simulate=SimulateParams(athletes=athletes, weeks=weeks, seed=seed, block_weeks=block_weeks),
-                    train=TrainParams(transfer=dummy_model, hamstring=dummy_model))
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+    params = Params(
+        data=DataParams(source="simulated"),
+        simulate=SimulateParams(athletes=athletes, weeks=weeks, seed=seed, block_weeks=block_weeks),
+        train=TrainParams(transfer=dummy_model, hamstring=dummy_model),
+    )
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
         bar.add_task(f"simulating {athletes} athletes x {weeks} weeks", total=None)
         run_simulate(params, out)
-    console.print(f"[green]wrote[/green] {out}/raw (contract tables) and {out}/truth (ground truth) - SIMULATED data")
+    console.print(
+        f"[green]wrote[/green] {out}/raw (contract tables) and {out}/truth (ground truth) - SIMULATED data"
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry point

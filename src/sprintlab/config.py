@@ -119,16 +119,20 @@ class ReportParams(_Frozen):
 
 
 class ScoreParams(_Frozen):
-    psi_warn: float = Field(0.5, gt=0)        # PSI above this: warning in the output and the report
-    psi_fail: float = Field(2.0, gt=0)        # PSI above this: exit code 5, history not updated
-    psi_min_per_bin: int = Field(10, ge=1)    # merge training bins until each expects this many scored values
-    psi_min_rows: int = Field(10, ge=1)       # fewer scored rows than this: drift not computed for that model
-    drift_weeks: int = Field(4, ge=1)         # weeks of scored athletes' rows compared with the training data
-    recent_days: int = Field(28, ge=1)        # look-back window for "enough recent data"
-    min_recent_days: int = Field(3, ge=0)     # days with any record in that window, else "insufficient data"
-    max_missing_share: float = Field(0.5, ge=0, le=1)  # share of a model's inputs missing -> "insufficient data"
-    history_weeks: int = Field(26, ge=1)      # weeks of the risk trend in the report
-    own_usual_weeks: int = Field(26, ge=1)    # "own usual" in driver sentences: median of this many previous weeks
+    psi_warn: float = Field(0.5, gt=0)  # PSI above this: warning in the output and the report
+    psi_fail: float = Field(2.0, gt=0)  # PSI above this: exit code 5, history not updated
+    psi_min_per_bin: int = Field(10, ge=1)  # merge training bins until each expects this many scored values
+    psi_min_rows: int = Field(10, ge=1)  # fewer scored rows than this: drift not computed for that model
+    drift_weeks: int = Field(4, ge=1)  # weeks of scored athletes' rows compared with the training data
+    recent_days: int = Field(28, ge=1)  # look-back window for "enough recent data"
+    min_recent_days: int = Field(3, ge=0)  # days with any record in that window, else "insufficient data"
+    max_missing_share: float = Field(
+        0.5, ge=0, le=1
+    )  # share of a model's inputs missing -> "insufficient data"
+    history_weeks: int = Field(26, ge=1)  # weeks of the risk trend in the report
+    own_usual_weeks: int = Field(
+        26, ge=1
+    )  # "own usual" in driver sentences: median of this many previous weeks
 
 
 class Params(_Frozen):

@@ -19,6 +19,11 @@ def dominance_columns(contrib: pd.DataFrame) -> pd.DataFrame:
     rows = np.arange(a.shape[0])
     first, second = a[rows, order[:, 0]], a[rows, order[:, 1]]
     names = np.asarray(contrib.columns)
-    return pd.DataFrame({"dominant_family": names[order[:, 0]], "runner_up_family": names[order[:, 1]],
-                         "runner_up_ratio": np.divide(second, first, out=np.zeros_like(first), where=first > 0)},
-                        index=contrib.index)
+    return pd.DataFrame(
+        {
+            "dominant_family": names[order[:, 0]],
+            "runner_up_family": names[order[:, 1]],
+            "runner_up_ratio": np.divide(second, first, out=np.zeros_like(first), where=first > 0),
+        },
+        index=contrib.index,
+    )

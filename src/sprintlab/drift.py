@@ -32,8 +32,16 @@ REFERENCE_FILE = "drift_reference.json"
 ARTIFACT_DIR = "drift"
 FINE_BINS = 20
 SMOOTHING = 0.5
-DRIFT_COLUMNS = ["feature", "psi", "n_scored", "bins", "train_missing_share", "scored_missing_share",
-                 "train_median", "scored_median"]
+DRIFT_COLUMNS = [
+    "feature",
+    "psi",
+    "n_scored",
+    "bins",
+    "train_missing_share",
+    "scored_missing_share",
+    "train_median",
+    "scored_median",
+]
 
 
 def feature_reference(values: np.ndarray, n_bins: int = FINE_BINS) -> dict:
@@ -45,14 +53,23 @@ def feature_reference(values: np.ndarray, n_bins: int = FINE_BINS) -> dict:
         return {"edges": [], "counts": [], "missing": int(v.size), "n": int(v.size), "median": None}
     edges = np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1]))
     counts = np.bincount(np.searchsorted(edges, finite, side="left"), minlength=edges.size + 1)
-    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
-            "missing": int(v.size - finite.size), "n": int(v.size), "median": float(np.median(finite))}
+    return {
+        "edges": [float(e) for e in edges],
+        "counts": [int(c) for c in counts],
+        "missing": int(v.size - finite.size),
+        "n": int(v.size),
+        "median": float(np.median(finite)),
+    }
 
 
 def reference_distribution(X: pd.DataFrame, n_bins: int = FINE_BINS) -> dict:
     """The training reference of every column of ``X`` (the model's feature matrix)."""
-    return {"version": 1, "n_rows": int(len(X)), "n_bins": n_bins,
-            "features": {c: feature_reference(X[c].to_numpy(dtype=float), n_bins) for c in X.columns}}
+    return {
+        "version": 1,
+        "n_rows": int(len(X)),
+        "n_bins": n_bins,
+        "features": {c: feature_reference(X[c].to_numpy(dtype=float), n_bins) for c in X.columns},
+    }
 
 
 def _groups(counts: np.ndarray, k: int) -> np.ndarray:
@@ -104,13 +121,22 @@ def drift_table(reference: dict, X: pd.DataFrame, *, min_per_bin: int = 10) -> p
         v = X[c].to_numpy(dtype=float)
         psi, bins = population_stability_index(ref, v, min_per_bin=min_per_bin)
         finite = v[np.isfinite(v)]
-        rows.append({"feature": c, "psi": psi, "n_scored": int(v.size), "bins": bins,
-                     "train_missing_share": ref["missing"] / ref["n"] if ref["n"] else np.nan,
-                     "scored_missing_share": (v.size - finite.size) / v.size if v.size else np.nan,
-                     "train_median": np.nan if ref["median"] is None else ref["median"],
-                     "scored_median": float(np.median(finite)) if finite.size else np.nan})
+        rows.append(
+            {
+                "feature": c,
+                "psi": psi,
+                "n_scored": int(v.size),
+                "bins": bins,
+                "train_missing_share": ref["missing"] / ref["n"] if ref["n"] else np.nan,
+                "scored_missing_share": (v.size - finite.size) / v.size if v.size else np.nan,
+                "train_median": np.nan if ref["median"] is None else ref["median"],
+                "scored_median": float(np.median(finite)) if finite.size else np.nan,
+            }
+        )
     out = pd.DataFrame(rows, columns=DRIFT_COLUMNS)
-    return out.sort_values(["psi", "feature"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    return out.sort_values(["psi", "feature"], ascending=[False, True], kind="mergesort").reset_index(
+        drop=True
+    )
 
 
 def save_reference(reference: dict, path: str | Path) -> Path:
@@ -118,7 +144,9 @@ def save_reference(reference: dict, path: str | Path) -> Path:
     return write_text_atomic(path, json.dumps(reference, indent=1, sort_keys=True) + "\n")
 
 
-def log_training_reference(run_id: str | None, X_train: pd.DataFrame, model_dir: str | Path | None = None) -> dict:
+def log_training_reference(
+    run_id: str | None, X_train: pd.DataFrame, model_dir: str | Path | None = None
+) -> dict:
     """Compute the training reference of ``X_train``; write it to ``model_dir/drift_reference.json``
     and log it to the MLflow run ``run_id`` (artifact ``drift/drift_reference.json``).
 
@@ -149,7 +177,9 @@ def load_reference(run_id: str | None, model_dir: str | Path | None = None) -> d
             from sprintlab.tracking import _client
 
             mlflow, _ = _client()
-            local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"{ARTIFACT_DIR}/{REFERENCE_FILE}")
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=f"{ARTIFACT_DIR}/{REFERENCE_FILE}"
+            )
             return json.loads(Path(local).read_text(encoding="utf-8"))
         except Exception as err:  # noqa: BLE001 - absent artifact: fall back, then report "not checked"
             log.info("no drift reference in run %s: %s", run_id, err)

@@ -12,9 +12,20 @@ from sprintlab.models.estimator import CalibratedLGBMClassifier
 
 TARGET_WORDS = {"hamstring": "hamstring risk", "transfer": "transfer chance"}
 CLEAR_LEAD_BELOW = 0.5  # runner-up family under half the leading family's size: a clear main factor
-CLOSE_CALL_FROM = 0.8   # runner-up at 80 % of the leader or more: a close call between two families
+CLOSE_CALL_FROM = 0.8  # runner-up at 80 % of the leader or more: a close call between two families
 DOMINANCE_BANDS = ("clear", "leading", "close")
-UNIT_DECIMALS = {"ms": 0, "N": 0, "AU": 0, "days": 0, "count": 0, "years": 1, "h": 1, "kg": 1, "%": 1, "points": 1}
+UNIT_DECIMALS = {
+    "ms": 0,
+    "N": 0,
+    "AU": 0,
+    "days": 0,
+    "count": 0,
+    "years": 1,
+    "h": 1,
+    "kg": 1,
+    "%": 1,
+    "points": 1,
+}
 
 
 def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.ndarray, float]:
@@ -116,8 +127,14 @@ def _relative(value: float, unit: str, words: tuple[str, str, str]) -> str:
     return f"{size(abs(x))} {more if x > 0 else less}"
 
 
-def driver_sentence(feature: str, value: float, squad_median: float, shap_value: float, target: str,
-                    own_usual: float = float("nan")) -> str:
+def driver_sentence(
+    feature: str,
+    value: float,
+    squad_median: float,
+    shap_value: float,
+    target: str,
+    own_usual: float = float("nan"),
+) -> str:
     """Plain-language driver: "<description>: <value>, <diff> above the squad median and <diff>
     below own usual - raises hamstring risk". ``own_usual`` is the athlete's own usual value (the
     median of their previous weeks); it is left out for features that are already against the
@@ -142,7 +159,10 @@ def driver_sentence(feature: str, value: float, squad_median: float, shap_value:
 
 
 def explain_units(
-    model: CalibratedLGBMClassifier, units: pd.DataFrame, target: str, top_k: int = 3,
+    model: CalibratedLGBMClassifier,
+    units: pd.DataFrame,
+    target: str,
+    top_k: int = 3,
     own_usual: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Explain each row of ``units`` (which carry athlete_id and the model's features).
@@ -162,14 +182,16 @@ def explain_units(
     fam = pd.concat([fam, dominance(fam[list(FAMILIES)])], axis=1)
     fam["base_value"] = base
     cat = load_catalogue()
-    long = pd.DataFrame({
-        "row": np.repeat(np.arange(len(units)), len(feats)),
-        "athlete_id": np.repeat(units["athlete_id"].to_numpy(), len(feats)),
-        "feature": np.tile(feats, len(units)),
-        "family": np.tile([cat.family_of(f) for f in feats], len(units)),
-        "value": X.to_numpy().reshape(-1),
-        "shap": values.reshape(-1),
-    })
+    long = pd.DataFrame(
+        {
+            "row": np.repeat(np.arange(len(units)), len(feats)),
+            "athlete_id": np.repeat(units["athlete_id"].to_numpy(), len(feats)),
+            "feature": np.tile(feats, len(units)),
+            "family": np.tile([cat.family_of(f) for f in feats], len(units)),
+            "value": X.to_numpy().reshape(-1),
+            "shap": values.reshape(-1),
+        }
+    )
     medians = X.median()
     rows = []
     order = np.argsort(-np.abs(values), axis=1)[:, :top_k]
@@ -180,17 +202,33 @@ def explain_units(
             usual = float("nan")
             if own_usual is not None and f in own_usual.columns and ids[r] in own_usual.index:
                 usual = float(own_usual.at[ids[r], f])
-            rows.append({
-                "row": r, "athlete_id": units["athlete_id"].iloc[r], "model": target, "rank": rank, "feature": f,
-                "family": cat.family_of(f), "value": float(X.iloc[r, j]), "unit": cat.get(f).unit,
-                "shap": float(values[r, j]),
-                "text": driver_sentence(f, float(X.iloc[r, j]), float(medians[f]), float(values[r, j]), target,
-                                        own_usual=usual),
-            })
+            rows.append(
+                {
+                    "row": r,
+                    "athlete_id": units["athlete_id"].iloc[r],
+                    "model": target,
+                    "rank": rank,
+                    "feature": f,
+                    "family": cat.family_of(f),
+                    "value": float(X.iloc[r, j]),
+                    "unit": cat.get(f).unit,
+                    "shap": float(values[r, j]),
+                    "text": driver_sentence(
+                        f,
+                        float(X.iloc[r, j]),
+                        float(medians[f]),
+                        float(values[r, j]),
+                        target,
+                        own_usual=usual,
+                    ),
+                }
+            )
     return {"long": long, "families": fam, "drivers": pd.DataFrame(rows)}
 
 
-def own_usual_values(panel: pd.DataFrame, before: pd.Timestamp, weeks: int, features: list[str]) -> pd.DataFrame:
+def own_usual_values(
+    panel: pd.DataFrame, before: pd.Timestamp, weeks: int, features: list[str]
+) -> pd.DataFrame:
     """Each athlete's usual value of each feature: the median over their panel weeks that end in
     the ``weeks`` weeks before ``before`` (the scored week itself excluded, missing values
     skipped). Index athlete_id, one column per feature present in the panel."""
@@ -216,23 +254,35 @@ def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataF
     X = rows.reindex(columns=feats).astype(float)
     values, _ = shap_matrix(model, X)
     j = feats.index(STRENGTH_GAIN_FEATURE)
-    return pd.DataFrame({STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
-                         "control_score": rows[ctrl].to_numpy(dtype=float),
-                         "shap_strength": values[:, j]}).dropna().reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
+                "control_score": rows[ctrl].to_numpy(dtype=float),
+                "shap_strength": values[:, j],
+            }
+        )
+        .dropna()
+        .reset_index(drop=True)
+    )
 
 
 def family_importance(families: pd.DataFrame) -> pd.DataFrame:
     """Squad-level mean |summed SHAP| per family."""
-    return pd.DataFrame({"family": list(FAMILIES),
-                         "mean_abs_shap": [float(families[f].abs().mean()) for f in FAMILIES]})
+    return pd.DataFrame(
+        {"family": list(FAMILIES), "mean_abs_shap": [float(families[f].abs().mean()) for f in FAMILIES]}
+    )
 
 
 def squad_family_importance(families_long: pd.DataFrame) -> pd.DataFrame:
     """The report's squad importance from long family contributions (``model, athlete_id, family,
     shap``): mean |summed SHAP| per model and family (columns ``model, family, mean_abs_shap``)."""
-    return (families_long.assign(abs_shap=families_long["shap"].abs())
-            .groupby(["model", "family"], as_index=False)["abs_shap"].mean()
-            .rename(columns={"abs_shap": "mean_abs_shap"}))
+    return (
+        families_long.assign(abs_shap=families_long["shap"].abs())
+        .groupby(["model", "family"], as_index=False)["abs_shap"]
+        .mean()
+        .rename(columns={"abs_shap": "mean_abs_shap"})
+    )
 
 
 def _bands(ratio: np.ndarray) -> np.ndarray:
@@ -244,7 +294,10 @@ def _agreement_in_bands(match: np.ndarray, bands: np.ndarray, ok: np.ndarray) ->
     out = {}
     for band in DOMINANCE_BANDS:
         sel = ok & (bands == band)
-        out[band] = {"n_units": int(sel.sum()), "agreement": float(match[sel].mean()) if sel.any() else float("nan")}
+        out[band] = {
+            "n_units": int(sel.sum()),
+            "agreement": float(match[sel].mean()) if sel.any() else float("nan"),
+        }
     return out
 
 
@@ -268,11 +321,13 @@ def _report_names_truth(families: pd.DataFrame, truth: pd.Series) -> np.ndarray:
     close call ("Strength, about level with Control") either of the two."""
     t = truth.to_numpy()
     return (families["dominant_family"].to_numpy() == t) | (
-        (families["dominance"].to_numpy() == "close") & (families["runner_up_family"].to_numpy() == t))
+        (families["dominance"].to_numpy() == "close") & (families["runner_up_family"].to_numpy() == t)
+    )
 
 
-def agreement_by_truth_dominance(families: pd.DataFrame, truth: pd.Series,
-                                 truth_runner_up_ratio: pd.Series) -> dict[str, dict[str, float]]:
+def agreement_by_truth_dominance(
+    families: pd.DataFrame, truth: pd.Series, truth_runner_up_ratio: pd.Series
+) -> dict[str, dict[str, float]]:
     """Truth agreement split by how clearly the *simulator's own* main family leads: the same
     bands as :func:`dominance` applied to ``|phi_2nd| / |phi_1st|`` of the true Shapley values.
     Per band the number of units, their share of all units and the agreement. Where the truth
@@ -312,13 +367,18 @@ def truth_recovery(families: pd.DataFrame, units: pd.DataFrame) -> dict:
     truth = units["true_dominant_family"]
     ok = truth.notna()
     agree, table = truth_agreement(families["dominant_family"], truth)
-    out = {"dominant_family_agreement": agree, "n_units": int(ok.sum()),
-           "majority_family_baseline": float(truth[ok].value_counts(normalize=True).iloc[0]),
-           # how far the report's "clear" / "close call" wording can be trusted
-           "by_explanation_dominance": agreement_by_dominance(families, truth),
-           "report_statement_agreement": report_statement_agreement(families, truth)}
+    out = {
+        "dominant_family_agreement": agree,
+        "n_units": int(ok.sum()),
+        "majority_family_baseline": float(truth[ok].value_counts(normalize=True).iloc[0]),
+        # how far the report's "clear" / "close call" wording can be trusted
+        "by_explanation_dominance": agreement_by_dominance(families, truth),
+        "report_statement_agreement": report_statement_agreement(families, truth),
+    }
     if "true_runner_up_ratio" in units:
-        out["by_truth_dominance"] = agreement_by_truth_dominance(families, truth, units["true_runner_up_ratio"])
+        out["by_truth_dominance"] = agreement_by_truth_dominance(
+            families, truth, units["true_runner_up_ratio"]
+        )
     out["confusion"] = {str(i): {str(c): int(table.loc[i, c]) for c in table.columns} for i in table.index}
     return out
 
@@ -337,20 +397,28 @@ def truth_report_text(result: dict) -> str:
 
 
 def _truth_lines(result: dict) -> list[str]:
-    lines = [f"dominant_family_agreement {result['dominant_family_agreement']:.3f} on {result['n_units']} units "
-             f"(majority-family baseline {result['majority_family_baseline']:.3f})"]
+    lines = [
+        f"dominant_family_agreement {result['dominant_family_agreement']:.3f} on {result['n_units']} units "
+        f"(majority-family baseline {result['majority_family_baseline']:.3f})"
+    ]
     conf = pd.DataFrame(result["confusion"]).T.fillna(0).astype(int)
     conf.index.name = "truth \\ explained"
     lines.append(conf.to_string())
     if "report_statement_agreement" in result:
-        lines.append(f"report statement (the named family, or either of the two on a close call) "
-                     f"{result['report_statement_agreement']:.3f}")
+        lines.append(
+            f"report statement (the named family, or either of the two on a close call) "
+            f"{result['report_statement_agreement']:.3f}"
+        )
     lines.append("by how clearly the explanation's main family leads:")
     for band, r in result.get("by_explanation_dominance", {}).items():
-        extra = f", truth among the two named {r['truth_among_named']:.3f}" if "truth_among_named" in r else ""
+        extra = (
+            f", truth among the two named {r['truth_among_named']:.3f}" if "truth_among_named" in r else ""
+        )
         lines.append(f"  {band:<8} n={r['n_units']:<4} agreement {r['agreement']:.3f}{extra}")
     if "by_truth_dominance" in result:
         lines.append("by how clearly the simulator's true main family leads:")
         for band, r in result["by_truth_dominance"].items():
-            lines.append(f"  {band:<8} n={r['n_units']:<4} ({r['share']:.0%} of units) agreement {r['agreement']:.3f}")
+            lines.append(
+                f"  {band:<8} n={r['n_units']:<4} ({r['share']:.0%} of units) agreement {r['agreement']:.3f}"
+            )
     return lines

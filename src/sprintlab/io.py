@@ -35,17 +35,27 @@ DELIMITERS = ",;\t"
 class DataError(Exception):
     """Bad input, located as precisely as known: file, row (spreadsheet numbering), column."""
 
-    def __init__(self, reason: str, *, file: str | Path | None = None, row: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
         self.reason = reason
         self.file = str(file) if file is not None else None
         self.row = row
         self.column = column
-        where = ", ".join(p for p in (
-            f"file {self.file}" if self.file else "",
-            f"row {row}" if row is not None else "",
-            f"column {column!r}" if column else "",
-        ) if p)
+        where = ", ".join(
+            p
+            for p in (
+                f"file {self.file}" if self.file else "",
+                f"row {row}" if row is not None else "",
+                f"column {column!r}" if column else "",
+            )
+            if p
+        )
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
@@ -76,7 +86,9 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _blank(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+    return (
+        v is None or v is pd.NA or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+    )
 
 
 def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict) -> pd.DataFrame:
@@ -126,15 +138,24 @@ def read_table(path: str | Path) -> pd.DataFrame:
         return _finish(df, path, 2, {"format": "xlsx"})
     text, encoding = decode_text(path.read_bytes())
     if not text.strip():
-        raise DataError("the file is empty (only blank lines): expected a header row and data rows", file=path)
+        raise DataError(
+            "the file is empty (only blank lines): expected a header row and data rows", file=path
+        )
     lines = text.splitlines()
     lead = 0
     while not lines[lead].strip():
         lead += 1
     delim = sniff_delimiter(lines[lead])
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_values=[""],
-                         skip_blank_lines=False, skiprows=lead)
+        df = pd.read_csv(
+            io.StringIO(text),
+            sep=delim,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            skiprows=lead,
+        )
     except (pd.errors.ParserError, csv.Error) as exc:
         raise DataError(f"cannot parse CSV (delimiter {delim!r}): {exc}", file=path) from exc
     return _finish(df, path, lead + 2, {"format": "csv", "encoding": encoding, "delimiter": delim})
@@ -149,8 +170,11 @@ def find_table(folder: str | Path, name: str) -> Path | None:
     folder = Path(folder)
     hits = [folder / f"{name}{s}" for s in TABLE_SUFFIXES if (folder / f"{name}{s}").is_file()]
     if len(hits) > 1:
-        raise DataError(f"table {name!r} is given more than once ({', '.join(h.name for h in hits)}); "
-                        "keep one file per table", file=folder)
+        raise DataError(
+            f"table {name!r} is given more than once ({', '.join(h.name for h in hits)}); "
+            "keep one file per table",
+            file=folder,
+        )
     return hits[0] if hits else None
 
 
@@ -188,8 +212,9 @@ def table_bytes(df: pd.DataFrame, suffix: str) -> bytes:
     if suffix == ".parquet":
         table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
         buf = pa.BufferOutputStream()
-        pq.write_table(table, buf, compression="zstd", write_statistics=True, version="2.6",
-                       store_schema=False)
+        pq.write_table(
+            table, buf, compression="zstd", write_statistics=True, version="2.6", store_schema=False
+        )
         return buf.getvalue().to_pybytes()
     raise ValueError(f"cannot write tables as {suffix!r} (use .csv or .parquet)")
 

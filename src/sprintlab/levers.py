@@ -28,13 +28,26 @@ import pandas as pd
 
 from sprintlab.features.catalogue import load_catalogue
 
-GUARD_RAIL = ("These are modelled associations, not proven causes: the model's predicted chance with one "
-              "change made and everything else held fixed.")
+GUARD_RAIL = (
+    "These are modelled associations, not proven causes: the model's predicted chance with one "
+    "change made and everything else held fixed."
+)
 MODEL_WORDS = {"transfer": "transfer chance", "hamstring": "hamstring risk"}
 # within-athlete SD (h) of nightly sleep that turns a change in hours into a change of the sleep z-score
 SLEEP_Z_SD_H = 0.8
-LEVER_COLUMNS = ["athlete_id", "model", "lever", "family", "text", "effect", "baseline_prob", "new_prob", "low",
-                 "high", "clipped"]
+LEVER_COLUMNS = [
+    "athlete_id",
+    "model",
+    "lever",
+    "family",
+    "text",
+    "effect",
+    "baseline_prob",
+    "new_prob",
+    "low",
+    "high",
+    "clipped",
+]
 
 # family bundles: (id, family, coach wording, member features)
 BUNDLES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -60,8 +73,11 @@ class Lever:
 def catalogue_levers(include_bundles: bool = True) -> list[Lever]:
     """Single-feature levers from the catalogue's modifiable features, then the family bundles."""
     cat = load_catalogue()
-    singles = [Lever(f.name, f.family, f.change_label or f.name, {f.name: float(f.change)})
-               for f in cat.features if f.modifiable and f.change is not None]
+    singles = [
+        Lever(f.name, f.family, f.change_label or f.name, {f.name: float(f.change)})
+        for f in cat.features
+        if f.modifiable and f.change is not None
+    ]
     out = list(singles)
     if include_bundles:
         by_name = {lv.name: lv for lv in singles}
@@ -100,9 +116,17 @@ def load_training_ranges(path: str | Path) -> dict[str, tuple[float, float]]:
 
 
 # ------------------------------------------------------------------ applying a lever
-_LINKED = ("squat_e1rm_kg", "squat_e1rm_rel", "strength_change_8w_pct", "control_change_8w", "control_score_8w",
-           "strength_control_gap",
-           "sleep_hours_z", "sleep_deficit_since_test_h", "nordic_force_rel_n_kg")
+_LINKED = (
+    "squat_e1rm_kg",
+    "squat_e1rm_rel",
+    "strength_change_8w_pct",
+    "control_change_8w",
+    "control_score_8w",
+    "strength_control_gap",
+    "sleep_hours_z",
+    "sleep_deficit_since_test_h",
+    "nordic_force_rel_n_kg",
+)
 
 
 def _col(df: pd.DataFrame, name: str) -> np.ndarray:
@@ -130,7 +154,9 @@ def apply_lever(
             if f in new:
                 new[f] = _col(rows, f) * ratio
         if "strength_change_8w_pct" in new:
-            new["strength_change_8w_pct"] = 100 * ((1 + _col(rows, "strength_change_8w_pct") / 100) * ratio - 1)
+            new["strength_change_8w_pct"] = 100 * (
+                (1 + _col(rows, "strength_change_8w_pct") / 100) * ratio - 1
+            )
     dctrl = (ch.get("pelvic_control_score", 0.0) + ch.get("trunk_control_score", 0.0)) / 2
     if dctrl:
         # the screens' mean control score and its 8-week change move with a sustained change
@@ -138,7 +164,9 @@ def apply_lever(
             if f in new:
                 new[f] = _col(rows, f) + dctrl
     if "strength_control_gap" in new and ("strength_change_since_test_pct" in ch or dctrl):
-        gap = np.clip(_col(new, "strength_change_8w_pct") / 10 - _col(new, "control_change_8w") / 0.3, 0, None)
+        gap = np.clip(
+            _col(new, "strength_change_8w_pct") / 10 - _col(new, "control_change_8w") / 0.3, 0, None
+        )
         new["strength_control_gap"] = np.where(np.isfinite(gap), gap, _col(rows, "strength_control_gap"))
     if "sleep_hours_7d" in ch:
         d = ch["sleep_hours_7d"]
@@ -147,7 +175,9 @@ def apply_lever(
         if "sleep_deficit_since_test_h" in new:
             new["sleep_deficit_since_test_h"] = _col(rows, "sleep_deficit_since_test_h") - d
     if "nordic_force_n" in ch and "nordic_force_rel_n_kg" in new:
-        new["nordic_force_rel_n_kg"] = _col(rows, "nordic_force_rel_n_kg") + ch["nordic_force_n"] / _col(rows, "body_mass_kg")
+        new["nordic_force_rel_n_kg"] = _col(rows, "nordic_force_rel_n_kg") + ch["nordic_force_n"] / _col(
+            rows, "body_mass_kg"
+        )
     clipped = np.zeros(len(rows), dtype=bool)
     if ranges:
         for f in new.columns:
@@ -217,7 +247,7 @@ def _pct(p: float) -> str:
 
 
 def lever_sentence(label: str, model: str, p0: float, p1: float, clipped: bool) -> str:
-    """"<label>: transfer chance from 31% to 48%" (+ a note when the change was clipped)."""
+    """ "<label>: transfer chance from 31% to 48%" (+ a note when the change was clipped)."""
     words = MODEL_WORDS.get(model, model)
     if _pct(p0) == _pct(p1):
         text = f"{label}: {words} stays at {_pct(p0)}"
@@ -283,18 +313,28 @@ def levers_table(
                 low = high = np.full(len(rows), np.nan)
             for i in range(len(rows)):
                 c = bool(clipped[i])
-                out.append({
-                    "athlete_id": rows["athlete_id"].iloc[i], "model": target, "lever": lv.name, "family": lv.family,
-                    "text": lever_sentence(lv.label, target, float(p0[i]), float(p1[i]), c),
-                    "effect": float(p1[i] - p0[i]), "baseline_prob": float(p0[i]), "new_prob": float(p1[i]),
-                    "low": float(low[i]), "high": float(high[i]), "clipped": c,
-                })
+                out.append(
+                    {
+                        "athlete_id": rows["athlete_id"].iloc[i],
+                        "model": target,
+                        "lever": lv.name,
+                        "family": lv.family,
+                        "text": lever_sentence(lv.label, target, float(p0[i]), float(p1[i]), c),
+                        "effect": float(p1[i] - p0[i]),
+                        "baseline_prob": float(p0[i]),
+                        "new_prob": float(p1[i]),
+                        "low": float(low[i]),
+                        "high": float(high[i]),
+                        "clipped": c,
+                    }
+                )
     df = pd.DataFrame(out, columns=LEVER_COLUMNS)
     if df.empty:
         return df
     df["_benefit"] = np.where(df["model"] == "hamstring", -df["effect"], df["effect"])
-    df = df.sort_values(["athlete_id", "model", "_benefit", "lever"], ascending=[True, True, False, True],
-                        kind="mergesort")
+    df = df.sort_values(
+        ["athlete_id", "model", "_benefit", "lever"], ascending=[True, True, False, True], kind="mergesort"
+    )
     if top_n is not None:
         df = df[df["_benefit"] > 1e-4].groupby(["athlete_id", "model"], sort=False).head(top_n)
     return df.drop(columns="_benefit").reset_index(drop=True)
@@ -311,7 +351,7 @@ def _ranges_for(training_ranges, target: str):
 
 
 def priority_summary(table: pd.DataFrame, athlete_id: str, model: str = "transfer", n: int = 2) -> str:
-    """"Priority: timing. <best lever sentence>; <next lever sentence>." for one athlete and model."""
+    """ "Priority: timing. <best lever sentence>; <next lever sentence>." for one athlete and model."""
     t = table[(table["athlete_id"] == athlete_id) & (table["model"] == model)]
     benefit = -t["effect"] if model == "hamstring" else t["effect"]
     t = t.assign(_b=benefit.to_numpy()).sort_values("_b", ascending=False, kind="mergesort")
@@ -326,27 +366,49 @@ RANGES_FILE = "training_ranges.json"
 BOOTSTRAP_FILE = "levers_bootstrap.joblib"
 
 
-def save_lever_artifacts(model, train_units: pd.DataFrame, model_dir: str | Path, *, k: int = 8, seed: int = 0) -> None:
+def save_lever_artifacts(
+    model, train_units: pd.DataFrame, model_dir: str | Path, *, k: int = 8, seed: int = 0
+) -> None:
     """Write ``training_ranges.json`` and ``levers_bootstrap.joblib`` (k bootstrap boosters) beside the model."""
     model_dir = Path(model_dir)
     save_training_ranges(train_units, list(model.feature_names_in_), model_dir / RANGES_FILE)
     save_bootstrap_boosters(model, train_units, model_dir / BOOTSTRAP_FILE, k=k, seed=seed)
 
 
-def report_levers(panel: pd.DataFrame, models: Mapping[str, object], models_dir: str | Path, squad: pd.DataFrame,
-                  week_end, *, top_n: int = 2) -> pd.DataFrame | None:
+def report_levers(
+    panel: pd.DataFrame,
+    models: Mapping[str, object],
+    models_dir: str | Path,
+    squad: pd.DataFrame,
+    week_end,
+    *,
+    top_n: int = 2,
+) -> pd.DataFrame | None:
     """The report's "What to change first" rows: transfer levers for athletes in a strength block,
     hamstring levers for flagged athletes (``squad`` from :func:`sprintlab.stages.score_week`)."""
     import joblib
 
     models_dir = Path(models_dir)
-    ranges = {t: load_training_ranges(models_dir / t / RANGES_FILE) for t in models
-              if (models_dir / t / RANGES_FILE).exists()}
-    boots = {t: joblib.load(models_dir / t / BOOTSTRAP_FILE) for t in models if (models_dir / t / BOOTSTRAP_FILE).exists()}
-    want = {"transfer": squad.loc[squad.get("in_strength_block", pd.Series(False, index=squad.index)).fillna(False)
-                                  .astype(bool), "athlete_id"],
-            "hamstring": squad.loc[squad.get("hamstring_flag", pd.Series(False, index=squad.index)).fillna(False)
-                                   .astype(bool), "athlete_id"]}
+    ranges = {
+        t: load_training_ranges(models_dir / t / RANGES_FILE)
+        for t in models
+        if (models_dir / t / RANGES_FILE).exists()
+    }
+    boots = {
+        t: joblib.load(models_dir / t / BOOTSTRAP_FILE)
+        for t in models
+        if (models_dir / t / BOOTSTRAP_FILE).exists()
+    }
+    want = {
+        "transfer": squad.loc[
+            squad.get("in_strength_block", pd.Series(False, index=squad.index)).fillna(False).astype(bool),
+            "athlete_id",
+        ],
+        "hamstring": squad.loc[
+            squad.get("hamstring_flag", pd.Series(False, index=squad.index)).fillna(False).astype(bool),
+            "athlete_id",
+        ],
+    }
     parts = []
     for t, ids in want.items():
         rows = panel[(panel["week_end"] == week_end) & panel["athlete_id"].isin(ids)]

@@ -70,21 +70,39 @@ def render_box(table: pd.DataFrame, athlete: str, week_end, *, top: int = 3, in_
         for col in ("change", "before", "after", "likely range", "note"):
             grid.add_column(col)
         for r in t.itertuples():
-            rng = (f"{100 * r.low:.0f}-{100 * r.high:.0f}%" if np.isfinite(r.low) and np.isfinite(r.high) else "n/a")
-            grid.add_row(r.text.split(" raises ")[0].split(" lowers ")[0].split(":")[0], f"{100 * r.baseline_prob:.0f}%",
-                         f"{100 * r.new_prob:.0f}%", rng, "clipped to training range" if r.clipped else "")
+            rng = (
+                f"{100 * r.low:.0f}-{100 * r.high:.0f}%"
+                if np.isfinite(r.low) and np.isfinite(r.high)
+                else "n/a"
+            )
+            grid.add_row(
+                r.text.split(" raises ")[0].split(" lowers ")[0].split(":")[0],
+                f"{100 * r.baseline_prob:.0f}%",
+                f"{100 * r.new_prob:.0f}%",
+                rng,
+                "clipped to training range" if r.clipped else "",
+            )
         parts.append(grid)
         parts.append(Text(""))
     parts.append(Text(GUARD_RAIL, style="italic"))
-    return Panel(Group(*parts), title=f"What to change first - {athlete} (week ending {pd.Timestamp(week_end).date()})",
-                 expand=False)
+    return Panel(
+        Group(*parts),
+        title=f"What to change first - {athlete} (week ending {pd.Timestamp(week_end).date()})",
+        expand=False,
+    )
 
 
 def levers(
-    data_dir: Path = typer.Argument(..., help="Folder of contract tables (CSV exports or validated parquet)."),
+    data_dir: Path = typer.Argument(
+        ..., help="Folder of contract tables (CSV exports or validated parquet)."
+    ),
     athlete: str = typer.Option(..., "--athlete", help="Athlete ID."),
-    models_dir: Path = typer.Option(Path("models"), "--models-dir", help="Folder with <target>/model.joblib "
-                                    "(and training_ranges.json, levers_bootstrap.joblib when present)."),
+    models_dir: Path = typer.Option(
+        Path("models"),
+        "--models-dir",
+        help="Folder with <target>/model.joblib "
+        "(and training_ranges.json, levers_bootstrap.joblib when present).",
+    ),
     registry: bool = typer.Option(False, "--registry", help="Load the MLflow champion models instead."),
     top: int = typer.Option(3, "--top", min=1, help="Levers shown per outcome."),
 ) -> None:
@@ -102,17 +120,30 @@ def levers(
     week_end = panel["week_end"].max()
     rows = panel[(panel["week_end"] == week_end) & (panel["athlete_id"].astype(str) == athlete)]
     if rows.empty:
-        console.print(f"[red]error:[/red] athlete {athlete!r} has no record in the week ending {week_end.date()}",
-                      highlight=False)
+        console.print(
+            f"[red]error:[/red] athlete {athlete!r} has no record in the week ending {week_end.date()}",
+            highlight=False,
+        )
         raise typer.Exit(2)
     models, ranges, boots = _load_models(models_dir, registry)
     if not models:
-        console.print(f"[red]error:[/red] no models in {models_dir} (expected <target>/model.joblib)", highlight=False)
+        console.print(
+            f"[red]error:[/red] no models in {models_dir} (expected <target>/model.joblib)", highlight=False
+        )
         raise typer.Exit(2)
     table = levers_table(rows, models, ranges, boosters=boots)
-    gain = float(rows["strength_change_since_test_pct"].iloc[0]) if "strength_change_since_test_pct" in rows else np.nan
-    console.print(render_box(table, athlete, week_end, top=top, in_block=bool(np.isfinite(gain) and gain >= 2.5)))
+    gain = (
+        float(rows["strength_change_since_test_pct"].iloc[0])
+        if "strength_change_since_test_pct" in rows
+        else np.nan
+    )
+    console.print(
+        render_box(table, athlete, week_end, top=top, in_block=bool(np.isfinite(gain) and gain >= 2.5))
+    )
     missing = [t for t in models if t not in ranges]
     if missing:
-        console.print(f"[yellow]note:[/yellow] no {RANGES_FILE} for {', '.join(missing)}: changes were not clipped "
-                      "to the training range", highlight=False)
+        console.print(
+            f"[yellow]note:[/yellow] no {RANGES_FILE} for {', '.join(missing)}: changes were not clipped "
+            "to the training range",
+            highlight=False,
+        )

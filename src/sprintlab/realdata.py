@@ -68,23 +68,51 @@ INJURY_COLUMNS = ["athlete_id", "onset_date", "body_part", "side", "days_lost", 
 
 # features the real data can support (the panel leaves the rest absent); load and history only,
 # plus wellness z-scores for SoccerMon
-REAL_FEATURES = ["acute_load_ewma_au", "chronic_load_ewma_au", "acwr_ewma", "weekly_load_au", "weekly_load_change_pct",
-                 "monotony", "strain_au", "hsr_week_m", "hsr_vs_own_norm", "hsr_vs_own_norm_prev_week",
-                 "sleep_hours_z", "sleep_quality_z", "fatigue_z", "soreness_z", "stress_z", "mood_z",
-                 "previous_hamstring_injury", "hamstring_injuries_12m", "other_lower_limb_injuries_12m",
-                 "days_since_return_to_play"]
+REAL_FEATURES = [
+    "acute_load_ewma_au",
+    "chronic_load_ewma_au",
+    "acwr_ewma",
+    "weekly_load_au",
+    "weekly_load_change_pct",
+    "monotony",
+    "strain_au",
+    "hsr_week_m",
+    "hsr_vs_own_norm",
+    "hsr_vs_own_norm_prev_week",
+    "sleep_hours_z",
+    "sleep_quality_z",
+    "fatigue_z",
+    "soreness_z",
+    "stress_z",
+    "mood_z",
+    "previous_hamstring_injury",
+    "hamstring_injuries_12m",
+    "other_lower_limb_injuries_12m",
+    "days_since_return_to_play",
+]
 # monotone constraints only on load/history features; the wellness z-scores (now in the contract's
 # directions, see the module docstring) stay unconstrained as in the published protocol
-REAL_MONOTONE = {"hsr_vs_own_norm": 1, "hsr_vs_own_norm_prev_week": 1, "previous_hamstring_injury": 1,
-                 "hamstring_injuries_12m": 1}
+REAL_MONOTONE = {
+    "hsr_vs_own_norm": 1,
+    "hsr_vs_own_norm_prev_week": 1,
+    "previous_hamstring_injury": 1,
+    "hamstring_injuries_12m": 1,
+}
 
 
 def _athletes(ids) -> pd.DataFrame:
     """Register of the ids seen in the other tables; the profile is unknown (missing), not invented."""
     ids = sorted({str(a) for a in ids})
-    return pd.DataFrame({"athlete_id": ids, "sex": pd.Series([None] * len(ids), dtype="object"),
-                         "birth_date": pd.Series([pd.NaT] * len(ids), dtype="datetime64[ns]"),
-                         "height_cm": np.nan, "body_mass_kg": np.nan, "position": None})
+    return pd.DataFrame(
+        {
+            "athlete_id": ids,
+            "sex": pd.Series([None] * len(ids), dtype="object"),
+            "birth_date": pd.Series([pd.NaT] * len(ids), dtype="datetime64[ns]"),
+            "height_cm": np.nan,
+            "body_mass_kg": np.nan,
+            "position": None,
+        }
+    )
 
 
 def _validated(imported: dict[str, pd.DataFrame], names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
@@ -136,8 +164,11 @@ def load_soccermon(folder: Path = SOCCERMON_DIR) -> dict[str, pd.DataFrame]:
     imported = import_with_mapping(SOCCERMON_MAPPING, folder)
     tables = _validated(imported, ("training_load", "wellness"))
     tables["injuries"] = soccermon_injury_episodes(imported["injuries"])
-    ids = (set(tables["training_load"]["athlete_id"]) | set(tables["wellness"]["athlete_id"])
-           | set(tables["injuries"]["athlete_id"]))
+    ids = (
+        set(tables["training_load"]["athlete_id"])
+        | set(tables["wellness"]["athlete_id"])
+        | set(tables["injuries"]["athlete_id"])
+    )
     tables["athletes"] = _athletes(ids)
     return tables
 
@@ -154,9 +185,13 @@ def soccermon_report_days(mapped: pd.DataFrame) -> pd.DataFrame:
     offset = np.concatenate([np.arange(n) for n in days]) if len(days) else np.array([], dtype=int)
     side, part = mapped["side"].astype(str), mapped["body_part"].astype(str)
     location = np.where(side.isin(["left", "right"]), side + "_" + part, part)
-    return pd.DataFrame({"athlete_id": mapped["athlete_id"].to_numpy().repeat(days),
-                         "date": onset + offset.astype("timedelta64[D]"),
-                         "location": location.repeat(days)})
+    return pd.DataFrame(
+        {
+            "athlete_id": mapped["athlete_id"].to_numpy().repeat(days),
+            "date": onset + offset.astype("timedelta64[D]"),
+            "location": location.repeat(days),
+        }
+    )
 
 
 def soccermon_injury_episodes(mapped: pd.DataFrame, gap_days: int = EPISODE_GAP_DAYS) -> pd.DataFrame:
@@ -165,18 +200,29 @@ def soccermon_injury_episodes(mapped: pd.DataFrame, gap_days: int = EPISODE_GAP_
     rep = soccermon_report_days(mapped).sort_values(["athlete_id", "date"], kind="mergesort")
     dates = rep.drop_duplicates(["athlete_id", "date"])
     new = dates.groupby("athlete_id")["date"].diff().dt.days.fillna(np.inf) >= gap_days
-    rep = rep.merge(dates.assign(episode=new.cumsum())[["athlete_id", "date", "episode"]], on=["athlete_id", "date"])
+    rep = rep.merge(
+        dates.assign(episode=new.cumsum())[["athlete_id", "date", "episode"]], on=["athlete_id", "date"]
+    )
     rows = []
     for (player, _), g in rep.groupby(["athlete_id", "episode"]):
         parts = sorted(set(g["location"]))
-        rows.append({"athlete_id": player, "onset_date": g["date"].min(),
-                     "body_part": "thigh" if any("thigh" in p for p in parts) else "+".join(parts), "side": "both",
-                     "days_lost": int((g["date"].max() - g["date"].min()).days) + 1, "mechanism": None})
+        rows.append(
+            {
+                "athlete_id": player,
+                "onset_date": g["date"].min(),
+                "body_part": "thigh" if any("thigh" in p for p in parts) else "+".join(parts),
+                "side": "both",
+                "days_lost": int((g["date"].max() - g["date"].min()).days) + 1,
+                "mechanism": None,
+            }
+        )
     return _typed_injuries(pd.DataFrame(rows, columns=INJURY_COLUMNS))
 
 
 # ------------------------------------------------------------------ units and evaluation
-def real_units(tables: dict[str, pd.DataFrame], label: str = "hamstring", horizon_days: int = 28) -> pd.DataFrame:
+def real_units(
+    tables: dict[str, pd.DataFrame], label: str = "hamstring", horizon_days: int = 28
+) -> pd.DataFrame:
     """Athlete-week units via :func:`build_panel` and :func:`hamstring_units`.
 
     ``label``: ``hamstring`` (hamstring injuries), ``thigh`` (thigh injuries as the hamstring
@@ -212,9 +258,18 @@ def _fit_model(x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, model_params:
         return CalibratedLGBMClassifier(random_state=seed, **params).fit(x, y, groups=groups), "none"
 
 
-def evaluate_folds(units: pd.DataFrame, folds: list[tuple[np.ndarray, np.ndarray]], *, protocol: str,
-                   model_params: dict, features: list[str] = REAL_FEATURES, flag_threshold: float = 0.1,
-                   acwr_threshold: float = 1.5, n_boot: int = 1000, seed: int = 0) -> RealResult:
+def evaluate_folds(
+    units: pd.DataFrame,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    protocol: str,
+    model_params: dict,
+    features: list[str] = REAL_FEATURES,
+    flag_threshold: float = 0.1,
+    acwr_threshold: float = 1.5,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> RealResult:
     """Fit model and baselines on each fold's training rows, predict its test rows, score pooled.
 
     ``folds`` are (train positions, test positions) into ``units[label_complete]``; the pooled
@@ -226,34 +281,55 @@ def evaluate_folds(units: pd.DataFrame, folds: list[tuple[np.ndarray, np.ndarray
     for k, (tr, te) in enumerate(folds):
         train, test = usable.iloc[tr], usable.iloc[te]
         if train["y"].sum() == 0 or len(test) == 0:
-            notes.append(f"fold {k}: skipped ({int(train['y'].sum())} training events, {len(test)} test units)")
+            notes.append(
+                f"fold {k}: skipped ({int(train['y'].sum())} training events, {len(test)} test units)"
+            )
             continue
         x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
         y_tr = train["y"].to_numpy()
         model, cal = _fit_model(x_tr, y_tr, train["athlete_id"].to_numpy(), model_params, seed)
-        out = pd.DataFrame({"athlete_id": test["athlete_id"].to_numpy(), "unit_date": test["unit_date"].to_numpy(),
-                            "y": test["y"].to_numpy(), "p_model": model.predict_proba(x_te)[:, 1], "fold": k})
+        out = pd.DataFrame(
+            {
+                "athlete_id": test["athlete_id"].to_numpy(),
+                "unit_date": test["unit_date"].to_numpy(),
+                "y": test["y"].to_numpy(),
+                "p_model": model.predict_proba(x_te)[:, 1],
+                "fold": k,
+            }
+        )
         out["p_prevalence"] = PrevalenceBaseline().fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
         if "acwr_ewma" in x_tr:
-            out["p_acwr_threshold"] = AcwrThresholdRule(acwr_threshold).fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
-        notes.append(f"fold {k}: {len(train)} training units / {int(y_tr.sum())} events, "
-                     f"{len(test)} test units / {int(out['y'].sum())} events, calibration {cal}, "
-                     f"{model.n_rounds_} rounds")
+            out["p_acwr_threshold"] = (
+                AcwrThresholdRule(acwr_threshold).fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
+            )
+        notes.append(
+            f"fold {k}: {len(train)} training units / {int(y_tr.sum())} events, "
+            f"{len(test)} test units / {int(out['y'].sum())} events, calibration {cal}, "
+            f"{model.n_rounds_} rounds"
+        )
         parts.append(out)
     if not parts:
         raise ValueError(f"{protocol}: no fold had training events")
     pred = pd.concat(parts, ignore_index=True)
     y, g = pred["y"].to_numpy(), pred["athlete_id"].to_numpy()
-    metrics: dict = {"protocol": protocol, "features": feats, "folds": notes,
-                     "n_test_units": int(len(pred)), "n_test_events": int(y.sum()),
-                     "n_test_athletes": int(pd.Series(g).nunique()),
-                     "n_test_injury_athletes": int(pred.loc[pred["y"] == 1, "athlete_id"].nunique())}
+    metrics: dict = {
+        "protocol": protocol,
+        "features": feats,
+        "folds": notes,
+        "n_test_units": int(len(pred)),
+        "n_test_events": int(y.sum()),
+        "n_test_athletes": int(pd.Series(g).nunique()),
+        "n_test_injury_athletes": int(pred.loc[pred["y"] == 1, "athlete_id"].nunique()),
+    }
     if np.unique(y).size < 2:
         metrics["error"] = "test units have one class only: AUC undefined"
         return RealResult(protocol, metrics, pred)
     metrics["model"] = score_block(y, pred["p_model"].to_numpy(), g, flag_threshold, n_boot, seed)
-    metrics["baselines"] = {c[2:]: score_block(y, pred[c].to_numpy(), g, flag_threshold, n_boot, seed)
-                            for c in pred.columns if c.startswith("p_") and c != "p_model"}
+    metrics["baselines"] = {
+        c[2:]: score_block(y, pred[c].to_numpy(), g, flag_threshold, n_boot, seed)
+        for c in pred.columns
+        if c.startswith("p_") and c != "p_model"
+    }
     return RealResult(protocol, metrics, pred)
 
 
@@ -264,8 +340,9 @@ def source_split_folds(units: pd.DataFrame, test_athletes) -> list[tuple[np.ndar
     return [(np.flatnonzero(~te), np.flatnonzero(te))]
 
 
-def loao_time_folds(units: pd.DataFrame, test_time_fraction: float = 0.5,
-                    purge_days: int = 28) -> list[tuple[np.ndarray, np.ndarray]]:
+def loao_time_folds(
+    units: pd.DataFrame, test_time_fraction: float = 0.5, purge_days: int = 28
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Leave-one-athlete-out over later time: for each athlete, test = its units on or after
     the cutoff (the ``1 - test_time_fraction`` date quantile); train = the other athletes' units
     dated at least ``purge_days`` before the cutoff."""
@@ -281,12 +358,19 @@ def loao_time_folds(units: pd.DataFrame, test_time_fraction: float = 0.5,
     return folds
 
 
-def grouped_time_folds(units: pd.DataFrame, n_groups: int = 5, test_time_fraction: float = 0.5,
-                       purge_days: int = 28, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def grouped_time_folds(
+    units: pd.DataFrame,
+    n_groups: int = 5,
+    test_time_fraction: float = 0.5,
+    purge_days: int = 28,
+    seed: int = 0,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Like :func:`loao_time_folds` with athletes in ``n_groups`` random groups (for squads of 50)."""
     usable = units[units["label_complete"]].reset_index(drop=True)
     ids = np.sort(usable["athlete_id"].unique())
-    group = dict(zip(np.random.default_rng(seed).permutation(ids), np.arange(ids.size) % n_groups, strict=True))
+    group = dict(
+        zip(np.random.default_rng(seed).permutation(ids), np.arange(ids.size) % n_groups, strict=True)
+    )
     gid = usable["athlete_id"].map(group).to_numpy()
     dates = pd.to_datetime(usable["unit_date"])
     cutoff = dates.quantile(1 - test_time_fraction)

@@ -47,15 +47,37 @@ EXIT_CODES = {
 }
 
 SCORE_COLUMNS = [
-    "athlete_id", "week", "week_end", "hamstring_risk", "hamstring_flag", "in_strength_block",
-    "transfer_probability", "dominant_family_hamstring", "dominant_family_transfer", "top_drivers_hamstring",
-    "top_drivers_transfer", "model_version_hamstring", "model_version_transfer", "data_freshness_days",
-    "last_record_date", "recent_days_with_data", "insufficient_data", "insufficient_reason",
+    "athlete_id",
+    "week",
+    "week_end",
+    "hamstring_risk",
+    "hamstring_flag",
+    "in_strength_block",
+    "transfer_probability",
+    "dominant_family_hamstring",
+    "dominant_family_transfer",
+    "top_drivers_hamstring",
+    "top_drivers_transfer",
+    "model_version_hamstring",
+    "model_version_transfer",
+    "data_freshness_days",
+    "last_record_date",
+    "recent_days_with_data",
+    "insufficient_data",
+    "insufficient_reason",
 ]
 HISTORY_KEY = ["athlete_id", "week", "model_version"]
 HISTORY_COLUMNS = [
-    "athlete_id", "week", "week_end", "model_version", "hamstring_risk", "hamstring_flag", "transfer_probability",
-    "dominant_family_hamstring", "dominant_family_transfer", "insufficient_data",
+    "athlete_id",
+    "week",
+    "week_end",
+    "model_version",
+    "hamstring_risk",
+    "hamstring_flag",
+    "transfer_probability",
+    "dominant_family_hamstring",
+    "dominant_family_transfer",
+    "insufficient_data",
 ]
 HISTORY_FILE = "score_history.parquet"
 
@@ -75,7 +97,9 @@ def parse_week(label: str) -> pd.Timestamp:
         year, week = str(label).strip().upper().split("-W")
         return pd.Timestamp(dt.date.fromisocalendar(int(year), int(week), 7))
     except ValueError as err:
-        raise ScoringError(f"--week must look like 2026-W48 (ISO year-week), got {label!r}", EXIT_INVALID_DATA) from err
+        raise ScoringError(
+            f"--week must look like 2026-W48 (ISO year-week), got {label!r}", EXIT_INVALID_DATA
+        ) from err
 
 
 def iso_week_label(ts: pd.Timestamp) -> str:
@@ -90,8 +114,14 @@ def _date_col(name: str) -> str:
 def latest_complete_week(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
     """The Sunday of the latest ISO week the data cover completely: the last record's day when it
     is a Sunday, else the Sunday before it."""
-    last = max((pd.to_datetime(df["date"]).max() for name, df in tables.items()
-                if name not in ("athletes", "injuries") and "date" in df and len(df)), default=pd.NaT)
+    last = max(
+        (
+            pd.to_datetime(df["date"]).max()
+            for name, df in tables.items()
+            if name not in ("athletes", "injuries") and "date" in df and len(df)
+        ),
+        default=pd.NaT,
+    )
     if pd.isna(last):
         raise ScoringError("no dated records: cannot find a week to score", EXIT_INVALID_DATA)
     last = pd.Timestamp(last).normalize()
@@ -118,8 +148,11 @@ def recent_activity(tables: dict[str, pd.DataFrame], week_end: pd.Timestamp, day
         d = d[d["date"] <= week_end]
         lasts.append(d.groupby("athlete_id")["date"].max())
         parts.append(d[d["date"] > lo].drop_duplicates())
-    recent = (pd.concat(parts).drop_duplicates().groupby("athlete_id")["date"].nunique()
-              if parts else pd.Series(dtype=int))
+    recent = (
+        pd.concat(parts).drop_duplicates().groupby("athlete_id")["date"].nunique()
+        if parts
+        else pd.Series(dtype=int)
+    )
     last = pd.concat(lasts).groupby(level=0).max() if lasts else pd.Series(dtype="datetime64[ns]")
     return pd.DataFrame({"recent_days_with_data": recent, "last_record_date": last})
 
@@ -167,19 +200,33 @@ def load_models(model_version: str | None = None) -> dict[str, ChampionModel]:
         version = _version_for(target, model_version)
         label = f"{name} version {version}" if version else f"{name}@{CHAMPION}"
         try:
-            mv = client.get_model_version(name, version) if version else client.get_model_version_by_alias(name, CHAMPION)
+            mv = (
+                client.get_model_version(name, version)
+                if version
+                else client.get_model_version_by_alias(name, CHAMPION)
+            )
             uri = f"models:/{name}/{mv.version}"
             model = mlflow.sklearn.load_model(uri)
             info = mlflow.models.get_model_info(uri)
         except Exception as err:  # noqa: BLE001 - every registry failure is "model missing" for the user
-            raise ScoringError(f"no model {label} in the MLflow registry at {tracking_uri()}; train one with "
-                               f"`dvc repro` (or set MLFLOW_TRACKING_URI). Detail: {str(err).splitlines()[0]}",
-                               EXIT_MISSING_MODEL) from err
+            raise ScoringError(
+                f"no model {label} in the MLflow registry at {tracking_uri()}; train one with "
+                f"`dvc repro` (or set MLFLOW_TRACKING_URI). Detail: {str(err).splitlines()[0]}",
+                EXIT_MISSING_MODEL,
+            ) from err
         sig = []
         if info.signature is not None and info.signature.inputs is not None:
             sig = [(c.name, str(getattr(c.type, "name", c.type))) for c in info.signature.inputs.inputs]
-        out[target] = ChampionModel(target, name, str(mv.version), mv.run_id, model, sig, load_reference(mv.run_id),
-                                   CHAMPION if not version else "-")
+        out[target] = ChampionModel(
+            target,
+            name,
+            str(mv.version),
+            mv.run_id,
+            model,
+            sig,
+            load_reference(mv.run_id),
+            CHAMPION if not version else "-",
+        )
     return out
 
 
@@ -194,22 +241,36 @@ def check_schema(panel: pd.DataFrame, models: dict[str, ChampionModel]) -> None:
         names = [n for n, _ in cm.signature] or list(cm.model.feature_names_in_)
         fitted = list(getattr(cm.model, "feature_names_in_", names))
         if fitted != names:
-            problems.append(f"{cm.name} v{cm.version}: logged signature {names} differs from the fitted features {fitted}")
+            problems.append(
+                f"{cm.name} v{cm.version}: logged signature {names} differs from the fitted features {fitted}"
+            )
         missing = [n for n in names if n not in panel.columns]
         if missing:
-            problems.append(f"{cm.name} v{cm.version} needs features the data cannot provide: {', '.join(missing)}")
+            problems.append(
+                f"{cm.name} v{cm.version} needs features the data cannot provide: {', '.join(missing)}"
+            )
         for n, t in cm.signature:
             if n in panel.columns and t not in _NUMERIC_SIG:
                 problems.append(f"{cm.name} v{cm.version}: signature type of {n} is {t}, expected a number")
-        bad = [n for n in names if n in panel.columns and not (pd.api.types.is_numeric_dtype(panel[n])
-                                                              or pd.api.types.is_bool_dtype(panel[n]))]
+        bad = [
+            n
+            for n in names
+            if n in panel.columns
+            and not (pd.api.types.is_numeric_dtype(panel[n]) or pd.api.types.is_bool_dtype(panel[n]))
+        ]
         if bad:
-            problems.append(f"{cm.name} v{cm.version}: non-numeric feature columns {', '.join(bad)} "
-                            f"(dtypes {[str(panel[b].dtype) for b in bad]})")
+            problems.append(
+                f"{cm.name} v{cm.version}: non-numeric feature columns {', '.join(bad)} "
+                f"(dtypes {[str(panel[b].dtype) for b in bad]})"
+            )
     if problems:
-        raise ScoringError("feature schema does not match the model:\n  " + "\n  ".join(problems)
-                           + "\n(a table the model was trained with is missing, or the features changed since "
-                             "training: retrain, or score with the matching --model-version)", EXIT_SCHEMA_MISMATCH)
+        raise ScoringError(
+            "feature schema does not match the model:\n  "
+            + "\n  ".join(problems)
+            + "\n(a table the model was trained with is missing, or the features changed since "
+            "training: retrain, or score with the matching --model-version)",
+            EXIT_SCHEMA_MISMATCH,
+        )
 
 
 # ------------------------------------------------------------------ scoring one week
@@ -246,8 +307,12 @@ def score_week(
     squad = rows[["athlete_id", "week_end"]].copy()
     drivers, fams, longs = [], [], []
     # the scored athletes' own usual values, once for the features of both models
-    usual = own_usual_values(panel[panel["athlete_id"].isin(rows["athlete_id"])], week_end, own_usual_weeks,
-                             sorted({f for t in TARGETS for f in models[t].feature_names_in_}))
+    usual = own_usual_values(
+        panel[panel["athlete_id"].isin(rows["athlete_id"])],
+        week_end,
+        own_usual_weeks,
+        sorted({f for t in TARGETS for f in models[t].feature_names_in_}),
+    )
     for target in TARGETS:
         model = models[target]
         X = feature_matrix(rows, list(model.feature_names_in_))
@@ -272,16 +337,26 @@ def score_week(
         drivers.append(d.drop(columns=["row"], errors="ignore"))
         # squad-level explanations cover only the athletes whose number this week shows: no transfer
         # picture from athletes outside a strength block, no risk picture from "insufficient data"
-        shown = set(keep[(squad["transfer_probability"] if target == "transfer" else squad["hamstring_risk"]).notna()])
-        f = ex["families"].melt(id_vars=["athlete_id"], value_vars=[c for c in ex["families"].columns
-                                if c in FAMILIES], var_name="family", value_name="shap")
+        shown = set(
+            keep[(squad["transfer_probability"] if target == "transfer" else squad["hamstring_risk"]).notna()]
+        )
+        f = ex["families"].melt(
+            id_vars=["athlete_id"],
+            value_vars=[c for c in ex["families"].columns if c in FAMILIES],
+            var_name="family",
+            value_name="shap",
+        )
         fams.append(f[f["athlete_id"].isin(shown)].assign(model=target))
         lg = ex["long"].drop(columns=["row"])
         longs.append(lg[lg["athlete_id"].isin(shown)].assign(model=target))
     ages = [c for c in ("sprint_test_age_days", "screen_age_days", "nordic_test_age_days") if c in rows]
     squad["data_freshness_days"] = rows[ages].min(axis=1).to_numpy() if ages else np.nan
-    return {"squad": squad, "drivers": pd.concat(drivers, ignore_index=True),
-            "families": pd.concat(fams, ignore_index=True), "long": pd.concat(longs, ignore_index=True)}
+    return {
+        "squad": squad,
+        "drivers": pd.concat(drivers, ignore_index=True),
+        "families": pd.concat(fams, ignore_index=True),
+        "long": pd.concat(longs, ignore_index=True),
+    }
 
 
 def mark_insufficient(scored: dict[str, pd.DataFrame], athletes: set[str], reason: str) -> None:
@@ -305,13 +380,22 @@ def _driver_text(drivers: pd.DataFrame, model: str) -> pd.Series:
     return d.groupby("athlete_id")["text"].agg(lambda s: " | ".join(s))
 
 
-def scores_frame(scored: dict[str, pd.DataFrame], activity: pd.DataFrame, models: dict[str, ChampionModel],
-                 week_end: pd.Timestamp) -> pd.DataFrame:
+def scores_frame(
+    scored: dict[str, pd.DataFrame],
+    activity: pd.DataFrame,
+    models: dict[str, ChampionModel],
+    week_end: pd.Timestamp,
+) -> pd.DataFrame:
     """The flat per-athlete output written to scores.csv / scores.parquet."""
     sq = scored["squad"].copy()
     ids = sq["athlete_id"]
-    out = pd.DataFrame({"athlete_id": ids.astype(str), "week": iso_week_label(week_end),
-                        "week_end": pd.to_datetime(sq["week_end"]).dt.strftime("%Y-%m-%d")})
+    out = pd.DataFrame(
+        {
+            "athlete_id": ids.astype(str),
+            "week": iso_week_label(week_end),
+            "week_end": pd.to_datetime(sq["week_end"]).dt.strftime("%Y-%m-%d"),
+        }
+    )
     out["hamstring_risk"] = sq["hamstring_risk"].astype(float)
     out["hamstring_flag"] = sq["hamstring_flag"].astype("boolean").mask(sq["insufficient_data"].to_numpy())
     out["in_strength_block"] = sq["in_strength_block"].astype(bool)
@@ -323,10 +407,14 @@ def scores_frame(scored: dict[str, pd.DataFrame], activity: pd.DataFrame, models
         out[f"model_version_{m}"] = models[m].version
     out["data_freshness_days"] = sq["data_freshness_days"].astype(float)
     act = activity.reindex(ids)
-    out["last_record_date"] = pd.to_datetime(act["last_record_date"]).dt.strftime("%Y-%m-%d").astype("string").to_numpy()
+    out["last_record_date"] = (
+        pd.to_datetime(act["last_record_date"]).dt.strftime("%Y-%m-%d").astype("string").to_numpy()
+    )
     out["recent_days_with_data"] = act["recent_days_with_data"].fillna(0).astype(int).to_numpy()
     out["insufficient_data"] = sq["insufficient_data"].astype(bool)
-    out["insufficient_reason"] = sq.get("insufficient_reason", pd.Series(None, index=sq.index)).astype("string")
+    out["insufficient_reason"] = sq.get("insufficient_reason", pd.Series(None, index=sq.index)).astype(
+        "string"
+    )
     return out[SCORE_COLUMNS].reset_index(drop=True)
 
 
@@ -347,20 +435,33 @@ def update_history(path: Path, scores: pd.DataFrame, model_version: str) -> pd.D
         hist = new
     hist = _history_types(hist).sort_values(["week_end", "athlete_id", "model_version"], kind="mergesort")
     hist = hist.reset_index(drop=True)
-    assert not hist.duplicated(HISTORY_KEY).any(), "score history must have one row per (athlete, week, model version)"
+    assert not hist.duplicated(HISTORY_KEY).any(), (
+        "score history must have one row per (athlete, week, model version)"
+    )
     write_table_atomic(hist, path)
     return hist
 
 
 def _history_types(h: pd.DataFrame) -> pd.DataFrame:
-    return h.astype({"athlete_id": "string", "week": "string", "week_end": "string", "model_version": "string",
-                     "hamstring_risk": "float64", "hamstring_flag": "boolean", "transfer_probability": "float64",
-                     "dominant_family_hamstring": "string", "dominant_family_transfer": "string",
-                     "insufficient_data": "bool"})
+    return h.astype(
+        {
+            "athlete_id": "string",
+            "week": "string",
+            "week_end": "string",
+            "model_version": "string",
+            "hamstring_risk": "float64",
+            "hamstring_flag": "boolean",
+            "transfer_probability": "float64",
+            "dominant_family_hamstring": "string",
+            "dominant_family_transfer": "string",
+            "insufficient_data": "bool",
+        }
+    )
 
 
-def history_for_report(hist: pd.DataFrame, athletes: list[str], model_version: str, week_end: pd.Timestamp,
-                       weeks: int) -> pd.DataFrame:
+def history_for_report(
+    hist: pd.DataFrame, athletes: list[str], model_version: str, week_end: pd.Timestamp, weeks: int
+) -> pd.DataFrame:
     """Per athlete and week, one hamstring risk for the trend chart: this model version's score
     when there is one, else the latest other version's."""
     h = hist[hist["athlete_id"].isin(athletes)].copy()
@@ -369,7 +470,9 @@ def history_for_report(hist: pd.DataFrame, athletes: list[str], model_version: s
     h["_pref"] = (h["model_version"] == model_version).astype(int)
     h = h.sort_values(["athlete_id", "week_end", "_pref", "model_version"], kind="mergesort")
     h = h.drop_duplicates(["athlete_id", "week_end"], keep="last")
-    return h[["athlete_id", "week_end", "hamstring_risk"]].astype({"athlete_id": object}).reset_index(drop=True)
+    return (
+        h[["athlete_id", "week_end", "hamstring_risk"]].astype({"athlete_id": object}).reset_index(drop=True)
+    )
 
 
 # ------------------------------------------------------------------ the command's work
@@ -415,13 +518,18 @@ def _validate(data_dir: Path, out_dir: Path, today) -> tuple[dict[str, pd.DataFr
     missing = [n for n, spec in TABLES.items() if spec.required and n not in res.tables]
     if missing:
         head = "; ".join(res.problems["reason"].astype(str).head(5))
-        raise ScoringError(f"invalid data: required table(s) {', '.join(missing)} missing or wholly rejected "
-                           f"({head}); see {out_dir / 'validated' / 'validation_report.json'}", EXIT_INVALID_DATA)
+        raise ScoringError(
+            f"invalid data: required table(s) {', '.join(missing)} missing or wholly rejected "
+            f"({head}); see {out_dir / 'validated' / 'validation_report.json'}",
+            EXIT_INVALID_DATA,
+        )
     notes = []
     n_rej = sum(c.get("rejected", 0) for c in res.counts.values())
     if n_rej:
-        notes.append(f"{n_rej} row(s) rejected by the data contract were left out of scoring and kept in "
-                     f"{out_dir / 'validated' / 'rejected_rows.csv'}")
+        notes.append(
+            f"{n_rej} row(s) rejected by the data contract were left out of scoring and kept in "
+            f"{out_dir / 'validated' / 'rejected_rows.csv'}"
+        )
     return res.tables, notes
 
 
@@ -462,9 +570,14 @@ def score(
     week_end = parse_week(week) if week else latest_complete_week(tables)
     label = iso_week_label(week_end)
     tables = truncate_tables(tables, week_end)
-    if not any(len(df) and (pd.to_datetime(df["date"]) > week_end - pd.Timedelta(days=7)).any()
-               for n, df in tables.items() if n not in ("athletes", "injuries") and "date" in df):
-        raise ScoringError(f"invalid data: no records in week {label} (up to {week_end.date()})", EXIT_INVALID_DATA)
+    if not any(
+        len(df) and (pd.to_datetime(df["date"]) > week_end - pd.Timedelta(days=7)).any()
+        for n, df in tables.items()
+        if n not in ("athletes", "injuries") and "date" in df
+    ):
+        raise ScoringError(
+            f"invalid data: no records in week {label} (up to {week_end.date()})", EXIT_INVALID_DATA
+        )
     with step("models", "loading champion models from the MLflow registry"):
         models = load_models(model_version)
     est = {t: m.model for t, m in models.items()}
@@ -473,12 +586,23 @@ def score(
         if engine == "spark":
             from sprintlab.spark import spark_week_panel
 
-            panel = spark_week_panel(tables, week_end, weeks_back=weeks_back, master=master,
-                                     wellness_baseline_days=params.features.wellness_baseline_days)
+            panel = spark_week_panel(
+                tables,
+                week_end,
+                weeks_back=weeks_back,
+                master=master,
+                wellness_baseline_days=params.features.wellness_baseline_days,
+            )
         else:
-            panel = build_panel(tables, end=week_end, wellness_baseline_days=params.features.wellness_baseline_days,
-                                chunk_athletes=params.features.chunk_athletes).panel
-            panel = panel[panel["week_end"] > week_end - pd.Timedelta(weeks=weeks_back)].reset_index(drop=True)
+            panel = build_panel(
+                tables,
+                end=week_end,
+                wellness_baseline_days=params.features.wellness_baseline_days,
+                chunk_athletes=params.features.chunk_athletes,
+            ).panel
+            panel = panel[panel["week_end"] > week_end - pd.Timedelta(weeks=weeks_back)].reset_index(
+                drop=True
+            )
     with step("schema", "checking the feature schema against the models"):
         check_schema(panel, models)
     proba = None
@@ -489,41 +613,73 @@ def score(
             week_rows = panel[panel["week_end"] == week_end].sort_values("athlete_id").reset_index(drop=True)
             proba = spark_predict(week_rows, models, master=master)
     with step("score", "scoring and explaining (SHAP)"):
-        scored = score_week(panel, est, week_end, min_strength_gain=params.targets.transfer.min_strength_gain,
-                            flag_threshold=params.train.hamstring.flag_threshold, top_k=params.report.top_drivers,
-                            max_missing_share=sp.max_missing_share, proba=proba, own_usual_weeks=sp.own_usual_weeks)
+        scored = score_week(
+            panel,
+            est,
+            week_end,
+            min_strength_gain=params.targets.transfer.min_strength_gain,
+            flag_threshold=params.train.hamstring.flag_threshold,
+            top_k=params.report.top_drivers,
+            max_missing_share=sp.max_missing_share,
+            proba=proba,
+            own_usual_weeks=sp.own_usual_weeks,
+        )
         sq = scored["squad"]
-        sq["insufficient_reason"] = pd.Series(np.where(sq["insufficient_data"], f"more than "
-                                                       f"{sp.max_missing_share:.0%} of the model inputs missing", None),
-                                              dtype="string")
+        sq["insufficient_reason"] = pd.Series(
+            np.where(
+                sq["insufficient_data"],
+                f"more than {sp.max_missing_share:.0%} of the model inputs missing",
+                None,
+            ),
+            dtype="string",
+        )
         activity = recent_activity(tables, week_end, sp.recent_days)
         days = activity["recent_days_with_data"].reindex(sq["athlete_id"]).fillna(0).to_numpy()
         thin = set(sq.loc[days < sp.min_recent_days, "athlete_id"])
-        mark_insufficient(scored, thin, f"fewer than {sp.min_recent_days} days with records in the last "
-                                        f"{sp.recent_days} days")
+        mark_insufficient(
+            scored,
+            thin,
+            f"fewer than {sp.min_recent_days} days with records in the last {sp.recent_days} days",
+        )
         scores = scores_frame(scored, activity, models, week_end)
     with step("drift", "checking feature drift against the training data"):
         # the last score.drift_weeks weeks of the athletes scored this week: steadier than one week's snapshot
         ok_ids = set(scores.loc[~scores["insufficient_data"], "athlete_id"])
-        rows = panel[(panel["week_end"] > week_end - pd.Timedelta(weeks=sp.drift_weeks))
-                     & panel["athlete_id"].isin(ok_ids)].sort_values(["week_end", "athlete_id"]).reset_index(drop=True)
+        rows = (
+            panel[
+                (panel["week_end"] > week_end - pd.Timedelta(weeks=sp.drift_weeks))
+                & panel["athlete_id"].isin(ok_ids)
+            ]
+            .sort_values(["week_end", "athlete_id"])
+            .reset_index(drop=True)
+        )
         drift_parts = []
         for t, cm in models.items():
             if cm.reference is None:
-                warnings.append(f"drift not checked for {cm.name} v{cm.version}: no training reference was logged "
-                                "with the model (see docs/scoring.md)")
+                warnings.append(
+                    f"drift not checked for {cm.name} v{cm.version}: no training reference was logged "
+                    "with the model (see docs/scoring.md)"
+                )
                 continue
-            sel = rows if t == "hamstring" else rows[_in_block(rows, params.targets.transfer.min_strength_gain)]
+            sel = (
+                rows if t == "hamstring" else rows[_in_block(rows, params.targets.transfer.min_strength_gain)]
+            )
             X = feature_matrix(sel, list(cm.model.feature_names_in_))
             if len(X) < sp.psi_min_rows:
                 continue
             drift_parts.append(drift_table(cm.reference, X, min_per_bin=sp.psi_min_per_bin).assign(model=t))
-        drift = (pd.concat(drift_parts, ignore_index=True) if drift_parts
-                 else pd.DataFrame(columns=["model", "feature", "psi"]))
+        drift = (
+            pd.concat(drift_parts, ignore_index=True)
+            if drift_parts
+            else pd.DataFrame(columns=["model", "feature", "psi"])
+        )
         drift_warn = drift[drift["psi"] > sp.psi_warn]
-        drift_warnings = [f"{r.feature} ({r.model} model) has shifted from the training data: PSI {r.psi:.2f} "
-                          f"(warn > {sp.psi_warn}, fail > {sp.psi_fail}); median {r.train_median:.3g} in training, "
-                          f"{r.scored_median:.3g} in the last {sp.drift_weeks} weeks" for r in drift_warn.itertuples()]
+        drift_warnings = [
+            f"{r.feature} ({r.model} model) has shifted from the training data: PSI {r.psi:.2f} "
+            f"(warn > {sp.psi_warn}, fail > {sp.psi_fail}); median {r.train_median:.3g} in training, "
+            f"{r.scored_median:.3g} in the last {sp.drift_weeks} weeks"
+            for r in drift_warn.itertuples()
+        ]
         hard = bool((drift["psi"] > sp.psi_fail).any())
     exit_code = EXIT_DRIFT if hard else EXIT_OK
     mv_label = model_version_label(models)
@@ -538,26 +694,56 @@ def score(
         paths["scores_parquet"] = write_table_atomic(export, out_dir / "scores.parquet")
         if len(drift):
             paths["drift"] = write_table_atomic(drift, out_dir / "drift.csv")
-        summary = {"week": label, "week_end": str(week_end.date()), "exit_code": exit_code, "model_version": mv_label,
-                   "athletes": int(len(scores)), "insufficient_data": int(scores["insufficient_data"].sum()),
-                   "flagged": int(scores["hamstring_flag"].fillna(False).sum()), "warnings": warnings,
-                   "drift_warnings": drift_warnings, "history_updated": not hard}
-        paths["summary"] = write_text_atomic(out_dir / "score_summary.json", json.dumps(summary, indent=2) + "\n")
+        summary = {
+            "week": label,
+            "week_end": str(week_end.date()),
+            "exit_code": exit_code,
+            "model_version": mv_label,
+            "athletes": int(len(scores)),
+            "insufficient_data": int(scores["insufficient_data"].sum()),
+            "flagged": int(scores["hamstring_flag"].fillna(False).sum()),
+            "warnings": warnings,
+            "drift_warnings": drift_warnings,
+            "history_updated": not hard,
+        }
+        paths["summary"] = write_text_atomic(
+            out_dir / "score_summary.json", json.dumps(summary, indent=2) + "\n"
+        )
     hist_path = Path(history_path) if history_path else out_dir / HISTORY_FILE
     with step("history", "updating the score history"):
         if hard:
-            hist = pd.read_parquet(hist_path) if hist_path.exists() else scores.assign(model_version=mv_label)[HISTORY_COLUMNS]
+            hist = (
+                pd.read_parquet(hist_path)
+                if hist_path.exists()
+                else scores.assign(model_version=mv_label)[HISTORY_COLUMNS]
+            )
         else:
             hist = update_history(hist_path, scores, mv_label)
             paths["history"] = hist_path
     if report:
         with step("report", "rendering the weekly report"):
-            paths["report"] = _render(params, panel, scored, models, hist, week_end, mv_label, drift_warnings,
-                                      out_dir / f"report_{label}.html", pseudonymise=pseudonymise,
-                                      simulated=_is_simulated(data_dir) if simulated is None else simulated)
-    message = (f"drift beyond score.psi_fail ({sp.psi_fail}) in: "
-               + ", ".join(sorted(set(drift.loc[drift['psi'] > sp.psi_fail, 'feature']))) if hard else "")
-    return ScoreResult(exit_code, label, scores, drift, warnings + drift_warnings, paths, step.timings, message)
+            paths["report"] = _render(
+                params,
+                panel,
+                scored,
+                models,
+                hist,
+                week_end,
+                mv_label,
+                drift_warnings,
+                out_dir / f"report_{label}.html",
+                pseudonymise=pseudonymise,
+                simulated=_is_simulated(data_dir) if simulated is None else simulated,
+            )
+    message = (
+        f"drift beyond score.psi_fail ({sp.psi_fail}) in: "
+        + ", ".join(sorted(set(drift.loc[drift["psi"] > sp.psi_fail, "feature"])))
+        if hard
+        else ""
+    )
+    return ScoreResult(
+        exit_code, label, scores, drift, warnings + drift_warnings, paths, step.timings, message
+    )
 
 
 def _in_block(rows: pd.DataFrame, min_strength_gain: float) -> np.ndarray:
@@ -579,16 +765,29 @@ def _metrics(cm: ChampionModel) -> dict:
         from sprintlab.tracking import _client
 
         mlflow, _ = _client()
-        local = mlflow.artifacts.download_artifacts(run_id=cm.run_id, artifact_path="evaluation/evaluation.json")
+        local = mlflow.artifacts.download_artifacts(
+            run_id=cm.run_id, artifact_path="evaluation/evaluation.json"
+        )
         return json.loads(Path(local).read_text(encoding="utf-8"))
     except Exception as err:  # noqa: BLE001 - the report shows "-" for missing metrics
         log.info("no evaluation artifact for %s v%s: %s", cm.name, cm.version, err)
         return {}
 
 
-def _render(params: Params, panel: pd.DataFrame, scored: dict, models: dict[str, ChampionModel], hist: pd.DataFrame,
-            week_end: pd.Timestamp, mv_label: str, drift_warnings: list[str], out_path: Path, *,
-            pseudonymise: bool, simulated: bool) -> Path:
+def _render(
+    params: Params,
+    panel: pd.DataFrame,
+    scored: dict,
+    models: dict[str, ChampionModel],
+    hist: pd.DataFrame,
+    week_end: pd.Timestamp,
+    mv_label: str,
+    drift_warnings: list[str],
+    out_path: Path,
+    *,
+    pseudonymise: bool,
+    simulated: bool,
+) -> Path:
     from sprintlab.explain import squad_family_importance, strength_control_interaction
     from sprintlab.features.catalogue import load_catalogue
     from sprintlab.report.context import ReportContext
@@ -603,19 +802,42 @@ def _render(params: Params, panel: pd.DataFrame, scored: dict, models: dict[str,
     fam_imp = squad_family_importance(fams)
     inter = strength_control_interaction(models["transfer"].model, panel)
     metrics = {t: _metrics(cm) for t, cm in models.items()}
-    reg = [{"name": cm.name, "version": cm.version, "alias": cm.alias, "trained_on": metrics[t].get("split_cutoff", "")}
-           for t, cm in models.items()]
+    reg = [
+        {
+            "name": cm.name,
+            "version": cm.version,
+            "alias": cm.alias,
+            "trained_on": metrics[t].get("split_cutoff", ""),
+        }
+        for t, cm in models.items()
+    ]
     ctx = ReportContext(
-        title="sprintlab weekly report", week_label=iso_week_label(week_end),
-        data_window=(str(pd.to_datetime(panel["week_start"]).min().date()), str(pd.Timestamp(week_end).date())),
-        generated_at=str(pd.Timestamp(week_end).date()), simulated=simulated, pseudonymised=pseudonymise,
-        squad=sq, drivers=drivers, family_contributions=fams, family_importance=fam_imp, shap_long=long,
-        interaction=inter, metrics=metrics, models=reg, family_labels=dict(load_catalogue().families),
+        title="sprintlab weekly report",
+        week_label=iso_week_label(week_end),
+        data_window=(
+            str(pd.to_datetime(panel["week_start"]).min().date()),
+            str(pd.Timestamp(week_end).date()),
+        ),
+        generated_at=str(pd.Timestamp(week_end).date()),
+        simulated=simulated,
+        pseudonymised=pseudonymise,
+        squad=sq,
+        drivers=drivers,
+        family_contributions=fams,
+        family_importance=fam_imp,
+        shap_long=long,
+        interaction=inter,
+        metrics=metrics,
+        models=reg,
+        family_labels=dict(load_catalogue().families),
         history=history_for_report(hist, athletes, mv_label, week_end, params.score.history_weeks),
         drift_warnings=drift_warnings,
-        known_limits=["Associations learned from the training squad's records; they are not proven causes.",
-                      "Athletes with too little recent data or more than half of a model's inputs missing are "
-                      "marked 'insufficient data'."],
-        flag_threshold=params.train.hamstring.flag_threshold, own_usual_weeks=params.score.own_usual_weeks,
+        known_limits=[
+            "Associations learned from the training squad's records; they are not proven causes.",
+            "Athletes with too little recent data or more than half of a model's inputs missing are "
+            "marked 'insufficient data'.",
+        ],
+        flag_threshold=params.train.hamstring.flag_threshold,
+        own_usual_weeks=params.score.own_usual_weeks,
     )
     return render_report(ctx, out_path)

@@ -11,20 +11,44 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 
 def score(
-    data_dir: Path = typer.Argument(..., help="Folder with the club's exports (athletes.csv, gym_sets.csv, ...)."),
-    out: Path = typer.Option(..., "--out", help="Folder for scores.csv, scores.parquet, the report, drift.csv, "
-                             "validated/ and (by default) score_history.parquet."),
-    week: str | None = typer.Option(None, "--week", help="ISO week to score, e.g. 2026-W48; default: the latest "
-                                    "complete ISO week in the data."),
-    model_version: str | None = typer.Option(None, "--model-version", help="Registry version instead of the "
-                                             "'champion' alias: N for both models or hamstring=N,transfer=M."),
-    engine: str = typer.Option("local", "--engine", help="local (pandas) or spark (applyInPandas + spark_udf)."),
-    master: str | None = typer.Option(None, "--master", help="Spark master URL (default local[2]); --engine spark only."),
-    pseudonymise: bool = typer.Option(False, "--pseudonymise", help="Replace athlete ids in the report by keyed "
-                                      "aliases (key from $SPRINTLAB_PSEUDONYM_KEY or $SPRINTLAB_PSEUDONYM_KEY_FILE)."),
-    history: Path | None = typer.Option(None, "--history", help="Score history Parquet (default OUT/score_history.parquet)."),
+    data_dir: Path = typer.Argument(
+        ..., help="Folder with the club's exports (athletes.csv, gym_sets.csv, ...)."
+    ),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="Folder for scores.csv, scores.parquet, the report, drift.csv, "
+        "validated/ and (by default) score_history.parquet.",
+    ),
+    week: str | None = typer.Option(
+        None,
+        "--week",
+        help="ISO week to score, e.g. 2026-W48; default: the latest complete ISO week in the data.",
+    ),
+    model_version: str | None = typer.Option(
+        None,
+        "--model-version",
+        help="Registry version instead of the 'champion' alias: N for both models or hamstring=N,transfer=M.",
+    ),
+    engine: str = typer.Option(
+        "local", "--engine", help="local (pandas) or spark (applyInPandas + spark_udf)."
+    ),
+    master: str | None = typer.Option(
+        None, "--master", help="Spark master URL (default local[2]); --engine spark only."
+    ),
+    pseudonymise: bool = typer.Option(
+        False,
+        "--pseudonymise",
+        help="Replace athlete ids in the report by keyed "
+        "aliases (key from $SPRINTLAB_PSEUDONYM_KEY or $SPRINTLAB_PSEUDONYM_KEY_FILE).",
+    ),
+    history: Path | None = typer.Option(
+        None, "--history", help="Score history Parquet (default OUT/score_history.parquet)."
+    ),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report (large leagues)."),
-    params_file: Path = typer.Option(Path("params.yaml"), "--params", help="Parameter file (score: section)."),
+    params_file: Path = typer.Option(
+        Path("params.yaml"), "--params", help="Parameter file (score: section)."
+    ),
 ) -> None:
     """Score a week: hamstring risk and transfer chance per athlete, drivers, drift, report.
 
@@ -46,20 +70,42 @@ def score(
         console.print(f"[red]error:[/red] cannot read {params_file}: {err}", highlight=False)
         raise typer.Exit(EXIT_INVALID_DATA) from None
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=console, transient=False) as bar:
-            res = run_score(data_dir, out, params, week=week, model_version=model_version, engine=engine,
-                            master=master, pseudonymise=pseudonymise, report=not no_report, history_path=history,
-                            progress=bar)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            res = run_score(
+                data_dir,
+                out,
+                params,
+                week=week,
+                model_version=model_version,
+                engine=engine,
+                master=master,
+                pseudonymise=pseudonymise,
+                report=not no_report,
+                history_path=history,
+                progress=bar,
+            )
     except ScoringError as err:
         console.print(f"[red]refused (exit {err.exit_code}):[/red] {err}", highlight=False)
         raise typer.Exit(err.exit_code) from None
     for w in res.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
     s = res.scores
-    console.print(f"week {res.week}: {len(s)} athletes scored, {int(s['hamstring_flag'].fillna(False).sum())} flagged, "
-                  f"{int(s['insufficient_data'].sum())} with insufficient data; outputs in {out}", highlight=False)
+    console.print(
+        f"week {res.week}: {len(s)} athletes scored, {int(s['hamstring_flag'].fillna(False).sum())} flagged, "
+        f"{int(s['insufficient_data'].sum())} with insufficient data; outputs in {out}",
+        highlight=False,
+    )
     if res.exit_code:
-        console.print(f"[red]exit {res.exit_code}:[/red] {res.message}; scores and report were written and "
-                      "flagged, the score history was not updated", highlight=False)
+        console.print(
+            f"[red]exit {res.exit_code}:[/red] {res.message}; scores and report were written and "
+            "flagged, the score history was not updated",
+            highlight=False,
+        )
         raise typer.Exit(res.exit_code)

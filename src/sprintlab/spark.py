@@ -53,13 +53,16 @@ def get_session(master: str | None = None, app_name: str = "sprintlab-score"):
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    _SESSION = (SparkSession.builder.master(master).appName(app_name)
-                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-                .config("spark.sql.shuffle.partitions", os.environ.get("SPRINTLAB_SPARK_PARTITIONS", "4"))
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .config("spark.sql.session.timeZone", "UTC")
-                .getOrCreate())
+    _SESSION = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.shuffle.partitions", os.environ.get("SPRINTLAB_SPARK_PARTITIONS", "4"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
     _SESSION.sparkContext.setLogLevel("ERROR")
     return _SESSION
 
@@ -71,8 +74,9 @@ def stop_session() -> None:
         _SESSION = None
 
 
-def athlete_panel(tables: dict[str, pd.DataFrame], end: pd.Timestamp, weeks_back: int,
-                  wellness_baseline_days: int) -> pd.DataFrame:
+def athlete_panel(
+    tables: dict[str, pd.DataFrame], end: pd.Timestamp, weeks_back: int, wellness_baseline_days: int
+) -> pd.DataFrame:
     """The training feature code on one athlete's tables: the last ``weeks_back`` weeks up to ``end``."""
     from sprintlab.features.panel import build_panel
 
@@ -92,9 +96,14 @@ def _long(sdfs: dict):
 
     from pyspark.sql import functions as F
 
-    parts = [sdf.select(F.col("athlete_id").cast("string").alias("athlete_id"), F.lit(name).alias("_table"),
-                        F.to_json(F.struct(*sdf.columns)).alias("_row"))
-             for name, sdf in sdfs.items()]
+    parts = [
+        sdf.select(
+            F.col("athlete_id").cast("string").alias("athlete_id"),
+            F.lit(name).alias("_table"),
+            F.to_json(F.struct(*sdf.columns)).alias("_row"),
+        )
+        for name, sdf in sdfs.items()
+    ]
     return reduce(lambda a, b: a.unionByName(b), parts)
 
 
@@ -133,8 +142,16 @@ def _restore(rows: list[str], columns: list[str], dtypes: dict[str, str]) -> pd.
     return df
 
 
-def week_panel_from_spark(spark, sdfs: dict, end: pd.Timestamp, *, weeks_back: int, wellness_baseline_days: int,
-                          dtypes: dict[str, dict[str, str]], sample_panel: pd.DataFrame) -> pd.DataFrame:
+def week_panel_from_spark(
+    spark,
+    sdfs: dict,
+    end: pd.Timestamp,
+    *,
+    weeks_back: int,
+    wellness_baseline_days: int,
+    dtypes: dict[str, dict[str, str]],
+    sample_panel: pd.DataFrame,
+) -> pd.DataFrame:
     """Run :func:`athlete_panel` per athlete through ``groupBy("athlete_id").applyInPandas``."""
     names = list(sdfs)
     columns = {n: list(sdfs[n].columns) for n in names}
@@ -160,8 +177,14 @@ def week_panel_from_spark(spark, sdfs: dict, end: pd.Timestamp, *, weeks_back: i
     return res.sort_values(["athlete_id", "week_end"]).reset_index(drop=True)[out_cols]
 
 
-def spark_week_panel(tables: dict[str, pd.DataFrame], end: pd.Timestamp, *, weeks_back: int = 1,
-                     master: str | None = None, wellness_baseline_days: int = 56) -> pd.DataFrame:
+def spark_week_panel(
+    tables: dict[str, pd.DataFrame],
+    end: pd.Timestamp,
+    *,
+    weeks_back: int = 1,
+    master: str | None = None,
+    wellness_baseline_days: int = 56,
+) -> pd.DataFrame:
     """The panel rows of the last ``weeks_back`` weeks up to ``end``, built per athlete on Spark
     from in-memory validated tables (the CLI path)."""
     spark = get_session(master)
@@ -169,12 +192,25 @@ def spark_week_panel(tables: dict[str, pd.DataFrame], end: pd.Timestamp, *, week
     dtypes = {n: {c: str(t) for c, t in df.dtypes.items()} for n, df in tables.items()}
     sample = _sample_panel(tables, end, weeks_back, wellness_baseline_days)
     sdfs = {n: _to_spark_frame(spark, df) for n, df in tables.items()}
-    return week_panel_from_spark(spark, sdfs, end, weeks_back=weeks_back, wellness_baseline_days=wellness_baseline_days,
-                                 dtypes=dtypes, sample_panel=sample)
+    return week_panel_from_spark(
+        spark,
+        sdfs,
+        end,
+        weeks_back=weeks_back,
+        wellness_baseline_days=wellness_baseline_days,
+        dtypes=dtypes,
+        sample_panel=sample,
+    )
 
 
-def spark_week_panel_from_parquet(folder: str, end: pd.Timestamp, *, weeks_back: int = 1, master: str | None = None,
-                                  wellness_baseline_days: int = 56) -> pd.DataFrame:
+def spark_week_panel_from_parquet(
+    folder: str,
+    end: pd.Timestamp,
+    *,
+    weeks_back: int = 1,
+    master: str | None = None,
+    wellness_baseline_days: int = 56,
+) -> pd.DataFrame:
     """As :func:`spark_week_panel`, reading ``<folder>/<table>.parquet`` (validated tables, e.g. on
     ``s3a://`` or ``abfss://``) with Spark, so the data never pass through the driver."""
     from pyspark.sql import functions as F
@@ -196,13 +232,23 @@ def spark_week_panel_from_parquet(folder: str, end: pd.Timestamp, *, weeks_back:
     first = sdfs["athletes"].orderBy("athlete_id").limit(1).toPandas()["athlete_id"].tolist()
     small = {n: s.where(F.col("athlete_id").isin(first)).toPandas() for n, s in sdfs.items()}
     dtypes = {n: {c: str(t) for c, t in df.dtypes.items()} for n, df in small.items()}
-    sample = _sample_panel({n: t for n, t in small.items() if len(t) or n == "athletes"}, end, weeks_back,
-                           wellness_baseline_days)
-    return week_panel_from_spark(spark, sdfs, end, weeks_back=weeks_back, wellness_baseline_days=wellness_baseline_days,
-                                 dtypes=dtypes, sample_panel=sample)
+    sample = _sample_panel(
+        {n: t for n, t in small.items() if len(t) or n == "athletes"}, end, weeks_back, wellness_baseline_days
+    )
+    return week_panel_from_spark(
+        spark,
+        sdfs,
+        end,
+        weeks_back=weeks_back,
+        wellness_baseline_days=wellness_baseline_days,
+        dtypes=dtypes,
+        sample_panel=sample,
+    )
 
 
-def _sample_panel(tables: dict[str, pd.DataFrame], end, weeks_back: int, wellness_baseline_days: int) -> pd.DataFrame:
+def _sample_panel(
+    tables: dict[str, pd.DataFrame], end, weeks_back: int, wellness_baseline_days: int
+) -> pd.DataFrame:
     """The panel of the first athlete: fixes the column set and dtypes of the Spark output."""
     first = sorted(tables["athletes"]["athlete_id"].astype(str))[:1]
     one = {n: t[t["athlete_id"].astype(str).isin(first)] for n, t in tables.items()}
@@ -228,7 +274,9 @@ def spark_predict(rows: pd.DataFrame, models: dict, *, master: str | None = None
     sdf = spark.createDataFrame(X.drop(columns=["athlete_id"]))
     cols = [F.col("_row")]
     for target, cm in models.items():
-        udf = mlflow.pyfunc.spark_udf(spark, cm.uri, result_type=T.ArrayType(T.DoubleType()), env_manager="local")
+        udf = mlflow.pyfunc.spark_udf(
+            spark, cm.uri, result_type=T.ArrayType(T.DoubleType()), env_manager="local"
+        )
         cols.append(udf(F.struct(*[F.col(f) for f in feats[target]])).alias(target))
     pred = sdf.select(*cols).toPandas().sort_values("_row")
     out = {t: np.array([p[1] for p in pred[t]], dtype=float) for t in models}

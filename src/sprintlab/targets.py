@@ -83,7 +83,9 @@ def transfer_blocks(
             if weeks < min_block_weeks:
                 continue
             rows.append((athlete, d[j], d[j + 1], t[j], t[j + 1]))
-    blocks = pd.DataFrame(rows, columns=["athlete_id", "block_start_date", "block_end_date", "t10_start_s", "t10_end_s"])
+    blocks = pd.DataFrame(
+        rows, columns=["athlete_id", "block_start_date", "block_end_date", "t10_start_s", "t10_end_s"]
+    )
     if blocks.empty:
         return blocks.assign(t10_change_s=[], strength_gain=[], swc_s=[], is_unit=[], transfer=[])
     blocks["t10_change_s"] = blocks["t10_end_s"] - blocks["t10_start_s"]
@@ -116,12 +118,20 @@ def hamstring_labels(weeks: pd.DataFrame, injuries: pd.DataFrame, horizon_days: 
     out = weeks[["athlete_id", "week_end"]].copy()
     out["hamstring_injury"] = 0
     out["injured"] = False
-    inj = injured_days(injuries) if len(injuries) else injuries.assign(return_date=pd.Series(dtype="datetime64[ns]"))
+    inj = (
+        injured_days(injuries)
+        if len(injuries)
+        else injuries.assign(return_date=pd.Series(dtype="datetime64[ns]"))
+    )
     ham = inj[inj["body_part"].str.lower().str.contains("hamstring", na=False)]
     we = out["week_end"].to_numpy()
     aid = out["athlete_id"].to_numpy()
     for row in ham.itertuples(index=False):
-        mask = (aid == row.athlete_id) & (row.onset_date > we) & (row.onset_date <= we + np.timedelta64(horizon_days, "D"))
+        mask = (
+            (aid == row.athlete_id)
+            & (row.onset_date > we)
+            & (row.onset_date <= we + np.timedelta64(horizon_days, "D"))
+        )
         out.loc[mask, "hamstring_injury"] = 1
     for row in inj.itertuples(index=False):
         mask = (aid == row.athlete_id) & (row.onset_date <= we) & (row.return_date > we)

@@ -109,22 +109,29 @@ def log_and_register(
     try:
         with mlflow.start_run(experiment_id=exp_id) as run:
             mlflow.set_tags({**(tags or {}), "dvc_experiment": os.environ.get("DVC_EXP_NAME", "workspace")})
-            mlflow.log_params({k: (json.dumps(v) if isinstance(v, list | dict) else v) for k, v in params.items()})
+            mlflow.log_params(
+                {k: (json.dumps(v) if isinstance(v, list | dict) else v) for k, v in params.items()}
+            )
             mlflow.log_metrics(_flat_metrics(metrics))
             for name, path in artifacts.items():
                 mlflow.log_artifact(str(path), artifact_path=name)
             proba = model.predict_proba(X_example)
             signature = infer_signature(X_example, proba)
             info = mlflow.sklearn.log_model(
-                model, name="model", signature=signature, input_example=X_example.head(3),
-                pyfunc_predict_fn="predict_proba", registered_model_name=registered_name,
+                model,
+                name="model",
+                signature=signature,
+                input_example=X_example.head(3),
+                pyfunc_predict_fn="predict_proba",
+                registered_model_name=registered_name,
                 skops_trusted_types=SKOPS_TRUSTED_TYPES,
             )
             version = str(info.registered_model_version)
             try:
                 new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))
-                champion, reason = _decide(client, mlflow, registered_name, X_cmp, y_cmp, score, new_score,
-                                           min_improvement)
+                champion, reason = _decide(
+                    client, mlflow, registered_name, X_cmp, y_cmp, score, new_score, min_improvement
+                )
                 if champion:
                     client.set_registered_model_alias(registered_name, CHAMPION, version)
                 client.set_model_version_tag(registered_name, version, "promotion", reason)
@@ -134,15 +141,21 @@ def log_and_register(
                 try:
                     client.delete_model_version(registered_name, version)
                 except Exception:  # noqa: BLE001 - best effort; the original error matters
-                    log.error("could not remove model version %s v%s after a failure", registered_name, version)
+                    log.error(
+                        "could not remove model version %s v%s after a failure", registered_name, version
+                    )
                 raise
             log.info("%s v%s: %s", registered_name, version, reason)
-            return RegisteredModel(registered_name, version, run.info.run_id, info.model_uri, champion, reason)
+            return RegisteredModel(
+                registered_name, version, run.info.run_id, info.model_uri, champion, reason
+            )
     except TrackingError:
         raise
     except Exception as err:  # noqa: BLE001
         text = f"{type(err).__name__}: {err}".lower()
-        if any(k in text for k in ("locked", "unable to open", "operationalerror", "connection", "permission")):
+        if any(
+            k in text for k in ("locked", "unable to open", "operationalerror", "connection", "permission")
+        ):
             raise TrackingError(f"MLflow store at {tracking_uri()} is unavailable or locked: {err}") from err
         raise
 
@@ -156,11 +169,19 @@ def _decide(client, mlflow, name, X, y, score, new_score, margin) -> tuple[bool,
         champ = mlflow.sklearn.load_model(f"models:/{name}@{CHAMPION}")
         old_score = float(score(y, champ.predict_proba(X)[:, 1]))
     except Exception as err:  # noqa: BLE001 - incompatible champion (e.g. other features)
-        return True, f"champion v{current.version} cannot score this evaluation data ({type(err).__name__}); replaced"
+        return (
+            True,
+            f"champion v{current.version} cannot score this evaluation data ({type(err).__name__}); replaced",
+        )
     if new_score > old_score and new_score - old_score >= margin:  # a tie does not beat the champion
-        return True, f"beats champion v{current.version}: {new_score:.3f} vs {old_score:.3f} (margin {margin})"
-    return False, (f"not promoted: {new_score:.3f} does not beat champion v{current.version} "
-                   f"({old_score:.3f}) by {margin} on the same evaluation data")
+        return (
+            True,
+            f"beats champion v{current.version}: {new_score:.3f} vs {old_score:.3f} (margin {margin})",
+        )
+    return False, (
+        f"not promoted: {new_score:.3f} does not beat champion v{current.version} "
+        f"({old_score:.3f}) by {margin} on the same evaluation data"
+    )
 
 
 def _flat_metrics(metrics: dict, prefix: str = "") -> dict[str, float]:
@@ -181,7 +202,11 @@ def load_champion(name: str, version: str | None = None):
     mlflow, client = _client()
     uri = f"models:/{name}/{version}" if version else f"models:/{name}@{CHAMPION}"
     try:
-        mv = client.get_model_version(name, version) if version else client.get_model_version_by_alias(name, CHAMPION)
+        mv = (
+            client.get_model_version(name, version)
+            if version
+            else client.get_model_version_by_alias(name, CHAMPION)
+        )
     except Exception as err:  # noqa: BLE001
         raise TrackingError(f"no model {uri} in the registry at {tracking_uri()}: {err}") from err
     return mlflow.sklearn.load_model(uri), str(mv.version)

@@ -89,7 +89,7 @@ def doc_cases() -> list[str]:
 def test_doc_lists_every_case_once():
     ids = doc_cases()
     assert len(ids) == len(set(ids))
-    assert set(ids) == set(EXPECT), (set(ids) ^ set(EXPECT))
+    assert set(ids) == set(EXPECT), set(ids) ^ set(EXPECT)
     assert len(ids) >= 40
 
 
@@ -110,8 +110,11 @@ def build_case(case: str, root: Path) -> Path:
                 shutil.copyfile(f, folder / f.name)
     if case == "xlsx_input":
         a = _tables()["athletes"]
-        a = a.assign(birth_date=pd.to_datetime(a["birth_date"]), height_cm=a["height_cm"].astype(float),
-                     body_mass_kg=a["body_mass_kg"].astype(float))
+        a = a.assign(
+            birth_date=pd.to_datetime(a["birth_date"]),
+            height_cm=a["height_cm"].astype(float),
+            body_mass_kg=a["body_mass_kg"].astype(float),
+        )
         (folder / "athletes.csv").unlink()
         a.to_excel(folder / "athletes.xlsx", index=False)
     elif case == "corrupt_xlsx":
@@ -137,7 +140,7 @@ def test_case_is_handled(case, tmp_path):
         assert len(hits) >= 1, probs.to_string()
         hit = hits.iloc[0]
         assert hit["file"].startswith(table) or handling == "table_error"
-        assert (pd.isna(hit["row"]) if row is None else hit["row"] == row)
+        assert pd.isna(hit["row"]) if row is None else hit["row"] == row
         if column is not None:
             assert column in str(hit["column"])
         if handling == "reject":  # exactly one row rejected, in rejected_rows.csv with its raw row
@@ -146,8 +149,11 @@ def test_case_is_handled(case, tmp_path):
             assert ((rej["table"] == table) & (rej["row"] == row)).any()
             others = probs[probs["table"] != table]
             if table == "athletes":  # the athlete's rows elsewhere are rejected, pointing at that row
-                assert others["reason"].str.startswith(f"athlete rejected: 'A02' was rejected in the athletes "
-                                                       f"table (row {row})").all()
+                assert (
+                    others["reason"]
+                    .str.startswith(f"athlete rejected: 'A02' was rejected in the athletes table (row {row})")
+                    .all()
+                )
             assert len(probs) - len(others) == 1, probs.to_string()
             assert table == "athletes" or others.empty, probs.to_string()
         if case == "missing_required_column":  # the other tables go on

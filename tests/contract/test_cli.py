@@ -20,7 +20,9 @@ def _app() -> typer.Typer:
 
 
 def test_valid_folder_exits_0(valid_dir, tmp_path):
-    res = CliRunner().invoke(_app(), ["validate", str(valid_dir), "--out", str(tmp_path / "o"), "--today", TODAY])
+    res = CliRunner().invoke(
+        _app(), ["validate", str(valid_dir), "--out", str(tmp_path / "o"), "--today", TODAY]
+    )
     assert res.exit_code == 0, res.output
     assert "valid" in res.output
     assert json.loads((tmp_path / "o" / "validation_report.json").read_text())["ok"] is True
@@ -40,7 +42,10 @@ def test_problems_are_listed_and_capped(valid_tables, tmp_path):
 
 
 def test_bad_today_and_missing_folder_exit_2_without_traceback(valid_dir, tmp_path):
-    for args in (["validate", str(valid_dir), "--today", "tomorrow"], ["validate", str(tmp_path / "missing")]):
+    for args in (
+        ["validate", str(valid_dir), "--today", "tomorrow"],
+        ["validate", str(tmp_path / "missing")],
+    ):
         res = CliRunner().invoke(_app(), args)
         assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
         assert "error" in res.output
@@ -56,11 +61,15 @@ def test_import_command(tmp_path):
     src.mkdir()
     (src / "players.csv").write_text("Name;Mass g;Height\nAnna;61200;168\n")
     m = tmp_path / "m.yaml"
-    m.write_text("tables:\n  - table: athletes\n    file: players.csv\n    columns:\n      athlete_id: Name\n"
-                 "      body_mass_kg: {from: Mass g, unit: g}\n      height_cm: Height\n    constants: {sex: F}\n")
+    m.write_text(
+        "tables:\n  - table: athletes\n    file: players.csv\n    columns:\n      athlete_id: Name\n"
+        "      body_mass_kg: {from: Mass g, unit: g}\n      height_cm: Height\n    constants: {sex: F}\n"
+    )
     res = CliRunner().invoke(app, ["import", str(src), "--mapping", str(m), "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "o" / "athletes.csv").read_text() == "athlete_id,sex,height_cm,body_mass_kg\nAnna,F,168,61.2\n"
+    assert (
+        tmp_path / "o" / "athletes.csv"
+    ).read_text() == "athlete_id,sex,height_cm,body_mass_kg\nAnna,F,168,61.2\n"
     m.write_text("tables:\n  - table: athletes\n    file: players.csv\n    columns: {weight: Name}\n")
     res = CliRunner().invoke(app, ["import", str(src), "--mapping", str(m), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "not a column" in res.output

@@ -24,6 +24,20 @@ def test_contract_doc_mentions_every_table_column_and_repair():
 
 def test_importing_doc_names_every_mapping_step():
     text = (DOCS / "importing.md").read_text(encoding="utf-8")
-    for step in ("wide", "explode_json", "filter", "columns", "constants", "number_within", "episodes", "unit",
-                 "rescale", "date_format", "day_index", "age_to_birth_date", "values", "regex"):
+    for step in (
+        "wide",
+        "explode_json",
+        "filter",
+        "columns",
+        "constants",
+        "number_within",
+        "episodes",
+        "unit",
+        "rescale",
+        "date_format",
+        "day_index",
+        "age_to_birth_date",
+        "values",
+        "regex",
+    ):
         assert f"`{step}" in text, step

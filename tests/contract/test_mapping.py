@@ -28,13 +28,24 @@ def shared(name: str) -> Path:
 
 
 def test_units_constants_and_unconvertible_passthrough():
-    raw = pd.DataFrame({"Player": ["p1", "p2", "p3"], "Mass (g)": ["72500", "80100", "n/a"],
-                        "Height in": ["70", "72", "68"], "DOB": ["01.02.2000", "15.06.1999", "bad"]})
-    m = {"table": "athletes",
-         "columns": {"athlete_id": "Player", "body_mass_kg": {"from": "Mass (g)", "unit": "g"},
-                     "height_cm": {"from": "Height in", "unit": "in"},
-                     "birth_date": {"from": "DOB", "date_format": "%d.%m.%Y"}},
-         "constants": {"sex": "M"}}
+    raw = pd.DataFrame(
+        {
+            "Player": ["p1", "p2", "p3"],
+            "Mass (g)": ["72500", "80100", "n/a"],
+            "Height in": ["70", "72", "68"],
+            "DOB": ["01.02.2000", "15.06.1999", "bad"],
+        }
+    )
+    m = {
+        "table": "athletes",
+        "columns": {
+            "athlete_id": "Player",
+            "body_mass_kg": {"from": "Mass (g)", "unit": "g"},
+            "height_cm": {"from": "Height in", "unit": "in"},
+            "birth_date": {"from": "DOB", "date_format": "%d.%m.%Y"},
+        },
+        "constants": {"sex": "M"},
+    }
     out = apply_mapping(raw, m)
     assert list(out.columns) == ["athlete_id", "sex", "birth_date", "height_cm", "body_mass_kg"]
     assert out["body_mass_kg"].tolist() == [72.5, 80.1, "n/a"]  # left for the validator to reject
@@ -45,42 +56,90 @@ def test_units_constants_and_unconvertible_passthrough():
 
 def test_wide_melt_rescale_and_ms():
     raw = pd.DataFrame({"Date": ["01.03.2024", "02.03.2024"], "p1": ["1", ""], "p2": ["5", "3"]})
-    m = {"table": "wellness", "wide": {"id_columns": [0], "columns_as": "player", "value_as": "v"},
-         "columns": {"athlete_id": "player", "date": {"from": "Date", "date_format": "%d.%m.%Y"},
-                     "fatigue": {"from": "v", "rescale": {"from": [1, 5], "to": [10, 0]}}}}
+    m = {
+        "table": "wellness",
+        "wide": {"id_columns": [0], "columns_as": "player", "value_as": "v"},
+        "columns": {
+            "athlete_id": "player",
+            "date": {"from": "Date", "date_format": "%d.%m.%Y"},
+            "fatigue": {"from": "v", "rescale": {"from": [1, 5], "to": [10, 0]}},
+        },
+    }
     out = apply_mapping(raw, m)
-    assert out.to_dict("list") == {"athlete_id": ["p1", "p2", "p2"], "date": ["2024-03-01", "2024-03-01", "2024-03-02"],
-                                   "fatigue": [10, 0, 5]}  # blank cell = no report, dropped
+    assert out.to_dict("list") == {
+        "athlete_id": ["p1", "p2", "p2"],
+        "date": ["2024-03-01", "2024-03-01", "2024-03-02"],
+        "fatigue": [10, 0, 5],
+    }  # blank cell = no report, dropped
     splits = pd.DataFrame({"id": ["a"], "5m": ["1150"], "10m": ["1980"]})
-    m2 = {"table": "sprint_splits", "wide": {"id_columns": ["id"], "columns_as": "gate", "value_as": "t",
-                                             "column_regex": r"^(\d+)m$"},
-          "columns": {"athlete_id": "id", "distance_m": {"from": "gate", "unit": "m"}, "time_s": {"from": "t", "unit": "ms"}}}
+    m2 = {
+        "table": "sprint_splits",
+        "wide": {"id_columns": ["id"], "columns_as": "gate", "value_as": "t", "column_regex": r"^(\d+)m$"},
+        "columns": {
+            "athlete_id": "id",
+            "distance_m": {"from": "gate", "unit": "m"},
+            "time_s": {"from": "t", "unit": "ms"},
+        },
+    }
     out2 = apply_mapping(splits, m2)
     assert out2["distance_m"].tolist() == [5, 10] and out2["time_s"].tolist() == [1.15, 1.98]
 
 
 def test_other_units():
     raw = pd.DataFrame({"a": ["x"], "d": ["12.5"], "s": ["36"], "m": ["176"]})
-    m = {"table": "training_load", "columns": {"athlete_id": "a", "total_distance_m": {"from": "d", "unit": "km"},
-                                               "max_speed_m_s": {"from": "s", "unit": "km/h"}}}
+    m = {
+        "table": "training_load",
+        "columns": {
+            "athlete_id": "a",
+            "total_distance_m": {"from": "d", "unit": "km"},
+            "max_speed_m_s": {"from": "s", "unit": "km/h"},
+        },
+    }
     out = apply_mapping(raw, m)
     assert out["total_distance_m"].tolist() == [12500] and out["max_speed_m_s"].tolist() == [10]
-    lb = apply_mapping(pd.DataFrame({"a": ["x"], "w": ["176"]}),
-                       {"table": "athletes", "columns": {"athlete_id": "a", "body_mass_kg": {"from": "w", "unit": "lb"}}})
+    lb = apply_mapping(
+        pd.DataFrame({"a": ["x"], "w": ["176"]}),
+        {"table": "athletes", "columns": {"athlete_id": "a", "body_mass_kg": {"from": "w", "unit": "lb"}}},
+    )
     assert lb["body_mass_kg"].iloc[0] == pytest.approx(79.832, abs=1e-3)
 
 
 def test_day_index_json_explode_and_episodes():
-    raw = pd.DataFrame({"who": ["a", "a", "a", "b"], "Season": ["S1", "S1", "S2", "S1"], "Day": ["1", "2", "10", "3"],
-                        "type": ['{"left_thigh": "minor"}', '{"left_thigh": "minor", "right_knee": "major"}',
-                                 '{"left_thigh": "minor"}', "not json"]})
-    m = {"table": "injuries", "explode_json": {"column": "type", "key_as": "loc", "value_as": "sev"},
-         "columns": {"athlete_id": "who",
-                     "onset_date": {"from": "Day", "day_index": {"start": 1, "anchor_column": "Season",
-                                                                 "anchors": {"S1": "2020-07-01", "S2": "2021-07-01"}}},
-                     "body_part": {"from": "loc", "regex": "^(?:left|right)_(.+)$"},
-                     "side": {"from": "loc", "regex": "^(left|right)_"}},
-         "episodes": {"by": ["athlete_id", "body_part", "side"], "date": "onset_date", "length_as": "days_lost"}}
+    raw = pd.DataFrame(
+        {
+            "who": ["a", "a", "a", "b"],
+            "Season": ["S1", "S1", "S2", "S1"],
+            "Day": ["1", "2", "10", "3"],
+            "type": [
+                '{"left_thigh": "minor"}',
+                '{"left_thigh": "minor", "right_knee": "major"}',
+                '{"left_thigh": "minor"}',
+                "not json",
+            ],
+        }
+    )
+    m = {
+        "table": "injuries",
+        "explode_json": {"column": "type", "key_as": "loc", "value_as": "sev"},
+        "columns": {
+            "athlete_id": "who",
+            "onset_date": {
+                "from": "Day",
+                "day_index": {
+                    "start": 1,
+                    "anchor_column": "Season",
+                    "anchors": {"S1": "2020-07-01", "S2": "2021-07-01"},
+                },
+            },
+            "body_part": {"from": "loc", "regex": "^(?:left|right)_(.+)$"},
+            "side": {"from": "loc", "regex": "^(left|right)_"},
+        },
+        "episodes": {
+            "by": ["athlete_id", "body_part", "side"],
+            "date": "onset_date",
+            "length_as": "days_lost",
+        },
+    }
     out = apply_mapping(raw, m)
     recs = {(r.athlete_id, r.onset_date, r.body_part, r.side, r.days_lost) for r in out.itertuples()}
     assert ("a", "2020-07-01", "thigh", "left", 2) in recs  # days 1 and 2 merged
@@ -93,7 +152,10 @@ def test_mapping_errors(tmp_path):
     with pytest.raises(DataError, match="not a column"):
         apply_mapping(pd.DataFrame({"a": [1]}), {"table": "athletes", "columns": {"weight": "a"}})
     with pytest.raises(DataError, match="no conversion"):
-        apply_mapping(pd.DataFrame({"a": [1]}), {"table": "athletes", "columns": {"body_mass_kg": {"from": "a", "unit": "stone"}}})
+        apply_mapping(
+            pd.DataFrame({"a": [1]}),
+            {"table": "athletes", "columns": {"body_mass_kg": {"from": "a", "unit": "stone"}}},
+        )
     with pytest.raises(DataError, match="source column 'zz' not found"):
         apply_mapping(pd.DataFrame({"a": [1]}), {"table": "athletes", "columns": {"athlete_id": "zz"}})
     with pytest.raises(DataError, match="unknown contract table"):
@@ -104,8 +166,9 @@ def test_mapping_errors(tmp_path):
         load_mapping(bad)
 
 
-@pytest.mark.parametrize("name", ["soccermon_subjective.yaml", "jovanovic_hamstring_sample.yaml",
-                                  "vescovi_sprint_splits.yaml"])
+@pytest.mark.parametrize(
+    "name", ["soccermon_subjective.yaml", "jovanovic_hamstring_sample.yaml", "vescovi_sprint_splits.yaml"]
+)
 def test_shipped_mappings_load(name):
     assert load_mapping(MAPPINGS_DIR / name)["tables"]
 
@@ -123,15 +186,23 @@ def test_vescovi_real(tmp_path):
     assert res.tables["athletes"].set_index("athlete_id").loc["FMSS-011", "height_cm"] == 165
     # the tables this data set does not have are optional: noted as skipped, not errors
     assert res.problems.empty
-    assert any("gym_sets" in note for note in res.skipped) and any("strength_tests" in note for note in res.skipped)
+    assert any("gym_sets" in note for note in res.skipped) and any(
+        "strength_tests" in note for note in res.skipped
+    )
 
 
 @pytest.mark.real_data
 def test_jovanovic_real_gaps_are_reported(tmp_path):
     tabs = import_with_mapping("jovanovic_hamstring_sample.yaml", shared("jovanovic_hamstring_sample"))
     tl = tabs["training_load"]
-    assert tl.iloc[0].to_dict() == {"athlete_id": "Athlete 01", "date": "2016-07-01", "session_type": "training",
-                                    "total_distance_m": 6944, "hsr_distance_m": 169, "srpe_load_au": "496"}
+    assert tl.iloc[0].to_dict() == {
+        "athlete_id": "Athlete 01",
+        "date": "2016-07-01",
+        "session_type": "training",
+        "total_distance_m": 6944,
+        "hsr_distance_m": 169,
+        "srpe_load_au": "496",
+    }
     assert len(tabs["injuries"]) == 6 and set(tabs["injuries"]["body_part"]) == {"hamstring"}
     write_imported(tabs, tmp_path)
     res = validate_folder(tmp_path, today="2024-01-01")

@@ -35,13 +35,20 @@ BASE = dt.date(2024, 1, 1)
 
 
 def fmt_date(d: dt.date, style: str) -> str:
-    return {"iso": d.isoformat(), "dot": d.strftime("%d.%m.%Y"), "slash": d.strftime("%d/%m/%Y"),
-            "serial": str((d - dt.date(1899, 12, 30)).days)}[style]
+    return {
+        "iso": d.isoformat(),
+        "dot": d.strftime("%d.%m.%Y"),
+        "slash": d.strftime("%d/%m/%Y"),
+        "serial": str((d - dt.date(1899, 12, 30)).days),
+    }[style]
 
 
 row_st = st.tuples(
-    st.sampled_from(list(ATHLETES["athlete_id"])), st.integers(0, 150), st.integers(1, 3),
-    st.sampled_from([5.0, 10.0, 20.0, 30.0]), st.integers(30, 1400),
+    st.sampled_from(list(ATHLETES["athlete_id"])),
+    st.integers(0, 150),
+    st.integers(1, 3),
+    st.sampled_from([5.0, 10.0, 20.0, 30.0]),
+    st.integers(30, 1400),
     st.sampled_from(["standing", "crouch", "block"]),
 )
 
@@ -55,9 +62,18 @@ row_st = st.tuples(
     bom=st.booleans(),
 )
 def test_injected_faults_are_rejected_with_the_right_column(rows, faults, date_style, sep, bom):
-    records = [{"athlete_id": a, "date": fmt_date(BASE + dt.timedelta(days=d), date_style), "trial": str(t),
-                "distance_m": f"{dist:g}", "time_s": f"{cs / 100:.2f}", "start_type": s,
-                "timing_system": "photocell"} for a, d, t, dist, cs, s in rows]
+    records = [
+        {
+            "athlete_id": a,
+            "date": fmt_date(BASE + dt.timedelta(days=d), date_style),
+            "trial": str(t),
+            "distance_m": f"{dist:g}",
+            "time_s": f"{cs / 100:.2f}",
+            "start_type": s,
+            "timing_system": "photocell",
+        }
+        for a, d, t, dist, cs, s in rows
+    ]
     injected: dict[int, str] = {}
     for i, fault in enumerate(faults[: len(records)]):
         col, make = FAULTS[fault]
@@ -79,9 +95,14 @@ def test_injected_faults_are_rejected_with_the_right_column(rows, faults, date_s
     assert len(acc) == len(clean)
     if clean:
         want = pd.DataFrame(clean)
-        got = acc.assign(date=acc["date"].map(lambda x: fmt_date(x.date(), date_style)),
-                         trial=acc["trial"].astype(str), distance_m=acc["distance_m"].map(lambda x: f"{x:g}"),
-                         time_s=acc["time_s"].map(lambda x: f"{x:.2f}"))
+        got = acc.assign(
+            date=acc["date"].map(lambda x: fmt_date(x.date(), date_style)),
+            trial=acc["trial"].astype(str),
+            distance_m=acc["distance_m"].map(lambda x: f"{x:g}"),
+            time_s=acc["time_s"].map(lambda x: f"{x:.2f}"),
+        )
         key = ["athlete_id", "date", "trial", "distance_m"]
-        pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True)[want.columns],
-                                      want.sort_values(key).reset_index(drop=True))
+        pd.testing.assert_frame_equal(
+            got.sort_values(key).reset_index(drop=True)[want.columns],
+            want.sort_values(key).reset_index(drop=True),
+        )

@@ -26,15 +26,21 @@ def test_valid_folder_accepts_everything(valid_dir, tmp_path):
         schema_for(name).validate(df)
         back = pd.read_parquet(out / f"{name}.parquet")
         pd.testing.assert_frame_equal(back, df)
-        assert back[list(TABLES[name].key)].equals(back[list(TABLES[name].key)].sort_values(
-            list(TABLES[name].key)).reset_index(drop=True))
+        assert back[list(TABLES[name].key)].equals(
+            back[list(TABLES[name].key)].sort_values(list(TABLES[name].key)).reset_index(drop=True)
+        )
     ath = res.tables["athletes"]
     assert ath["birth_date"].dtype == "datetime64[ns]" and ath["height_cm"].dtype == "float64"
     assert pd.isna(ath.set_index("athlete_id").loc["A03", "position"])
     assert res.tables["gym_sets"]["reps"].dtype == "int64"
     report = json.loads((out / "validation_report.json").read_text())
     assert report["ok"] is True and report["today"] == TODAY
-    assert report["tables"]["gym_sets"] == {"input": 24, "accepted": 24, "rejected": 0, "file": "gym_sets.csv"}
+    assert report["tables"]["gym_sets"] == {
+        "input": 24,
+        "accepted": 24,
+        "rejected": 0,
+        "file": "gym_sets.csv",
+    }
     rej = pd.read_csv(out / "rejected_rows.csv")
     assert list(rej.columns) == ["table", "file", "row", "column", "value", "reason", "raw"] and rej.empty
 
@@ -87,12 +93,18 @@ def test_parquet_input_with_native_types(valid_tables, tmp_path):
     pd.testing.assert_frame_equal(res.tables["athletes"], first.tables["athletes"])
 
 
-@pytest.mark.parametrize(("raw", "value", "repair"), [
-    ("2024-03-06", "2024-03-06", None), ("6.3.2024", "2024-03-06", "date_dd.mm.yyyy"),
-    ("06/03/2024", "2024-03-06", "date_dd/mm/yyyy"), ("45357", "2024-03-06", "date_excel_serial"),
-    ("2024-03-06 00:00:00", "2024-03-06", "date_midnight_time"), (45357, "2024-03-06", "date_excel_serial"),
-    (pd.Timestamp("2024-03-06"), "2024-03-06", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "value", "repair"),
+    [
+        ("2024-03-06", "2024-03-06", None),
+        ("6.3.2024", "2024-03-06", "date_dd.mm.yyyy"),
+        ("06/03/2024", "2024-03-06", "date_dd/mm/yyyy"),
+        ("45357", "2024-03-06", "date_excel_serial"),
+        ("2024-03-06 00:00:00", "2024-03-06", "date_midnight_time"),
+        (45357, "2024-03-06", "date_excel_serial"),
+        (pd.Timestamp("2024-03-06"), "2024-03-06", None),
+    ],
+)
 def test_parse_date(raw, value, repair):
     d, rep = parse_date(raw)
     assert d.isoformat() == value and rep == repair

@@ -13,7 +13,9 @@ from sprintlab.features.strength import estimated_one_rm_epley
 DATE_COL = {"injuries": "onset_date"}
 
 
-def _corrupt_after(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, seed: int = 0) -> dict[str, pd.DataFrame]:
+def _corrupt_after(
+    tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, seed: int = 0
+) -> dict[str, pd.DataFrame]:
     """Scramble every numeric value and drop/duplicate rows dated after ``cutoff``."""
     rng = np.random.default_rng(seed)
     out = {}
@@ -73,7 +75,11 @@ def test_every_family_is_built_from_the_simulated_squad(small_panel):
 
 
 def test_missing_tables_degrade_gracefully(small_squad):
-    tables = {k: v for k, v in small_squad.tables.items() if k not in ("wellness", "sprint_steps", "movement_screens")}
+    tables = {
+        k: v
+        for k, v in small_squad.tables.items()
+        if k not in ("wellness", "sprint_steps", "movement_screens")
+    }
     res = build_panel(tables)
     assert "sleep_hours_7d" not in res.panel and res.skipped["sleep_hours_7d"] == "no wellness table"
     assert "pelvic_control_score" not in res.panel
@@ -99,7 +105,9 @@ def test_carry_forward_with_age_never_interpolates(small_squad):
 
 
 def test_epley_known_answers():
-    np.testing.assert_allclose(estimated_one_rm_epley([100.0, 100.0], [1, 10]), [100 * 31 / 30, 100 * 40 / 30])
+    np.testing.assert_allclose(
+        estimated_one_rm_epley([100.0, 100.0], [1, 10]), [100 * 31 / 30, 100 * 40 / 30]
+    )
     assert np.isnan(estimated_one_rm_epley([60.0], [15])[0])
 
 

@@ -29,7 +29,9 @@ def test_soccermon_wellness_and_load_features(tmp_path):
     res, built = _panel("soccermon_subjective.yaml", "soccermon_subjective", tmp_path)
     panel = built.panel
     assert panel["athlete_id"].nunique() >= 40
-    assert "athletes" not in res.tables  # no register in this export: profile features are skipped, not invented
+    assert (
+        "athletes" not in res.tables
+    )  # no register in this export: profile features are skipped, not invented
     assert "age_years" in built.skipped and "body_mass_kg" in built.skipped
     # SOURCE.md: sleep duration mean 8.1 h
     assert 7.3 < panel["sleep_hours_7d"].mean() < 8.9
@@ -38,7 +40,9 @@ def test_soccermon_wellness_and_load_features(tmp_path):
     acwr = panel["acwr_ewma"].replace([np.inf, -np.inf], np.nan).dropna()
     assert 0.7 < acwr.median() < 1.3  # acute ~ chronic for a team in steady training
     assert panel["wellness_missing_rate_28d"].dropna().between(0, 1).all()
-    assert "hsr_week_m" not in panel and "no hsr" in built.skipped["hsr_week_m"].lower().replace("_distance_m", "")
+    assert "hsr_week_m" not in panel and "no hsr" in built.skipped["hsr_week_m"].lower().replace(
+        "_distance_m", ""
+    )
 
 
 def test_jovanovic_load_features_from_session_rpe_load(tmp_path):

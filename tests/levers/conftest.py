@@ -26,6 +26,14 @@ def lever_squad():
     models = {}
     for target, units, feats in (("transfer", tr, TRANSFER_FEATURES), ("hamstring", ham, HAMSTRING_FEATURES)):
         m = CalibratedLGBMClassifier(n_estimators=150, random_state=1)
-        models[target] = m.fit(feature_matrix(units, feats), units["y"].to_numpy(), groups=units["athlete_id"].to_numpy())
+        models[target] = m.fit(
+            feature_matrix(units, feats), units["y"].to_numpy(), groups=units["athlete_id"].to_numpy()
+        )
     latest = panel[panel["week_end"] == panel["week_end"].max()].reset_index(drop=True)
-    return {"sim": sim, "panel": panel, "units": {"transfer": tr, "hamstring": ham}, "models": models, "latest": latest}
+    return {
+        "sim": sim,
+        "panel": panel,
+        "units": {"transfer": tr, "hamstring": ham},
+        "models": models,
+        "latest": latest,
+    }

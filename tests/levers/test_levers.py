@@ -41,10 +41,19 @@ def test_catalogue_levers_and_bundles():
 def test_lever_without_causal_path_has_near_zero_modelled_effect(lever_squad, tmp_path):
     """Nordic force has no path to transfer in the simulator; the model learns (almost) nothing from it."""
     latest = lever_squad["latest"]
-    tab = levers_table(latest, {"transfer": lever_squad["models"]["transfer"]}, _ranges(lever_squad, tmp_path))
+    tab = levers_table(
+        latest, {"transfer": lever_squad["models"]["transfer"]}, _ranges(lever_squad, tmp_path)
+    )
     eff = tab.groupby("lever")["effect"].apply(lambda s: s.abs().mean())
-    causal_singles = eff[["strength_change_since_test_pct", "pelvic_control_score", "trunk_control_score",
-                          "first_step_contact_ms", "touchdown_distance_m"]]
+    causal_singles = eff[
+        [
+            "strength_change_since_test_pct",
+            "pelvic_control_score",
+            "trunk_control_score",
+            "first_step_contact_ms",
+            "touchdown_distance_m",
+        ]
+    ]
     # under 2 percentage points on average, and a fraction of what the causal levers of this size do
     assert eff["nordic_force_n"] < 0.02
     assert eff["nordic_force_n"] < 0.4 * causal_singles.median()
@@ -53,11 +62,16 @@ def test_lever_without_causal_path_has_near_zero_modelled_effect(lever_squad, tm
 
 def test_clipping_to_training_range(tmp_path):
     rows = pd.DataFrame({"athlete_id": ["A", "B", "C"], "first_step_contact_ms": [200.0, 175.0, 160.0]})
-    path = save_training_ranges(pd.DataFrame({"first_step_contact_ms": [170.0, 190.0, 230.0]}),
-                                ["first_step_contact_ms"], tmp_path / "r.json")
+    path = save_training_ranges(
+        pd.DataFrame({"first_step_contact_ms": [170.0, 190.0, 230.0]}),
+        ["first_step_contact_ms"],
+        tmp_path / "r.json",
+    )
     assert path == {"first_step_contact_ms": [170.0, 230.0]}
     ranges = load_training_ranges(tmp_path / "r.json")
-    new, clipped = apply_lever(rows, Lever("c", "timing", "15 ms shorter", {"first_step_contact_ms": -15.0}), ranges)
+    new, clipped = apply_lever(
+        rows, Lever("c", "timing", "15 ms shorter", {"first_step_contact_ms": -15.0}), ranges
+    )
     # A moves freely, B stops at the training minimum, C (already below) is neither pushed further nor pulled back
     assert new["first_step_contact_ms"].tolist() == [185.0, 170.0, 160.0]
     assert clipped.tolist() == [False, True, True]
@@ -80,13 +94,26 @@ def test_stable_across_reruns_with_same_seed(lever_squad, tmp_path):
     ranges = _ranges(lever_squad, tmp_path)
     tabs = []
     for _ in range(2):
-        boots = {t: fit_bootstrap_boosters(m, lever_squad["units"][t], k=3, seed=4)
-                 for t, m in lever_squad["models"].items()}
+        boots = {
+            t: fit_bootstrap_boosters(m, lever_squad["units"][t], k=3, seed=4)
+            for t, m in lever_squad["models"].items()
+        }
         tabs.append(levers_table(latest, lever_squad["models"], ranges, boosters=boots))
     pd.testing.assert_frame_equal(tabs[0], tabs[1])
     t = tabs[0]
-    assert list(t.columns) == ["athlete_id", "model", "lever", "family", "text", "effect", "baseline_prob", "new_prob",
-                               "low", "high", "clipped"]
+    assert list(t.columns) == [
+        "athlete_id",
+        "model",
+        "lever",
+        "family",
+        "text",
+        "effect",
+        "baseline_prob",
+        "new_prob",
+        "low",
+        "high",
+        "clipped",
+    ]
     assert t[["low", "high"]].notna().all().all()
     assert ((t["low"] >= 0) & (t["high"] <= 1) & (t["low"] <= t["high"] + 1e-12)).all()
 
@@ -115,10 +142,14 @@ def test_causal_truth_reproduces_simulator_tables(lever_squad):
     sim = lever_squad["sim"]
     blocks = sim.truth["transfer_blocks"]
     z = causal.transfer_noise(5)
-    np.testing.assert_allclose(causal.true_transfer_probability(blocks, {}, z), blocks["p_transfer"], atol=0, rtol=0)
+    np.testing.assert_allclose(
+        causal.true_transfer_probability(blocks, {}, z), blocks["p_transfer"], atol=0, rtol=0
+    )
     weekly = sim.truth["hamstring_weekly"].dropna(subset=["p_hamstring_28d"]).head(300)
     week_end = pd.to_datetime(weekly["week_start"]) + pd.Timedelta(days=6)
-    fut = causal.future_hazards(sim.truth["hamstring_weekly"], weekly["athlete_id"].to_numpy(), week_end.to_numpy())
+    fut = causal.future_hazards(
+        sim.truth["hamstring_weekly"], weekly["athlete_id"].to_numpy(), week_end.to_numpy()
+    )
     np.testing.assert_allclose(causal.true_hamstring_probability(fut), weekly["p_hamstring_28d"], rtol=1e-12)
     # mapping: no causal path from Nordic force to transfer; contact -15 ms = braking -15/14 SD
     assert causal.transfer_latent_change({"nordic_force_n": 30.0}) == {}
@@ -140,7 +171,9 @@ def test_cli_prints_the_box(lever_squad, tmp_path):
     for t, m in lever_squad["models"].items():
         (mdir / t).mkdir(parents=True)
         joblib.dump(m, mdir / t / "model.joblib")
-        save_training_ranges(lever_squad["units"][t], list(m.feature_names_in_), mdir / t / "training_ranges.json")
+        save_training_ranges(
+            lever_squad["units"][t], list(m.feature_names_in_), mdir / t / "training_ranges.json"
+        )
     aid = str(lever_squad["latest"]["athlete_id"].iloc[0])
     res = CliRunner().invoke(app, ["levers", str(data), "--athlete", aid, "--models-dir", str(mdir)])
     assert res.exit_code == 0, res.output
@@ -157,12 +190,21 @@ def test_pipeline_hooks(lever_squad, tmp_path):
 
     for t, m in lever_squad["models"].items():
         save_lever_artifacts(m, lever_squad["units"][t], tmp_path / t, k=2, seed=0)
-        assert (tmp_path / t / "training_ranges.json").exists() and (tmp_path / t / "levers_bootstrap.joblib").exists()
+        assert (tmp_path / t / "training_ranges.json").exists() and (
+            tmp_path / t / "levers_bootstrap.joblib"
+        ).exists()
     latest = lever_squad["latest"]
     ids = latest["athlete_id"].to_numpy()
-    squad = pd.DataFrame({"athlete_id": ids, "in_strength_block": np.arange(ids.size) < 3,
-                          "hamstring_flag": np.arange(ids.size) == 5})
-    out = report_levers(lever_squad["panel"], lever_squad["models"], tmp_path, squad, latest["week_end"].iloc[0])
+    squad = pd.DataFrame(
+        {
+            "athlete_id": ids,
+            "in_strength_block": np.arange(ids.size) < 3,
+            "hamstring_flag": np.arange(ids.size) == 5,
+        }
+    )
+    out = report_levers(
+        lever_squad["panel"], lever_squad["models"], tmp_path, squad, latest["week_end"].iloc[0]
+    )
     assert set(out.loc[out["model"] == "transfer", "athlete_id"]) <= set(ids[:3])
     assert set(out.loc[out["model"] == "hamstring", "athlete_id"]) <= {ids[5]}
     assert out.groupby(["athlete_id", "model"]).size().max() <= 2
@@ -179,32 +221,56 @@ def test_bagged_effect_of_an_outcome_learning_model(lever_squad):
 
     units = lever_squad["units"]["transfer"]
     feats = list(lever_squad["models"]["transfer"].feature_names_in_)
-    model = CalibratedLGBMClassifier(n_estimators=150, learn_from="outcome", outcome_sign=-1, random_state=1,
-                                     monotone={"first_step_contact_ms": -1})
-    model.fit(feature_matrix(units, feats), units["y"].to_numpy(), groups=units["athlete_id"].to_numpy(),
-              outcome=units["t10_change_s"])
+    model = CalibratedLGBMClassifier(
+        n_estimators=150,
+        learn_from="outcome",
+        outcome_sign=-1,
+        random_state=1,
+        monotone={"first_step_contact_ms": -1},
+    )
+    model.fit(
+        feature_matrix(units, feats),
+        units["y"].to_numpy(),
+        groups=units["athlete_id"].to_numpy(),
+        outcome=units["t10_change_s"],
+    )
     members = fit_bootstrap_boosters(model, units, k=3, seed=2)
     assert len(members) == 3 and all(isinstance(m, lgb.LGBMRegressor) for m in members)
     rows = lever_squad["latest"].head(6)
-    lever = Lever("shorter_contacts", "timing", "15 ms shorter first-step contacts", {"first_step_contact_ms": -15.0})
+    lever = Lever(
+        "shorter_contacts", "timing", "15 ms shorter first-step contacts", {"first_step_contact_ms": -15.0}
+    )
     tab = levers_table(rows, {"transfer": model}, None, levers=[lever], boosters={"transfer": members})
     X0 = feature_matrix(rows.reset_index(drop=True), feats)
     X1 = X0.assign(first_step_contact_ms=X0["first_step_contact_ms"] - 15.0)
     effects = [model.predict_proba(X1)[:, 1] - model.predict_proba(X0)[:, 1]]
     for b in members:
-        effects.append(model.proba_from_raw(b.predict(X1, raw_score=True))
-                       - model.proba_from_raw(b.predict(X0, raw_score=True)))
+        effects.append(
+            model.proba_from_raw(b.predict(X1, raw_score=True))
+            - model.proba_from_raw(b.predict(X0, raw_score=True))
+        )
     np.testing.assert_allclose(tab["effect"].to_numpy(), np.mean(effects, axis=0), atol=1e-12)
     # monotone in contact time (members inherit the constraint): shorter contacts never lower it
     assert (tab["effect"] >= -1e-12).all() and (tab["effect"] > 0.005).any()
 
 
 def test_control_screen_levers_move_the_8_week_control_score():
-    rows = pd.DataFrame({"athlete_id": ["A", "B"], "pelvic_control_score": [3.0, 2.5],
-                         "trunk_control_score": [3.5, np.nan], "control_score_8w": [3.2, 2.6],
-                         "control_change_8w": [0.0, -0.5]})
-    both = Lever("better_control", "control", "+1 pelvic and +1 trunk", {"pelvic_control_score": 1.0,
-                                                                          "trunk_control_score": 1.0}, bundle=True)
+    rows = pd.DataFrame(
+        {
+            "athlete_id": ["A", "B"],
+            "pelvic_control_score": [3.0, 2.5],
+            "trunk_control_score": [3.5, np.nan],
+            "control_score_8w": [3.2, 2.6],
+            "control_change_8w": [0.0, -0.5],
+        }
+    )
+    both = Lever(
+        "better_control",
+        "control",
+        "+1 pelvic and +1 trunk",
+        {"pelvic_control_score": 1.0, "trunk_control_score": 1.0},
+        bundle=True,
+    )
     new, clipped = apply_lever(rows, both)
     np.testing.assert_allclose(new["control_score_8w"], [4.2, 3.6])
     np.testing.assert_allclose(new["control_change_8w"], [1.0, 0.5])

@@ -27,7 +27,9 @@ def _logistic_data(n: int = 4000, seed: int = 0):
 
 def test_model_recovers_known_probabilities_and_is_calibrated():
     X, y, p_true, groups = _logistic_data()
-    m = CalibratedLGBMClassifier(n_estimators=200, random_state=1).fit(X.iloc[:3000], y[:3000], groups=groups[:3000])
+    m = CalibratedLGBMClassifier(n_estimators=200, random_state=1).fit(
+        X.iloc[:3000], y[:3000], groups=groups[:3000]
+    )
     p = m.predict_proba(X.iloc[3000:])[:, 1]
     assert np.corrcoef(p, p_true[3000:])[0, 1] > 0.9
     slope, intercept = calibration_slope_intercept(y[3000:], p)
@@ -50,8 +52,12 @@ def test_fitted_state_and_validation():
 
 
 def test_split_never_shares_athletes_and_respects_time():
-    units = pd.DataFrame({"athlete_id": np.repeat([f"a{i}" for i in range(20)], 10),
-                          "unit_date": np.tile(pd.date_range("2025-01-05", periods=10, freq="7D"), 20)})
+    units = pd.DataFrame(
+        {
+            "athlete_id": np.repeat([f"a{i}" for i in range(20)], 10),
+            "unit_date": np.tile(pd.date_range("2025-01-05", periods=10, freq="7D"), 20),
+        }
+    )
     s = athlete_time_split(units, test_athlete_fraction=0.3, test_time_fraction=0.4, purge_days=14, seed=3)
     tr, te = units.iloc[s.train], units.iloc[s.test]
     assert set(tr["athlete_id"]).isdisjoint(te["athlete_id"])
@@ -92,8 +98,14 @@ def _threshold_data(n: int = 3000, seed: int = 0):
 
 def test_learning_the_outcome_recovers_the_event_probability_with_linear_log_odds():
     X, y, change, p_true, groups = _threshold_data()
-    m = CalibratedLGBMClassifier(n_estimators=300, num_leaves=4, early_stopping=True, learn_from="outcome",
-                                 outcome_sign=-1, random_state=0)
+    m = CalibratedLGBMClassifier(
+        n_estimators=300,
+        num_leaves=4,
+        early_stopping=True,
+        learn_from="outcome",
+        outcome_sign=-1,
+        random_state=0,
+    )
     m.fit(X.iloc[:2000], y[:2000], groups=groups[:2000], outcome=change.iloc[:2000])
     assert m.outcome_name_ == "change_s" and m.calibrator_ is None
     intercept, slope = m.margin_affine_
@@ -120,7 +132,6 @@ def test_learning_the_outcome_validates_its_inputs():
         CalibratedLGBMClassifier(learn_from="outcome", calibration="isotonic").fit(X, y, outcome=change)
     with pytest.raises(ValueError, match="finite"):
         CalibratedLGBMClassifier(learn_from="outcome").fit(X, y, outcome=change.where(change > 0))
-
 
 
 def test_an_outcome_that_does_not_rank_the_labels_gives_the_base_rate(caplog):

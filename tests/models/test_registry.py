@@ -27,11 +27,21 @@ def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path,
     good = CalibratedLGBMClassifier(n_estimators=30, num_leaves=3, random_state=0).fit(X, y, groups=groups)
     # the worse model sees only the noise column as its "signal": same inputs, no information
     shuffled = X.assign(signal=np.random.default_rng(5).permutation(X["signal"].to_numpy()))
-    worse = CalibratedLGBMClassifier(n_estimators=30, num_leaves=3, random_state=0).fit(shuffled, y, groups=groups)
+    worse = CalibratedLGBMClassifier(n_estimators=30, num_leaves=3, random_state=0).fit(
+        shuffled, y, groups=groups
+    )
     name = "sprintlab-registry-test"
-    common = dict(experiment="registry-test", registered_name=name, X_example=X_te.head(5), params={"n": 1},
-                  metrics={"model": {"roc_auc": 0.0}}, artifacts={}, compare=(X_te, y_te), metric="roc_auc",
-                  min_improvement=0.0)
+    common = dict(
+        experiment="registry-test",
+        registered_name=name,
+        X_example=X_te.head(5),
+        params={"n": 1},
+        metrics={"model": {"roc_auc": 0.0}},
+        artifacts={},
+        compare=(X_te, y_te),
+        metric="roc_auc",
+        min_improvement=0.0,
+    )
 
     first = log_and_register(model=good, **common)
     assert first.champion and first.version == "1"

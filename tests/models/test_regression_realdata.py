@@ -16,7 +16,9 @@ def test_conformal_interval_covers_at_nominal_rate():
     X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
     y = 0.05 * X["a"].to_numpy() + rng.normal(0, 0.02, n)
     groups = np.repeat(np.arange(n // 10), 10)
-    reg = ConformalLGBMRegressor(n_estimators=200, coverage=0.9).fit(X.iloc[:1000], y[:1000], groups=groups[:1000])
+    reg = ConformalLGBMRegressor(n_estimators=200, coverage=0.9).fit(
+        X.iloc[:1000], y[:1000], groups=groups[:1000]
+    )
     pi = reg.predict_interval(X.iloc[1000:])
     inside = (y[1000:] >= pi[:, 1]) & (y[1000:] <= pi[:, 2])
     assert 0.85 <= inside.mean() <= 0.95
@@ -28,8 +30,9 @@ def test_monotone_constraint_and_cv_early_stopping():
     n = 2000
     X = pd.DataFrame({"x": rng.normal(size=n), "noise": rng.normal(size=n)})
     y = (rng.random(n) < 1 / (1 + np.exp(-(-1 + X["x"])))).astype(int)
-    m = CalibratedLGBMClassifier(n_estimators=400, num_leaves=2, early_stopping=True, monotone={"x": 1},
-                                 random_state=0).fit(X, y, groups=np.repeat(np.arange(n // 20), 20))
+    m = CalibratedLGBMClassifier(
+        n_estimators=400, num_leaves=2, early_stopping=True, monotone={"x": 1}, random_state=0
+    ).fit(X, y, groups=np.repeat(np.arange(n // 20), 20))
     assert 1 <= m.n_rounds_ < 400
     grid = pd.DataFrame({"x": np.linspace(-3, 3, 50), "noise": 0.0})
     assert np.all(np.diff(m.decision_function(grid)) >= -1e-12)

@@ -52,7 +52,9 @@ return out;
 
 # An inline SVG chart as Chromium lays it out: its box, its <title>, how many data marks (bars /
 # points) and labels actually render with a non-empty box, and the worst text contrast on white.
-SVG_DRAWN_JS = CONTRAST_JS.split("const out = [];")[0] + r"""
+SVG_DRAWN_JS = (
+    CONTRAST_JS.split("const out = [];")[0]
+    + r"""
 const svg = arguments[0], box = svg.getBoundingClientRect();
 const shown = el => {
   const r = el.getBoundingClientRect(), st = getComputedStyle(el);
@@ -70,6 +72,7 @@ return {width: box.width, height: box.height, title: title ? title.textContent :
         marks: [...svg.querySelectorAll("rect.bar, circle.point")].filter(shown).length,
         texts: [...svg.querySelectorAll("text")].filter(shown).length, min_contrast: minContrast};
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +167,8 @@ def test_charts_fit_an_a4_page_when_printed(driver, demo_report):
     driver.get(demo_report.resolve().as_uri())
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {"width": 703, "height": 1000, "deviceScaleFactor": 1, "mobile": False}
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 703, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
     )
     try:
         assert driver.execute_script("return matchMedia('print').matches")

@@ -42,7 +42,9 @@ def test_squad_charts_are_png_data_uris():
     assert raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 2000
 
 
-@pytest.mark.parametrize(("hi", "step"), [(5, 1), (8, 2), (14, 2), (15, 5), (34, 5), (52, 10), (100, 20), (1000, 100)])
+@pytest.mark.parametrize(
+    ("hi", "step"), [(5, 1), (8, 2), (14, 2), (15, 5), (34, 5), (52, 10), (100, 20), (1000, 100)]
+)
 def test_nice_step_gives_whole_number_ticks(hi, step):
     assert charts.nice_step(hi) == step
     assert hi / step <= 7 or step == 100
@@ -54,14 +56,23 @@ def test_nice_step_gives_whole_number_ticks(hi, step):
 def _drivers():
     # rank order deliberately not the row order; one family outside the palette
     return pd.DataFrame(
-        {"rank": [2, 1, 3, 4], "family": ["control", "load", "nope", "strength"], "shap": [-0.6, 0.9, 0.3, -0.1]}
+        {
+            "rank": [2, 1, 3, 4],
+            "family": ["control", "load", "nope", "strength"],
+            "shap": [-0.6, 0.9, 0.3, -0.1],
+        }
     )
 
 
 def _waterfall(final=0.25, total=0.4, alt=ALT):
     return charts.waterfall_svg(
-        _drivers(), final, total, "hamstring", ["load thing", "control thing", "other thing", "strength thing"],
-        {"load": "Training load"}, alt,
+        _drivers(),
+        final,
+        total,
+        "hamstring",
+        ["load thing", "control thing", "other thing", "strength thing"],
+        {"load": "Training load"},
+        alt,
     )
 
 
@@ -97,7 +108,11 @@ def test_waterfall_svg_has_one_bar_per_driver_in_rank_order_with_family_colours(
     # rank order top to bottom
     ys = [float(b.get("y")) for b in bars]
     assert ys == sorted(ys)
-    labels = [" ".join(t.itertext()) for t in root.findall(".//g[@class='labels']/text") if t.get("class") != "delta"]
+    labels = [
+        " ".join(t.itertext())
+        for t in root.findall(".//g[@class='labels']/text")
+        if t.get("class") != "delta"
+    ]
     assert labels == ["load thing", "control thing", "other thing", "strength thing", "All other factors"]
 
 
@@ -128,7 +143,9 @@ def test_waterfall_svg_bar_lengths_and_signs_follow_the_steps():
     assert base_line.get("stroke-dasharray") and not final_line.get("stroke-dasharray")
     # value labels: signed whole points
     words = [t.text for t in root.findall(".//text[@class='delta']")]
-    assert words == [("+" if v >= 0 else "−") + f"{abs(v):.0f} pts" if abs(v) >= 0.5 else "±0 pts" for v in shown]
+    assert words == [
+        ("+" if v >= 0 else "−") + f"{abs(v):.0f} pts" if abs(v) >= 0.5 else "±0 pts" for v in shown
+    ]
     assert words[0].startswith("+") and words[1].startswith("−")
 
 

@@ -117,8 +117,13 @@ def test_every_chart_has_meaningful_alt(demo_ctx, demo_report):
         assert ET.fromstring(chunk).tag == "svg"
     # every athlete section has its waterfall and its trend
     for aid in demo_ctx.squad["athlete_id"]:
-        section = html.split(f'aria-labelledby="athlete-{aid.lower()}-h"')[1].split('<section class="athlete"')[0]
-        assert section.count('class="chart chart-waterfall"') >= 1 and section.count('class="chart chart-trend"') == 1
+        section = html.split(f'aria-labelledby="athlete-{aid.lower()}-h"')[1].split(
+            '<section class="athlete"'
+        )[0]
+        assert (
+            section.count('class="chart chart-waterfall"') >= 1
+            and section.count('class="chart chart-trend"') == 1
+        )
         assert f"Bar chart for {aid}" in section and f"Line chart of {aid}" in section
 
 
@@ -253,7 +258,10 @@ def test_close_call_names_both_families_and_clear_lead_names_one():
     for aid, timing in ((a, -0.9), (b, -0.2)):  # strength 1.0 leads; timing at 90 % (close) or 20 % (clear)
         m = (fc["athlete_id"] == aid) & (fc["model"] == "hamstring")
         fc.loc[m, "shap"] = fc.loc[m, "family"].map({"strength": 1.0, "timing": timing}).fillna(0.0)
-        sq.loc[sq["athlete_id"] == aid, ["dominant_family_hamstring", "insufficient_data"]] = ["strength", False]
+        sq.loc[sq["athlete_id"] == aid, ["dominant_family_hamstring", "insufficient_data"]] = [
+            "strength",
+            False,
+        ]
     html = render_html(dataclasses.replace(ctx, family_contributions=fc, squad=sq))
     strength, timing = ctx.family_label("strength"), ctx.family_label("timing")
     assert html.count(f"<td>{strength}, about level with {timing}</td>") == 1
@@ -272,4 +280,5 @@ def test_squad_section_says_whose_numbers_it_explains():
     assert "the hamstring main factor is a starting point for the conversation, not a diagnosis" in html
     none = dataclasses.replace(ctx, squad=sq.assign(in_strength_block=False, transfer_probability=np.nan))
     assert "no athlete is in a strength block this week, so there is no transfer picture" in _visible_text(
-        render_html(none))
+        render_html(none)
+    )

@@ -32,7 +32,12 @@ def trained(tmp_path_factory):
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     raw["report"]["max_athletes"] = 6
     params_file.write_text(yaml.safe_dump(raw))
-    yield {"tmp": tmp, "raw": tmp / "sim" / "raw", "params": load_params(params_file), "params_file": params_file}
+    yield {
+        "tmp": tmp,
+        "raw": tmp / "sim" / "raw",
+        "params": load_params(params_file),
+        "params_file": params_file,
+    }
     mp.undo()
 
 

@@ -23,7 +23,9 @@ runner = CliRunner()
 
 
 def _cli(trained, data, out, *extra):
-    return runner.invoke(app, ["score", str(data), "--out", str(out), "--params", str(trained["params_file"]), *extra])
+    return runner.invoke(
+        app, ["score", str(data), "--out", str(out), "--params", str(trained["params_file"]), *extra]
+    )
 
 
 def _week(trained, back: int = 0) -> str:
@@ -43,8 +45,15 @@ def test_rerun_same_week_keeps_history_identical_and_second_week_appends(trained
     first = hist.read_bytes()
     scores = pd.read_csv(out / "scores.csv")
     assert len(scores) == 40 and set(scores["week"]) == {w1}
-    assert {"hamstring_risk", "hamstring_flag", "transfer_probability", "dominant_family_hamstring",
-            "top_drivers_hamstring", "model_version_hamstring", "data_freshness_days"} <= set(scores.columns)
+    assert {
+        "hamstring_risk",
+        "hamstring_flag",
+        "transfer_probability",
+        "dominant_family_hamstring",
+        "top_drivers_hamstring",
+        "model_version_hamstring",
+        "data_freshness_days",
+    } <= set(scores.columns)
     html = (out / f"report_{w1}.html").read_text(encoding="utf-8")
     assert "Scatter chart: the effect of squat strength" in html  # strength x control dependence plot
     assert scores["top_drivers_hamstring"].str.contains("own usual").any()
@@ -82,7 +91,9 @@ def test_schema_mismatch_exits_4(trained, tmp_path):
 def _shift_age(trained, tmp_path, years: int):
     data = copy_raw(trained["raw"], tmp_path / "d" / "raw")
     ath = pd.read_csv(data / "athletes.csv", dtype=str)
-    ath["birth_date"] = (pd.to_datetime(ath["birth_date"]) - pd.DateOffset(years=years)).dt.strftime("%Y-%m-%d")
+    ath["birth_date"] = (pd.to_datetime(ath["birth_date"]) - pd.DateOffset(years=years)).dt.strftime(
+        "%Y-%m-%d"
+    )
     ath.to_csv(data / "athletes.csv", index=False)
     return data
 
@@ -121,7 +132,9 @@ def test_athlete_without_recent_data_gets_insufficient_data(trained, tmp_path):
             df[~recent].to_csv(f, index=False)
     res = score(data, tmp_path / "out", trained["params"], week=w, report=False)
     row = res.scores.set_index("athlete_id").loc[gone]
-    assert bool(row["insufficient_data"]) and np.isnan(row["hamstring_risk"]) and pd.isna(row["hamstring_flag"])
+    assert (
+        bool(row["insufficient_data"]) and np.isnan(row["hamstring_risk"]) and pd.isna(row["hamstring_flag"])
+    )
     assert "days with records" in row["insufficient_reason"]
     others = res.scores[res.scores["athlete_id"] != gone]
     assert others["hamstring_risk"].notna().all()
@@ -150,17 +163,26 @@ def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(traine
     from sprintlab.scoring import mark_insufficient, score_week
 
     panel = pd.read_parquet(trained["tmp"] / "feat" / "panel.parquet")
-    models = {t: joblib.load(trained["tmp"] / "models" / t / "model.joblib") for t in ("hamstring", "transfer")}
+    models = {
+        t: joblib.load(trained["tmp"] / "models" / t / "model.joblib") for t in ("hamstring", "transfer")
+    }
     p = trained["params"]
     # the latest week with some athletes in a strength block and some not
     for week_end in sorted(panel["week_end"].unique())[::-1]:
-        out = score_week(panel, models, week_end, min_strength_gain=p.targets.transfer.min_strength_gain,
-                         flag_threshold=p.train.hamstring.flag_threshold)
+        out = score_week(
+            panel,
+            models,
+            week_end,
+            min_strength_gain=p.targets.transfer.min_strength_gain,
+            flag_threshold=p.train.hamstring.flag_threshold,
+        )
         if 0 < out["squad"]["transfer_probability"].notna().sum() < len(out["squad"]):
             break
     sq = out["squad"]
-    shown = {"transfer": set(sq.loc[sq["transfer_probability"].notna(), "athlete_id"]),
-             "hamstring": set(sq.loc[sq["hamstring_risk"].notna(), "athlete_id"])}
+    shown = {
+        "transfer": set(sq.loc[sq["transfer_probability"].notna(), "athlete_id"]),
+        "hamstring": set(sq.loc[sq["hamstring_risk"].notna(), "athlete_id"]),
+    }
     assert len(shown["hamstring"]) > len(shown["transfer"]) > 0
     for part in ("families", "long"):
         for model, ids in shown.items():

@@ -110,8 +110,10 @@ def test_truth_is_separate_and_complete(small_squad):
     top = np.sort(phi, axis=1)
     np.testing.assert_allclose(tb["runner_up_ratio"], top[:, -2] / top[:, -1])
     assert (tb["runner_up_family"] != tb["dominant_family"]).all()
-    second = phi[np.arange(len(tb)), [["strength", "control", "timing", "load", "wellness"].index(f)
-                                      for f in tb["runner_up_family"]]]
+    second = phi[
+        np.arange(len(tb)),
+        [["strength", "control", "timing", "load", "wellness"].index(f) for f in tb["runner_up_family"]],
+    ]
     np.testing.assert_allclose(second, top[:, -2])
     hw = truth["hamstring_weekly"]
     assert hw["p_hamstring_28d"].dropna().between(0, 1).all()
@@ -143,9 +145,11 @@ def test_hamstring_family_truth_known_answer():
     from sprintlab.simulate.generator import hamstring_family_truth
 
     # 2 athletes x 3 weeks; the last week has no 28-day horizon (NaN); athlete B is out in week 1
-    terms = {"strength": np.array([[1.0, 0.0, np.nan], [-1.0, 4.0, np.nan]]),
-             "load": np.array([[0.2, 0.9, np.nan], [0.0, 0.0, np.nan]]),
-             "history": np.array([[0.0, 0.0, np.nan], [0.0, 0.0, np.nan]])}
+    terms = {
+        "strength": np.array([[1.0, 0.0, np.nan], [-1.0, 4.0, np.nan]]),
+        "load": np.array([[0.2, 0.9, np.nan], [0.0, 0.0, np.nan]]),
+        "history": np.array([[0.0, 0.0, np.nan], [0.0, 0.0, np.nan]]),
+    }
     available = np.array([[True, True, True], [True, False, True]])
     out = hamstring_family_truth(terms, available)
     # rows: week 0 (A, B), week 1 (A, B), week 2 (A, B); references = means over the available,
@@ -155,8 +159,9 @@ def test_hamstring_family_truth_known_answer():
     np.testing.assert_allclose(out["phi_load_logit"][:4], np.array([0.2, 0.0, 0.9, 0.0]) - load_ref)
     assert list(out["dominant_family"][:4]) == ["strength", "strength", "load", "strength"]
     assert list(out["runner_up_family"][:4]) == ["load", "load", "strength", "load"]
-    np.testing.assert_allclose(out["runner_up_ratio"][:4].astype(float),
-                               [load_ref - 0.2, load_ref, 0.0, load_ref / 4.0])
+    np.testing.assert_allclose(
+        out["runner_up_ratio"][:4].astype(float), [load_ref - 0.2, load_ref, 0.0, load_ref / 4.0]
+    )
     assert out["dominant_family"][4:].isna().all() and out["runner_up_ratio"][4:].isna().all()
 
 
@@ -173,10 +178,13 @@ def test_hamstring_truth_history_part_is_previous_injury_and_age_over_the_28_day
     a, b = [x for x in traits.index if x not in injured][:2]
     weeks = sorted(hw["week_start"].unique())
     ha = hw[hw["athlete_id"] == a].set_index("week_start")["phi_history_logit"]
-    np.testing.assert_allclose(ha[weeks[-1]] - ha[weeks[0]], HAZARD["age_per_year"] * (len(weeks) - 1) / 52.18,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        ha[weeks[-1]] - ha[weeks[0]], HAZARD["age_per_year"] * (len(weeks) - 1) / 52.18, atol=1e-9
+    )
     w0 = hw[hw["week_start"] == weeks[0]].set_index("athlete_id")["phi_history_logit"]
-    expected = (HAZARD["age_per_year"] * (traits.loc[a, "age_at_start_y"] - traits.loc[b, "age_at_start_y"])
-                + HAZARD["prev_hamstring"] * (int(traits.loc[a, "previous_hamstring_injury"])
-                                              - int(traits.loc[b, "previous_hamstring_injury"])))
+    expected = HAZARD["age_per_year"] * (
+        traits.loc[a, "age_at_start_y"] - traits.loc[b, "age_at_start_y"]
+    ) + HAZARD["prev_hamstring"] * (
+        int(traits.loc[a, "previous_hamstring_injury"]) - int(traits.loc[b, "previous_hamstring_injury"])
+    )
     np.testing.assert_allclose(w0[a] - w0[b], expected, atol=HAZARD["age_per_year"] * 0.006)

@@ -21,8 +21,17 @@ def _splits(trials: dict[int, tuple[list[float], list[float]]]) -> pd.DataFrame:
     rows = []
     for trial, (ds, ts) in trials.items():
         for d, t in zip(ds, ts, strict=True):
-            rows.append({"athlete_id": "a1", "date": "2024-01-01", "trial": trial, "distance_m": d, "time_s": t,
-                         "start_type": "standing", "timing_system": "photocell"})
+            rows.append(
+                {
+                    "athlete_id": "a1",
+                    "date": "2024-01-01",
+                    "trial": trial,
+                    "distance_m": d,
+                    "time_s": t,
+                    "start_type": "standing",
+                    "timing_system": "photocell",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -34,14 +43,16 @@ def test_bad_trials_are_flagged_and_do_not_stop_the_good_one():
     negative[0] = -1.2
     missing = good.copy()
     missing[3] = np.nan
-    df = _splits({
-        1: (GATES, good),
-        2: (GATES, nonincreasing),
-        3: (GATES[:1], good[:1]),  # 1 split < 2 parameters
-        4: (GATES, negative),
-        5: (GATES, missing),
-        6: ([5.0, 10.0, 10.0, 30.0, 40.0], good),  # duplicate gate
-    })
+    df = _splits(
+        {
+            1: (GATES, good),
+            2: (GATES, nonincreasing),
+            3: (GATES[:1], good[:1]),  # 1 split < 2 parameters
+            4: (GATES, negative),
+            5: (GATES, missing),
+            6: ([5.0, 10.0, 10.0, 30.0, 40.0], good),  # duplicate gate
+        }
+    )
     out = profile_splits(df).set_index("trial")
     assert out.loc[1, "fit_ok"] and out.loc[1, "fit_issue"] == ""
     assert out.loc[1, "mss_m_s"] == pytest.approx(MSS, abs=1e-6)
@@ -100,12 +111,20 @@ def test_errors_for_bad_tables_and_names():
         fit_timing_gates(GATES, _good_times()[:3])
     with pytest.raises(ValueError, match="time_s"):
         profile_radar(pd.DataFrame({"velocity_m_s": [1.0]}))
-    assert len(profile_splits(_splits({}).reindex(columns=["athlete_id", "date", "trial", "distance_m",
-                                                           "time_s"]))) == 0
+    assert (
+        len(
+            profile_splits(
+                _splits({}).reindex(columns=["athlete_id", "date", "trial", "distance_m", "time_s"])
+            )
+        )
+        == 0
+    )
 
 
 def _trace(trial: int, t: np.ndarray, v: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"athlete_id": "a1", "date": "2024-01-01", "trial": trial, "time_s": t, "velocity_m_s": v})
+    return pd.DataFrame(
+        {"athlete_id": "a1", "date": "2024-01-01", "trial": trial, "time_s": t, "velocity_m_s": v}
+    )
 
 
 def test_radar_dropouts_and_time_errors():
@@ -120,8 +139,16 @@ def test_radar_dropouts_and_time_errors():
     gap[100:140] = np.nan  # 0.8 s hole
     t_back = t.copy()
     t_back[50] = t_back[10]
-    df = pd.concat([_trace(1, t, v), _trace(2, t, few_drop), _trace(3, t, many_drop), _trace(4, t, gap),
-                    _trace(5, t_back, v), _trace(6, t[:4], v[:4])])
+    df = pd.concat(
+        [
+            _trace(1, t, v),
+            _trace(2, t, few_drop),
+            _trace(3, t, many_drop),
+            _trace(4, t, gap),
+            _trace(5, t_back, v),
+            _trace(6, t[:4], v[:4]),
+        ]
+    )
     out = profile_radar(df).set_index("trial")
     assert out.loc[1, "fit_ok"] and out.loc[2, "fit_ok"]
     assert out.loc[1, "mss_m_s"] == pytest.approx(8.5, abs=0.05)

@@ -43,8 +43,12 @@ def test_parity_kimberley_no_correction():
 def test_parity_kimberley_fixed_0_3():
     k = _kimberley()
     f = fit_timing_gates(k["distance"].to_numpy(), k["time"].to_numpy(), "fixed:0.3")
-    assert (round(f.mss_m_s[0], 2), round(f.mac_m_s2[0], 2), round(f.tau_s[0], 2), round(f.pmax_rel_w_kg[0], 2)) == (
-        9.13, 6.63, 1.38, 15.12)
+    assert (
+        round(f.mss_m_s[0], 2),
+        round(f.mac_m_s2[0], 2),
+        round(f.tau_s[0], 2),
+        round(f.pmax_rel_w_kg[0], 2),
+    ) == (9.13, 6.63, 1.38, 15.12)
     assert f.time_correction_s[0] == 0.3
 
 
@@ -66,8 +70,12 @@ def test_parity_jim_radar_time_correction():
     rg = pd.read_csv(FIXTURES / "radar_gun_data_SIMULATED.csv")
     jim = rg[rg["athlete"] == "Jim"]
     f = fit_radar(jim["time"].to_numpy(), jim["velocity"].to_numpy())
-    assert (round(f.mss_m_s[0], 3), round(f.mac_m_s2[0], 3), round(f.tau_s[0], 3), round(f.pmax_rel_w_kg[0], 3)) == (
-        7.998, 8.999, 0.889, 17.993)
+    assert (
+        round(f.mss_m_s[0], 3),
+        round(f.mac_m_s2[0], 3),
+        round(f.tau_s[0], 3),
+        round(f.pmax_rel_w_kg[0], 3),
+    ) == (7.998, 8.999, 0.889, 17.993)
     # |TC| = 0.00011 as published; with v = MSS(1 - exp(-(t + TC)/TAU)) the sign is +, exactly as the
     # nls summary in the {shorts} README (TC 0.0001104). See docs/sprint-model.md.
     assert round(abs(f.time_correction_s[0]), 5) == 0.00011
@@ -81,7 +89,9 @@ def test_parity_jim_radar_time_correction():
 def test_standard_errors_match_curve_fit():
     k = _kimberley()
     d, t = k["distance"].to_numpy(), k["time"].to_numpy()
-    popt, pcov = curve_fit(lambda x, m, tau: time_at_distance(x, m, tau), d, t, p0=[7, 0.8], xtol=1e-14, ftol=1e-14)
+    popt, pcov = curve_fit(
+        lambda x, m, tau: time_at_distance(x, m, tau), d, t, p0=[7, 0.8], xtol=1e-14, ftol=1e-14
+    )
     f = fit_timing_gates(d, t, "none")
     np.testing.assert_allclose([f.mss_m_s[0], f.tau_s[0]], popt, rtol=1e-8)
     np.testing.assert_allclose([f.mss_se[0], f.tau_se[0]], np.sqrt(np.diag(pcov)), rtol=1e-5)

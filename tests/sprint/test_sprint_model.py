@@ -14,8 +14,9 @@ def test_velocity_acceleration_distance_closed_forms():
     t = np.array([0.0, 0.5, 1.0, 3.0, 10.0])
     np.testing.assert_allclose(velocity(t, mss, tau), mss * (1 - np.exp(-t / tau)), rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(acceleration(t, mss, tau), mss / tau * np.exp(-t / tau), rtol=1e-14)
-    np.testing.assert_allclose(distance(t, mss, tau), mss * (t + tau * np.exp(-t / tau)) - mss * tau,
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        distance(t, mss, tau), mss * (t + tau * np.exp(-t / tau)) - mss * tau, rtol=1e-12, atol=1e-12
+    )
     assert acceleration(0.0, mss, tau) == pytest.approx(mss / tau)  # MAC
     # distance is the integral of velocity (trapezoid on a fine grid)
     tt = np.linspace(0, 3, 300001)
@@ -52,9 +53,12 @@ def test_time_derivatives_match_finite_differences():
     t = time_at_distance(d, mss, tau)
     t_d, t_m, t_tau = time_derivatives(t, d, mss, tau)
     h = 1e-6
-    np.testing.assert_allclose(t_d, (time_at_distance(d + h, mss, tau) - time_at_distance(d - h, mss, tau)) / (2 * h),
-                               rtol=1e-6)
-    np.testing.assert_allclose(t_m, (time_at_distance(d, mss + h, tau) - time_at_distance(d, mss - h, tau)) / (2 * h),
-                               rtol=1e-6)
-    np.testing.assert_allclose(t_tau, (time_at_distance(d, mss, tau + h) - time_at_distance(d, mss, tau - h)) / (2 * h),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        t_d, (time_at_distance(d + h, mss, tau) - time_at_distance(d - h, mss, tau)) / (2 * h), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        t_m, (time_at_distance(d, mss + h, tau) - time_at_distance(d, mss - h, tau)) / (2 * h), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        t_tau, (time_at_distance(d, mss, tau + h) - time_at_distance(d, mss, tau - h)) / (2 * h), rtol=1e-6
+    )

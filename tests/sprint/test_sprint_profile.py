@@ -20,19 +20,31 @@ GATES = np.array([5.0, 10.0, 20.0, 30.0])
 
 def _trial(athlete, date, trial, mss, tau, fd=0.0, start="standing", gates=GATES):
     t = time_at_distance(gates + fd, mss, tau) - time_at_distance(fd, mss, tau)
-    return pd.DataFrame({"athlete_id": athlete, "date": date, "trial": trial, "distance_m": gates, "time_s": t,
-                         "start_type": start, "timing_system": "photocell"})
+    return pd.DataFrame(
+        {
+            "athlete_id": athlete,
+            "date": date,
+            "trial": trial,
+            "distance_m": gates,
+            "time_s": t,
+            "start_type": start,
+            "timing_system": "photocell",
+        }
+    )
 
 
 @pytest.fixture()
 def splits() -> pd.DataFrame:
-    return pd.concat([
-        _trial("a1", "2024-01-01", 1, 8.0, 1.0),
-        _trial("a1", "2024-01-01", 2, 8.2, 1.0),
-        _trial("a1", "2024-01-08", 1, 8.5, 1.1),
-        _trial("a2", "2024-01-01", 1, 9.0, 1.2, fd=1.0),
-        _trial("a2", "2024-01-01", 2, 9.0, 1.2, start="flying"),
-    ], ignore_index=True)
+    return pd.concat(
+        [
+            _trial("a1", "2024-01-01", 1, 8.0, 1.0),
+            _trial("a1", "2024-01-01", 2, 8.2, 1.0),
+            _trial("a1", "2024-01-08", 1, 8.5, 1.1),
+            _trial("a2", "2024-01-01", 1, 9.0, 1.2, fd=1.0),
+            _trial("a2", "2024-01-01", 2, 9.0, 1.2, start="flying"),
+        ],
+        ignore_index=True,
+    )
 
 
 def test_profile_splits_columns_and_values(splits):
@@ -112,8 +124,9 @@ def test_cli_splits_csv_to_parquet(tmp_path: Path, splits):
     ath = tmp_path / "athletes.parquet"
     pd.DataFrame({"athlete_id": ["a1"], "height_cm": [180.0], "body_mass_kg": [80.0]}).to_parquet(ath)
     out = tmp_path / "sub" / "profiles.parquet"
-    res = CliRunner().invoke(_app(), ["profile", str(src), "--out", str(out), "--correction", "fixed:0.3",
-                                      "--athletes", str(ath)])
+    res = CliRunner().invoke(
+        _app(), ["profile", str(src), "--out", str(out), "--correction", "fixed:0.3", "--athletes", str(ath)]
+    )
     assert res.exit_code == 0, res.output
     assert "wrote 5 profiles" in res.output
     got = pd.read_parquet(out)

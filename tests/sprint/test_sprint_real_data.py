@@ -13,8 +13,10 @@ from sprintlab.sprint import profile_radar, profile_splits
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
 pytestmark = [
     pytest.mark.real_data,
-    pytest.mark.skipif(not (SHARED / "vescovi_sprint_splits").is_dir(),
-                       reason=f"{SHARED} absent: real data sets live in ../shared/datasets (not in the repo)"),
+    pytest.mark.skipif(
+        not (SHARED / "vescovi_sprint_splits").is_dir(),
+        reason=f"{SHARED} absent: real data sets live in ../shared/datasets (not in the repo)",
+    ),
 ]
 CORRECTIONS = ["none", "fixed:0.3", "tc", "fd", "dc"]
 
@@ -22,12 +24,19 @@ CORRECTIONS = ["none", "fixed:0.3", "tc", "fd", "dc"]
 @pytest.fixture(scope="module")
 def vescovi() -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = pd.read_csv(SHARED / "vescovi_sprint_splits" / "vescovi_raw.csv")
-    long = raw.melt(id_vars=["Athlete"], value_vars=["5m", "10m", "20m", "30m", "35m"], var_name="gate",
-                    value_name="time_s")
+    long = raw.melt(
+        id_vars=["Athlete"],
+        value_vars=["5m", "10m", "20m", "30m", "35m"],
+        var_name="gate",
+        value_name="time_s",
+    )
     long["distance_m"] = long["gate"].str.rstrip("m").astype(float)
     splits = long.rename(columns={"Athlete": "athlete_id"}).assign(
-        date="2020-01-01", trial=1, start_type="standing", timing_system="photocell")
-    athletes = raw.rename(columns={"Athlete": "athlete_id", "Height": "height_cm", "Bodyweight": "body_mass_kg"})
+        date="2020-01-01", trial=1, start_type="standing", timing_system="photocell"
+    )
+    athletes = raw.rename(
+        columns={"Athlete": "athlete_id", "Height": "height_cm", "Bodyweight": "body_mass_kg"}
+    )
     return splits, athletes[["athlete_id", "height_cm", "body_mass_kg"]]
 
 
@@ -41,7 +50,7 @@ def vescovi_profiles(vescovi) -> dict[str, pd.DataFrame]:
 def test_vescovi_all_52_fit_with_plausible_values(vescovi_profiles, correction):
     p = vescovi_profiles[correction]
     assert len(p) == 52 and p["fit_ok"].all(), p.loc[~p["fit_ok"], "fit_issue"].tolist()
-    assert p["mss_m_s"].between(6.0, 9.5).all()          # female field-sport athletes, 35 m sprints
+    assert p["mss_m_s"].between(6.0, 9.5).all()  # female field-sport athletes, 35 m sprints
     assert p["tau_s"].between(0.4, 2.0).all()
     assert p["mac_m_s2"].between(4.0, 16.0).all()
     assert p["rse_s"].lt(0.06).all()
@@ -70,11 +79,14 @@ def _trace(folder: str, name: str) -> pd.DataFrame:
     return df.rename(columns={"time": "time_s", "velocity": "velocity_m_s", "distance": "distance_m"})
 
 
-@pytest.mark.parametrize("folder,name,mass,height,models", [
-    ("jb_morin_radar", "jb_morin.csv", 75.0, 172.0, ["velocity"]),
-    ("laser_gun_sprint", "laser_gun_raw.csv", 75.0, 177.0, ["velocity", "distance"]),
-    ("dynaspeed_sprint", "dynaspeed_raw.csv", 64.0, 177.0, ["velocity", "distance"]),
-])
+@pytest.mark.parametrize(
+    "folder,name,mass,height,models",
+    [
+        ("jb_morin_radar", "jb_morin.csv", 75.0, 172.0, ["velocity"]),
+        ("laser_gun_sprint", "laser_gun_raw.csv", 75.0, 177.0, ["velocity", "distance"]),
+        ("dynaspeed_sprint", "dynaspeed_raw.csv", 64.0, 177.0, ["velocity", "distance"]),
+    ],
+)
 def test_radar_laser_traces_plausible(folder, name, mass, height, models):
     if not (SHARED / folder / name).exists():
         pytest.skip(f"{SHARED / folder / name} absent")

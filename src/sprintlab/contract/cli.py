@@ -15,11 +15,17 @@ MAX_LINES = 50
 
 
 def validate(
-    data_dir: Path = typer.Argument(..., help="Folder with the club's exports (athletes.csv, gym_sets.csv, ...)."),
-    out: Path | None = typer.Option(None, "--out", help="Write accepted tables, rejected_rows.csv and "
-                                    "validation_report.json here."),
-    today: str | None = typer.Option(None, "--today", help="Reference date (YYYY-MM-DD) for the "
-                                     "'date in the future' check; default: today."),
+    data_dir: Path = typer.Argument(
+        ..., help="Folder with the club's exports (athletes.csv, gym_sets.csv, ...)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write accepted tables, rejected_rows.csv and validation_report.json here."
+    ),
+    today: str | None = typer.Option(
+        None,
+        "--today",
+        help="Reference date (YYYY-MM-DD) for the 'date in the future' check; default: today.",
+    ),
 ) -> None:
     """Validate a data folder against the data contract. Exit 0 when valid, 2 when not."""
     from sprintlab.contract.validate import validate_folder
@@ -51,15 +57,24 @@ def validate(
     console.print(table)
     rest = len(res.problems) - len(shown)
     if rest > 0:
-        console.print(f"... and {rest} more problem(s)" + (f"; all are in {out}/rejected_rows.csv" if out else
-                                                         "; use --out to write them all to rejected_rows.csv"))
+        console.print(
+            f"... and {rest} more problem(s)"
+            + (
+                f"; all are in {out}/rejected_rows.csv"
+                if out
+                else "; use --out to write them all to rejected_rows.csv"
+            )
+        )
     raise typer.Exit(2)
 
 
 def import_data(
     source_dir: Path = typer.Argument(..., help="Folder with the vendor's or club's exports."),
-    mapping: Path = typer.Option(..., "--mapping", help="Mapping YAML (a path, or the name of a shipped "
-                                 "mapping in sprintlab/contract/mappings/)."),
+    mapping: Path = typer.Option(
+        ...,
+        "--mapping",
+        help="Mapping YAML (a path, or the name of a shipped mapping in sprintlab/contract/mappings/).",
+    ),
     out: Path = typer.Option(..., "--out", help="Folder to write the contract CSVs into."),
 ) -> None:
     """Convert exports into contract tables with a mapping file (then run `validate` on --out)."""

@@ -40,20 +40,59 @@ MAPPINGS_DIR = Path(__file__).parent / "mappings"
 
 #: (source unit, contract unit) -> multiply factor
 UNIT_FACTORS: dict[tuple[str, str], float] = {
-    ("g", "kg"): 1e-3, ("lb", "kg"): 0.45359237, ("kg", "kg"): 1.0,
-    ("ms", "s"): 1e-3, ("s", "s"): 1.0, ("s", "ms"): 1e3, ("ms", "ms"): 1.0,
-    ("km", "m"): 1e3, ("cm", "m"): 1e-2, ("yd", "m"): 0.9144, ("m", "m"): 1.0,
-    ("m", "cm"): 1e2, ("mm", "cm"): 0.1, ("in", "cm"): 2.54, ("cm", "cm"): 1.0,
-    ("h", "min"): 60.0, ("s", "min"): 1 / 60, ("min", "min"): 1.0,
-    ("min", "h"): 1 / 60, ("h", "h"): 1.0,
-    ("km/h", "m/s"): 1 / 3.6, ("mph", "m/s"): 0.44704, ("m/s", "m/s"): 1.0,
+    ("g", "kg"): 1e-3,
+    ("lb", "kg"): 0.45359237,
+    ("kg", "kg"): 1.0,
+    ("ms", "s"): 1e-3,
+    ("s", "s"): 1.0,
+    ("s", "ms"): 1e3,
+    ("ms", "ms"): 1.0,
+    ("km", "m"): 1e3,
+    ("cm", "m"): 1e-2,
+    ("yd", "m"): 0.9144,
+    ("m", "m"): 1.0,
+    ("m", "cm"): 1e2,
+    ("mm", "cm"): 0.1,
+    ("in", "cm"): 2.54,
+    ("cm", "cm"): 1.0,
+    ("h", "min"): 60.0,
+    ("s", "min"): 1 / 60,
+    ("min", "min"): 1.0,
+    ("min", "h"): 1 / 60,
+    ("h", "h"): 1.0,
+    ("km/h", "m/s"): 1 / 3.6,
+    ("mph", "m/s"): 0.44704,
+    ("m/s", "m/s"): 1.0,
     ("N", "N"): 1.0,
 }
 
-_STEP_KEYS = {"table", "file", "read", "wide", "explode_json", "filter", "columns", "constants", "number_within", "episodes",
-              "notes", "missing", "sources"}
-_COL_KEYS = {"from", "unit", "scale", "rescale", "values", "date_format", "day_index", "age_to_birth_date",
-             "regex", "default"}
+_STEP_KEYS = {
+    "table",
+    "file",
+    "read",
+    "wide",
+    "explode_json",
+    "filter",
+    "columns",
+    "constants",
+    "number_within",
+    "episodes",
+    "notes",
+    "missing",
+    "sources",
+}
+_COL_KEYS = {
+    "from",
+    "unit",
+    "scale",
+    "rescale",
+    "values",
+    "date_format",
+    "day_index",
+    "age_to_birth_date",
+    "regex",
+    "default",
+}
 
 
 def load_mapping(path: str | Path) -> dict:
@@ -92,7 +131,9 @@ def check_mapping(m: dict, where: str | Path | None = None) -> None:
             if "unit" in rule:
                 pair = (rule["unit"], spec.column(col).unit)
                 if pair not in UNIT_FACTORS:
-                    raise DataError(f"no conversion from {pair[0]!r} to {pair[1]!r} for column {col!r}", file=where)
+                    raise DataError(
+                        f"no conversion from {pair[0]!r} to {pair[1]!r} for column {col!r}", file=where
+                    )
 
 
 # ----------------------------------------------------------------------------- steps
@@ -104,7 +145,8 @@ def _melt(df: pd.DataFrame, w: dict) -> pd.DataFrame:
         long = long[~long[w["value_as"]].map(_is_missing)]
     if rx := w.get("column_regex"):
         long[w["columns_as"]] = long[w["columns_as"]].map(
-            lambda h: (m.group(1) if (m := re.search(rx, str(h))) else h))
+            lambda h: m.group(1) if (m := re.search(rx, str(h))) else h
+        )
     return long.reset_index(drop=True)
 
 
@@ -153,8 +195,10 @@ def _convert(col: str, rule: Any, src: pd.DataFrame, table: str) -> pd.Series:
         rule = {"from": rule}
     name = rule.get("from", col)
     if name not in src.columns:
-        raise DataError(f"mapping for {table}.{col}: source column {name!r} not found "
-                        f"(columns: {', '.join(map(str, src.columns))})")
+        raise DataError(
+            f"mapping for {table}.{col}: source column {name!r} not found "
+            f"(columns: {', '.join(map(str, src.columns))})"
+        )
     s = src[name].copy()
     unit = TABLES[table].column(col).unit
 
@@ -163,7 +207,7 @@ def _convert(col: str, rule: Any, src: pd.DataFrame, table: str) -> pd.Series:
         return s.map(lambda v: lut.get(v, v) if not _is_missing(v) else v)
 
     if rx := rule.get("regex"):
-        s = each(lambda v: (m.group(1) if (m := re.search(rx, str(v))) else v))
+        s = each(lambda v: m.group(1) if (m := re.search(rx, str(v))) else v)
     if vmap := rule.get("values"):
         s = each(lambda v: vmap.get(str(v).strip(), v))
     factor = rule.get("scale", 1.0) * UNIT_FACTORS.get((rule.get("unit"), unit), 1.0)
@@ -173,11 +217,13 @@ def _convert(col: str, rule: Any, src: pd.DataFrame, table: str) -> pd.Series:
         (a, b), (c, d) = rs["from"], rs["to"]
         s = each(lambda v: v if (x := _num(v)) is None else _clean(c + (x - a) * (d - c) / (b - a)))
     if fmt := rule.get("date_format"):
+
         def date(v):
             try:
                 return dt.datetime.strptime(str(v).strip(), fmt).date().isoformat()
             except ValueError:
                 return v
+
         s = each(date)
     if di := rule.get("day_index"):
         start = int(di.get("start", 1))
@@ -195,8 +241,13 @@ def _convert(col: str, rule: Any, src: pd.DataFrame, table: str) -> pd.Series:
         s = pd.Series(out, index=src.index, dtype=object)
     if ab := rule.get("age_to_birth_date"):
         ref = dt.date.fromisoformat(str(ab["reference_date"]))
-        s = each(lambda v: v if (x := _num(v)) is None
-                 else (pd.Timestamp(ref) - pd.Timedelta(days=round(x * 365.25))).date().isoformat())
+        s = each(
+            lambda v: (
+                v
+                if (x := _num(v)) is None
+                else (pd.Timestamp(ref) - pd.Timedelta(days=round(x * 365.25))).date().isoformat()
+            )
+        )
     if "default" in rule:
         s = s.map(lambda v: rule["default"] if _is_missing(v) else v)
     return s

@@ -34,8 +34,14 @@ def _checks(col: ColumnSpec) -> list[pa.Check]:
     if col.allowed is not None:
         checks.append(pa.Check.isin(list(col.allowed)))
     if col.kind in ("str", "category"):
-        checks.append(pa.Check(lambda s: s.map(lambda v: isinstance(v, str)), element_wise=False,
-                               name="is_str", error="values must be strings"))
+        checks.append(
+            pa.Check(
+                lambda s: s.map(lambda v: isinstance(v, str)),
+                element_wise=False,
+                name="is_str",
+                error="values must be strings",
+            )
+        )
     return checks
 
 
@@ -44,9 +50,21 @@ def schema_for(table_name: str) -> pa.DataFrameSchema:
     """The pandera schema of a validated contract table (``KeyError`` for an unknown table)."""
     spec = TABLES[table_name]
     columns = {
-        c.name: pa.Column(dtype_for(c), checks=_checks(c), nullable=c.nullable, required=c.required,
-                          description=c.description, title=c.name)
+        c.name: pa.Column(
+            dtype_for(c),
+            checks=_checks(c),
+            nullable=c.nullable,
+            required=c.required,
+            description=c.description,
+            title=c.name,
+        )
         for c in spec.columns
     }
-    return pa.DataFrameSchema(columns, unique=list(spec.key), strict=True, ordered=False,
-                              name=table_name, description=spec.description)
+    return pa.DataFrameSchema(
+        columns,
+        unique=list(spec.key),
+        strict=True,
+        ordered=False,
+        name=table_name,
+        description=spec.description,
+    )

@@ -41,7 +41,7 @@ REPAIRS: dict[str, str] = {
     "date_excel_serial": "Excel serial day number (10000-80000, i.e. 1927-2119) converted to a date.",
     "date_midnight_time": "Date-time at exactly 00:00:00 (as Excel writes dates) reduced to the date.",
     "decimal_comma": "Decimal comma ('12,5') read as a decimal point, only when unambiguous "
-                     "(not exactly three digits after the comma, no other separator).",
+    "(not exactly three digits after the comma, no other separator).",
     "category_case": "Allowed value matched ignoring case and surrounding spaces ('Left' -> 'left').",
 }
 
@@ -112,7 +112,9 @@ class ValidationResult:
             "problems": int(len(self.problems)),
             "problems_by_reason": _reason_counts(self.problems),
             "repairs": self.repairs,
-            "repair_descriptions": {k: REPAIRS[k] for k in sorted({r for t in self.repairs.values() for r in t})},
+            "repair_descriptions": {
+                k: REPAIRS[k] for k in sorted({r for t in self.repairs.values() for r in t})
+            },
             "warnings": self.warnings,
             "skipped": self.skipped,
             "row_numbering": "spreadsheet rows: header = row 1, first data row = row 2",
@@ -235,8 +237,10 @@ def _check_bounds(col: ColumnSpec, x: float) -> None:
     for factor, label in SCALE_HINTS.get(unit, ()):
         y = x * factor
         if (lo is None or y >= lo) and (hi is None or y <= hi) and y != x:
-            raise _Bad(f"looks like {label}: {_fmt(x)} is impossible in {unit} (plausible {rng}); "
-                       f"{_fmt(y)} {unit} would be plausible - convert the column and import again")
+            raise _Bad(
+                f"looks like {label}: {_fmt(x)} is impossible in {unit} (plausible {rng}); "
+                f"{_fmt(y)} {unit} would be plausible - convert the column and import again"
+            )
     raise _Bad(f"impossible value: {_fmt(x)}{(' ' + unit) if unit else ''} is outside {rng}")
 
 
@@ -256,8 +260,9 @@ def _raw_json(records: list[dict], i: int) -> str:
     return json.dumps(rec, ensure_ascii=False)
 
 
-def _match_columns(spec: TableSpec, raw: pd.DataFrame, fname: str, repairs: dict[str, int]
-                   ) -> tuple[dict[str, str], list[str], list[dict]]:
+def _match_columns(
+    spec: TableSpec, raw: pd.DataFrame, fname: str, repairs: dict[str, int]
+) -> tuple[dict[str, str], list[str], list[dict]]:
     """Map contract column -> raw header. Returns (mapping, extra headers, table-level problems)."""
     wanted = {c.lower(): c for c in spec.column_names}
     mapping: dict[str, str] = {}
@@ -267,15 +272,26 @@ def _match_columns(spec: TableSpec, raw: pd.DataFrame, fname: str, repairs: dict
     for h in headers:
         base = re.sub(r"\.\d+$", "", h)
         if base != h and base in headers and base.strip().lower() in wanted:
-            problems.append(_problem(spec.name, fname, None, base, None,
-                                     f"column {base!r} appears more than once in the header"))
+            problems.append(
+                _problem(
+                    spec.name,
+                    fname,
+                    None,
+                    base,
+                    None,
+                    f"column {base!r} appears more than once in the header",
+                )
+            )
             continue
         key = h.strip().lower()
         if key in wanted:
             c = wanted[key]
             if c in mapping:
-                problems.append(_problem(spec.name, fname, None, c, None,
-                                         f"column {c!r} appears more than once in the header"))
+                problems.append(
+                    _problem(
+                        spec.name, fname, None, c, None, f"column {c!r} appears more than once in the header"
+                    )
+                )
                 continue
             if h != c:
                 repairs["header_normalised"] = repairs.get("header_normalised", 0) + 1
@@ -286,12 +302,24 @@ def _match_columns(spec: TableSpec, raw: pd.DataFrame, fname: str, repairs: dict
 
 
 def _problem(table: str, file: str, row: int | None, column: str | None, value: Any, reason: str) -> dict:
-    return {"table": table, "file": file, "row": row, "column": column,
-            "value": None if _is_missing(value) else str(value), "reason": reason}
+    return {
+        "table": table,
+        "file": file,
+        "row": row,
+        "column": column,
+        "value": None if _is_missing(value) else str(value),
+        "reason": reason,
+    }
 
 
-def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: set[str] | None,
-                    today: dt.date, rejected_register: dict[str, int] | None = None) -> _TableOutcome:
+def _validate_table(
+    spec: TableSpec,
+    raw: pd.DataFrame,
+    fname: str,
+    register: set[str] | None,
+    today: dt.date,
+    rejected_register: dict[str, int] | None = None,
+) -> _TableOutcome:
     n = len(raw)
     records = raw.astype(object).to_dict("records")
     rows: list[int] = list(raw.attrs.get("row_numbers") or range(2, n + 2))
@@ -309,18 +337,31 @@ def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: se
 
     mapping, extra, table_problems = _match_columns(spec, raw, fname, repairs)
     if extra:
-        warnings.append(f"{fname}: extra column(s) not in the contract, left out of the output: "
-                        f"{', '.join(repr(e) for e in extra)}")
+        warnings.append(
+            f"{fname}: extra column(s) not in the contract, left out of the output: "
+            f"{', '.join(repr(e) for e in extra)}"
+        )
     missing = [c for c in spec.required_columns if c not in mapping]
     if missing:
-        table_problems.append(_problem(spec.name, fname, None, ", ".join(missing), None,
-                                       f"missing required column(s): {', '.join(missing)} - whole table rejected"))
+        table_problems.append(
+            _problem(
+                spec.name,
+                fname,
+                None,
+                ", ".join(missing),
+                None,
+                f"missing required column(s): {', '.join(missing)} - whole table rejected",
+            )
+        )
     if table_problems:
         reason = "table rejected: " + "; ".join(p["reason"] for p in table_problems)
-        rejected = [{**_problem(spec.name, fname, rows[i], None, None, reason), "raw": _raw_json(records, i)}
-                    for i in range(n)]
-        return _TableOutcome(None, table_problems, rejected, {"input": n, "accepted": 0, "rejected": n},
-                             repairs, warnings)
+        rejected = [
+            {**_problem(spec.name, fname, rows[i], None, None, reason), "raw": _raw_json(records, i)}
+            for i in range(n)
+        ]
+        return _TableOutcome(
+            None, table_problems, rejected, {"input": n, "accepted": 0, "rejected": n}, repairs, warnings
+        )
 
     row_bad: dict[int, list[dict]] = {}
 
@@ -362,8 +403,13 @@ def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: se
         for i, a in enumerate(typed["athlete_id"]):
             if a is not None and a not in register:
                 if rejected_register and a in rejected_register:
-                    bad(i, "athlete_id", a, f"athlete rejected: {a!r} was rejected in the athletes table "
-                        f"(row {rejected_register[a]}); fix that row first")
+                    bad(
+                        i,
+                        "athlete_id",
+                        a,
+                        f"athlete rejected: {a!r} was rejected in the athletes table "
+                        f"(row {rejected_register[a]}); fix that row first",
+                    )
                 else:
                     bad(i, "athlete_id", a, f"unknown athlete: {a!r} is not in the athletes table")
 
@@ -377,16 +423,24 @@ def _validate_table(spec: TableSpec, raw: pd.DataFrame, fname: str, register: se
         full = tuple(_hashable(typed[c][i]) for c in names)
         key = tuple(_hashable(typed[c][i]) for c in spec.key)
         if full in first_exact:
-            bad(i, ", ".join(spec.key), None, f"duplicate row: exact copy of row {rows[first_exact[full]]} "
-                "(the first copy is kept)")
+            bad(
+                i,
+                ", ".join(spec.key),
+                None,
+                f"duplicate row: exact copy of row {rows[first_exact[full]]} (the first copy is kept)",
+            )
             continue
         first_exact[full] = i
         if key in first_key:
             j = first_key[key]
             diff = [c for c in names if _hashable(typed[c][i]) != _hashable(typed[c][j])]
-            bad(i, ", ".join(diff), None,
+            bad(
+                i,
+                ", ".join(diff),
+                None,
                 f"duplicate key ({', '.join(spec.key)}) of row {rows[j]} with different values in "
-                f"{', '.join(diff)}: only the first row is kept")
+                f"{', '.join(diff)}: only the first row is kept",
+            )
             continue
         first_key[key] = i
 
@@ -413,8 +467,9 @@ def _typed_frame(spec: TableSpec, data: dict[str, list[Any]]) -> pd.DataFrame:
         vals = data[c.name]
         dtype = dtype_for(c)
         if c.kind == "date":
-            cols[c.name] = pd.to_datetime(pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in vals],
-                                                    dtype="datetime64[ns]"))
+            cols[c.name] = pd.to_datetime(
+                pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in vals], dtype="datetime64[ns]")
+            )
         elif c.kind == "float":
             cols[c.name] = pd.Series([np.nan if v is None else v for v in vals], dtype="float64")
         elif c.kind == "int":
@@ -440,8 +495,9 @@ def _today(today: dt.date | str | None) -> dt.date:
         raise DataError(f"'today' must be an ISO date (YYYY-MM-DD), got {today!r}") from exc
 
 
-def validate_folder(in_dir: str | Path, out_dir: str | Path | None = None, *,
-                    today: dt.date | str | None = None) -> ValidationResult:
+def validate_folder(
+    in_dir: str | Path, out_dir: str | Path | None = None, *, today: dt.date | str | None = None
+) -> ValidationResult:
     """Validate every contract table in ``in_dir``; optionally write outputs to ``out_dir``.
 
     Outputs (each written atomically, byte-identical on re-runs): ``<table>.parquet`` (accepted
@@ -476,9 +532,17 @@ def validate_folder(in_dir: str | Path, out_dir: str | Path | None = None, *,
             continue
         if path is None:
             if spec.required:
-                problems.append(_problem(name, f"{name}.csv", None, None, None,
-                                         f"required table {name!r} is missing (expected {name}.csv, "
-                                         f"{name}.parquet or {name}.xlsx)"))
+                problems.append(
+                    _problem(
+                        name,
+                        f"{name}.csv",
+                        None,
+                        None,
+                        None,
+                        f"required table {name!r} is missing (expected {name}.csv, "
+                        f"{name}.parquet or {name}.xlsx)",
+                    )
+                )
             else:
                 skipped.append(f"skipped: no {name} table")
             continue
@@ -492,7 +556,8 @@ def validate_folder(in_dir: str | Path, out_dir: str | Path | None = None, *,
         reg = register if (spec.has_athlete and name != REGISTER_TABLE) else None
         res = _validate_table(spec, raw, fname, reg, day, rejected_register)
         assert res.counts["accepted"] + res.counts["rejected"] == res.counts["input"] == len(raw), (
-            f"{name}: accepted + rejected != input rows")
+            f"{name}: accepted + rejected != input rows"
+        )
         counts[name] = {**res.counts, "file": fname}
         problems += res.problems
         rejected += res.rejected
@@ -515,7 +580,10 @@ def validate_folder(in_dir: str | Path, out_dir: str | Path | None = None, *,
     result = ValidationResult(
         tables=tables,
         problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS).astype({"row": "Int64"}),
-        counts=counts, repairs=repairs, warnings=warnings, skipped=skipped,
+        counts=counts,
+        repairs=repairs,
+        warnings=warnings,
+        skipped=skipped,
         rejected=pd.DataFrame(rejected, columns=REJECTED_COLUMNS).astype({"row": "Int64"}),
         today=day,
     )
@@ -535,5 +603,6 @@ def write_outputs(result: ValidationResult, out_dir: str | Path) -> None:
         elif p.exists():
             p.unlink()
     write_table_atomic(result.rejected, out_dir / "rejected_rows.csv")
-    write_text_atomic(out_dir / "validation_report.json",
-                      json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(
+        out_dir / "validation_report.json", json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n"
+    )

@@ -30,7 +30,9 @@ class FeatureSpec(BaseModel):
     @model_validator(mode="after")
     def _relative_is_own_norm(self) -> FeatureSpec:
         if self.relative is not None and self.own_usual:
-            raise ValueError(f"{self.name}: a 'relative' measure is already against a norm; set own_usual: false")
+            raise ValueError(
+                f"{self.name}: a 'relative' measure is already against a norm; set own_usual: false"
+            )
         return self
 
 

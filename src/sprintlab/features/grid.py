@@ -56,7 +56,9 @@ class DayGrid:
         self._index_cache[key] = (df, out)
         return out
 
-    def scatter(self, df: pd.DataFrame, column: str | np.ndarray, how: str = "sum", date_col: str = "date") -> np.ndarray:
+    def scatter(
+        self, df: pd.DataFrame, column: str | np.ndarray, how: str = "sum", date_col: str = "date"
+    ) -> np.ndarray:
         """Daily array of ``column`` (a column name, or values aligned with ``df``'s rows)
         aggregated per athlete-day (sum, max or mean); NaN where no record."""
         a, d, ok = self.index(df, date_col)
@@ -133,7 +135,9 @@ def _cum_count_sum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(f, axis=1).astype(float), np.cumsum(np.where(f, x, 0.0), axis=1)
 
 
-def _at_segment_start(cums: tuple[np.ndarray, ...], starts: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+def _at_segment_start(
+    cums: tuple[np.ndarray, ...], starts: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Index of the latest segment start on each day (-1 before the first) and each running
     total as it stood the day before that start (0 when the start is day 0 or there is none)."""
     n_d = starts.shape[1]
@@ -154,8 +158,9 @@ def segment_mean(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
         return np.where((start >= 0) & (n > 0), s / n, np.nan)
 
 
-def _norm_or_to_date(c: np.ndarray, v: np.ndarray, c_before: np.ndarray, v_before: np.ndarray,
-                     min_days: int) -> np.ndarray:
+def _norm_or_to_date(
+    c: np.ndarray, v: np.ndarray, c_before: np.ndarray, v_before: np.ndarray, min_days: int
+) -> np.ndarray:
     """Mean of the values counted in ``c_before``/``v_before`` when there are at least
     ``min_days`` of them, else the expanding mean up to the current day."""
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -51,8 +51,9 @@ class PanelResult:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def _window(tables: dict[str, pd.DataFrame], end: pd.Timestamp | None,
-            start: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _window(
+    tables: dict[str, pd.DataFrame], end: pd.Timestamp | None, start: pd.Timestamp | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     dates = []
     for name, df in tables.items():
         col = "onset_date" if name == "injuries" else "date"
@@ -82,9 +83,23 @@ def _sessions_table(tables: dict[str, pd.DataFrame], athletes: pd.DataFrame) -> 
         chunk = splits[splits["athlete_id"].isin(ids[lo : lo + SPRINT_CHUNK_ATHLETES])]
         parts.append(summarise_sessions(profile_splits(chunk, athletes=athletes, correction="fd")))
     sess = pd.concat(parts, ignore_index=True)
-    keep = ["athlete_id", "date", "t5_best_s", "t10_best_s", "t10_mean_s", "typical_error_s", "rf_max", "drf",
-            "f0_rel_n_kg", "mss_m_s", "tau_s", "any_flying_start"]
-    sess = sess[[c for c in keep if c in sess.columns]].rename(columns={"any_flying_start": "flying_start_flag"})
+    keep = [
+        "athlete_id",
+        "date",
+        "t5_best_s",
+        "t10_best_s",
+        "t10_mean_s",
+        "typical_error_s",
+        "rf_max",
+        "drf",
+        "f0_rel_n_kg",
+        "mss_m_s",
+        "tau_s",
+        "any_flying_start",
+    ]
+    sess = sess[[c for c in keep if c in sess.columns]].rename(
+        columns={"any_flying_start": "flying_start_flag"}
+    )
     steps = tables.get("sprint_steps")
     if steps is not None and len(steps):
         first = steps[steps["step"] <= 4]
@@ -100,7 +115,9 @@ def _sessions_table(tables: dict[str, pd.DataFrame], athletes: pd.DataFrame) -> 
             kin["touchdown_distance_m"] = g["touchdown_distance_m"].mean()
         side = first.groupby(["athlete_id", "date", "side"])["contact_time_ms"].mean().unstack("side")
         if {"left", "right"} <= set(side.columns):
-            kin["contact_asymmetry_pct"] = 100 * (side["left"] - side["right"]).abs() / side[["left", "right"]].mean(axis=1)
+            kin["contact_asymmetry_pct"] = (
+                100 * (side["left"] - side["right"]).abs() / side[["left", "right"]].mean(axis=1)
+            )
         sess = sess.merge(kin.reset_index(), on=["athlete_id", "date"], how="left")
     return sess
 
@@ -121,8 +138,13 @@ def build_panel(
     """
     tables = _with_register(tables)
     if chunk_athletes is not None and tables["athletes"]["athlete_id"].nunique() > chunk_athletes:
-        return _build_chunked(tables, end=end, start=start, wellness_baseline_days=wellness_baseline_days,
-                              chunk_athletes=chunk_athletes)
+        return _build_chunked(
+            tables,
+            end=end,
+            start=start,
+            wellness_baseline_days=wellness_baseline_days,
+            chunk_athletes=chunk_athletes,
+        )
     catalogue = load_catalogue()
     athletes = tables["athletes"].copy()
     start, stop = _window(tables, end, start)
@@ -140,8 +162,14 @@ def build_panel(
     week_end_dates = start + pd.to_timedelta(we, unit="D")
     if "birth_date" in ath and ath["birth_date"].notna().any():
         bd = pd.to_datetime(ath["birth_date"]).to_numpy()
-        feats["age_years"] = (week_end_dates.to_numpy()[None, :] - bd[:, None]) / np.timedelta64(1, "D") / 365.25
-    mass = ath["body_mass_kg"].to_numpy(dtype=float) if "body_mass_kg" in ath else np.full(grid.n_athletes, np.nan)
+        feats["age_years"] = (
+            (week_end_dates.to_numpy()[None, :] - bd[:, None]) / np.timedelta64(1, "D") / 365.25
+        )
+    mass = (
+        ath["body_mass_kg"].to_numpy(dtype=float)
+        if "body_mass_kg" in ath
+        else np.full(grid.n_athletes, np.nan)
+    )
     if np.isfinite(mass).any():
         feats["body_mass_kg"] = np.repeat(mass[:, None], we.size, axis=1)
     else:
@@ -176,8 +204,13 @@ def build_panel(
         else:
             skipped["deadlift_e1rm_rel"] = "no trap_bar_deadlift sets in gym_sets"
     else:
-        for f in ("squat_e1rm_kg", "squat_e1rm_rel", "strength_change_8w_pct", "strength_change_since_test_pct",
-                  "deadlift_e1rm_rel"):
+        for f in (
+            "squat_e1rm_kg",
+            "squat_e1rm_rel",
+            "strength_change_8w_pct",
+            "strength_change_since_test_pct",
+            "deadlift_e1rm_rel",
+        ):
             skipped[f] = "no gym_sets table"
 
     # ---------------- strength: tests ---------------------------------------------------------
@@ -202,14 +235,30 @@ def build_panel(
             else:
                 skipped[name] = f"no {test} results in strength_tests"
     else:
-        for f in ("nordic_force_n", "nordic_force_rel_n_kg", "nordic_asymmetry_pct", "nordic_test_age_days",
-                  "imtp_peak_force_n", "cmj_height_cm"):
+        for f in (
+            "nordic_force_n",
+            "nordic_force_rel_n_kg",
+            "nordic_asymmetry_pct",
+            "nordic_test_age_days",
+            "imtp_peak_force_n",
+            "cmj_height_cm",
+        ):
             skipped[f] = "no strength_tests table"
 
     # ---------------- sprint sessions: timing + force orientation ----------------------------
     if sess is not None:
-        for col in ("t5_best_s", "t10_best_s", "first_step_contact_ms", "contact_asymmetry_pct",
-                    "touchdown_distance_m", "step_length_m", "step_frequency_hz", "rf_max", "drf", "f0_rel_n_kg"):
+        for col in (
+            "t5_best_s",
+            "t10_best_s",
+            "first_step_contact_ms",
+            "contact_asymmetry_pct",
+            "touchdown_distance_m",
+            "step_length_m",
+            "step_frequency_hz",
+            "rf_max",
+            "drf",
+            "f0_rel_n_kg",
+        ):
             if col in sess:
                 feats[col] = sample(forward_fill(grid.scatter(sess, col, "mean"))[0])
             else:
@@ -224,17 +273,35 @@ def build_panel(
         first_val = t10[np.arange(t10.shape[0]), first_idx]
         feats["t10_vs_first_test_s"] = sample(t10_ff - first_val[:, None])
         prev = sess.sort_values(["athlete_id", "date"]).assign(
-            t10_prev=lambda d: d.groupby("athlete_id")["t10_best_s"].shift(1))
+            t10_prev=lambda d: d.groupby("athlete_id")["t10_best_s"].shift(1)
+        )
         feats["t10_trend_s"] = sample(t10_ff - forward_fill(grid.scatter(prev, "t10_prev", "mean"))[0])
         if "flying_start_flag" in sess:
-            feats["flying_start_flag"] = sample(forward_fill(grid.scatter(
-                sess.assign(f=sess["flying_start_flag"].astype(float)), "f", "max"))[0])
+            feats["flying_start_flag"] = sample(
+                forward_fill(
+                    grid.scatter(sess.assign(f=sess["flying_start_flag"].astype(float)), "f", "max")
+                )[0]
+            )
         if "squat_e1rm_rel" in feats and "f0_rel_n_kg" in feats:
             feats["access_ratio"] = feats["f0_rel_n_kg"] / (feats["squat_e1rm_rel"] * 9.81)
     else:
-        for f in ("t5_best_s", "t10_best_s", "first_step_contact_ms", "contact_asymmetry_pct", "touchdown_distance_m",
-                  "step_length_m", "step_frequency_hz", "rf_max", "drf", "f0_rel_n_kg", "sprint_test_age_days",
-                  "t10_vs_own_typical_s", "t10_trend_s", "flying_start_flag", "access_ratio"):
+        for f in (
+            "t5_best_s",
+            "t10_best_s",
+            "first_step_contact_ms",
+            "contact_asymmetry_pct",
+            "touchdown_distance_m",
+            "step_length_m",
+            "step_frequency_hz",
+            "rf_max",
+            "drf",
+            "f0_rel_n_kg",
+            "sprint_test_age_days",
+            "t10_vs_own_typical_s",
+            "t10_trend_s",
+            "flying_start_flag",
+            "access_ratio",
+        ):
             skipped[f] = "no sprint_splits table"
 
     # ---------------- control -----------------------------------------------------------------
@@ -250,7 +317,9 @@ def build_panel(
         # control score: pelvic and trunk averaged over the screens of the last 8 weeks (repeated
         # ratings average out rater noise); the latest one when none falls in that window
         with np.errstate(invalid="ignore"):
-            per_screen = np.where(np.isfinite(pel) & np.isfinite(tru), (pel + tru) / 2, np.where(np.isfinite(pel), pel, tru))
+            per_screen = np.where(
+                np.isfinite(pel) & np.isfinite(tru), (pel + tru) / 2, np.where(np.isfinite(pel), pel, tru)
+            )
         feats["control_score_8w"] = sample(forward_fill(rolling_mean(per_screen, CONTROL_SCREEN_DAYS))[0])
         ctrl = (p_ff + t_ff) / 2
         lag = np.full_like(ctrl, np.nan)
@@ -258,10 +327,17 @@ def build_panel(
         feats["control_change_8w"] = sample(ctrl - lag)
         if "strength_change_8w_pct" in feats:
             feats["strength_control_gap"] = np.clip(
-                feats["strength_change_8w_pct"] / 10 - feats["control_change_8w"] / 0.3, 0, None)
+                feats["strength_change_8w_pct"] / 10 - feats["control_change_8w"] / 0.3, 0, None
+            )
     else:
-        for f in ("pelvic_control_score", "trunk_control_score", "control_score_8w", "screen_age_days",
-                  "control_change_8w", "strength_control_gap"):
+        for f in (
+            "pelvic_control_score",
+            "trunk_control_score",
+            "control_score_8w",
+            "screen_age_days",
+            "control_change_8w",
+            "strength_control_gap",
+        ):
             skipped[f] = "no movement_screens table"
 
     # ---------------- load --------------------------------------------------------------------
@@ -269,7 +345,8 @@ def build_panel(
     if tl is not None and len(tl):
         nan = np.full(len(tl), np.nan)
         srpe = (tl["duration_min"].to_numpy(dtype=float) if "duration_min" in tl else nan) * (
-            tl["rpe"].to_numpy(dtype=float) if "rpe" in tl else nan)
+            tl["rpe"].to_numpy(dtype=float) if "rpe" in tl else nan
+        )
         if "srpe_load_au" in tl:
             srpe = np.where(np.isfinite(srpe), srpe, tl["srpe_load_au"].to_numpy(dtype=float))
         load = grid.scatter(tl, srpe, "sum")
@@ -287,7 +364,9 @@ def build_panel(
         prev_week = np.full_like(week, np.nan)
         prev_week[:, 7:] = week[:, :-7]
         with np.errstate(invalid="ignore", divide="ignore"):
-            feats["weekly_load_change_pct"] = sample(np.where(prev_week > 0, 100 * (week / prev_week - 1), np.nan))
+            feats["weekly_load_change_pct"] = sample(
+                np.where(prev_week > 0, 100 * (week / prev_week - 1), np.nan)
+            )
             m7 = rolling_mean(np.nan_to_num(load0), 7)
             s7 = rolling_std(np.nan_to_num(load0), 7)
             mono = np.where(s7 > 0, m7 / s7, np.nan)
@@ -326,14 +405,33 @@ def build_panel(
         else:
             skipped["days_since_near_max_speed"] = "training_load has no max_speed_m_s"
     else:
-        for f in ("acute_load_ewma_au", "chronic_load_ewma_au", "acwr_ewma", "weekly_load_au", "weekly_load_change_pct",
-                  "monotony", "strain_au", "hsr_week_m", "hsr_vs_own_norm", "hsr_vs_own_norm_prev_week",
-                  "hsr_excess_since_test", "days_since_near_max_speed"):
+        for f in (
+            "acute_load_ewma_au",
+            "chronic_load_ewma_au",
+            "acwr_ewma",
+            "weekly_load_au",
+            "weekly_load_change_pct",
+            "monotony",
+            "strain_au",
+            "hsr_week_m",
+            "hsr_vs_own_norm",
+            "hsr_vs_own_norm_prev_week",
+            "hsr_excess_since_test",
+            "days_since_near_max_speed",
+        ):
             skipped[f] = "no training_load table"
 
     # ---------------- wellness ----------------------------------------------------------------
     wl = tables.get("wellness")
-    well_items = ("sleep_hours", "sleep_quality", "fatigue", "soreness", "stress", "mood", "hamstring_tightness")
+    well_items = (
+        "sleep_hours",
+        "sleep_quality",
+        "fatigue",
+        "soreness",
+        "stress",
+        "mood",
+        "hamstring_tightness",
+    )
     if wl is not None and len(wl):
         any_report = np.zeros((grid.n_athletes, grid.n_days), dtype=bool)
         for item in well_items:
@@ -365,7 +463,9 @@ def build_panel(
         started = np.arange(grid.n_days)[None, :] >= first[:, None]
         reports = rolling_count(np.where(any_report, 1.0, np.nan), 28)
         span = np.minimum(np.arange(grid.n_days)[None, :] - first[:, None] + 1, 28)
-        feats["wellness_missing_rate_28d"] = sample(np.where(started, 1 - reports / np.maximum(span, 1), np.nan))
+        feats["wellness_missing_rate_28d"] = sample(
+            np.where(started, 1 - reports / np.maximum(span, 1), np.nan)
+        )
     else:
         for item in well_items:
             skipped[f"{item}_7d"] = skipped[f"{item}_z"] = "no wellness table"
@@ -380,8 +480,12 @@ def build_panel(
     if inj is not None:
         feats.update(_history_features(inj, grid.athlete_ids, we_dates))
     else:
-        for f in ("previous_hamstring_injury", "hamstring_injuries_12m", "other_lower_limb_injuries_12m",
-                  "days_since_return_to_play"):
+        for f in (
+            "previous_hamstring_injury",
+            "hamstring_injuries_12m",
+            "other_lower_limb_injuries_12m",
+            "days_since_return_to_play",
+        ):
             skipped[f] = "no injuries table"
 
     # ---------------- assemble ----------------------------------------------------------------
@@ -413,29 +517,38 @@ def _with_register(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     register of the ids found in the other tables, with unknown profile values (NaN)."""
     if "athletes" in tables and len(tables["athletes"]):
         return tables
-    ids = sorted({str(a) for name, df in tables.items() if "athlete_id" in df for a in df["athlete_id"].dropna()})
+    ids = sorted(
+        {str(a) for name, df in tables.items() if "athlete_id" in df for a in df["athlete_id"].dropna()}
+    )
     if not ids:
         raise ValueError("no athletes: neither an athletes table nor athlete_id values in any table")
     log.info("no athletes table: %d athletes taken from the other tables; profile features skipped", len(ids))
-    register = pd.DataFrame({"athlete_id": ids, "birth_date": pd.NaT, "body_mass_kg": np.nan, "height_cm": np.nan})
+    register = pd.DataFrame(
+        {"athlete_id": ids, "birth_date": pd.NaT, "body_mass_kg": np.nan, "height_cm": np.nan}
+    )
     return {**tables, "athletes": register}
 
 
-def _build_chunked(tables: dict[str, pd.DataFrame], *, end, start, wellness_baseline_days: int,
-                   chunk_athletes: int) -> PanelResult:
+def _build_chunked(
+    tables: dict[str, pd.DataFrame], *, end, start, wellness_baseline_days: int, chunk_athletes: int
+) -> PanelResult:
     """Build the panel athlete chunk by athlete chunk over one common window."""
     lo, hi = _window(tables, end, start)
     ids = np.sort(tables["athletes"]["athlete_id"].astype(str).unique())
     codes = {name: pd.Index(ids).get_indexer(df["athlete_id"].astype(str)) for name, df in tables.items()}
     panels, skipped = [], {}
     for first in range(0, ids.size, chunk_athletes):
-        part = {name: df[(codes[name] >= first) & (codes[name] < first + chunk_athletes)]
-                for name, df in tables.items()}
+        part = {
+            name: df[(codes[name] >= first) & (codes[name] < first + chunk_athletes)]
+            for name, df in tables.items()
+        }
         res = build_panel(part, end=hi, start=lo, wellness_baseline_days=wellness_baseline_days)
         panels.append(res.panel)
         skipped.update(res.skipped)
     panel = pd.concat(panels, ignore_index=True)
-    cols = ["athlete_id", "week_start", "week_end"] + [c for c in load_catalogue().names if c in panel.columns]
+    cols = ["athlete_id", "week_start", "week_end"] + [
+        c for c in load_catalogue().names if c in panel.columns
+    ]
     return PanelResult(panel=panel[cols], skipped=skipped)
 
 

@@ -24,8 +24,13 @@ def session_e1rm(gym_sets: pd.DataFrame, exercise: str) -> pd.DataFrame:
     """Best Epley 1RM per athlete and day for one exercise (athlete_id, date, e1rm_kg)."""
     lifts = gym_sets[gym_sets["exercise"] == exercise]
     if lifts.empty:
-        return pd.DataFrame({"athlete_id": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[ns]"),
-                             "e1rm_kg": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "athlete_id": pd.Series(dtype=str),
+                "date": pd.Series(dtype="datetime64[ns]"),
+                "e1rm_kg": pd.Series(dtype=float),
+            }
+        )
     e = lifts.assign(e1rm_kg=estimated_one_rm_epley(lifts["load_kg"], lifts["reps"]))
     return e.groupby(["athlete_id", "date"], as_index=False)["e1rm_kg"].max().dropna()
 

@@ -38,15 +38,23 @@ def transfer_units(
     """Blocks in which strength rose by ``min_strength_gain`` or more, with features as of the
     last week that ended before the closing sprint test (no record of the closing test is used).
     """
-    blocks = transfer_blocks(splits, gym_sets, min_block_weeks=min_block_weeks,
-                             min_strength_gain=min_strength_gain, swc_factor=swc_factor, swc_method=swc_method)
+    blocks = transfer_blocks(
+        splits,
+        gym_sets,
+        min_block_weeks=min_block_weeks,
+        min_strength_gain=min_strength_gain,
+        swc_factor=swc_factor,
+        swc_method=swc_method,
+    )
     blocks = blocks[blocks["is_unit"]].copy()
     if blocks.empty:
         return blocks
     blocks["asof"] = blocks["block_end_date"] - pd.Timedelta(days=1)
     left = blocks.sort_values("asof")
     right = panel.sort_values("week_end")
-    units = pd.merge_asof(left, right, left_on="asof", right_on="week_end", by="athlete_id", direction="backward")
+    units = pd.merge_asof(
+        left, right, left_on="asof", right_on="week_end", by="athlete_id", direction="backward"
+    )
     units = units[units["week_end"].notna() & (units["week_end"] >= units["block_start_date"])]
     units = units.rename(columns={"transfer": "y"})
     units["y"] = units["y"].astype(int)
@@ -80,8 +88,13 @@ def attach_truth_transfer(units: pd.DataFrame, block_truth: pd.DataFrame) -> pd.
     (``true_runner_up_ratio``; absent from truth tables written before it existed) to transfer units."""
     cols = ["athlete_id", "block_start_date", "block_end_date", "p_transfer", "dominant_family"]
     cols += [c for c in ("runner_up_ratio",) if c in block_truth]
-    t = block_truth[cols].rename(columns={"p_transfer": "p_true", "dominant_family": "true_dominant_family",
-                                          "runner_up_ratio": "true_runner_up_ratio"})
+    t = block_truth[cols].rename(
+        columns={
+            "p_transfer": "p_true",
+            "dominant_family": "true_dominant_family",
+            "runner_up_ratio": "true_runner_up_ratio",
+        }
+    )
     return units.merge(t, on=["athlete_id", "block_start_date", "block_end_date"], how="left")
 
 

@@ -110,7 +110,10 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         if self.learn_from != "outcome":
             pos = max(int(y.sum()), 1)
             neg = max(int((1 - y).sum()), 1)
-            cls, extra = lgb.LGBMClassifier, {**extra, "scale_pos_weight": (neg / pos) if self.balance else 1.0}
+            cls, extra = (
+                lgb.LGBMClassifier,
+                {**extra, "scale_pos_weight": (neg / pos) if self.balance else 1.0},
+            )
         return cls(
             n_estimators=n_estimators or self.n_estimators,
             max_depth=self.max_depth,
@@ -142,7 +145,9 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         by_outcome = self.learn_from == "outcome"
         if by_outcome:
             if self.calibration != "sigmoid":
-                raise ValueError("learn_from=outcome needs calibration: sigmoid (log-odds linear in the outcome)")
+                raise ValueError(
+                    "learn_from=outcome needs calibration: sigmoid (log-odds linear in the outcome)"
+                )
             if outcome is None:
                 raise ValueError("learn_from=outcome needs the outcome values in fit(..., outcome=...)")
             target = self.outcome_sign * np.asarray(outcome, dtype=float)
@@ -190,8 +195,10 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         ok = np.isfinite(oof)
         self.oof_margin_ = oof
         if self.calibration != "none" and np.unique(y[ok]).size < 2:
-            raise ValueError("too few positive units to calibrate on out-of-fold predictions; "
-                             "add data or set calibration: none")
+            raise ValueError(
+                "too few positive units to calibrate on out-of-fold predictions; "
+                "add data or set calibration: none"
+            )
         self.booster_ = self._booster(y, n_rounds, columns=cols).fit(X, target)
         self.calibrator_ = None
         self.margin_affine_ = (0.0, 1.0)
@@ -205,16 +212,20 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
                 # honest model is the training base rate, not an inverted one
                 rate = float(np.clip(y.mean(), 1e-4, 1 - 1e-4))
                 intercept, slope = float(np.log(rate / (1 - rate))), 0.0
-                log.warning("the learned outcome does not rank the labels out of fold (calibration slope <= 0; "
-                            "check outcome_sign and the outcome column): predicting the base rate %.3f", rate)
+                log.warning(
+                    "the learned outcome does not rank the labels out of fold (calibration slope <= 0; "
+                    "check outcome_sign and the outcome column): predicting the base rate %.3f",
+                    rate,
+                )
             self.margin_affine_ = (intercept, slope)
             return self
         if self.calibration == "sigmoid":
             # a calibrator must never invert the ranking: fall back to isotonic (monotone increasing)
             self.calibrator_ = platt if platt.coef_[0, 0] > 0 else None
         if self.calibration == "isotonic" or (self.calibration == "sigmoid" and self.calibrator_ is None):
-            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4,
-                                                  increasing=True).fit(oof[ok], y[ok])
+            self.calibrator_ = IsotonicRegression(
+                out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4, increasing=True
+            ).fit(oof[ok], y[ok])
         return self
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
@@ -287,10 +298,19 @@ class ConformalLGBMRegressor(RegressorMixin, BaseEstimator):
 
     def _booster(self, n_estimators: int) -> lgb.LGBMRegressor:
         return lgb.LGBMRegressor(
-            n_estimators=n_estimators, learning_rate=self.learning_rate, num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples, reg_lambda=self.reg_lambda, subsample=0.8, subsample_freq=1,
-            colsample_bytree=0.8, random_state=self.random_state, n_jobs=1, deterministic=True,
-            force_row_wise=True, verbose=-1,
+            n_estimators=n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples,
+            reg_lambda=self.reg_lambda,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            random_state=self.random_state,
+            n_jobs=1,
+            deterministic=True,
+            force_row_wise=True,
+            verbose=-1,
         )
 
     def fit(self, X: pd.DataFrame, y, groups=None) -> ConformalLGBMRegressor:

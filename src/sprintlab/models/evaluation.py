@@ -156,7 +156,9 @@ class StrengthOnlyLogistic:
         if not cols:
             raise ValueError("no strength features available for the strength-only baseline")
         self.cols_ = cols
-        self.model_ = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=1000))
+        self.model_ = make_pipeline(
+            SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=1000)
+        )
         self.model_.fit(X[cols], y)
         return self
 

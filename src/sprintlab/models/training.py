@@ -20,8 +20,15 @@ from sprintlab.models.evaluation import (
     score_block,
 )
 
-STRENGTH_BASELINE_FEATURES = ["squat_e1rm_rel", "strength_change_since_test_pct", "strength_change_8w_pct",
-                              "deadlift_e1rm_rel", "nordic_force_n", "imtp_peak_force_n", "cmj_height_cm"]
+STRENGTH_BASELINE_FEATURES = [
+    "squat_e1rm_rel",
+    "strength_change_since_test_pct",
+    "strength_change_8w_pct",
+    "deadlift_e1rm_rel",
+    "nordic_force_n",
+    "imtp_peak_force_n",
+    "cmj_height_cm",
+]
 
 
 @dataclass
@@ -67,12 +74,18 @@ def train_and_evaluate(
     train, test = usable.iloc[split.train], usable.iloc[split.test]
     for name, part in (("training", train), ("test", test)):
         if part["y"].nunique() < 2:
-            raise ValueError(f"{target}: the {name} split has only one class ({len(part)} units); "
-                             "simulate more athletes/weeks or change split.* in params.yaml")
+            raise ValueError(
+                f"{target}: the {name} split has only one class ({len(part)} units); "
+                "simulate more athletes/weeks or change split.* in params.yaml"
+            )
     x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
     model = CalibratedLGBMClassifier(random_state=seed, **model_params)
-    model.fit(x_tr, train["y"].to_numpy(), groups=train["athlete_id"].to_numpy(),
-              outcome=train[outcome] if outcome else None)
+    model.fit(
+        x_tr,
+        train["y"].to_numpy(),
+        groups=train["athlete_id"].to_numpy(),
+        outcome=train[outcome] if outcome else None,
+    )
     y_te = test["y"].to_numpy()
     groups = test["athlete_id"].to_numpy()
     p_model = model.predict_proba(x_te)[:, 1]
@@ -85,8 +98,9 @@ def train_and_evaluate(
         baselines["acwr_threshold"] = AcwrThresholdRule(acwr_threshold)
     full_tr = feature_matrix(train, sorted(set(feats) | set(STRENGTH_BASELINE_FEATURES) | {"acwr_ewma"}))
     full_te = feature_matrix(test, list(full_tr.columns))
-    preds = pd.DataFrame({"athlete_id": groups, "unit_date": test["unit_date"].to_numpy(), "y": y_te,
-                          "p_model": p_model})
+    preds = pd.DataFrame(
+        {"athlete_id": groups, "unit_date": test["unit_date"].to_numpy(), "y": y_te, "p_model": p_model}
+    )
     metrics["baselines"] = {}
     for name, base in baselines.items():
         try:
@@ -99,11 +113,14 @@ def train_and_evaluate(
         metrics["baselines"][name] = score_block(y_te, p_b, groups, flag_threshold, n_boot, seed)
     if "p_true" in test and test["p_true"].notna().all():
         preds["p_oracle"] = test["p_true"].to_numpy()
-        metrics["oracle"] = score_block(y_te, preds["p_oracle"].to_numpy(), groups, flag_threshold, n_boot, seed)
+        metrics["oracle"] = score_block(
+            y_te, preds["p_oracle"].to_numpy(), groups, flag_threshold, n_boot, seed
+        )
     if "p_true_realised" in test and test["p_true_realised"].notna().all():
         # the probability along the weeks that actually followed: knows future draws, no model can reach it
-        metrics["oracle_realised_path"] = score_block(y_te, test["p_true_realised"].to_numpy(), groups,
-                                                      flag_threshold, n_boot, seed)
+        metrics["oracle_realised_path"] = score_block(
+            y_te, test["p_true_realised"].to_numpy(), groups, flag_threshold, n_boot, seed
+        )
     if target == "transfer" and "t10_change_s" in usable:
         metrics["regression"] = _regression(train, test, feats, interval_coverage, seed)
         reg_pred = metrics["regression"].pop("_pred")
@@ -121,10 +138,14 @@ def train_and_evaluate(
         features=feats,
     )
     curves = _curves(y_te, preds)
-    return TrainResult(model=model, features=feats, metrics=metrics, split=split, test_predictions=preds, curves=curves)
+    return TrainResult(
+        model=model, features=feats, metrics=metrics, split=split, test_predictions=preds, curves=curves
+    )
 
 
-def _regression(train: pd.DataFrame, test: pd.DataFrame, feats: list[str], coverage: float, seed: int) -> dict:
+def _regression(
+    train: pd.DataFrame, test: pd.DataFrame, feats: list[str], coverage: float, seed: int
+) -> dict:
     """Regression of the 0-10 m change (s) with a conformal interval, scored on the test units."""
     tr = train[train["t10_change_s"].notna()]
     y_tr = tr["t10_change_s"].to_numpy(dtype=float)

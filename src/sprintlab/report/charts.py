@@ -287,8 +287,16 @@ def _svg_open(width: int, height: int, alt: str, kind: str) -> list[str]:
     ]
 
 
-def _svg_text(x: float, y: float, text: str, *, anchor: str = "start", size: int | None = None,
-              colour: str | None = None, extra: str = "") -> str:
+def _svg_text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    anchor: str = "start",
+    size: int | None = None,
+    colour: str | None = None,
+    extra: str = "",
+) -> str:
     attrs = f'x="{_num(x)}" y="{_num(y)}"'
     if anchor != "start":
         attrs += f' text-anchor="{anchor}"'
@@ -350,8 +358,9 @@ def waterfall_svg(
             legend.append(
                 f'<rect x="{_num(lx)}" y="{_num(y + row_h / 2 - 6)}" width="12" height="12" fill="{colour}"/>'
             )
-            legend.append(_svg_lines(lx + 18, y + row_h / 2, text, anchor="start", size=SVG_SMALL - 1,
-                                     line_h=leg_line))
+            legend.append(
+                _svg_lines(lx + 18, y + row_h / 2, text, anchor="start", size=SVG_SMALL - 1, line_h=leg_line)
+            )
         y += row_h + 6
     top = y + 8
     row_h, bar_h = 36.0, 22.0
@@ -370,8 +379,12 @@ def waterfall_svg(
     grid, ticks = [], []
     for t in range(0, int(xmax) + 1, step):
         gx = sx(t)
-        grid.append(f'<line x1="{_num(gx)}" y1="{_num(top)}" x2="{_num(gx)}" y2="{_num(bottom)}" stroke="{GRID}"/>')
-        ticks.append(f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>')
+        grid.append(
+            f'<line x1="{_num(gx)}" y1="{_num(top)}" x2="{_num(gx)}" y2="{_num(bottom)}" stroke="{GRID}"/>'
+        )
+        ticks.append(
+            f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>'
+        )
         ticks.append(_svg_text(gx, bottom + 18, f"{t}%", anchor="middle", size=SVG_SMALL))
     out.append('<g class="grid">' + "".join(grid) + "</g>")
     bars, values = [], []
@@ -385,8 +398,15 @@ def waterfall_svg(
             f'y="{_num(yc - bar_h / 2)}" width="{_num(w)}" height="{_num(bar_h)}" fill="{c}"/>'
         )
         word = f"{'+' if delta >= 0 else '−'}{abs(delta):.0f} pts" if abs(delta) >= 0.5 else "±0 pts"
-        values.append(_svg_text(left + w + 5, yc + SVG_SMALL * 0.35, word, size=SVG_SMALL,
-                                extra=' class="delta" stroke="#FFFFFF" stroke-width="3" paint-order="stroke"'))
+        values.append(
+            _svg_text(
+                left + w + 5,
+                yc + SVG_SMALL * 0.35,
+                word,
+                size=SVG_SMALL,
+                extra=' class="delta" stroke="#FFFFFF" stroke-width="3" paint-order="stroke"',
+            )
+        )
         values.append(_svg_lines(x0 - 10, yc, name, anchor="end", size=SVG_FONT, line_h=15))
     out.append('<g class="bars">' + "".join(bars) + "</g>")
     out.append(
@@ -444,12 +464,16 @@ def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
     grid, labels = [], []
     for t in range(0, int(ymax) + 1, step):
         gy = sy(t)
-        grid.append(f'<line x1="{_num(x0)}" y1="{_num(gy)}" x2="{_num(x1)}" y2="{_num(gy)}" stroke="{GRID}"/>')
+        grid.append(
+            f'<line x1="{_num(x0)}" y1="{_num(gy)}" x2="{_num(x1)}" y2="{_num(gy)}" stroke="{GRID}"/>'
+        )
         labels.append(_svg_text(x0 - 8, gy + SVG_SMALL * 0.35, f"{t}%", anchor="end", size=SVG_SMALL))
     every = max(1, math.ceil(n / 8))
     for i in range(0, n, every):
         gx = sx(i)
-        labels.append(f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>')
+        labels.append(
+            f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>'
+        )
         labels.append(_svg_text(gx, bottom + 18, ticks[i], anchor="middle", size=SVG_SMALL))
     out.append('<g class="grid">' + "".join(grid) + "</g>")
     ty = sy(threshold * 100)
@@ -457,8 +481,11 @@ def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
         f'<line class="threshold" x1="{_num(x0)}" y1="{_num(ty)}" x2="{_num(x1)}" y2="{_num(ty)}" '
         f'stroke="{FLAG_COLOUR}" stroke-width="1.2" stroke-dasharray="5 3"/>'
     )
-    out.append(_svg_text(x1 + 6, ty + SVG_SMALL * 0.35, f"flag at {pct(threshold)}", size=SVG_SMALL,
-                         colour=FLAG_COLOUR))
+    out.append(
+        _svg_text(
+            x1 + 6, ty + SVG_SMALL * 0.35, f"flag at {pct(threshold)}", size=SVG_SMALL, colour=FLAG_COLOUR
+        )
+    )
     segments, current = [], []
     for i in range(n):
         if finite[i]:
@@ -470,8 +497,10 @@ def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
         segments.append(current)
     for seg in segments:
         if len(seg) > 1:
-            out.append(f'<polyline class="line" points="{" ".join(seg)}" fill="none" stroke="{TREND_COLOUR}" '
-                       'stroke-width="2.2" stroke-linejoin="round"/>')
+            out.append(
+                f'<polyline class="line" points="{" ".join(seg)}" fill="none" stroke="{TREND_COLOUR}" '
+                'stroke-width="2.2" stroke-linejoin="round"/>'
+            )
     out.append(
         '<g class="points">'
         + "".join(
@@ -488,7 +517,10 @@ def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
     out.append('<g class="ticks">' + "".join(labels) + "</g>")
     out.append(_svg_text((x0 + x1) / 2, bottom + 44, "Week ending", anchor="middle"))
     mid = (top + bottom) / 2
-    out.append(_svg_text(20, mid, "Hamstring risk", anchor="middle",
-                         extra=f' transform="rotate(-90 20 {_num(mid)})"'))
+    out.append(
+        _svg_text(
+            20, mid, "Hamstring risk", anchor="middle", extra=f' transform="rotate(-90 20 {_num(mid)})"'
+        )
+    )
     out.append("</svg>")
     return "".join(out)

@@ -335,10 +335,11 @@ def _view(ctx: ReportContext) -> dict:
     n_flag = sum(a["flag"] for a in athletes)
     n_risk = sum(not a["insufficient"] for a in athletes)
     n_block = sum(a["in_block"] for a in athletes)
-    squad_scope = (f"Hamstring risk: the {n_risk} athlete{'s' if n_risk != 1 else ''} with enough data. "
-                   + (f"Transfer chance: the {n_block} athlete{'s' if n_block != 1 else ''} in a strength block."
-                      if n_block else "Transfer chance: no athlete is in a strength block this week, so there is "
-                      "no transfer picture."))
+    squad_scope = f"Hamstring risk: the {n_risk} athlete{'s' if n_risk != 1 else ''} with enough data. " + (
+        f"Transfer chance: the {n_block} athlete{'s' if n_block != 1 else ''} in a strength block."
+        if n_block
+        else "Transfer chance: no athlete is in a strength block this week, so there is no transfer picture."
+    )
     return {
         "ctx": ctx,
         "guard_rail": GUARD_RAIL,

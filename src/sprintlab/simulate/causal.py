@@ -41,8 +41,14 @@ TRANSFER_MAP: dict[str, tuple[str, float]] = {
     "sleep_hours_7d": ("sleep", -1 / 0.8 / 0.55),
 }
 LATENTS = ("g", "c", "k", "rev", "load", "sleep")
-BLOCK_COLUMNS = {"g": "strength_gain", "c": "control_state", "k": "braking_state", "rev": "t10_above_typical_s",
-                 "load": "load_excess", "sleep": "sleep_deficit"}
+BLOCK_COLUMNS = {
+    "g": "strength_gain",
+    "c": "control_state",
+    "k": "braking_state",
+    "rev": "t10_above_typical_s",
+    "load": "load_excess",
+    "sleep": "sleep_deficit",
+}
 
 
 def transfer_latent_change(changes: Mapping[str, float]) -> dict[str, float]:
@@ -55,10 +61,14 @@ def transfer_latent_change(changes: Mapping[str, float]) -> dict[str, float]:
     return {lat: float(np.mean(v)) for lat, v in acc.items()}
 
 
-def true_transfer_probability(blocks: pd.DataFrame, delta: Mapping[str, float | np.ndarray], z: np.ndarray) -> np.ndarray:
+def true_transfer_probability(
+    blocks: pd.DataFrame, delta: Mapping[str, float | np.ndarray], z: np.ndarray
+) -> np.ndarray:
     """True transfer probability of each truth block after shifting its latents by ``delta``."""
-    lat = {k: blocks[c].to_numpy(dtype=float) + np.asarray(delta.get(k, 0.0), dtype=float)
-           for k, c in BLOCK_COLUMNS.items()}
+    lat = {
+        k: blocks[c].to_numpy(dtype=float) + np.asarray(delta.get(k, 0.0), dtype=float)
+        for k, c in BLOCK_COLUMNS.items()
+    }
     mu = transfer_mean_change(lat["g"], lat["c"], lat["k"], lat["rev"], lat["load"], lat["sleep"])
     thresh = blocks["swc_s"].to_numpy(dtype=float) + mu
     return 1 - np.searchsorted(z, thresh, side="right") / z.size
@@ -80,14 +90,19 @@ def hamstring_logit_change(changes: Mapping[str, float], rows: pd.DataFrame) -> 
         out += hz["sleep_deficit"] * (-changes["sleep_hours_7d"] / 0.8)
     if "days_since_near_max_speed" in changes:
         dd = np.nan_to_num(_f(rows, "days_since_near_max_speed"), nan=21.0)
-        out += (hz["sprint_gap"] * (np.clip(dd + changes["days_since_near_max_speed"], 0, 42) - np.clip(dd, 0, 42))
-                / 14)[:, None]
+        out += (
+            hz["sprint_gap"]
+            * (np.clip(dd + changes["days_since_near_max_speed"], 0, 42) - np.clip(dd, 0, 42))
+            / 14
+        )[:, None]
     if "hsr_vs_own_norm" in changes:
         r = np.nan_to_num(_f(rows, "hsr_vs_own_norm"), nan=1.0)
-        spike = np.maximum(np.clip(r + changes["hsr_vs_own_norm"] - 1, -1, 2), 0) - np.maximum(np.clip(r - 1, -1, 2), 0)
+        spike = np.maximum(np.clip(r + changes["hsr_vs_own_norm"] - 1, -1, 2), 0) - np.maximum(
+            np.clip(r - 1, -1, 2), 0
+        )
         out += hz["hsr_spike"] * spike[:, None] * decay[None, :]
     ds = changes.get("strength_change_since_test_pct", 0.0)
-    dc = (changes.get("pelvic_control_score", 0.0) / 0.95 + changes.get("trunk_control_score", 0.0) / 0.85)
+    dc = changes.get("pelvic_control_score", 0.0) / 0.95 + changes.get("trunk_control_score", 0.0) / 0.85
     n_c = ("pelvic_control_score" in changes) + ("trunk_control_score" in changes)
     dc = dc / n_c if n_c else 0.0
     if ds or dc:
@@ -115,6 +130,8 @@ def future_hazards(weekly_truth: pd.DataFrame, athlete_ids: np.ndarray, week_end
     t = t.set_index(["athlete_id", "week_end"])["hazard_next_week"]
     out = np.full((len(athlete_ids), 4), np.nan)
     for j in range(4):
-        keys = pd.MultiIndex.from_arrays([np.asarray(athlete_ids), pd.to_datetime(week_ends) + pd.Timedelta(weeks=j)])
+        keys = pd.MultiIndex.from_arrays(
+            [np.asarray(athlete_ids), pd.to_datetime(week_ends) + pd.Timedelta(weeks=j)]
+        )
         out[:, j] = t.reindex(keys).to_numpy(dtype=float)
     return out

@@ -60,24 +60,39 @@ HAZARD = {
 
 FAMILIES = ("strength", "control", "timing", "load", "wellness", "history")
 # which terms of the weekly hamstring logit (hazard_terms) belong to which factor family
-HAZARD_FAMILIES = {"strength": ("nordic",), "control": ("strength_control_gap",), "load": ("hsr_spike", "sprint_gap"),
-                   "wellness": ("sleep_deficit", "soreness"), "history": ("prev_hamstring", "age")}
+HAZARD_FAMILIES = {
+    "strength": ("nordic",),
+    "control": ("strength_control_gap",),
+    "load": ("hsr_spike", "sprint_gap"),
+    "wellness": ("sleep_deficit", "soreness"),
+    "history": ("prev_hamstring", "age"),
+}
 
 
-def hazard_terms(prev_hamstring, age_years, nordic_effective_n, spike_state, days_since_expo, sleep_deficit,
-                 soreness, strength_control_gap) -> dict[str, np.ndarray]:
+def hazard_terms(
+    prev_hamstring,
+    age_years,
+    nordic_effective_n,
+    spike_state,
+    days_since_expo,
+    sleep_deficit,
+    soreness,
+    strength_control_gap,
+) -> dict[str, np.ndarray]:
     """The terms of the weekly hamstring logit (``HAZARD``), in the order :func:`hazard_logit`
     sums them: ``0.95 prev + 0.05 (age - 25) - 0.85 (Nordic x (1 - |asym|) - 330) / 50 + 0.95 spike
     + 0.45 clip(gap, 0, 42) / 14 + 0.45 sleep + 0.40 soreness + 0.55 gap_sc``."""
     hz = HAZARD
-    return {"prev_hamstring": hz["prev_hamstring"] * prev_hamstring,
-            "age": hz["age_per_year"] * (age_years - 25),
-            "nordic": hz["nordic_per_sd"] * (nordic_effective_n - 330) / 50,
-            "hsr_spike": hz["hsr_spike"] * spike_state,
-            "sprint_gap": hz["sprint_gap"] * np.clip(days_since_expo, 0, 42) / 14,
-            "sleep_deficit": hz["sleep_deficit"] * sleep_deficit,
-            "soreness": hz["soreness"] * soreness,
-            "strength_control_gap": hz["strength_control_gap"] * strength_control_gap}
+    return {
+        "prev_hamstring": hz["prev_hamstring"] * prev_hamstring,
+        "age": hz["age_per_year"] * (age_years - 25),
+        "nordic": hz["nordic_per_sd"] * (nordic_effective_n - 330) / 50,
+        "hsr_spike": hz["hsr_spike"] * spike_state,
+        "sprint_gap": hz["sprint_gap"] * np.clip(days_since_expo, 0, 42) / 14,
+        "sleep_deficit": hz["sleep_deficit"] * sleep_deficit,
+        "soreness": hz["soreness"] * soreness,
+        "strength_control_gap": hz["strength_control_gap"] * strength_control_gap,
+    }
 
 
 def hazard_logit(terms: dict[str, np.ndarray]) -> np.ndarray:
@@ -291,7 +306,9 @@ def simulate_squad(
         hsr_ar[:, w] = x
         spike = rng.random(n) < 0.07
         low = rng.random(n) < 0.04
-        hsr_factor[:, w] = np.exp(x) * np.where(spike, rng.uniform(1.6, 2.3, n), 1.0) * np.where(low, 0.45, 1.0)
+        hsr_factor[:, w] = (
+            np.exp(x) * np.where(spike, rng.uniform(1.6, 2.3, n), 1.0) * np.where(low, 0.45, 1.0)
+        )
     # near-maximal exposure per week
     exposure_week = rng.random((n, W)) < expo_habit[:, None]
     # sleep and soreness latent (AR)
@@ -340,8 +357,16 @@ def simulate_squad(
         g8 = squat_rel[:, w] / squat_rel[:, max(0, w - 8)] - 1
         dc8 = control[:, w] - control[:, max(0, w - 8)]
         sc_gap = np.clip(g8 / 0.10 - dc8 / 0.30, 0, 3)
-        terms = hazard_terms(prev_ham_recent, age_w, nordic[:, w] * (1 - np.abs(nordic_asym)), spike_state,
-                             days_since_expo, sleep_dev[:, w], sore[:, w], sc_gap)
+        terms = hazard_terms(
+            prev_ham_recent,
+            age_w,
+            nordic[:, w] * (1 - np.abs(nordic_asym)),
+            spike_state,
+            days_since_expo,
+            sleep_dev[:, w],
+            sore[:, w],
+            sc_gap,
+        )
         logit = hazard_logit(terms)
         for fam, term in hazard_families(terms).items():
             logit_terms[fam][:, w] = term
@@ -357,16 +382,29 @@ def simulate_squad(
             onset = day0 + int(rng.integers(0, 7))
             if hit[i]:
                 lost = int(np.clip(rng.lognormal(math.log(20), 0.5), 7, 90))
-                injuries.append(dict(athlete_id=ids[i], onset_day=onset, body_part="hamstring",
-                                     side=str(rng.choice(["left", "right"])), days_lost=lost,
-                                     mechanism=str(rng.choice(["sprinting", "sprinting", "stretching"]))))
+                injuries.append(
+                    dict(
+                        athlete_id=ids[i],
+                        onset_day=onset,
+                        body_part="hamstring",
+                        side=str(rng.choice(["left", "right"])),
+                        days_lost=lost,
+                        mechanism=str(rng.choice(["sprinting", "sprinting", "stretching"])),
+                    )
+                )
                 prev_ham_recent[i] = 1.0
             else:
                 lost = int(np.clip(rng.lognormal(math.log(12), 0.6), 2, 60))
-                injuries.append(dict(athlete_id=ids[i], onset_day=onset,
-                                     body_part=str(rng.choice(["ankle", "knee", "calf", "adductor", "quadriceps"])),
-                                     side=str(rng.choice(["left", "right"])), days_lost=lost,
-                                     mechanism=str(rng.choice(["contact", "overuse", "landing"]))))
+                injuries.append(
+                    dict(
+                        athlete_id=ids[i],
+                        onset_day=onset,
+                        body_part=str(rng.choice(["ankle", "knee", "calf", "adductor", "quadriceps"])),
+                        side=str(rng.choice(["left", "right"])),
+                        days_lost=lost,
+                        mechanism=str(rng.choice(["contact", "overuse", "landing"])),
+                    )
+                )
             injured_until[i] = onset + lost
 
     # ---------------- daily records ---------------------------------------------------------
@@ -391,25 +429,59 @@ def simulate_squad(
             n_act = int(active.sum())
             if n_act:
                 aidx = np.flatnonzero(active)
-                hsr = hsr_norm[aidx] * hsr_factor[aidx, wk] * rng.lognormal(0, 0.15, n_act) * (1.5 if kind == "match" else 1)
+                hsr = (
+                    hsr_norm[aidx]
+                    * hsr_factor[aidx, wk]
+                    * rng.lognormal(0, 0.15, n_act)
+                    * (1.5 if kind == "match" else 1)
+                )
                 dur = np.where(kind == "match", 95, rng.normal(75, 10, n_act)).clip(40, 120)
                 hsr = np.minimum(hsr, 2500.0)
                 tot = (hsr * rng.normal(24, 3, n_act).clip(15, 35)).clip(1500, 14000)
                 sprint_d = hsr * rng.uniform(0.1, 0.25, n_act)
                 # near-maximal exposure happens on one pitch day of an exposure week
                 expo = exposure_week[aidx, wk] & (dow[d_i] == (1 if kind == "pitch" else -1))
-                vmax = np.where(expo, rng.uniform(0.91, 0.98, n_act), rng.uniform(0.70, 0.88, n_act)) * mss[aidx]
-                rpe = (4.5 + 1.5 * np.log(hsr_factor[aidx, wk]) + (1.5 if kind == "match" else 0) + rng.normal(0, 0.7, n_act)).clip(1, 10)
-                tl_rows.append(pd.DataFrame(dict(athlete_id=ids[aidx], date=date_of[d_i], session_type=kind,
-                                                 duration_min=dur.round(0), rpe=rpe.round(0),
-                                                 total_distance_m=tot.round(0), hsr_distance_m=hsr.round(0),
-                                                 sprint_distance_m=sprint_d.round(0), max_speed_m_s=vmax.round(2))))
+                vmax = (
+                    np.where(expo, rng.uniform(0.91, 0.98, n_act), rng.uniform(0.70, 0.88, n_act)) * mss[aidx]
+                )
+                rpe = (
+                    4.5
+                    + 1.5 * np.log(hsr_factor[aidx, wk])
+                    + (1.5 if kind == "match" else 0)
+                    + rng.normal(0, 0.7, n_act)
+                ).clip(1, 10)
+                tl_rows.append(
+                    pd.DataFrame(
+                        dict(
+                            athlete_id=ids[aidx],
+                            date=date_of[d_i],
+                            session_type=kind,
+                            duration_min=dur.round(0),
+                            rpe=rpe.round(0),
+                            total_distance_m=tot.round(0),
+                            hsr_distance_m=hsr.round(0),
+                            sprint_distance_m=sprint_d.round(0),
+                            max_speed_m_s=vmax.round(2),
+                        )
+                    )
+                )
         if for_gym and active.any():
             aidx = np.flatnonzero(active)
-            tl_rows.append(pd.DataFrame(dict(athlete_id=ids[aidx], date=date_of[d_i], session_type="gym",
-                                             duration_min=60.0, rpe=rng.normal(6.5, 0.8, aidx.size).clip(1, 10).round(0),
-                                             total_distance_m=np.nan, hsr_distance_m=np.nan,
-                                             sprint_distance_m=np.nan, max_speed_m_s=np.nan)))
+            tl_rows.append(
+                pd.DataFrame(
+                    dict(
+                        athlete_id=ids[aidx],
+                        date=date_of[d_i],
+                        session_type="gym",
+                        duration_min=60.0,
+                        rpe=rng.normal(6.5, 0.8, aidx.size).clip(1, 10).round(0),
+                        total_distance_m=np.nan,
+                        hsr_distance_m=np.nan,
+                        sprint_distance_m=np.nan,
+                        max_speed_m_s=np.nan,
+                    )
+                )
+            )
     training_load = pd.concat(tl_rows, ignore_index=True)
 
     # gym sets: back squat and trap-bar deadlift on Mon/Thu, loads from the true 1RM (Epley inverse)
@@ -424,10 +496,19 @@ def simulate_squad(
         for exercise, ratio in (("back_squat", 1.0), ("trap_bar_deadlift", 1.2)):
             one_rm = squat_rel[aidx, wk] * mass[aidx] * ratio
             load = one_rm / (1 + reps / 30) * rng.normal(1.0, 0.012, aidx.size)
-            gym_rows.append(pd.DataFrame(dict(athlete_id=ids[aidx], date=date_of[d_i], exercise=exercise,
-                                              load_kg=(np.round(load / 2.5) * 2.5), reps=reps,
-                                              sets=rng.integers(3, 6, aidx.size),
-                                              rpe=rng.normal(8.5, 0.5, aidx.size).clip(6, 10).round(1))))
+            gym_rows.append(
+                pd.DataFrame(
+                    dict(
+                        athlete_id=ids[aidx],
+                        date=date_of[d_i],
+                        exercise=exercise,
+                        load_kg=(np.round(load / 2.5) * 2.5),
+                        reps=reps,
+                        sets=rng.integers(3, 6, aidx.size),
+                        rpe=rng.normal(8.5, 0.5, aidx.size).clip(6, 10).round(1),
+                    )
+                )
+            )
     gym_sets = pd.concat(gym_rows, ignore_index=True)
 
     # wellness: daily reports with athlete-specific missingness
@@ -444,11 +525,21 @@ def simulate_squad(
         st = 3 + 0.4 * sleep_dev[aidx, wk] + rng.normal(0, 1.0, m)
         mo = 7 - 0.4 * sleep_dev[aidx, wk] - 0.3 * sore[aidx, wk] + rng.normal(0, 0.8, m)
         ht = 2 + 0.8 * sore[aidx, wk] + 1.5 * out_day[aidx, d_i] + rng.normal(0, 0.8, m)
-        well_rows.append(pd.DataFrame(dict(athlete_id=ids[aidx], date=date_of[d_i],
-                                           sleep_hours=sl.clip(3, 12).round(1), sleep_quality=sq.clip(0, 10).round(0),
-                                           fatigue=fa.clip(0, 10).round(0), soreness=so.clip(0, 10).round(0),
-                                           stress=st.clip(0, 10).round(0), mood=mo.clip(0, 10).round(0),
-                                           hamstring_tightness=ht.clip(0, 10).round(0))))
+        well_rows.append(
+            pd.DataFrame(
+                dict(
+                    athlete_id=ids[aidx],
+                    date=date_of[d_i],
+                    sleep_hours=sl.clip(3, 12).round(1),
+                    sleep_quality=sq.clip(0, 10).round(0),
+                    fatigue=fa.clip(0, 10).round(0),
+                    soreness=so.clip(0, 10).round(0),
+                    stress=st.clip(0, 10).round(0),
+                    mood=mo.clip(0, 10).round(0),
+                    hamstring_tightness=ht.clip(0, 10).round(0),
+                )
+            )
+        )
     wellness = pd.concat(well_rows, ignore_index=True)
 
     # strength tests: Nordic every 4 weeks (left/right), IMTP and CMJ at sprint tests
@@ -458,8 +549,18 @@ def simulate_squad(
         aidx = np.flatnonzero(~out_day[:, d_i])
         for side, sgn in (("left", 1), ("right", -1)):
             val = nordic[aidx, w] * (1 + sgn * nordic_asym[aidx]) + rng.normal(0, 10, aidx.size)
-            st_rows.append(pd.DataFrame(dict(athlete_id=ids[aidx], date=date_of[d_i], test="nordic_eccentric",
-                                             side=side, value=val.clip(150, 600).round(0), unit="N")))
+            st_rows.append(
+                pd.DataFrame(
+                    dict(
+                        athlete_id=ids[aidx],
+                        date=date_of[d_i],
+                        test="nordic_eccentric",
+                        side=side,
+                        value=val.clip(150, 600).round(0),
+                        unit="N",
+                    )
+                )
+            )
 
     # sprint tests: opening test of every block; splits, steps, IMTP, CMJ
     split_rows, step_rows, screen_rows = [], [], []
@@ -488,9 +589,21 @@ def simulate_squad(
             rev = t10_true - t10_base
             mu = transfer_mean_change(g, c_prev, k_prev, rev, load_ex[:, b - 1], sleep_ex[:, b - 1])
             t10_new = t10_true + mu + rng.normal(0, TRANSFER["bio_sd_s"], n)
-            blocks_truth.append(dict(block=b - 1, g=g, c=c_prev, k=k_prev, rev=rev, load=load_ex[:, b - 1],
-                                     sleep=sleep_ex[:, b - 1], mu=mu, t10_start=t10_true.copy(),
-                                     t10_end=t10_new.copy(), valid=has & (prev_wk < W)))
+            blocks_truth.append(
+                dict(
+                    block=b - 1,
+                    g=g,
+                    c=c_prev,
+                    k=k_prev,
+                    rev=rev,
+                    load=load_ex[:, b - 1],
+                    sleep=sleep_ex[:, b - 1],
+                    mu=mu,
+                    t10_start=t10_true.copy(),
+                    t10_end=t10_new.copy(),
+                    valid=has & (prev_wk < W),
+                )
+            )
             t10_true = np.where(has, t10_new, t10_true)
         n_tr = TRANSFER["trials"]
         t10_day = t10_true[:, None] + rng.normal(0, TRANSFER["trial_sd_s"], (n, n_tr))
@@ -509,38 +622,96 @@ def simulate_squad(
                 t = time_at_distance(gates + fd[i], mss[i], tau_t) - time_at_distance(fd[i], mss[i], tau_t)
                 t = t + rng.normal(0, TRANSFER["gate_sd_s"], t.size)
                 t = np.maximum.accumulate(np.round(t, 3))
-                split_rows.append(pd.DataFrame(dict(athlete_id=ids[i], date=the_date, trial=trial, distance_m=gates,
-                                                    time_s=t, start_type="standing", timing_system="photocell")))
+                split_rows.append(
+                    pd.DataFrame(
+                        dict(
+                            athlete_id=ids[i],
+                            date=the_date,
+                            trial=trial,
+                            distance_m=gates,
+                            time_s=t,
+                            start_type="standing",
+                            timing_system="photocell",
+                        )
+                    )
+                )
                 ct = 195 + 14 * k_b[i] - 7 * np.arange(4) + rng.normal(0, 7, 4)
-                step_rows.append(pd.DataFrame(dict(
-                    athlete_id=ids[i], date=the_date, trial=trial, step=np.arange(1, 5),
-                    side=np.where(np.arange(4) % 2 == 0, "left", "right"),
-                    contact_time_ms=ct.round(0),
-                    flight_time_ms=(45 + 12 * np.arange(4) + rng.normal(0, 5, 4)).round(0),
-                    step_length_m=(1.05 + 0.12 * np.arange(4) - 0.04 * k_b[i] + rng.normal(0, 0.03, 4)).round(2),
-                    touchdown_distance_m=(0.12 + 0.035 * k_b[i] + 0.02 * np.arange(4) + rng.normal(0, 0.015, 4)).round(3),
-                )))
+                step_rows.append(
+                    pd.DataFrame(
+                        dict(
+                            athlete_id=ids[i],
+                            date=the_date,
+                            trial=trial,
+                            step=np.arange(1, 5),
+                            side=np.where(np.arange(4) % 2 == 0, "left", "right"),
+                            contact_time_ms=ct.round(0),
+                            flight_time_ms=(45 + 12 * np.arange(4) + rng.normal(0, 5, 4)).round(0),
+                            step_length_m=(
+                                1.05 + 0.12 * np.arange(4) - 0.04 * k_b[i] + rng.normal(0, 0.03, 4)
+                            ).round(2),
+                            touchdown_distance_m=(
+                                0.12 + 0.035 * k_b[i] + 0.02 * np.arange(4) + rng.normal(0, 0.015, 4)
+                            ).round(3),
+                        )
+                    )
+                )
             imtp = squat_rel[i, min(wk[i], W - 1)] * mass[i] * 9.81 * 1.35 + rng.normal(0, 60)
             cmj = 36 + 6 * (mss[i] - 8.7) + 8 * (squat_rel[i, min(wk[i], W - 1)] - 1.55) + rng.normal(0, 1.5)
-            st_rows.append(pd.DataFrame(dict(athlete_id=ids[i], date=[the_date, the_date], test=["imtp", "cmj_height"],
-                                             side="both", value=[round(imtp, 0), round(cmj, 1)], unit=["N", "cm"])))
+            st_rows.append(
+                pd.DataFrame(
+                    dict(
+                        athlete_id=ids[i],
+                        date=[the_date, the_date],
+                        test=["imtp", "cmj_height"],
+                        side="both",
+                        value=[round(imtp, 0), round(cmj, 1)],
+                        unit=["N", "cm"],
+                    )
+                )
+            )
     # movement screens every 4 weeks (Wednesday)
     for w in range(0, W, 4):
         d_i = w * 7 + 2
         aidx = np.flatnonzero(~out_day[:, d_i])
         pel = np.clip(np.round((3 + 0.95 * control[aidx, w] + rng.normal(0, 0.35, aidx.size)) * 2) / 2, 1, 5)
         tru = np.clip(np.round((3 + 0.85 * control[aidx, w] + rng.normal(0, 0.4, aidx.size)) * 2) / 2, 1, 5)
-        screen_rows.append(pd.DataFrame(dict(athlete_id=ids[aidx], date=date_of[d_i], pelvic_control_score=pel,
-                                             trunk_control_score=tru, notes=None)))
+        screen_rows.append(
+            pd.DataFrame(
+                dict(
+                    athlete_id=ids[aidx],
+                    date=date_of[d_i],
+                    pelvic_control_score=pel,
+                    trunk_control_score=tru,
+                    notes=None,
+                )
+            )
+        )
 
-    athletes = pd.DataFrame(dict(athlete_id=ids, sex="M" if male else "F", birth_date=birth,
-                                 height_cm=height.round(1), body_mass_kg=mass, position=positions))
+    athletes = pd.DataFrame(
+        dict(
+            athlete_id=ids,
+            sex="M" if male else "F",
+            birth_date=birth,
+            height_cm=height.round(1),
+            body_mass_kg=mass,
+            position=positions,
+        )
+    )
     # hamstring injuries before the data window make up the "previous hamstring injury" history
     for i in np.flatnonzero(prev_ham):
-        injuries.append(dict(athlete_id=ids[i], onset_day=-int(rng.integers(60, 700)), body_part="hamstring",
-                             side=str(rng.choice(["left", "right"])), days_lost=int(rng.integers(10, 45)),
-                             mechanism="sprinting"))
-    inj_df = pd.DataFrame(injuries, columns=["athlete_id", "onset_day", "body_part", "side", "days_lost", "mechanism"])
+        injuries.append(
+            dict(
+                athlete_id=ids[i],
+                onset_day=-int(rng.integers(60, 700)),
+                body_part="hamstring",
+                side=str(rng.choice(["left", "right"])),
+                days_lost=int(rng.integers(10, 45)),
+                mechanism="sprinting",
+            )
+        )
+    inj_df = pd.DataFrame(
+        injuries, columns=["athlete_id", "onset_day", "body_part", "side", "days_lost", "mechanism"]
+    )
     inj_df["onset_date"] = [start + timedelta(days=int(d)) for d in inj_df["onset_day"]]
     inj_df = inj_df[["athlete_id", "onset_date", "body_part", "side", "days_lost", "mechanism"]]
 
@@ -559,21 +730,70 @@ def simulate_squad(
         for col in df.columns:
             if col in ("date", "birth_date", "onset_date"):
                 df[col] = pd.to_datetime(df[col])
-        tables[name] = df.sort_values([c for c in ("athlete_id", "date", "onset_date", "trial", "distance_m", "step", "exercise", "test", "side", "session_type") if c in df.columns]).reset_index(drop=True)
+        tables[name] = df.sort_values(
+            [
+                c
+                for c in (
+                    "athlete_id",
+                    "date",
+                    "onset_date",
+                    "trial",
+                    "distance_m",
+                    "step",
+                    "exercise",
+                    "test",
+                    "side",
+                    "session_type",
+                )
+                if c in df.columns
+            ]
+        ).reset_index(drop=True)
 
-    truth = _truth_tables(ids, start, W, age0, control0, braking0, squat_rel0, nordic0, prev_ham, mss, fd,
-                          t10_base, hazard, available, blocks_truth, test_day, inj_df)
-    state = HamstringState(hazard=hazard, hsr_ar=hsr_ar, hsr_week=hsr_week, hsr_norm=hsr_norm,
-                           spike_state=spike_hist, days_since_expo=gap_days, expo_habit=expo_habit,
-                           nordic=nordic, nordic_asym=nordic_asym, sleep_dev=sleep_dev, sore=sore,
-                           squat_rel=squat_rel, control=control, age0=age0, prev_ham=prev_ham_hist,
-                           logit_terms=logit_terms)
+    truth = _truth_tables(
+        ids,
+        start,
+        W,
+        age0,
+        control0,
+        braking0,
+        squat_rel0,
+        nordic0,
+        prev_ham,
+        mss,
+        fd,
+        t10_base,
+        hazard,
+        available,
+        blocks_truth,
+        test_day,
+        inj_df,
+    )
+    state = HamstringState(
+        hazard=hazard,
+        hsr_ar=hsr_ar,
+        hsr_week=hsr_week,
+        hsr_norm=hsr_norm,
+        spike_state=spike_hist,
+        days_since_expo=gap_days,
+        expo_habit=expo_habit,
+        nordic=nordic,
+        nordic_asym=nordic_asym,
+        sleep_dev=sleep_dev,
+        sore=sore,
+        squat_rel=squat_rel,
+        control=control,
+        age0=age0,
+        prev_ham=prev_ham_hist,
+        logit_terms=logit_terms,
+    )
     p28_state, horizon_terms = hamstring_p28_given_state(state, seed=seed + 104_729)
     truth["hamstring_weekly"]["p_hamstring_28d_given_state"] = np.ravel(p28_state, order="F")
     fam_truth = hamstring_family_truth(horizon_terms, available)
     for col in fam_truth.columns:
         truth["hamstring_weekly"][col] = fam_truth[col].to_numpy()
-    truth["transfer_blocks"] = finalise_transfer_truth(truth["transfer_blocks"], tables["sprint_splits"], seed)
+    truth["transfer_blocks"] = finalise_transfer_truth(
+        truth["transfer_blocks"], tables["sprint_splits"], seed
+    )
     return SimulationResult(tables=tables, truth=truth)
 
 
@@ -596,11 +816,14 @@ class HamstringState:
     control: np.ndarray
     age0: np.ndarray
     prev_ham: np.ndarray
-    logit_terms: dict[str, np.ndarray]  # each family's part of the weekly logit (state at the end of the week)
+    logit_terms: dict[
+        str, np.ndarray
+    ]  # each family's part of the weekly logit (state at the end of the week)
 
 
-def hamstring_p28_given_state(st: HamstringState, seed: int,
-                              paths: int = 400) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def hamstring_p28_given_state(
+    st: HamstringState, seed: int, paths: int = 400
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """True 28-day hamstring probability given the latent state at the end of each week.
 
     ``p = E[1 - prod_{j=1..4} (1 - h_{w+j}) | state_w]``: ``h_{w+1}`` follows from the state at the
@@ -631,8 +854,9 @@ def hamstring_p28_given_state(st: HamstringState, seed: int,
         survive = np.repeat((1 - st.hazard[:, w + 1])[:, None], m, axis=1)
         for t in range(w + 1, w + 4):  # states at the end of weeks w+1..w+3 -> hazards h_{w+2..w+4}
             x = 0.5 * x + rng.normal(0, 0.12, (n, m))
-            mult = (np.where(rng.random((n, m)) < 0.07, rng.uniform(1.6, 2.3, (n, m)), 1.0)
-                    * np.where(rng.random((n, m)) < 0.04, 0.45, 1.0))
+            mult = np.where(rng.random((n, m)) < 0.07, rng.uniform(1.6, 2.3, (n, m)), 1.0) * np.where(
+                rng.random((n, m)) < 0.04, 0.45, 1.0
+            )
             factor = np.exp(x) * mult
             hsr = 4 * st.hsr_norm[:, None] * factor
             prev4 = np.stack(hist[-4:], axis=2)
@@ -647,8 +871,16 @@ def hamstring_p28_given_state(st: HamstringState, seed: int,
             g8 = st.squat_rel[:, t] / st.squat_rel[:, max(0, t - 8)] - 1
             dc8 = st.control[:, t] - st.control[:, max(0, t - 8)]
             sc_gap = np.clip(g8 / 0.10 - dc8 / 0.30, 0, 3)[:, None]
-            terms = hazard_terms(st.prev_ham[:, w][:, None], (st.age0 + t / 52.18)[:, None],
-                                 nordic * (1 - np.abs(st.nordic_asym))[:, None], spike_state, gap, s1, s2, sc_gap)
+            terms = hazard_terms(
+                st.prev_ham[:, w][:, None],
+                (st.age0 + t / 52.18)[:, None],
+                nordic * (1 - np.abs(st.nordic_asym))[:, None],
+                spike_state,
+                gap,
+                s1,
+                s2,
+                sc_gap,
+            )
             survive = survive * (1 - sigmoid(hazard_logit(terms)))
             for fam, term in hazard_families(terms).items():
                 horizon[fam][:, w] += np.broadcast_to(term, (n, m)).mean(axis=1) / 4
@@ -656,21 +888,57 @@ def hamstring_p28_given_state(st: HamstringState, seed: int,
     return out, horizon
 
 
-def _truth_tables(ids, start, W, age0, control0, braking0, squat_rel0, nordic0, prev_ham, mss, fd, t10_base,
-                  hazard, available, blocks_truth, test_day, inj_df) -> dict[str, pd.DataFrame]:
+def _truth_tables(
+    ids,
+    start,
+    W,
+    age0,
+    control0,
+    braking0,
+    squat_rel0,
+    nordic0,
+    prev_ham,
+    mss,
+    fd,
+    t10_base,
+    hazard,
+    available,
+    blocks_truth,
+    test_day,
+    inj_df,
+) -> dict[str, pd.DataFrame]:
     n = ids.size
-    traits = pd.DataFrame(dict(athlete_id=ids, age_at_start_y=age0.round(2), control_latent=control0,
-                               braking_latent=braking0, squat_rel_start=squat_rel0, nordic_start_n=nordic0,
-                               previous_hamstring_injury=prev_ham, mss_m_s=mss, flying_distance_m=fd,
-                               t10_start_s=t10_base))
+    traits = pd.DataFrame(
+        dict(
+            athlete_id=ids,
+            age_at_start_y=age0.round(2),
+            control_latent=control0,
+            braking_latent=braking0,
+            squat_rel_start=squat_rel0,
+            nordic_start_n=nordic0,
+            previous_hamstring_injury=prev_ham,
+            mss_m_s=mss,
+            flying_distance_m=fd,
+            t10_start_s=t10_base,
+        )
+    )
     # 28-day hamstring probability for each athlete-week: 1 - prod_{j=1..4} (1 - h_{w+j})
     rows = []
     week_start = np.array([start + timedelta(weeks=w) for w in range(W)])
     for w in range(W):
         future = hazard[:, w + 1 : w + 5]
         p28 = 1 - np.prod(1 - future, axis=1) if future.shape[1] == 4 else np.full(n, np.nan)
-        rows.append(pd.DataFrame(dict(athlete_id=ids, week_start=week_start[w], hazard_next_week=(
-            hazard[:, w + 1] if w + 1 < W else np.nan), p_hamstring_28d=p28, available=available[:, w])))
+        rows.append(
+            pd.DataFrame(
+                dict(
+                    athlete_id=ids,
+                    week_start=week_start[w],
+                    hazard_next_week=(hazard[:, w + 1] if w + 1 < W else np.nan),
+                    p_hamstring_28d=p28,
+                    available=available[:, w],
+                )
+            )
+        )
     weekly = pd.concat(rows, ignore_index=True)
     weekly["week_start"] = pd.to_datetime(weekly["week_start"])
 
@@ -681,12 +949,23 @@ def _truth_tables(ids, start, W, age0, control0, braking0, squat_rel0, nordic0, 
         d0 = test_day[:, b]
         d1 = test_day[:, b + 1]
         ok = (d0 >= 0) & (d1 >= 0)
-        df = pd.DataFrame(dict(athlete_id=ids, block=b,
-                               block_start_date=[start + timedelta(days=int(x)) if x >= 0 else None for x in d0],
-                               block_end_date=[start + timedelta(days=int(x)) if x >= 0 else None for x in d1], strength_gain=bt["g"], control_state=bt["c"],
-                               braking_state=bt["k"], t10_above_typical_s=bt["rev"], load_excess=bt["load"],
-                               sleep_deficit=bt["sleep"], expected_change_s=bt["mu"], t10_true_start_s=bt["t10_start"],
-                               valid=bt["valid"] & ok))
+        df = pd.DataFrame(
+            dict(
+                athlete_id=ids,
+                block=b,
+                block_start_date=[start + timedelta(days=int(x)) if x >= 0 else None for x in d0],
+                block_end_date=[start + timedelta(days=int(x)) if x >= 0 else None for x in d1],
+                strength_gain=bt["g"],
+                control_state=bt["c"],
+                braking_state=bt["k"],
+                t10_above_typical_s=bt["rev"],
+                load_excess=bt["load"],
+                sleep_deficit=bt["sleep"],
+                expected_change_s=bt["mu"],
+                t10_true_start_s=bt["t10_start"],
+                valid=bt["valid"] & ok,
+            )
+        )
         blocks.append(df)
     tb = pd.concat(blocks, ignore_index=True)
     tb = tb[tb["valid"]].drop(columns="valid").reset_index(drop=True)
@@ -709,13 +988,18 @@ def hamstring_family_truth(horizon_terms: dict[str, np.ndarray], available: np.n
     order of ``hamstring_weekly`` (week, then athlete); NaN / None where the 28 days run past the
     data window. Columns ``phi_<family>_logit`` and :func:`dominance_columns`.
     """
-    phi = pd.DataFrame({fam: np.ravel(term - np.nanmean(term[available]), order="F")
-                        for fam, term in horizon_terms.items()})
+    phi = pd.DataFrame(
+        {fam: np.ravel(term - np.nanmean(term[available]), order="F") for fam, term in horizon_terms.items()}
+    )
     ok = phi.notna().all(axis=1).to_numpy()
     dom = dominance_columns(phi[ok])
-    out = pd.DataFrame({"dominant_family": pd.Series([None] * len(phi), dtype=object),
-                        "runner_up_family": pd.Series([None] * len(phi), dtype=object),
-                        "runner_up_ratio": np.full(len(phi), np.nan)})
+    out = pd.DataFrame(
+        {
+            "dominant_family": pd.Series([None] * len(phi), dtype=object),
+            "runner_up_family": pd.Series([None] * len(phi), dtype=object),
+            "runner_up_ratio": np.full(len(phi), np.nan),
+        }
+    )
     for col in dom.columns:
         out.loc[ok, col] = dom[col].to_numpy()
     for fam in phi.columns:
@@ -730,8 +1014,11 @@ def transfer_noise(seed: int, m: int = 200_000) -> np.ndarray:
     p = TRANSFER
     rng = np.random.default_rng(seed + 7919)
     e = math.sqrt(p["trial_sd_s"] ** 2 + p["gate_sd_s"] ** 2)
-    z = (-rng.normal(0, p["bio_sd_s"], m) + rng.normal(0, e, (m, p["trials"])).min(1)
-         - rng.normal(0, e, (m, p["trials"])).min(1))
+    z = (
+        -rng.normal(0, p["bio_sd_s"], m)
+        + rng.normal(0, e, (m, p["trials"])).min(1)
+        - rng.normal(0, e, (m, p["trials"])).min(1)
+    )
     z.sort()
     return z
 
@@ -769,9 +1056,15 @@ def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: in
         "load": float(ref_src["load_excess"].mean()),
         "sleep": float(ref_src["sleep_deficit"].mean()),
     }
-    phi = transfer_shapley(out["strength_gain"].to_numpy(), out["control_state"].to_numpy(),
-                           out["braking_state"].to_numpy(), out["t10_above_typical_s"].to_numpy(),
-                           out["load_excess"].to_numpy(), out["sleep_deficit"].to_numpy(), ref)
+    phi = transfer_shapley(
+        out["strength_gain"].to_numpy(),
+        out["control_state"].to_numpy(),
+        out["braking_state"].to_numpy(),
+        out["t10_above_typical_s"].to_numpy(),
+        out["load_excess"].to_numpy(),
+        out["sleep_deficit"].to_numpy(),
+        ref,
+    )
     for fam in phi.columns:
         out[f"phi_{fam}_s"] = phi[fam].to_numpy()
     dom = dominance_columns(phi)

@@ -55,11 +55,21 @@ def write_table_atomic(df: pd.DataFrame, path: Path) -> None:
 
 def profile(
     splits_file: Annotated[Path | None, typer.Argument(help="sprint_splits table (CSV or Parquet).")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output table (.csv or .parquet).")] = Path("profiles.csv"),
-    correction: Annotated[str, typer.Option(help="Start correction: none, tc, fd, dc or fixed:SECONDS.")] = "none",
-    athletes: Annotated[Path | None, typer.Option(help="athletes table with body_mass_kg and height_cm.")] = None,
-    radar: Annotated[Path | None, typer.Option(help="Radar/laser trace table (time_s, velocity_m_s "
-                                                    "and/or distance_m) instead of splits.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output table (.csv or .parquet).")] = Path(
+        "profiles.csv"
+    ),
+    correction: Annotated[
+        str, typer.Option(help="Start correction: none, tc, fd, dc or fixed:SECONDS.")
+    ] = "none",
+    athletes: Annotated[
+        Path | None, typer.Option(help="athletes table with body_mass_kg and height_cm.")
+    ] = None,
+    radar: Annotated[
+        Path | None,
+        typer.Option(
+            help="Radar/laser trace table (time_s, velocity_m_s and/or distance_m) instead of splits."
+        ),
+    ] = None,
 ) -> None:
     """Fit mono-exponential sprint profiles (MSS, TAU, MAC, FV profile) to gate splits or radar traces."""
     if (splits_file is None) == (radar is None):

@@ -114,8 +114,15 @@ class GateFit:
         """Predicted device time at each distance (rows = trials), same clock as the observed splits."""
         d = np.asarray(distance_m, dtype=float)
         d2 = np.broadcast_to(d if d.ndim == 2 else d[None, :], (self.mss_m_s.size, d.shape[-1]))
-        return gate_time(d2, self.mss_m_s, self.tau_s, self.correction, self.time_correction_s,
-                         self.flying_distance_m, self.distance_correction_m)
+        return gate_time(
+            d2,
+            self.mss_m_s,
+            self.tau_s,
+            self.correction,
+            self.time_correction_s,
+            self.flying_distance_m,
+            self.distance_correction_m,
+        )
 
 
 def gate_time(
@@ -150,8 +157,9 @@ def gate_time(
     return time_at_distance(d - np.asarray(distance_correction_m)[:, None], mss, tau)
 
 
-def _validate_splits(d: FloatArray, t: FloatArray, shift: float) -> tuple[NDArray[np.object_], FloatArray, FloatArray,
-                                                                         NDArray[np.bool_], NDArray[np.intp]]:
+def _validate_splits(
+    d: FloatArray, t: FloatArray, shift: float
+) -> tuple[NDArray[np.object_], FloatArray, FloatArray, NDArray[np.bool_], NDArray[np.intp]]:
     """Sort each trial by distance and flag impossible inputs (vectorised over trials)."""
     n_trials = d.shape[0]
     issues = np.full(n_trials, "", dtype=object)
@@ -230,11 +238,14 @@ def fit_timing_gates(
         if kind == "fd":
             # delta method: FD = d(t_FD; MSS, TAU) -> gradient row for the FD standard error
             tf, ms, ta = res.params[:, 2], res.params[:, 0], res.params[:, 1]
-            grad = np.stack([
-                distance(tf, ms, ta) / ms,
-                ms * (np.exp(-tf / ta) * (1.0 + tf / ta) - 1.0),
-                velocity(tf, ms, ta),
-            ], axis=1)
+            grad = np.stack(
+                [
+                    distance(tf, ms, ta) / ms,
+                    ms * (np.exp(-tf / ta) * (1.0 + tf / ta) - 1.0),
+                    velocity(tf, ms, ta),
+                ],
+                axis=1,
+            )
             var_fd = np.einsum("mp,mpq,mq->m", grad, cov, grad)
             cov[:, 2, 2] = var_fd
         se[fit_rows] = np.sqrt(np.einsum("mpp->mp", cov))
@@ -243,8 +254,12 @@ def fit_timing_gates(
         # post-fit checks
         sub = issues[fit_rows]
         _issue(sub, ~res.converged, "optimiser did not converge")
-        at_b = (np.isclose(res.params[:, 0], lo[:, 0]) | np.isclose(res.params[:, 0], hi[:, 0])
-                | np.isclose(res.params[:, 1], lo[:, 1]) | np.isclose(res.params[:, 1], hi[:, 1]))
+        at_b = (
+            np.isclose(res.params[:, 0], lo[:, 0])
+            | np.isclose(res.params[:, 0], hi[:, 0])
+            | np.isclose(res.params[:, 1], lo[:, 1])
+            | np.isclose(res.params[:, 1], hi[:, 1])
+        )
         _issue(sub, at_b, "MSS or TAU at its optimiser bound")
         if kind in ("tc", "dc"):
             at_c = np.isclose(res.params[:, 2], lo[:, 2]) | np.isclose(res.params[:, 2], hi[:, 2])
@@ -293,8 +308,9 @@ def fit_timing_gates(
     )
 
 
-def _gate_start(dd: FloatArray, yy: FloatArray, m: NDArray[np.bool_], kind: str,
-                min_d: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _gate_start(
+    dd: FloatArray, yy: FloatArray, m: NDArray[np.bool_], kind: str, min_d: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Data-driven start values and per-trial bounds."""
     n = dd.shape[0]
     n_valid = m.sum(axis=1)
@@ -443,7 +459,9 @@ def fit_radar(
             cols.append(np.zeros(t.shape[0]))
         return np.stack(cols, axis=1)
 
-    return _fit_trace(t_raw, v_raw, valid, issues, n_par, model, start, max_iter, "tc" if time_correction else "")
+    return _fit_trace(
+        t_raw, v_raw, valid, issues, n_par, model, start, max_iter, "tc" if time_correction else ""
+    )
 
 
 def fit_distance_trace(
@@ -472,10 +490,10 @@ def fit_distance_trace(
         tc: FloatArray | float = 0.0
         dc: FloatArray | float = 0.0
         if time_correction:
-            tc = p[:, j:j + 1]
+            tc = p[:, j : j + 1]
             j += 1
         if distance_correction:
-            dc = p[:, j:j + 1]
+            dc = p[:, j : j + 1]
         s = np.maximum(t + tc, 0.0)
         e = np.exp(-s / tau)
         dist = mss * (s + tau * np.expm1(-s / tau))
@@ -500,7 +518,8 @@ def fit_distance_trace(
             yl = np.where(late, y, np.nan)
             tm, ym = np.nanmean(tl, axis=1), np.nanmean(yl, axis=1)
             slope = np.nansum((tl - tm[:, None]) * (yl - ym[:, None]), axis=1) / np.nansum(
-                (tl - tm[:, None]) ** 2, axis=1)
+                (tl - tm[:, None]) ** 2, axis=1
+            )
         cols = [np.clip(np.nan_to_num(1.05 * slope, nan=7.0), 2.0, 14.0), np.full(n, 0.8)]
         if time_correction:
             cols.append(np.zeros(n))
@@ -552,8 +571,12 @@ def _fit_trace(t_raw, y_raw, valid, issues, n_par, model, start, max_iter, extra
         _issue(sub, ~res.converged, "optimiser did not converge")
         at_b = np.any(np.isclose(res.params, lo_a) | np.isclose(res.params, hi_a), axis=1)
         _issue(sub, at_b, "parameter at its optimiser bound")
-        bad = ((res.params[:, 0] < PLAUSIBLE_MSS[0]) | (res.params[:, 0] > PLAUSIBLE_MSS[1])
-               | (res.params[:, 1] < PLAUSIBLE_TAU[0]) | (res.params[:, 1] > PLAUSIBLE_TAU[1]))
+        bad = (
+            (res.params[:, 0] < PLAUSIBLE_MSS[0])
+            | (res.params[:, 0] > PLAUSIBLE_MSS[1])
+            | (res.params[:, 1] < PLAUSIBLE_TAU[0])
+            | (res.params[:, 1] > PLAUSIBLE_TAU[1])
+        )
         _issue(sub, bad, "implausible MSS or TAU")
         issues[rows] = sub
     dof = n_points - n_par
@@ -562,8 +585,18 @@ def _fit_trace(t_raw, y_raw, valid, issues, n_par, model, start, max_iter, extra
         rse = np.where(dof > 0, np.sqrt(out["rss"] / np.where(dof > 0, dof, 1)), np.nan)
     mss, tau = out["mss"], out["tau"]
     return TraceFit(
-        mss_m_s=mss, tau_s=tau, mac_m_s2=mss / tau, pmax_rel_w_kg=mss * mss / tau / 4.0,
-        time_correction_s=out["tc"], distance_correction_m=out["dc"], mss_se=out["mss_se"],
-        tau_se=out["tau_se"], rmse=rmse, rse=rse, n_points=n_points, converged=converged,
-        fit_ok=issues == "", fit_issue=issues,
+        mss_m_s=mss,
+        tau_s=tau,
+        mac_m_s2=mss / tau,
+        pmax_rel_w_kg=mss * mss / tau / 4.0,
+        time_correction_s=out["tc"],
+        distance_correction_m=out["dc"],
+        mss_se=out["mss_se"],
+        tau_se=out["tau_se"],
+        rmse=rmse,
+        rse=rse,
+        n_points=n_points,
+        converged=converged,
+        fit_ok=issues == "",
+        fit_issue=issues,
     )

@@ -46,8 +46,11 @@ def air_resistance_k(
     """Aerodynamic friction coefficient ``k = 0.5 rho Af Cd`` (kg/m); see module doc for the terms."""
     m = np.asarray(body_mass_kg, dtype=float)
     h = np.asarray(body_height_m, dtype=float)
-    rho = 1.293 * (np.asarray(barometric_pressure_torr, dtype=float) / 760.0) * (
-        273.0 / (273.0 + np.asarray(air_temperature_c, dtype=float)))
+    rho = (
+        1.293
+        * (np.asarray(barometric_pressure_torr, dtype=float) / 760.0)
+        * (273.0 / (273.0 + np.asarray(air_temperature_c, dtype=float)))
+    )
     frontal_area = 0.2025 * h**0.725 * m**0.425 * 0.266
     return 0.5 * rho * frontal_area * DRAG_COEFFICIENT
 
@@ -78,8 +81,20 @@ def fv_profile(
     ``make_FV_profile`` for RF_max and DRF). Defaults match {shorts} (75 kg, 1.75 m, 760 Torr,
     25 deg C, no wind).
     """
-    mss, mac, m, h, p, temp, w = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in (
-        mss_m_s, mac_m_s2, body_mass_kg, body_height_m, barometric_pressure_torr, air_temperature_c, wind_m_s)))
+    mss, mac, m, h, p, temp, w = np.broadcast_arrays(
+        *(
+            np.atleast_1d(np.asarray(x, dtype=float))
+            for x in (
+                mss_m_s,
+                mac_m_s2,
+                body_mass_kg,
+                body_height_m,
+                barometric_pressure_torr,
+                air_temperature_c,
+                wind_m_s,
+            )
+        )
+    )
     k = air_resistance_k(m, h, p, temp)
     f0 = m * mac + air_resistance_n(0.0, k, w)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -38,7 +38,9 @@ class LMResult:
     jacobian: FloatArray  # (B, n, p)
 
 
-def _eval(fun: ResidualFn, params: FloatArray, idx: NDArray[np.intp]) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _eval(
+    fun: ResidualFn, params: FloatArray, idx: NDArray[np.intp]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     with np.errstate(all="ignore"):
         r, jac = fun(params, idx)
     cost = 0.5 * np.sum(r * r, axis=1)

@@ -29,17 +29,48 @@ TAU_FLYING_DEFAULT_S = 0.6
 FVP_COLUMNS = ["f0_n", "f0_rel_n_kg", "v0_m_s", "pmax_w", "fvp_pmax_rel_w_kg", "fv_slope", "rf_max", "drf"]
 
 PROFILE_COLUMNS = [
-    "athlete_id", "date", "trial", "start_type", "n_splits", "correction",
-    "mss_m_s", "tau_s", "mac_m_s2", "pmax_rel_w_kg",
-    "f0_n", "f0_rel_n_kg", "v0_m_s", "pmax_w", "fvp_pmax_rel_w_kg", "fv_slope", "rf_max", "drf",
-    "rmse_s", "rse_s", "time_correction_s", "flying_distance_m", "distance_correction_m",
-    "mss_se", "tau_se", "t5_pred_s", "t10_pred_s", "t5_obs_s", "t10_obs_s", "t5_motion_s", "t10_motion_s",
-    "body_mass_kg", "height_cm", "flying_start_flag", "fit_ok", "fit_issue",
+    "athlete_id",
+    "date",
+    "trial",
+    "start_type",
+    "n_splits",
+    "correction",
+    "mss_m_s",
+    "tau_s",
+    "mac_m_s2",
+    "pmax_rel_w_kg",
+    "f0_n",
+    "f0_rel_n_kg",
+    "v0_m_s",
+    "pmax_w",
+    "fvp_pmax_rel_w_kg",
+    "fv_slope",
+    "rf_max",
+    "drf",
+    "rmse_s",
+    "rse_s",
+    "time_correction_s",
+    "flying_distance_m",
+    "distance_correction_m",
+    "mss_se",
+    "tau_se",
+    "t5_pred_s",
+    "t10_pred_s",
+    "t5_obs_s",
+    "t10_obs_s",
+    "t5_motion_s",
+    "t10_motion_s",
+    "body_mass_kg",
+    "height_cm",
+    "flying_start_flag",
+    "fit_ok",
+    "fit_issue",
 ]
 
 
-def _body_size(keys: pd.DataFrame, athletes: pd.DataFrame | None, default_body_mass_kg: float,
-               default_height_cm: float) -> tuple[np.ndarray, np.ndarray]:
+def _body_size(
+    keys: pd.DataFrame, athletes: pd.DataFrame | None, default_body_mass_kg: float, default_height_cm: float
+) -> tuple[np.ndarray, np.ndarray]:
     mass = np.full(len(keys), float(default_body_mass_kg))
     height = np.full(len(keys), float(default_height_cm))
     if athletes is not None and len(athletes):
@@ -52,7 +83,9 @@ def _body_size(keys: pd.DataFrame, athletes: pd.DataFrame | None, default_body_m
     return mass, height
 
 
-def _fvp_columns(mss: np.ndarray, mac: np.ndarray, mass: np.ndarray, height_cm: np.ndarray) -> dict[str, np.ndarray]:
+def _fvp_columns(
+    mss: np.ndarray, mac: np.ndarray, mass: np.ndarray, height_cm: np.ndarray
+) -> dict[str, np.ndarray]:
     fv = fv_profile(mss, mac, mass, height_cm / 100.0)
     fv["fvp_pmax_rel_w_kg"] = fv.pop("pmax_rel_w_kg")
     return fv
@@ -121,41 +154,86 @@ def profile_splits(
     obs = np.full((n_trials, 2), np.nan)
     for j, g in enumerate(gates):
         hit = np.isclose(d_arr, g, atol=1e-6, rtol=0) & (t_arr > 0)
-        obs[:, j] = np.where(hit.any(axis=1), np.nanmax(np.where(hit, t_arr, np.nan), axis=1, initial=-np.inf), np.nan)
+        obs[:, j] = np.where(
+            hit.any(axis=1), np.nanmax(np.where(hit, t_arr, np.nan), axis=1, initial=-np.inf), np.nan
+        )
 
     start = keys["start_type"].astype(str).str.lower().to_numpy()
     tau_thr = np.array([TAU_FLYING_S.get(s, TAU_FLYING_DEFAULT_S) for s in start])
     with np.errstate(invalid="ignore"):
-        flying = (start == "flying") | (fit.flying_distance_m > FD_FLYING_M) | (
-            (start != "flying") & (fit.tau_s < tau_thr))
+        flying = (
+            (start == "flying")
+            | (fit.flying_distance_m > FD_FLYING_M)
+            | ((start != "flying") & (fit.tau_s < tau_thr))
+        )
 
     out = keys.copy()
     out["n_splits"] = fit.n_splits
     out["correction"] = correction
     cols = {
-        "mss_m_s": fit.mss_m_s, "tau_s": fit.tau_s, "mac_m_s2": fit.mac_m_s2, "pmax_rel_w_kg": fit.pmax_rel_w_kg,
+        "mss_m_s": fit.mss_m_s,
+        "tau_s": fit.tau_s,
+        "mac_m_s2": fit.mac_m_s2,
+        "pmax_rel_w_kg": fit.pmax_rel_w_kg,
         **fv,
-        "rmse_s": fit.rmse_s, "rse_s": fit.rse_s, "time_correction_s": fit.time_correction_s,
-        "flying_distance_m": fit.flying_distance_m, "distance_correction_m": fit.distance_correction_m,
-        "mss_se": fit.mss_se, "tau_se": fit.tau_se,
-        "t5_pred_s": pred[:, 0], "t10_pred_s": pred[:, 1], "t5_obs_s": obs[:, 0], "t10_obs_s": obs[:, 1],
-        "t5_motion_s": motion[:, 0], "t10_motion_s": motion[:, 1],
-        "body_mass_kg": mass, "height_cm": height,
-        "flying_start_flag": flying, "fit_ok": fit.fit_ok, "fit_issue": fit.fit_issue.astype(str),
+        "rmse_s": fit.rmse_s,
+        "rse_s": fit.rse_s,
+        "time_correction_s": fit.time_correction_s,
+        "flying_distance_m": fit.flying_distance_m,
+        "distance_correction_m": fit.distance_correction_m,
+        "mss_se": fit.mss_se,
+        "tau_se": fit.tau_se,
+        "t5_pred_s": pred[:, 0],
+        "t10_pred_s": pred[:, 1],
+        "t5_obs_s": obs[:, 0],
+        "t10_obs_s": obs[:, 1],
+        "t5_motion_s": motion[:, 0],
+        "t10_motion_s": motion[:, 1],
+        "body_mass_kg": mass,
+        "height_cm": height,
+        "flying_start_flag": flying,
+        "fit_ok": fit.fit_ok,
+        "fit_issue": fit.fit_issue.astype(str),
     }
     for k, v in cols.items():
         out[k] = v
     # failed fits carry no parameters: never a silent nonsense number
     bad = ~out["fit_ok"].to_numpy()
-    num_cols = [c for c in cols if c not in ("flying_start_flag", "fit_ok", "fit_issue", "t5_obs_s", "t10_obs_s",
-                                               "body_mass_kg", "height_cm")]
+    num_cols = [
+        c
+        for c in cols
+        if c
+        not in (
+            "flying_start_flag",
+            "fit_ok",
+            "fit_issue",
+            "t5_obs_s",
+            "t10_obs_s",
+            "body_mass_kg",
+            "height_cm",
+        )
+    ]
     out.loc[bad, num_cols] = np.nan
     out.loc[bad, "flying_start_flag"] = start[bad] == "flying"
     return out[PROFILE_COLUMNS]
 
 
-SUMMARY_MEDIANS = ["mss_m_s", "tau_s", "mac_m_s2", "pmax_rel_w_kg", "f0_n", "f0_rel_n_kg", "v0_m_s", "pmax_w",
-                   "fv_slope", "rf_max", "drf", "time_correction_s", "flying_distance_m", "distance_correction_m"]
+SUMMARY_MEDIANS = [
+    "mss_m_s",
+    "tau_s",
+    "mac_m_s2",
+    "pmax_rel_w_kg",
+    "f0_n",
+    "f0_rel_n_kg",
+    "v0_m_s",
+    "pmax_w",
+    "fv_slope",
+    "rf_max",
+    "drf",
+    "time_correction_s",
+    "flying_distance_m",
+    "distance_correction_m",
+]
 
 
 def summarise_sessions(profiles: pd.DataFrame) -> pd.DataFrame:
@@ -175,14 +253,20 @@ def summarise_sessions(profiles: pd.DataFrame) -> pd.DataFrame:
     ok = p[p["fit_ok"].astype(bool)]
     g = ok.groupby(keys, sort=True, dropna=False)
     agg = g.agg(
-        t5_best_s=("t5_s", "min"), t5_mean_s=("t5_s", "mean"), t5_typical_error_s=("t5_s", "std"),
-        t10_best_s=("t10_s", "min"), t10_mean_s=("t10_s", "mean"), t10_typical_error_s=("t10_s", "std"),
+        t5_best_s=("t5_s", "min"),
+        t5_mean_s=("t5_s", "mean"),
+        t5_typical_error_s=("t5_s", "std"),
+        t10_best_s=("t10_s", "min"),
+        t10_mean_s=("t10_s", "mean"),
+        t10_typical_error_s=("t10_s", "std"),
         any_flying_start=("flying_start_flag", "any"),
         **{c: (c, "median") for c in SUMMARY_MEDIANS if c in ok.columns},
     )
     out = counts.join(agg, how="left").reset_index()
     out["n_ok"] = out["n_ok"].astype(int)
-    out["any_flying_start"] = out["any_flying_start"].map(lambda x: bool(x) if pd.notna(x) else False).astype(bool)
+    out["any_flying_start"] = (
+        out["any_flying_start"].map(lambda x: bool(x) if pd.notna(x) else False).astype(bool)
+    )
     return out
 
 
@@ -191,10 +275,32 @@ def summarise_sessions(profiles: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 RADAR_COLUMNS = [
-    "n_points", "model", "mss_m_s", "tau_s", "mac_m_s2", "pmax_rel_w_kg",
-    "f0_n", "f0_rel_n_kg", "v0_m_s", "pmax_w", "fvp_pmax_rel_w_kg", "fv_slope", "rf_max", "drf",
-    "rmse", "rse", "time_correction_s", "distance_correction_m", "mss_se", "tau_se",
-    "t5_motion_s", "t10_motion_s", "body_mass_kg", "height_cm", "fit_ok", "fit_issue",
+    "n_points",
+    "model",
+    "mss_m_s",
+    "tau_s",
+    "mac_m_s2",
+    "pmax_rel_w_kg",
+    "f0_n",
+    "f0_rel_n_kg",
+    "v0_m_s",
+    "pmax_w",
+    "fvp_pmax_rel_w_kg",
+    "fv_slope",
+    "rf_max",
+    "drf",
+    "rmse",
+    "rse",
+    "time_correction_s",
+    "distance_correction_m",
+    "mss_se",
+    "tau_se",
+    "t5_motion_s",
+    "t10_motion_s",
+    "body_mass_kg",
+    "height_cm",
+    "fit_ok",
+    "fit_issue",
 ]
 
 
@@ -250,8 +356,9 @@ def profile_radar(
     if model == "velocity":
         fit = fit_radar(t_arr, y_arr, time_correction=time_correction, clamp_before_start=clamp_before_start)
     else:
-        fit = fit_distance_trace(t_arr, y_arr, time_correction=time_correction,
-                                 distance_correction=distance_correction)
+        fit = fit_distance_trace(
+            t_arr, y_arr, time_correction=time_correction, distance_correction=distance_correction
+        )
     issues = fit.fit_issue.copy()
     valid = np.isfinite(t_arr) & np.isfinite(y_arr)
     frac_missing = 1.0 - valid.sum(axis=1) / np.maximum(size, 1)
@@ -263,28 +370,53 @@ def profile_radar(
         st = np.sort(tv[for_rows], axis=1)
         with np.errstate(invalid="ignore"):
             gaps[for_rows] = np.nanmax(np.diff(st, axis=1), axis=1, initial=0.0)
-    new_issue = np.where(frac_missing > max_dropout_fraction,
-                         [f"dropouts: {f:.0%} of samples missing" for f in frac_missing], "")
-    new_issue = np.where((new_issue == "") & (gaps > max_gap_s),
-                         [f"dropout gap of {g:.2f} s in trace" for g in gaps], new_issue)
+    new_issue = np.where(
+        frac_missing > max_dropout_fraction,
+        [f"dropouts: {f:.0%} of samples missing" for f in frac_missing],
+        "",
+    )
+    new_issue = np.where(
+        (new_issue == "") & (gaps > max_gap_s),
+        [f"dropout gap of {g:.2f} s in trace" for g in gaps],
+        new_issue,
+    )
     issues = np.where(issues == "", new_issue, issues)
     fit_ok = issues == ""
 
     keys = df.drop_duplicates(key)[key].reset_index(drop=True)
-    mass, height = _body_size(keys, athletes, default_body_mass_kg, default_height_cm) if "athlete_id" in keys \
+    mass, height = (
+        _body_size(keys, athletes, default_body_mass_kg, default_height_cm)
+        if "athlete_id" in keys
         else (np.full(n_tr, default_body_mass_kg), np.full(n_tr, default_height_cm))
+    )
     fv = _fvp_columns(fit.mss_m_s, fit.mac_m_s2, mass, height)
     motion = time_at_distance(np.array([[5.0, 10.0]]), fit.mss_m_s[:, None], fit.tau_s[:, None])
     out = keys.drop(columns=["_trace"], errors="ignore").copy()
     cols = {
-        "n_points": fit.n_points, "model": model, "mss_m_s": fit.mss_m_s, "tau_s": fit.tau_s,
-        "mac_m_s2": fit.mac_m_s2, "pmax_rel_w_kg": fit.pmax_rel_w_kg, **fv, "rmse": fit.rmse, "rse": fit.rse,
-        "time_correction_s": fit.time_correction_s, "distance_correction_m": fit.distance_correction_m,
-        "mss_se": fit.mss_se, "tau_se": fit.tau_se, "t5_motion_s": motion[:, 0], "t10_motion_s": motion[:, 1],
-        "body_mass_kg": mass, "height_cm": height, "fit_ok": fit_ok, "fit_issue": issues.astype(str),
+        "n_points": fit.n_points,
+        "model": model,
+        "mss_m_s": fit.mss_m_s,
+        "tau_s": fit.tau_s,
+        "mac_m_s2": fit.mac_m_s2,
+        "pmax_rel_w_kg": fit.pmax_rel_w_kg,
+        **fv,
+        "rmse": fit.rmse,
+        "rse": fit.rse,
+        "time_correction_s": fit.time_correction_s,
+        "distance_correction_m": fit.distance_correction_m,
+        "mss_se": fit.mss_se,
+        "tau_se": fit.tau_se,
+        "t5_motion_s": motion[:, 0],
+        "t10_motion_s": motion[:, 1],
+        "body_mass_kg": mass,
+        "height_cm": height,
+        "fit_ok": fit_ok,
+        "fit_issue": issues.astype(str),
     }
     for k, v in cols.items():
         out[k] = v
-    num = [c for c in cols if c not in ("n_points", "model", "fit_ok", "fit_issue", "body_mass_kg", "height_cm")]
+    num = [
+        c for c in cols if c not in ("n_points", "model", "fit_ok", "fit_issue", "body_mass_kg", "height_cm")
+    ]
     out.loc[~fit_ok, num] = np.nan
     return out[[c for c in key if c != "_trace"] + RADAR_COLUMNS]
