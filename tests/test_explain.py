@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sprintlab.domain import FAMILIES
 from sprintlab.explain import explain_units, family_contributions, shap_matrix, truth_agreement
-from sprintlab.features.catalogue import FAMILIES
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 
 FEATS = ["strength_change_since_test_pct", "pelvic_control_score", "first_step_contact_ms", "sleep_hours_7d"]

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import shap
 
+from sprintlab.domain import FAMILIES
 from sprintlab.dominance import dominance_columns
-from sprintlab.features.catalogue import FAMILIES, load_catalogue
+from sprintlab.features.catalogue import load_catalogue
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 
 TARGET_WORDS = {"hamstring": "hamstring risk", "transfer": "transfer chance"}

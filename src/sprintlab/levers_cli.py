@@ -12,9 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from sprintlab.domain import TARGETS
 from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE
-
-TARGETS = ("transfer", "hamstring")
 
 
 def _read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
@@ -37,10 +36,9 @@ def _load_models(models_dir: Path, registry: bool) -> tuple[dict, dict, dict]:
     for t in TARGETS:
         mdir = models_dir / t
         if registry:
-            from sprintlab.stages import REGISTERED
             from sprintlab.tracking import load_champion
 
-            models[t], _ = load_champion(REGISTERED[t])
+            models[t], _ = load_champion(TARGETS[t].registered_name)
         elif (mdir / "model.joblib").exists():
             models[t] = joblib.load(mdir / "model.joblib")
         if (mdir / RANGES_FILE).exists():

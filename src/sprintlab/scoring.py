@@ -25,13 +25,11 @@ import numpy as np
 import pandas as pd
 
 from sprintlab.config import Params
-from sprintlab.features.catalogue import FAMILIES
+from sprintlab.domain import FAMILIES, TARGETS, iso_week_label
 from sprintlab.io import DataError, write_table_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
-TARGETS = ("transfer", "hamstring")
-REGISTERED = {"transfer": "sprintlab-transfer", "hamstring": "sprintlab-hamstring"}
 
 EXIT_OK = 0
 EXIT_INVALID_DATA = 2
@@ -100,11 +98,6 @@ def parse_week(label: str) -> pd.Timestamp:
         raise ScoringError(
             f"--week must look like 2026-W48 (ISO year-week), got {label!r}", EXIT_INVALID_DATA
         ) from err
-
-
-def iso_week_label(ts: pd.Timestamp) -> str:
-    y, w, _ = pd.Timestamp(ts).isocalendar()
-    return f"{y}-W{w:02d}"
 
 
 def _date_col(name: str) -> str:
@@ -196,7 +189,7 @@ def load_models(model_version: str | None = None) -> dict[str, ChampionModel]:
     mlflow, client = _client()
     out = {}
     for target in TARGETS:
-        name = REGISTERED[target]
+        name = TARGETS[target].registered_name
         version = _version_for(target, model_version)
         label = f"{name} version {version}" if version else f"{name}@{CHAMPION}"
         try:

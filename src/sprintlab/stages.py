@@ -17,13 +17,11 @@ import pandas as pd
 
 from sprintlab.config import Params
 from sprintlab.contract.tables import TABLES
+from sprintlab.domain import TARGETS, iso_week_label
 from sprintlab.io import write_table_atomic, write_text_atomic
 from sprintlab.scoring import score_week  # noqa: F401 - moved to sprintlab.scoring; re-exported here
 
 log = logging.getLogger(__name__)
-
-TARGETS = ("transfer", "hamstring")
-REGISTERED = {"transfer": "sprintlab-transfer", "hamstring": "sprintlab-hamstring"}
 
 
 def _json(path: Path, data) -> None:
@@ -211,7 +209,7 @@ def run_train(
         X_te = feature_matrix(test, res.features)
         reg = log_and_register(
             experiment=params.mlflow.experiment,
-            registered_name=REGISTERED[target],
+            registered_name=TARGETS[target].registered_name,
             model=res.model,
             X_example=X_te.head(20),
             params={"target": target, **mp.model_dump(), "split": params.split.model_dump()},
@@ -364,11 +362,6 @@ def run_explain(
 
 
 # ------------------------------------------------------------------ score + report
-def iso_week_label(ts: pd.Timestamp) -> str:
-    y, w, _ = pd.Timestamp(ts).isocalendar()
-    return f"{y}-W{w:02d}"
-
-
 def _main_factor_limit(path: Path) -> list[str]:
     """The explain stage's truth checks as known limits for coaches (simulated data only)."""
     ex = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -458,7 +451,7 @@ def run_report(
         r = json.loads((Path(models_dir) / t / "registry.json").read_text(encoding="utf-8"))
         reg.append(
             {
-                "name": REGISTERED[t],
+                "name": TARGETS[t].registered_name,
                 "version": r.get("version", "unregistered"),
                 "alias": "champion" if r.get("champion") else "-",
                 "trained_on": metrics[t].get("split_cutoff", ""),

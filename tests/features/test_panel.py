@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sprintlab.features.catalogue import FAMILIES, load_catalogue
+from sprintlab.domain import FAMILIES
+from sprintlab.features.catalogue import load_catalogue
 from sprintlab.features.panel import build_panel
 from sprintlab.features.strength import estimated_one_rm_epley
 

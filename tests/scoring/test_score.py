@@ -29,7 +29,7 @@ def _cli(trained, data, out, *extra):
 
 
 def _week(trained, back: int = 0) -> str:
-    from sprintlab.scoring import iso_week_label
+    from sprintlab.domain import iso_week_label
     from sprintlab.stages import load_validated
 
     we = latest_complete_week(load_validated(trained["tmp"] / "val"))

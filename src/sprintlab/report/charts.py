@@ -23,7 +23,8 @@ import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from sprintlab.report.context import FAMILY_COLOURS, FAMILY_ORDER, MODEL_WORDS, OTHER_COLOUR
+from sprintlab.domain import FAMILIES, sigmoid
+from sprintlab.report.context import FAMILY_COLOURS, MODEL_WORDS, OTHER_COLOUR
 
 DPI = 110
 TEXT = "#1A1A1A"
@@ -69,10 +70,6 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
-
-
 def pct(p: float) -> str:
     """Whole percent for coaches: ``"23%"``, ``"<1%"``, ``">99%"``."""
     if p is None or not np.isfinite(p):
@@ -108,10 +105,10 @@ def waterfall_steps(
     z = _logit(final_prob) - float(total_shap)
     steps = []
     for s in driver_shap:
-        start = _sigmoid(z)
+        start = float(sigmoid(z))
         z += float(s)
-        steps.append((start, _sigmoid(z)))
-    steps.append((_sigmoid(z), float(final_prob)))
+        steps.append((start, float(sigmoid(z))))
+    steps.append((float(sigmoid(z)), float(final_prob)))
     return steps
 
 
@@ -345,7 +342,7 @@ def waterfall_svg(
 
     width, x0, x1 = 760, 280.0, 740.0
     # legend: family swatches (rank order of first appearance is noisy; use the fixed family order)
-    present = [f for f in FAMILY_ORDER if f in set(fams)]
+    present = [f for f in FAMILIES if f in set(fams)]
     items = [(FAMILY_COLOURS[f], _wrap(family_labels.get(f, f), 30).split("\n")) for f in present]
     items.append((OTHER_COLOUR, ["All other factors"]))
     ncol, col_w, leg_line = 3, 245.0, 14.0

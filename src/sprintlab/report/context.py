@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-FAMILY_ORDER: tuple[str, ...] = ("strength", "control", "timing", "load", "wellness", "history")
+from sprintlab.domain import FAMILY_LABELS
 
 # Okabe-Ito colour-blind-safe palette; used for bars and swatches only (text stays dark on light).
 FAMILY_COLOURS: dict[str, str] = {
@@ -18,15 +18,6 @@ FAMILY_COLOURS: dict[str, str] = {
     "history": "#7F7F7F",
 }
 OTHER_COLOUR = "#BDBDBD"
-
-DEFAULT_FAMILY_LABELS: dict[str, str] = {
-    "strength": "Strength",
-    "control": "Access to strength (control and force orientation)",
-    "timing": "Sprint timing and braking",
-    "load": "Training load",
-    "wellness": "Wellness",
-    "history": "History and profile",
-}
 
 MODEL_WORDS: dict[str, str] = {"hamstring": "hamstring risk", "transfer": "transfer chance"}
 
@@ -116,4 +107,4 @@ class ReportContext:
     def family_label(self, family: str | None) -> str:
         if family is None or (isinstance(family, float) and family != family):
             return "Not estimated"
-        return self.family_labels.get(family) or DEFAULT_FAMILY_LABELS.get(family) or str(family).title()
+        return self.family_labels.get(family) or FAMILY_LABELS.get(family) or str(family).title()

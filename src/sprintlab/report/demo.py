@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from sprintlab.report.context import DEFAULT_FAMILY_LABELS, ReportContext
+from sprintlab.domain import FAMILY_LABELS, sigmoid
+from sprintlab.report.context import ReportContext
 
 # name, family, unit, description, mean, sd, beta_hamstring, beta_transfer, lever change, lever label
 _FEATURES: tuple[tuple, ...] = (
@@ -178,10 +179,6 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.{digits}f}{suffix}"
 
 
-def _sig(x: np.ndarray | float) -> np.ndarray | float:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _shap(values: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Exact SHAP (log-odds) of the additive demo model for every row of ``values``."""
     out = {}
@@ -241,7 +238,7 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
             rows.append(r)
     panel = pd.DataFrame(rows)
     shap = _shap(panel)
-    probs = {m: _sig(_BASE[m] + shap[m].sum(axis=1)) for m in shap}
+    probs = {m: sigmoid(_BASE[m] + shap[m].sum(axis=1)) for m in shap}
     latest = panel["week_end"] == weeks[-1]
     no_block = ids[-1] if n_athletes > 3 else None
     thin = ids[4] if n_athletes > 4 else None
@@ -294,7 +291,7 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
                 new_vals = panel.loc[[idx]].copy()
                 new_vals[feat] = new_vals[feat] + change
                 z_new = _BASE[model] + _shap(new_vals)[model].sum(axis=1).iloc[0]
-                p1 = float(_sig(z_new))
+                p1 = float(sigmoid(z_new))
                 gain = (p0 - p1) if model == "hamstring" else (p1 - p0)
                 if gain > 0.005 and (best is None or gain > best[0]):
                     best = (gain, feat, label, p1)
@@ -420,7 +417,7 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
         interaction=interaction,
         metrics=metrics,
         models=models,
-        family_labels=dict(DEFAULT_FAMILY_LABELS),
+        family_labels=dict(FAMILY_LABELS),
         history=history,
         levers=pd.DataFrame(lever_rows) if lever_rows else None,
         drift_warnings=["Wellness questionnaires were missing on 18% of days this week (usual: 6%)."],

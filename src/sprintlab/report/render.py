@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from sprintlab.domain import FAMILIES
 from sprintlab.privacy import is_alias, load_pseudonym_key, pseudonymise_ids
 from sprintlab.report import charts
 from sprintlab.report.charts import pct
-from sprintlab.report.context import FAMILY_COLOURS, FAMILY_ORDER, MODEL_WORDS, OTHER_COLOUR, ReportContext
+from sprintlab.report.context import FAMILY_COLOURS, MODEL_WORDS, OTHER_COLOUR, ReportContext
 from sprintlab.report.demo import build_demo_context
 
 __all__ = ["build_demo_context", "render_html", "render_report"]
@@ -185,7 +186,7 @@ def _main_factor(ctx: ReportContext, aid: str, model: str, family) -> str:
     fc = fc[(fc["athlete_id"].astype(str) == aid) & (fc["model"] == model)]
     if _is_missing(family) or fc.empty:
         return label
-    wide = fc.groupby("family")["shap"].sum().reindex(FAMILY_ORDER, fill_value=0.0).to_frame().T
+    wide = fc.groupby("family")["shap"].sum().reindex(FAMILIES, fill_value=0.0).to_frame().T
     d = dominance(wide).iloc[0]
     if d["dominance"] == "close" and d["runner_up_family"] != family:
         return f"{label}, about level with {ctx.family_label(d['runner_up_family'])}"
@@ -283,7 +284,7 @@ def _athlete_view(
 
 
 def _view(ctx: ReportContext) -> dict:
-    fam_labels = {f: ctx.family_label(f) for f in FAMILY_ORDER}
+    fam_labels = {f: ctx.family_label(f) for f in FAMILIES}
     fam_labels.update({k: v for k, v in ctx.family_labels.items()})
     features = sorted(set(ctx.drivers["feature"]) | set(ctx.shap_long["feature"]))
     labels = _feature_labels(features)
@@ -346,7 +347,7 @@ def _view(ctx: ReportContext) -> dict:
         "own_usual_weeks": ctx.own_usual_weeks,
         "squad_scope": squad_scope,
         "threshold": pct(ctx.flag_threshold),
-        "families": [{"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILY_ORDER],
+        "families": [{"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILIES],
         "family_colours": FAMILY_COLOURS,
         "other_colour": OTHER_COLOUR,
         "athletes": athletes,

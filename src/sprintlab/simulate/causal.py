@@ -28,7 +28,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from sprintlab.simulate.generator import HAZARD, sigmoid, transfer_mean_change, transfer_noise  # noqa: F401 (re-exported)
+from sprintlab.domain import sigmoid
+from sprintlab.simulate.generator import HAZARD, transfer_mean_change, transfer_noise  # noqa: F401 (re-exported)
 
 # observed feature -> (latent, latent change per unit of the feature)
 TRANSFER_MAP: dict[str, tuple[str, float]] = {

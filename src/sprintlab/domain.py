@@ -1,0 +1,94 @@
+"""The domain's vocabulary, defined once: factor families, the two outcomes, ISO week labels.
+
+Every module that needs a family name, an outcome's registry name, its probability column or the
+direction that counts as a benefit reads it here instead of spelling it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+#: Factor families, in the order the report and the explanations list them.
+FAMILIES: tuple[str, ...] = ("strength", "control", "timing", "load", "wellness", "history")
+
+#: Coach-facing names of the families (the report's legend and every sentence).
+FAMILY_LABELS: dict[str, str] = {
+    "strength": "Strength",
+    "control": "Access to strength (control and force orientation)",
+    "timing": "Sprint timing and braking",
+    "load": "Training load",
+    "wellness": "Wellness",
+    "history": "History and profile",
+}
+
+TargetName = Literal["transfer", "hamstring"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One modelled outcome.
+
+    ``benefit_sign`` is +1 when a higher probability is the good direction (transfer), -1 when a
+    lower one is (hamstring risk); ``needs_strength_block``: scored only while a strength block runs.
+    """
+
+    name: TargetName
+    registered_name: str
+    probability_column: str
+    benefit_sign: int
+    needs_strength_block: bool
+    unit_label: str
+    intended_use: str
+
+    def benefit(self, effect):
+        """A change in probability expressed as a benefit (positive = better for the athlete)."""
+        return self.benefit_sign * effect
+
+
+TRANSFER = Target(
+    name="transfer",
+    registered_name="sprintlab-transfer",
+    probability_column="transfer_probability",
+    benefit_sign=1,
+    needs_strength_block=True,
+    unit_label="block",
+    intended_use="estimating whether the current strength block will show up as a faster 0-10 m time; "
+    "supports coaching decisions, does not replace testing.",
+)
+HAMSTRING = Target(
+    name="hamstring",
+    registered_name="sprintlab-hamstring",
+    probability_column="hamstring_risk",
+    benefit_sign=-1,
+    needs_strength_block=False,
+    unit_label="athlete-week",
+    intended_use="ranking athletes by hamstring injury risk over the next 28 days to prioritise staff "
+    "attention; not a diagnosis.",
+)
+
+#: Both outcomes by name, in pipeline order.
+TARGETS: dict[str, Target] = {t.name: t for t in (TRANSFER, HAMSTRING)}
+TARGET_NAMES: tuple[str, ...] = tuple(TARGETS)
+
+
+def target(name: str) -> Target:
+    """The :class:`Target` called ``name`` (a clear error for an unknown outcome)."""
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise ValueError(f"unknown outcome {name!r}; expected one of {', '.join(TARGET_NAMES)}") from None
+
+
+def iso_week_label(ts) -> str:
+    """ISO 8601 week label of a date, e.g. ``2026-W48``."""
+    y, w, _ = pd.Timestamp(ts).isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def sigmoid(x: np.ndarray | float) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-x)), element-wise (a 0-d array for a scalar)."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
