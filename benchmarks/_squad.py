@@ -28,10 +28,10 @@ def squad_arguments(description: str, seeds: list[int]) -> argparse.ArgumentPars
 
 
 def simulate_units(a: argparse.Namespace) -> tuple[object, dict, dict]:
-    """The parameters, both unit tables of the simulated squad (``stages.simulated_units``) and a
+    """The parameters, both unit tables of the simulated squad (``pipeline.targets.simulated_units``) and a
     header (squad size, simulator seed) for the results; prints how long the simulation took."""
     from sprintlab.config import load_params
-    from sprintlab.stages import simulated_units
+    from sprintlab.pipeline.targets import simulated_units
 
     params = load_params(a.params)
     athletes = a.athletes or params.simulate.athletes

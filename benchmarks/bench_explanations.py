@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_explanations.py --seeds 7 1 2 3 4 --json /tmp/expl.json
 
 Simulates the squad of ``params.yaml`` and builds both unit tables like the pipeline
-(:func:`sprintlab.stages.simulated_units`), then for every split seed trains both models with ``train:`` /
+(:func:`sprintlab.pipeline.targets.simulated_units`), then for every split seed trains both models with ``train:`` /
 ``split:`` and explains the later-period units exactly as the explain stage does (all athletes'
 units from the split's time cutoff on; :func:`sprintlab.explain.truth_recovery`). Prints per seed:
 transfer - agreement on all blocks, where the explanation's lead is clear / a close call (and the

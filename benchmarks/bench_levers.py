@@ -39,8 +39,9 @@ from sprintlab.levers import (
     save_training_ranges,
 )
 from sprintlab.models.training import train_and_evaluate
+from sprintlab.pipeline.simulate import simulate_params_squad
+from sprintlab.pipeline.targets import unit_tables
 from sprintlab.simulate import causal
-from sprintlab.stages import simulate_params_squad, unit_tables
 
 KEYS = ["athlete_id", "block_start_date", "block_end_date"]
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _train(tmp: Path):
     from sprintlab.config import load_params
-    from sprintlab.stages import quick_params, run_training_chain
+    from sprintlab.pipeline.chain import quick_params, run_training_chain
 
     base = load_params(ROOT / "params.yaml")
     params = quick_params(base)

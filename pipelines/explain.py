@@ -2,7 +2,7 @@
 
 from _common import EXPLANATIONS, METRICS, MODELS, TARGETS, params
 from sprintlab.explain import truth_report_text
-from sprintlab.stages import run_explain
+from sprintlab.pipeline.explain import run_explain
 
 if __name__ == "__main__":
     print(truth_report_text(run_explain(params(), TARGETS, MODELS, EXPLANATIONS, METRICS)))

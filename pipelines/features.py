@@ -1,7 +1,7 @@
 """DVC stage: build the athlete-week feature panel."""
 
 from _common import FEATURES, VALIDATED, params
-from sprintlab.stages import run_features
+from sprintlab.pipeline.features import run_features
 
 if __name__ == "__main__":
     panel = run_features(params(), VALIDATED, FEATURES)

@@ -1,7 +1,7 @@
 """DVC stage: the weekly coach report (self-contained HTML)."""
 
 from _common import FEATURES, METRICS, MODELS, REPORT, params
-from sprintlab.stages import run_report
+from sprintlab.pipeline.report import run_report
 
 if __name__ == "__main__":
     p = params()

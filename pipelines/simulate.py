@@ -1,7 +1,7 @@
 """DVC stage: simulate the default squad (only when data.source is 'simulated')."""
 
 from _common import SIMULATED, params
-from sprintlab.stages import run_simulate
+from sprintlab.pipeline.simulate import run_simulate
 
 if __name__ == "__main__":
     run_simulate(params(), SIMULATED)

@@ -3,7 +3,7 @@
 import sys
 
 from _common import MODELS, TARGETS, params
-from sprintlab.stages import run_train
+from sprintlab.pipeline.train import run_train
 from sprintlab.tracking import TrackingError
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import sys
 
 from _common import SIMULATED, VALIDATED, params
 from sprintlab.contract.validate import validate_folder
-from sprintlab.stages import raw_dir
+from sprintlab.pipeline.simulate import raw_dir
 
 if __name__ == "__main__":
     p = params()

@@ -306,7 +306,7 @@ def test_pipeline_explanations_recover_the_true_main_factor_on_the_default_squad
     from sprintlab.config import load_params
     from sprintlab.explain import truth_recovery
     from sprintlab.models.training import train_and_evaluate
-    from sprintlab.stages import simulated_units
+    from sprintlab.pipeline.targets import simulated_units
 
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     units = simulated_units(params)["transfer"]

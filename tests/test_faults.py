@@ -63,7 +63,9 @@ def test_killed_writer_never_leaves_a_half_written_output(tmp_path):
 def test_stages_rerun_byte_identical(tmp_path, small_squad):
     from sprintlab.config import load_params
     from sprintlab.contract.validate import validate_folder
-    from sprintlab.stages import run_features, run_simulate, run_targets
+    from sprintlab.pipeline.features import run_features
+    from sprintlab.pipeline.simulate import run_simulate
+    from sprintlab.pipeline.targets import run_targets
 
     base = load_params(ROOT / "params.yaml")
     params = base.model_copy(
@@ -84,7 +86,7 @@ def test_stages_rerun_byte_identical(tmp_path, small_squad):
 
 def test_unreachable_mlflow_store_fails_clearly_before_training(tmp_path, monkeypatch):
     from sprintlab.config import load_params
-    from sprintlab.stages import run_train
+    from sprintlab.pipeline.train import run_train
     from sprintlab.tracking import TrackingError
 
     blocker = tmp_path / "not-a-dir"

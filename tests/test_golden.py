@@ -67,8 +67,11 @@ def report_text(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def golden_run(tmp_path_factory):
+    from sprintlab.pipeline.chain import quick_params, run_training_chain
+    from sprintlab.pipeline.evaluate import run_evaluate
+    from sprintlab.pipeline.explain import run_explain
+    from sprintlab.pipeline.report import run_report
     from sprintlab.scoring import score
-    from sprintlab.stages import quick_params, run_evaluate, run_explain, run_report, run_training_chain
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("golden")

@@ -17,15 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory):
     from sprintlab.contract.validate import validate_folder
-    from sprintlab.stages import (
-        run_evaluate,
-        run_explain,
-        run_features,
-        run_report,
-        run_simulate,
-        run_targets,
-        run_train,
-    )
+    from sprintlab.pipeline.evaluate import run_evaluate
+    from sprintlab.pipeline.explain import run_explain
+    from sprintlab.pipeline.features import run_features
+    from sprintlab.pipeline.report import run_report
+    from sprintlab.pipeline.simulate import run_simulate
+    from sprintlab.pipeline.targets import run_targets
+    from sprintlab.pipeline.train import run_train
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("pipeline")
@@ -244,7 +242,7 @@ def test_dvc_yaml_stages_declare_code_params_and_outputs():
 
 
 def test_main_factor_limit_states_the_truth_figures_in_words(tmp_path):
-    from sprintlab.stages import _main_factor_limit
+    from sprintlab.pipeline.report import _main_factor_limit
 
     path = tmp_path / "explanations.json"
     assert _main_factor_limit(path) == []  # no explain output yet: nothing to state

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -223,3 +224,27 @@ def write_table_atomic(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a table (CSV or Parquet by extension) atomically and byte-deterministically."""
     path = Path(path)
     return write_bytes_atomic(path, table_bytes(df, path.suffix))
+
+
+def _jsonable(x):
+    if isinstance(x, np.integer | np.floating):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return str(x)
+
+
+def nan_to_none(obj):
+    """The same nested dicts/lists with non-finite floats as ``None`` (JSON has no NaN)."""
+    if isinstance(obj, dict):
+        return {k: nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [nan_to_none(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def write_json_atomic(path: str | Path, data) -> Path:
+    """Write ``data`` as indented, key-sorted JSON (numpy scalars and arrays converted), atomically."""
+    return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")

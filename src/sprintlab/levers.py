@@ -385,7 +385,7 @@ def report_levers(
     top_n: int = 2,
 ) -> pd.DataFrame | None:
     """The report's "What to change first" rows: transfer levers for athletes in a strength block,
-    hamstring levers for flagged athletes (``squad`` from :func:`sprintlab.stages.score_week`)."""
+    hamstring levers for flagged athletes (``squad`` from :func:`sprintlab.scoring.score_week`)."""
     import joblib
 
     models_dir = Path(models_dir)

@@ -16,7 +16,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from sprintlab.contract.cli import validate
+from sprintlab.cli.data import validate
 from sprintlab.contract.validate import REPAIRS, validate_folder
 
 from .conftest import TODAY, _tables, write_folder

@@ -7,7 +7,7 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from sprintlab.contract.cli import MAX_LINES, validate
+from sprintlab.cli.data import MAX_LINES, validate
 
 from .conftest import TODAY, write_folder
 
@@ -52,7 +52,7 @@ def test_bad_today_and_missing_folder_exit_2_without_traceback(valid_dir, tmp_pa
 
 
 def test_import_command(tmp_path):
-    from sprintlab.contract.cli import import_data
+    from sprintlab.cli.data import import_data
 
     app = typer.Typer()
     app.command("import")(import_data)

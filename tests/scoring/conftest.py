@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
-    from sprintlab.stages import quick_params, run_training_chain
+    from sprintlab.pipeline.chain import quick_params, run_training_chain
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("scoring")

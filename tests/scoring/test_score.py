@@ -30,7 +30,7 @@ def _cli(trained, data, out, *extra):
 
 def _week(trained, back: int = 0) -> str:
     from sprintlab.domain import iso_week_label
-    from sprintlab.stages import load_validated
+    from sprintlab.pipeline.validate import load_validated
 
     we = latest_complete_week(load_validated(trained["tmp"] / "val"))
     return iso_week_label(we - pd.Timedelta(weeks=back))

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from sprintlab.cli.profile import profile
 from sprintlab.sprint import profile_splits, summarise_sessions
-from sprintlab.sprint.cli import profile
 from sprintlab.sprint.model import time_at_distance, velocity
 from sprintlab.sprint.profile import PROFILE_COLUMNS
 

@@ -1,4 +1,4 @@
-"""The ``sprintlab`` command line."""
+"""``sprintlab simulate``: a simulated squad (clearly labelled) in the data contract, with its truth."""
 
 from __future__ import annotations
 
@@ -9,24 +9,9 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from sprintlab.contract.cli import import_data, validate
-from sprintlab.levers_cli import levers
-from sprintlab.scoring_cli import score
-from sprintlab.sprint.cli import profile
-
-app = typer.Typer(
-    help="sprintlab: strength-to-sprint transfer and hamstring risk, and why.", no_args_is_help=True
-)
 console = Console(stderr=True)
 
-app.command("validate")(validate)
-app.command("profile")(profile)
-app.command("score")(score)
-app.command("levers")(levers)
-app.command("import")(import_data)
 
-
-@app.command("simulate")
 def simulate(
     out: Path = typer.Option(..., "--out", help="Folder to write the contract tables (and truth/) into."),
     athletes: int = typer.Option(30, "--athletes", min=2, help="Number of athletes."),
@@ -36,7 +21,7 @@ def simulate(
 ) -> None:
     """Simulate a squad (clearly labelled SIMULATED) in the data contract, with ground truth in truth/."""
     from sprintlab.config import DataParams, Params, SimulateParams, TrainParams
-    from sprintlab.stages import run_simulate
+    from sprintlab.pipeline.simulate import run_simulate
 
     logging.basicConfig(level=logging.WARNING)
     dummy_model = {"features": ["age_years"]}
@@ -53,11 +38,3 @@ def simulate(
     console.print(
         f"[green]wrote[/green] {out}/raw (contract tables) and {out}/truth (ground truth) - SIMULATED data"
     )
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()

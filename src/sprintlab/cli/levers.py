@@ -17,7 +17,7 @@ from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE
 
 
 def _read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
-    from sprintlab.stages import load_validated
+    from sprintlab.pipeline.validate import load_validated
 
     tables = load_validated(data_dir)
     if "athletes" in tables:

@@ -1,0 +1,97 @@
+"""Pipeline stage ``targets``: both unit tables (transfer blocks, hamstring athlete-weeks)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from sprintlab.config import Params
+from sprintlab.contract.tables import TABLES
+from sprintlab.io import write_json_atomic, write_table_atomic
+from sprintlab.pipeline.simulate import simulate_params_squad
+from sprintlab.pipeline.validate import load_validated
+
+log = logging.getLogger(__name__)
+
+
+def run_targets(
+    params: Params, validated: Path, features_dir: Path, truth_dir: Path | None, out_dir: Path
+) -> dict:
+    """Build both unit tables (with the simulator's truth attached when available)."""
+    tables = load_validated(validated)
+    panel = pd.read_parquet(Path(features_dir) / "panel.parquet")
+    truth = None
+    if truth_dir is not None and (Path(truth_dir) / "hamstring_weekly.parquet").exists():
+        truth = {
+            name: pd.read_parquet(Path(truth_dir) / f"{name}.parquet")
+            for name in ("hamstring_weekly", "transfer_blocks")
+        }
+    units = unit_tables(params, panel, tables, truth)
+    ham, tr = units["hamstring"], units["transfer"]
+    out_dir = Path(out_dir)
+    write_table_atomic(ham, out_dir / "hamstring_units.parquet")
+    write_table_atomic(tr, out_dir / "transfer_units.parquet")
+    summary = {
+        "hamstring": {
+            "units": len(ham),
+            "events": int(ham["y"].sum()),
+            "complete_units": int(ham["label_complete"].sum()),
+        },
+        "transfer": {"units": len(tr), "events": int(tr["y"].sum()) if len(tr) else 0},
+    }
+    write_json_atomic(out_dir / "summary.json", summary)
+    return summary
+
+
+def unit_tables(
+    params: Params,
+    panel: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    truth: dict[str, pd.DataFrame] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Both unit tables from the feature panel and the contract tables (``params.yaml`` ``targets:``),
+    with the simulator's truth tables (``hamstring_weekly``, ``transfer_blocks``) attached when given.
+    No injuries table: no hamstring events; no sprint splits or gym sets: no transfer units."""
+    from sprintlab.models.datasets import (
+        attach_truth_hamstring,
+        attach_truth_transfer,
+        hamstring_units,
+        transfer_units,
+    )
+
+    t = params.targets
+    empty_inj = pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES["injuries"].column_names})
+    ham = hamstring_units(panel, tables.get("injuries", empty_inj), t.hamstring.horizon_days)
+    tr = (
+        transfer_units(
+            panel,
+            tables["sprint_splits"],
+            tables["gym_sets"],
+            min_block_weeks=t.transfer.min_block_weeks,
+            min_strength_gain=t.transfer.min_strength_gain,
+            swc_factor=t.transfer.swc_factor,
+            swc_method=t.transfer.swc_method,
+        )
+        if {"sprint_splits", "gym_sets"} <= set(tables)
+        else pd.DataFrame()
+    )
+    if truth is not None:
+        ham = attach_truth_hamstring(ham, truth["hamstring_weekly"])
+        if len(tr):
+            tr = attach_truth_transfer(tr, truth["transfer_blocks"])
+    return {"hamstring": ham, "transfer": tr}
+
+
+def simulated_units(
+    params: Params, athletes: int | None = None, weeks: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """Both unit tables of a simulated squad with the simulator's truth attached, built exactly like
+    the pipeline (``params.yaml`` ``simulate:`` / ``features:`` / ``targets:``; ``athletes`` and
+    ``weeks`` override the squad size), in memory - for benchmarks and truth-recovery tests."""
+    from sprintlab.features.panel import build_panel
+
+    sim = simulate_params_squad(params, athletes, weeks)
+    panel = build_panel(sim.tables, wellness_baseline_days=params.features.wellness_baseline_days).panel
+    return unit_tables(params, panel, sim.tables, sim.truth)

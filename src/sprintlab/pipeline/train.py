@@ -1,0 +1,173 @@
+"""Pipeline stage ``train_<target>``: train, evaluate, save and register one model."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from sprintlab.config import Params
+from sprintlab.domain import TARGETS
+from sprintlab.io import nan_to_none, write_json_atomic, write_table_atomic, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+
+def run_train(
+    params: Params, target: str, targets_dir: Path, model_dir: Path, *, register: bool = True
+) -> dict:
+    """Train, evaluate and save one model; log and register it in MLflow."""
+    from sprintlab.explain import explain_units, family_importance
+    from sprintlab.levers import save_lever_artifacts
+    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.models.training import train_and_evaluate
+    from sprintlab.tracking import log_and_register
+
+    mp = getattr(params.train, target)
+    if register:
+        from sprintlab.tracking import ensure_experiment
+
+        ensure_experiment(
+            params.mlflow.experiment
+        )  # fail fast, before training, when the store is unreachable
+    units = pd.read_parquet(Path(targets_dir) / f"{target}_units.parquet")
+    res = train_and_evaluate(
+        units,
+        target=target,
+        features=mp.features,
+        model_params=mp.estimator_kwargs(),
+        split_params=params.split.model_dump(exclude={"seed"}),
+        flag_threshold=mp.flag_threshold,
+        n_boot=params.evaluate.bootstrap,
+        acwr_threshold=params.evaluate.acwr_threshold,
+        seed=params.split.seed,
+        outcome=mp.outcome_column(),
+    )
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    _dump_atomic(res.model, model_dir / "model.joblib")
+    save_lever_artifacts(
+        res.model,
+        units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train],
+        model_dir,
+        seed=params.split.seed,
+    )
+    write_text_atomic(model_dir / "booster.txt", res.model.booster_.booster_.model_to_string())
+    write_json_atomic(model_dir / "features.json", res.features)
+    metrics = nan_to_none(res.metrics)
+    write_json_atomic(model_dir / "evaluation.json", metrics)
+    write_table_atomic(
+        res.test_predictions.drop(columns=["athlete_id"]), model_dir / "test_predictions.parquet"
+    )
+    for name, df in res.curves.items():
+        write_table_atomic(df, model_dir / f"curve_{name}.csv")
+    usable = units[units["label_complete"]].reset_index(drop=True)
+    test = usable.iloc[res.split.test]
+    ex = explain_units(res.model, test, target, top_k=params.report.top_drivers)
+    fam_imp = family_importance(ex["families"])
+    write_text_atomic(model_dir / "model_card.md", _model_card(target, res, units, fam_imp))
+    info = {"registered": False}
+    if register:
+        X_te = feature_matrix(test, res.features)
+        reg = log_and_register(
+            experiment=params.mlflow.experiment,
+            registered_name=TARGETS[target].registered_name,
+            model=res.model,
+            X_example=X_te.head(20),
+            params={"target": target, **mp.model_dump(), "split": params.split.model_dump()},
+            metrics={
+                k: v
+                for k, v in metrics.items()
+                if k in ("model", "baselines", "oracle", "n_test_units", "n_test_events")
+            },
+            artifacts={
+                "model_card": model_dir / "model_card.md",
+                "evaluation": model_dir / "evaluation.json",
+                "shap_summary": _tmp_csv(fam_imp, "shap_family_importance.csv"),
+            },
+            compare=(X_te, test["y"].to_numpy()),
+            metric=params.registry.metric,
+            min_improvement=params.registry.min_improvement,
+            tags={"target": target},
+        )
+        info = {
+            "registered": True,
+            "name": reg.name,
+            "version": reg.version,
+            "champion": reg.champion,
+            "reason": reg.reason,
+            "run_id": reg.run_id,
+        }
+    write_json_atomic(model_dir / "registry.json", info)
+    from sprintlab.drift import log_training_reference
+
+    # drift reference: the whole data window the model was built and evaluated on (not only the
+    # earlier training split, else slowly trending features such as age always look drifted)
+    log_training_reference(info.get("run_id"), feature_matrix(units, res.features), model_dir)
+    return {"metrics": metrics, "registry": info}
+
+
+def _tmp_csv(df: pd.DataFrame, name: str) -> Path:
+    import tempfile
+
+    p = Path(tempfile.mkdtemp()) / name
+    df.to_csv(p, index=False)
+    return p
+
+
+def _dump_atomic(obj, path: Path) -> None:
+    import io
+
+    buf = io.BytesIO()
+    joblib.dump(obj, buf)
+    from sprintlab.io import write_bytes_atomic
+
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def _model_card(target: str, res, units: pd.DataFrame, fam_imp: pd.DataFrame) -> str:
+    m = res.metrics
+    lines = [
+        f"# Model card: sprintlab-{target}",
+        "",
+        "**Intended use**: "
+        + (
+            "ranking athletes by hamstring injury risk over the next 28 days to prioritise "
+            "staff attention; not a diagnosis."
+            if target == "hamstring"
+            else "estimating whether the current strength block will show up as a faster 0-10 m "
+            "time; supports coaching decisions, does not replace testing."
+        ),
+        f"**Data window**: {pd.to_datetime(units['unit_date']).min().date()} to {pd.to_datetime(units['unit_date']).max().date()}; "
+        f"{units['athlete_id'].nunique()} athletes, {len(units)} units.",
+        f"**Evaluation**: athlete- and time-grouped split (test = later units of unseen athletes, cutoff {m['split_cutoff']}); "
+        f"{m['n_test_units']} test units, {m['n_test_events']} events.",
+        "",
+        "| model | ROC AUC (95% CI) | PR AUC | Brier | calibration slope (95% CI) |",
+        "|---|---|---|---|---|",
+    ]
+    rows = [("LightGBM (calibrated)", m["model"])] + [
+        (f"baseline: {k}", v) for k, v in m["baselines"].items() if "roc_auc" in v
+    ]
+    if "oracle" in m:
+        rows.append(("oracle (simulator truth)", m["oracle"]))
+    for name, v in rows:
+        ci = v.get("roc_auc_ci", [np.nan, np.nan])
+        sci = v.get("calibration_slope_ci", [np.nan, np.nan])
+        lines.append(
+            f"| {name} | {v['roc_auc']:.3f} ({ci[0]:.3f}-{ci[1]:.3f}) | {v['pr_auc']:.3f} | {v['brier']:.4f} | "
+            f"{v['calibration_slope']:.2f} ({sci[0]:.2f}-{sci[1]:.2f}) |"
+        )
+    lines += [
+        "",
+        "**Features**: " + ", ".join(res.features),
+        "",
+        "**Factor families (mean |SHAP|, log-odds)**: "
+        + ", ".join(f"{r.family} {r.mean_abs_shap:.3f}" for r in fam_imp.itertuples()),
+        "",
+        "**Limits**: modelled associations, not causes; trained on the data window above only.",
+    ]
+    return "\n".join(lines) + "\n"

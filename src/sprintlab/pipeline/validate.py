@@ -1,0 +1,30 @@
+"""Pipeline stage ``validate``: the raw exports against the data contract; reading its output."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from sprintlab.config import Params
+from sprintlab.contract.tables import TABLES
+
+log = logging.getLogger(__name__)
+
+
+def load_validated(folder: Path) -> dict[str, pd.DataFrame]:
+    """Read the accepted tables written by the validate stage."""
+    tables = {}
+    for name in TABLES:
+        p = Path(folder) / f"{name}.parquet"
+        if p.exists():
+            tables[name] = pd.read_parquet(p)
+    return tables
+
+
+def run_validate(params: Params, raw: Path, out_dir: Path):
+    """Validate the exports in ``raw`` into ``out_dir`` (accepted tables, rejected rows, report)."""
+    from sprintlab.contract.validate import validate_folder
+
+    return validate_folder(raw, out_dir, today=params.validate_.today)
