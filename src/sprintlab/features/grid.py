@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+LONG_TERM_MIN_DAYS = 28  # an athlete's long-term norm needs at least 4 weeks of values
+
+_RecordIndex = tuple[np.ndarray, np.ndarray, np.ndarray]
+
 
 @dataclass(frozen=True)
 class DayGrid:
@@ -20,7 +24,9 @@ class DayGrid:
     athlete_ids: np.ndarray
     start: pd.Timestamp  # a Monday
     n_days: int
-    _index_cache: dict = field(default_factory=dict, compare=False, repr=False)
+    _index_cache: dict[tuple[int, int, str], tuple[pd.DataFrame, _RecordIndex]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def n_athletes(self) -> int:
@@ -31,6 +37,15 @@ class DayGrid:
         """Day index of every Sunday in the window."""
         return np.arange(6, self.n_days, 7)
 
+    @property
+    def week_end_dates(self) -> pd.DatetimeIndex:
+        """Date of every Sunday in the window."""
+        return self.start + pd.to_timedelta(self.week_end_days, unit="D")
+
+    def at_week_ends(self, daily: np.ndarray) -> np.ndarray:
+        """The ``(n_athletes, n_weeks)`` week-end samples of a daily array."""
+        return daily[:, self.week_end_days]
+
     def first_day(self, df: pd.DataFrame, date_col: str = "date") -> np.ndarray:
         """Each athlete's first day index with a record in ``df`` (``n_days`` when none)."""
         a, d, ok = self.index(df, date_col)
@@ -38,7 +53,7 @@ class DayGrid:
         np.minimum.at(first, a[ok], d[ok])
         return first
 
-    def index(self, df: pd.DataFrame, date_col: str = "date") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def index(self, df: pd.DataFrame, date_col: str = "date") -> _RecordIndex:
         """Row positions (athlete index, day index) of a table's records; records outside are masked."""
         key = (id(df), len(df), date_col)
         hit = self._index_cache.get(key)
@@ -169,7 +184,7 @@ def _norm_or_to_date(
     return np.where(c_before >= min_days, before, to_date)
 
 
-def baseline_before(x: np.ndarray, starts: np.ndarray, min_days: int = 28) -> np.ndarray:
+def baseline_before(x: np.ndarray, starts: np.ndarray, min_days: int = LONG_TERM_MIN_DAYS) -> np.ndarray:
     """The athlete's long-term norm as of the start of the running segment: the mean of all
     values before the latest segment start (``starts`` marks e.g. sprint test days). When fewer
     than ``min_days`` values precede that start, the expanding mean up to the current day is used
@@ -180,7 +195,9 @@ def baseline_before(x: np.ndarray, starts: np.ndarray, min_days: int = 28) -> np
     return _norm_or_to_date(c, v, c_before, v_before, min_days)
 
 
-def long_term_norm(x: np.ndarray, exclude_last_days: int = 7, min_days: int = 28) -> np.ndarray:
+def long_term_norm(
+    x: np.ndarray, exclude_last_days: int = 7, min_days: int = LONG_TERM_MIN_DAYS
+) -> np.ndarray:
     """The athlete's long-term norm: the mean of all values up to ``exclude_last_days`` before
     the current day (so the recent window being compared does not dilute its own norm). With
     fewer than ``min_days`` such values the expanding mean up to the current day is used.
@@ -217,6 +234,13 @@ def forward_fill(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     filled = np.where(last >= 0, np.take_along_axis(x, np.maximum(last, 0), axis=1), np.nan)
     age = np.where(last >= 0, np.arange(n_d)[None, :] - last, np.nan)
     return filled, age
+
+
+def lagged(x: np.ndarray, days: int) -> np.ndarray:
+    """Each day's value ``days`` (>= 1) days earlier; NaN for the first ``days`` days."""
+    out = np.full_like(x, np.nan)
+    out[:, days:] = x[:, :-days]
+    return out
 
 
 def days_since(event: np.ndarray) -> np.ndarray:

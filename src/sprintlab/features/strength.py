@@ -1,11 +1,18 @@
-"""Strength estimates from gym sets."""
+"""Strength: Epley estimates from gym sets and the strength-family feature builders."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from sprintlab.features.builder import Builder, Features, Need, PanelInputs
+from sprintlab.features.grid import forward_fill, lagged, rolling_mean
+
 EPLEY_MAX_REPS = 10
+E1RM_SMOOTHING_DAYS = 14  # the e1RM features are 14-day means of the session bests
+STRENGTH_CHANGE_DAYS = 56
 
 
 def estimated_one_rm_epley(load_kg: pd.Series | np.ndarray, reps: pd.Series | np.ndarray) -> np.ndarray:
@@ -58,3 +65,84 @@ def block_strength_change(lifts: pd.DataFrame, blocks: pd.DataFrame) -> np.ndarr
         if intercept > 0:
             out[i] = slope * span / intercept
     return out
+
+
+def _daily_e1rm_kg(inputs: PanelInputs, exercise: str) -> np.ndarray:
+    """Daily estimated 1RM of ``exercise``: the 14-day mean of session bests, carried forward."""
+    bests = inputs.grid.scatter(session_e1rm(inputs.tables["gym_sets"], exercise), "e1rm_kg", "max")
+    return forward_fill(rolling_mean(bests, E1RM_SMOOTHING_DAYS))[0]
+
+
+def squat(inputs: PanelInputs) -> Features:
+    """Back-squat e1RM (kg), relative to body mass (kg/kg) and its change over 8 weeks
+    100 x (e1RM / e1RM 56 days earlier - 1) (%)."""
+    squat_kg = _daily_e1rm_kg(inputs, "back_squat")
+    weekly_kg = inputs.grid.at_week_ends(squat_kg)
+    return {
+        "squat_e1rm_kg": weekly_kg,
+        "squat_e1rm_rel": weekly_kg / inputs.body_mass_kg[:, None],
+        "strength_change_8w_pct": inputs.grid.at_week_ends(
+            100 * (squat_kg / lagged(squat_kg, STRENGTH_CHANGE_DAYS) - 1)
+        ),
+    }
+
+
+def strength_since_test(inputs: PanelInputs) -> Features:
+    """Back-squat e1RM change since the last sprint test: 100 x (e1RM / e1RM on the test day - 1) (%)."""
+    squat_kg = _daily_e1rm_kg(inputs, "back_squat")
+    at_test, _ = forward_fill(np.where(inputs.sprint_test_days, squat_kg, np.nan))
+    return {"strength_change_since_test_pct": inputs.grid.at_week_ends(100 * (squat_kg / at_test - 1))}
+
+
+def deadlift(inputs: PanelInputs) -> Features:
+    """Trap-bar deadlift e1RM relative to body mass (kg/kg)."""
+    deadlift_kg = _daily_e1rm_kg(inputs, "trap_bar_deadlift")
+    return {"deadlift_e1rm_rel": inputs.grid.at_week_ends(deadlift_kg) / inputs.body_mass_kg[:, None]}
+
+
+def nordic(inputs: PanelInputs) -> Features:
+    """Latest Nordic eccentric test: force (mean of the legs, N), per kg body mass, left-right
+    asymmetry 100 x |left - right| / mean(left, right) (%) and the test's age (days)."""
+    tests = inputs.tables["strength_tests"]
+    nordics = tests[tests["test"] == "nordic_eccentric"]
+    grid = inputs.grid
+    force_n, age_days = forward_fill(grid.scatter(nordics, "value", "mean"))
+    left_n, _ = forward_fill(grid.scatter(nordics[nordics["side"] == "left"], "value", "mean"))
+    right_n, _ = forward_fill(grid.scatter(nordics[nordics["side"] == "right"], "value", "mean"))
+    weekly_force_n = grid.at_week_ends(force_n)
+    return {
+        "nordic_force_n": weekly_force_n,
+        "nordic_force_rel_n_kg": weekly_force_n / inputs.body_mass_kg[:, None],
+        "nordic_asymmetry_pct": grid.at_week_ends(100 * np.abs(left_n - right_n) / ((left_n + right_n) / 2)),
+        "nordic_test_age_days": grid.at_week_ends(age_days),
+    }
+
+
+def latest_test_result(inputs: PanelInputs, test: str, feature: str) -> Features:
+    """The latest result of one ``strength_tests`` test (mean of the day's results), carried forward."""
+    tests = inputs.tables["strength_tests"]
+    return {feature: inputs.latest(tests[tests["test"] == test], "value")}
+
+
+BUILDERS = (
+    Builder(("squat_e1rm_kg", "squat_e1rm_rel", "strength_change_8w_pct"), squat, needs=(Need("gym_sets"),)),
+    Builder(
+        ("strength_change_since_test_pct",),
+        strength_since_test,
+        needs=(Need("gym_sets"), Need("sprint_splits")),
+    ),
+    Builder(("deadlift_e1rm_rel",), deadlift, needs=(Need("gym_sets", "exercise", "trap_bar_deadlift"),)),
+    Builder(
+        ("nordic_force_n", "nordic_force_rel_n_kg", "nordic_asymmetry_pct", "nordic_test_age_days"),
+        nordic,
+        needs=(Need("strength_tests", "test", "nordic_eccentric"),),
+    ),
+    *(
+        Builder(
+            (feature,),
+            partial(latest_test_result, test=test, feature=feature),
+            needs=(Need("strength_tests", "test", test),),
+        )
+        for test, feature in (("imtp", "imtp_peak_force_n"), ("cmj_height", "cmj_height_cm"))
+    ),
+)

@@ -1,0 +1,133 @@
+"""Load builders: session-RPE load (acute, chronic, weekly, monotony, strain), high-speed running
+against the athlete's own norm, and exposure to near-maximal speed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sprintlab.features.builder import Builder, Features, Need, PanelInputs
+from sprintlab.features.grid import (
+    baseline_before,
+    days_since,
+    ewma,
+    lagged,
+    rolling_mean,
+    rolling_std,
+    rolling_sum,
+    segment_mean,
+)
+
+ACUTE_SPAN_DAYS = 7
+CHRONIC_SPAN_DAYS = 28
+NEAR_MAX_SPEED_FRACTION = 0.90
+HSR_LOG_RATIO_FLOOR = 0.05  # weeks with almost no high-speed running count as a ratio of 0.05
+
+
+def _daily_srpe_load_au(inputs: PanelInputs) -> np.ndarray:
+    """Daily session-RPE load = duration (min) x RPE (Foster et al. 2001), or the exported
+    ``srpe_load_au`` where either is missing; summed per day. Days without a session count as 0
+    from the athlete's first recorded day on, NaN before it."""
+    sessions = inputs.tables["training_load"]
+    missing = np.full(len(sessions), np.nan)
+    duration_min = sessions["duration_min"].to_numpy(dtype=float) if "duration_min" in sessions else missing
+    rpe = sessions["rpe"].to_numpy(dtype=float) if "rpe" in sessions else missing
+    srpe_au = duration_min * rpe
+    if "srpe_load_au" in sessions:
+        srpe_au = np.where(np.isfinite(srpe_au), srpe_au, sessions["srpe_load_au"].to_numpy(dtype=float))
+    load_au = inputs.grid.scatter(sessions, srpe_au, "sum")
+    first_day = np.argmax(np.isfinite(load_au), axis=1)
+    active = np.arange(inputs.grid.n_days)[None, :] >= first_day[:, None]
+    return np.where(active, np.nan_to_num(load_au), np.nan)
+
+
+def acute_chronic_load(inputs: PanelInputs) -> Features:
+    """Acute (7-day) and chronic (28-day) exponentially weighted session-RPE load (AU) and their
+    ratio acute / chronic (Williams et al. 2017)."""
+    load_au = _daily_srpe_load_au(inputs)
+    acute_au = ewma(load_au, ACUTE_SPAN_DAYS)
+    chronic_au = ewma(load_au, CHRONIC_SPAN_DAYS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(chronic_au > 0, acute_au / chronic_au, np.nan)
+    grid = inputs.grid
+    return {
+        "acute_load_ewma_au": grid.at_week_ends(acute_au),
+        "chronic_load_ewma_au": grid.at_week_ends(chronic_au),
+        "acwr_ewma": grid.at_week_ends(ratio),
+    }
+
+
+def weekly_load(inputs: PanelInputs) -> Features:
+    """Session-RPE load over the last 7 days (AU), its change from the previous 7 days (%),
+    monotony = 7-day mean / 7-day SD of daily load and strain = weekly load x monotony
+    (Foster 1998)."""
+    load_au = _daily_srpe_load_au(inputs)
+    week_au = rolling_sum(load_au, 7)
+    previous_au = lagged(week_au, 7)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change_pct = np.where(previous_au > 0, 100 * (week_au / previous_au - 1), np.nan)
+        mean_au = rolling_mean(np.nan_to_num(load_au), 7)
+        sd_au = rolling_std(np.nan_to_num(load_au), 7)
+        monotony = np.where(sd_au > 0, mean_au / sd_au, np.nan)
+    grid = inputs.grid
+    return {
+        "weekly_load_au": grid.at_week_ends(week_au),
+        "weekly_load_change_pct": grid.at_week_ends(change_pct),
+        "monotony": grid.at_week_ends(monotony),
+        "strain_au": grid.at_week_ends(week_au * monotony),
+    }
+
+
+def _daily_hsr_m(inputs: PanelInputs) -> np.ndarray:
+    """High-speed running distance per day (m); days without records count as 0."""
+    return np.nan_to_num(inputs.grid.scatter(inputs.tables["training_load"], "hsr_distance_m", "sum"))
+
+
+def high_speed_running(inputs: PanelInputs) -> Features:
+    """High-speed running over the last 7 days (m), against the athlete's own norm - the weekly
+    mean of the 4 weeks before (ratio) - this week and the week before."""
+    daily_m = _daily_hsr_m(inputs)
+    week_m = rolling_sum(daily_m, 7)
+    norm_m = lagged(rolling_sum(daily_m, 28), 7) / 4
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(norm_m > 0, week_m / norm_m, np.nan)
+    grid = inputs.grid
+    return {
+        "hsr_week_m": grid.at_week_ends(week_m),
+        "hsr_vs_own_norm": grid.at_week_ends(ratio),
+        "hsr_vs_own_norm_prev_week": grid.at_week_ends(lagged(ratio, 7)),
+    }
+
+
+def hsr_excess_since_test(inputs: PanelInputs) -> Features:
+    """Mean log ratio of weekly high-speed running since the last sprint test against the
+    athlete's long-term norm before that test (:func:`baseline_before`):
+    mean(log(max(week / norm, 0.05))). A rolling 4-week norm would follow the block itself."""
+    week_m = rolling_sum(_daily_hsr_m(inputs), 7)
+    test_days = inputs.sprint_test_days
+    norm_m = baseline_before(np.where(week_m > 0, week_m, np.nan), test_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_ratio = np.log(np.clip(np.where(norm_m > 0, week_m / norm_m, np.nan), HSR_LOG_RATIO_FLOOR, None))
+    return {"hsr_excess_since_test": inputs.grid.at_week_ends(segment_mean(log_ratio, test_days))}
+
+
+def near_max_speed(inputs: PanelInputs) -> Features:
+    """Days since the last session above 90 % of the athlete's best top speed so far."""
+    top_m_s = inputs.grid.scatter(inputs.tables["training_load"], "max_speed_m_s", "max")
+    best_m_s = np.fmax.accumulate(np.nan_to_num(top_m_s, nan=0.0), axis=1)
+    near = np.nan_to_num(top_m_s, nan=0.0) >= NEAR_MAX_SPEED_FRACTION * np.where(
+        best_m_s > 0, best_m_s, np.inf
+    )
+    return {"days_since_near_max_speed": inputs.grid.at_week_ends(days_since(near))}
+
+
+LOAD = Need("training_load")
+HSR = Need("training_load", "hsr_distance_m")
+BUILDERS = (
+    Builder(("acute_load_ewma_au", "chronic_load_ewma_au", "acwr_ewma"), acute_chronic_load, needs=(LOAD,)),
+    Builder(
+        ("weekly_load_au", "weekly_load_change_pct", "monotony", "strain_au"), weekly_load, needs=(LOAD,)
+    ),
+    Builder(("hsr_week_m", "hsr_vs_own_norm", "hsr_vs_own_norm_prev_week"), high_speed_running, needs=(HSR,)),
+    Builder(("hsr_excess_since_test",), hsr_excess_since_test, needs=(HSR, Need("sprint_splits"))),
+    Builder(("days_since_near_max_speed",), near_max_speed, needs=(Need("training_load", "max_speed_m_s"),)),
+)
