@@ -1,12 +1,13 @@
-"""Dense athlete x day helpers: long-term norms with known answers."""
+"""Dense athlete x day helpers: long-term norms, lags and week-end samples with known answers."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sprintlab.features.grid import baseline_before, long_term_norm, segment_mean
+from sprintlab.features.grid import DayGrid, baseline_before, lagged, long_term_norm, segment_mean
 
 
 def test_baseline_before_uses_only_days_before_the_running_segment():
@@ -47,3 +48,16 @@ def test_segment_mean_since_last_test_known_answer():
     x = np.array([[1.0, 2.0, 3.0, np.nan, 5.0, 6.0]])
     starts = np.array([[False, True, False, False, True, False]])
     np.testing.assert_allclose(segment_mean(x, starts), [[np.nan, 2.0, 2.5, 2.5, 5.0, 5.5]])
+
+
+def test_lagged_gives_the_value_days_earlier():
+    x = np.arange(5.0)[None, :]
+    np.testing.assert_array_equal(lagged(x, 2), [[np.nan, np.nan, 0.0, 1.0, 2.0]])
+    assert np.isnan(lagged(x, 9)).all()  # a window shorter than the lag has no earlier values
+
+
+def test_week_ends_are_the_sundays_of_the_window():
+    grid = DayGrid(np.array(["a"]), pd.Timestamp("2025-01-06"), 21)  # a Monday, three weeks
+    assert list(grid.week_end_dates.day_name()) == ["Sunday"] * 3
+    daily = np.arange(21.0)[None, :]
+    np.testing.assert_array_equal(grid.at_week_ends(daily), [[6.0, 13.0, 20.0]])

@@ -88,6 +88,24 @@ def test_missing_tables_degrade_gracefully(small_squad):
     assert "nordic_force_n" in res.panel and "acwr_ewma" in res.panel
 
 
+def test_skipped_features_carry_their_builders_first_unmet_need(small_squad):
+    tables = {k: v for k, v in small_squad.tables.items() if k not in ("sprint_splits", "sprint_steps")}
+    load = tables["training_load"].drop(columns=["max_speed_m_s"])
+    res = build_panel({**tables, "training_load": load})
+    assert sorted([*res.panel.columns[3:], *res.skipped]) == sorted(load_catalogue().names)
+    since_test = ("strength_change_since_test_pct", "hsr_excess_since_test", "sleep_deficit_since_test_h")
+    for f in (*since_test, "t10_vs_first_test_s", "first_step_contact_ms", "access_ratio"):
+        assert res.skipped[f] == "no sprint_splits table"
+    assert res.skipped["days_since_near_max_speed"] == "training_load has no max_speed_m_s"
+    assert "hsr_week_m" in res.panel and "squat_e1rm_rel" in res.panel
+
+
+def test_a_combined_feature_is_skipped_for_the_reason_of_its_part(small_squad):
+    res = build_panel({k: v for k, v in small_squad.tables.items() if k != "gym_sets"})
+    assert res.skipped["access_ratio"] == res.skipped["strength_control_gap"] == "no gym_sets table"
+    assert "f0_rel_n_kg" in res.panel and "control_change_8w" in res.panel
+
+
 def test_carry_forward_with_age_never_interpolates(small_squad):
     tables = small_squad.tables
     panel = build_panel(tables).panel

@@ -68,7 +68,8 @@ def build_panel(
 
     ``end`` (optional) truncates the panel after the week containing ``end``; records after the
     last week-end are never read by any feature. ``chunk_athletes`` builds the panel for that many
-    athletes at a time (same window, same result) to bound memory on a whole league.
+    athletes at a time (same window, same result) to bound memory on a whole league. ``skipped``
+    maps each catalogue feature that is not built to its builder's first unmet need.
     """
     tables = _with_register(tables)
     if chunk_athletes is not None and tables["athletes"]["athlete_id"].nunique() > chunk_athletes:
@@ -84,22 +85,29 @@ def build_panel(
     athlete_ids = np.sort(tables["athletes"]["athlete_id"].astype(str).unique())
     grid = DayGrid(athlete_ids, first_monday, n_days)
     inputs = PanelInputs(tables, grid, wellness_baseline_days)
+    skipped = _run_builders(inputs)
+    names = load_catalogue().names
+    panel = _assemble(grid, inputs.features, names)
+    # each athlete's rows start at the week of their first dated record
+    first_week_end = np.repeat(_first_record(tables, grid), grid.week_end_days.size)
+    panel = panel[panel["week_end"].to_numpy() >= first_week_end].reset_index(drop=True)
+    skipped = {f: skipped[f] for f in names if f in skipped}
+    for f, why in sorted(skipped.items()):
+        log.info("feature %s skipped: %s", f, why)
+    return PanelResult(panel=panel, skipped=skipped)
+
+
+def _run_builders(inputs: PanelInputs) -> dict[str, str]:
+    """Run every registered builder whose needs are met, in registry order, collecting the
+    features in ``inputs.features``; return the other builders' features with the reason."""
     skipped: dict[str, str] = {}
     for builder in registered_builders():
-        why = builder.skip_reason(tables, skipped)
+        why = builder.skip_reason(inputs.tables, skipped)
         if why is None:
             inputs.features.update(builder.run(inputs))
         else:
             skipped.update(dict.fromkeys(builder.produces, why))
-    names = load_catalogue().names
-    panel = _assemble(grid, inputs.features, names)
-    panel = panel[
-        panel["week_end"].to_numpy() >= np.repeat(_first_record(tables, grid), grid.week_end_days.size)
-    ]
-    skipped = {f: skipped[f] for f in names if f in skipped}
-    for f, why in sorted(skipped.items()):
-        log.info("feature %s skipped: %s", f, why)
-    return PanelResult(panel=panel.reset_index(drop=True), skipped=skipped)
+    return skipped
 
 
 def _assemble(grid: DayGrid, features: Features, catalogue_names: Sequence[str]) -> pd.DataFrame:
