@@ -6,7 +6,7 @@ frame ``(athlete_id, _table, _row)`` (each record as JSON) and one
 :func:`athlete_panel` - the unchanged training
 function :func:`sprintlab.features.panel.build_panel` on that one athlete - on the executors.
 Every panel feature of an athlete depends on that athlete's records only, so the per-athlete
-panel equals the squad panel row for row (``tests/scoring/test_spark.py`` checks it).
+panel equals the squad panel row for row (``tests/engines/test_spark.py`` checks it).
 
 Scoring: ``mlflow.pyfunc.spark_udf`` on the registered model version (the champion unless
 ``--model-version``), which was logged with ``pyfunc_predict_fn="predict_proba"``.
@@ -19,12 +19,18 @@ Pointing it at a cluster: ``--master spark://host:7077`` (or ``yarn``, ``k8s://.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkFrame
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import StructType
+
 DEFAULT_MASTER = "local[2]"
-_SESSION = None
+_SESSION: SparkSession | None = None
 
 
 def spark_available() -> str | None:
@@ -40,7 +46,7 @@ def spark_available() -> str | None:
     return None
 
 
-def get_session(master: str | None = None, app_name: str = "sprintlab-score"):
+def get_session(master: str | None = None, app_name: str = "sprintlab-score") -> SparkSession:
     """A (cached) SparkSession; ``master`` defaults to ``$SPARK_MASTER`` or ``local[2]``."""
     global _SESSION
     from pyspark.sql import SparkSession
@@ -84,12 +90,12 @@ def athlete_panel(
     return panel[panel["week_end"] > end - pd.Timedelta(weeks=weeks_back)].reset_index(drop=True)
 
 
-def _to_spark_frame(spark, df: pd.DataFrame):
+def _to_spark_frame(spark: SparkSession, df: pd.DataFrame) -> SparkFrame:
     """pandas -> Spark with dates as timestamps (UTC, so no day shifts)."""
     return spark.createDataFrame(df)
 
 
-def _long(sdfs: dict):
+def _long(sdfs: dict[str, SparkFrame]) -> SparkFrame:
     """All tables as one long frame (athlete_id, _table, _row): each record as JSON text, so that a
     single ``groupBy("athlete_id")`` brings every record of an athlete together (one shuffle)."""
     from functools import reduce
@@ -107,12 +113,13 @@ def _long(sdfs: dict):
     return reduce(lambda a, b: a.unionByName(b), parts)
 
 
-def _panel_schema(sample: pd.DataFrame):
+def _panel_schema(sample: pd.DataFrame) -> StructType:
     """Spark schema of the panel (from a pandas sample panel built on the driver)."""
     from pyspark.sql import types as T
 
     fields = []
     for c, dt in sample.dtypes.items():
+        t: T.DataType
         if c == "athlete_id":
             t = T.StringType()
         elif pd.api.types.is_datetime64_any_dtype(dt):
@@ -143,8 +150,8 @@ def _restore(rows: list[str], columns: list[str], dtypes: dict[str, str]) -> pd.
 
 
 def week_panel_from_spark(
-    spark,
-    sdfs: dict,
+    spark: SparkSession,
+    sdfs: dict[str, SparkFrame],
     end: pd.Timestamp,
     *,
     weeks_back: int,
@@ -168,7 +175,7 @@ def week_panel_from_spark(
             return pd.DataFrame({c: pd.Series(dtype=out_types[c]) for c in out_cols})
         return athlete_panel(tables, end, weeks_back, wellness_baseline_days).reindex(columns=out_cols)
 
-    res = _long(sdfs).groupBy("athlete_id").applyInPandas(per_athlete, schema=schema).toPandas()
+    res: pd.DataFrame = _long(sdfs).groupBy("athlete_id").applyInPandas(per_athlete, schema=schema).toPandas()
     for c, t in out_types.items():
         if t.startswith("datetime64"):
             res[c] = pd.to_datetime(res[c]).astype(t)
@@ -229,8 +236,11 @@ def spark_week_panel_from_parquet(
             sdf = sdf.where(F.col(col) <= F.lit(end.to_pydatetime()))
         sdfs[name] = sdf
     # a small sample (first athlete) fixes the output schema and the pandas dtypes of every table
-    first = sdfs["athletes"].orderBy("athlete_id").limit(1).toPandas()["athlete_id"].tolist()
-    small = {n: s.where(F.col("athlete_id").isin(first)).toPandas() for n, s in sdfs.items()}
+    first_row: pd.DataFrame = sdfs["athletes"].orderBy("athlete_id").limit(1).toPandas()
+    first = first_row["athlete_id"].tolist()
+    small: dict[str, pd.DataFrame] = {
+        n: s.where(F.col("athlete_id").isin(first)).toPandas() for n, s in sdfs.items()
+    }
     dtypes = {n: {c: str(t) for c, t in df.dtypes.items()} for n, df in small.items()}
     sample = _sample_panel(
         {n: t for n, t in small.items() if len(t) or n == "athletes"}, end, weeks_back, wellness_baseline_days
@@ -247,7 +257,7 @@ def spark_week_panel_from_parquet(
 
 
 def _sample_panel(
-    tables: dict[str, pd.DataFrame], end, weeks_back: int, wellness_baseline_days: int
+    tables: dict[str, pd.DataFrame], end: pd.Timestamp, weeks_back: int, wellness_baseline_days: int
 ) -> pd.DataFrame:
     """The panel of the first athlete: fixes the column set and dtypes of the Spark output."""
     first = sorted(tables["athletes"]["athlete_id"].astype(str))[:1]
@@ -278,6 +288,7 @@ def spark_predict(rows: pd.DataFrame, models: dict, *, master: str | None = None
             spark, cm.uri, result_type=T.ArrayType(T.DoubleType()), env_manager="local"
         )
         cols.append(udf(F.struct(*[F.col(f) for f in feats[target]])).alias(target))
-    pred = sdf.select(*cols).toPandas().sort_values("_row")
+    pred: pd.DataFrame = sdf.select(*cols).toPandas()
+    pred = pred.sort_values("_row")
     out = {t: np.array([p[1] for p in pred[t]], dtype=float) for t in models}
     return out

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sprintlab.spark import spark_available
+from sprintlab.engines.spark import spark_available
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.mark.skipif(spark_available() is not None, reason=f"Spark engine not testable: {spark_available()}")
 def test_spark_engine_equals_local_engine(trained, tmp_path):
+    from sprintlab.engines.spark import stop_session
     from sprintlab.scoring import score
-    from sprintlab.spark import stop_session
 
     p = trained["params"]
     local = score(trained["raw"], tmp_path / "local", p, report=False)
