@@ -577,7 +577,7 @@ def score(
     weeks_back = max(sp.history_weeks if report else 1, sp.drift_weeks, sp.own_usual_weeks + 1)
     with step("features", f"building features up to {week_end.date()} ({engine})"):
         if engine == "spark":
-            from sprintlab.spark import spark_week_panel
+            from sprintlab.engines.spark import spark_week_panel
 
             panel = spark_week_panel(
                 tables,
@@ -601,7 +601,7 @@ def score(
     proba = None
     if engine == "spark":
         with step("predict", "scoring with mlflow.pyfunc.spark_udf"):
-            from sprintlab.spark import spark_predict
+            from sprintlab.engines.spark import spark_predict
 
             week_rows = panel[panel["week_end"] == week_end].sort_values("athlete_id").reset_index(drop=True)
             proba = spark_predict(week_rows, models, master=master)
