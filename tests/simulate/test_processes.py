@@ -33,11 +33,11 @@ from sprintlab.simulate.processes import (
     strength_control_gap_at_week,
     strength_headroom,
     tau_for_t10,
-    time_at_distance,
     transfer_mean_change,
     week_hsr_m,
     weekly_hazard,
 )
+from sprintlab.sprint.model import time_at_distance
 
 
 def test_hazard_of_a_known_state():

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.special import lambertw
 
 from sprintlab.domain import sigmoid
 from sprintlab.simulate.coefficients import (
@@ -28,6 +27,7 @@ from sprintlab.simulate.coefficients import (
     WEEKS_PER_YEAR,
     WELLNESS,
 )
+from sprintlab.sprint.model import time_at_distance
 
 # --- training blocks: strength, control, braking --------------------------------------------
 
@@ -222,24 +222,11 @@ def onset_probability(weekly_hazards: np.ndarray) -> np.ndarray:
 # --- transfer: sprint mechanics and the block's expected change --------------------------------
 
 
-def time_at_distance(distance_m: np.ndarray, mss: np.ndarray, tau: np.ndarray) -> np.ndarray:
-    """Mono-exponential model time at distance: t(d) = TAU*W(-exp(-d/(MSS*TAU) - 1)) + d/MSS + TAU.
-
-    Closed form with the principal branch of the Lambert W function (Samozino et al. 2016;
-    {shorts}::predict_time_at_distance).
-    """
-    d = np.asarray(distance_m, dtype=float)
-    mss = np.asarray(mss, dtype=float)
-    tau = np.asarray(tau, dtype=float)
-    w = lambertw(-np.exp(-d / (mss * tau) - 1.0)).real
-    return tau * w + d / mss + tau
-
-
 def gate_time_s(
     distance_m: np.ndarray | float, mss: np.ndarray, tau: np.ndarray, fd_m: np.ndarray
 ) -> np.ndarray:
     """Gate-timed time to ``distance_m`` for a start ``fd_m`` behind the first gate:
-    ``t(d + FD) - t(FD)``."""
+    ``t(d + FD) - t(FD)`` with the mono-exponential model's :func:`~sprintlab.sprint.model.time_at_distance`."""
     return time_at_distance(distance_m + fd_m, mss, tau) - time_at_distance(fd_m, mss, tau)
 
 
