@@ -32,11 +32,11 @@ import pandas as pd
 
 from sprintlab.domain import sigmoid
 from sprintlab.simulate.coefficients import (
-    EXPOSURE,
     HAZARD,
     HAZARD_SCALES,
     HORIZON_WEEKS,
     HSR,
+    INITIAL_DAYS_SINCE_NEAR_MAX,
     MEASUREMENT,
     WELLNESS,
 )
@@ -121,7 +121,7 @@ def hamstring_logit_change(changes: Mapping[str, float], rows: pd.DataFrame) -> 
     if "sleep_hours_7d" in changes:
         out += hz["sleep_deficit"] * (-changes["sleep_hours_7d"] / _W.sleep_hours_per_deficit_sd)
     if "days_since_near_max_speed" in changes:
-        dd = np.nan_to_num(_f(rows, "days_since_near_max_speed"), nan=EXPOSURE.initial_days)
+        dd = np.nan_to_num(_f(rows, "days_since_near_max_speed"), nan=INITIAL_DAYS_SINCE_NEAR_MAX)
         gap_change = capped_sprint_gap_days(
             dd + changes["days_since_near_max_speed"]
         ) - capped_sprint_gap_days(dd)

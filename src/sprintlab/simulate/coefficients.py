@@ -49,6 +49,9 @@ HAZARD_FAMILIES: dict[str, tuple[str, ...]] = {
 
 #: Weeks of the hamstring horizon (28 days).
 HORIZON_WEEKS = 4
+DAYS_PER_WEEK = 7
+#: Days since the last near-maximal sprint exposure at the start of the window.
+INITIAL_DAYS_SINCE_NEAR_MAX = 21.0
 #: Weeks per year of age (the hazard's age term moves every week).
 WEEKS_PER_YEAR = 52.18
 
@@ -121,14 +124,6 @@ class HighSpeedRunning:
 
 
 @dataclass(frozen=True)
-class NearMaxExposure:
-    """Days since the last near-maximal sprint exposure."""
-
-    initial_days: float = 21.0
-    days_per_week: int = 7
-
-
-@dataclass(frozen=True)
 class WellnessProcesses:
     """Sleep deficit and soreness (latent, SD units) and how the daily sleep report reads them."""
 
@@ -191,7 +186,6 @@ STRENGTH_CONTROL_GAP = StrengthControlGap()
 BLOCKS = TrainingBlocks()
 NORDIC = NordicWalk()
 HSR = HighSpeedRunning()
-EXPOSURE = NearMaxExposure()
 WELLNESS = WellnessProcesses()
 INJURIES = Injuries()
 MEASUREMENT = Measurement()

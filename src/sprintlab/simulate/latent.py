@@ -16,9 +16,10 @@ import numpy as np
 
 from sprintlab.simulate.coefficients import (
     BLOCKS,
-    EXPOSURE,
+    DAYS_PER_WEEK,
     HAZARD_FAMILIES,
     HSR,
+    INITIAL_DAYS_SINCE_NEAR_MAX,
     INJURIES,
     NORDIC,
     WELLNESS,
@@ -262,7 +263,7 @@ def draw_injury(
     """An onset in the week starting on ``week_start_day``: a hamstring strain (log-normal, median
     20 days lost) or another lower-limb injury (median 12 days)."""
     inj = INJURIES
-    onset = week_start_day + int(rng.integers(0, 7))
+    onset = week_start_day + int(rng.integers(0, DAYS_PER_WEEK))
     if hamstring:
         lost = int(
             np.clip(
@@ -330,10 +331,10 @@ def simulate_hamstring_weeks(
     out = _empty_hamstring_weeks(n, n_weeks)
     injured_until = np.full(n, -1)  # day index until which the athlete is out
     prev_ham_recent = traits.prev_ham.astype(float)
-    days_since = np.full(n, EXPOSURE.initial_days)
+    days_since = np.full(n, INITIAL_DAYS_SINCE_NEAR_MAX)
     spike_state = np.zeros(n)
     for w in range(n_weeks):
-        week_start_day = w * EXPOSURE.days_per_week
+        week_start_day = w * DAYS_PER_WEEK
         is_out = injured_until >= week_start_day
         out.available[:, w] = ~is_out
         out.hsr_week[:, w] = np.where(is_out, 0.0, week_hsr_m(traits.hsr_norm, weekly.hsr_factor[:, w]))
@@ -343,7 +344,7 @@ def simulate_hamstring_weeks(
             spike = hsr_spike(out.hsr_week[:, w] / hsr_own_norm_m(recent, traits.hsr_norm))
         spike_state = spike_state_step(spike_state, spike)
         days_since = days_since_near_max_step(
-            days_since, weekly.exposure_week[:, w] & ~is_out, rng.integers(0, 7, n)
+            days_since, weekly.exposure_week[:, w] & ~is_out, rng.integers(0, DAYS_PER_WEEK, n)
         )
         out.days_since_expo[:, w] = days_since
         out.spike_state[:, w] = spike_state

@@ -16,7 +16,7 @@ import numpy as np
 from sprintlab.domain import sigmoid
 from sprintlab.simulate.coefficients import (
     BLOCKS,
-    EXPOSURE,
+    DAYS_PER_WEEK,
     HAZARD,
     HAZARD_FAMILIES,
     HAZARD_SCALES,
@@ -106,7 +106,7 @@ def days_since_near_max_step(
 ) -> np.ndarray:
     """Days since near-maximal sprinting at the end of the week: the exposure's day in the week
     (0-6) if exposed this week, else 7 more days."""
-    return np.where(exposed, exposure_day, days_since + EXPOSURE.days_per_week)
+    return np.where(exposed, exposure_day, days_since + DAYS_PER_WEEK)
 
 
 def nordic_walk_n(nordic_start_n: np.ndarray, weekly_steps_n: np.ndarray) -> np.ndarray:

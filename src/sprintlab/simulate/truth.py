@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 
 from sprintlab.dominance import dominance_columns
-from sprintlab.simulate.coefficients import HORIZON_WEEKS, HSR, MEASUREMENT, NORDIC, TRANSFER, WELLNESS
+from sprintlab.simulate.coefficients import (
+    DAYS_PER_WEEK,
+    HORIZON_WEEKS,
+    HSR,
+    MEASUREMENT,
+    NORDIC,
+    TRANSFER,
+    WELLNESS,
+)
 from sprintlab.simulate.latent import HamstringWeeks, TrainingPlan, Traits, WeeklyProcesses
 from sprintlab.simulate.processes import (
     access_to_strength,
@@ -123,6 +131,8 @@ def _forward_hazard_terms(
     )
     recent = [per_path(st.hsr_week[:, k]) for k in range(max(0, week - HSR.norm_window_weeks + 1), week + 1)]
     for t in range(week + 1, week + HORIZON_WEEKS):
+        # the oracle draws spike, spike size, low week (the loop: spike, low week, size) and multiplies
+        # exp(x) x (spike x low): same distribution, kept so the stored truth stays bit-identical
         x = hsr_log_step(x, rng.normal(0, HSR.shock_sd, (n, m)))
         spike = hsr_spike_multiplier(
             rng.random((n, m)) < HSR.spike_probability, rng.uniform(*HSR.spike_size, (n, m))
@@ -133,7 +143,7 @@ def _forward_hazard_terms(
         spike_state = spike_state_step(spike_state, hsr_spike(hsr / own_norm))
         recent.append(hsr)
         exposed = rng.random((n, m)) < st.expo_habit[:, None]
-        days_since = days_since_near_max_step(days_since, exposed, rng.integers(0, 7, (n, m)))
+        days_since = days_since_near_max_step(days_since, exposed, rng.integers(0, DAYS_PER_WEEK, (n, m)))
         nordic = nordic_step_n(nordic, rng.normal(0, NORDIC.weekly_sd_n, (n, m)))
         sleep = sleep_deficit_step(sleep, rng.normal(0, WELLNESS.sleep_shock_sd, (n, m)))
         sore = soreness_step(sore, factor, rng.normal(0, WELLNESS.soreness_shock_sd, (n, m)))
