@@ -42,6 +42,7 @@ from sprintlab.models.training import train_and_evaluate
 from sprintlab.pipeline.simulate import simulate_params_squad
 from sprintlab.pipeline.targets import unit_tables
 from sprintlab.simulate import causal
+from sprintlab.simulate.truth import transfer_noise
 
 KEYS = ["athlete_id", "block_start_date", "block_end_date"]
 
@@ -115,7 +116,7 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
     latest = tests["transfer"]
     tab = levers_table(latest, {"transfer": models["transfer"]}, ranges, levers=levers, boosters=boots)
     tb = latest[KEYS].merge(sim.truth["transfer_blocks"], on=KEYS, how="left", validate="one_to_one")
-    z = causal.transfer_noise(seed)
+    z = transfer_noise(seed)
     p_base = causal.true_transfer_probability(tb, {}, z)
     truth = pd.DataFrame(
         {

@@ -21,6 +21,7 @@ from sprintlab.levers import (
     save_training_ranges,
 )
 from sprintlab.simulate import causal
+from sprintlab.simulate.truth import transfer_noise
 
 
 def _ranges(squad, tmp_path):
@@ -141,7 +142,7 @@ def test_plain_language_matches_numbers(lever_squad, tmp_path):
 def test_causal_truth_reproduces_simulator_tables(lever_squad):
     sim = lever_squad["sim"]
     blocks = sim.truth["transfer_blocks"]
-    z = causal.transfer_noise(5)
+    z = transfer_noise(5)
     np.testing.assert_allclose(
         causal.true_transfer_probability(blocks, {}, z), blocks["p_transfer"], atol=0, rtol=0
     )
