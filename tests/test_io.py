@@ -63,6 +63,26 @@ def test_xlsx_and_parquet(tmp_path):
     pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), df)
 
 
+def test_infer_types_reads_numbers_as_pandas_does(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("id;trial;mass;note\n007;2;NA;ok\n\n008;10;80,5;NA\n009;1;;x\n")
+    typed = read_table(p, infer_types=True)
+    assert typed["id"].tolist() == [7, 8, 9] and typed["trial"].dtype == "int64"
+    assert typed["mass"].dtype == object  # '80,5' is not a number: the column stays text
+    assert typed["mass"].isna().tolist() == [True, False, True]  # pandas' NA markers are missing
+    assert typed["note"].tolist()[0] == "ok" and pd.isna(typed["note"].iloc[1])
+    assert typed.attrs["row_numbers"] == [2, 4, 5]
+    text = read_table(p)  # default: strings, only empty cells missing
+    assert text["trial"].tolist() == ["2", "10", "1"] and text["mass"].tolist()[0] == "NA"
+
+
+def test_pq_suffix_is_parquet(tmp_path):
+    df = pd.DataFrame({"a": [1, 2], "s": ["x", "y"]})
+    write_table_atomic(df, tmp_path / "t.pq")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.pq"), df)
+    assert find_table(tmp_path, "t") is None  # contract tables are .csv, .parquet or .xlsx
+
+
 def test_error_message_names_file_row_column():
     e = DataError("not a number", file="gym.csv", row=7, column="load_kg")
     assert str(e) == "file gym.csv, row 7, column 'load_kg': not a number"

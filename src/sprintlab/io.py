@@ -3,7 +3,8 @@
 Reading
     :func:`read_table` reads ``.csv``, ``.parquet`` and ``.xlsx``. CSV and Excel cells are read as
     *strings* so that the data contract (:mod:`sprintlab.contract.validate`), not pandas, decides
-    types. CSV encoding (UTF-8, UTF-8 with a byte-order mark, Latin-1 fallback) and delimiter
+    types (tools that take numbers directly, such as ``sprintlab profile``, ask for pandas' typing
+    with ``infer_types=True``). CSV encoding (UTF-8, UTF-8 with a byte-order mark, Latin-1 fallback) and delimiter
     (``,`` ``;`` tab) are detected. Fully blank lines are dropped; the spreadsheet row number of
     every remaining row (header = row 1, first data row = row 2) is kept in
     ``df.attrs["row_numbers"]`` so that problems can be reported where the user sees them.
@@ -22,14 +23,18 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+#: file types of a contract table in a data folder (:func:`find_table`)
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+PARQUET_SUFFIXES = (".parquet", ".pq")
 DELIMITERS = ",;\t"
 
 
@@ -86,13 +91,14 @@ def sniff_delimiter(header_line: str) -> str:
     return best
 
 
-def _blank(v) -> bool:
+def _blank(v: object) -> bool:
     return (
         v is None or v is pd.NA or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
     )
 
 
-def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict) -> pd.DataFrame:
+def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict[str, Any]) -> pd.DataFrame:
+    """Clean headers, drop fully blank rows and record file, row numbers and read info in ``attrs``."""
     df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
     rows = [first_row + i for i in range(len(df))]
     keep = np.ones(len(df), dtype=bool)
@@ -107,36 +113,43 @@ def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict) -> pd.Data
     return df
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV, Parquet or Excel (.xlsx, first sheet) table.
+def _missing_markers(infer_types: bool) -> dict[str, Any]:
+    """pandas options for missing cells: only empty cells (text mode) or pandas' defaults (NA, NaN, null, ...)."""
+    return {} if infer_types else {"keep_default_na": False, "na_values": [""]}
 
-    CSV and Excel cells come back as strings (missing cells as NA). Raises :class:`DataError` for a
-    missing, empty or unreadable file. ``df.attrs`` holds ``file``, ``row_numbers`` (spreadsheet
-    row of each data row) and ``read_info`` (encoding, delimiter, blank rows dropped).
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise DataError("file not found", file=path)
-    if suffix not in TABLE_SUFFIXES:
-        raise DataError(f"unsupported file type {suffix!r} (use .csv, .parquet or .xlsx)", file=path)
-    if path.stat().st_size == 0:
-        raise DataError("the file is empty (0 bytes): expected a header row and data rows", file=path)
-    if suffix == ".parquet":
+
+def _numbers_typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns whose every non-missing cell is a number become numeric, as pandas' CSV reader types
+    them (int64 when all whole and none missing, else float64); other columns stay text."""
+    out = df.copy()
+    for column in out.columns:
         try:
-            df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several types for corrupt files
-            raise DataError(f"cannot read Parquet file: {exc}", file=path) from exc
-        df = df.reset_index(drop=True)
-        return _finish(df, path, 2, {"format": "parquet"})
-    if suffix == ".xlsx":
-        try:
-            df = pd.read_excel(path, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[""])
-        except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for broken workbooks
-            raise DataError(f"cannot read Excel workbook: {exc}", file=path) from exc
-        if len(df.columns) == 0:
-            raise DataError("the first sheet is empty: expected a header row and data rows", file=path)
-        return _finish(df, path, 2, {"format": "xlsx"})
+            out[column] = pd.to_numeric(out[column])
+        except (ValueError, TypeError):
+            continue
+    return out
+
+
+def _read_parquet(path: Path, infer_types: bool) -> pd.DataFrame:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise DataError(f"cannot read Parquet file: {exc}", file=path) from exc
+    return _finish(df.reset_index(drop=True), path, 2, {"format": "parquet"})
+
+
+def _read_xlsx(path: Path, infer_types: bool) -> pd.DataFrame:
+    try:
+        df = pd.read_excel(path, dtype=str, engine="openpyxl", **_missing_markers(infer_types))
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for broken workbooks
+        raise DataError(f"cannot read Excel workbook: {exc}", file=path) from exc
+    if len(df.columns) == 0:
+        raise DataError("the first sheet is empty: expected a header row and data rows", file=path)
+    df = _finish(df, path, 2, {"format": "xlsx"})
+    return _numbers_typed(df) if infer_types else df
+
+
+def _read_csv(path: Path, infer_types: bool) -> pd.DataFrame:
     text, encoding = decode_text(path.read_bytes())
     if not text.strip():
         raise DataError(
@@ -152,14 +165,44 @@ def read_table(path: str | Path) -> pd.DataFrame:
             io.StringIO(text),
             sep=delim,
             dtype=str,
-            keep_default_na=False,
-            na_values=[""],
             skip_blank_lines=False,
             skiprows=lead,
+            **_missing_markers(infer_types),
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         raise DataError(f"cannot parse CSV (delimiter {delim!r}): {exc}", file=path) from exc
-    return _finish(df, path, lead + 2, {"format": "csv", "encoding": encoding, "delimiter": delim})
+    df = _finish(df, path, lead + 2, {"format": "csv", "encoding": encoding, "delimiter": delim})
+    return _numbers_typed(df) if infer_types else df
+
+
+_READERS: dict[str, Callable[[Path, bool], pd.DataFrame]] = {
+    ".csv": _read_csv,
+    ".parquet": _read_parquet,
+    ".pq": _read_parquet,
+    ".xlsx": _read_xlsx,
+}
+
+
+def read_table(path: str | Path, *, infer_types: bool = False) -> pd.DataFrame:
+    """Read a CSV, Parquet (``.parquet``/``.pq``) or Excel (.xlsx, first sheet) table.
+
+    By default CSV and Excel cells come back as strings (only empty cells missing), so that the
+    data contract decides types. ``infer_types=True`` reads them as pandas does by default: its
+    missing-value markers (``NA``, ``NaN``, ``null``, ...) are missing and all-number columns are
+    numeric. Raises :class:`DataError` for a missing, empty or unreadable file. ``df.attrs`` holds
+    ``file``, ``row_numbers`` (spreadsheet row of each data row) and ``read_info`` (encoding,
+    delimiter, blank rows dropped).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise DataError("file not found", file=path)
+    reader = _READERS.get(suffix)
+    if reader is None:
+        raise DataError(f"unsupported file type {suffix!r} (use .csv, .parquet or .xlsx)", file=path)
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty (0 bytes): expected a header row and data rows", file=path)
+    return reader(path, infer_types)
 
 
 def find_table(folder: str | Path, name: str) -> Path | None:
@@ -210,7 +253,7 @@ def table_bytes(df: pd.DataFrame, suffix: str) -> bytes:
     suffix = suffix.lower()
     if suffix == ".csv":
         return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    if suffix == ".parquet":
+    if suffix in PARQUET_SUFFIXES:
         table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
         buf = pa.BufferOutputStream()
         pq.write_table(
@@ -226,7 +269,7 @@ def write_table_atomic(df: pd.DataFrame, path: str | Path) -> Path:
     return write_bytes_atomic(path, table_bytes(df, path.suffix))
 
 
-def _jsonable(x):
+def _jsonable(x: object) -> object:
     if isinstance(x, np.integer | np.floating):
         return x.item()
     if isinstance(x, np.ndarray):
@@ -234,7 +277,7 @@ def _jsonable(x):
     return str(x)
 
 
-def nan_to_none(obj):
+def nan_to_none(obj: Any) -> Any:
     """The same nested dicts/lists with non-finite floats as ``None`` (JSON has no NaN)."""
     if isinstance(obj, dict):
         return {k: nan_to_none(v) for k, v in obj.items()}
@@ -245,6 +288,6 @@ def nan_to_none(obj):
     return obj
 
 
-def write_json_atomic(path: str | Path, data) -> Path:
+def write_json_atomic(path: str | Path, data: Any) -> Path:
     """Write ``data`` as indented, key-sorted JSON (numpy scalars and arrays converted), atomically."""
     return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")

@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal, overload
 
 import pandas as pd
 
@@ -55,6 +56,14 @@ def _check_key(key: bytes, source: str) -> bytes:
             f"(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
         )
     return bytes(key)
+
+
+@overload
+def load_pseudonym_key(required: Literal[True] = True) -> bytes: ...
+
+
+@overload
+def load_pseudonym_key(required: bool) -> bytes | None: ...
 
 
 def load_pseudonym_key(required: bool = True) -> bytes | None:

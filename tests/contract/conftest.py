@@ -21,7 +21,7 @@ ATHLETES = pd.DataFrame(
 )
 
 
-def _tables() -> dict[str, pd.DataFrame]:
+def valid_contract_tables() -> dict[str, pd.DataFrame]:
     days = ["2024-03-04", "2024-03-06", "2024-03-11"]
     gym = pd.DataFrame(
         [
@@ -154,7 +154,7 @@ def _tables() -> dict[str, pd.DataFrame]:
 @pytest.fixture
 def valid_tables() -> dict[str, pd.DataFrame]:
     """Contract tables as strings, as a club would export them (fresh copy per test)."""
-    return _tables()
+    return valid_contract_tables()
 
 
 def write_folder(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from sprintlab.cli.data import validate
 from sprintlab.contract.validate import REPAIRS, validate_folder
 
-from .conftest import TODAY, _tables, write_folder
+from .conftest import TODAY, valid_contract_tables, write_folder
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
@@ -100,7 +100,7 @@ def test_corpus_folders_match_cases():
 
 
 def build_case(case: str, root: Path) -> Path:
-    folder = write_folder(root / case, _tables())
+    folder = write_folder(root / case, valid_contract_tables())
     src = BAD / case
     if src.is_dir():
         for f in src.iterdir():
@@ -109,7 +109,7 @@ def build_case(case: str, root: Path) -> Path:
             else:
                 shutil.copyfile(f, folder / f.name)
     if case == "xlsx_input":
-        a = _tables()["athletes"]
+        a = valid_contract_tables()["athletes"]
         a = a.assign(
             birth_date=pd.to_datetime(a["birth_date"]),
             height_cm=a["height_cm"].astype(float),

@@ -10,7 +10,7 @@ import pytest
 
 from sprintlab.contract.schemas import schema_for
 from sprintlab.contract.tables import TABLES
-from sprintlab.contract.validate import parse_date, parse_number, validate_folder
+from sprintlab.contract.validate import CellError, parse_date, parse_number, validate_folder
 from sprintlab.io import DataError
 
 from .conftest import TODAY, write_folder
@@ -112,9 +112,7 @@ def test_parse_date(raw, value, repair):
 
 @pytest.mark.parametrize("raw", ["2024", "12/31/2024", "2024-03-06T10:00", "06-03-24", "", "1e5"])
 def test_parse_date_rejects(raw):
-    from sprintlab.contract.validate import _Bad
-
-    with pytest.raises(_Bad):
+    with pytest.raises(CellError):
         parse_date(raw)
 
 
@@ -122,10 +120,8 @@ def test_parse_number():
     assert parse_number("7,25") == (7.25, "decimal_comma")
     assert parse_number("-0.5") == (-0.5, None)
     assert parse_number("1e3") == (1000.0, None)
-    from sprintlab.contract.validate import _Bad
-
     for bad in ("6,200", "1.234,5", "inf", "nan", "12 kg", "True"):
-        with pytest.raises(_Bad):
+        with pytest.raises(CellError):
             parse_number(bad)
 
 

@@ -1,4 +1,5 @@
-"""``sprintlab validate``: check a data folder against the contract and explain every problem."""
+"""``sprintlab validate`` (check a data folder against the contract and explain every problem) and
+``sprintlab import`` (vendor exports -> contract tables with a mapping file)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sprintlab.contract.mapping import import_with_mapping, write_imported
+from sprintlab.contract.validate import ValidationResult, validate_folder
 from sprintlab.io import DataError
 
 MAX_LINES = 50
@@ -28,8 +31,6 @@ def validate(
     ),
 ) -> None:
     """Validate a data folder against the data contract. Exit 0 when valid, 2 when not."""
-    from sprintlab.contract.validate import validate_folder
-
     console = Console(width=160)
     try:
         res = validate_folder(data_dir, out, today=today)
@@ -47,25 +48,27 @@ def validate(
     if res.ok:
         console.print("[green]valid[/green]: no problems found")
         return
+    console.print(_problems_table(res, MAX_LINES))
+    rest = len(res.problems) - MAX_LINES
+    if rest > 0:
+        where = (
+            f"all are in {out}/rejected_rows.csv"
+            if out
+            else "use --out to write them all to rejected_rows.csv"
+        )
+        console.print(f"... and {rest} more problem(s); {where}")
+    raise typer.Exit(2)
+
+
+def _problems_table(res: ValidationResult, max_lines: int) -> Table:
+    """The first ``max_lines`` problems as a table: file, row, column, reason."""
     table = Table(title=f"{len(res.problems)} problem(s)", show_lines=False)
     for col in ("file", "row", "column", "reason"):
         table.add_column(col, overflow="fold")
-    shown = res.problems.head(MAX_LINES)
-    for rec in shown.itertuples(index=False):
+    for rec in res.problems.head(max_lines).itertuples(index=False):
         row = "" if pd.isna(rec.row) else str(rec.row)
         table.add_row(str(rec.file), row, "" if pd.isna(rec.column) else str(rec.column), str(rec.reason))
-    console.print(table)
-    rest = len(res.problems) - len(shown)
-    if rest > 0:
-        console.print(
-            f"... and {rest} more problem(s)"
-            + (
-                f"; all are in {out}/rejected_rows.csv"
-                if out
-                else "; use --out to write them all to rejected_rows.csv"
-            )
-        )
-    raise typer.Exit(2)
+    return table
 
 
 def import_data(
@@ -78,8 +81,6 @@ def import_data(
     out: Path = typer.Option(..., "--out", help="Folder to write the contract CSVs into."),
 ) -> None:
     """Convert exports into contract tables with a mapping file (then run `validate` on --out)."""
-    from sprintlab.contract.mapping import import_with_mapping, write_imported
-
     console = Console(width=160)
     try:
         tables = import_with_mapping(mapping, source_dir)

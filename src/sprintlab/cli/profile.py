@@ -3,54 +3,39 @@
     sprintlab profile SPLITS_FILE --out FILE [--correction none|tc|fd|dc|fixed:SECONDS] [--athletes FILE]
     sprintlab profile --radar TRACE_FILE --out FILE [--athletes FILE]
 
-Reads CSV or Parquet (by extension), writes CSV or Parquet (by extension) atomically: the table
-is written to a temporary file in the destination folder, then moved into place with
-``os.replace``.
+Reads CSV or Parquet (by extension, numeric columns typed as pandas reads them), writes CSV or
+Parquet (by extension) atomically with :func:`sprintlab.io.write_table_atomic`.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
+from sprintlab.io import DataError, read_table, write_table_atomic
 from sprintlab.sprint.fit import parse_correction
 from sprintlab.sprint.profile import profile_radar, profile_splits
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def _read_input(path: Path) -> pd.DataFrame:
     """Read a CSV or Parquet table chosen by file extension."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise typer.BadParameter(f"{path}: unsupported table format {suffix!r} (use .csv or .parquet)")
+    if suffix not in TABLE_SUFFIXES:
+        raise typer.BadParameter(f"{path}: unsupported table format {suffix!r} (use .csv or .parquet)")
+    return read_table(path, infer_types=True)
 
 
-def write_table_atomic(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` as CSV or Parquet (by extension) via a temp file in the same folder + ``os.replace``."""
+def _write_output(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` as CSV or Parquet (by extension), atomically."""
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise typer.BadParameter(f"{path}: unsupported output format {suffix!r} (use .csv or .parquet)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_table_atomic(df, path)
 
 
 def profile(
@@ -78,16 +63,16 @@ def profile(
         parse_correction(correction)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--correction") from exc
-    ath = read_table(athletes) if athletes is not None else None
+    ath = _read_input(athletes) if athletes is not None else None
     try:
         if radar is not None:
-            result = profile_radar(read_table(radar), ath)
+            result = profile_radar(_read_input(radar), ath)
         else:
             assert splits_file is not None
-            result = profile_splits(read_table(splits_file), ath, correction=correction)
-    except ValueError as exc:
+            result = profile_splits(_read_input(splits_file), ath, correction=correction)
+    except (ValueError, DataError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    write_table_atomic(result, out)
+    _write_output(result, out)
     n_ok = int(result["fit_ok"].sum()) if len(result) else 0
     typer.echo(f"wrote {len(result)} profiles ({n_ok} fitted ok) to {out}")

@@ -25,6 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ import pandas as pd
 import yaml
 
 from sprintlab.contract.tables import TABLES
-from sprintlab.contract.validate import _Bad, _is_missing, parse_number
+from sprintlab.contract.validate import CellError, is_missing, parse_number
 from sprintlab.io import DataError, decode_text, read_table, write_table_atomic
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
@@ -142,7 +144,7 @@ def _melt(df: pd.DataFrame, w: dict) -> pd.DataFrame:
     values = w.get("value_columns") or [c for c in df.columns if c not in ids]
     long = df.melt(id_vars=ids, value_vars=values, var_name=w["columns_as"], value_name=w["value_as"])
     if w.get("drop_blank", True):
-        long = long[~long[w["value_as"]].map(_is_missing)]
+        long = long[~long[w["value_as"]].map(is_missing)]
     if rx := w.get("column_regex"):
         long[w["columns_as"]] = long[w["columns_as"]].map(
             lambda h: m.group(1) if (m := re.search(rx, str(h))) else h
@@ -181,7 +183,7 @@ def _filter(df: pd.DataFrame, f: dict) -> pd.DataFrame:
 def _num(v: Any) -> float | None:
     try:
         return parse_number(v.strip() if isinstance(v, str) else v)[0]
-    except _Bad:
+    except CellError:
         return None
 
 
@@ -190,7 +192,64 @@ def _clean(x: float) -> float | int:
     return int(x) if x.is_integer() else x
 
 
+def _each(s: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """Apply ``fn`` once per distinct non-missing value (exports repeat values a lot); missing stays."""
+    lut = {v: fn(v) for v in pd.unique(s.to_numpy(dtype=object)) if not is_missing(v)}
+    return s.map(lambda v: lut.get(v, v) if not is_missing(v) else v)
+
+
+def _unit_factor(source_unit: str | None, contract_unit: str | None) -> float:
+    """Multiply factor from the mapping's ``unit`` to the contract column's unit (1 when not given)."""
+    if source_unit is None or contract_unit is None:
+        return 1.0
+    return UNIT_FACTORS.get((source_unit, contract_unit), 1.0)
+
+
+def _rescaled(source_range: list[float], target_range: list[float], v: Any) -> Any:
+    """Linear range map ``[a, b] -> [c, d]``: ``c + (x - a) (d - c) / (b - a)``; non-numbers pass through."""
+    (a, b), (c, d) = source_range, target_range
+    x = _num(v)
+    return v if x is None else _clean(c + (x - a) * (d - c) / (b - a))
+
+
+def _iso_date(date_format: str, v: Any) -> Any:
+    """``v`` parsed with ``strptime(date_format)`` as an ISO date; unparseable values pass through."""
+    try:
+        return dt.datetime.strptime(str(v).strip(), date_format).date().isoformat()
+    except ValueError:
+        return v
+
+
+def _birth_date(reference: dt.date, v: Any) -> Any:
+    """Birth date of someone aged ``v`` years on ``reference`` (1 year = 365.25 days); non-numbers pass through."""
+    x = _num(v)
+    if x is None:
+        return v
+    return (pd.Timestamp(reference) - pd.Timedelta(days=round(x * 365.25))).date().isoformat()
+
+
+def _days_from_anchor(s: pd.Series, day_index: dict, src: pd.DataFrame) -> pd.Series:
+    """Day number -> ISO date: ``anchor + (n - start)`` days, with one ``anchor`` or per-row
+    ``anchors`` looked up by ``anchor_column``; non-whole numbers and rows without anchor pass through."""
+    start = int(day_index.get("start", 1))
+    if "anchor_column" in day_index:
+        anchors = src[day_index["anchor_column"]].map(lambda k: day_index["anchors"].get(str(k)))
+    else:
+        anchors = pd.Series(day_index["anchor"], index=src.index)
+    out = []
+    for v, anchor in zip(s, anchors, strict=True):
+        x = None if is_missing(v) else _num(v)
+        if x is None or anchor is None or not float(x).is_integer():
+            out.append(v)
+        else:
+            out.append((dt.date.fromisoformat(str(anchor)) + dt.timedelta(days=int(x) - start)).isoformat())
+    return pd.Series(out, index=src.index, dtype=object)
+
+
 def _convert(col: str, rule: Any, src: pd.DataFrame, table: str) -> pd.Series:
+    """Contract column ``col`` from its mapping rule (a source column name or a dict of options),
+    options applied in the order: regex, values, unit/scale, rescale, date_format, day_index,
+    age_to_birth_date, default."""
     if not isinstance(rule, dict):
         rule = {"from": rule}
     name = rule.get("from", col)
@@ -200,56 +259,23 @@ def _convert(col: str, rule: Any, src: pd.DataFrame, table: str) -> pd.Series:
             f"(columns: {', '.join(map(str, src.columns))})"
         )
     s = src[name].copy()
-    unit = TABLES[table].column(col).unit
-
-    def each(fn):  # apply fn once per distinct non-missing value (exports repeat values a lot)
-        lut = {v: fn(v) for v in pd.unique(s.to_numpy(dtype=object)) if not _is_missing(v)}
-        return s.map(lambda v: lut.get(v, v) if not _is_missing(v) else v)
-
     if rx := rule.get("regex"):
-        s = each(lambda v: m.group(1) if (m := re.search(rx, str(v))) else v)
+        s = _each(s, lambda v: m.group(1) if (m := re.search(rx, str(v))) else v)
     if vmap := rule.get("values"):
-        s = each(lambda v: vmap.get(str(v).strip(), v))
-    factor = rule.get("scale", 1.0) * UNIT_FACTORS.get((rule.get("unit"), unit), 1.0)
+        s = _each(s, lambda v: vmap.get(str(v).strip(), v))
     if "unit" in rule or "scale" in rule:
-        s = each(lambda v: v if (x := _num(v)) is None else _clean(x * factor))
+        factor = rule.get("scale", 1.0) * _unit_factor(rule.get("unit"), TABLES[table].column(col).unit)
+        s = _each(s, lambda v: v if (x := _num(v)) is None else _clean(x * factor))
     if rs := rule.get("rescale"):
-        (a, b), (c, d) = rs["from"], rs["to"]
-        s = each(lambda v: v if (x := _num(v)) is None else _clean(c + (x - a) * (d - c) / (b - a)))
+        s = _each(s, partial(_rescaled, rs["from"], rs["to"]))
     if fmt := rule.get("date_format"):
-
-        def date(v):
-            try:
-                return dt.datetime.strptime(str(v).strip(), fmt).date().isoformat()
-            except ValueError:
-                return v
-
-        s = each(date)
+        s = _each(s, partial(_iso_date, fmt))
     if di := rule.get("day_index"):
-        start = int(di.get("start", 1))
-        if "anchor_column" in di:
-            anchors = src[di["anchor_column"]].map(lambda k: di["anchors"].get(str(k)))
-        else:
-            anchors = pd.Series(di["anchor"], index=src.index)
-        out = []
-        for v, anc in zip(s, anchors, strict=True):
-            x = None if _is_missing(v) else _num(v)
-            if x is None or anc is None or not float(x).is_integer():
-                out.append(v)
-            else:
-                out.append((dt.date.fromisoformat(str(anc)) + dt.timedelta(days=int(x) - start)).isoformat())
-        s = pd.Series(out, index=src.index, dtype=object)
+        s = _days_from_anchor(s, di, src)
     if ab := rule.get("age_to_birth_date"):
-        ref = dt.date.fromisoformat(str(ab["reference_date"]))
-        s = each(
-            lambda v: (
-                v
-                if (x := _num(v)) is None
-                else (pd.Timestamp(ref) - pd.Timedelta(days=round(x * 365.25))).date().isoformat()
-            )
-        )
+        s = _each(s, partial(_birth_date, dt.date.fromisoformat(str(ab["reference_date"]))))
     if "default" in rule:
-        s = s.map(lambda v: rule["default"] if _is_missing(v) else v)
+        s = s.map(lambda v: rule["default"] if is_missing(v) else v)
     return s
 
 

@@ -16,9 +16,10 @@ import datetime as dt
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 SERIAL_RANGE = (10000, 80000)
 
 
-class _Bad(Exception):
+class CellError(Exception):
     """A cell that cannot be accepted; the message is the user-facing reason."""
 
 
@@ -91,7 +92,7 @@ class ValidationResult:
 
     tables: dict[str, pd.DataFrame]
     problems: pd.DataFrame
-    counts: dict[str, dict[str, int]]
+    counts: dict[str, TableCounts]
     repairs: dict[str, dict[str, int]]
     warnings: list[str]
     skipped: list[str] = field(default_factory=list)
@@ -129,7 +130,8 @@ def _reason_counts(problems: pd.DataFrame) -> dict[str, int]:
 
 
 # ----------------------------------------------------------------------------- cell parsers
-def _is_missing(v: Any) -> bool:
+def is_missing(v: Any) -> bool:
+    """True for None, NA, NaT, NaN and blank (whitespace-only) strings."""
     if v is None or v is pd.NA or v is pd.NaT:
         return True
     if isinstance(v, float) and math.isnan(v):
@@ -138,34 +140,34 @@ def _is_missing(v: Any) -> bool:
 
 
 def parse_number(v: Any) -> tuple[float, str | None]:
-    """A float from a cell, with the repair applied (``decimal_comma``) if any; :class:`_Bad` if
+    """A float from a cell, with the repair applied (``decimal_comma``) if any; :class:`CellError` if
     the cell is not an unambiguous finite number."""
     if isinstance(v, bool | np.bool_):
-        raise _Bad(f"not a number: {v!r}")
+        raise CellError(f"not a number: {v!r}")
     if isinstance(v, int | float | np.integer | np.floating):
         f = float(v)
         if not math.isfinite(f):
-            raise _Bad(f"not a finite number: {v!r}")
+            raise CellError(f"not a finite number: {v!r}")
         return f, None
     s = str(v)
     if _NUM.match(s):
         f = float(s)
         if not math.isfinite(f):
-            raise _Bad(f"not a finite number: {s!r}")
+            raise CellError(f"not a finite number: {s!r}")
         return f, None
     if _DEC_COMMA.match(s):
         if len(s.split(",")[1]) == 3:
-            raise _Bad(f"ambiguous number {s!r}: ',' may be a decimal comma or a thousands separator")
+            raise CellError(f"ambiguous number {s!r}: ',' may be a decimal comma or a thousands separator")
         return float(s.replace(",", ".")), "decimal_comma"
     if "," in s and "." in s and re.fullmatch(r"[+-]?[\d.,]+", s):
-        raise _Bad(f"ambiguous number {s!r}: mixes '.' and ',' (thousands separators are not accepted)")
-    raise _Bad(f"not a number: {s!r}")
+        raise CellError(f"ambiguous number {s!r}: mixes '.' and ',' (thousands separators are not accepted)")
+    raise CellError(f"not a number: {s!r}")
 
 
 def parse_int(v: Any) -> tuple[int, str | None]:
     f, rep = parse_number(v)
     if f != int(f):
-        raise _Bad(f"not a whole number: {v!r}")
+        raise CellError(f"not a whole number: {v!r}")
     return int(f), rep
 
 
@@ -173,16 +175,16 @@ def _mk_date(y: int, m: int, d: int, raw: Any) -> dt.date:
     try:
         return dt.date(y, m, d)
     except ValueError as exc:
-        raise _Bad(f"not a valid date: {raw!r} ({exc})") from exc
+        raise CellError(f"not a valid date: {raw!r} ({exc})") from exc
 
 
 def parse_date(v: Any) -> tuple[dt.date, str | None]:
     """A date from a cell: ISO, dd.mm.yyyy, dd/mm/yyyy (day first), Excel serial, or a date-time
-    at midnight; :class:`_Bad` otherwise (including a date-time with a time of day)."""
+    at midnight; :class:`CellError` otherwise (including a date-time with a time of day)."""
     if isinstance(v, pd.Timestamp | dt.datetime):
         ts = pd.Timestamp(v)
         if ts.tzinfo is not None or ts != ts.normalize():
-            raise _Bad(f"has a time of day, expected a date: {v!r}")
+            raise CellError(f"has a time of day, expected a date: {v!r}")
         return ts.date(), None
     if isinstance(v, dt.date):
         return v, None
@@ -195,7 +197,7 @@ def parse_date(v: Any) -> tuple[dt.date, str | None]:
         return _mk_date(int(m[1]), int(m[2]), int(m[3]), s), None
     if m := _ISO_TIME.match(s):
         if int(m[4]) or int(m[5]) or (m[7] and int(m[7])) or (m[8] and float(m[8])):
-            raise _Bad(f"has a time of day, expected a date: {s!r}")
+            raise CellError(f"has a time of day, expected a date: {s!r}")
         return _mk_date(int(m[1]), int(m[2]), int(m[3]), s), "date_midnight_time"
     if m := _DOT.match(s):
         return _mk_date(int(m[3]), int(m[2]), int(m[1]), s), "date_dd.mm.yyyy"
@@ -205,7 +207,9 @@ def parse_date(v: Any) -> tuple[dt.date, str | None]:
         n = int(m[1])
         if SERIAL_RANGE[0] <= n <= SERIAL_RANGE[1]:
             return _EXCEL_EPOCH + dt.timedelta(days=n), "date_excel_serial"
-    raise _Bad(f"not a date: {s!r} (use YYYY-MM-DD; dd.mm.yyyy, dd/mm/yyyy and Excel serials are also read)")
+    raise CellError(
+        f"not a date: {s!r} (use YYYY-MM-DD; dd.mm.yyyy, dd/mm/yyyy and Excel serials are also read)"
+    )
 
 
 def _parse_cell(col: ColumnSpec, v: Any) -> tuple[Any, str | None]:
@@ -220,7 +224,7 @@ def _parse_cell(col: ColumnSpec, v: Any) -> tuple[Any, str | None]:
         for a in col.allowed:
             if s.lower() == a.lower():
                 return a, "category_case"
-        raise _Bad(f"value not allowed: {s!r} (allowed: {', '.join(col.allowed)})")
+        raise CellError(f"value not allowed: {s!r} (allowed: {', '.join(col.allowed)})")
     return s, None
 
 
@@ -237,31 +241,72 @@ def _check_bounds(col: ColumnSpec, x: float) -> None:
     for factor, label in SCALE_HINTS.get(unit, ()):
         y = x * factor
         if (lo is None or y >= lo) and (hi is None or y <= hi) and y != x:
-            raise _Bad(
+            raise CellError(
                 f"looks like {label}: {_fmt(x)} is impossible in {unit} (plausible {rng}); "
                 f"{_fmt(y)} {unit} would be plausible - convert the column and import again"
             )
-    raise _Bad(f"impossible value: {_fmt(x)}{(' ' + unit) if unit else ''} is outside {rng}")
+    raise CellError(f"impossible value: {_fmt(x)}{(' ' + unit) if unit else ''} is outside {rng}")
 
 
 # ----------------------------------------------------------------------------- one table
+class TableCounts(TypedDict):
+    """Rows of one table: ``input == accepted + rejected``; ``file`` once the table was validated."""
+
+    input: int
+    accepted: int
+    rejected: int
+    file: NotRequired[str]
+
+
 @dataclass
 class _TableOutcome:
     accepted: pd.DataFrame | None
     problems: list[dict]
     rejected: list[dict]
-    counts: dict[str, int]
-    repairs: dict[str, int]
+    counts: TableCounts
+    repairs: Counter[str]
     warnings: list[str]
 
 
+@dataclass
+class _RowProblems:
+    """Problems of one table by row index, in the order found; a row with any problem is rejected."""
+
+    table: str
+    file: str
+    row_numbers: list[int]
+    by_row: dict[int, list[dict]] = field(default_factory=dict)
+
+    def add(self, i: int, column: str, value: Any, reason: str) -> None:
+        problem = _problem(self.table, self.file, self.row_numbers[i], column, value, reason)
+        self.by_row.setdefault(i, []).append(problem)
+
+    def rejected(self, records: list[dict]) -> list[dict]:
+        """One record per problem, with the raw row as JSON."""
+        return [{**p, "raw": _raw_json(records, i)} for i in sorted(self.by_row) for p in self.by_row[i]]
+
+
 def _raw_json(records: list[dict], i: int) -> str:
-    rec = {str(c): (None if _is_missing(v) else str(v)) for c, v in records[i].items()}
+    rec = {str(c): (None if is_missing(v) else str(v)) for c, v in records[i].items()}
     return json.dumps(rec, ensure_ascii=False)
 
 
+def _read_repairs(read_info: dict[str, Any]) -> Counter[str]:
+    """Repairs :func:`sprintlab.io.read_table` applied while reading (see :data:`REPAIRS`)."""
+    repairs: Counter[str] = Counter()
+    if read_info.get("encoding") == "utf-8-sig":
+        repairs["bom_stripped"] = 1
+    if read_info.get("encoding") == "latin-1":
+        repairs["latin1_decoded"] = 1
+    if read_info.get("delimiter") in (";", "\t"):
+        repairs["delimiter_detected"] = 1
+    if read_info.get("blank_rows_dropped"):
+        repairs["blank_rows_dropped"] = int(read_info["blank_rows_dropped"])
+    return repairs
+
+
 def _match_columns(
-    spec: TableSpec, raw: pd.DataFrame, fname: str, repairs: dict[str, int]
+    spec: TableSpec, raw: pd.DataFrame, fname: str, repairs: Counter[str]
 ) -> tuple[dict[str, str], list[str], list[dict]]:
     """Map contract column -> raw header. Returns (mapping, extra headers, table-level problems)."""
     wanted = {c.lower(): c for c in spec.column_names}
@@ -270,35 +315,26 @@ def _match_columns(
     problems: list[dict] = []
     headers = [str(h) for h in raw.columns]
     for h in headers:
-        base = re.sub(r"\.\d+$", "", h)
+        base = re.sub(r"\.\d+$", "", h)  # pandas renames a repeated header 'x' to 'x.1'
         if base != h and base in headers and base.strip().lower() in wanted:
-            problems.append(
-                _problem(
-                    spec.name,
-                    fname,
-                    None,
-                    base,
-                    None,
-                    f"column {base!r} appears more than once in the header",
-                )
-            )
+            problems.append(_header_problem(spec, fname, base))
             continue
         key = h.strip().lower()
-        if key in wanted:
-            c = wanted[key]
-            if c in mapping:
-                problems.append(
-                    _problem(
-                        spec.name, fname, None, c, None, f"column {c!r} appears more than once in the header"
-                    )
-                )
-                continue
-            if h != c:
-                repairs["header_normalised"] = repairs.get("header_normalised", 0) + 1
-            mapping[c] = h
-        else:
+        if key not in wanted:
             extra.append(h)
+        elif wanted[key] in mapping:
+            problems.append(_header_problem(spec, fname, wanted[key]))
+        else:
+            if h != wanted[key]:
+                repairs["header_normalised"] += 1
+            mapping[wanted[key]] = h
     return mapping, extra, problems
+
+
+def _header_problem(spec: TableSpec, fname: str, column: str) -> dict:
+    return _problem(
+        spec.name, fname, None, column, None, f"column {column!r} appears more than once in the header"
+    )
 
 
 def _problem(table: str, file: str, row: int | None, column: str | None, value: Any, reason: str) -> dict:
@@ -307,7 +343,7 @@ def _problem(table: str, file: str, row: int | None, column: str | None, value: 
         "file": file,
         "row": row,
         "column": column,
-        "value": None if _is_missing(value) else str(value),
+        "value": None if is_missing(value) else str(value),
         "reason": reason,
     }
 
@@ -320,22 +356,17 @@ def _validate_table(
     today: dt.date,
     rejected_register: dict[str, int] | None = None,
 ) -> _TableOutcome:
+    """Check one raw table: its header, every cell, athlete ids against ``register`` and duplicates.
+
+    A header problem (repeated or missing required column) rejects the whole table; otherwise each
+    row is accepted (typed) or rejected with its reasons.
+    """
     n = len(raw)
     records = raw.astype(object).to_dict("records")
     rows: list[int] = list(raw.attrs.get("row_numbers") or range(2, n + 2))
-    repairs: dict[str, int] = {}
-    warnings: list[str] = []
-    info = raw.attrs.get("read_info", {})
-    if info.get("encoding") == "utf-8-sig":
-        repairs["bom_stripped"] = 1
-    if info.get("encoding") == "latin-1":
-        repairs["latin1_decoded"] = 1
-    if info.get("delimiter") in (";", "\t"):
-        repairs["delimiter_detected"] = 1
-    if info.get("blank_rows_dropped"):
-        repairs["blank_rows_dropped"] = int(info["blank_rows_dropped"])
-
+    repairs = _read_repairs(raw.attrs.get("read_info", {}))
     mapping, extra, table_problems = _match_columns(spec, raw, fname, repairs)
+    warnings = []
     if extra:
         warnings.append(
             f"{fname}: extra column(s) not in the contract, left out of the output: "
@@ -343,116 +374,118 @@ def _validate_table(
         )
     missing = [c for c in spec.required_columns if c not in mapping]
     if missing:
-        table_problems.append(
-            _problem(
-                spec.name,
-                fname,
-                None,
-                ", ".join(missing),
-                None,
-                f"missing required column(s): {', '.join(missing)} - whole table rejected",
-            )
-        )
+        reason = f"missing required column(s): {', '.join(missing)} - whole table rejected"
+        table_problems.append(_problem(spec.name, fname, None, ", ".join(missing), None, reason))
     if table_problems:
         reason = "table rejected: " + "; ".join(p["reason"] for p in table_problems)
         rejected = [
             {**_problem(spec.name, fname, rows[i], None, None, reason), "raw": _raw_json(records, i)}
             for i in range(n)
         ]
-        return _TableOutcome(
-            None, table_problems, rejected, {"input": n, "accepted": 0, "rejected": n}, repairs, warnings
-        )
+        counts = TableCounts(input=n, accepted=0, rejected=n)
+        return _TableOutcome(None, table_problems, rejected, counts, repairs, warnings)
 
-    row_bad: dict[int, list[dict]] = {}
-
-    def bad(i: int, column: str, value: Any, reason: str) -> None:
-        row_bad.setdefault(i, []).append(_problem(spec.name, fname, rows[i], column, value, reason))
-
+    problems = _RowProblems(spec.name, fname, rows)
     typed: dict[str, list[Any]] = {}
     for col in spec.columns:
-        if col.name not in mapping:  # optional column absent
+        if col.name in mapping:
+            typed[col.name] = _parse_column(col, raw[mapping[col.name]].tolist(), today, problems, repairs)
+        else:  # optional column absent
             typed[col.name] = [None] * n
-            continue
-        values = raw[mapping[col.name]].tolist()
-        out: list[Any] = [None] * n
-        for i, v in enumerate(values):
-            if _is_missing(v):
-                if not col.nullable:
-                    bad(i, col.name, v, "missing value: required")
-                continue
-            if isinstance(v, str):
-                s = v.strip()
-                if s != v:
-                    repairs["whitespace_trimmed"] = repairs.get("whitespace_trimmed", 0) + 1
-                v = s
-            try:
-                x, rep = _parse_cell(col, v)
-                if col.kind in ("int", "float"):
-                    _check_bounds(col, x)
-                if col.kind == "date" and x > today:
-                    raise _Bad(f"date in the future: {x.isoformat()} is after {today.isoformat()}")
-            except _Bad as exc:
-                bad(i, col.name, v, str(exc))
-                continue
-            if rep:
-                repairs[rep] = repairs.get(rep, 0) + 1
-            out[i] = x
-        typed[col.name] = out
-
     if spec.has_athlete and register is not None:
-        for i, a in enumerate(typed["athlete_id"]):
-            if a is not None and a not in register:
-                if rejected_register and a in rejected_register:
-                    bad(
-                        i,
-                        "athlete_id",
-                        a,
-                        f"athlete rejected: {a!r} was rejected in the athletes table "
-                        f"(row {rejected_register[a]}); fix that row first",
-                    )
-                else:
-                    bad(i, "athlete_id", a, f"unknown athlete: {a!r} is not in the athletes table")
+        _check_register(typed["athlete_id"], register, rejected_register or {}, problems)
+    _check_duplicates(spec, typed, problems)
 
-    # duplicates among rows that passed every other check: exact duplicates, then key clashes
+    ok_idx = [i for i in range(n) if i not in problems.by_row]
+    present = [c for c in spec.column_names if c in mapping]
+    accepted = _typed_frame(spec, {c: [typed[c][i] for i in ok_idx] for c in present})
+    row_problems = [p for i in sorted(problems.by_row) for p in problems.by_row[i]]
+    counts = TableCounts(input=n, accepted=len(accepted), rejected=len(problems.by_row))
+    if n == 0:
+        warnings.append(f"{fname}: header only, no data rows")
+    return _TableOutcome(accepted, row_problems, problems.rejected(records), counts, repairs, warnings)
+
+
+def _parse_column(
+    col: ColumnSpec, values: list[Any], today: dt.date, problems: _RowProblems, repairs: Counter[str]
+) -> list[Any]:
+    """Typed values of one column (None where missing or rejected); records problems and repairs."""
+    out: list[Any] = [None] * len(values)
+    for i, v in enumerate(values):
+        if is_missing(v):
+            if not col.nullable:
+                problems.add(i, col.name, v, "missing value: required")
+            continue
+        if isinstance(v, str):
+            s = v.strip()
+            if s != v:
+                repairs["whitespace_trimmed"] += 1
+            v = s
+        try:
+            x, repair = _parse_checked(col, v, today)
+        except CellError as exc:
+            problems.add(i, col.name, v, str(exc))
+            continue
+        if repair:
+            repairs[repair] += 1
+        out[i] = x
+    return out
+
+
+def _parse_checked(col: ColumnSpec, v: Any, today: dt.date) -> tuple[Any, str | None]:
+    """:func:`_parse_cell`, then the column's bounds (numbers) or "not in the future" (dates)."""
+    x, repair = _parse_cell(col, v)
+    if col.kind in ("int", "float"):
+        _check_bounds(col, x)
+    if col.kind == "date" and x > today:
+        raise CellError(f"date in the future: {x.isoformat()} is after {today.isoformat()}")
+    return x, repair
+
+
+def _check_register(
+    athlete_ids: list[Any], register: set[str], rejected_register: dict[str, int], problems: _RowProblems
+) -> None:
+    """Flag athlete ids that are not in the accepted athletes table (naming the rejected row if any)."""
+    for i, a in enumerate(athlete_ids):
+        if a is None or a in register:
+            continue
+        if a in rejected_register:
+            reason = (
+                f"athlete rejected: {a!r} was rejected in the athletes table "
+                f"(row {rejected_register[a]}); fix that row first"
+            )
+        else:
+            reason = f"unknown athlete: {a!r} is not in the athletes table"
+        problems.add(i, "athlete_id", a, reason)
+
+
+def _check_duplicates(spec: TableSpec, typed: dict[str, list[Any]], problems: _RowProblems) -> None:
+    """Among rows that passed every other check: exact copies, then rows repeating a key with other
+    values; the first row is kept."""
     first_exact: dict[tuple, int] = {}
     first_key: dict[tuple, int] = {}
     names = spec.column_names
-    for i in range(n):
-        if i in row_bad:
+    rows = problems.row_numbers
+    for i in range(len(typed[names[0]])):
+        if i in problems.by_row:
             continue
         full = tuple(_hashable(typed[c][i]) for c in names)
         key = tuple(_hashable(typed[c][i]) for c in spec.key)
         if full in first_exact:
-            bad(
-                i,
-                ", ".join(spec.key),
-                None,
-                f"duplicate row: exact copy of row {rows[first_exact[full]]} (the first copy is kept)",
-            )
+            reason = f"duplicate row: exact copy of row {rows[first_exact[full]]} (the first copy is kept)"
+            problems.add(i, ", ".join(spec.key), None, reason)
             continue
         first_exact[full] = i
         if key in first_key:
             j = first_key[key]
             diff = [c for c in names if _hashable(typed[c][i]) != _hashable(typed[c][j])]
-            bad(
-                i,
-                ", ".join(diff),
-                None,
+            reason = (
                 f"duplicate key ({', '.join(spec.key)}) of row {rows[j]} with different values in "
-                f"{', '.join(diff)}: only the first row is kept",
+                f"{', '.join(diff)}: only the first row is kept"
             )
+            problems.add(i, ", ".join(diff), None, reason)
             continue
         first_key[key] = i
-
-    ok_idx = [i for i in range(n) if i not in row_bad]
-    present = [c for c in names if c in mapping]
-    accepted = _typed_frame(spec, {c: [typed[c][i] for i in ok_idx] for c in present})
-    problems = [p for i in sorted(row_bad) for p in row_bad[i]]
-    rejected = [{**p, "raw": _raw_json(records, i)} for i in sorted(row_bad) for p in row_bad[i]]
-    counts = {"input": n, "accepted": len(accepted), "rejected": len(row_bad)}
-    if n == 0:
-        warnings.append(f"{fname}: header only, no data rows")
-    return _TableOutcome(accepted, problems, rejected, counts, repairs, warnings)
 
 
 def _hashable(v: Any) -> Any:
@@ -495,6 +528,46 @@ def _today(today: dt.date | str | None) -> dt.date:
         raise DataError(f"'today' must be an ISO date (YYYY-MM-DD), got {today!r}") from exc
 
 
+@dataclass
+class _FolderFindings:
+    """What :func:`validate_folder` has found so far, table by table."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    problems: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    counts: dict[str, TableCounts] = field(default_factory=dict)
+    repairs: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    #: accepted athlete ids (None until a valid athletes table was read)
+    register: set[str] | None = None
+    #: athlete id of a rejected athletes row -> its spreadsheet row
+    rejected_register: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str, fname: str, res: _TableOutcome) -> None:
+        self.counts[name] = {**res.counts, "file": fname}
+        self.problems += res.problems
+        self.rejected += res.rejected
+        self.warnings += res.warnings
+        if res.repairs:
+            self.repairs[name] = dict(sorted(res.repairs.items()))
+        if res.accepted is not None:
+            schema_for(name).validate(res.accepted)
+            self.tables[name] = res.accepted
+
+    def result(self, today: dt.date) -> ValidationResult:
+        return ValidationResult(
+            tables=self.tables,
+            problems=pd.DataFrame(self.problems, columns=PROBLEM_COLUMNS).astype({"row": "Int64"}),
+            counts=self.counts,
+            repairs=self.repairs,
+            warnings=self.warnings,
+            skipped=self.skipped,
+            rejected=pd.DataFrame(self.rejected, columns=REJECTED_COLUMNS).astype({"row": "Int64"}),
+            today=today,
+        )
+
+
 def validate_folder(
     in_dir: str | Path, out_dir: str | Path | None = None, *, today: dt.date | str | None = None
 ) -> ValidationResult:
@@ -512,84 +585,62 @@ def validate_folder(
     if not in_dir.is_dir():
         raise DataError("data folder not found (or not a folder)", file=in_dir)
     day = _today(today)
-    tables: dict[str, pd.DataFrame] = {}
-    problems: list[dict] = []
-    rejected: list[dict] = []
-    counts: dict[str, dict[str, int]] = {}
-    repairs: dict[str, dict[str, int]] = {}
-    warnings: list[str] = []
-    skipped: list[str] = []
-    register: set[str] | None = None
-    rejected_register: dict[str, int] = {}
-
-    order = [REGISTER_TABLE] + [t for t in TABLES if t != REGISTER_TABLE]
-    for name in order:
-        spec = TABLES[name]
-        try:
-            path = find_table(in_dir, name)
-        except DataError as exc:
-            problems.append(_problem(name, f"{name}.*", None, None, None, exc.reason))
-            continue
-        if path is None:
-            if spec.required:
-                problems.append(
-                    _problem(
-                        name,
-                        f"{name}.csv",
-                        None,
-                        None,
-                        None,
-                        f"required table {name!r} is missing (expected {name}.csv, "
-                        f"{name}.parquet or {name}.xlsx)",
-                    )
-                )
-            else:
-                skipped.append(f"skipped: no {name} table")
-            continue
-        fname = path.name
-        try:
-            raw = read_table(path)
-        except DataError as exc:
-            problems.append(_problem(name, fname, exc.row, exc.column, None, exc.reason))
-            counts[name] = {"input": 0, "accepted": 0, "rejected": 0}
-            continue
-        reg = register if (spec.has_athlete and name != REGISTER_TABLE) else None
-        res = _validate_table(spec, raw, fname, reg, day, rejected_register)
-        assert res.counts["accepted"] + res.counts["rejected"] == res.counts["input"] == len(raw), (
-            f"{name}: accepted + rejected != input rows"
-        )
-        counts[name] = {**res.counts, "file": fname}
-        problems += res.problems
-        rejected += res.rejected
-        warnings += res.warnings
-        if res.repairs:
-            repairs[name] = dict(sorted(res.repairs.items()))
-        if res.accepted is not None:
-            schema_for(name).validate(res.accepted)
-            tables[name] = res.accepted
-            if name == REGISTER_TABLE:
-                register = set(res.accepted["athlete_id"])
-        if name == REGISTER_TABLE and "athlete_id" in raw.columns:
-            for rec in res.rejected:
-                raw_id = json.loads(rec["raw"]).get("athlete_id")
-                if raw_id and raw_id.strip() not in (register or set()):
-                    rejected_register.setdefault(raw_id.strip(), int(rec["row"]))
-    if register is None:
-        warnings.append("unknown-athlete check skipped: no valid athletes table")
-
-    result = ValidationResult(
-        tables=tables,
-        problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS).astype({"row": "Int64"}),
-        counts=counts,
-        repairs=repairs,
-        warnings=warnings,
-        skipped=skipped,
-        rejected=pd.DataFrame(rejected, columns=REJECTED_COLUMNS).astype({"row": "Int64"}),
-        today=day,
-    )
+    found = _FolderFindings()
+    for name in [REGISTER_TABLE] + [t for t in TABLES if t != REGISTER_TABLE]:
+        _validate_table_file(found, in_dir, name, day)
+    if found.register is None:
+        found.warnings.append("unknown-athlete check skipped: no valid athletes table")
+    result = found.result(day)
     if out_dir is not None:
         write_outputs(result, out_dir)
     return result
+
+
+def _validate_table_file(found: _FolderFindings, in_dir: Path, name: str, day: dt.date) -> None:
+    """Find, read and validate table ``name``; record the outcome (the athletes table first: its
+    accepted and rejected ids are the register the other tables are checked against)."""
+    spec = TABLES[name]
+    try:
+        path = find_table(in_dir, name)
+    except DataError as exc:
+        found.problems.append(_problem(name, f"{name}.*", None, None, None, exc.reason))
+        return
+    if path is None:
+        if spec.required:
+            reason = (
+                f"required table {name!r} is missing (expected {name}.csv, {name}.parquet or {name}.xlsx)"
+            )
+            found.problems.append(_problem(name, f"{name}.csv", None, None, None, reason))
+        else:
+            found.skipped.append(f"skipped: no {name} table")
+        return
+    try:
+        raw = read_table(path)
+    except DataError as exc:
+        found.problems.append(_problem(name, path.name, exc.row, exc.column, None, exc.reason))
+        found.counts[name] = TableCounts(input=0, accepted=0, rejected=0)
+        return
+    register = found.register if (spec.has_athlete and name != REGISTER_TABLE) else None
+    res = _validate_table(spec, raw, path.name, register, day, found.rejected_register)
+    assert res.counts["accepted"] + res.counts["rejected"] == res.counts["input"] == len(raw), (
+        f"{name}: accepted + rejected != input rows"
+    )
+    found.add(name, path.name, res)
+    if name == REGISTER_TABLE:
+        if res.accepted is not None:
+            found.register = set(res.accepted["athlete_id"])
+        if "athlete_id" in raw.columns:
+            found.rejected_register = _rejected_athletes(res.rejected, found.register or set())
+
+
+def _rejected_athletes(rejected: list[dict], register: set[str]) -> dict[str, int]:
+    """Athlete id (trimmed) of each rejected athletes row that is not also accepted -> first row."""
+    out: dict[str, int] = {}
+    for rec in rejected:
+        raw_id = json.loads(rec["raw"]).get("athlete_id")
+        if raw_id and raw_id.strip() not in register:
+            out.setdefault(raw_id.strip(), int(rec["row"]))
+    return out
 
 
 def write_outputs(result: ValidationResult, out_dir: str | Path) -> None:

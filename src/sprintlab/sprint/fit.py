@@ -36,11 +36,12 @@ the infinite derivative of ``t(FD)`` at FD = 0 and has the same least-squares op
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from sprintlab.sprint.lm import batched_lm, covariance
+from sprintlab.sprint.lm import LMResult, ResidualFn, batched_lm, covariance
 from sprintlab.sprint.model import distance, time_at_distance, time_derivatives, velocity
 
 FloatArray = NDArray[np.float64]
@@ -50,6 +51,7 @@ TAU_BOUNDS = (0.02, 10.0)
 TC_BOUNDS = (-3.0, 3.0)
 TFD_BOUNDS = (0.0, 1.5)
 DC_LOWER = -20.0
+TRACE_DC_UPPER_M = 100.0
 PLAUSIBLE_MSS = (2.5, 13.0)
 PLAUSIBLE_TAU = (0.1, 4.0)
 
@@ -81,7 +83,7 @@ def _as_2d(x: ArrayLike) -> FloatArray:
     return a
 
 
-def _issue(issues: NDArray[np.object_], mask: NDArray[np.bool_], text: str) -> None:
+def _issue(issues: NDArray[np.object_], mask: NDArray[np.bool_] | np.bool_, text: str) -> None:
     """Record ``text`` for trials in ``mask`` that have no issue yet (first issue wins)."""
     sel = mask & (issues == "")
     issues[sel] = text
@@ -160,11 +162,13 @@ def gate_time(
 def _validate_splits(
     d: FloatArray, t: FloatArray, shift: float
 ) -> tuple[NDArray[np.object_], FloatArray, FloatArray, NDArray[np.bool_], NDArray[np.intp]]:
-    """Sort each trial by distance and flag impossible inputs (vectorised over trials)."""
+    """Sort each trial by distance and flag impossible inputs (vectorised over trials).
+
+    Returns ``(issues, sorted distances, sorted times, sorted valid mask, sort order)``.
+    """
     n_trials = d.shape[0]
     issues = np.full(n_trials, "", dtype=object)
     fin_d, fin_t = np.isfinite(d), np.isfinite(t)
-    pad = ~fin_d & ~fin_t
     _issue(issues, (fin_d ^ fin_t).any(axis=1), "missing distance or time value")
     valid = fin_d & fin_t
     with np.errstate(invalid="ignore"):
@@ -179,8 +183,71 @@ def _validate_splits(
     with np.errstate(invalid="ignore"):
         _issue(issues, (both & (np.diff(ds, axis=1) == 0)).any(axis=1), "duplicate gate distance")
         _issue(issues, (both & (np.diff(ts, axis=1) <= 0)).any(axis=1), "times not increasing with distance")
-    del pad
     return issues, ds, ts, vs, order
+
+
+# ---------------------------------------------------------------------------------------------
+# steps shared by the gate and trace fits
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Solution:
+    """Optimiser output scattered back to all B trials; NaN / False for trials that were not fitted."""
+
+    params: FloatArray  # (B, p)
+    se: FloatArray  # (B, k) standard errors of the first k parameters
+    rss: FloatArray  # (B,) residual sum of squares
+    converged: NDArray[np.bool_]  # (B,)
+
+    @classmethod
+    def unfitted(cls, n_trials: int, n_par: int, n_se: int) -> _Solution:
+        return cls(
+            params=np.full((n_trials, n_par), np.nan),
+            se=np.full((n_trials, n_se), np.nan),
+            rss=np.full(n_trials, np.nan),
+            converged=np.zeros(n_trials, dtype=bool),
+        )
+
+    @classmethod
+    def scatter(
+        cls, n_trials: int, rows: NDArray[np.intp], res: LMResult, cov: FloatArray, n_se: int
+    ) -> _Solution:
+        """Results of the fitted ``rows``; standard errors ``sqrt(diag(cov))`` of the first ``n_se``
+        parameters and ``RSS = 2 * cost``."""
+        sol = cls.unfitted(n_trials, res.params.shape[1], n_se)
+        sol.params[rows] = res.params
+        sol.se[rows] = np.sqrt(np.einsum("mpp->mp", cov)[:, :n_se])
+        sol.rss[rows] = 2.0 * res.cost
+        sol.converged[rows] = res.converged
+        return sol
+
+    def column(self, j: int) -> FloatArray:
+        """Parameter ``j`` of every trial (a contiguous copy)."""
+        return self.params[:, j].copy()
+
+
+def _rmse_rse(rss: FloatArray, n_obs: NDArray[np.int64], n_par: int) -> tuple[FloatArray, FloatArray]:
+    """R ``nls`` fit statistics: ``RMSE = sqrt(RSS / n)``, ``RSE = sqrt(RSS / (n - p))`` (NaN if n <= p)."""
+    dof = n_obs - n_par
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rmse = np.sqrt(rss / n_obs)
+        rse = np.where(dof > 0, np.sqrt(rss / np.where(dof > 0, dof, 1)), np.nan)
+    return rmse, rse
+
+
+def _at_bound(params: FloatArray, lower: FloatArray, upper: FloatArray) -> NDArray[np.bool_]:
+    """Elementwise: the parameter sits (numerically) on its lower or upper optimiser bound."""
+    return np.isclose(params, lower) | np.isclose(params, upper)
+
+
+def _outside(values: FloatArray, bounds: tuple[float, float]) -> NDArray[np.bool_]:
+    return (values < bounds[0]) | (values > bounds[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# timing gates
+# ---------------------------------------------------------------------------------------------
 
 
 def fit_timing_gates(
@@ -204,88 +271,114 @@ def fit_timing_gates(
     d_raw, t_raw = _as_2d(distance_m), _as_2d(time_s)
     if d_raw.shape != t_raw.shape:
         raise ValueError(f"distance and time shapes differ: {d_raw.shape} vs {t_raw.shape}")
-    n_trials, n_pts = d_raw.shape
+    n_trials = d_raw.shape[0]
     n_par = 2 if kind in ("none", "fixed") else 3
     issues, ds, ts, vs, order = _validate_splits(d_raw, t_raw, shift)
     n_splits = vs.sum(axis=1).astype(np.int64)
     _issue(issues, n_splits < n_par, f"fewer splits than the {n_par} model parameters")
 
-    fit_rows = np.flatnonzero(issues == "")
-    mss = np.full(n_trials, np.nan)
-    tau = np.full(n_trials, np.nan)
-    extra = np.full(n_trials, np.nan)
-    se = np.full((n_trials, n_par), np.nan)
-    rss = np.full(n_trials, np.nan)
-    converged = np.zeros(n_trials, dtype=bool)
-    pred_sorted = np.full((n_trials, n_pts), np.nan)
-
-    if fit_rows.size:
-        m = vs[fit_rows]
-        dd = np.where(m, ds[fit_rows], 1.0)  # padded slots get harmless values, zero weight
-        yy = np.where(m, ts[fit_rows] + shift, 0.0)
-        w = m.astype(float)
-        min_d = np.nanmin(np.where(m, dd, np.nan), axis=1)
-        p0, lo, hi = _gate_start(dd, yy, m, kind, min_d)
-        fun = _gate_residual_fn(dd, yy, w, kind)
-        res = batched_lm(fun, p0, lo, hi, max_iter=max_iter)
-        mss[fit_rows] = res.params[:, 0]
-        tau[fit_rows] = res.params[:, 1]
-        if n_par == 3:
-            extra[fit_rows] = res.params[:, 2]
-        converged[fit_rows] = res.converged
-        rss[fit_rows] = 2.0 * res.cost
-        cov = covariance(res.jacobian, res.residuals, n_splits[fit_rows])
-        if kind == "fd":
-            # delta method: FD = d(t_FD; MSS, TAU) -> gradient row for the FD standard error
-            tf, ms, ta = res.params[:, 2], res.params[:, 0], res.params[:, 1]
-            grad = np.stack(
-                [
-                    distance(tf, ms, ta) / ms,
-                    ms * (np.exp(-tf / ta) * (1.0 + tf / ta) - 1.0),
-                    velocity(tf, ms, ta),
-                ],
-                axis=1,
-            )
-            var_fd = np.einsum("mp,mpq,mq->m", grad, cov, grad)
-            cov[:, 2, 2] = var_fd
-        se[fit_rows] = np.sqrt(np.einsum("mpp->mp", cov))
-        pred_sorted[fit_rows] = np.where(m, yy + res.residuals - shift, np.nan)
-
-        # post-fit checks
-        sub = issues[fit_rows]
-        _issue(sub, ~res.converged, "optimiser did not converge")
-        at_b = (
-            np.isclose(res.params[:, 0], lo[:, 0])
-            | np.isclose(res.params[:, 0], hi[:, 0])
-            | np.isclose(res.params[:, 1], lo[:, 1])
-            | np.isclose(res.params[:, 1], hi[:, 1])
-        )
-        _issue(sub, at_b, "MSS or TAU at its optimiser bound")
-        if kind in ("tc", "dc"):
-            at_c = np.isclose(res.params[:, 2], lo[:, 2]) | np.isclose(res.params[:, 2], hi[:, 2])
-            _issue(sub, at_c, f"{kind.upper()} at its optimiser bound")
-        if kind == "fd":
-            _issue(sub, np.isclose(res.params[:, 2], hi[:, 2]), "FD at its optimiser bound")
-        bad_mss = (res.params[:, 0] < PLAUSIBLE_MSS[0]) | (res.params[:, 0] > PLAUSIBLE_MSS[1])
-        bad_tau = (res.params[:, 1] < PLAUSIBLE_TAU[0]) | (res.params[:, 1] > PLAUSIBLE_TAU[1])
-        _issue(sub, bad_mss, f"implausible MSS (outside {PLAUSIBLE_MSS} m/s)")
-        _issue(sub, bad_tau, f"implausible TAU (outside {PLAUSIBLE_TAU} s)")
-        issues[fit_rows] = sub
-
-    # undo the sort so predictions align with the input columns
-    pred = np.full((n_trials, n_pts), np.nan)
+    rows = np.flatnonzero(issues == "")
+    sol = _Solution.unfitted(n_trials, n_par, n_par)
+    pred_sorted = np.full(d_raw.shape, np.nan)
+    if rows.size:
+        res, lower, upper, pred_rows = _solve_gate_rows(ds[rows], ts[rows], vs[rows], kind, shift, max_iter)
+        pred_sorted[rows] = pred_rows
+        cov = _gate_covariance(res, n_splits[rows], kind)
+        sol = _Solution.scatter(n_trials, rows, res, cov, n_par)
+        issues[rows] = _gate_fit_issues(issues[rows], res, lower, upper, kind)
+    # undo the sort so that predictions align with the input columns
+    pred = np.full(d_raw.shape, np.nan)
     np.put_along_axis(pred, order, pred_sorted, axis=1)
+    return _gate_fit(correction, kind, shift, sol, n_splits, issues, pred)
 
-    dof = n_splits - n_par
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rmse = np.sqrt(rss / n_splits)
-        rse = np.where(dof > 0, np.sqrt(rss / np.where(dof > 0, dof, 1)), np.nan)
-    tc = np.where(kind == "tc", extra, np.nan) if kind == "tc" else np.full(n_trials, np.nan)
-    fd = distance(extra, mss, tau) if kind == "fd" else np.full(n_trials, np.nan)
-    dc = extra if kind == "dc" else np.full(n_trials, np.nan)
-    if kind == "fixed":
-        tc = np.full(n_trials, shift)
-    fit_ok = issues == ""
+
+def _solve_gate_rows(
+    ds: FloatArray, ts: FloatArray, valid: NDArray[np.bool_], kind: str, shift: float, max_iter: int
+) -> tuple[LMResult, FloatArray, FloatArray, FloatArray]:
+    """Run the batched optimiser on sorted, validated splits.
+
+    Returns ``(result, lower bounds, upper bounds, predicted device times)`` (NaN on padding).
+    """
+    dd = np.where(valid, ds, 1.0)  # padded slots get harmless values, zero weight
+    yy = np.where(valid, ts + shift, 0.0)
+    weight = valid.astype(float)
+    min_d = np.nanmin(np.where(valid, dd, np.nan), axis=1)
+    p0, lower, upper = _gate_start(dd, yy, valid, kind, min_d)
+    res = batched_lm(_gate_residual_fn(dd, yy, weight, kind), p0, lower, upper, max_iter=max_iter)
+    pred = np.where(valid, yy + res.residuals - shift, np.nan)
+    return res, lower, upper, pred
+
+
+def _flying_distance_partials(
+    t_fd: FloatArray, mss: FloatArray, tau: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Partial derivatives of the flying distance ``FD = d(t_FD; MSS, TAU)``:
+
+    dFD/dMSS = d(t_FD) / MSS;  dFD/dTAU = MSS (e^(-t_FD/TAU) (1 + t_FD/TAU) - 1);  dFD/dt_FD = v(t_FD).
+    """
+    return (
+        distance(t_fd, mss, tau) / mss,
+        mss * (np.exp(-t_fd / tau) * (1.0 + t_fd / tau) - 1.0),
+        velocity(t_fd, mss, tau),
+    )
+
+
+def _gate_covariance(res: LMResult, n_splits: NDArray[np.int64], kind: str) -> FloatArray:
+    """Parameter covariance; for ``fd`` the third variance is that of FD (delta method on t_FD)."""
+    cov = covariance(res.jacobian, res.residuals, n_splits)
+    if kind == "fd":
+        mss, tau, t_fd = res.params[:, 0], res.params[:, 1], res.params[:, 2]
+        grad = np.stack(_flying_distance_partials(t_fd, mss, tau), axis=1)
+        cov[:, 2, 2] = np.einsum("mp,mpq,mq->m", grad, cov, grad)
+    return cov
+
+
+def _gate_fit_issues(
+    issues: NDArray[np.object_], res: LMResult, lower: FloatArray, upper: FloatArray, kind: str
+) -> NDArray[np.object_]:
+    """Post-fit checks of the fitted trials: convergence, bounds, plausible MSS and TAU."""
+    out = issues.copy()
+    p = res.params
+    _issue(out, ~res.converged, "optimiser did not converge")
+    _issue(
+        out, _at_bound(p[:, :2], lower[:, :2], upper[:, :2]).any(axis=1), "MSS or TAU at its optimiser bound"
+    )
+    if kind in ("tc", "dc"):
+        _issue(out, _at_bound(p[:, 2], lower[:, 2], upper[:, 2]), f"{kind.upper()} at its optimiser bound")
+    if kind == "fd":
+        _issue(out, np.isclose(p[:, 2], upper[:, 2]), "FD at its optimiser bound")
+    _issue(out, _outside(p[:, 0], PLAUSIBLE_MSS), f"implausible MSS (outside {PLAUSIBLE_MSS} m/s)")
+    _issue(out, _outside(p[:, 1], PLAUSIBLE_TAU), f"implausible TAU (outside {PLAUSIBLE_TAU} s)")
+    return out
+
+
+def _correction_values(
+    kind: str, shift: float, extra: FloatArray, mss: FloatArray, tau: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(time_correction_s, flying_distance_m, distance_correction_m)`` per trial, NaN where the
+    correction does not apply; ``fixed:S`` reports S as the time correction of every trial."""
+    n = extra.size
+    tc = np.full(n, shift) if kind == "fixed" else (extra if kind == "tc" else np.full(n, np.nan))
+    fd = distance(extra, mss, tau) if kind == "fd" else np.full(n, np.nan)
+    dc = extra if kind == "dc" else np.full(n, np.nan)
+    return tc, fd, dc
+
+
+def _gate_fit(
+    correction: str,
+    kind: str,
+    shift: float,
+    sol: _Solution,
+    n_splits: NDArray[np.int64],
+    issues: NDArray[np.object_],
+    pred: FloatArray,
+) -> GateFit:
+    """Assemble the :class:`GateFit` of all trials."""
+    n_trials, n_par = sol.params.shape
+    mss, tau = sol.column(0), sol.column(1)
+    extra = sol.column(2) if n_par == 3 else np.full(n_trials, np.nan)
+    tc, fd, dc = _correction_values(kind, shift, extra, mss, tau)
+    rmse, rse = _rmse_rse(sol.rss, n_splits, n_par)
     return GateFit(
         correction=correction,
         mss_m_s=mss,
@@ -295,14 +388,14 @@ def fit_timing_gates(
         time_correction_s=tc,
         flying_distance_m=fd,
         distance_correction_m=dc,
-        mss_se=se[:, 0],
-        tau_se=se[:, 1],
-        correction_se=se[:, 2] if n_par == 3 else np.full(n_trials, np.nan),
+        mss_se=sol.se[:, 0],
+        tau_se=sol.se[:, 1],
+        correction_se=sol.se[:, 2] if n_par == 3 else np.full(n_trials, np.nan),
         rmse_s=rmse,
         rse_s=rse,
         n_splits=n_splits,
-        converged=converged,
-        fit_ok=fit_ok,
+        converged=sol.converged,
+        fit_ok=issues == "",
         fit_issue=issues,
         pred_time_s=pred,
     )
@@ -311,7 +404,12 @@ def fit_timing_gates(
 def _gate_start(
     dd: FloatArray, yy: FloatArray, m: NDArray[np.bool_], kind: str, min_d: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Data-driven start values and per-trial bounds."""
+    """Data-driven start values and per-trial bounds.
+
+    MSS0 = 1.1 x the mean velocity between the last two gates (clipped to [3, 14] m/s);
+    TAU0 = t_last - d_last / MSS0 (clipped to [0.3, 2] s); the correction parameter starts at 0
+    (t_FD at 0.05 s).
+    """
     n = dd.shape[0]
     n_valid = m.sum(axis=1)
     last = n_valid - 1
@@ -342,7 +440,7 @@ def _gate_start(
     return np.stack(cols, axis=1), np.stack(lo, axis=1), np.stack(hi, axis=1)
 
 
-def _gate_residual_fn(dd: FloatArray, yy: FloatArray, w: FloatArray, kind: str):
+def _gate_residual_fn(dd: FloatArray, yy: FloatArray, w: FloatArray, kind: str) -> ResidualFn:
     """Residuals ``t_pred - y`` and analytic Jacobians for the gate models (see module doc)."""
 
     def fun(p: FloatArray, idx: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
@@ -358,13 +456,10 @@ def _gate_residual_fn(dd: FloatArray, yy: FloatArray, w: FloatArray, kind: str):
                 cols.append(-np.ones_like(big_t))
         elif kind == "fd":
             tf = p[:, 2:3]
-            fd = distance(tf, mss, tau)
-            dtot = d + fd
+            dtot = d + distance(tf, mss, tau)
             big_t = time_at_distance(dtot, mss, tau)
             t_d, t_mss, t_tau = time_derivatives(big_t, dtot, mss, tau)
-            fd_mss = fd / mss
-            fd_tau = mss * (np.exp(-tf / tau) * (1.0 + tf / tau) - 1.0)
-            fd_tf = velocity(tf, mss, tau)
+            fd_mss, fd_tau, fd_tf = _flying_distance_partials(tf, mss, tau)
             pred = big_t - tf
             cols = [t_mss + t_d * fd_mss, t_tau + t_d * fd_tau, t_d * fd_tf - 1.0]
         else:  # dc
@@ -383,6 +478,14 @@ def _gate_residual_fn(dd: FloatArray, yy: FloatArray, w: FloatArray, kind: str):
 # ---------------------------------------------------------------------------------------------
 # traces
 # ---------------------------------------------------------------------------------------------
+
+#: optimiser bounds of the trace-model parameters
+TRACE_BOUNDS: dict[str, tuple[float, float]] = {
+    "mss": MSS_BOUNDS,
+    "tau": TAU_BOUNDS,
+    "tc": TC_BOUNDS,
+    "dc": (DC_LOWER, TRACE_DC_UPPER_M),
+}
 
 
 @dataclass
@@ -405,11 +508,121 @@ class TraceFit:
     fit_issue: NDArray[np.object_]
 
 
+class _TraceModel(Protocol):
+    """A sprint model fitted to (time, observation) samples."""
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Parameter names in optimiser order, keys of :data:`TRACE_BOUNDS`."""
+        ...
+
+    def predict(self, p: FloatArray, t: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
+        """Model values at times ``t`` (rows = traces) and one Jacobian column per parameter."""
+        ...
+
+    def start(self, t: FloatArray, y: FloatArray, m: NDArray[np.bool_]) -> FloatArray:
+        """Start values ``(traces, parameters)`` from the samples (``m`` marks valid ones)."""
+        ...
+
+
+@dataclass(frozen=True)
+class _VelocityTrace:
+    """``v(t) = MSS (1 - e^(-s/TAU))`` with ``s = t + TC`` (``s = max(t + TC, 0)`` when clamped)."""
+
+    time_correction: bool
+    clamp_before_start: bool
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return ("mss", "tau", "tc") if self.time_correction else ("mss", "tau")
+
+    def predict(self, p: FloatArray, t: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
+        mss, tau = p[:, 0:1], p[:, 1:2]
+        tc = p[:, 2:3] if self.time_correction else 0.0
+        s = t + tc
+        if self.clamp_before_start:
+            s = np.maximum(s, 0.0)
+        e = np.exp(-s / tau)
+        pred = mss * (1.0 - e)
+        moving = (s > 0) if self.clamp_before_start else np.ones_like(s, dtype=bool)
+        cols = [1.0 - e, -mss * e * s / tau**2]
+        if self.time_correction:
+            cols.append(np.where(moving, mss * e / tau, 0.0))
+        return pred, cols
+
+    def start(self, t: FloatArray, y: FloatArray, m: NDArray[np.bool_]) -> FloatArray:
+        """MSS0 = the highest sampled velocity (clipped to [1, 14] m/s), TAU0 = 0.8 s, TC0 = 0."""
+        vmax = np.nanmax(np.where(m, y, np.nan), axis=1)
+        cols = [np.clip(np.nan_to_num(vmax, nan=7.0), 1.0, 14.0), np.full(t.shape[0], 0.8)]
+        if self.time_correction:
+            cols.append(np.zeros(t.shape[0]))
+        return np.stack(cols, axis=1)
+
+
+@dataclass(frozen=True)
+class _DistanceTrace:
+    """``d_obs(t) = d(s) + DC`` with ``s = max(t + TC, 0)`` and ``d(s) = MSS (s + TAU (e^(-s/TAU) - 1))``."""
+
+    time_correction: bool
+    distance_correction: bool
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return ("mss", "tau") + ("tc",) * self.time_correction + ("dc",) * self.distance_correction
+
+    def predict(self, p: FloatArray, t: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
+        mss, tau = p[:, 0:1], p[:, 1:2]
+        j = 2
+        tc: FloatArray | float = 0.0
+        dc: FloatArray | float = 0.0
+        if self.time_correction:
+            tc = p[:, j : j + 1]
+            j += 1
+        if self.distance_correction:
+            dc = p[:, j : j + 1]
+        s = np.maximum(t + tc, 0.0)
+        e = np.exp(-s / tau)
+        dist = mss * (s + tau * np.expm1(-s / tau))
+        pred = dist + dc
+        cols = [dist / mss, mss * (e * (1.0 + s / tau) - 1.0)]
+        if self.time_correction:
+            cols.append(np.where(s > 0, mss * (1.0 - e), 0.0))
+        if self.distance_correction:
+            cols.append(np.ones_like(s))
+        return pred, cols
+
+    def start(self, t: FloatArray, y: FloatArray, m: NDArray[np.bool_]) -> FloatArray:
+        """MSS0 = 1.05 x the least-squares slope over the last third of the trace (clipped to
+        [2, 14] m/s), TAU0 = 0.8 s, TC0 = 0, DC0 = the smallest sampled distance."""
+        n = t.shape[0]
+        cols = [np.clip(np.nan_to_num(1.05 * _late_slope(t, y, m), nan=7.0), 2.0, 14.0), np.full(n, 0.8)]
+        if self.time_correction:
+            cols.append(np.zeros(n))
+        if self.distance_correction:
+            cols.append(np.nan_to_num(np.nanmin(np.where(m, y, np.nan), axis=1), nan=0.0))
+        return np.stack(cols, axis=1)
+
+
+def _late_slope(t: FloatArray, y: FloatArray, m: NDArray[np.bool_]) -> FloatArray:
+    """Ordinary least-squares slope dy/dt over the valid samples in the last third of each trace's time span."""
+    tt = np.where(m, t, np.nan)
+    tmax = np.nanmax(tt, axis=1)
+    tmin = np.nanmin(tt, axis=1)
+    late = m & (t >= (tmin + 2.0 * (tmax - tmin) / 3.0)[:, None])
+    with np.errstate(all="ignore"):
+        tl = np.where(late, t, np.nan)
+        yl = np.where(late, y, np.nan)
+        tm, ym = np.nanmean(tl, axis=1), np.nanmean(yl, axis=1)
+        return np.nansum((tl - tm[:, None]) * (yl - ym[:, None]), axis=1) / np.nansum(
+            (tl - tm[:, None]) ** 2, axis=1
+        )
+
+
 def _trace_prepare(t_raw: FloatArray, y_raw: FloatArray) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Issues (time must increase over the valid samples, in the given order) and the valid-sample mask."""
     issues = np.full(t_raw.shape[0], "", dtype=object)
     valid = np.isfinite(t_raw) & np.isfinite(y_raw)
     tt = np.where(valid, t_raw, np.nan)
-    # time must increase over the valid samples (in given order)
     with np.errstate(invalid="ignore"):
         prev = np.fmax.accumulate(np.where(valid, tt, -np.inf), axis=1)
         back = valid[:, 1:] & (tt[:, 1:] <= prev[:, :-1])
@@ -435,33 +648,7 @@ def fit_radar(
     t_raw, v_raw = _as_2d(time_s), _as_2d(velocity_m_s)
     if t_raw.shape != v_raw.shape:
         raise ValueError("time and velocity shapes differ")
-    issues, valid = _trace_prepare(t_raw, v_raw)
-    n_par = 3 if time_correction else 2
-
-    def model(p: FloatArray, t: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
-        mss, tau = p[:, 0:1], p[:, 1:2]
-        tc = p[:, 2:3] if time_correction else 0.0
-        s = t + tc
-        if clamp_before_start:
-            s = np.maximum(s, 0.0)
-        e = np.exp(-s / tau)
-        pred = mss * (1.0 - e)
-        moving = (s > 0) if clamp_before_start else np.ones_like(s, dtype=bool)
-        cols = [1.0 - e, -mss * e * s / tau**2]
-        if time_correction:
-            cols.append(np.where(moving, mss * e / tau, 0.0))
-        return pred, cols
-
-    def start(t: FloatArray, y: FloatArray, m: NDArray[np.bool_]) -> FloatArray:
-        vmax = np.nanmax(np.where(m, y, np.nan), axis=1)
-        cols = [np.clip(np.nan_to_num(vmax, nan=7.0), 1.0, 14.0), np.full(t.shape[0], 0.8)]
-        if time_correction:
-            cols.append(np.zeros(t.shape[0]))
-        return np.stack(cols, axis=1)
-
-    return _fit_trace(
-        t_raw, v_raw, valid, issues, n_par, model, start, max_iter, "tc" if time_correction else ""
-    )
+    return _fit_trace(t_raw, v_raw, _VelocityTrace(time_correction, clamp_before_start), max_iter)
 
 
 def fit_distance_trace(
@@ -481,122 +668,75 @@ def fit_distance_trace(
     t_raw, d_raw = _as_2d(time_s), _as_2d(distance_m)
     if t_raw.shape != d_raw.shape:
         raise ValueError("time and distance shapes differ")
-    issues, valid = _trace_prepare(t_raw, d_raw)
-    n_par = 2 + int(time_correction) + int(distance_correction)
-
-    def model(p: FloatArray, t: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
-        mss, tau = p[:, 0:1], p[:, 1:2]
-        j = 2
-        tc: FloatArray | float = 0.0
-        dc: FloatArray | float = 0.0
-        if time_correction:
-            tc = p[:, j : j + 1]
-            j += 1
-        if distance_correction:
-            dc = p[:, j : j + 1]
-        s = np.maximum(t + tc, 0.0)
-        e = np.exp(-s / tau)
-        dist = mss * (s + tau * np.expm1(-s / tau))
-        pred = dist + dc
-        cols = [dist / mss, mss * (e * (1.0 + s / tau) - 1.0)]
-        if time_correction:
-            cols.append(np.where(s > 0, mss * (1.0 - e), 0.0))
-        if distance_correction:
-            cols.append(np.ones_like(s))
-        return pred, cols
-
-    def start(t: FloatArray, y: FloatArray, m: NDArray[np.bool_]) -> FloatArray:
-        n = t.shape[0]
-        # crude MSS start: slope over the last third of the trace
-        tt = np.where(m, t, np.nan)
-        yy = np.where(m, y, np.nan)
-        tmax = np.nanmax(tt, axis=1)
-        tmin = np.nanmin(tt, axis=1)
-        late = m & (t >= (tmin + 2.0 * (tmax - tmin) / 3.0)[:, None])
-        with np.errstate(all="ignore"):
-            tl = np.where(late, t, np.nan)
-            yl = np.where(late, y, np.nan)
-            tm, ym = np.nanmean(tl, axis=1), np.nanmean(yl, axis=1)
-            slope = np.nansum((tl - tm[:, None]) * (yl - ym[:, None]), axis=1) / np.nansum(
-                (tl - tm[:, None]) ** 2, axis=1
-            )
-        cols = [np.clip(np.nan_to_num(1.05 * slope, nan=7.0), 2.0, 14.0), np.full(n, 0.8)]
-        if time_correction:
-            cols.append(np.zeros(n))
-        if distance_correction:
-            cols.append(np.nan_to_num(np.nanmin(yy, axis=1), nan=0.0))
-        return np.stack(cols, axis=1)
-
-    extra = ("tc" if time_correction else "") + ("dc" if distance_correction else "")
-    return _fit_trace(t_raw, d_raw, valid, issues, n_par, model, start, max_iter, extra)
+    return _fit_trace(t_raw, d_raw, _DistanceTrace(time_correction, distance_correction), max_iter)
 
 
-def _fit_trace(t_raw, y_raw, valid, issues, n_par, model, start, max_iter, extra) -> TraceFit:
-    n_trials = t_raw.shape[0]
+def _fit_trace(t_raw: FloatArray, y_raw: FloatArray, model: _TraceModel, max_iter: int) -> TraceFit:
+    """Fit ``model`` to every trace (rows) that has enough increasing, finite samples."""
+    issues, valid = _trace_prepare(t_raw, y_raw)
+    n_trials, n_par = t_raw.shape[0], len(model.parameters)
     n_points = valid.sum(axis=1).astype(np.int64)
     _issue(issues, n_points < max(n_par + 2, 6), "too few valid samples in trace")
     rows = np.flatnonzero(issues == "")
-    out = {k: np.full(n_trials, np.nan) for k in ("mss", "tau", "tc", "dc", "mss_se", "tau_se", "rss")}
-    converged = np.zeros(n_trials, dtype=bool)
+    sol = _Solution.unfitted(n_trials, n_par, 2)
     if rows.size:
-        m = valid[rows]
-        t = np.where(m, t_raw[rows], 0.0)
-        y = np.where(m, y_raw[rows], 0.0)
-        w = m.astype(float)
-
-        def fun(p: FloatArray, idx: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-            pred, cols = model(p, t[idx])
-            ww = w[idx]
-            return (pred - y[idx]) * ww, np.stack([np.broadcast_to(c, pred.shape) * ww for c in cols], axis=2)
-
-        p0 = start(t, y, m)
-        lo = [MSS_BOUNDS[0], TAU_BOUNDS[0]] + [TC_BOUNDS[0]] * ("tc" in extra) + [DC_LOWER] * ("dc" in extra)
-        hi = [MSS_BOUNDS[1], TAU_BOUNDS[1]] + [TC_BOUNDS[1]] * ("tc" in extra) + [100.0] * ("dc" in extra)
-        lo_a = np.broadcast_to(np.asarray(lo, dtype=float), p0.shape).copy()
-        hi_a = np.broadcast_to(np.asarray(hi, dtype=float), p0.shape).copy()
-        res = batched_lm(fun, p0, lo_a, hi_a, max_iter=max_iter)
+        res, lower, upper = _solve_trace_rows(t_raw[rows], y_raw[rows], valid[rows], model, max_iter)
         cov = covariance(res.jacobian, res.residuals, n_points[rows])
-        out["mss"][rows], out["tau"][rows] = res.params[:, 0], res.params[:, 1]
-        j = 2
-        if "tc" in extra:
-            out["tc"][rows] = res.params[:, j]
-            j += 1
-        if "dc" in extra:
-            out["dc"][rows] = res.params[:, j]
-        out["mss_se"][rows] = np.sqrt(cov[:, 0, 0])
-        out["tau_se"][rows] = np.sqrt(cov[:, 1, 1])
-        out["rss"][rows] = 2.0 * res.cost
-        converged[rows] = res.converged
-        sub = issues[rows]
-        _issue(sub, ~res.converged, "optimiser did not converge")
-        at_b = np.any(np.isclose(res.params, lo_a) | np.isclose(res.params, hi_a), axis=1)
-        _issue(sub, at_b, "parameter at its optimiser bound")
-        bad = (
-            (res.params[:, 0] < PLAUSIBLE_MSS[0])
-            | (res.params[:, 0] > PLAUSIBLE_MSS[1])
-            | (res.params[:, 1] < PLAUSIBLE_TAU[0])
-            | (res.params[:, 1] > PLAUSIBLE_TAU[1])
-        )
-        _issue(sub, bad, "implausible MSS or TAU")
-        issues[rows] = sub
-    dof = n_points - n_par
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rmse = np.sqrt(out["rss"] / n_points)
-        rse = np.where(dof > 0, np.sqrt(out["rss"] / np.where(dof > 0, dof, 1)), np.nan)
-    mss, tau = out["mss"], out["tau"]
+        sol = _Solution.scatter(n_trials, rows, res, cov, 2)
+        issues[rows] = _trace_fit_issues(issues[rows], res, lower, upper)
+    mss, tau = sol.column(0), sol.column(1)
+    rmse, rse = _rmse_rse(sol.rss, n_points, n_par)
     return TraceFit(
         mss_m_s=mss,
         tau_s=tau,
         mac_m_s2=mss / tau,
         pmax_rel_w_kg=mss * mss / tau / 4.0,
-        time_correction_s=out["tc"],
-        distance_correction_m=out["dc"],
-        mss_se=out["mss_se"],
-        tau_se=out["tau_se"],
+        time_correction_s=_named_parameter(sol, model.parameters, "tc"),
+        distance_correction_m=_named_parameter(sol, model.parameters, "dc"),
+        mss_se=sol.se[:, 0],
+        tau_se=sol.se[:, 1],
         rmse=rmse,
         rse=rse,
         n_points=n_points,
-        converged=converged,
+        converged=sol.converged,
         fit_ok=issues == "",
         fit_issue=issues,
     )
+
+
+def _named_parameter(sol: _Solution, parameters: tuple[str, ...], name: str) -> FloatArray:
+    """Parameter ``name`` of every trace, NaN when the model does not estimate it."""
+    if name in parameters:
+        return sol.column(parameters.index(name))
+    return np.full(sol.params.shape[0], np.nan)
+
+
+def _solve_trace_rows(
+    t_rows: FloatArray, y_rows: FloatArray, valid: NDArray[np.bool_], model: _TraceModel, max_iter: int
+) -> tuple[LMResult, FloatArray, FloatArray]:
+    """Run the batched optimiser on the traces to fit; returns ``(result, lower, upper)`` bounds."""
+    t = np.where(valid, t_rows, 0.0)
+    y = np.where(valid, y_rows, 0.0)
+    weight = valid.astype(float)
+    p0 = model.start(t, y, valid)
+    lower = np.broadcast_to(np.array([TRACE_BOUNDS[k][0] for k in model.parameters]), p0.shape).copy()
+    upper = np.broadcast_to(np.array([TRACE_BOUNDS[k][1] for k in model.parameters]), p0.shape).copy()
+
+    def fun(p: FloatArray, idx: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        pred, cols = model.predict(p, t[idx])
+        ww = weight[idx]
+        return (pred - y[idx]) * ww, np.stack([np.broadcast_to(c, pred.shape) * ww for c in cols], axis=2)
+
+    return batched_lm(fun, p0, lower, upper, max_iter=max_iter), lower, upper
+
+
+def _trace_fit_issues(
+    issues: NDArray[np.object_], res: LMResult, lower: FloatArray, upper: FloatArray
+) -> NDArray[np.object_]:
+    """Post-fit checks of the fitted traces: convergence, bounds, plausible MSS and TAU."""
+    out = issues.copy()
+    p = res.params
+    _issue(out, ~res.converged, "optimiser did not converge")
+    _issue(out, _at_bound(p, lower, upper).any(axis=1), "parameter at its optimiser bound")
+    _issue(out, _outside(p[:, 0], PLAUSIBLE_MSS) | _outside(p[:, 1], PLAUSIBLE_TAU), "implausible MSS or TAU")
+    return out

@@ -41,12 +41,39 @@ class LMResult:
 def _eval(
     fun: ResidualFn, params: FloatArray, idx: NDArray[np.intp]
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Residuals, Jacobian and cost ``0.5 * sum(r^2)`` (inf when residuals or Jacobian are not finite)."""
     with np.errstate(all="ignore"):
         r, jac = fun(params, idx)
     cost = 0.5 * np.sum(r * r, axis=1)
     bad = ~np.isfinite(cost) | ~np.isfinite(jac).all(axis=(1, 2))
     cost = np.where(bad, np.inf, cost)
     return r, jac, cost
+
+
+def _marquardt_step(
+    jac: FloatArray, r: FloatArray, params: FloatArray, lower: FloatArray, upper: FloatArray, lam: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """One projected Marquardt step for every running trial: returns ``(delta, projected gradient)``.
+
+    Solves ``(J'J + lam diag(J'J)) delta = -J'r`` over the free parameters; a parameter on a bound
+    whose gradient ``g = J'r`` points outward is frozen (its row and column become the identity,
+    so its step and projected gradient are 0).
+    """
+    eye = np.eye(params.shape[1])
+    g = np.einsum("mnp,mn->mp", jac, r)
+    h = np.einsum("mnp,mnq->mpq", jac, jac)
+    frozen = ((params <= lower) & (g > 0)) | ((params >= upper) & (g < 0))
+    free = ~frozen
+    gfree = np.where(free, g, 0.0)
+    diag = np.maximum(np.einsum("mpp->mp", h), 1e-30)
+    a = h + (lam[:, None] * diag)[:, :, None] * eye
+    a = np.where(free[:, :, None] & free[:, None, :], a, 0.0) + np.where(frozen[:, :, None], eye, 0.0)
+    try:
+        delta = np.linalg.solve(a, -gfree[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        # a singular system somewhere in the batch (rare): retry with a tiny ridge on every diagonal
+        delta = np.linalg.solve(a + 1e-12 * eye, -gfree[:, :, None])[:, :, 0]
+    return delta, gfree
 
 
 def batched_lm(
@@ -70,46 +97,28 @@ def batched_lm(
     are reported as not converged.
     """
     params = np.array(np.clip(p0, lower, upper), dtype=float)
-    n_trials, n_par = params.shape
-    all_idx = np.arange(n_trials)
-    r, jac, cost = _eval(fun, params, all_idx)
+    n_trials = params.shape[0]
+    r, jac, cost = _eval(fun, params, np.arange(n_trials))
     lam = np.full(n_trials, lambda0)
     converged = np.zeros(n_trials, dtype=bool)
     n_iter = np.zeros(n_trials, dtype=np.int64)
     running = np.isfinite(cost)
-    eye = np.eye(n_par)
 
     for _ in range(max_iter):
         act = np.flatnonzero(running)
         if act.size == 0:
             break
-        p, jj, rr = params[act], jac[act], r[act]
-        lo, hi = lower[act], upper[act]
-        g = np.einsum("mnp,mn->mp", jj, rr)
-        h = np.einsum("mnp,mnq->mpq", jj, jj)
-        frozen = ((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0))
-        free = ~frozen
-        gfree = np.where(free, g, 0.0)
-        # convergence on the projected gradient
-        gconv = np.max(np.abs(gfree), axis=1) <= gtol * (1.0 + cost[act])
-        diag = np.maximum(np.einsum("mpp->mp", h), 1e-30)
-        a = h + (lam[act][:, None] * diag)[:, :, None] * eye
-        mask2 = free[:, :, None] & free[:, None, :]
-        a = np.where(mask2, a, 0.0) + np.where(frozen[:, :, None], eye, 0.0)
-        try:
-            delta = np.linalg.solve(a, -gfree[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            # fall back per trial via least squares on a regularised system (rare)
-            a = a + 1e-12 * eye
-            delta = np.linalg.solve(a, -gfree[:, :, None])[:, :, 0]
+        p, lo, hi, cost_act = params[act], lower[act], upper[act], cost[act]
+        delta, gfree = _marquardt_step(jac[act], r[act], p, lo, hi, lam[act])
+        gconv = np.max(np.abs(gfree), axis=1) <= gtol * (1.0 + cost_act)
         cand = np.clip(p + delta, lo, hi)
         r_c, jac_c, cost_c = _eval(fun, cand, act)
-        accept = cost_c <= cost[act]
+        accept = cost_c <= cost_act
         n_iter[act] += 1
         step_small = np.all(np.abs(cand - p) <= xtol * (np.abs(p) + xtol), axis=1)
-
         # a step that changes the cost only at rounding level is converged even if "rejected"
-        flat = np.abs(cost_c - cost[act]) <= 1e-12 * (cost[act] + 1e-300)
+        flat = np.abs(cost_c - cost_act) <= 1e-12 * (cost_act + 1e-300)
+
         acc = act[accept]
         params[acc] = cand[accept]
         r[acc] = r_c[accept]

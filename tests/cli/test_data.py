@@ -1,15 +1,28 @@
-"""The validate command, through a tiny Typer app (the main CLI registers the same function)."""
+"""The validate and import commands, through tiny Typer apps (the main CLI registers the same functions)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pandas as pd
+import pytest
 import typer
 from typer.testing import CliRunner
 
-from sprintlab.cli.data import MAX_LINES, validate
+from contract.conftest import TODAY, valid_contract_tables, write_folder
+from sprintlab.cli.data import MAX_LINES, import_data, validate
 
-from .conftest import TODAY, write_folder
+
+@pytest.fixture
+def valid_tables() -> dict[str, pd.DataFrame]:
+    """Contract tables as strings, as a club would export them (fresh copy per test)."""
+    return valid_contract_tables()
+
+
+@pytest.fixture
+def valid_dir(tmp_path, valid_tables) -> Path:
+    return write_folder(tmp_path / "in", valid_tables)
 
 
 def _app() -> typer.Typer:
@@ -52,8 +65,6 @@ def test_bad_today_and_missing_folder_exit_2_without_traceback(valid_dir, tmp_pa
 
 
 def test_import_command(tmp_path):
-    from sprintlab.cli.data import import_data
-
     app = typer.Typer()
     app.command("import")(import_data)
     app.command("other")(lambda: None)

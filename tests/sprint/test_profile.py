@@ -1,18 +1,13 @@
-"""Table API (profile_splits, summarise_sessions) and the ``profile`` CLI command."""
+"""Table API: profile_splits and summarise_sessions."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from sprintlab.cli.profile import profile
 from sprintlab.sprint import profile_splits, summarise_sessions
-from sprintlab.sprint.model import time_at_distance, velocity
+from sprintlab.sprint.model import time_at_distance
 from sprintlab.sprint.profile import PROFILE_COLUMNS
 
 GATES = np.array([5.0, 10.0, 20.0, 30.0])
@@ -105,50 +100,3 @@ def test_t5_pred_when_no_gate_at_5m():
     out = profile_splits(df)
     assert np.isnan(out["t5_obs_s"].iloc[0])
     assert out["t5_pred_s"].iloc[0] == pytest.approx(time_at_distance(5.0, 8.0, 1.0), abs=1e-7)
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-    app.command("profile")(profile)
-
-    @app.command("noop")
-    def noop() -> None:  # second command so typer keeps the sub-command name
-        pass
-
-    return app
-
-
-def test_cli_splits_csv_to_parquet(tmp_path: Path, splits):
-    src = tmp_path / "splits.csv"
-    splits.to_csv(src, index=False)
-    ath = tmp_path / "athletes.parquet"
-    pd.DataFrame({"athlete_id": ["a1"], "height_cm": [180.0], "body_mass_kg": [80.0]}).to_parquet(ath)
-    out = tmp_path / "sub" / "profiles.parquet"
-    res = CliRunner().invoke(
-        _app(), ["profile", str(src), "--out", str(out), "--correction", "fixed:0.3", "--athletes", str(ath)]
-    )
-    assert res.exit_code == 0, res.output
-    assert "wrote 5 profiles" in res.output
-    got = pd.read_parquet(out)
-    assert (got["correction"] == "fixed:0.3").all() and (got["time_correction_s"] == 0.3).all()
-    assert got.loc[got.athlete_id == "a1", "body_mass_kg"].eq(80.0).all()
-    assert [p.name for p in out.parent.iterdir()] == ["profiles.parquet"]  # no temp file left behind
-
-
-def test_cli_radar_and_errors(tmp_path: Path):
-    t = np.arange(0, 5, 0.01)
-    trace = pd.DataFrame({"time_s": t, "velocity_m_s": velocity(t, 8.0, 0.9)})
-    src = tmp_path / "radar.csv"
-    trace.to_csv(src, index=False)
-    out = tmp_path / "radar_profile.csv"
-    runner = CliRunner()
-    res = runner.invoke(_app(), ["profile", "--radar", str(src), "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    got = pd.read_csv(out)
-    assert got["mss_m_s"].iloc[0] == pytest.approx(8.0, abs=1e-6)
-    bad = runner.invoke(_app(), ["profile", str(src), "--out", str(out), "--correction", "nope"])
-    assert bad.exit_code != 0
-    neither = runner.invoke(_app(), ["profile", "--out", str(out)])
-    assert neither.exit_code != 0
-    missing_cols = runner.invoke(_app(), ["profile", str(src), "--out", str(tmp_path / "x.csv")])
-    assert missing_cols.exit_code == 2 and not (tmp_path / "x.csv").exists()
