@@ -374,11 +374,15 @@ def code_deps(entry: Path) -> set[str]:
 def test_each_stage_depends_on_exactly_the_code_it_imports():
     """Editing the report's CSS must not re-simulate: a stage lists the code its entry script
     imports (transitively, lazy imports included) and no other."""
+    wrong = []
     for name, stage in _stages().items():
         declared = {d for d in stage["deps"] if d.startswith(("src/", "pipelines/"))}
         expected = code_deps(ROOT / f"pipelines/{name}.py")
-        listing = "".join(f"\n      - {d}" for d in sorted(expected))
-        assert declared == expected, f"{name}: declare exactly these code deps:{listing}"
+        if declared != expected:
+            wrong.append(
+                f"{name}: declare exactly these code deps:" + "".join(f"\n  - {d}" for d in sorted(expected))
+            )
+    assert not wrong, "\n".join(wrong)
 
 
 def _related(a: str, b: str) -> bool:
@@ -412,14 +416,22 @@ def test_each_stage_declares_exactly_the_params_it_reads(pipeline_run):
     """Each stage's ``params`` in dvc.yaml cover every key its code read in the run above, and each
     declared key was read (a section counts when its code read all of it)."""
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    wrong = []
     for name, stage in _stages().items():
         read = pipeline_run["reads"][name]
         declared = stage.get("params", [])
-        for key in read:
-            assert any(key == d or key.startswith(d + ".") for d in declared), f"{name} reads {key}"
+        wrong += [
+            f"{name} reads undeclared {key}"
+            for key in sorted(read)
+            if not any(key == d or key.startswith(d + ".") for d in declared)
+        ]
         for d in declared:
             node = raw
             for part in d.split("."):
                 node = node[part]
-            for leaf in _leaves(node, d):
-                assert any(leaf == k or leaf.startswith(k + ".") for k in read), f"{name}: {leaf} unused"
+            wrong += [
+                f"{name} declares unread {leaf}"
+                for leaf in _leaves(node, d)
+                if not any(leaf == k or leaf.startswith(k + ".") for k in read)
+            ]
+    assert not wrong, "\n".join(wrong)
