@@ -1,24 +1,26 @@
-"""Shared wiring for the DVC entry points: paths and parameters."""
+"""What the DVC entry points share: their paths from the command line and ``params.yaml``.
+
+``dvc.yaml`` passes every path a stage reads or writes in its ``cmd``; DVC runs each stage from the
+project root, where ``params.yaml`` lives.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from sprintlab.config import Params, load_params
 
-ROOT = Path(__file__).resolve().parents[1]
-SIMULATED = ROOT / "data" / "simulated"
-VALIDATED = ROOT / "data" / "validated"
-FEATURES = ROOT / "data" / "features"
-TARGETS = ROOT / "data" / "targets"
-MODELS = ROOT / "models"
-METRICS = ROOT / "reports" / "metrics"
-PLOTS = ROOT / "reports" / "plots"
-EXPLANATIONS = ROOT / "reports" / "explanations"
-REPORT = ROOT / "reports" / "weekly_report.html"
+
+def paths(*names: str) -> list[Path]:
+    """The stage's paths, in the order its ``cmd`` in ``dvc.yaml`` passes them."""
+    if len(sys.argv) != len(names) + 1:
+        sys.exit(f"usage: python {sys.argv[0]} {' '.join(n.upper() for n in names)}")
+    return [Path(a) for a in sys.argv[1:]]
 
 
 def params() -> Params:
+    """``params.yaml`` of the working directory; also sets up logging for the stage."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return load_params(ROOT / "params.yaml")
+    return load_params("params.yaml")

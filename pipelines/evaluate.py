@@ -1,7 +1,8 @@
 """DVC stage: publish evaluation metrics and curves."""
 
-from _common import METRICS, MODELS, PLOTS
+from _common import paths
 from sprintlab.pipeline.evaluate import run_evaluate
 
 if __name__ == "__main__":
-    run_evaluate(MODELS, METRICS, PLOTS)
+    models, metrics, plots = paths("models_dir", "metrics_dir", "plots_dir")
+    run_evaluate(models, metrics, plots)

@@ -1,9 +1,10 @@
 """DVC stage: the weekly coach report (self-contained HTML)."""
 
-from _common import FEATURES, METRICS, MODELS, REPORT, params
+from _common import params, paths
 from sprintlab.pipeline.report import run_report
 
 if __name__ == "__main__":
+    features, models, metrics, out = paths("features_dir", "models_dir", "metrics_dir", "report_html")
     p = params()
-    path = run_report(p, FEATURES, MODELS, METRICS, REPORT, simulated=p.data.source == "simulated")
+    path = run_report(p, features, models, metrics, out, simulated=p.data.source == "simulated")
     print(f"report written: {path}")

@@ -2,15 +2,16 @@
 
 import sys
 
-from _common import MODELS, TARGETS, params
+from _common import params, paths
 from sprintlab.pipeline.train import run_train
 from sprintlab.tracking import TrackingError
 
 if __name__ == "__main__":
+    targets, out = paths("targets_dir", "model_dir")
     try:
-        out = run_train(params(), "hamstring", TARGETS, MODELS / "hamstring")
+        result = run_train(params(), "hamstring", targets, out)
     except TrackingError as err:
         sys.exit(
             f"train_hamstring: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: sqlite:///mlflow.db)."
         )
-    print(out["registry"])
+    print(result["registry"])

@@ -2,13 +2,12 @@
 
 import sys
 
-from _common import SIMULATED, VALIDATED, params
-from sprintlab.contract.validate import validate_folder
-from sprintlab.pipeline.simulate import raw_dir
+from _common import params, paths
+from sprintlab.pipeline.validate import run_validate
 
 if __name__ == "__main__":
-    p = params()
-    result = validate_folder(raw_dir(p, SIMULATED), VALIDATED, today=p.validate_.today)
+    simulated, folder, out = paths("simulated_raw", "folder_raw", "out_dir")
+    result = run_validate(params(), simulated, folder, out)
     print(f"validated: {result.counts}")
     if "athletes" not in result.tables:
-        sys.exit("validation produced no athletes table; see data/validated/validation_report.json")
+        sys.exit(f"validation produced no athletes table; see {out / 'validation_report.json'}")

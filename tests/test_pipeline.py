@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import shlex
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from sprintlab.config import load_params
 
@@ -16,7 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory):
-    from sprintlab.contract.validate import validate_folder
     from sprintlab.pipeline.evaluate import run_evaluate
     from sprintlab.pipeline.explain import run_explain
     from sprintlab.pipeline.features import run_features
@@ -24,6 +27,7 @@ def pipeline_run(tmp_path_factory):
     from sprintlab.pipeline.simulate import run_simulate
     from sprintlab.pipeline.targets import run_targets
     from sprintlab.pipeline.train import run_train
+    from sprintlab.pipeline.validate import run_validate
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("pipeline")
@@ -35,20 +39,33 @@ def pipeline_run(tmp_path_factory):
             "simulate": base.simulate.model_copy(update={"athletes": 40, "weeks": 60, "seed": 5}),
             "evaluate": base.evaluate.model_copy(update={"bootstrap": 50}),
             "report": base.report.model_copy(update={"max_athletes": 8}),
+            "validate_": base.validate_.model_copy(update={"today": "2026-11-24"}),
         }
     )
-    run_simulate(params, tmp / "sim")
+    reads: dict[str, set[str]] = defaultdict(set)  # stage -> the params.yaml keys it read
+
+    def view(stage: str):
+        return _Reads(params, reads[stage])
+
+    run_simulate(view("simulate"), tmp / "sim")
     _replace_ids_with_names(tmp / "sim" / "raw")
-    result = validate_folder(tmp / "sim" / "raw", tmp / "val", today="2026-11-24")
-    run_features(params, tmp / "val", tmp / "feat")
-    run_targets(params, tmp / "val", tmp / "feat", tmp / "sim" / "truth", tmp / "tg")
+    result = run_validate(view("validate"), tmp / "sim" / "raw", tmp / "no-club-folder", tmp / "val")
+    run_features(view("features"), tmp / "val", tmp / "feat")
+    run_targets(view("targets"), tmp / "val", tmp / "feat", tmp / "sim" / "truth", tmp / "tg")
     reg = {
-        t: run_train(params, t, tmp / "tg", tmp / "models" / t)["registry"] for t in ("transfer", "hamstring")
+        t: run_train(view(f"train_{t}"), t, tmp / "tg", tmp / "models" / t)["registry"]
+        for t in ("transfer", "hamstring")
     }
     run_evaluate(tmp / "models", tmp / "metrics", tmp / "plots")
-    explained = run_explain(params, tmp / "tg", tmp / "models", tmp / "expl", tmp / "metrics")
+    explained = run_explain(view("explain"), tmp / "tg", tmp / "models", tmp / "expl", tmp / "metrics")
+    as_stage = view("report")  # as pipelines/report.py calls it
     report = run_report(
-        params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report.html", simulated=True
+        as_stage,
+        tmp / "feat",
+        tmp / "models",
+        tmp / "metrics",
+        tmp / "report.html",
+        simulated=as_stage.data.source == "simulated",
     )
     mp.setenv("SPRINTLAB_PSEUDONYM_KEY", "test-key-not-secret-0123456789")
     shared = run_report(
@@ -68,8 +85,29 @@ def pipeline_run(tmp_path_factory):
         "report": report,
         "shared_report": shared,
         "params": params,
+        "reads": reads,
     }
     mp.undo()
+
+
+class _Reads:
+    """A read-only view of :class:`Params` that records which ``params.yaml`` keys are read (a
+    method such as ``model_dump`` reads its whole section)."""
+
+    def __init__(self, model: BaseModel, log: set[str], path: str = "") -> None:
+        self._model, self._log, self._path = model, log, path
+
+    def __getattr__(self, name: str):
+        value = getattr(self._model, name)
+        field = type(self._model).model_fields.get(name)
+        if field is None:
+            self._log.add(self._path)
+            return value
+        path = ".".join(filter(None, (self._path, field.alias or name)))
+        if isinstance(value, BaseModel):
+            return _Reads(value, self._log, path)
+        self._log.add(path)
+        return value
 
 
 FIRST = ["Ada", "Bea", "Cleo", "Dana", "Eve", "Fay", "Gia", "Hana", "Ines", "Jo"]
@@ -229,7 +267,6 @@ def test_dvc_yaml_stages_declare_code_params_and_outputs():
     ]
     assert list(dvc["stages"]) == order
     for name, stage in dvc["stages"].items():
-        assert "src/sprintlab" in stage["deps"], name
         assert f"pipelines/{name}.py" in stage["deps"], name
         assert (ROOT / f"pipelines/{name}.py").exists()
         for p in stage.get("params", []):
@@ -280,3 +317,121 @@ def test_main_factor_limit_states_the_truth_figures_in_words(tmp_path):
         "true main factor of the 28-day risk for 58% of them (74% where the lead is clear); naming the most "
         "common true factor (Strength) every week would match 62%."
     ) in hamstring
+
+
+def _stages() -> dict[str, dict]:
+    return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def _module_file(module: str) -> Path | None:
+    base = ROOT / "src" / Path(*module.split("."))
+    for f in (base / "__init__.py", base.with_suffix(".py")):
+        if f.exists():
+            return f
+    return None
+
+
+def _imported_files(path: Path) -> set[Path]:
+    """Files of the sprintlab modules (and pipelines/ helpers) ``path`` imports, anywhere in it;
+    importing ``a.b.c`` also runs ``a/__init__.py`` and ``a/b/__init__.py``."""
+    names: set[str] = set()
+    src = ROOT / "src"
+    package = ".".join(path.relative_to(src).parent.parts) if path.is_relative_to(src) else ""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(filter(None, (base, node.module)))
+            names |= {module} | {f"{module}.{a.name}" for a in node.names}
+    files = {ROOT / "pipelines" / f"{n}.py" for n in names if (ROOT / "pipelines" / f"{n}.py").exists()}
+    for name in (n for n in names if n.split(".")[0] == "sprintlab"):
+        parts = name.split(".")
+        files |= {f for i in range(1, len(parts) + 1) if (f := _module_file(".".join(parts[:i])))}
+    return files
+
+
+def code_deps(entry: Path) -> set[str]:
+    """What a stage must declare for its entry script: the script, the pipelines/ helpers and every
+    sprintlab module it imports transitively - a library subpackage as its folder (with its data
+    files), a top-level module or a ``pipeline/`` stage module as its file."""
+    seen: set[Path] = set()
+    todo = [entry]
+    while todo:
+        f = todo.pop()
+        if f not in seen:
+            seen.add(f)
+            todo += _imported_files(f)
+    src = ROOT / "src" / "sprintlab"
+    deps = set()
+    for f in seen:
+        rel = f.relative_to(src).parts if f.is_relative_to(src) else ()
+        keep_file = len(rel) <= 1 or rel[0] == "pipeline"
+        deps.add(str((f if keep_file else src / rel[0]).relative_to(ROOT)))
+    return deps
+
+
+def test_each_stage_depends_on_exactly_the_code_it_imports():
+    """Editing the report's CSS must not re-simulate: a stage lists the code its entry script
+    imports (transitively, lazy imports included) and no other."""
+    wrong = []
+    for name, stage in _stages().items():
+        declared = {d for d in stage["deps"] if d.startswith(("src/", "pipelines/"))}
+        expected = code_deps(ROOT / f"pipelines/{name}.py")
+        if declared != expected:
+            wrong.append(
+                f"{name}: declare exactly these code deps:" + "".join(f"\n  - {d}" for d in sorted(expected))
+            )
+    assert not wrong, "\n".join(wrong)
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def test_each_stage_passes_exactly_its_declared_paths():
+    """The paths in a stage's ``cmd`` are its declared data deps and outputs, and vice versa (a
+    folder passed for the files under it, a file under a declared folder, count)."""
+    for name, stage in _stages().items():
+        python, script, *args = shlex.split(stage["cmd"])
+        assert (python, script) == ("python", f"pipelines/{name}.py"), name
+        declared = [d for d in stage["deps"] if not d.startswith(("src/", "pipelines/"))]
+        for kind in ("outs", "metrics", "plots"):
+            declared += [next(iter(o)) if isinstance(o, dict) else o for o in stage.get(kind, [])]
+        for arg in args:
+            assert any(_related(arg, d) for d in declared), (name, arg)
+        for path in declared:
+            assert any(_related(path, a) for a in args), (name, path)
+
+
+def _leaves(node, path: str):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, f"{path}.{key}")
+    else:
+        yield path
+
+
+def test_each_stage_declares_exactly_the_params_it_reads(pipeline_run):
+    """Each stage's ``params`` in dvc.yaml cover every key its code read in the run above, and each
+    declared key was read (a section counts when its code read all of it)."""
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    wrong = []
+    for name, stage in _stages().items():
+        read = pipeline_run["reads"][name]
+        declared = stage.get("params", [])
+        wrong += [
+            f"{name} reads undeclared {key}"
+            for key in sorted(read)
+            if not any(key == d or key.startswith(d + ".") for d in declared)
+        ]
+        for d in declared:
+            node = raw
+            for part in d.split("."):
+                node = node[part]
+            wrong += [
+                f"{name} declares unread {leaf}"
+                for leaf in _leaves(node, d)
+                if not any(leaf == k or leaf.startswith(k + ".") for k in read)
+            ]
+    assert not wrong, "\n".join(wrong)

@@ -1,25 +1,97 @@
-"""The ``sprintlab`` command line: the typer app; one module per command in this package."""
+"""The ``sprintlab`` command line: the typer app; one module per command in this package.
+
+A command's module is imported only when that command runs, so ``sprintlab --help`` and
+``sprintlab --version`` answer without loading pandas, LightGBM or MLflow.
+"""
 
 from __future__ import annotations
 
-import typer
+import ast
+import subprocess
+from importlib import import_module
+from pathlib import Path
 
-from sprintlab.cli.data import import_data, validate
-from sprintlab.cli.levers import levers
-from sprintlab.cli.profile import profile
-from sprintlab.cli.score import score
-from sprintlab.cli.simulate import simulate
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+import sprintlab
+
+# command name -> (module in this package, function); the order of `sprintlab --help`
+COMMANDS = {
+    "validate": ("data", "validate"),
+    "profile": ("profile", "profile"),
+    "score": ("score", "score"),
+    "levers": ("levers", "levers"),
+    "import": ("data", "import_data"),
+    "simulate": ("simulate", "simulate"),
+}
+
+
+def _docstring(module: str, function: str) -> str:
+    """A command function's docstring, read from its source without importing the module."""
+    tree = ast.parse((Path(__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    return ast.get_docstring(node) or ""
+
+
+def _load(name: str) -> TyperCommand:
+    """The real command: its module imported, its options built by typer."""
+    module, function = COMMANDS[name]
+    single = typer.Typer(add_completion=False)
+    single.command(name)(getattr(import_module(f"{__name__}.{module}"), function))
+    command = typer.main.get_command(single)
+    assert isinstance(command, TyperCommand)
+    return command
+
+
+class _LazyGroup(TyperGroup):
+    """Lists every command with its help text; imports a command's module only to run it."""
+
+    def __init__(self, **attrs) -> None:
+        super().__init__(**attrs)
+        for name, (module, function) in COMMANDS.items():
+            self.add_command(TyperCommand(name, help=_docstring(module, function)))
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        return name, (_load(name) if name in COMMANDS else command), rest
+
+
+def version_text() -> str:
+    """``sprintlab <version>``, plus the git commit when the package runs from a git checkout."""
+    here = Path(sprintlab.__file__).parent
+    git = ["git", "-C", str(here)]
+    try:
+        tracked = subprocess.run(
+            [*git, "ls-files", "--error-unmatch", "__init__.py"], capture_output=True, timeout=5
+        )
+        head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return f"sprintlab {sprintlab.__version__}"
+    commit = head.stdout.decode().strip() if tracked.returncode == 0 and head.returncode == 0 else ""
+    return f"sprintlab {sprintlab.__version__}" + (f" (git {commit})" if commit else "")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit()
+
 
 app = typer.Typer(
-    help="sprintlab: strength-to-sprint transfer and hamstring risk, and why.", no_args_is_help=True
+    cls=_LazyGroup,
+    help="sprintlab: strength-to-sprint transfer and hamstring risk, and why.",
+    no_args_is_help=True,
 )
 
-app.command("validate")(validate)
-app.command("profile")(profile)
-app.command("score")(score)
-app.command("levers")(levers)
-app.command("import")(import_data)
-app.command("simulate")(simulate)
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """The options before a command (``--version``)."""
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -14,26 +14,44 @@ console = Console(stderr=True)
 
 def simulate(
     out: Path = typer.Option(..., "--out", help="Folder to write the contract tables (and truth/) into."),
-    athletes: int = typer.Option(30, "--athletes", min=2, help="Number of athletes."),
-    weeks: int = typer.Option(52, "--weeks", min=12, help="Number of weeks."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
-    block_weeks: int = typer.Option(6, "--block-weeks", min=2, help="Weeks between sprint tests."),
+    athletes: int | None = typer.Option(
+        None, "--athletes", min=2, help="Number of athletes (default: simulate.athletes in --params)."
+    ),
+    weeks: int | None = typer.Option(
+        None, "--weeks", min=12, help="Number of weeks (default: simulate.weeks in --params)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: simulate.seed in --params)."),
+    block_weeks: int | None = typer.Option(
+        None,
+        "--block-weeks",
+        min=2,
+        help="Weeks between sprint tests (default: simulate.block_weeks in --params).",
+    ),
+    params_file: Path = typer.Option(
+        Path("params.yaml"),
+        "--params",
+        help="Parameter file whose simulate: section gives every value not set here "
+        "(a relative path is read from the working directory).",
+    ),
 ) -> None:
     """Simulate a squad (clearly labelled SIMULATED) in the data contract, with ground truth in truth/."""
-    from sprintlab.config import DataParams, Params, SimulateParams, TrainParams
+    from sprintlab.config import load_params
     from sprintlab.pipeline.simulate import run_simulate
 
     logging.basicConfig(level=logging.WARNING)
-    dummy_model = {"features": ["age_years"]}
-    params = Params(
-        data=DataParams(source="simulated"),
-        simulate=SimulateParams(athletes=athletes, weeks=weeks, seed=seed, block_weeks=block_weeks),
-        train=TrainParams(transfer=dummy_model, hamstring=dummy_model),
-    )
+    try:
+        params = load_params(params_file)
+    except Exception as err:  # noqa: BLE001 - missing or invalid params file
+        console.print(f"[red]error:[/red] cannot read {params_file}: {err}", highlight=False)
+        raise typer.Exit(2) from None
+    given = {"athletes": athletes, "weeks": weeks, "seed": seed, "block_weeks": block_weeks}
+    squad = params.simulate.model_copy(update={k: v for k, v in given.items() if v is not None})
+    data = params.data.model_copy(update={"source": "simulated"})
+    params = params.model_copy(update={"data": data, "simulate": squad})
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:
-        bar.add_task(f"simulating {athletes} athletes x {weeks} weeks", total=None)
+        bar.add_task(f"simulating {squad.athletes} athletes x {squad.weeks} weeks", total=None)
         run_simulate(params, out)
     console.print(
         f"[green]wrote[/green] {out}/raw (contract tables) and {out}/truth (ground truth) - SIMULATED data"

@@ -15,16 +15,29 @@ from sprintlab.pipeline.train import run_train
 log = logging.getLogger(__name__)
 
 
-def quick_params(base: Params, *, athletes: int = 40, weeks: int = 60, seed: int = 5) -> Params:
-    """A small, fast variant of ``base`` (squad size, 60 boosting rounds, 3 folds, 20 bootstraps)
-    for tests and benchmarks that need trained models but not the default squad."""
-    small = {"n_estimators": 60, "cv_folds": 3}
+# quick_params: a small squad and fast models for tests and benchmarks that need trained models.
+# Test conveniences, not pipeline defaults (those live in params.yaml only).
+QUICK_ATHLETES = 40
+QUICK_WEEKS = 60
+QUICK_SEED = 5
+QUICK_MODEL = {"n_estimators": 60, "cv_folds": 3}
+QUICK_BOOTSTRAP = 20
+
+
+def quick_params(
+    base: Params,
+    *,
+    athletes: int = QUICK_ATHLETES,
+    weeks: int = QUICK_WEEKS,
+    seed: int = QUICK_SEED,
+) -> Params:
+    """``base`` with the quick squad, model and bootstrap above (the keywords override the squad)."""
     return base.model_copy(
         update={
             "simulate": base.simulate.model_copy(update={"athletes": athletes, "weeks": weeks, "seed": seed}),
-            "evaluate": base.evaluate.model_copy(update={"bootstrap": 20}),
+            "evaluate": base.evaluate.model_copy(update={"bootstrap": QUICK_BOOTSTRAP}),
             "train": base.train.model_copy(
-                update={t: getattr(base.train, t).model_copy(update=small) for t in TARGETS}
+                update={t: getattr(base.train, t).model_copy(update=QUICK_MODEL) for t in TARGETS}
             ),
         }
     )

@@ -23,7 +23,7 @@ def run_simulate(params: Params, out_dir: Path) -> Path:
         write_text_atomic(
             out_dir / "README.md",
             f"Simulation skipped: data.source = {params.data.source}; "
-            f"the pipeline reads {params.data.raw_dir}.\n",
+            "the validate stage reads the club's exports instead.\n",
         )
         return out_dir
     s = params.simulate
@@ -46,10 +46,6 @@ def _dates_iso(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.strftime("%Y-%m-%d")
     return out
-
-
-def raw_dir(params: Params, simulated_dir: Path) -> Path:
-    return Path(simulated_dir) / "raw" if params.data.source == "simulated" else Path(params.data.raw_dir)
 
 
 def simulate_params_squad(params: Params, athletes: int | None = None, weeks: int | None = None):

@@ -23,8 +23,10 @@ def load_validated(folder: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def run_validate(params: Params, raw: Path, out_dir: Path):
-    """Validate the exports in ``raw`` into ``out_dir`` (accepted tables, rejected rows, report)."""
+def run_validate(params: Params, simulated: Path, folder: Path, out_dir: Path):
+    """Validate the exports ``data.source`` names - the simulator's contract tables (``simulated``)
+    or the club's folder (``folder``) - into ``out_dir`` (accepted tables, rejected rows, report)."""
     from sprintlab.contract.validate import validate_folder
 
-    return validate_folder(raw, out_dir, today=params.validate_.today)
+    raw = simulated if params.data.source == "simulated" else folder
+    return validate_folder(Path(raw), out_dir, today=params.validate_.today)

@@ -1,0 +1,81 @@
+"""The ``sprintlab`` app: every command listed, lazily imported, ``--version``, telemetry off."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+import sprintlab
+from sprintlab.cli import COMMANDS, app
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("pandas", "numpy", "lightgbm", "mlflow", "sklearn", "shap")
+runner = CliRunner()
+
+
+def _python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter (this one's environment plus ``env``); its stdout."""
+    full = {k: v for k, v in os.environ.items() if k != "MLFLOW_DISABLE_TELEMETRY"} | env
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=full, check=True, timeout=120
+    )
+    return done.stdout
+
+
+def test_help_lists_every_command_without_importing_heavy_libraries():
+    out = _python(
+        "import sys\nfrom sprintlab.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print('HEAVY', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    assert "HEAVY []" in out
+    listed = re.findall(r"^│ (\w+) ", out, flags=re.MULTILINE)
+    assert listed == list(COMMANDS)
+
+
+def test_each_command_runs_its_own_module():
+    for name in COMMANDS:
+        res = runner.invoke(app, [name, "--help"], prog_name="sprintlab")
+        assert res.exit_code == 0, res.output
+        assert f"Usage: sprintlab {name}" in res.output
+    assert runner.invoke(app, ["nope"]).exit_code == 2
+
+
+def test_version_names_the_package_version_and_commit():
+    out = _python(
+        "import sys\nfrom sprintlab.cli import app\n"
+        "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
+        f"print('HEAVY', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    version, heavy = out.splitlines()
+    assert re.fullmatch(rf"sprintlab {re.escape(sprintlab.__version__)}( \(git [0-9a-f]{{12}}\))?", version)
+    assert heavy == "HEAVY []"
+
+
+def test_mlflow_telemetry_is_off_unless_the_user_says_otherwise():
+    code = "import os, sprintlab\nprint(os.environ['MLFLOW_DISABLE_TELEMETRY'])"
+    assert _python(code).strip() == "true"
+    assert _python(code, MLFLOW_DISABLE_TELEMETRY="false").strip() == "false"
+
+
+def test_simulate_reads_its_defaults_from_the_params_file(tmp_path):
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    raw["simulate"].update(athletes=3, weeks=12, seed=9)
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw))
+    res = runner.invoke(app, ["simulate", "--out", str(tmp_path / "a"), "--params", str(params)])
+    assert res.exit_code == 0, res.output
+    assert "athletes=3 weeks=12 seed=9" in (tmp_path / "a" / "README.md").read_text()
+    res = runner.invoke(
+        app, ["simulate", "--out", str(tmp_path / "b"), "--params", str(params), "--athletes", "2"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "athletes=2 weeks=12 seed=9" in (tmp_path / "b" / "README.md").read_text()
+    res = runner.invoke(app, ["simulate", "--out", str(tmp_path / "c"), "--params", str(tmp_path / "none")])
+    assert res.exit_code == 2 and "cannot read" in res.output
