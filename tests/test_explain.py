@@ -39,7 +39,7 @@ def test_additivity_base_plus_contributions_equals_margin():
     m = _model(u)
     values, base = shap_matrix(m, u[FEATS])
     assert values.shape == (len(u), len(FEATS))
-    np.testing.assert_allclose(base + values.sum(axis=1), m.decision_function(u[FEATS]), atol=1e-6)
+    np.testing.assert_allclose(base + values.sum(axis=1), m.margin(u[FEATS]), atol=1e-6)
 
 
 def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():
@@ -50,7 +50,7 @@ def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():
     m = CalibratedLGBMClassifier(n_estimators=80, learn_from="outcome", random_state=0)
     m.fit(u[FEATS], u["y"], groups=u["athlete_id"], outcome=outcome)
     values, base = shap_matrix(m, u[FEATS])
-    margin = m.decision_function(u[FEATS])
+    margin = m.margin(u[FEATS])
     np.testing.assert_allclose(base + values.sum(axis=1), margin, atol=1e-6)
     np.testing.assert_allclose(1 / (1 + np.exp(-margin)), m.predict_proba(u[FEATS])[:, 1])
 
