@@ -43,7 +43,7 @@ def explain_seed(units: pd.DataFrame, target: str, params, seed: int) -> dict:
     )
     usable = units[units["label_complete"]]
     later = usable[pd.to_datetime(usable["unit_date"]) >= res.split.cutoff].reset_index(drop=True)
-    rec = truth_recovery(explain_units(res.model, later, target)["families"], later)
+    rec = truth_recovery(explain_units(res.model, later, target).families, later)
     rec["roc_auc"] = res.metrics["model"]["roc_auc"]
     return rec
 

@@ -23,21 +23,26 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from sprintlab.config import load_params
+from sprintlab.config import Params, load_params
+from sprintlab.domain import HAMSTRING, TARGETS
 from sprintlab.features.panel import build_panel
 from sprintlab.levers import (
     BUNDLES,
+    Lever,
     catalogue_levers,
     fit_bootstrap_boosters,
     levers_table,
     save_training_ranges,
 )
+from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.models.training import train_and_evaluate
 from sprintlab.pipeline.simulate import simulate_params_squad
 from sprintlab.pipeline.targets import unit_tables
@@ -67,18 +72,29 @@ def _agreement(
     }
 
 
-def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", k_boot: int = 8) -> dict:
-    p = load_params(params_path)
-    t0 = time.time()
+@dataclass(frozen=True)
+class TrainedSquad:
+    """A simulated squad with both models trained as ``run_train`` does, their training ranges and
+    bootstrap boosters, and each test athlete's latest unit per outcome."""
+
+    sim: Any
+    models: dict[str, CalibratedLGBMClassifier]
+    ranges: dict[str, dict]
+    boosters: dict[str, list]
+    latest_test_units: dict[str, pd.DataFrame]
+
+
+def train_squad(p: Params, athletes: int, weeks: int, seed: int, k_boot: int) -> TrainedSquad:
+    """Simulate the squad, build both unit tables and train both models (athlete- and time-grouped
+    split of ``params.yaml``)."""
     sim = simulate_params_squad(
         p.model_copy(update={"simulate": p.simulate.model_copy(update={"seed": seed})}), athletes, weeks
     )
     panel = build_panel(sim.tables, wellness_baseline_days=p.features.wellness_baseline_days).panel
     built = unit_tables(p, panel, sim.tables, sim.truth)
-    units = {"transfer": built["transfer"], "hamstring": built["hamstring"]}
     models, ranges, boots, tests = {}, {}, {}, {}
-    for target, u in units.items():
-        mp = getattr(p.train, target)
+    for target in TARGETS:
+        u, mp = built[target], getattr(p.train, target)
         res = train_and_evaluate(
             u,
             target=target,
@@ -98,24 +114,17 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
         )
         boots[target] = fit_bootstrap_boosters(res.model, train, k=k_boot, seed=seed)
         tests[target] = test.sort_values("unit_date").groupby("athlete_id").tail(1).reset_index(drop=True)
-    levers = catalogue_levers()
-    names = [lv.name for lv in levers]
-    bundles = [b[0] for b in BUNDLES if b[0] in names]
-    singles = [lv.name for lv in levers if not lv.bundle]
-    out: dict = {
-        "n_athletes": 0,
-        "squad": {"athletes": athletes, "weeks": weeks, "seed": seed},
-        "levers": {lv.name: lv.label for lv in levers},
-        "note": (
-            "top_lever_agreement compares the modelled and the true best family bundle (the report's "
-            "'Priority:'); rank_correlation is the per-athlete Spearman correlation over all levers."
-        ),
-    }
+    return TrainedSquad(sim, models, ranges, boots, tests)
 
-    # ---- transfer
-    latest = tests["transfer"]
-    tab = levers_table(latest, {"transfer": models["transfer"]}, ranges, levers=levers, boosters=boots)
-    tb = latest[KEYS].merge(sim.truth["transfer_blocks"], on=KEYS, how="left", validate="one_to_one")
+
+def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int) -> dict:
+    """Modelled against true transfer effects on each test athlete's latest block."""
+    names, bundles, singles = _lever_groups(levers)
+    latest = squad.latest_test_units["transfer"]
+    tab = levers_table(
+        latest, {"transfer": squad.models["transfer"]}, squad.ranges, levers=levers, boosters=squad.boosters
+    )
+    tb = latest[KEYS].merge(squad.sim.truth["transfer_blocks"], on=KEYS, how="left", validate="one_to_one")
     z = transfer_noise(seed)
     p_base = causal.true_transfer_probability(tb, {}, z)
     truth = pd.DataFrame(
@@ -127,35 +136,40 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
         index=latest["athlete_id"],
     )
     model = tab.pivot(index="athlete_id", columns="lever", values="effect").loc[truth.index, names]
-    tr = _agreement(model, truth, bundles)
-    out["n_athletes"] = int(len(truth))
-    out["top_lever_agreement"] = tr["top_lever_agreement"]
-    out["rank_correlation"] = _agreement(model, truth, names)["rank_correlation"]
-    out["transfer"] = {
-        "bundles": tr,
+    return {
+        "n_athletes": int(len(truth)),
+        "bundles": _agreement(model, truth, bundles),
         "singles": _agreement(model, truth, singles),
         "all_levers": _agreement(model, truth, names),
         "zero_change_max_abs_error": float(np.nanmax(np.abs(p_base - latest["p_true"].to_numpy()))),
         "share_clipped": float(tab["clipped"].mean()),
-        "interval_coverage_of_true_effect": None,
+        "interval_coverage_of_true_effect": _interval_coverage(tab, truth, names),
         "mean_effect": {"model": model.mean().round(4).to_dict(), "truth": truth.mean().round(4).to_dict()},
     }
-    # does the bootstrap range (for the new probability) contain baseline + true effect? (scale check only)
+
+
+def _interval_coverage(tab: pd.DataFrame, truth: pd.DataFrame, names: list[str]) -> float:
+    """Share of moved levers whose true effect lies in the bootstrap range (a scale check only)."""
     eff = tab.set_index(["athlete_id", "lever"])
     lo = (eff["low"] - eff["baseline_prob"]).unstack().loc[truth.index, names]
     hi = (eff["high"] - eff["baseline_prob"]).unstack().loc[truth.index, names]
     moved = truth.abs() > 1e-9
     inside = ((truth >= lo - 1e-9) & (truth <= hi + 1e-9))[moved]
-    out["transfer"]["interval_coverage_of_true_effect"] = float(np.nanmean(inside.to_numpy(dtype=float)))
+    return float(np.nanmean(inside.to_numpy(dtype=float)))
 
-    # ---- hamstring (secondary)
-    hl = tests["hamstring"]
+
+def hamstring_check(squad: TrainedSquad, levers: list[Lever]) -> dict:
+    """Modelled against true hamstring effects on each test athlete's latest complete week."""
+    names, bundles, _ = _lever_groups(levers)
+    hl = squad.latest_test_units["hamstring"]
     fut = causal.future_hazards(
-        sim.truth["hamstring_weekly"], hl["athlete_id"].to_numpy(), hl["week_end"].to_numpy()
+        squad.sim.truth["hamstring_weekly"], hl["athlete_id"].to_numpy(), hl["week_end"].to_numpy()
     )
     ok = np.isfinite(fut).all(axis=1)
     hl, fut = hl[ok].reset_index(drop=True), fut[ok]
-    htab = levers_table(hl, {"hamstring": models["hamstring"]}, ranges, levers=levers, boosters=boots)
+    htab = levers_table(
+        hl, {"hamstring": squad.models["hamstring"]}, squad.ranges, levers=levers, boosters=squad.boosters
+    )
     h0 = causal.true_hamstring_probability(fut)
     htruth = pd.DataFrame(
         {
@@ -166,14 +180,42 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
         index=hl["athlete_id"],
     )
     hmodel = htab.pivot(index="athlete_id", columns="lever", values="effect").loc[htruth.index, names]
-    out["hamstring"] = {
+    sign = float(HAMSTRING.benefit_sign)
+    return {
         "n_athletes": int(len(hl)),
-        "bundles": _agreement(hmodel, htruth, bundles, benefit_sign=-1.0),
-        "all_levers": _agreement(hmodel, htruth, names, benefit_sign=-1.0),
+        "bundles": _agreement(hmodel, htruth, bundles, benefit_sign=sign),
+        "all_levers": _agreement(hmodel, htruth, names, benefit_sign=sign),
         "zero_change_max_abs_error": float(np.nanmax(np.abs(h0 - hl["p_true_realised"].to_numpy()))),
         "mean_effect": {"model": hmodel.mean().round(5).to_dict(), "truth": htruth.mean().round(5).to_dict()},
     }
-    out["seconds"] = round(time.time() - t0, 1)
+
+
+def _lever_groups(levers: list[Lever]) -> tuple[list[str], list[str], list[str]]:
+    """Lever names: all, the family bundles, the single-feature levers."""
+    names = [lv.name for lv in levers]
+    return names, [b[0] for b in BUNDLES if b[0] in names], [lv.name for lv in levers if not lv.bundle]
+
+
+def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", k_boot: int = 8) -> dict:
+    """The whole benchmark: train, then compare modelled and true lever effects for both outcomes."""
+    t0 = time.time()
+    squad = train_squad(load_params(params_path), athletes, weeks, seed, k_boot)
+    levers = catalogue_levers()
+    transfer = transfer_check(squad, levers, seed)
+    out: dict = {
+        "n_athletes": transfer.pop("n_athletes"),
+        "squad": {"athletes": athletes, "weeks": weeks, "seed": seed},
+        "levers": {lv.name: lv.label for lv in levers},
+        "note": (
+            "top_lever_agreement compares the modelled and the true best family bundle (the report's "
+            "'Priority:'); rank_correlation is the per-athlete Spearman correlation over all levers."
+        ),
+        "top_lever_agreement": transfer["bundles"]["top_lever_agreement"],
+        "rank_correlation": transfer["all_levers"]["rank_correlation"],
+        "transfer": transfer,
+        "hamstring": hamstring_check(squad, levers),
+        "seconds": round(time.time() - t0, 1),
+    }
     return out
 
 

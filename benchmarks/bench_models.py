@@ -16,6 +16,8 @@ import numpy as np
 
 from _squad import fmt as _f
 from _squad import simulate_units, squad_arguments, write_json
+from sprintlab import domain
+from sprintlab.domain import TARGETS
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> dict:
     a = ap.parse_args(argv)
     params, units, header = simulate_units(a)
     results: dict = {**header, "runs": {}}
-    for target in ("transfer", "hamstring"):
+    for target in TARGETS:
         mp = getattr(params.train, target)
         rows = []
         for seed in a.seeds:
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _table(target: str, rows: list[dict]) -> str:
-    base = ["strength_only_logistic"] + (["acwr_threshold"] if target == "hamstring" else [])
+    spec = domain.target(target)
+    base = ["strength_only_logistic"] + (["acwr_threshold"] if spec.acwr_baseline else [])
     head = (
         f"\n### {target}\n\n| split seed | test units / events | model AUC [95% CI] | oracle AUC | gap | "
         f"model cal. slope | {' | '.join(b + ' AUC' for b in base)} |"
@@ -89,7 +92,7 @@ def _table(target: str, rows: list[dict]) -> str:
         + " | ".join("" for _ in base)
         + " |"
     )
-    if target == "transfer" and rows[0].get("regression"):
+    if spec.measured_change_column and rows[0].get("regression"):
         lines.append(
             "\n| split seed | MAE (s) | MAE of training mean (s) | 90% interval coverage | mean width (s) |"
         )

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_real_data.py [--json PATH] [--bootstrap 1000] [--week-shifts]
 
 Reads ../shared/datasets (never copied into the repo), maps it into the data contract with the
-vendor mappings (``src/sprintlab/contract/mappings/``) through :mod:`sprintlab.realdata`, builds the
+vendor mappings (``src/sprintlab/contract/mappings/``) through ``benchmarks/realdata.py``, builds the
 panel and athlete-week units, and scores the model (the ``train.hamstring`` hyperparameters of
 params.yaml, real-data feature list) beside the prevalence and ACWR-threshold baselines. Prints the
 results table of reports/benchmarks/real-data.md (the report's text is written by hand).
@@ -23,8 +23,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    from sprintlab.config import load_params
-    from sprintlab.realdata import (
+    from realdata import (
         JOVANOVIC_CSV,
         SOCCERMON_DIR,
         evaluate_folds,
@@ -35,6 +34,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         real_units,
         source_split_folds,
     )
+    from sprintlab.config import load_params
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bootstrap", type=int, default=1000)
@@ -107,7 +107,7 @@ def week_shift_table(tables: dict, test_ath: list[str], kw: dict) -> str:
     placeholder, so every alignment of the weeks on the day indices is equally valid)."""
     import pandas as pd
 
-    from sprintlab.realdata import evaluate_folds, loao_time_folds, real_units, source_split_folds
+    from realdata import evaluate_folds, loao_time_folds, real_units, source_split_folds
 
     lines = [
         "| shift (first day) | 1: units | 1: model AUC | 1: ACWR AUC | 2: units | 2: model AUC | 2: ACWR AUC |",

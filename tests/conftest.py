@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from sprintlab.simulate.generator import simulate_squad
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets"
+# the real-data tests import the benchmarks' protocols (benchmarks/realdata.py, not in the package)
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
 
 
 def shared_dataset(name: str) -> Path:

@@ -39,7 +39,7 @@ def test_additivity_base_plus_contributions_equals_margin():
     m = _model(u)
     values, base = shap_matrix(m, u[FEATS])
     assert values.shape == (len(u), len(FEATS))
-    np.testing.assert_allclose(base + values.sum(axis=1), m.decision_function(u[FEATS]), atol=1e-6)
+    np.testing.assert_allclose(base + values.sum(axis=1), m.margin(u[FEATS]), atol=1e-6)
 
 
 def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():
@@ -50,7 +50,7 @@ def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():
     m = CalibratedLGBMClassifier(n_estimators=80, learn_from="outcome", random_state=0)
     m.fit(u[FEATS], u["y"], groups=u["athlete_id"], outcome=outcome)
     values, base = shap_matrix(m, u[FEATS])
-    margin = m.decision_function(u[FEATS])
+    margin = m.margin(u[FEATS])
     np.testing.assert_allclose(base + values.sum(axis=1), margin, atol=1e-6)
     np.testing.assert_allclose(1 / (1 + np.exp(-margin)), m.predict_proba(u[FEATS])[:, 1])
 
@@ -68,8 +68,8 @@ def test_drivers_are_plain_language_and_stable():
     m = _model(u)
     a = explain_units(m, u.head(10), "transfer")
     b = explain_units(_model(u), u.head(10), "transfer")
-    pd.testing.assert_frame_equal(a["drivers"], b["drivers"])
-    d = a["drivers"]
+    pd.testing.assert_frame_equal(a.drivers, b.drivers)
+    d = a.drivers
     assert (d.groupby("row").size() == 3).all()
     first = d.iloc[0]
     assert first["text"].endswith(("raises transfer chance", "lowers transfer chance"))
@@ -124,7 +124,7 @@ def test_truth_recovery_when_the_model_sees_the_simulators_latent_states():
         outcome=u.loc[train, "expected_change_s"],
     )
     test = u[~train].reset_index(drop=True)
-    fam = explain_units(m, test, "transfer")["families"]
+    fam = explain_units(m, test, "transfer").families
     agree, table = truth_agreement(fam["dominant_family"], test["dominant_family"])
     majority = test["dominant_family"].value_counts(normalize=True).iloc[0]
     assert agree >= 0.7 and agree > majority + 0.2, (agree, majority, table)
@@ -324,7 +324,7 @@ def test_pipeline_explanations_recover_the_true_main_factor_on_the_default_squad
     )
     usable = units[units["label_complete"]]
     later = usable[pd.to_datetime(usable["unit_date"]) >= res.split.cutoff].reset_index(drop=True)
-    rec = truth_recovery(explain_units(res.model, later, "transfer")["families"], later)
+    rec = truth_recovery(explain_units(res.model, later, "transfer").families, later)
     assert rec["n_units"] > 300
     assert rec["by_truth_dominance"]["clear"]["agreement"] >= 0.85, rec["by_truth_dominance"]
     assert rec["by_explanation_dominance"]["clear"]["agreement"] >= 0.80, rec["by_explanation_dominance"]

@@ -1,4 +1,4 @@
-"""sprintlab.realdata builds its contract tables with the vendor mappings: known answers on the real files.
+"""benchmarks/realdata.py builds its contract tables with the vendor mappings: known answers on real files.
 
 The mappings (``src/sprintlab/contract/mappings/``) decide what each column means; realdata only adds
 what the evaluation needs (athlete register, Jovanovic label-only injury placeholders, the SoccerMon
@@ -12,8 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from sprintlab.realdata import JOVANOVIC_CSV, SOCCERMON_DIR
+from benchmarks.realdata import JOVANOVIC_CSV, SOCCERMON_DIR
 
 jovanovic = pytest.mark.skipif(
     not JOVANOVIC_CSV.exists(), reason=f"real data not available: {JOVANOVIC_CSV} is absent"
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.real_data
 def jov():
     if not JOVANOVIC_CSV.exists():
         pytest.skip(f"real data not available: {JOVANOVIC_CSV} is absent")
-    from sprintlab.realdata import load_jovanovic
+    from benchmarks.realdata import load_jovanovic
 
     return load_jovanovic()
 
@@ -37,7 +36,7 @@ def jov():
 def sm():
     if not SOCCERMON_DIR.exists():
         pytest.skip(f"real data not available: {SOCCERMON_DIR} is absent")
-    from sprintlab.realdata import load_soccermon
+    from benchmarks.realdata import load_soccermon
 
     return load_soccermon()
 
@@ -145,8 +144,9 @@ def test_soccermon_sessions_sum_to_the_daily_load_file(sm):
 
 @soccermon
 def test_soccermon_episodes_are_built_from_the_mapping_rows(sm):
+    from benchmarks.realdata import SOCCERMON_MAPPING, soccermon_report_days
+
     from sprintlab.contract.mapping import import_with_mapping
-    from sprintlab.realdata import SOCCERMON_MAPPING, soccermon_report_days
 
     mapped = import_with_mapping(SOCCERMON_MAPPING, SOCCERMON_DIR)["injuries"]
     assert len(mapped) == 232  # runs of consecutive days per player, body part and side

@@ -7,7 +7,7 @@ direction that counts as a benefit reads it here instead of spelling it out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,8 @@ FAMILY_LABELS: dict[str, str] = {
 }
 
 TargetName = Literal["transfer", "hamstring"]
+#: a change in probability: one number, an array or a column of them
+Effect = TypeVar("Effect", float, np.ndarray, pd.Series)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class Target:
 
     ``benefit_sign`` is +1 when a higher probability is the good direction (transfer), -1 when a
     lower one is (hamstring risk); ``needs_strength_block``: scored only while a strength block runs.
+    ``outcome_words``: the outcome in the coach's words. ``measured_change_column``: the unit
+    column of the measured quantity behind the label, in seconds (transfer: the 0-10 m change),
+    whose conformal regression is scored beside the classifier. ``acwr_baseline``: also scored
+    against the acute:chronic workload ratio rule (Gabbett 2016), the load-injury heuristic.
+    ``flag_column``: the weekly score's flag (probability at or above the flag threshold).
     """
 
     name: TargetName
@@ -43,9 +50,14 @@ class Target:
     needs_strength_block: bool
     unit_label: str
     intended_use: str
+    outcome_words: str = ""
+    measured_change_column: str | None = None
+    acwr_baseline: bool = False
+    flag_column: str | None = None
 
-    def benefit(self, effect):
-        """A change in probability expressed as a benefit (positive = better for the athlete)."""
+    def benefit(self, effect: Effect) -> Effect:
+        """A change in probability expressed as a benefit: ``benefit_sign * effect`` (positive =
+        better for the athlete)."""
         return self.benefit_sign * effect
 
 
@@ -58,6 +70,8 @@ TRANSFER = Target(
     unit_label="block",
     intended_use="estimating whether the current strength block will show up as a faster 0-10 m time; "
     "supports coaching decisions, does not replace testing.",
+    outcome_words="transfer chance",
+    measured_change_column="t10_change_s",
 )
 HAMSTRING = Target(
     name="hamstring",
@@ -68,6 +82,9 @@ HAMSTRING = Target(
     unit_label="athlete-week",
     intended_use="ranking athletes by hamstring injury risk over the next 28 days to prioritise staff "
     "attention; not a diagnosis.",
+    outcome_words="hamstring risk",
+    acwr_baseline=True,
+    flag_column="hamstring_flag",
 )
 
 #: Both outcomes by name, in pipeline order.

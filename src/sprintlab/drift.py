@@ -81,24 +81,28 @@ def _groups(counts: np.ndarray, k: int) -> np.ndarray:
     return np.minimum((mid * k).astype(int), k - 1)
 
 
+def _grouped_counts(ref: dict, finite: np.ndarray, min_per_bin: int) -> tuple[np.ndarray, np.ndarray]:
+    """Expected (training) and actual (scored) counts of the finite values in contiguous groups of
+    the reference's fine bins, ``k = min(fine bins, max(1, n_scored // min_per_bin))`` groups."""
+    edges = np.asarray(ref["edges"], dtype=float)
+    ref_counts = np.asarray(ref["counts"], dtype=float)
+    if not ref_counts.size:
+        # no finite training values at all: finite values now are one bin of pure drift
+        return (np.zeros(1), np.array([float(finite.size)])) if finite.size else (np.zeros(0), np.zeros(0))
+    k = int(min(ref_counts.size, max(1, finite.size // max(min_per_bin, 1))))
+    grp = _groups(ref_counts, k)
+    n_grp = int(grp.max()) + 1
+    fine_cur = np.bincount(np.searchsorted(edges, finite, side="left"), minlength=ref_counts.size)
+    expected = np.bincount(grp, weights=ref_counts, minlength=n_grp)
+    actual = np.bincount(grp, weights=fine_cur.astype(float), minlength=n_grp)
+    return expected, actual
+
+
 def population_stability_index(ref: dict, values: np.ndarray, *, min_per_bin: int = 10) -> tuple[float, int]:
     """PSI of ``values`` against one feature's reference; returns ``(psi, number_of_bins_used)``."""
     v = np.asarray(values, dtype=float)
     finite = v[np.isfinite(v)]
-    edges = np.asarray(ref["edges"], dtype=float)
-    ref_counts = np.asarray(ref["counts"], dtype=float)
-    k = int(min(ref_counts.size, max(1, finite.size // max(min_per_bin, 1))))
-    if ref_counts.size:
-        grp = _groups(ref_counts, k)
-        n_grp = int(grp.max()) + 1
-        e = np.bincount(grp, weights=ref_counts, minlength=n_grp)
-        fine_cur = np.bincount(np.searchsorted(edges, finite, side="left"), minlength=ref_counts.size)
-        a = np.bincount(grp, weights=fine_cur.astype(float), minlength=n_grp)
-    else:
-        e = np.zeros(0)
-        a = np.zeros(0)
-        if finite.size:  # no finite training values at all, finite now: one bin of pure drift
-            e, a = np.zeros(1), np.array([float(finite.size)])
+    e, a = _grouped_counts(ref, finite, min_per_bin)
     ref_missing, cur_missing = float(ref["missing"]), float(v.size - finite.size)
     if ref_missing > 0 or cur_missing > 0:
         e = np.append(e, ref_missing)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import shap
 
-from sprintlab.domain import FAMILIES
+from sprintlab import domain
+from sprintlab.domain import FAMILIES, TARGETS, TRANSFER
 from sprintlab.dominance import dominance_columns
 from sprintlab.features.catalogue import load_catalogue
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 
-TARGET_WORDS = {"hamstring": "hamstring risk", "transfer": "transfer chance"}
 CLEAR_LEAD_BELOW = 0.5  # runner-up family under half the leading family's size: a clear main factor
 CLOSE_CALL_FROM = 0.8  # runner-up at 80 % of the leader or more: a close call between two families
 DOMINANCE_BANDS = ("clear", "leading", "close")
@@ -34,8 +36,8 @@ def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.nd
 
     shap has returned binary LightGBM output as a list of two arrays, as one (n, f) array and as
     an (n, f, 2) array across versions; this function always returns the positive class as
-    (n, f). Additivity: base + row sum = ``model.decision_function(X)`` (for a model that learns
-    the outcome, the booster's SHAP values are scaled by the calibration slope into log-odds).
+    (n, f). Additivity: base + row sum = ``model.margin(X)`` (for a model that learns the outcome,
+    the booster's SHAP values are scaled by the calibration slope into log-odds).
     """
     Xc = X[list(model.feature_names_in_)].astype(float)
     explainer = shap.TreeExplainer(model.booster_)
@@ -144,19 +146,36 @@ def driver_sentence(
     "<description>: 0.8 h less than the norm (squad median: level with the norm) - raises ..."."""
     spec = load_catalogue().get(feature)
     verb = "raises" if shap_value > 0 else "lowers"
+    words = domain.target(target).outcome_words
     if spec.relative is not None:  # the value is itself against a norm: say it in words
         text = f"{spec.description}: {_relative(value, spec.unit, spec.relative)}"
         if np.isfinite(value) and np.isfinite(squad_median):
             text += f" (squad median: {_relative(squad_median, spec.unit, spec.relative)})"
-        return f"{text} - {verb} {TARGET_WORDS[target]}"
+        return f"{text} - {verb} {words}"
     text = f"{spec.description}: {_fmt(value, spec.unit)}"
-    parts = [_against(value, squad_median, spec.unit, "the squad median")]
+    comparisons = [_against(value, squad_median, spec.unit, "the squad median")]
     if spec.own_usual:
-        parts.append(_against(value, own_usual, spec.unit, "own usual"))
-    parts = [p for p in parts if p]
+        comparisons.append(_against(value, own_usual, spec.unit, "own usual"))
+    parts = [c for c in comparisons if c]
     if parts:
         text += ", " + " and ".join(parts)
-    return f"{text} - {verb} {TARGET_WORDS[target]}"
+    return f"{text} - {verb} {words}"
+
+
+@dataclass(frozen=True)
+class UnitExplanation:
+    """SHAP explanation of a set of units, every table keyed by the units' row order (``row``).
+
+    ``long``: one row per unit and feature (row, athlete_id, feature, family, value, shap).
+    ``families``: one row per unit - athlete_id, the summed SHAP value of each family, the
+    ``dominant_family`` with its :func:`dominance` columns and the ``base_value``.
+    ``drivers``: the top-k features by |SHAP| per unit (row, athlete_id, model, rank, feature,
+    family, value, unit, shap, plain-language ``text``).
+    """
+
+    long: pd.DataFrame
+    families: pd.DataFrame
+    drivers: pd.DataFrame
 
 
 def explain_units(
@@ -165,44 +184,70 @@ def explain_units(
     target: str,
     top_k: int = 3,
     own_usual: pd.DataFrame | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> UnitExplanation:
     """Explain each row of ``units`` (which carry athlete_id and the model's features).
 
-    Returns ``long`` (athlete_id, feature, family, value, shap), ``families`` (athlete_id, one
-    column per family, ``dominant_family`` and its :func:`dominance`) and ``drivers`` (top-k
-    features by |SHAP| with plain-language text), all keyed by the units' row order.
     ``own_usual`` (index athlete_id, one column per feature; :func:`own_usual_values`) adds the
     athlete's own usual value to the driver sentences.
     """
     feats = list(model.feature_names_in_)
     X = units.reindex(columns=feats).astype(float)
     values, base = shap_matrix(model, X)
-    fam = family_contributions(values, feats)
-    fam.insert(0, "athlete_id", units["athlete_id"].to_numpy())
-    fam["dominant_family"] = dominant_family(fam[list(FAMILIES)])
-    fam = pd.concat([fam, dominance(fam[list(FAMILIES)])], axis=1)
-    fam["base_value"] = base
+    athletes = units["athlete_id"].to_numpy()
+    return UnitExplanation(
+        long=_long_contributions(athletes, X, values),
+        families=_family_table(athletes, values, feats, base),
+        drivers=_driver_table(units, X, values, target, top_k, own_usual),
+    )
+
+
+def _long_contributions(athletes: np.ndarray, X: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
+    """One row per unit and feature: its value and SHAP contribution."""
     cat = load_catalogue()
-    long = pd.DataFrame(
+    feats = list(X.columns)
+    n_units = len(athletes)
+    return pd.DataFrame(
         {
-            "row": np.repeat(np.arange(len(units)), len(feats)),
-            "athlete_id": np.repeat(units["athlete_id"].to_numpy(), len(feats)),
-            "feature": np.tile(feats, len(units)),
-            "family": np.tile([cat.family_of(f) for f in feats], len(units)),
+            "row": np.repeat(np.arange(n_units), len(feats)),
+            "athlete_id": np.repeat(athletes, len(feats)),
+            "feature": np.tile(feats, n_units),
+            "family": np.tile([cat.family_of(f) for f in feats], n_units),
             "value": X.to_numpy().reshape(-1),
             "shap": values.reshape(-1),
         }
     )
+
+
+def _family_table(athletes: np.ndarray, values: np.ndarray, feats: list[str], base: float) -> pd.DataFrame:
+    """Per unit: the family sums, the dominant family and how clearly it leads, the base value."""
+    fam = family_contributions(values, feats)
+    fam.insert(0, "athlete_id", athletes)
+    fam["dominant_family"] = dominant_family(fam[list(FAMILIES)])
+    fam = pd.concat([fam, dominance(fam[list(FAMILIES)])], axis=1)
+    fam["base_value"] = base
+    return fam
+
+
+def _driver_table(
+    units: pd.DataFrame,
+    X: pd.DataFrame,
+    values: np.ndarray,
+    target: str,
+    top_k: int,
+    own_usual: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The ``top_k`` features by |SHAP| of each unit with their :func:`driver_sentence`."""
+    cat = load_catalogue()
+    feats = list(X.columns)
     medians = X.median()
-    rows = []
     order = np.argsort(-np.abs(values), axis=1)[:, :top_k]
     ids = units["athlete_id"].to_numpy()
+    rows = []
     for r in range(len(units)):
         for rank, j in enumerate(order[r], start=1):
             f = feats[j]
-            usual = float("nan")
-            if own_usual is not None and f in own_usual.columns and ids[r] in own_usual.index:
-                usual = float(own_usual.at[ids[r], f])
+            value, shap_value = float(X.iloc[r, j]), float(values[r, j])
+            usual = _own_usual_of(own_usual, ids[r], f)
             rows.append(
                 {
                     "row": r,
@@ -211,20 +256,20 @@ def explain_units(
                     "rank": rank,
                     "feature": f,
                     "family": cat.family_of(f),
-                    "value": float(X.iloc[r, j]),
+                    "value": value,
                     "unit": cat.get(f).unit,
-                    "shap": float(values[r, j]),
-                    "text": driver_sentence(
-                        f,
-                        float(X.iloc[r, j]),
-                        float(medians[f]),
-                        float(values[r, j]),
-                        target,
-                        own_usual=usual,
-                    ),
+                    "shap": shap_value,
+                    "text": driver_sentence(f, value, float(medians[f]), shap_value, target, own_usual=usual),
                 }
             )
-    return {"long": long, "families": fam, "drivers": pd.DataFrame(rows)}
+    return pd.DataFrame(rows)
+
+
+def _own_usual_of(own_usual: pd.DataFrame | None, athlete: object, feature: str) -> float:
+    """The athlete's own usual value of a feature (NaN when not known)."""
+    if own_usual is None or feature not in own_usual.columns or athlete not in own_usual.index:
+        return float("nan")
+    return float(own_usual.at[athlete, feature])
 
 
 def own_usual_values(
@@ -384,6 +429,11 @@ def truth_recovery(families: pd.DataFrame, units: pd.DataFrame) -> dict:
     return out
 
 
+#: explanations.json keeps this outcome's truth recovery at its top level (read there by the report);
+#: every other outcome's sits under its name
+TRUTH_TOP_LEVEL = TRANSFER
+
+
 def truth_report_text(result: dict) -> str:
     """The truth-recovery result of the explain stage as plain text: per outcome the agreement,
     baseline, the confusion table (rows: simulator truth, columns: explanation) and agreement by
@@ -391,9 +441,11 @@ def truth_report_text(result: dict) -> str:
     agree = result.get("dominant_family_agreement")
     if agree is None:
         return str(result.get("note", "no simulator truth"))
-    lines = ["transfer (blocks):", *_truth_lines(result)]
-    if result.get("hamstring"):
-        lines += ["hamstring (athlete-weeks):", *_truth_lines(result["hamstring"])]
+    lines = []
+    for spec in TARGETS.values():
+        part = result if spec is TRUTH_TOP_LEVEL else result.get(spec.name)
+        if part:
+            lines += [f"{spec.name} ({spec.unit_label}s):", *_truth_lines(part)]
     return "\n".join(lines)
 
 

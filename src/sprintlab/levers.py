@@ -19,20 +19,28 @@ moves when a feature moves, everything else held fixed.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from sprintlab import domain
+from sprintlab.domain import TARGETS, Target
 from sprintlab.features.catalogue import load_catalogue
+from sprintlab.io import write_json_atomic
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
 
 GUARD_RAIL = (
     "These are modelled associations, not proven causes: the model's predicted chance with one "
     "change made and everything else held fixed."
 )
-MODEL_WORDS = {"transfer": "transfer chance", "hamstring": "hamstring risk"}
 # within-athlete SD (h) of nightly sleep that turns a change in hours into a change of the sleep z-score
 SLEEP_Z_SD_H = 0.8
 LEVER_COLUMNS = [
@@ -92,6 +100,10 @@ def catalogue_levers(include_bundles: bool = True) -> list[Lever]:
 
 
 # ------------------------------------------------------------------ training ranges
+#: feature -> (min, max) seen in training
+FeatureRanges = Mapping[str, Sequence[float]]
+
+
 def save_training_ranges(units: pd.DataFrame, features: Sequence[str], path: str | Path) -> dict:
     """Write min/max of every feature (and the linked features a lever can move) seen in training."""
     cols = sorted(set(features) | {c for c in _LINKED if c in units})
@@ -102,15 +114,12 @@ def save_training_ranges(units: pd.DataFrame, features: Sequence[str], path: str
             v = v[np.isfinite(v)]
             if len(v):
                 ranges[c] = [float(v.min()), float(v.max())]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(ranges, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_json_atomic(path, ranges)
     return ranges
 
 
 def load_training_ranges(path: str | Path) -> dict[str, tuple[float, float]]:
+    """The ranges :func:`save_training_ranges` wrote."""
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     return {k: (float(v[0]), float(v[1])) for k, v in raw.items()}
 
@@ -127,108 +136,175 @@ _LINKED = (
     "sleep_deficit_since_test_h",
     "nordic_force_rel_n_kg",
 )
+#: one step of a lever: (original rows, rows moved so far, the lever's changes) -> new column values
+LeverStep = Callable[[pd.DataFrame, pd.DataFrame, Mapping[str, float]], dict[str, np.ndarray]]
 
 
 def _col(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as floats (all NaN when absent)."""
     return df[name].to_numpy(dtype=float) if name in df else np.full(len(df), np.nan)
 
 
+def _direct_changes(
+    rows: pd.DataFrame, moved: pd.DataFrame, changes: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    """Each changed feature plus its delta."""
+    return {f: _col(rows, f) + d for f, d in changes.items()}
+
+
+def _strength_links(
+    rows: pd.DataFrame, moved: pd.DataFrame, changes: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    """More squat strength since the last test (s -> s + d, in %) scales the squat 1RM columns by
+    ``r = (1 + (s + d) / 100) / (1 + s / 100)`` and the 8-week change c to ``100 ((1 + c / 100) r - 1)``."""
+    if "strength_change_since_test_pct" not in changes:
+        return {}
+    s = _col(rows, "strength_change_since_test_pct")
+    ratio = (1 + (s + changes["strength_change_since_test_pct"]) / 100) / (1 + s / 100)
+    out = {f: _col(rows, f) * ratio for f in ("squat_e1rm_kg", "squat_e1rm_rel")}
+    out["strength_change_8w_pct"] = 100 * ((1 + _col(rows, "strength_change_8w_pct") / 100) * ratio - 1)
+    return out
+
+
+def _control_shift(changes: Mapping[str, float]) -> float:
+    """Change of the screens' mean control score: the mean of the pelvic and trunk score changes."""
+    return (changes.get("pelvic_control_score", 0.0) + changes.get("trunk_control_score", 0.0)) / 2
+
+
+def _control_links(
+    rows: pd.DataFrame, moved: pd.DataFrame, changes: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    """A sustained control change moves the 8-week control score and its 8-week change with it."""
+    shift = _control_shift(changes)
+    if not shift:
+        return {}
+    return {f: _col(rows, f) + shift for f in ("control_change_8w", "control_score_8w")}
+
+
+def _gap_link(rows: pd.DataFrame, moved: pd.DataFrame, changes: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """The strength-control gap recomputed from the moved values:
+    ``max(0, strength_change_8w_pct / 10 - control_change_8w / 0.3)`` (unchanged where not computable)."""
+    if "strength_control_gap" not in moved:
+        return {}
+    if "strength_change_since_test_pct" not in changes and not _control_shift(changes):
+        return {}
+    gap = np.clip(
+        _col(moved, "strength_change_8w_pct") / 10 - _col(moved, "control_change_8w") / 0.3, 0, None
+    )
+    return {"strength_control_gap": np.where(np.isfinite(gap), gap, _col(rows, "strength_control_gap"))}
+
+
+def _sleep_links(
+    rows: pd.DataFrame, moved: pd.DataFrame, changes: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    """More nightly sleep (d hours) raises the sleep z-score by ``d / SLEEP_Z_SD_H`` and lowers the
+    sleep deficit since the last test by d."""
+    if "sleep_hours_7d" not in changes:
+        return {}
+    d = changes["sleep_hours_7d"]
+    return {
+        "sleep_hours_z": _col(rows, "sleep_hours_z") + d / SLEEP_Z_SD_H,
+        "sleep_deficit_since_test_h": _col(rows, "sleep_deficit_since_test_h") - d,
+    }
+
+
+def _nordic_link(
+    rows: pd.DataFrame, moved: pd.DataFrame, changes: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    """More Nordic force (d newtons) raises the force per kilogram by ``d / body_mass_kg``."""
+    if "nordic_force_n" not in changes or "nordic_force_rel_n_kg" not in moved:
+        return {}
+    per_kg = changes["nordic_force_n"] / _col(rows, "body_mass_kg")
+    return {"nordic_force_rel_n_kg": _col(rows, "nordic_force_rel_n_kg") + per_kg}
+
+
+#: in order: the gap is recomputed from the strength and control values moved before it
+LEVER_STEPS: tuple[LeverStep, ...] = (
+    _direct_changes,
+    _strength_links,
+    _control_links,
+    _gap_link,
+    _sleep_links,
+    _nordic_link,
+)
+
+
 def apply_lever(
-    rows: pd.DataFrame, lever: Lever, ranges: Mapping[str, Sequence[float]] | None = None
+    rows: pd.DataFrame, lever: Lever, ranges: FeatureRanges | None = None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Apply ``lever`` to each row; return the changed rows and a per-row "clipped" flag.
 
-    Features computed from the same measurement move together (see module docstring). Every
-    changed feature is then clipped to its training range; a value that already lies outside the
-    range is never pushed further out (and never pulled back in). A missing value stays missing.
+    Features computed from the same measurement move together (:data:`LEVER_STEPS`; only columns
+    the rows have). Every changed feature is then clipped to its training range; a value that
+    already lies outside the range is never pushed further out (and never pulled back in). A
+    missing value stays missing.
     """
-    new = rows.copy()
-    for f, d in lever.changes.items():
-        if f in new:
-            new[f] = _col(rows, f) + d
-    ch = lever.changes
-    if "strength_change_since_test_pct" in ch:
-        s = _col(rows, "strength_change_since_test_pct")
-        ratio = (1 + (s + ch["strength_change_since_test_pct"]) / 100) / (1 + s / 100)
-        for f in ("squat_e1rm_kg", "squat_e1rm_rel"):
-            if f in new:
-                new[f] = _col(rows, f) * ratio
-        if "strength_change_8w_pct" in new:
-            new["strength_change_8w_pct"] = 100 * (
-                (1 + _col(rows, "strength_change_8w_pct") / 100) * ratio - 1
-            )
-    dctrl = (ch.get("pelvic_control_score", 0.0) + ch.get("trunk_control_score", 0.0)) / 2
-    if dctrl:
-        # the screens' mean control score and its 8-week change move with a sustained change
-        for f in ("control_change_8w", "control_score_8w"):
-            if f in new:
-                new[f] = _col(rows, f) + dctrl
-    if "strength_control_gap" in new and ("strength_change_since_test_pct" in ch or dctrl):
-        gap = np.clip(
-            _col(new, "strength_change_8w_pct") / 10 - _col(new, "control_change_8w") / 0.3, 0, None
-        )
-        new["strength_control_gap"] = np.where(np.isfinite(gap), gap, _col(rows, "strength_control_gap"))
-    if "sleep_hours_7d" in ch:
-        d = ch["sleep_hours_7d"]
-        if "sleep_hours_z" in new:
-            new["sleep_hours_z"] = _col(rows, "sleep_hours_z") + d / SLEEP_Z_SD_H
-        if "sleep_deficit_since_test_h" in new:
-            new["sleep_deficit_since_test_h"] = _col(rows, "sleep_deficit_since_test_h") - d
-    if "nordic_force_n" in ch and "nordic_force_rel_n_kg" in new:
-        new["nordic_force_rel_n_kg"] = _col(rows, "nordic_force_rel_n_kg") + ch["nordic_force_n"] / _col(
-            rows, "body_mass_kg"
-        )
+    moved = rows.copy()
+    for step in LEVER_STEPS:
+        for column, values in step(rows, moved, lever.changes).items():
+            if column in moved:
+                moved[column] = values
+    if not ranges:
+        return moved, np.zeros(len(rows), dtype=bool)
+    return _clip_to_ranges(rows, moved, ranges)
+
+
+def _clip_to_ranges(
+    rows: pd.DataFrame, moved: pd.DataFrame, ranges: FeatureRanges
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Clip every changed feature of ``moved`` to ``[min(range low, old), max(range high, old)]``;
+    the flag marks rows where a finite value was cut."""
     clipped = np.zeros(len(rows), dtype=bool)
-    if ranges:
-        for f in new.columns:
-            if f not in ranges or f in ("athlete_id",):
-                continue
-            old, val = _col(rows, f), _col(new, f)
-            if np.allclose(old, val, equal_nan=True):
-                continue
-            lo = np.fmin(ranges[f][0], old)
-            hi = np.fmax(ranges[f][1], old)
-            fixed = np.clip(val, lo, hi)
-            clipped |= np.isfinite(val) & (np.abs(fixed - val) > 1e-12)
-            new[f] = fixed
-    return new, clipped
+    for f in moved.columns:
+        if f not in ranges or f == "athlete_id":
+            continue
+        old, val = _col(rows, f), _col(moved, f)
+        if np.allclose(old, val, equal_nan=True):
+            continue
+        fixed = np.clip(val, np.fmin(ranges[f][0], old), np.fmax(ranges[f][1], old))
+        clipped |= np.isfinite(val) & (np.abs(fixed - val) > 1e-12)
+        moved[f] = fixed
+    return moved, clipped
 
 
 # ------------------------------------------------------------------ uncertainty: bootstrap boosters
-def fit_bootstrap_boosters(model, units: pd.DataFrame, k: int = 8, seed: int = 0) -> list:
+def fit_bootstrap_boosters(
+    model: CalibratedLGBMClassifier, units: pd.DataFrame, k: int = 8, seed: int = 0
+) -> list[lgb.LGBMModel]:
     """Refit the model's booster on ``k`` athlete-bootstrap resamples of the training ``units``.
 
     Same hyperparameters as the deployed booster; their margins are put through the deployed
     model's calibrator, so each member is a plausible alternative calibrated model.
     """
+    import lightgbm as lgb
+
     from sprintlab.models.datasets import feature_matrix
 
-    feats = list(model.feature_names_in_)
-    X = feature_matrix(units, feats)
+    X = feature_matrix(units, list(model.feature_names_in_))
     y = units["y"].to_numpy(dtype=int)
     ids = units["athlete_id"].to_numpy()
     uniq = np.unique(ids)
     pos = {a: np.flatnonzero(ids == a) for a in uniq}
     rng = np.random.default_rng(seed)
-    members = []
     params = model.booster_.get_params()
     by_outcome = getattr(model, "learn_from", "label") == "outcome"
     target = model.outcome_sign * units[model.outcome_name_].to_numpy(dtype=float) if by_outcome else y
-    import lightgbm as lgb
-
-    cls = lgb.LGBMRegressor if by_outcome else lgb.LGBMClassifier
-
+    booster_class: type[lgb.LGBMModel] = lgb.LGBMRegressor if by_outcome else lgb.LGBMClassifier
+    members = []
     for b in range(k):
         pick = rng.choice(uniq, uniq.size, replace=True)
         idx = np.concatenate([pos[a] for a in pick])
         if np.unique(y[idx]).size < 2:
             continue
-        m = cls(**{**params, "random_state": int(params.get("random_state") or 0) + b + 1})
-        members.append(m.fit(X.iloc[idx], target[idx]))
+        member = booster_class(**{**params, "random_state": int(params.get("random_state") or 0) + b + 1})
+        members.append(member.fit(X.iloc[idx], target[idx]))
     return members
 
 
-def save_bootstrap_boosters(model, units: pd.DataFrame, path: str | Path, k: int = 8, seed: int = 0) -> Path:
+def save_bootstrap_boosters(
+    model: CalibratedLGBMClassifier, units: pd.DataFrame, path: str | Path, k: int = 8, seed: int = 0
+) -> Path:
+    """Fit :func:`fit_bootstrap_boosters` and store them with joblib at ``path``."""
     import joblib
 
     path = Path(path)
@@ -237,8 +313,13 @@ def save_bootstrap_boosters(model, units: pd.DataFrame, path: str | Path, k: int
     return path
 
 
-def _member_proba(model, booster, X: pd.DataFrame) -> np.ndarray:
-    return model.proba_from_raw(booster.predict(X, raw_score=True))
+def _members_proba(
+    model: CalibratedLGBMClassifier, members: Sequence[lgb.LGBMModel], X: pd.DataFrame
+) -> np.ndarray:
+    """Calibrated probabilities of each bootstrap member (rows: members), through ``model``'s calibration."""
+    return np.array(
+        [model.proba_from_raw(np.asarray(member.predict(X, raw_score=True))) for member in members]
+    )
 
 
 # ------------------------------------------------------------------ the table
@@ -248,7 +329,7 @@ def _pct(p: float) -> str:
 
 def lever_sentence(label: str, model: str, p0: float, p1: float, clipped: bool) -> str:
     """ "<label>: transfer chance from 31% to 48%" (+ a note when the change was clipped)."""
-    words = MODEL_WORDS.get(model, model)
+    words = domain.target(model).outcome_words
     if _pct(p0) == _pct(p1):
         text = f"{label}: {words} stays at {_pct(p0)}"
     else:
@@ -259,13 +340,70 @@ def lever_sentence(label: str, model: str, p0: float, p1: float, clipped: bool) 
     return text
 
 
+@dataclass(frozen=True)
+class CurrentScores:
+    """The athletes' current rows scored once by a model and its bootstrap members; every lever is
+    measured against these."""
+
+    model: CalibratedLGBMClassifier
+    members: Sequence[lgb.LGBMModel]
+    features: list[str]
+    proba: np.ndarray
+    members_proba: np.ndarray
+
+    @classmethod
+    def of(
+        cls, rows: pd.DataFrame, model: CalibratedLGBMClassifier, members: Sequence[lgb.LGBMModel]
+    ) -> CurrentScores:
+        """Score ``rows`` (members' probabilities: one row per member, empty without members)."""
+        from sprintlab.models.datasets import feature_matrix
+
+        features = list(model.feature_names_in_)
+        X = feature_matrix(rows, features)
+        proba = model.predict_proba(X)[:, 1]
+        return cls(model, members, features, proba, _members_proba(model, members, X))
+
+
+@dataclass(frozen=True)
+class LeverEffect:
+    """One lever's modelled effect on one model, per athlete row: probabilities before and after,
+    the bounds of the after value and whether the change was clipped to the training range."""
+
+    baseline: np.ndarray
+    new: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    clipped: np.ndarray
+
+    def records(self, athletes: pd.Series, spec: Target, lever: Lever) -> list[dict[str, Any]]:
+        """The table rows (:data:`LEVER_COLUMNS`) of this effect."""
+        return [
+            {
+                "athlete_id": athletes.iloc[i],
+                "model": spec.name,
+                "lever": lever.name,
+                "family": lever.family,
+                "text": lever_sentence(
+                    lever.label, spec.name, float(self.baseline[i]), float(self.new[i]), bool(self.clipped[i])
+                ),
+                "effect": float(self.new[i] - self.baseline[i]),
+                "baseline_prob": float(self.baseline[i]),
+                "new_prob": float(self.new[i]),
+                "low": float(self.low[i]),
+                "high": float(self.high[i]),
+                "clipped": bool(self.clipped[i]),
+            }
+            for i in range(len(athletes))
+        ]
+
+
 def levers_table(
     panel_rows: pd.DataFrame,
-    models: Mapping[str, object],
-    training_ranges: Mapping[str, Mapping[str, Sequence[float]]] | Mapping[str, Sequence[float]] | None,
+    models: Mapping[str, CalibratedLGBMClassifier | None],
+    training_ranges: Mapping[str, Any] | None,
     *,
     levers: Sequence[Lever] | None = None,
-    boosters: Mapping[str, Sequence] | None = None,
+    boosters: Mapping[str, Sequence[lgb.LGBMModel]] | None = None,
     interval: float = 0.8,
     top_n: int | None = None,
 ) -> pd.DataFrame:
@@ -277,70 +415,76 @@ def levers_table(
     ``boosters``: target -> bootstrap members (:func:`fit_bootstrap_boosters`); without them
     ``low``/``high`` are NaN. ``low``/``high`` bound the new probability: baseline plus the
     ``interval`` central range of the members' modelled effects.
-    ``effect`` is the new minus the baseline probability (helpful = positive for transfer,
-    negative for hamstring); with bootstrap members it is the mean effect over the deployed model
-    and the members (bagging), otherwise the deployed model's own. Rows are sorted by athlete, model and helpfulness; ``top_n`` keeps the
-    best n levers per athlete and model (those that help at all).
+    ``effect`` is the new minus the baseline probability (helpful = :meth:`Target.benefit` positive:
+    a rise for transfer, a fall for hamstring); with bootstrap members it is the mean effect over the
+    deployed model and the members (bagging), otherwise the deployed model's own. Rows are sorted by
+    athlete, model and helpfulness; ``top_n`` keeps the best n levers per athlete and model (those
+    that help at all).
     """
-    from sprintlab.models.datasets import feature_matrix
-
     levers = list(levers) if levers is not None else catalogue_levers()
     rows = panel_rows.reset_index(drop=True)
-    q = ((1 - interval) / 2, 1 - (1 - interval) / 2)
-    out = []
-    for target, model in models.items():
+    records: list[dict[str, Any]] = []
+    for name, model in models.items():
         if model is None:
             continue
-        rng_t = _ranges_for(training_ranges, target)
-        feats = list(model.feature_names_in_)
-        X0 = feature_matrix(rows, feats)
-        p0 = model.predict_proba(X0)[:, 1]
-        members = list((boosters or {}).get(target) or [])
-        m0 = np.array([_member_proba(model, b, X0) for b in members]) if members else None
-        rng_m = {f: r for f, r in (rng_t or {}).items() if f in feats}
-        for lv in levers:
-            new, clipped = apply_lever(rows, lv, rng_m)
-            X1 = feature_matrix(new, feats)
-            p1 = model.predict_proba(X1)[:, 1]
-            if members:
-                eff = np.array([_member_proba(model, b, X1) for b in members]) - m0
-                # bagged effect: the mean over the deployed model and its bootstrap refits smooths
-                # the trees' steps (a 15 ms change may or may not cross one model's split)
-                p1 = np.clip(p0 + (eff.sum(axis=0) + (p1 - p0)) / (len(members) + 1), 0, 1)
-                lo_e, hi_e = np.quantile(eff, q[0], axis=0), np.quantile(eff, q[1], axis=0)
-                low, high = np.clip(p0 + lo_e, 0, 1), np.clip(p0 + hi_e, 0, 1)
-            else:
-                low = high = np.full(len(rows), np.nan)
-            for i in range(len(rows)):
-                c = bool(clipped[i])
-                out.append(
-                    {
-                        "athlete_id": rows["athlete_id"].iloc[i],
-                        "model": target,
-                        "lever": lv.name,
-                        "family": lv.family,
-                        "text": lever_sentence(lv.label, target, float(p0[i]), float(p1[i]), c),
-                        "effect": float(p1[i] - p0[i]),
-                        "baseline_prob": float(p0[i]),
-                        "new_prob": float(p1[i]),
-                        "low": float(low[i]),
-                        "high": float(high[i]),
-                        "clipped": c,
-                    }
-                )
-    df = pd.DataFrame(out, columns=LEVER_COLUMNS)
-    if df.empty:
-        return df
-    df["_benefit"] = np.where(df["model"] == "hamstring", -df["effect"], df["effect"])
-    df = df.sort_values(
+        current = CurrentScores.of(rows, model, list((boosters or {}).get(name) or []))
+        ranges = {
+            f: r for f, r in (_ranges_for(training_ranges, name) or {}).items() if f in current.features
+        }
+        for lever in levers:
+            effect = _lever_effect(rows, current, lever, ranges, interval)
+            records += effect.records(rows["athlete_id"], domain.target(name), lever)
+    table = pd.DataFrame(records, columns=LEVER_COLUMNS)
+    return table if table.empty else _rank_by_benefit(table, top_n)
+
+
+def _lever_effect(
+    rows: pd.DataFrame, current: CurrentScores, lever: Lever, ranges: FeatureRanges, interval: float
+) -> LeverEffect:
+    """One lever applied to ``rows`` and re-scored. With K bootstrap members the new probability is
+    bagged, ``p1 = p0 + (e_model + sum_k e_k) / (K + 1)``, and ``low``/``high`` are ``p0`` plus the
+    members' ``interval`` effect quantiles (all clipped to [0, 1]); without members they are NaN."""
+    from sprintlab.models.datasets import feature_matrix
+
+    moved, clipped = apply_lever(rows, lever, ranges)
+    X = feature_matrix(moved, current.features)
+    p0, p1 = current.proba, current.model.predict_proba(X)[:, 1]
+    if not current.members:
+        nan = np.full(len(rows), np.nan)
+        return LeverEffect(p0, p1, nan, nan, clipped)
+    effects = _members_proba(current.model, current.members, X) - current.members_proba
+    # bagged effect: the mean over the deployed model and its bootstrap refits smooths the trees'
+    # steps (a 15 ms change may or may not cross one model's split)
+    bagged = np.clip(p0 + (effects.sum(axis=0) + (p1 - p0)) / (len(current.members) + 1), 0, 1)
+    tail = (1 - interval) / 2
+    low = np.clip(p0 + np.quantile(effects, tail, axis=0), 0, 1)
+    high = np.clip(p0 + np.quantile(effects, 1 - tail, axis=0), 0, 1)
+    return LeverEffect(p0, bagged, low, high, clipped)
+
+
+def _benefit(table: pd.DataFrame) -> pd.Series:
+    """Each row's ``effect`` as a benefit for the athlete (:meth:`Target.benefit` of its model)."""
+    benefit = table["effect"].copy()
+    for name in table["model"].unique():
+        of_model = table["model"] == name
+        benefit[of_model] = domain.target(name).benefit(table.loc[of_model, "effect"])
+    return benefit
+
+
+def _rank_by_benefit(table: pd.DataFrame, top_n: int | None) -> pd.DataFrame:
+    """Sort by athlete, model and benefit (best first, then lever name); ``top_n`` keeps the best
+    n helpful levers (benefit above 1e-4) per athlete and model."""
+    ranked = table.assign(_benefit=_benefit(table)).sort_values(
         ["athlete_id", "model", "_benefit", "lever"], ascending=[True, True, False, True], kind="mergesort"
     )
     if top_n is not None:
-        df = df[df["_benefit"] > 1e-4].groupby(["athlete_id", "model"], sort=False).head(top_n)
-    return df.drop(columns="_benefit").reset_index(drop=True)
+        ranked = ranked[ranked["_benefit"] > 1e-4].groupby(["athlete_id", "model"], sort=False).head(top_n)
+    return ranked.drop(columns="_benefit").reset_index(drop=True)
 
 
-def _ranges_for(training_ranges, target: str):
+def _ranges_for(training_ranges: Mapping[str, Any] | None, target: str) -> FeatureRanges | None:
+    """The feature ranges of ``target`` from either layout of ``training_ranges`` (see
+    :func:`levers_table`); None when there are none for it."""
     if not training_ranges:
         return None
     if target in training_ranges and isinstance(training_ranges[target], Mapping):
@@ -352,12 +496,12 @@ def _ranges_for(training_ranges, target: str):
 
 def priority_summary(table: pd.DataFrame, athlete_id: str, model: str = "transfer", n: int = 2) -> str:
     """ "Priority: timing. <best lever sentence>; <next lever sentence>." for one athlete and model."""
+    spec = domain.target(model)
     t = table[(table["athlete_id"] == athlete_id) & (table["model"] == model)]
-    benefit = -t["effect"] if model == "hamstring" else t["effect"]
-    t = t.assign(_b=benefit.to_numpy()).sort_values("_b", ascending=False, kind="mergesort")
+    t = t.assign(_b=spec.benefit(t["effect"]).to_numpy()).sort_values("_b", ascending=False, kind="mergesort")
     t = t[t["_b"] > 1e-4]
     if t.empty:
-        return f"No modelled lever changes the {MODEL_WORDS.get(model, model)} noticeably."
+        return f"No modelled lever changes the {spec.outcome_words} noticeably."
     return f"Priority: {t['family'].iloc[0]}. " + "; ".join(t["text"].head(n)) + "."
 
 
@@ -367,7 +511,12 @@ BOOTSTRAP_FILE = "levers_bootstrap.joblib"
 
 
 def save_lever_artifacts(
-    model, train_units: pd.DataFrame, model_dir: str | Path, *, k: int = 8, seed: int = 0
+    model: CalibratedLGBMClassifier,
+    train_units: pd.DataFrame,
+    model_dir: str | Path,
+    *,
+    k: int = 8,
+    seed: int = 0,
 ) -> None:
     """Write ``training_ranges.json`` and ``levers_bootstrap.joblib`` (k bootstrap boosters) beside the model."""
     model_dir = Path(model_dir)
@@ -375,17 +524,25 @@ def save_lever_artifacts(
     save_bootstrap_boosters(model, train_units, model_dir / BOOTSTRAP_FILE, k=k, seed=seed)
 
 
+def _lever_athletes(squad: pd.DataFrame, spec: Target) -> pd.Series:
+    """Whose levers the report shows: athletes in a strength block for an outcome scored only then
+    (transfer), flagged athletes for an outcome with a flag (hamstring)."""
+    column = "in_strength_block" if spec.needs_strength_block else spec.flag_column
+    chosen = squad.get(column, pd.Series(False, index=squad.index)).fillna(False).astype(bool)
+    return squad.loc[chosen, "athlete_id"]
+
+
 def report_levers(
     panel: pd.DataFrame,
-    models: Mapping[str, object],
+    models: Mapping[str, CalibratedLGBMClassifier],
     models_dir: str | Path,
     squad: pd.DataFrame,
-    week_end,
+    week_end: pd.Timestamp,
     *,
     top_n: int = 2,
 ) -> pd.DataFrame | None:
-    """The report's "What to change first" rows: transfer levers for athletes in a strength block,
-    hamstring levers for flagged athletes (``squad`` from :func:`sprintlab.scoring.score_week`)."""
+    """The report's "What to change first" rows (:func:`_lever_athletes`; ``squad`` from
+    :func:`sprintlab.scoring.score_week`)."""
     import joblib
 
     models_dir = Path(models_dir)
@@ -399,20 +556,11 @@ def report_levers(
         for t in models
         if (models_dir / t / BOOTSTRAP_FILE).exists()
     }
-    want = {
-        "transfer": squad.loc[
-            squad.get("in_strength_block", pd.Series(False, index=squad.index)).fillna(False).astype(bool),
-            "athlete_id",
-        ],
-        "hamstring": squad.loc[
-            squad.get("hamstring_flag", pd.Series(False, index=squad.index)).fillna(False).astype(bool),
-            "athlete_id",
-        ],
-    }
     parts = []
-    for t, ids in want.items():
+    for name, spec in TARGETS.items():
+        ids = _lever_athletes(squad, spec)
         rows = panel[(panel["week_end"] == week_end) & panel["athlete_id"].isin(ids)]
-        if t in models and len(rows):
-            parts.append(levers_table(rows, {t: models[t]}, ranges, boosters=boots, top_n=top_n))
+        if name in models and len(rows):
+            parts.append(levers_table(rows, {name: models[name]}, ranges, boosters=boots, top_n=top_n))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else None

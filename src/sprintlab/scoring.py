@@ -312,7 +312,7 @@ def score_week(
         missing = X.isna().mean(axis=1).to_numpy()
         p = proba[target] if proba is not None else model.predict_proba(X)[:, 1]
         ex = explain_units(model, rows, target, top_k=top_k, own_usual=usual)
-        dom = ex["families"]["dominant_family"].to_numpy()
+        dom = ex.families["dominant_family"].to_numpy()
         if target == "hamstring":
             squad["insufficient_data"] = missing > max_missing_share
             squad["hamstring_risk"] = np.where(squad["insufficient_data"], np.nan, p)
@@ -324,7 +324,7 @@ def score_week(
             squad["transfer_probability"] = np.where(running & (missing <= max_missing_share), p, np.nan)
             squad["dominant_family_transfer"] = np.where(running, dom, None)
         keep = squad["athlete_id"].to_numpy()
-        d = ex["drivers"].assign(model=target)
+        d = ex.drivers.assign(model=target)
         if target == "transfer" and len(d):
             d = d[d["athlete_id"].isin(keep[squad["in_strength_block"].to_numpy()])]
         drivers.append(d.drop(columns=["row"], errors="ignore"))
@@ -333,14 +333,14 @@ def score_week(
         shown = set(
             keep[(squad["transfer_probability"] if target == "transfer" else squad["hamstring_risk"]).notna()]
         )
-        f = ex["families"].melt(
+        f = ex.families.melt(
             id_vars=["athlete_id"],
-            value_vars=[c for c in ex["families"].columns if c in FAMILIES],
+            value_vars=[c for c in ex.families.columns if c in FAMILIES],
             var_name="family",
             value_name="shap",
         )
         fams.append(f[f["athlete_id"].isin(shown)].assign(model=target))
-        lg = ex["long"].drop(columns=["row"])
+        lg = ex.long.drop(columns=["row"])
         longs.append(lg[lg["athlete_id"].isin(shown)].assign(model=target))
     ages = [c for c in ("sprint_test_age_days", "screen_age_days", "nordic_test_age_days") if c in rows]
     squad["data_freshness_days"] = rows[ages].min(axis=1).to_numpy() if ages else np.nan

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sprintlab.models.estimator import CalibratedLGBMClassifier
+from sprintlab.models.estimator import CalibratedLGBMClassifier, ConformalLGBMRegressor
 from sprintlab.models.evaluation import (
     AcwrThresholdRule,
     athlete_time_split,
@@ -49,6 +50,31 @@ def test_fitted_state_and_validation():
         CalibratedLGBMClassifier().fit(X, np.zeros(len(y), dtype=int))
     with pytest.raises(ValueError, match="missing"):
         m.predict_proba(X.drop(columns="x2"))
+
+
+@parametrize_with_checks(
+    [
+        CalibratedLGBMClassifier(n_estimators=50),
+        CalibratedLGBMClassifier(n_estimators=50, calibration="isotonic", balance=True, early_stopping=True),
+        ConformalLGBMRegressor(n_estimators=50),
+    ]
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    """Both estimators pass every scikit-learn API check that applies to them (none is expected
+    to fail): parameters only stored in ``__init__``, fitted state ending in ``_``, input
+    validation, ``classes_`` for any two labels, pickling, feature names."""
+    check(estimator)
+
+
+def test_decision_function_is_the_calibrated_log_odds_and_margin_the_explained_one():
+    X, y, _, groups = _logistic_data(400)
+    m = CalibratedLGBMClassifier(n_estimators=20).fit(X, y, groups=groups)
+    p = m.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(m.decision_function(X), np.log(p / (1 - p)))
+    np.testing.assert_allclose(m.margin(X), m.booster_.predict(X, raw_score=True))
+    labelled = CalibratedLGBMClassifier(n_estimators=20).fit(X, np.where(y == 1, "injury", "none"))
+    assert list(labelled.classes_) == ["injury", "none"]
+    assert set(labelled.predict(X)) <= {"injury", "none"}
 
 
 def test_split_never_shares_athletes_and_respects_time():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from benchmarks.realdata import JOVANOVIC_CSV, SOCCERMON_DIR
 
 from sprintlab.models.estimator import CalibratedLGBMClassifier, ConformalLGBMRegressor
-from sprintlab.realdata import JOVANOVIC_CSV, SOCCERMON_DIR
 
 
 def test_conformal_interval_covers_at_nominal_rate():
@@ -43,7 +43,7 @@ def test_monotone_constraint_and_cv_early_stopping():
 @pytest.mark.real_data
 @pytest.mark.skipif(not JOVANOVIC_CSV.exists(), reason=f"real data not available: {JOVANOVIC_CSV} is absent")
 def test_jovanovic_maps_into_the_contract_and_builds_units():
-    from sprintlab.realdata import load_jovanovic, real_units
+    from benchmarks.realdata import load_jovanovic, real_units
 
     tables, split = load_jovanovic()
     assert set(split) == {"Train", "Test"} and len(split) == 6
@@ -58,8 +58,9 @@ def test_jovanovic_maps_into_the_contract_and_builds_units():
 @pytest.mark.real_data
 @pytest.mark.skipif(not SOCCERMON_DIR.exists(), reason=f"real data not available: {SOCCERMON_DIR} is absent")
 def test_soccermon_injury_reports_collapse_into_episodes():
+    from benchmarks.realdata import SOCCERMON_MAPPING, soccermon_injury_episodes
+
     from sprintlab.contract.mapping import import_with_mapping
-    from sprintlab.realdata import SOCCERMON_MAPPING, soccermon_injury_episodes
 
     mapped = import_with_mapping(SOCCERMON_MAPPING, SOCCERMON_DIR)["injuries"]
     ep = soccermon_injury_episodes(mapped)

@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sprintlab.domain import TARGETS
+from sprintlab.domain import TARGETS, target
 from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE
 
 
@@ -50,19 +50,19 @@ def _load_models(models_dir: Path, registry: bool) -> tuple[dict, dict, dict]:
 
 def render_box(table: pd.DataFrame, athlete: str, week_end, *, top: int = 3, in_block: bool = True) -> Panel:
     """A rich panel: per model the priority line and the best ``top`` levers with their ranges."""
-    from sprintlab.levers import GUARD_RAIL, MODEL_WORDS, priority_summary
+    from sprintlab.levers import GUARD_RAIL, priority_summary
 
     parts: list = []
     for model in TARGETS:
         t = table[(table["athlete_id"] == athlete) & (table["model"] == model)]
         if t.empty:
             continue
-        title = MODEL_WORDS[model].capitalize()
-        if model == "transfer" and not in_block:
+        title = target(model).outcome_words.capitalize()
+        if target(model).needs_strength_block and not in_block:
             title += " (no strength block running: shown for planning only)"
         parts.append(Text(f"{title}: now {100 * t['baseline_prob'].iloc[0]:.0f}%", style="bold"))
         parts.append(Text(priority_summary(table, athlete, model, n=2)))
-        benefit = -t["effect"] if model == "hamstring" else t["effect"]
+        benefit = target(model).benefit(t["effect"])
         t = t.assign(_b=benefit.to_numpy()).sort_values("_b", ascending=False, kind="mergesort").head(top)
         grid = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         for col in ("change", "before", "after", "likely range", "note"):

@@ -1,9 +1,20 @@
-"""LightGBM classifier with leakage-safe imbalance handling and out-of-fold calibration."""
+"""LightGBM estimators with athlete-grouped cross-fitting, as scikit-learn estimators.
+
+* :class:`CalibratedLGBMClassifier` - binary classifier whose probabilities are calibrated on
+  out-of-fold predictions inside the training data.
+* :class:`ConformalLGBMRegressor` - regression with a cross-conformal prediction interval.
+
+Both validate their input the scikit-learn way (``validate_data``: 2-d numeric ``X``, NaN and inf
+allowed because LightGBM routes missing values; the feature names of a DataFrame are recorded at
+fit and must match at prediction) and pass ``sklearn.utils.estimator_checks``
+(``tests/models/test_estimator.py``).
+"""
 
 from __future__ import annotations
 
 import inspect
 import logging
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -12,11 +23,22 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+from sklearn.utils import Tags
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 log = logging.getLogger(__name__)
 
+CALIBRATIONS = ("isotonic", "sigmoid", "none")
+LEARN_FROM = ("label", "outcome")
+#: the range an isotonic calibrator's probabilities are kept in (never exactly 0 or 1)
+ISOTONIC_RANGE = (1e-4, 1 - 1e-4)
+#: a fold's fitted booster and the row positions it predicts out of fold
+FoldModel = tuple[np.ndarray, Any]
 
-def _eval_kwargs(X: pd.DataFrame, y: np.ndarray) -> dict:
+
+# ------------------------------------------------------------------ shared steps
+def _eval_kwargs(X: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
     """Validation data in the form this LightGBM accepts (``eval_X`` from 4.6, ``eval_set`` before)."""
     if "eval_X" in inspect.signature(lgb.LGBMClassifier.fit).parameters:
         return {"eval_X": (X,), "eval_y": (y,)}
@@ -24,10 +46,106 @@ def _eval_kwargs(X: pd.DataFrame, y: np.ndarray) -> dict:
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)) with p clipped to [1e-6, 1 - 1e-6]."""
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
 
 
+def _prediction_features(estimator: BaseEstimator, X: Any) -> pd.DataFrame:
+    """``X`` checked the scikit-learn way against the fitted features (same count, and for a
+    DataFrame the same names in the same order) as the float DataFrame the boosters see."""
+    values = validate_data(estimator, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+    return _feature_frame(estimator, values)
+
+
+def _feature_frame(estimator: BaseEstimator, values: np.ndarray) -> pd.DataFrame:
+    """A validated feature array as the DataFrame the boosters see (fitted names, else x0, x1, ...)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    columns = list(names) if names is not None else [f"x{j}" for j in range(values.shape[1])]
+    return pd.DataFrame(values, columns=columns)
+
+
+def _groups(groups: Any, n_rows: int) -> np.ndarray:
+    """Group label per row (athlete ids); without groups every row is its own group."""
+    return np.asarray(groups) if groups is not None else np.arange(n_rows)
+
+
+def _fit_fold(
+    model: Any,
+    X: pd.DataFrame,
+    target: np.ndarray,
+    train: np.ndarray,
+    held_out: np.ndarray,
+    metric: str | None,
+) -> np.ndarray | None:
+    """Fit ``model`` on the ``train`` rows. With a ``metric`` the held-out rows only monitor the loss:
+    their ``metric`` curve times the fold size is returned (summed over folds, every row counts once)."""
+    if metric is None:
+        model.fit(X.iloc[train], target[train])
+        return None
+    model.fit(
+        X.iloc[train], target[train], eval_metric=metric, **_eval_kwargs(X.iloc[held_out], target[held_out])
+    )
+    return np.asarray(model.evals_result_["valid_0"][metric], dtype=float) * held_out.size
+
+
+def _rounds_from_curves(curves: list[np.ndarray], default: int) -> int:
+    """Cross-validated early stopping: 1 + argmin of the held-out loss curves summed over folds."""
+    return int(np.argmin(np.sum(curves, axis=0))) + 1 if curves else default
+
+
+def _out_of_fold(
+    X: pd.DataFrame, fold_models: list[FoldModel], n_rounds: int, *, raw_score: bool
+) -> np.ndarray:
+    """Each row predicted by the fold model that did not see it (NaN for rows no fold predicted)."""
+    out = np.full(len(X), np.nan)
+    for held_out, model in fold_models:
+        out[held_out] = model.predict(X.iloc[held_out], raw_score=raw_score, num_iteration=n_rounds)
+    return out
+
+
+def _binary_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two classes (sorted) and ``y`` coded 0/1, 1 = ``classes[1]`` (the event)."""
+    check_classification_targets(y)
+    kind = type_of_target(y, input_name="y")
+    if kind != "binary":
+        raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
+    classes, coded = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(f"y must be binary with both classes present; got one class ({classes[0]!r})")
+    return classes, coded.astype(int)
+
+
+def _platt_affine(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling ``logit p = a + b * margin`` (unpenalised logistic regression), returned as
+    ``(a, b)``. If the margin does not rank the labels (``b <= 0``), the honest model is the base
+    rate: ``a = logit(mean y)``, ``b = 0`` (with a log warning)."""
+    platt = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), y)
+    slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    if slope > 0:
+        return intercept, slope
+    rate = float(np.clip(y.mean(), 1e-4, 1 - 1e-4))
+    log.warning(
+        "the learned outcome does not rank the labels out of fold (calibration slope <= 0; "
+        "check outcome_sign and the outcome column): predicting the base rate %.3f",
+        rate,
+    )
+    return float(np.log(rate / (1 - rate))), 0.0
+
+
+def _increasing_platt(margin: np.ndarray, y: np.ndarray) -> LogisticRegression | None:
+    """Platt sigmoid calibrator, or None when its slope is not positive (it would invert the ranking)."""
+    platt = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), y)
+    return platt if platt.coef_[0, 0] > 0 else None
+
+
+def _isotonic(margin: np.ndarray, y: np.ndarray) -> IsotonicRegression:
+    """Monotone increasing isotonic calibrator kept inside :data:`ISOTONIC_RANGE`."""
+    low, high = ISOTONIC_RANGE
+    return IsotonicRegression(out_of_bounds="clip", y_min=low, y_max=high, increasing=True).fit(margin, y)
+
+
+# ------------------------------------------------------------------ classifier
 class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
     """LightGBM binary classifier whose probabilities are calibrated on out-of-fold predictions.
 
@@ -39,9 +157,11 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
     final booster is trained on all training rows with the same settings. With
     ``early_stopping=True`` the number of boosting rounds is the minimum of the held-out-fold
     log-loss curves summed over the same folds (cross-validated early stopping inside the
-    training data). ``monotone`` maps feature names to +1/-1 monotone constraints. ``predict_proba``
-    applies the calibrator to the final booster's margin. ``decision_function`` returns the raw
-    LightGBM margin (log-odds), the space SHAP explains.
+    training data). ``monotone`` maps feature names to +1/-1 monotone constraints.
+
+    ``margin`` is the model's log-odds margin from the final booster - the space SHAP explains;
+    ``predict_proba`` applies the calibrator to it; ``decision_function`` is the calibrated log-odds
+    ``logit(predict_proba)``, so ``predict`` (probability >= 0.5) agrees with its sign.
 
     ``learn_from="outcome"``: when the label is a threshold on a measured quantity (transfer: the
     0-10 m change beyond the smallest worthwhile change), the boosters learn that quantity
@@ -49,7 +169,7 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
     the threshold throws away. The label is then used only for the Platt calibration on the
     out-of-fold predictions: ``logit p = a + b * f(x)`` with ``b > 0`` (if the out-of-fold ranking is
     inverted or absent, ``b = 0`` and the model predicts the training base rate, with a log warning), so
-    ``decision_function`` - the calibrated log-odds - is linear in the booster output and SHAP
+    ``margin`` - already the calibrated log-odds - is linear in the booster output and SHAP
     values of ``f`` scaled by ``b`` are exact log-odds contributions (``margin_affine_ = (a, b)``).
     """
 
@@ -91,30 +211,113 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         self.outcome_sign = outcome_sign
         self.random_state = random_state
 
-    def _monotone_vector(self, columns) -> list[int] | None:
-        if not self.monotone:
-            return None
-        unknown = set(self.monotone) - set(columns)
-        bad = {k: v for k, v in self.monotone.items() if v not in (-1, 0, 1)}
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # one event against its absence
+        tags.input_tags.allow_nan = True  # LightGBM routes missing values
+        return tags
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: Any, groups: Any = None, outcome: Any = None) -> CalibratedLGBMClassifier:
+        """Fit on features ``X`` and binary labels ``y``; ``groups`` (athlete ids) keep an athlete's
+        units in one fold; ``outcome`` (same rows) is required with ``learn_from="outcome"``."""
+        self._check_settings()
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
+        self.classes_, labels = _binary_labels(y)
+        target = self._boosting_target(labels, outcome)
+        if self.learn_from == "outcome":
+            self.outcome_name_ = str(getattr(outcome, "name", None) or "outcome")
+        frame = _feature_frame(self, X)
+        fold_models, curves = self._fit_folds(frame, labels, target, _groups(groups, labels.size))
+        self.n_rounds_ = _rounds_from_curves(curves, self.n_estimators)
+        self.oof_margin_ = _out_of_fold(frame, fold_models, self.n_rounds_, raw_score=True)
+        scored = np.isfinite(self.oof_margin_)
+        if self.calibration != "none" and np.unique(labels[scored]).size < 2:
+            raise ValueError(
+                "too few positive units to calibrate on out-of-fold predictions; "
+                "add data or set calibration: none"
+            )
+        booster = self._booster(labels, self.n_rounds_, columns=list(frame.columns))
+        self.booster_ = booster.fit(frame, target)
+        self._calibrate(self.oof_margin_[scored], labels[scored])
+        return self
+
+    def _check_settings(self) -> None:
+        """Reject settings fit cannot honour (scikit-learn validates parameters in fit)."""
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be isotonic, sigmoid or none, got {self.calibration!r}")
+        if self.learn_from not in LEARN_FROM:
+            raise ValueError(f"learn_from must be label or outcome, got {self.learn_from!r}")
+        if self.outcome_sign not in (-1, 1):
+            raise ValueError(f"outcome_sign must be -1 or 1, got {self.outcome_sign!r}")
+        if self.learn_from == "outcome" and self.calibration != "sigmoid":
+            raise ValueError("learn_from=outcome needs calibration: sigmoid (log-odds linear in the outcome)")
+        if self.cv_folds < 2:
+            raise ValueError("cv_folds must be at least 2")
+        bad = {k: v for k, v in (self.monotone or {}).items() if v not in (-1, 0, 1)}
         if bad:
             raise ValueError(f"monotone constraints must be -1, 0 or 1, got {bad}")
-        vec = [int(self.monotone.get(c, 0)) for c in columns]
-        if unknown and not any(vec):
-            return None
-        return vec
 
-    def _booster(self, y: np.ndarray, n_estimators: int | None = None, columns=None):
-        mono = self._monotone_vector(columns) if columns is not None else None
-        extra = {"monotone_constraints": mono, "monotone_constraints_method": "advanced"} if mono else {}
-        cls = lgb.LGBMRegressor
+    def _boosting_target(self, labels: np.ndarray, outcome: Any) -> np.ndarray:
+        """What the boosters learn: the 0/1 labels, or ``outcome_sign * outcome`` (learn_from="outcome")."""
+        if self.learn_from == "label":
+            return labels
+        if outcome is None:
+            raise ValueError("learn_from=outcome needs the outcome values in fit(..., outcome=...)")
+        target = self.outcome_sign * np.asarray(outcome, dtype=float)
+        if target.shape != labels.shape or not np.isfinite(target).all():
+            raise ValueError("outcome must be one finite value per training row")
+        return target
+
+    def _fit_folds(
+        self, X: pd.DataFrame, labels: np.ndarray, target: np.ndarray, groups: np.ndarray
+    ) -> tuple[list[FoldModel], list[np.ndarray]]:
+        """One booster per athlete-grouped, label-stratified fold (folds whose training part lacks a
+        class are skipped) and, with early stopping, each held-out fold's loss curve."""
+        metric = "l2" if self.learn_from == "outcome" else "binary_logloss"
+        n_splits = min(self.cv_folds, np.unique(groups).size)
+        folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        fold_models: list[FoldModel] = []
+        curves: list[np.ndarray] = []
+        for train, held_out in folds.split(X, labels, groups):
+            if np.unique(labels[train]).size < 2:
+                continue
+            model = self._booster(labels[train], columns=list(X.columns))
+            # the held-out fold only monitors the loss; the rounds come from all folds' curves
+            monitor = self.early_stopping and np.unique(labels[held_out]).size == 2
+            curve = _fit_fold(model, X, target, train, held_out, metric if monitor else None)
+            if curve is not None:
+                curves.append(curve)
+            fold_models.append((held_out, model))
+        return fold_models, curves
+
+    def _monotone_vector(self, columns: list[str]) -> list[int] | None:
+        """LightGBM's per-column monotone constraints from ``monotone`` (None without constraints, or
+        when every constraint names a feature the model does not have)."""
+        if not self.monotone:
+            return None
+        vector = [int(self.monotone.get(c, 0)) for c in columns]
+        if not any(vector) and set(self.monotone) - set(columns):
+            return None
+        return vector
+
+    def _booster(
+        self, labels: np.ndarray, n_estimators: int | None = None, columns: list[str] | None = None
+    ) -> lgb.LGBMModel:
+        """An unfitted booster with this model's settings: a regressor of the outcome
+        (learn_from="outcome") or a classifier of the labels (``scale_pos_weight`` = negatives /
+        positives of ``labels`` when ``balance``)."""
+        monotone = self._monotone_vector(columns) if columns is not None else None
+        extra: dict[str, Any] = (
+            {"monotone_constraints": monotone, "monotone_constraints_method": "advanced"} if monotone else {}
+        )
+        booster_class: type[lgb.LGBMModel] = lgb.LGBMRegressor
         if self.learn_from != "outcome":
-            pos = max(int(y.sum()), 1)
-            neg = max(int((1 - y).sum()), 1)
-            cls, extra = (
-                lgb.LGBMClassifier,
-                {**extra, "scale_pos_weight": (neg / pos) if self.balance else 1.0},
-            )
-        return cls(
+            positives = max(int(labels.sum()), 1)
+            negatives = max(int((1 - labels).sum()), 1)
+            booster_class = lgb.LGBMClassifier
+            extra["scale_pos_weight"] = (negatives / positives) if self.balance else 1.0
+        return booster_class(
             n_estimators=n_estimators or self.n_estimators,
             max_depth=self.max_depth,
             reg_alpha=self.reg_alpha,
@@ -133,104 +336,30 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             **extra,
         )
 
-    def fit(self, X: pd.DataFrame, y, groups=None, outcome=None) -> CalibratedLGBMClassifier:
-        """Fit on features ``X`` and 0/1 labels ``y``; ``groups`` (athlete ids) keep an athlete's
-        units in one fold; ``outcome`` (same rows) is required with ``learn_from="outcome"``."""
-        if self.calibration not in ("isotonic", "sigmoid", "none"):
-            raise ValueError(f"calibration must be isotonic, sigmoid or none, got {self.calibration!r}")
-        if self.learn_from not in ("label", "outcome"):
-            raise ValueError(f"learn_from must be label or outcome, got {self.learn_from!r}")
-        if self.outcome_sign not in (-1, 1):
-            raise ValueError(f"outcome_sign must be -1 or 1, got {self.outcome_sign!r}")
-        by_outcome = self.learn_from == "outcome"
-        if by_outcome:
-            if self.calibration != "sigmoid":
-                raise ValueError(
-                    "learn_from=outcome needs calibration: sigmoid (log-odds linear in the outcome)"
-                )
-            if outcome is None:
-                raise ValueError("learn_from=outcome needs the outcome values in fit(..., outcome=...)")
-            target = self.outcome_sign * np.asarray(outcome, dtype=float)
-            if target.shape != (len(X),) or not np.isfinite(target).all():
-                raise ValueError("outcome must be one finite value per training row")
-            self.outcome_name_ = str(getattr(outcome, "name", None) or "outcome")
-        if self.cv_folds < 2:
-            raise ValueError("cv_folds must be at least 2")
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError("X must be a pandas DataFrame with named feature columns")
-        y = np.asarray(y, dtype=int)
-        if set(np.unique(y)) - {0, 1} or y.sum() == 0 or y.sum() == y.size:
-            raise ValueError("y must be binary 0/1 with both classes present")
-        if not by_outcome:
-            target = y
-        metric = "l2" if by_outcome else "binary_logloss"
-        groups = np.asarray(groups) if groups is not None else np.arange(y.size)
-        self.feature_names_in_ = np.array(X.columns, dtype=object)
-        self.n_features_in_ = X.shape[1]
-        self.classes_ = np.array([0, 1])
-        n_splits = min(self.cv_folds, np.unique(groups).size)
-        folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
-        cols = list(X.columns)
-        fitted, curves = [], []
-        for tr, te in folds.split(X, y, groups):
-            if y[tr].sum() == 0 or y[tr].sum() == tr.size:
-                continue
-            m = self._booster(y[tr], columns=cols)
-            if self.early_stopping and np.unique(y[te]).size == 2:
-                # the held-out fold only monitors the loss curve; the number of rounds is chosen
-                # from the curves averaged over all folds (never from test data)
-                m.fit(X.iloc[tr], target[tr], eval_metric=metric, **_eval_kwargs(X.iloc[te], target[te]))
-                curve = np.asarray(m.evals_result_["valid_0"][metric], dtype=float)
-                curves.append(curve * te.size)
-            else:
-                m.fit(X.iloc[tr], target[tr])
-            fitted.append((te, m))
-        n_rounds = self.n_estimators
-        if self.early_stopping and curves:
-            n_rounds = int(np.argmin(np.sum(curves, axis=0))) + 1
-        self.n_rounds_ = n_rounds
-        oof = np.full(y.size, np.nan)
-        for te, m in fitted:
-            oof[te] = m.predict(X.iloc[te], raw_score=True, num_iteration=n_rounds)
-        ok = np.isfinite(oof)
-        self.oof_margin_ = oof
-        if self.calibration != "none" and np.unique(y[ok]).size < 2:
-            raise ValueError(
-                "too few positive units to calibrate on out-of-fold predictions; "
-                "add data or set calibration: none"
-            )
-        self.booster_ = self._booster(y, n_rounds, columns=cols).fit(X, target)
-        self.calibrator_ = None
+    def _calibrate(self, margin: np.ndarray, labels: np.ndarray) -> None:
+        """Calibration from out-of-fold margins and labels only: ``margin_affine_`` for a model that
+        learns the outcome, else ``calibrator_`` (Platt sigmoid, isotonic when Platt would invert
+        the ranking, or none)."""
+        self.calibrator_: LogisticRegression | IsotonicRegression | None = None
         self.margin_affine_ = (0.0, 1.0)
-        platt = None
-        if by_outcome or self.calibration == "sigmoid":
-            platt = LogisticRegression(C=1e6).fit(oof[ok].reshape(-1, 1), y[ok])
-        if by_outcome:
-            slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-            if slope <= 0:
-                # no usable ranking out of fold (tiny training data or a wrong outcome_sign): the
-                # honest model is the training base rate, not an inverted one
-                rate = float(np.clip(y.mean(), 1e-4, 1 - 1e-4))
-                intercept, slope = float(np.log(rate / (1 - rate))), 0.0
-                log.warning(
-                    "the learned outcome does not rank the labels out of fold (calibration slope <= 0; "
-                    "check outcome_sign and the outcome column): predicting the base rate %.3f",
-                    rate,
-                )
-            self.margin_affine_ = (intercept, slope)
-            return self
-        if self.calibration == "sigmoid":
-            # a calibrator must never invert the ranking: fall back to isotonic (monotone increasing)
-            self.calibrator_ = platt if platt.coef_[0, 0] > 0 else None
-        if self.calibration == "isotonic" or (self.calibration == "sigmoid" and self.calibrator_ is None):
-            self.calibrator_ = IsotonicRegression(
-                out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4, increasing=True
-            ).fit(oof[ok], y[ok])
-        return self
+        if self.learn_from == "outcome":
+            self.margin_affine_ = _platt_affine(margin, labels)
+        elif self.calibration == "sigmoid":
+            platt = _increasing_platt(margin, labels)
+            self.calibrator_ = platt if platt is not None else _isotonic(margin, labels)
+        elif self.calibration == "isotonic":
+            self.calibrator_ = _isotonic(margin, labels)
 
-    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        """Log-odds: the raw LightGBM margin, or ``a + b f(x)`` with ``learn_from="outcome"``."""
-        return self.margin_from_raw(self.booster_.predict(self._check(X), raw_score=True))
+    # ---------------------------------------------------------------- prediction
+    def _raw(self, X: Any) -> np.ndarray:
+        """The final booster's raw output for validated ``X``."""
+        check_is_fitted(self, "booster_")
+        return np.asarray(self.booster_.predict(_prediction_features(self, X), raw_score=True))
+
+    def margin(self, X: Any) -> np.ndarray:
+        """Log-odds margin - the space SHAP explains: the raw LightGBM margin, or ``a + b f(x)`` with
+        ``learn_from="outcome"`` (then already the calibrated log-odds)."""
+        return self.margin_from_raw(self._raw(X))
 
     def margin_from_raw(self, raw: np.ndarray) -> np.ndarray:
         """The model's log-odds margin from a booster's raw output (``margin_affine_``)."""
@@ -248,30 +377,35 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             return self.calibrator_.predict(margin)
         return self.calibrator_.predict_proba(margin.reshape(-1, 1))[:, 1]
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        p = self.proba_from_raw(self.booster_.predict(self._check(X), raw_score=True))
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Columns: probability of ``classes_[0]`` and of ``classes_[1]`` (the calibrated event)."""
+        p = self.proba_from_raw(self._raw(X))
         return np.column_stack([1 - p, p])
 
-    def predict(self, X: pd.DataFrame, threshold: float = 0.5) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= threshold).astype(int)
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Calibrated log-odds of the event, ``logit(predict_proba(X)[:, 1])`` (the margin itself
+        when there is no separate calibrator); positive where ``predict`` names ``classes_[1]``."""
+        raw = self._raw(X)
+        if self.calibrator_ is None:
+            return self.margin_from_raw(raw)
+        return _logit(self.proba_from_raw(raw))
 
-    def _check(self, X: pd.DataFrame) -> pd.DataFrame:
-        if not hasattr(self, "booster_"):
-            raise RuntimeError("this model is not fitted yet")
-        missing = [c for c in self.feature_names_in_ if c not in X.columns]
-        if missing:
-            raise ValueError(f"feature columns missing for the model: {missing}")
-        return X[list(self.feature_names_in_)].astype(float)
+    def predict(self, X: Any, threshold: float = 0.5) -> np.ndarray:
+        """``classes_[1]`` where the calibrated event probability exceeds ``threshold``, else
+        ``classes_[0]`` (a tie goes to ``classes_[0]``, as ``argmax`` of ``predict_proba`` does)."""
+        event = self.predict_proba(X)[:, 1] > threshold
+        return self.classes_[event.astype(int)]
 
 
+# ------------------------------------------------------------------ regressor
 class ConformalLGBMRegressor(RegressorMixin, BaseEstimator):
     """LightGBM regression with a split-free conformal prediction interval.
 
     The interval half-width is the finite-sample ``coverage`` quantile of the absolute
     out-of-fold residuals of athlete-grouped K-fold inside the training data (cross-conformal,
-    "CV+"-style with a common width); test data never enter the width. The final booster is
-    trained on all training rows; its number of rounds is chosen on the same folds' held-out
-    L2 curves when ``early_stopping=True``.
+    "CV+"-style with a common width): the ``ceil((n + 1) coverage) / n`` quantile of the ``n``
+    residuals; test data never enter the width. The final booster is trained on all training rows;
+    its number of rounds is chosen on the same folds' held-out L2 curves when ``early_stopping=True``.
     """
 
     def __init__(
@@ -296,6 +430,11 @@ class ConformalLGBMRegressor(RegressorMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.random_state = random_state
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # LightGBM routes missing values
+        return tags
+
     def _booster(self, n_estimators: int) -> lgb.LGBMRegressor:
         return lgb.LGBMRegressor(
             n_estimators=n_estimators,
@@ -313,44 +452,42 @@ class ConformalLGBMRegressor(RegressorMixin, BaseEstimator):
             verbose=-1,
         )
 
-    def fit(self, X: pd.DataFrame, y, groups=None) -> ConformalLGBMRegressor:
+    def fit(self, X: Any, y: Any, groups: Any = None) -> ConformalLGBMRegressor:
+        """Fit on features ``X`` and values ``y``; ``groups`` (athlete ids) keep an athlete's rows in
+        one fold."""
         if not 0 < self.coverage < 1:
             raise ValueError("coverage must lie strictly between 0 and 1")
-        y = np.asarray(y, dtype=float)
-        groups = np.asarray(groups) if groups is not None else np.arange(y.size)
-        self.feature_names_in_ = np.array(X.columns, dtype=object)
-        self.n_features_in_ = X.shape[1]
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2, y_numeric=True
+        )
+        frame, y = _feature_frame(self, X), np.asarray(y, dtype=float)
+        groups = _groups(groups, y.size)
         n_splits = min(self.cv_folds, np.unique(groups).size)
         if n_splits < 2:
             raise ValueError("need at least two groups for out-of-fold residuals")
-        fitted, curves = [], []
-        for tr, te in GroupKFold(n_splits=n_splits).split(X, y, groups):
-            m = self._booster(self.n_estimators)
-            if self.early_stopping:
-                m.fit(X.iloc[tr], y[tr], eval_metric="l2", **_eval_kwargs(X.iloc[te], y[te]))
-                curves.append(np.asarray(m.evals_result_["valid_0"]["l2"], dtype=float) * te.size)
-            else:
-                m.fit(X.iloc[tr], y[tr])
-            fitted.append((te, m))
-        n_rounds = int(np.argmin(np.sum(curves, axis=0))) + 1 if curves else self.n_estimators
-        self.n_rounds_ = n_rounds
-        oof = np.full(y.size, np.nan)
-        for te, m in fitted:
-            oof[te] = m.predict(X.iloc[te], num_iteration=n_rounds)
-        res = np.abs(y - oof)
-        n = res.size
+        fold_models: list[FoldModel] = []
+        curves: list[np.ndarray] = []
+        for train, held_out in GroupKFold(n_splits=n_splits).split(frame, y, groups):
+            model = self._booster(self.n_estimators)
+            curve = _fit_fold(model, frame, y, train, held_out, "l2" if self.early_stopping else None)
+            if curve is not None:
+                curves.append(curve)
+            fold_models.append((held_out, model))
+        self.n_rounds_ = _rounds_from_curves(curves, self.n_estimators)
+        residuals = np.abs(y - _out_of_fold(frame, fold_models, self.n_rounds_, raw_score=False))
+        n = residuals.size
         level = min(1.0, np.ceil((n + 1) * self.coverage) / n)
-        self.half_width_ = float(np.quantile(res, level, method="higher"))
-        self.oof_mae_ = float(res.mean())
-        self.booster_ = self._booster(n_rounds).fit(X, y)
+        self.half_width_ = float(np.quantile(residuals, level, method="higher"))
+        self.oof_mae_ = float(residuals.mean())
+        self.booster_ = self._booster(self.n_rounds_).fit(frame, y)
         return self
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        if not hasattr(self, "booster_"):
-            raise RuntimeError("this model is not fitted yet")
-        return self.booster_.predict(X[list(self.feature_names_in_)].astype(float))
+    def predict(self, X: Any) -> np.ndarray:
+        """Point prediction of the final booster."""
+        check_is_fitted(self, "booster_")
+        return np.asarray(self.booster_.predict(_prediction_features(self, X)))
 
-    def predict_interval(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_interval(self, X: Any) -> np.ndarray:
         """Columns: point prediction, lower and upper bound of the ``coverage`` interval."""
         p = self.predict(X)
         return np.column_stack([p, p - self.half_width_, p + self.half_width_])

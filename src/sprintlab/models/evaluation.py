@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,22 +126,22 @@ def bootstrap_cis(
     return {"roc_auc_ci": ci(aucs), "calibration_slope_ci": ci(slopes)}
 
 
-def score_block(y, p, groups, threshold: float, n_boot: int, seed: int) -> dict:
+def score_block(
+    y: np.ndarray, p: np.ndarray, groups: np.ndarray, threshold: float, n_boot: int, seed: int
+) -> dict[str, Any]:
     """Point metrics plus bootstrap intervals of ROC AUC and calibration slope."""
-    m = point_metrics(y, p, threshold)
-    m.update(bootstrap_cis(y, p, groups, n_boot, seed))
-    return m
+    return {**point_metrics(y, p, threshold), **bootstrap_cis(y, p, groups, n_boot, seed)}
 
 
 # ------------------------------------------------------------------ baselines
 class PrevalenceBaseline:
     """Predicts the training prevalence for everyone (AUC 0.5 by construction)."""
 
-    def fit(self, X, y):
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> PrevalenceBaseline:
         self.p_ = float(np.mean(y))
         return self
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         p = np.full(len(X), self.p_)
         return np.column_stack([1 - p, p])
 
@@ -151,7 +152,7 @@ class StrengthOnlyLogistic:
     def __init__(self, features: list[str]):
         self.features = features
 
-    def fit(self, X: pd.DataFrame, y):
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> StrengthOnlyLogistic:
         cols = [f for f in self.features if f in X and X[f].notna().any()]
         if not cols:
             raise ValueError("no strength features available for the strength-only baseline")
@@ -162,7 +163,7 @@ class StrengthOnlyLogistic:
         self.model_.fit(X[cols], y)
         return self
 
-    def predict_proba(self, X: pd.DataFrame):
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.model_.predict_proba(X[self.cols_])
 
 
@@ -177,7 +178,7 @@ class AcwrThresholdRule:
         self.threshold = threshold
         self.column = column
 
-    def fit(self, X: pd.DataFrame, y):
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> AcwrThresholdRule:
         y = np.asarray(y)
         flag = X[self.column].fillna(0).to_numpy() >= self.threshold
         base = float(y.mean())
@@ -185,7 +186,7 @@ class AcwrThresholdRule:
         self.p_no_ = float(y[~flag].mean()) if (~flag).any() else base
         return self
 
-    def predict_proba(self, X: pd.DataFrame):
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         flag = X[self.column].fillna(0).to_numpy() >= self.threshold
         p = np.where(flag, self.p_flag_, self.p_no_)
         return np.column_stack([1 - p, p])

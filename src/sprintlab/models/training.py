@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from sprintlab import domain
+from sprintlab.domain import Target
 from sprintlab.models.datasets import feature_matrix
 from sprintlab.models.estimator import CalibratedLGBMClassifier, ConformalLGBMRegressor
 from sprintlab.models.evaluation import (
@@ -31,13 +34,21 @@ STRENGTH_BASELINE_FEATURES = [
 ]
 
 
+class Baseline(Protocol):
+    """A simple model scored beside the calibrated one (:mod:`sprintlab.models.evaluation`)."""
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> Baseline: ...
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray: ...
+
+
 @dataclass
 class TrainResult:
     """A fitted model, its evaluation and the predictions behind it."""
 
     model: CalibratedLGBMClassifier
     features: list[str]
-    metrics: dict
+    metrics: dict[str, Any]
     split: Split
     test_predictions: pd.DataFrame
     curves: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -48,8 +59,8 @@ def train_and_evaluate(
     *,
     target: str,
     features: list[str],
-    model_params: dict,
-    split_params: dict,
+    model_params: dict[str, Any],
+    split_params: dict[str, Any],
     flag_threshold: float,
     n_boot: int = 500,
     acwr_threshold: float = 1.5,
@@ -60,102 +71,165 @@ def train_and_evaluate(
     """Fit the calibrated LightGBM model on the training split and score it beside baselines.
 
     Baselines are fitted on the same training rows and scored on the same test rows:
-    ``prevalence``, ``strength_only_logistic`` and (hamstring) ``acwr_threshold``. When
-    ``p_true`` (the simulator's truth) is present the ``oracle`` is scored too. For transfer
-    units with the observed change ``t10_change_s`` a regression of that change with a conformal
+    ``prevalence``, ``strength_only_logistic`` and, for an outcome with ``acwr_baseline``
+    (hamstring), ``acwr_threshold``. When ``p_true`` (the simulator's truth) is present the
+    ``oracle`` is scored too. For an outcome with a ``measured_change_column`` (transfer: the
+    0-10 m change ``t10_change_s``) a regression of that change with a conformal
     ``interval_coverage`` prediction interval is fitted on the same training rows and scored under
     ``regression``. ``outcome`` names the unit column a ``learn_from="outcome"`` model learns.
     """
+    spec = domain.target(target)
     usable = units[units["label_complete"]].reset_index(drop=True)
     feats = [f for f in features if f in usable and usable[f].notna().any()]
     if not feats:
         raise ValueError(f"{target}: none of the configured features are available")
     split = athlete_time_split(usable, seed=seed, **split_params)
     train, test = usable.iloc[split.train], usable.iloc[split.test]
+    _require_both_classes(target, train, test)
+    model = CalibratedLGBMClassifier(random_state=seed, **model_params).fit(
+        feature_matrix(train, feats),
+        train["y"].to_numpy(),
+        groups=train["athlete_id"].to_numpy(),
+        outcome=train[outcome] if outcome else None,
+    )
+    score = HeldOutScorer(test["y"].to_numpy(), test["athlete_id"].to_numpy(), flag_threshold, n_boot, seed)
+    p_model = model.predict_proba(feature_matrix(test, feats))[:, 1]
+    metrics: dict[str, Any] = {"model": score(p_model)}
+    metrics["baselines"], p_baselines = _score_baselines(
+        _baselines(spec, acwr_threshold), train, test, feats, score
+    )
+    oracles, p_oracle = _score_oracles(test, score)
+    metrics.update(oracles)
+    preds = pd.DataFrame(
+        {
+            "athlete_id": score.groups,
+            "unit_date": test["unit_date"].to_numpy(),
+            "y": score.y,
+            "p_model": p_model,
+            **p_baselines,
+            **p_oracle,
+        }
+    )
+    change = spec.measured_change_column
+    if change is not None and change in usable:
+        metrics["regression"], interval = _change_regression(
+            train, test, feats, change, interval_coverage, seed
+        )
+        preds = pd.concat([preds, interval], axis=1)
+    metrics.update(_split_summary(train, test, split, feats))
+    return TrainResult(
+        model=model,
+        features=feats,
+        metrics=metrics,
+        split=split,
+        test_predictions=preds,
+        curves=_curves(score.y, preds),
+    )
+
+
+@dataclass(frozen=True)
+class HeldOutScorer:
+    """Scores probabilities of the test units ``y`` (athletes ``groups``): :func:`score_block`."""
+
+    y: np.ndarray
+    groups: np.ndarray
+    threshold: float
+    n_boot: int
+    seed: int
+
+    def __call__(self, p: np.ndarray) -> dict[str, Any]:
+        return score_block(self.y, p, self.groups, self.threshold, self.n_boot, self.seed)
+
+
+def _require_both_classes(target: str, train: pd.DataFrame, test: pd.DataFrame) -> None:
+    """A clear error when the training or the test split holds only one class."""
     for name, part in (("training", train), ("test", test)):
         if part["y"].nunique() < 2:
             raise ValueError(
                 f"{target}: the {name} split has only one class ({len(part)} units); "
                 "simulate more athletes/weeks or change split.* in params.yaml"
             )
-    x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
-    model = CalibratedLGBMClassifier(random_state=seed, **model_params)
-    model.fit(
-        x_tr,
-        train["y"].to_numpy(),
-        groups=train["athlete_id"].to_numpy(),
-        outcome=train[outcome] if outcome else None,
-    )
-    y_te = test["y"].to_numpy()
-    groups = test["athlete_id"].to_numpy()
-    p_model = model.predict_proba(x_te)[:, 1]
-    metrics: dict = {"model": score_block(y_te, p_model, groups, flag_threshold, n_boot, seed)}
-    baselines: dict = {
+
+
+def _baselines(spec: Target, acwr_threshold: float) -> dict[str, Baseline]:
+    """The simple models the calibrated model must beat, by name."""
+    baselines: dict[str, Baseline] = {
         "prevalence": PrevalenceBaseline(),
         "strength_only_logistic": StrengthOnlyLogistic(STRENGTH_BASELINE_FEATURES),
     }
-    if target == "hamstring":
+    if spec.acwr_baseline:
         baselines["acwr_threshold"] = AcwrThresholdRule(acwr_threshold)
-    full_tr = feature_matrix(train, sorted(set(feats) | set(STRENGTH_BASELINE_FEATURES) | {"acwr_ewma"}))
-    full_te = feature_matrix(test, list(full_tr.columns))
-    preds = pd.DataFrame(
-        {"athlete_id": groups, "unit_date": test["unit_date"].to_numpy(), "y": y_te, "p_model": p_model}
-    )
-    metrics["baselines"] = {}
-    for name, base in baselines.items():
+    return baselines
+
+
+def _score_baselines(
+    baselines: dict[str, Baseline],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    feats: list[str],
+    score: HeldOutScorer,
+) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
+    """Fit each baseline on the training units (the model's features, the strength features and
+    ``acwr_ewma``) and score it on the test units: metrics by name (``{"error": ...}`` when it cannot
+    be fitted) and test probabilities by column ``p_<name>``."""
+    x_train = feature_matrix(train, sorted(set(feats) | set(STRENGTH_BASELINE_FEATURES) | {"acwr_ewma"}))
+    x_test = feature_matrix(test, list(x_train.columns))
+    metrics: dict[str, dict[str, Any]] = {}
+    probabilities: dict[str, np.ndarray] = {}
+    for name, baseline in baselines.items():
         try:
-            base.fit(full_tr, train["y"].to_numpy())
+            baseline.fit(x_train, train["y"].to_numpy())
         except ValueError as err:
-            metrics["baselines"][name] = {"error": str(err)}
+            metrics[name] = {"error": str(err)}
             continue
-        p_b = base.predict_proba(full_te)[:, 1]
-        preds[f"p_{name}"] = p_b
-        metrics["baselines"][name] = score_block(y_te, p_b, groups, flag_threshold, n_boot, seed)
+        probabilities[f"p_{name}"] = baseline.predict_proba(x_test)[:, 1]
+        metrics[name] = score(probabilities[f"p_{name}"])
+    return metrics, probabilities
+
+
+def _score_oracles(test: pd.DataFrame, score: HeldOutScorer) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The simulator's true probabilities scored like a model, where every test unit has one:
+    ``oracle`` (``p_true``, also returned as column ``p_oracle``) and ``oracle_realised_path``
+    (``p_true_realised``: knows the weeks that actually followed, no model can reach it)."""
+    metrics: dict[str, Any] = {}
+    columns: dict[str, np.ndarray] = {}
     if "p_true" in test and test["p_true"].notna().all():
-        preds["p_oracle"] = test["p_true"].to_numpy()
-        metrics["oracle"] = score_block(
-            y_te, preds["p_oracle"].to_numpy(), groups, flag_threshold, n_boot, seed
-        )
+        columns["p_oracle"] = test["p_true"].to_numpy()
+        metrics["oracle"] = score(columns["p_oracle"])
     if "p_true_realised" in test and test["p_true_realised"].notna().all():
-        # the probability along the weeks that actually followed: knows future draws, no model can reach it
-        metrics["oracle_realised_path"] = score_block(
-            y_te, test["p_true_realised"].to_numpy(), groups, flag_threshold, n_boot, seed
-        )
-    if target == "transfer" and "t10_change_s" in usable:
-        metrics["regression"] = _regression(train, test, feats, interval_coverage, seed)
-        reg_pred = metrics["regression"].pop("_pred")
-        preds["t10_change_s"] = test["t10_change_s"].to_numpy()
-        preds["t10_change_pred_s"] = reg_pred[:, 0]
-        preds["t10_change_lo_s"] = reg_pred[:, 1]
-        preds["t10_change_hi_s"] = reg_pred[:, 2]
-    metrics.update(
-        n_train_units=int(len(train)),
-        n_train_events=int(train["y"].sum()),
-        n_test_units=int(len(test)),
-        n_test_events=int(y_te.sum()),
-        n_test_athletes=int(pd.Series(groups).nunique()),
-        split_cutoff=str(split.cutoff.date()),
-        features=feats,
-    )
-    curves = _curves(y_te, preds)
-    return TrainResult(
-        model=model, features=feats, metrics=metrics, split=split, test_predictions=preds, curves=curves
-    )
+        metrics["oracle_realised_path"] = score(test["p_true_realised"].to_numpy())
+    return metrics, columns
 
 
-def _regression(
-    train: pd.DataFrame, test: pd.DataFrame, feats: list[str], coverage: float, seed: int
-) -> dict:
-    """Regression of the 0-10 m change (s) with a conformal interval, scored on the test units."""
-    tr = train[train["t10_change_s"].notna()]
-    y_tr = tr["t10_change_s"].to_numpy(dtype=float)
+def _split_summary(train: pd.DataFrame, test: pd.DataFrame, split: Split, feats: list[str]) -> dict[str, Any]:
+    """Sizes of the training and test parts, the split's cutoff date and the features used."""
+    return {
+        "n_train_units": int(len(train)),
+        "n_train_events": int(train["y"].sum()),
+        "n_test_units": int(len(test)),
+        "n_test_events": int(test["y"].sum()),
+        "n_test_athletes": int(test["athlete_id"].nunique()),
+        "split_cutoff": str(split.cutoff.date()),
+        "features": feats,
+    }
+
+
+def _change_regression(
+    train: pd.DataFrame, test: pd.DataFrame, feats: list[str], column: str, coverage: float, seed: int
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Regression of a measured change in seconds (``column``, e.g. ``t10_change_s``) with a conformal
+    ``coverage`` interval, scored on the test units. Returns the metrics and the test units' observed
+    change beside the prediction and its bounds (``<stem>_pred_s``, ``<stem>_lo_s``, ``<stem>_hi_s``
+    with ``stem`` the column name without ``_s``)."""
+    tr = train[train[column].notna()]
+    y_tr = tr[column].to_numpy(dtype=float)
     reg = ConformalLGBMRegressor(coverage=coverage, random_state=seed)
     reg.fit(feature_matrix(tr, feats), y_tr, groups=tr["athlete_id"].to_numpy())
     pred = reg.predict_interval(feature_matrix(test, feats))
-    y = test["t10_change_s"].to_numpy(dtype=float)
+    y = test[column].to_numpy(dtype=float)
     ok = np.isfinite(y)
     inside = (y[ok] >= pred[ok, 1]) & (y[ok] <= pred[ok, 2])
-    return {
+    metrics = {
         "mae_s": float(np.mean(np.abs(y[ok] - pred[ok, 0]))),
         "mae_train_mean_baseline_s": float(np.mean(np.abs(y[ok] - y_tr.mean()))),
         "interval_coverage": float(inside.mean()),
@@ -163,8 +237,12 @@ def _regression(
         "interval_width_s": float(np.mean(pred[ok, 2] - pred[ok, 1])),
         "oof_mae_s": reg.oof_mae_,
         "n_rounds": int(reg.n_rounds_),
-        "_pred": pred,
     }
+    stem = column.removesuffix("_s")
+    interval = pd.DataFrame(
+        {column: y, f"{stem}_pred_s": pred[:, 0], f"{stem}_lo_s": pred[:, 1], f"{stem}_hi_s": pred[:, 2]}
+    )
+    return metrics, interval
 
 
 def _curves(y: np.ndarray, preds: pd.DataFrame) -> dict[str, pd.DataFrame]:

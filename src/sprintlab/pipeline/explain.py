@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import joblib
 import pandas as pd
@@ -18,35 +19,40 @@ log = logging.getLogger(__name__)
 
 def run_explain(
     params: Params, targets_dir: Path, models_dir: Path, out_dir: Path, metrics_dir: Path
-) -> dict:
+) -> dict[str, Any]:
     """SHAP explanations of the test units; truth recovery of the dominant family (simulated data):
-    transfer blocks at the top level (``dominant_family_agreement``), hamstring athlete-weeks under
-    ``hamstring``."""
-    from sprintlab.explain import explain_units, family_importance, truth_recovery
+    the outcome :data:`~sprintlab.explain.TRUTH_TOP_LEVEL` (transfer blocks) at the top level
+    (``dominant_family_agreement``), every other one (hamstring athlete-weeks) under its name."""
+    from sprintlab.explain import TRUTH_TOP_LEVEL, explain_units, family_importance, truth_recovery
 
-    result: dict = {}
-    for target in TARGETS:
-        model = joblib.load(Path(models_dir) / target / "model.joblib")
-        units = pd.read_parquet(Path(targets_dir) / f"{target}_units.parquet")
-        ev = json.loads((Path(models_dir) / target / "evaluation.json").read_text(encoding="utf-8"))
-        cutoff = pd.Timestamp(ev["split_cutoff"])
-        test = units[units["label_complete"] & (pd.to_datetime(units["unit_date"]) >= cutoff)].reset_index(
-            drop=True
-        )
-        ex = explain_units(model, test, target, top_k=params.report.top_drivers)
-        fam = ex["families"]
+    result: dict[str, Any] = {}
+    for spec in TARGETS.values():
+        model = joblib.load(Path(models_dir) / spec.name / "model.joblib")
+        test = _test_units(Path(targets_dir), Path(models_dir), spec.name)
+        fam = explain_units(model, test, spec.name, top_k=params.report.top_drivers).families
         write_table_atomic(
-            fam.assign(unit_date=test["unit_date"].to_numpy()), Path(out_dir) / f"{target}_families.parquet"
+            fam.assign(unit_date=test["unit_date"].to_numpy()),
+            Path(out_dir) / f"{spec.name}_families.parquet",
         )
-        write_table_atomic(family_importance(fam), Path(out_dir) / f"{target}_family_importance.csv")
+        write_table_atomic(family_importance(fam), Path(out_dir) / f"{spec.name}_family_importance.csv")
         if "true_dominant_family" in test and test["true_dominant_family"].notna().any():
-            rec = truth_recovery(fam, test)
-            if target == "transfer":
-                result.update(rec)
+            recovery = truth_recovery(fam, test)
+            if spec is TRUTH_TOP_LEVEL:
+                result.update(recovery)
             else:
-                result[target] = rec
+                result[spec.name] = recovery
     if "dominant_family_agreement" not in result:
         result["dominant_family_agreement"] = None
         result["note"] = "no simulator truth: agreement is measured on simulated data only"
     write_json_atomic(Path(metrics_dir) / "explanations.json", nan_to_none(result))
     return result
+
+
+def _test_units(targets_dir: Path, models_dir: Path, target: str) -> pd.DataFrame:
+    """The units the trained model was evaluated on: complete labels from the split's cutoff on
+    (``evaluation.json``)."""
+    units = pd.read_parquet(targets_dir / f"{target}_units.parquet")
+    evaluation = json.loads((models_dir / target / "evaluation.json").read_text(encoding="utf-8"))
+    cutoff = pd.Timestamp(evaluation["split_cutoff"])
+    later = units["label_complete"] & (pd.to_datetime(units["unit_date"]) >= cutoff)
+    return units[later].reset_index(drop=True)

@@ -4,29 +4,32 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
 import pandas as pd
 
-from sprintlab.config import Params
-from sprintlab.domain import TARGETS
+from sprintlab import domain
+from sprintlab.config import ModelParams, Params
 from sprintlab.io import nan_to_none, write_json_atomic, write_table_atomic, write_text_atomic
 
+if TYPE_CHECKING:
+    from sprintlab.models.training import TrainResult
+
 log = logging.getLogger(__name__)
+
+#: the evaluation entries logged as MLflow metrics of the run
+REGISTERED_METRICS = ("model", "baselines", "oracle", "n_test_units", "n_test_events")
 
 
 def run_train(
     params: Params, target: str, targets_dir: Path, model_dir: Path, *, register: bool = True
-) -> dict:
+) -> dict[str, Any]:
     """Train, evaluate and save one model; log and register it in MLflow."""
-    from sprintlab.explain import explain_units, family_importance
-    from sprintlab.levers import save_lever_artifacts
+    from sprintlab.drift import log_training_reference
     from sprintlab.models.datasets import feature_matrix
-    from sprintlab.models.training import train_and_evaluate
-    from sprintlab.tracking import log_and_register
 
-    mp = getattr(params.train, target)
     if register:
         from sprintlab.tracking import ensure_experiment
 
@@ -34,7 +37,28 @@ def run_train(
             params.mlflow.experiment
         )  # fail fast, before training, when the store is unreachable
     units = pd.read_parquet(Path(targets_dir) / f"{target}_units.parquet")
-    res = train_and_evaluate(
+    res = _train(params, target, units)
+    model_dir = Path(model_dir)
+    metrics = _write_model_files(res, units, model_dir, seed=params.split.seed)
+    test = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.test]
+    fam_imp = _family_importance(res, test, target, top_k=params.report.top_drivers)
+    write_text_atomic(model_dir / "model_card.md", _model_card(target, res, units, fam_imp))
+    info: dict[str, Any] = {"registered": False}
+    if register:
+        info = _register(params, target, res, test, metrics, model_dir, fam_imp)
+    write_json_atomic(model_dir / "registry.json", info)
+    # drift reference: the whole data window the model was built and evaluated on (not only the
+    # earlier training split, else slowly trending features such as age always look drifted)
+    log_training_reference(info.get("run_id"), feature_matrix(units, res.features), model_dir)
+    return {"metrics": metrics, "registry": info}
+
+
+def _train(params: Params, target: str, units: pd.DataFrame) -> TrainResult:
+    """:func:`train_and_evaluate` with the settings of ``params.yaml`` for ``target``."""
+    from sprintlab.models.training import train_and_evaluate
+
+    mp = _model_params(params, target)
+    return train_and_evaluate(
         units,
         target=target,
         features=mp.features,
@@ -46,15 +70,24 @@ def run_train(
         seed=params.split.seed,
         outcome=mp.outcome_column(),
     )
-    model_dir = Path(model_dir)
+
+
+def _model_params(params: Params, target: str) -> ModelParams:
+    """The ``train.<target>`` section of ``params.yaml``."""
+    return getattr(params.train, domain.target(target).name)
+
+
+def _write_model_files(
+    res: TrainResult, units: pd.DataFrame, model_dir: Path, *, seed: int
+) -> dict[str, Any]:
+    """Model, lever artifacts, booster text, features, evaluation (returned, NaN as None), test
+    predictions and curves, written atomically into ``model_dir``."""
+    from sprintlab.levers import save_lever_artifacts
+
     model_dir.mkdir(parents=True, exist_ok=True)
     _dump_atomic(res.model, model_dir / "model.joblib")
-    save_lever_artifacts(
-        res.model,
-        units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train],
-        model_dir,
-        seed=params.split.seed,
-    )
+    train = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train]
+    save_lever_artifacts(res.model, train, model_dir, seed=seed)
     write_text_atomic(model_dir / "booster.txt", res.model.booster_.booster_.model_to_string())
     write_json_atomic(model_dir / "features.json", res.features)
     metrics = nan_to_none(res.metrics)
@@ -64,53 +97,63 @@ def run_train(
     )
     for name, df in res.curves.items():
         write_table_atomic(df, model_dir / f"curve_{name}.csv")
-    usable = units[units["label_complete"]].reset_index(drop=True)
-    test = usable.iloc[res.split.test]
-    ex = explain_units(res.model, test, target, top_k=params.report.top_drivers)
-    fam_imp = family_importance(ex["families"])
-    write_text_atomic(model_dir / "model_card.md", _model_card(target, res, units, fam_imp))
-    info = {"registered": False}
-    if register:
-        X_te = feature_matrix(test, res.features)
-        reg = log_and_register(
-            experiment=params.mlflow.experiment,
-            registered_name=TARGETS[target].registered_name,
-            model=res.model,
-            X_example=X_te.head(20),
-            params={"target": target, **mp.model_dump(), "split": params.split.model_dump()},
-            metrics={
-                k: v
-                for k, v in metrics.items()
-                if k in ("model", "baselines", "oracle", "n_test_units", "n_test_events")
-            },
-            artifacts={
-                "model_card": model_dir / "model_card.md",
-                "evaluation": model_dir / "evaluation.json",
-                "shap_summary": _tmp_csv(fam_imp, "shap_family_importance.csv"),
-            },
-            compare=(X_te, test["y"].to_numpy()),
-            metric=params.registry.metric,
-            min_improvement=params.registry.min_improvement,
-            tags={"target": target},
-        )
-        info = {
-            "registered": True,
-            "name": reg.name,
-            "version": reg.version,
-            "champion": reg.champion,
-            "reason": reg.reason,
-            "run_id": reg.run_id,
-        }
-    write_json_atomic(model_dir / "registry.json", info)
-    from sprintlab.drift import log_training_reference
+    return metrics
 
-    # drift reference: the whole data window the model was built and evaluated on (not only the
-    # earlier training split, else slowly trending features such as age always look drifted)
-    log_training_reference(info.get("run_id"), feature_matrix(units, res.features), model_dir)
-    return {"metrics": metrics, "registry": info}
+
+def _family_importance(res: TrainResult, test: pd.DataFrame, target: str, *, top_k: int) -> pd.DataFrame:
+    """Squad-level mean |SHAP| per factor family on the test units."""
+    from sprintlab.explain import explain_units, family_importance
+
+    return family_importance(explain_units(res.model, test, target, top_k=top_k).families)
+
+
+def _register(
+    params: Params,
+    target: str,
+    res: TrainResult,
+    test: pd.DataFrame,
+    metrics: dict[str, Any],
+    model_dir: Path,
+    fam_imp: pd.DataFrame,
+) -> dict[str, Any]:
+    """Log the run and register the model in MLflow (champion by rule on the test units)."""
+    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.tracking import log_and_register
+
+    X_te = feature_matrix(test, res.features)
+    reg = log_and_register(
+        experiment=params.mlflow.experiment,
+        registered_name=domain.target(target).registered_name,
+        model=res.model,
+        X_example=X_te.head(20),
+        params={
+            "target": target,
+            **_model_params(params, target).model_dump(),
+            "split": params.split.model_dump(),
+        },
+        metrics={k: v for k, v in metrics.items() if k in REGISTERED_METRICS},
+        artifacts={
+            "model_card": model_dir / "model_card.md",
+            "evaluation": model_dir / "evaluation.json",
+            "shap_summary": _tmp_csv(fam_imp, "shap_family_importance.csv"),
+        },
+        compare=(X_te, test["y"].to_numpy()),
+        metric=params.registry.metric,
+        min_improvement=params.registry.min_improvement,
+        tags={"target": target},
+    )
+    return {
+        "registered": True,
+        "name": reg.name,
+        "version": reg.version,
+        "champion": reg.champion,
+        "reason": reg.reason,
+        "run_id": reg.run_id,
+    }
 
 
 def _tmp_csv(df: pd.DataFrame, name: str) -> Path:
+    """``df`` as CSV file ``name`` in a fresh temporary directory (an MLflow artifact to log)."""
     import tempfile
 
     p = Path(tempfile.mkdtemp()) / name
@@ -118,29 +161,26 @@ def _tmp_csv(df: pd.DataFrame, name: str) -> Path:
     return p
 
 
-def _dump_atomic(obj, path: Path) -> None:
+def _dump_atomic(obj: object, path: Path) -> None:
+    """joblib dump of ``obj`` written atomically."""
     import io
+
+    from sprintlab.io import write_bytes_atomic
 
     buf = io.BytesIO()
     joblib.dump(obj, buf)
-    from sprintlab.io import write_bytes_atomic
-
     write_bytes_atomic(path, buf.getvalue())
 
 
-def _model_card(target: str, res, units: pd.DataFrame, fam_imp: pd.DataFrame) -> str:
+def _model_card(target: str, res: TrainResult, units: pd.DataFrame, fam_imp: pd.DataFrame) -> str:
+    """The model card (markdown): intended use, data window, test metrics beside the baselines and
+    the oracle, features, factor families, limits."""
+    spec = domain.target(target)
     m = res.metrics
     lines = [
-        f"# Model card: sprintlab-{target}",
+        f"# Model card: {spec.registered_name}",
         "",
-        "**Intended use**: "
-        + (
-            "ranking athletes by hamstring injury risk over the next 28 days to prioritise "
-            "staff attention; not a diagnosis."
-            if target == "hamstring"
-            else "estimating whether the current strength block will show up as a faster 0-10 m "
-            "time; supports coaching decisions, does not replace testing."
-        ),
+        f"**Intended use**: {spec.intended_use}",
         f"**Data window**: {pd.to_datetime(units['unit_date']).min().date()} to {pd.to_datetime(units['unit_date']).max().date()}; "
         f"{units['athlete_id'].nunique()} athletes, {len(units)} units.",
         f"**Evaluation**: athlete- and time-grouped split (test = later units of unseen athletes, cutoff {m['split_cutoff']}); "

@@ -1,5 +1,8 @@
 """Real-data adapters and the hamstring-style evaluation on them (see reports/benchmarks/real-data.md).
 
+Benchmark code, not part of the ``sprintlab`` package: ``benchmarks/bench_real_data.py`` runs it and
+the real-data tests import it as ``benchmarks.realdata``.
+
 Two public data sets are brought into the sprintlab data contract by their vendor mappings
 (``src/sprintlab/contract/mappings/*.yaml``, applied with
 :func:`sprintlab.contract.mapping.import_with_mapping`) - the single source of truth for what each
@@ -54,7 +57,7 @@ from sprintlab.models.datasets import feature_matrix, hamstring_units
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.models.evaluation import AcwrThresholdRule, PrevalenceBaseline, score_block
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 JOVANOVIC_DIR = SHARED / "jovanovic_hamstring_sample"
 JOVANOVIC_CSV = JOVANOVIC_DIR / "raw_data_sample.csv"
 SOCCERMON_DIR = SHARED / "soccermon_subjective"
@@ -243,12 +246,18 @@ def real_units(
 
 @dataclass
 class RealResult:
+    """One protocol's pooled test metrics and the test predictions behind them."""
+
     protocol: str
     metrics: dict
     predictions: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
 
-def _fit_model(x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, model_params: dict, seed: int):
+def _fit_model(
+    x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, model_params: dict, seed: int
+) -> tuple[CalibratedLGBMClassifier, str]:
+    """The calibrated model with the real-data monotone constraints, and its calibration (``sigmoid``,
+    or ``none`` when there are too few positives to calibrate out of fold)."""
     params = {**model_params, "monotone": {k: v for k, v in REAL_MONOTONE.items() if k in x}}
     try:
         return CalibratedLGBMClassifier(random_state=seed, **params).fit(x, y, groups=groups), "sigmoid"
@@ -256,6 +265,41 @@ def _fit_model(x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, model_params:
         # too few positives for out-of-fold calibration: keep the ranking, skip calibration
         params["calibration"] = "none"
         return CalibratedLGBMClassifier(random_state=seed, **params).fit(x, y, groups=groups), "none"
+
+
+def _fold_predictions(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    feats: list[str],
+    *,
+    fold: int,
+    model_params: dict,
+    acwr_threshold: float,
+    seed: int,
+) -> tuple[pd.DataFrame, str]:
+    """Model and baselines fitted on one fold's training units, their test-unit probabilities
+    (``p_model``, ``p_prevalence``, ``p_acwr_threshold`` when ACWR is available) and a note."""
+    x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
+    y_tr = train["y"].to_numpy()
+    model, cal = _fit_model(x_tr, y_tr, train["athlete_id"].to_numpy(), model_params, seed)
+    out = pd.DataFrame(
+        {
+            "athlete_id": test["athlete_id"].to_numpy(),
+            "unit_date": test["unit_date"].to_numpy(),
+            "y": test["y"].to_numpy(),
+            "p_model": model.predict_proba(x_te)[:, 1],
+            "fold": fold,
+        }
+    )
+    out["p_prevalence"] = PrevalenceBaseline().fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
+    if "acwr_ewma" in x_tr:
+        out["p_acwr_threshold"] = AcwrThresholdRule(acwr_threshold).fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
+    note = (
+        f"fold {fold}: {len(train)} training units / {int(y_tr.sum())} events, "
+        f"{len(test)} test units / {int(out['y'].sum())} events, calibration {cal}, "
+        f"{model.n_rounds_} rounds"
+    )
+    return out, note
 
 
 def evaluate_folds(
@@ -285,32 +329,29 @@ def evaluate_folds(
                 f"fold {k}: skipped ({int(train['y'].sum())} training events, {len(test)} test units)"
             )
             continue
-        x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
-        y_tr = train["y"].to_numpy()
-        model, cal = _fit_model(x_tr, y_tr, train["athlete_id"].to_numpy(), model_params, seed)
-        out = pd.DataFrame(
-            {
-                "athlete_id": test["athlete_id"].to_numpy(),
-                "unit_date": test["unit_date"].to_numpy(),
-                "y": test["y"].to_numpy(),
-                "p_model": model.predict_proba(x_te)[:, 1],
-                "fold": k,
-            }
-        )
-        out["p_prevalence"] = PrevalenceBaseline().fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
-        if "acwr_ewma" in x_tr:
-            out["p_acwr_threshold"] = (
-                AcwrThresholdRule(acwr_threshold).fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
-            )
-        notes.append(
-            f"fold {k}: {len(train)} training units / {int(y_tr.sum())} events, "
-            f"{len(test)} test units / {int(out['y'].sum())} events, calibration {cal}, "
-            f"{model.n_rounds_} rounds"
+        out, note = _fold_predictions(
+            train, test, feats, fold=k, model_params=model_params, acwr_threshold=acwr_threshold, seed=seed
         )
         parts.append(out)
+        notes.append(note)
     if not parts:
         raise ValueError(f"{protocol}: no fold had training events")
     pred = pd.concat(parts, ignore_index=True)
+    metrics = _pooled_metrics(pred, protocol, feats, notes, flag_threshold, n_boot, seed)
+    return RealResult(protocol, metrics, pred)
+
+
+def _pooled_metrics(
+    pred: pd.DataFrame,
+    protocol: str,
+    feats: list[str],
+    notes: list[str],
+    flag_threshold: float,
+    n_boot: int,
+    seed: int,
+) -> dict:
+    """Counts of the pooled test predictions and, when both classes occur, the model's and each
+    baseline's :func:`score_block`."""
     y, g = pred["y"].to_numpy(), pred["athlete_id"].to_numpy()
     metrics: dict = {
         "protocol": protocol,
@@ -323,14 +364,14 @@ def evaluate_folds(
     }
     if np.unique(y).size < 2:
         metrics["error"] = "test units have one class only: AUC undefined"
-        return RealResult(protocol, metrics, pred)
+        return metrics
     metrics["model"] = score_block(y, pred["p_model"].to_numpy(), g, flag_threshold, n_boot, seed)
     metrics["baselines"] = {
         c[2:]: score_block(y, pred[c].to_numpy(), g, flag_threshold, n_boot, seed)
         for c in pred.columns
         if c.startswith("p_") and c != "p_model"
     }
-    return RealResult(protocol, metrics, pred)
+    return metrics
 
 
 def source_split_folds(units: pd.DataFrame, test_athletes) -> list[tuple[np.ndarray, np.ndarray]]:
