@@ -88,10 +88,10 @@ def main() -> None:
     import skops.io  # noqa: F401
 
     from sprintlab.report import render  # noqa: F401
-    from sprintlab.scoring import load_models, score
+    from sprintlab.scoring import load_registered_models, score
 
     t = time.perf_counter()
-    load_models()
+    load_registered_models()
     print(f"warm-up (imports, first registry access): {time.perf_counter() - t:.1f} s")
 
     _run(

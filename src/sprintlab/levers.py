@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sprintlab import domain
-from sprintlab.domain import TARGETS, Target
+from sprintlab.domain import Target
 from sprintlab.features.catalogue import load_catalogue
 from sprintlab.io import write_json_atomic
 
@@ -524,43 +524,9 @@ def save_lever_artifacts(
     save_bootstrap_boosters(model, train_units, model_dir / BOOTSTRAP_FILE, k=k, seed=seed)
 
 
-def _lever_athletes(squad: pd.DataFrame, spec: Target) -> pd.Series:
+def lever_athletes(squad: pd.DataFrame, spec: Target) -> pd.Series:
     """Whose levers the report shows: athletes in a strength block for an outcome scored only then
     (transfer), flagged athletes for an outcome with a flag (hamstring)."""
     column = "in_strength_block" if spec.needs_strength_block else spec.flag_column
     chosen = squad.get(column, pd.Series(False, index=squad.index)).fillna(False).astype(bool)
     return squad.loc[chosen, "athlete_id"]
-
-
-def report_levers(
-    panel: pd.DataFrame,
-    models: Mapping[str, CalibratedLGBMClassifier],
-    models_dir: str | Path,
-    squad: pd.DataFrame,
-    week_end: pd.Timestamp,
-    *,
-    top_n: int = 2,
-) -> pd.DataFrame | None:
-    """The report's "What to change first" rows (:func:`_lever_athletes`; ``squad`` from
-    :func:`sprintlab.scoring.score_week`)."""
-    import joblib
-
-    models_dir = Path(models_dir)
-    ranges = {
-        t: load_training_ranges(models_dir / t / RANGES_FILE)
-        for t in models
-        if (models_dir / t / RANGES_FILE).exists()
-    }
-    boots = {
-        t: joblib.load(models_dir / t / BOOTSTRAP_FILE)
-        for t in models
-        if (models_dir / t / BOOTSTRAP_FILE).exists()
-    }
-    parts = []
-    for name, spec in TARGETS.items():
-        ids = _lever_athletes(squad, spec)
-        rows = panel[(panel["week_end"] == week_end) & panel["athlete_id"].isin(ids)]
-        if name in models and len(rows):
-            parts.append(levers_table(rows, {name: models[name]}, ranges, boosters=boots, top_n=top_n))
-    parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else None

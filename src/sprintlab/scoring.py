@@ -1,13 +1,15 @@
 """Weekly scoring of new exports with the registered champion models (``sprintlab score``).
 
-One call of :func:`score` does, in order: validate the exports with the data contract (rejected
-rows are written to ``OUT/validated/rejected_rows.csv``, nothing is dropped silently); truncate
-every table at the scored week's Sunday and build the feature panel with the training code
-(:func:`sprintlab.features.panel.build_panel`); load the ``champion`` models (or an explicit
-version) from the MLflow registry; refuse when the panel does not carry the model's signature;
-score and explain the week (:func:`score_week`); check feature drift against the training
-reference (:mod:`sprintlab.drift`); write ``scores.csv``/``scores.parquet``, the week's HTML
-report and the score history. Exit codes: see ``EXIT_*`` below and ``docs/scoring.md``.
+:func:`score_week` is the pure core: one week's panel rows and two fitted models in, a
+:class:`ScoredWeek` out (risk, transfer chance, drivers, family contributions). :func:`score` is the
+command around it, one step each: validate the exports with the data contract (rejected rows are
+written to ``OUT/validated/rejected_rows.csv``, nothing is dropped silently) -> pick the week and
+truncate every table at its Sunday -> load the ``champion`` models (or an explicit version) with
+:mod:`sprintlab.registry` -> build the feature panel with the training code -> refuse when the
+panel does not carry the models' signature -> score and explain the week -> check feature drift
+against the training reference (:func:`check_drift`) -> write ``scores.csv``/``scores.parquet`` ->
+update the score history -> render the week's report (:mod:`sprintlab.report.build`). Exit codes:
+see ``EXIT_*`` below and ``docs/scoring.md``. Importing this module does not import MLflow.
 """
 
 from __future__ import annotations
@@ -15,18 +17,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import time
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sprintlab.config import Params
+from sprintlab.config import Params, ScoreParams
 from sprintlab.domain import FAMILIES, TARGETS, iso_week_label
 from sprintlab.io import DataError, write_table_atomic, write_text_atomic
+from sprintlab.registry import LoadedModel
+
+if TYPE_CHECKING:
+    from sprintlab.explain import UnitExplanation
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +86,13 @@ HISTORY_COLUMNS = [
     "insufficient_data",
 ]
 HISTORY_FILE = "score_history.parquet"
+#: The weekly score report's known limits (new data scored with models trained on another squad).
+SCORE_REPORT_LIMITS = (
+    "Associations learned from the training squad's records; they are not proven causes.",
+    "Athletes with too little recent data or more than half of a model's inputs missing are "
+    "marked 'insufficient data'.",
+)
+FRESHNESS_COLUMNS = ("sprint_test_age_days", "screen_age_days", "nordic_test_age_days")
 
 
 class ScoringError(Exception):
@@ -150,25 +165,22 @@ def recent_activity(tables: dict[str, pd.DataFrame], week_end: pd.Timestamp, day
     return pd.DataFrame({"recent_days_with_data": recent, "last_record_date": last})
 
 
+def week_tables(tables: dict[str, pd.DataFrame], week_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The tables truncated at ``week_end``; refuses (exit 2) when the week itself has no records."""
+    tables = truncate_tables(tables, week_end)
+    if not any(
+        len(df) and (pd.to_datetime(df["date"]) > week_end - pd.Timedelta(days=7)).any()
+        for n, df in tables.items()
+        if n not in ("athletes", "injuries") and "date" in df
+    ):
+        raise ScoringError(
+            f"invalid data: no records in week {iso_week_label(week_end)} (up to {week_end.date()})",
+            EXIT_INVALID_DATA,
+        )
+    return tables
+
+
 # ------------------------------------------------------------------ models
-@dataclass
-class ChampionModel:
-    """A registered model as loaded for scoring."""
-
-    target: str
-    name: str
-    version: str
-    run_id: str | None
-    model: object
-    signature: list[tuple[str, str]]
-    reference: dict | None = None
-    alias: str = "champion"
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
-
-
 def _version_for(target: str, model_version: str | None) -> str | None:
     """``--model-version``: ``N`` (both models) or ``hamstring=N,transfer=M`` (either may be omitted)."""
     if not model_version:
@@ -180,82 +192,56 @@ def _version_for(target: str, model_version: str | None) -> str | None:
     return parts.get(target)
 
 
-def load_models(model_version: str | None = None) -> dict[str, ChampionModel]:
-    """Load both models by alias ``champion`` (or the requested version) with signature and drift reference."""
-    from sprintlab.drift import load_reference
-    from sprintlab.tracking import CHAMPION, _client, tracking_uri
+def load_registered_models(model_version: str | None = None) -> dict[str, LoadedModel]:
+    """Both models by alias ``champion`` (or the ``--model-version`` spec) from the MLflow registry;
+    refuses (exit 3) when one is missing."""
+    from sprintlab.registry import ModelNotFoundError, load_registered_model
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mlflow, client = _client()
-    out = {}
-    for target in TARGETS:
-        name = TARGETS[target].registered_name
-        version = _version_for(target, model_version)
-        label = f"{name} version {version}" if version else f"{name}@{CHAMPION}"
+    models = {}
+    for target, spec in TARGETS.items():
         try:
-            mv = (
-                client.get_model_version(name, version)
-                if version
-                else client.get_model_version_by_alias(name, CHAMPION)
-            )
-            uri = f"models:/{name}/{mv.version}"
-            model = mlflow.sklearn.load_model(uri)
-            info = mlflow.models.get_model_info(uri)
-        except Exception as err:  # noqa: BLE001 - every registry failure is "model missing" for the user
+            models[target] = load_registered_model(spec.registered_name, _version_for(target, model_version))
+        except ModelNotFoundError as err:
             raise ScoringError(
-                f"no model {label} in the MLflow registry at {tracking_uri()}; train one with "
-                f"`dvc repro` (or set MLFLOW_TRACKING_URI). Detail: {str(err).splitlines()[0]}",
-                EXIT_MISSING_MODEL,
+                f"{err}; train one with `dvc repro` (or set MLFLOW_TRACKING_URI)", EXIT_MISSING_MODEL
             ) from err
-        sig = []
-        if info.signature is not None and info.signature.inputs is not None:
-            sig = [(c.name, str(getattr(c.type, "name", c.type))) for c in info.signature.inputs.inputs]
-        out[target] = ChampionModel(
-            target,
-            name,
-            str(mv.version),
-            mv.run_id,
-            model,
-            sig,
-            load_reference(mv.run_id),
-            CHAMPION if not version else "-",
-        )
-    return out
+    return models
 
 
 _NUMERIC_SIG = {"double", "float", "long", "integer", "boolean"}
 
 
-def check_schema(panel: pd.DataFrame, models: dict[str, ChampionModel]) -> None:
+def _schema_problems(panel: pd.DataFrame, cm: LoadedModel) -> list[str]:
+    """What keeps ``panel`` from feeding ``cm``: missing, non-numeric or reordered inputs."""
+    names = [n for n, _ in cm.signature] or cm.feature_names
+    fitted = list(getattr(cm.model, "feature_names_in_", names))
+    where = f"{cm.name} v{cm.version}"
+    problems = []
+    if fitted != names:
+        problems.append(f"{where}: logged signature {names} differs from the fitted features {fitted}")
+    missing = [n for n in names if n not in panel.columns]
+    if missing:
+        problems.append(f"{where} needs features the data cannot provide: {', '.join(missing)}")
+    for n, t in cm.signature:
+        if n in panel.columns and t not in _NUMERIC_SIG:
+            problems.append(f"{where}: signature type of {n} is {t}, expected a number")
+    bad = [
+        n
+        for n in names
+        if n in panel.columns
+        and not (pd.api.types.is_numeric_dtype(panel[n]) or pd.api.types.is_bool_dtype(panel[n]))
+    ]
+    if bad:
+        problems.append(
+            f"{where}: non-numeric feature columns {', '.join(bad)} (dtypes {[str(panel[b].dtype) for b in bad]})"
+        )
+    return problems
+
+
+def check_schema(panel: pd.DataFrame, models: Mapping[str, LoadedModel]) -> None:
     """Refuse (exit 4) unless the panel has every input of each model's signature, numeric, in the
     order the model was fitted with."""
-    problems = []
-    for cm in models.values():
-        names = [n for n, _ in cm.signature] or list(cm.model.feature_names_in_)
-        fitted = list(getattr(cm.model, "feature_names_in_", names))
-        if fitted != names:
-            problems.append(
-                f"{cm.name} v{cm.version}: logged signature {names} differs from the fitted features {fitted}"
-            )
-        missing = [n for n in names if n not in panel.columns]
-        if missing:
-            problems.append(
-                f"{cm.name} v{cm.version} needs features the data cannot provide: {', '.join(missing)}"
-            )
-        for n, t in cm.signature:
-            if n in panel.columns and t not in _NUMERIC_SIG:
-                problems.append(f"{cm.name} v{cm.version}: signature type of {n} is {t}, expected a number")
-        bad = [
-            n
-            for n in names
-            if n in panel.columns
-            and not (pd.api.types.is_numeric_dtype(panel[n]) or pd.api.types.is_bool_dtype(panel[n]))
-        ]
-        if bad:
-            problems.append(
-                f"{cm.name} v{cm.version}: non-numeric feature columns {', '.join(bad)} "
-                f"(dtypes {[str(panel[b].dtype) for b in bad]})"
-            )
+    problems = [p for cm in models.values() for p in _schema_problems(panel, cm)]
     if problems:
         raise ScoringError(
             "feature schema does not match the model:\n  "
@@ -267,95 +253,175 @@ def check_schema(panel: pd.DataFrame, models: dict[str, ChampionModel]) -> None:
 
 
 # ------------------------------------------------------------------ scoring one week
+@dataclass(frozen=True)
+class ScoredWeek:
+    """One week's scores and explanations.
+
+    ``squad``: one row per athlete (athlete_id, week_end, in_strength_block, transfer_probability,
+    dominant_family_transfer, insufficient_data, hamstring_risk, hamstring_flag,
+    dominant_family_hamstring, data_freshness_days, insufficient_reason); ``drivers``: the top
+    drivers with their sentences (athlete_id, model, rank, feature, family, value, unit, shap,
+    text); ``families``: SHAP summed per factor family (athlete_id, family, shap, model);
+    ``long``: every feature's SHAP value (athlete_id, feature, family, value, shap, model).
+    ``families`` and ``long`` cover only the athletes whose number the week shows.
+    """
+
+    squad: pd.DataFrame
+    drivers: pd.DataFrame
+    families: pd.DataFrame
+    long: pd.DataFrame
+
+    def restricted_to(self, athletes: Collection[str]) -> ScoredWeek:
+        """The same week for ``athletes`` only."""
+        keep = set(athletes)
+
+        def only(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["athlete_id"].isin(keep)].reset_index(drop=True)
+
+        return ScoredWeek(only(self.squad), only(self.drivers), only(self.families), only(self.long))
+
+
+def in_strength_block(rows: pd.DataFrame, min_strength_gain: float) -> np.ndarray:
+    """Whether a strength block is running: squat strength up by at least half the transfer
+    threshold since the last sprint test, and that test at least 14 days old."""
+    gain = rows.get("strength_change_since_test_pct", pd.Series(np.nan, index=rows.index)).to_numpy()
+    age = rows.get("sprint_test_age_days", pd.Series(np.nan, index=rows.index)).to_numpy()
+    return (gain >= 100 * min_strength_gain / 2) & (age >= 14)
+
+
+def _week_rows(panel: pd.DataFrame, week_end: pd.Timestamp, athletes: Collection[str] | None) -> pd.DataFrame:
+    rows = panel[panel["week_end"] == week_end]
+    if athletes is not None:
+        rows = rows[rows["athlete_id"].isin(athletes)]
+    return rows.sort_values("athlete_id").reset_index(drop=True)
+
+
+def _where_or_none(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` where ``keep``, else ``None`` (an object array)."""
+    return np.where(keep, values, np.array(None, dtype=object))
+
+
+def _target_columns(
+    target: str,
+    probability: np.ndarray,
+    missing_share: np.ndarray,
+    dominant: np.ndarray,
+    rows: pd.DataFrame,
+    *,
+    min_strength_gain: float,
+    flag_threshold: float,
+    max_missing_share: float,
+) -> dict[str, Any]:
+    """The squad columns one model fills: risk and flag, or block and transfer chance."""
+    if TARGETS[target].needs_strength_block:
+        running = in_strength_block(rows, min_strength_gain)
+        return {
+            "in_strength_block": running,
+            "transfer_probability": np.where(
+                running & (missing_share <= max_missing_share), probability, np.nan
+            ),
+            "dominant_family_transfer": _where_or_none(running, dominant),
+        }
+    thin = missing_share > max_missing_share
+    risk = pd.Series(np.where(thin, np.nan, probability), index=rows.index)
+    return {
+        "insufficient_data": thin,
+        "hamstring_risk": risk,
+        "hamstring_flag": risk >= flag_threshold,
+        "dominant_family_hamstring": _where_or_none(~thin, dominant),
+    }
+
+
+def _shown_explanations(explained: UnitExplanation, target: str, squad: pd.DataFrame) -> dict:
+    """Drivers (athletes in a strength block only, for transfer) and squad-level explanations of
+    the athletes whose number this week shows: no transfer picture from athletes outside a
+    strength block, no risk picture from "insufficient data"."""
+    spec = TARGETS[target]
+    ids = squad["athlete_id"].to_numpy()
+    drivers = explained.drivers.assign(model=target)
+    if spec.needs_strength_block and len(drivers):
+        drivers = drivers[drivers["athlete_id"].isin(ids[squad["in_strength_block"].to_numpy()])]
+    shown = set(ids[squad[spec.probability_column].notna()])
+    families = explained.families.melt(
+        id_vars=["athlete_id"],
+        value_vars=[c for c in explained.families.columns if c in FAMILIES],
+        var_name="family",
+        value_name="shap",
+    )
+    long = explained.long.drop(columns=["row"])
+    return {
+        "drivers": drivers.drop(columns=["row"], errors="ignore"),
+        "families": families[families["athlete_id"].isin(shown)].assign(model=target),
+        "long": long[long["athlete_id"].isin(shown)].assign(model=target),
+    }
+
+
 def score_week(
     panel: pd.DataFrame,
-    models: dict,
+    models: Mapping[str, CalibratedLGBMClassifier],
     week_end: pd.Timestamp,
     *,
     min_strength_gain: float,
     flag_threshold: float,
     top_k: int = 3,
-    athletes: list[str] | None = None,
+    athletes: Collection[str] | None = None,
     max_missing_share: float = 0.5,
-    proba: dict[str, np.ndarray] | None = None,
+    proba: Mapping[str, np.ndarray] | None = None,
     own_usual_weeks: int = 26,
-) -> dict[str, pd.DataFrame]:
-    """Score one week: hamstring risk for everyone, transfer chance where a strength block runs.
+) -> ScoredWeek:
+    """Score one week: hamstring risk for everyone, transfer chance where a strength block runs
+    (:func:`in_strength_block`).
 
-    A strength block is "running" when squat strength has risen by at least half the transfer
-    threshold since the last sprint test and that test is at least 14 days old. An athlete with
-    more than ``max_missing_share`` of a model's features missing gets "insufficient data" rather
-    than a guess. ``proba`` (per target, aligned with the week's rows sorted by athlete) replaces
-    ``model.predict_proba`` - the Spark engine passes the probabilities its UDF computed. Driver
-    sentences compare each value with the athlete's own usual value: the median over the panel's
-    weeks in the ``own_usual_weeks`` before ``week_end``.
+    An athlete with more than ``max_missing_share`` of a model's features missing gets
+    "insufficient data" rather than a guess. ``proba`` (per target, aligned with the week's rows
+    sorted by athlete) replaces ``model.predict_proba`` - the Spark engine passes the
+    probabilities its UDF computed. Driver sentences compare each value with the athlete's own
+    usual value: the median over the panel's weeks in the ``own_usual_weeks`` before ``week_end``.
     """
     from sprintlab.explain import explain_units, own_usual_values
     from sprintlab.models.datasets import feature_matrix
 
-    rows = panel[panel["week_end"] == week_end]
-    if athletes is not None:
-        rows = rows[rows["athlete_id"].isin(athletes)]
-    rows = rows.sort_values("athlete_id").reset_index(drop=True)
-    squad = rows[["athlete_id", "week_end"]].copy()
-    drivers, fams, longs = [], [], []
-    # the scored athletes' own usual values, once for the features of both models
+    rows = _week_rows(panel, week_end, athletes)
+    features = sorted({f for t in TARGETS for f in models[t].feature_names_in_})
     usual = own_usual_values(
-        panel[panel["athlete_id"].isin(rows["athlete_id"])],
-        week_end,
-        own_usual_weeks,
-        sorted({f for t in TARGETS for f in models[t].feature_names_in_}),
+        panel[panel["athlete_id"].isin(rows["athlete_id"])], week_end, own_usual_weeks, features
     )
+    squad = rows[["athlete_id", "week_end"]].copy()
+    parts: dict[str, list[pd.DataFrame]] = {"drivers": [], "families": [], "long": []}
     for target in TARGETS:
         model = models[target]
         X = feature_matrix(rows, list(model.feature_names_in_))
-        missing = X.isna().mean(axis=1).to_numpy()
-        p = proba[target] if proba is not None else model.predict_proba(X)[:, 1]
-        ex = explain_units(model, rows, target, top_k=top_k, own_usual=usual)
-        dom = ex.families["dominant_family"].to_numpy()
-        if target == "hamstring":
-            squad["insufficient_data"] = missing > max_missing_share
-            squad["hamstring_risk"] = np.where(squad["insufficient_data"], np.nan, p)
-            squad["hamstring_flag"] = squad["hamstring_risk"] >= flag_threshold
-            squad["dominant_family_hamstring"] = np.where(squad["insufficient_data"], None, dom)
-        else:
-            running = _in_block(rows, min_strength_gain)
-            squad["in_strength_block"] = running
-            squad["transfer_probability"] = np.where(running & (missing <= max_missing_share), p, np.nan)
-            squad["dominant_family_transfer"] = np.where(running, dom, None)
-        keep = squad["athlete_id"].to_numpy()
-        d = ex.drivers.assign(model=target)
-        if target == "transfer" and len(d):
-            d = d[d["athlete_id"].isin(keep[squad["in_strength_block"].to_numpy()])]
-        drivers.append(d.drop(columns=["row"], errors="ignore"))
-        # squad-level explanations cover only the athletes whose number this week shows: no transfer
-        # picture from athletes outside a strength block, no risk picture from "insufficient data"
-        shown = set(
-            keep[(squad["transfer_probability"] if target == "transfer" else squad["hamstring_risk"]).notna()]
+        probability = proba[target] if proba is not None else model.predict_proba(X)[:, 1]
+        explained = explain_units(model, rows, target, top_k=top_k, own_usual=usual)
+        columns = _target_columns(
+            target,
+            probability,
+            X.isna().mean(axis=1).to_numpy(),
+            explained.families["dominant_family"].to_numpy(),
+            rows,
+            min_strength_gain=min_strength_gain,
+            flag_threshold=flag_threshold,
+            max_missing_share=max_missing_share,
         )
-        f = ex.families.melt(
-            id_vars=["athlete_id"],
-            value_vars=[c for c in ex.families.columns if c in FAMILIES],
-            var_name="family",
-            value_name="shap",
-        )
-        fams.append(f[f["athlete_id"].isin(shown)].assign(model=target))
-        lg = ex.long.drop(columns=["row"])
-        longs.append(lg[lg["athlete_id"].isin(shown)].assign(model=target))
-    ages = [c for c in ("sprint_test_age_days", "screen_age_days", "nordic_test_age_days") if c in rows]
+        for name, values in columns.items():
+            squad[name] = values
+        for name, part in _shown_explanations(explained, target, squad).items():
+            parts[name].append(part)
+    ages = [c for c in FRESHNESS_COLUMNS if c in rows]
     squad["data_freshness_days"] = rows[ages].min(axis=1).to_numpy() if ages else np.nan
-    return {
-        "squad": squad,
-        "drivers": pd.concat(drivers, ignore_index=True),
-        "families": pd.concat(fams, ignore_index=True),
-        "long": pd.concat(longs, ignore_index=True),
-    }
+    reason = f"more than {max_missing_share:.0%} of the model inputs missing"
+    squad["insufficient_reason"] = pd.Series(reason, index=squad.index, dtype="string").where(
+        squad["insufficient_data"]
+    )
+    return ScoredWeek(
+        squad, *(pd.concat(parts[k], ignore_index=True) for k in ("drivers", "families", "long"))
+    )
 
 
-def mark_insufficient(scored: dict[str, pd.DataFrame], athletes: set[str], reason: str) -> None:
-    """Turn the scores of ``athletes`` into "insufficient data" (no risk, no flag, no drivers, and
-    no part in the squad-level explanations)."""
-    sq = scored["squad"]
+def mark_insufficient(scored: ScoredWeek, athletes: Collection[str], reason: str) -> ScoredWeek:
+    """The week with ``athletes`` turned into "insufficient data" (no risk, no flag, no drivers,
+    and no part in the squad-level explanations), ``reason`` recorded for each."""
+    sq = scored.squad.copy()
     m = sq["athlete_id"].isin(athletes).to_numpy() & ~sq["insufficient_data"].to_numpy()
     sq.loc[m, "insufficient_data"] = True
     sq.loc[m, ["hamstring_risk", "transfer_probability"]] = np.nan
@@ -363,9 +429,13 @@ def mark_insufficient(scored: dict[str, pd.DataFrame], athletes: set[str], reaso
     sq.loc[m, ["dominant_family_hamstring", "dominant_family_transfer"]] = None
     sq.loc[m, "insufficient_reason"] = reason
     thin = set(sq.loc[sq["insufficient_data"], "athlete_id"])
-    for part in ("drivers", "families", "long"):
-        d = scored[part]
-        scored[part] = d[~d["athlete_id"].isin(thin)].reset_index(drop=True)
+
+    def without_thin(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[~frame["athlete_id"].isin(thin)].reset_index(drop=True)
+
+    return ScoredWeek(
+        sq, without_thin(scored.drivers), without_thin(scored.families), without_thin(scored.long)
+    )
 
 
 def _driver_text(drivers: pd.DataFrame, model: str) -> pd.Series:
@@ -374,13 +444,13 @@ def _driver_text(drivers: pd.DataFrame, model: str) -> pd.Series:
 
 
 def scores_frame(
-    scored: dict[str, pd.DataFrame],
+    scored: ScoredWeek,
     activity: pd.DataFrame,
-    models: dict[str, ChampionModel],
+    models: Mapping[str, LoadedModel],
     week_end: pd.Timestamp,
 ) -> pd.DataFrame:
     """The flat per-athlete output written to scores.csv / scores.parquet."""
-    sq = scored["squad"].copy()
+    sq = scored.squad
     ids = sq["athlete_id"]
     out = pd.DataFrame(
         {
@@ -396,7 +466,7 @@ def scores_frame(
     for c in ("dominant_family_hamstring", "dominant_family_transfer"):
         out[c] = sq[c].astype("string")
     for m in ("hamstring", "transfer"):
-        out[f"top_drivers_{m}"] = ids.map(_driver_text(scored["drivers"], m)).astype("string")
+        out[f"top_drivers_{m}"] = ids.map(_driver_text(scored.drivers, m)).astype("string")
         out[f"model_version_{m}"] = models[m].version
     out["data_freshness_days"] = sq["data_freshness_days"].astype(float)
     act = activity.reindex(ids)
@@ -405,14 +475,93 @@ def scores_frame(
     )
     out["recent_days_with_data"] = act["recent_days_with_data"].fillna(0).astype(int).to_numpy()
     out["insufficient_data"] = sq["insufficient_data"].astype(bool)
-    out["insufficient_reason"] = sq.get("insufficient_reason", pd.Series(None, index=sq.index)).astype(
-        "string"
-    )
+    out["insufficient_reason"] = sq["insufficient_reason"].astype("string")
     return out[SCORE_COLUMNS].reset_index(drop=True)
 
 
-def model_version_label(models: dict[str, ChampionModel]) -> str:
+def model_version_label(models: Mapping[str, LoadedModel]) -> str:
+    """``hamstring=vN;transfer=vM``: the score history's model version key."""
     return ";".join(f"{t}=v{models[t].version}" for t in ("hamstring", "transfer"))
+
+
+# ------------------------------------------------------------------ drift
+@dataclass(frozen=True)
+class DriftCheck:
+    """Feature drift of the scored athletes' recent weeks against each model's training data.
+
+    ``table``: one row per model and feature (:func:`sprintlab.drift.drift_table` plus ``model``);
+    ``warnings``: the features beyond ``score.psi_warn``, in words; ``not_checked``: the models
+    without a training reference; ``failed_features``: those beyond ``score.psi_fail``.
+    """
+
+    table: pd.DataFrame
+    warnings: tuple[str, ...]
+    not_checked: tuple[str, ...]
+    failed_features: tuple[str, ...]
+
+    @property
+    def hard(self) -> bool:
+        """Drift beyond ``score.psi_fail``: exit 5, history left alone."""
+        return bool(self.failed_features)
+
+
+def _drift_failure(drift: DriftCheck, psi_fail: float) -> str:
+    """The exit-5 message ('' without hard drift)."""
+    if not drift.hard:
+        return ""
+    return f"drift beyond score.psi_fail ({psi_fail}) in: " + ", ".join(drift.failed_features)
+
+
+def _drift_sentences(table: pd.DataFrame, sp: ScoreParams) -> tuple[str, ...]:
+    return tuple(
+        f"{r.feature} ({r.model} model) has shifted from the training data: PSI {r.psi:.2f} "
+        f"(warn > {sp.psi_warn}, fail > {sp.psi_fail}); median {r.train_median:.3g} in training, "
+        f"{r.scored_median:.3g} in the last {sp.drift_weeks} weeks"
+        for r in table[table["psi"] > sp.psi_warn].itertuples()
+    )
+
+
+def check_drift(
+    panel: pd.DataFrame,
+    models: Mapping[str, LoadedModel],
+    week_end: pd.Timestamp,
+    athletes: Collection[str],
+    params: Params,
+) -> DriftCheck:
+    """PSI per model feature of ``athletes``' last ``score.drift_weeks`` weeks (steadier than one
+    week's snapshot) against each model's training reference; the transfer model only on rows
+    where a strength block runs."""
+    from sprintlab.drift import drift_table
+    from sprintlab.models.datasets import feature_matrix
+
+    sp = params.score
+    recent = panel[
+        (panel["week_end"] > week_end - pd.Timedelta(weeks=sp.drift_weeks))
+        & panel["athlete_id"].isin(athletes)
+    ]
+    rows = recent.sort_values(["week_end", "athlete_id"]).reset_index(drop=True)
+    parts, not_checked = [], []
+    for target, cm in models.items():
+        if cm.drift_reference is None:
+            not_checked.append(
+                f"drift not checked for {cm.name} v{cm.version}: no training reference was logged "
+                "with the model (see docs/scoring.md)"
+            )
+            continue
+        if TARGETS[target].needs_strength_block:
+            selected = rows[in_strength_block(rows, params.targets.transfer.min_strength_gain)]
+        else:
+            selected = rows
+        X = feature_matrix(selected, cm.feature_names)
+        if len(X) >= sp.psi_min_rows:
+            parts.append(
+                drift_table(cm.drift_reference, X, min_per_bin=sp.psi_min_per_bin).assign(model=target)
+            )
+    table = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["model", "feature", "psi"])
+    )
+    failed = tuple(sorted(set(table.loc[table["psi"] > sp.psi_fail, "feature"])))
+    return DriftCheck(table, _drift_sentences(table, sp), tuple(not_checked), failed)
 
 
 # ------------------------------------------------------------------ history
@@ -453,11 +602,11 @@ def _history_types(h: pd.DataFrame) -> pd.DataFrame:
 
 
 def history_for_report(
-    hist: pd.DataFrame, athletes: list[str], model_version: str, week_end: pd.Timestamp, weeks: int
+    hist: pd.DataFrame, model_version: str, week_end: pd.Timestamp, weeks: int
 ) -> pd.DataFrame:
     """Per athlete and week, one hamstring risk for the trend chart: this model version's score
     when there is one, else the latest other version's."""
-    h = hist[hist["athlete_id"].isin(athletes)].copy()
+    h = hist.copy()
     h["week_end"] = pd.to_datetime(h["week_end"])
     h = h[(h["week_end"] > week_end - pd.Timedelta(weeks=weeks)) & (h["week_end"] <= week_end)]
     h["_pref"] = (h["model_version"] == model_version).astype(int)
@@ -468,14 +617,25 @@ def history_for_report(
     )
 
 
+def _record_history(path: Path, scores: pd.DataFrame, model_version: str, *, update: bool) -> pd.DataFrame:
+    """The score history with this week: updated on disk when ``update``, else only read."""
+    if update:
+        return update_history(path, scores, model_version)
+    if path.exists():
+        return pd.read_parquet(path)
+    return scores.assign(model_version=model_version)[HISTORY_COLUMNS]
+
+
 # ------------------------------------------------------------------ the command's work
-@dataclass
+@dataclass(frozen=True)
 class ScoreResult:
+    """What one ``sprintlab score`` run produced (exit 0, or 5 on hard drift)."""
+
     exit_code: int
     week: str
-    scores: pd.DataFrame | None = None
-    drift: pd.DataFrame | None = None
-    warnings: list[str] = field(default_factory=list)
+    scores: pd.DataFrame
+    drift: pd.DataFrame
+    warnings: tuple[str, ...] = ()
     paths: dict[str, Path] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     message: str = ""
@@ -484,12 +644,12 @@ class ScoreResult:
 class _Steps:
     """Times each step; shows a rich progress line per step when a Progress is given."""
 
-    def __init__(self, progress=None) -> None:
+    def __init__(self, progress: Any = None) -> None:
         self.progress = progress
         self.timings: dict[str, float] = {}
 
     @contextmanager
-    def __call__(self, key: str, description: str):
+    def __call__(self, key: str, description: str) -> Iterator[None]:
         task = self.progress.add_task(description, total=1) if self.progress is not None else None
         t0 = time.perf_counter()
         try:
@@ -500,10 +660,16 @@ class _Steps:
                 self.progress.update(task, completed=1)
 
 
-def _validate(data_dir: Path, out_dir: Path, today) -> tuple[dict[str, pd.DataFrame], list[str]]:
+def _validate(
+    data_dir: str | Path | None, out_dir: Path, today: str | None
+) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The contract tables of ``data_dir`` and a note on rejected rows; refuses (exit 2) when there
+    is no folder or a required table is missing or wholly rejected."""
     from sprintlab.contract.tables import TABLES
     from sprintlab.contract.validate import validate_folder
 
+    if data_dir is None:
+        raise ScoringError("invalid data: no data folder given", EXIT_INVALID_DATA)
     try:
         res = validate_folder(data_dir, out_dir / "validated", today=today)
     except DataError as err:
@@ -526,8 +692,163 @@ def _validate(data_dir: Path, out_dir: Path, today) -> tuple[dict[str, pd.DataFr
     return res.tables, notes
 
 
+def _weeks_back(sp: ScoreParams, report: bool) -> int:
+    """Panel weeks the run needs: the report's trend, the drift window and the own-usual window."""
+    return max(sp.history_weeks if report else 1, sp.drift_weeks, sp.own_usual_weeks + 1)
+
+
+def week_panel(
+    tables: dict[str, pd.DataFrame],
+    week_end: pd.Timestamp,
+    params: Params,
+    *,
+    weeks_back: int,
+    engine: str = "local",
+    master: str | None = None,
+) -> pd.DataFrame:
+    """The feature panel of the ``weeks_back`` weeks up to ``week_end`` (pandas or Spark engine)."""
+    from sprintlab.features.panel import build_panel
+
+    if engine == "spark":
+        from sprintlab.engines.spark import spark_week_panel
+
+        return spark_week_panel(
+            tables,
+            week_end,
+            weeks_back=weeks_back,
+            master=master,
+            wellness_baseline_days=params.features.wellness_baseline_days,
+        )
+    panel = build_panel(
+        tables,
+        end=week_end,
+        wellness_baseline_days=params.features.wellness_baseline_days,
+        chunk_athletes=params.features.chunk_athletes,
+    ).panel
+    return panel[panel["week_end"] > week_end - pd.Timedelta(weeks=weeks_back)].reset_index(drop=True)
+
+
+def _spark_probabilities(
+    panel: pd.DataFrame, week_end: pd.Timestamp, models: Mapping[str, LoadedModel], master: str | None
+) -> dict[str, np.ndarray]:
+    from sprintlab.engines.spark import spark_predict
+
+    rows = panel[panel["week_end"] == week_end].sort_values("athlete_id").reset_index(drop=True)
+    return spark_predict(rows, dict(models), master=master)
+
+
+def _score_with_activity(
+    panel: pd.DataFrame,
+    models: Mapping[str, LoadedModel],
+    week_end: pd.Timestamp,
+    activity: pd.DataFrame,
+    params: Params,
+    proba: Mapping[str, np.ndarray] | None,
+) -> ScoredWeek:
+    """:func:`score_week`, then "insufficient data" for athletes with too few recent record days."""
+    sp = params.score
+    scored = score_week(
+        panel,
+        {t: m.model for t, m in models.items()},
+        week_end,
+        min_strength_gain=params.targets.transfer.min_strength_gain,
+        flag_threshold=params.train.hamstring.flag_threshold,
+        top_k=params.report.top_drivers,
+        max_missing_share=sp.max_missing_share,
+        proba=proba,
+        own_usual_weeks=sp.own_usual_weeks,
+    )
+    ids = scored.squad["athlete_id"]
+    days = activity["recent_days_with_data"].reindex(ids).fillna(0).to_numpy()
+    return mark_insufficient(
+        scored,
+        set(ids[days < sp.min_recent_days]),
+        f"fewer than {sp.min_recent_days} days with records in the last {sp.recent_days} days",
+    )
+
+
+def _summary(
+    week_end: pd.Timestamp, scores: pd.DataFrame, drift: DriftCheck, warnings: list[str], mv_label: str
+) -> dict[str, Any]:
+    return {
+        "week": iso_week_label(week_end),
+        "week_end": str(week_end.date()),
+        "exit_code": EXIT_DRIFT if drift.hard else EXIT_OK,
+        "model_version": mv_label,
+        "athletes": int(len(scores)),
+        "insufficient_data": int(scores["insufficient_data"].sum()),
+        "flagged": int(scores["hamstring_flag"].fillna(False).sum()),
+        "warnings": warnings,
+        "drift_warnings": list(drift.warnings),
+        "history_updated": not drift.hard,
+    }
+
+
+def _write_outputs(
+    out_dir: Path, scores: pd.DataFrame, drift: DriftCheck, summary: dict[str, Any], *, pseudonymise: bool
+) -> dict[str, Path]:
+    """scores.csv / scores.parquet (keyed aliases with ``pseudonymise``; the internal history keeps
+    the ids), drift.csv and score_summary.json, each written atomically."""
+    export = scores
+    if pseudonymise:
+        from sprintlab.privacy import pseudonymise_frame
+
+        export = pseudonymise_frame(scores, "athlete_id")
+    paths = {
+        "scores_csv": write_table_atomic(export, out_dir / "scores.csv"),
+        "scores_parquet": write_table_atomic(export, out_dir / "scores.parquet"),
+    }
+    if len(drift.table):
+        paths["drift"] = write_table_atomic(drift.table, out_dir / "drift.csv")
+    paths["summary"] = write_text_atomic(out_dir / "score_summary.json", json.dumps(summary, indent=2) + "\n")
+    return paths
+
+
+def _is_simulated(data_dir: str | Path | None) -> bool:
+    if data_dir is None:
+        return False
+    readme = Path(data_dir).parent / "README.md"
+    return readme.exists() and "SIMULATED" in readme.read_text(encoding="utf-8", errors="replace").upper()
+
+
+def _render_week_report(
+    params: Params,
+    scored: ScoredWeek,
+    panel: pd.DataFrame,
+    models: Mapping[str, LoadedModel],
+    history: pd.DataFrame,
+    drift: DriftCheck,
+    week_end: pd.Timestamp,
+    out_path: Path,
+    *,
+    simulated: bool,
+    pseudonymise: bool,
+) -> Path:
+    """The week's HTML report, built by the same context builder as the pipeline's report."""
+    from sprintlab.report.build import ReportInputs, build_report_context
+    from sprintlab.report.render import render_report
+
+    week_end = (
+        pd.Timestamp(scored.squad["week_end"].iloc[0]) if len(scored.squad) else panel["week_end"].max()
+    )
+    inputs = ReportInputs(
+        scored=scored,
+        panel=panel,
+        models=models,
+        week_end=week_end,
+        history=history_for_report(
+            history, model_version_label(models), week_end, params.score.history_weeks
+        ),
+        drift_warnings=drift.warnings,
+        known_limits=SCORE_REPORT_LIMITS,
+        simulated=simulated,
+        pseudonymised=pseudonymise,
+    )
+    return render_report(build_report_context(inputs, params), out_path)
+
+
 def score(
-    data_dir: str | Path,
+    data_dir: str | Path | None,
     out_dir: str | Path,
     params: Params,
     *,
@@ -539,7 +860,7 @@ def score(
     report: bool = True,
     history_path: str | Path | None = None,
     simulated: bool | None = None,
-    progress=None,
+    progress: Any = None,
     tables: dict[str, pd.DataFrame] | None = None,
 ) -> ScoreResult:
     """Score one ISO week of ``data_dir``; see the module docstring. Raises :class:`ScoringError`
@@ -548,289 +869,61 @@ def score(
     ``tables`` (already validated contract tables) skips validation - for benchmarks and callers
     that validated the same folder already.
     """
-    from sprintlab.drift import drift_table
-    from sprintlab.features.panel import build_panel
-    from sprintlab.models.datasets import feature_matrix
-
-    sp = params.score
-    out_dir = Path(out_dir)
-    step = _Steps(progress)
-    warnings: list[str] = []
+    out_dir, step = Path(out_dir), _Steps(progress)
     with step("validate", "validating exports against the data contract"):
-        if tables is None:
-            tables, notes = _validate(Path(data_dir), out_dir, params.validate_.today)
-            warnings += notes
-    week_end = parse_week(week) if week else latest_complete_week(tables)
-    label = iso_week_label(week_end)
-    tables = truncate_tables(tables, week_end)
-    if not any(
-        len(df) and (pd.to_datetime(df["date"]) > week_end - pd.Timedelta(days=7)).any()
-        for n, df in tables.items()
-        if n not in ("athletes", "injuries") and "date" in df
-    ):
-        raise ScoringError(
-            f"invalid data: no records in week {label} (up to {week_end.date()})", EXIT_INVALID_DATA
+        tables, warnings = (
+            (tables, []) if tables is not None else _validate(data_dir, out_dir, params.validate_.today)
         )
+    week_end = parse_week(week) if week else latest_complete_week(tables)
+    tables = week_tables(tables, week_end)
     with step("models", "loading champion models from the MLflow registry"):
-        models = load_models(model_version)
-    est = {t: m.model for t, m in models.items()}
-    weeks_back = max(sp.history_weeks if report else 1, sp.drift_weeks, sp.own_usual_weeks + 1)
+        models = load_registered_models(model_version)
     with step("features", f"building features up to {week_end.date()} ({engine})"):
-        if engine == "spark":
-            from sprintlab.engines.spark import spark_week_panel
-
-            panel = spark_week_panel(
-                tables,
-                week_end,
-                weeks_back=weeks_back,
-                master=master,
-                wellness_baseline_days=params.features.wellness_baseline_days,
-            )
-        else:
-            panel = build_panel(
-                tables,
-                end=week_end,
-                wellness_baseline_days=params.features.wellness_baseline_days,
-                chunk_athletes=params.features.chunk_athletes,
-            ).panel
-            panel = panel[panel["week_end"] > week_end - pd.Timedelta(weeks=weeks_back)].reset_index(
-                drop=True
-            )
+        weeks_back = _weeks_back(params.score, report)
+        panel = week_panel(tables, week_end, params, weeks_back=weeks_back, engine=engine, master=master)
     with step("schema", "checking the feature schema against the models"):
         check_schema(panel, models)
     proba = None
     if engine == "spark":
         with step("predict", "scoring with mlflow.pyfunc.spark_udf"):
-            from sprintlab.engines.spark import spark_predict
-
-            week_rows = panel[panel["week_end"] == week_end].sort_values("athlete_id").reset_index(drop=True)
-            proba = spark_predict(week_rows, models, master=master)
+            proba = _spark_probabilities(panel, week_end, models, master)
     with step("score", "scoring and explaining (SHAP)"):
-        scored = score_week(
-            panel,
-            est,
-            week_end,
-            min_strength_gain=params.targets.transfer.min_strength_gain,
-            flag_threshold=params.train.hamstring.flag_threshold,
-            top_k=params.report.top_drivers,
-            max_missing_share=sp.max_missing_share,
-            proba=proba,
-            own_usual_weeks=sp.own_usual_weeks,
-        )
-        sq = scored["squad"]
-        sq["insufficient_reason"] = pd.Series(
-            np.where(
-                sq["insufficient_data"],
-                f"more than {sp.max_missing_share:.0%} of the model inputs missing",
-                None,
-            ),
-            dtype="string",
-        )
-        activity = recent_activity(tables, week_end, sp.recent_days)
-        days = activity["recent_days_with_data"].reindex(sq["athlete_id"]).fillna(0).to_numpy()
-        thin = set(sq.loc[days < sp.min_recent_days, "athlete_id"])
-        mark_insufficient(
-            scored,
-            thin,
-            f"fewer than {sp.min_recent_days} days with records in the last {sp.recent_days} days",
-        )
+        activity = recent_activity(tables, week_end, params.score.recent_days)
+        scored = _score_with_activity(panel, models, week_end, activity, params, proba)
         scores = scores_frame(scored, activity, models, week_end)
     with step("drift", "checking feature drift against the training data"):
-        # the last score.drift_weeks weeks of the athletes scored this week: steadier than one week's snapshot
-        ok_ids = set(scores.loc[~scores["insufficient_data"], "athlete_id"])
-        rows = (
-            panel[
-                (panel["week_end"] > week_end - pd.Timedelta(weeks=sp.drift_weeks))
-                & panel["athlete_id"].isin(ok_ids)
-            ]
-            .sort_values(["week_end", "athlete_id"])
-            .reset_index(drop=True)
-        )
-        drift_parts = []
-        for t, cm in models.items():
-            if cm.reference is None:
-                warnings.append(
-                    f"drift not checked for {cm.name} v{cm.version}: no training reference was logged "
-                    "with the model (see docs/scoring.md)"
-                )
-                continue
-            sel = (
-                rows if t == "hamstring" else rows[_in_block(rows, params.targets.transfer.min_strength_gain)]
-            )
-            X = feature_matrix(sel, list(cm.model.feature_names_in_))
-            if len(X) < sp.psi_min_rows:
-                continue
-            drift_parts.append(drift_table(cm.reference, X, min_per_bin=sp.psi_min_per_bin).assign(model=t))
-        drift = (
-            pd.concat(drift_parts, ignore_index=True)
-            if drift_parts
-            else pd.DataFrame(columns=["model", "feature", "psi"])
-        )
-        drift_warn = drift[drift["psi"] > sp.psi_warn]
-        drift_warnings = [
-            f"{r.feature} ({r.model} model) has shifted from the training data: PSI {r.psi:.2f} "
-            f"(warn > {sp.psi_warn}, fail > {sp.psi_fail}); median {r.train_median:.3g} in training, "
-            f"{r.scored_median:.3g} in the last {sp.drift_weeks} weeks"
-            for r in drift_warn.itertuples()
-        ]
-        hard = bool((drift["psi"] > sp.psi_fail).any())
-    exit_code = EXIT_DRIFT if hard else EXIT_OK
-    mv_label = model_version_label(models)
-    paths: dict[str, Path] = {}
+        ok = scores.loc[~scores["insufficient_data"], "athlete_id"]
+        drift = check_drift(panel, models, week_end, set(ok), params)
+        warnings = [*warnings, *drift.not_checked]
     with step("write", "writing scores"):
-        export = scores
-        if pseudonymise:  # exports for sharing carry keyed aliases; the internal history keeps the ids
-            from sprintlab.privacy import pseudonymise_frame
-
-            export = pseudonymise_frame(scores, "athlete_id")
-        paths["scores_csv"] = write_table_atomic(export, out_dir / "scores.csv")
-        paths["scores_parquet"] = write_table_atomic(export, out_dir / "scores.parquet")
-        if len(drift):
-            paths["drift"] = write_table_atomic(drift, out_dir / "drift.csv")
-        summary = {
-            "week": label,
-            "week_end": str(week_end.date()),
-            "exit_code": exit_code,
-            "model_version": mv_label,
-            "athletes": int(len(scores)),
-            "insufficient_data": int(scores["insufficient_data"].sum()),
-            "flagged": int(scores["hamstring_flag"].fillna(False).sum()),
-            "warnings": warnings,
-            "drift_warnings": drift_warnings,
-            "history_updated": not hard,
-        }
-        paths["summary"] = write_text_atomic(
-            out_dir / "score_summary.json", json.dumps(summary, indent=2) + "\n"
-        )
+        summary = _summary(week_end, scores, drift, warnings, model_version_label(models))
+        paths = _write_outputs(out_dir, scores, drift, summary, pseudonymise=pseudonymise)
     hist_path = Path(history_path) if history_path else out_dir / HISTORY_FILE
     with step("history", "updating the score history"):
-        if hard:
-            hist = (
-                pd.read_parquet(hist_path)
-                if hist_path.exists()
-                else scores.assign(model_version=mv_label)[HISTORY_COLUMNS]
-            )
-        else:
-            hist = update_history(hist_path, scores, mv_label)
+        history = _record_history(hist_path, scores, model_version_label(models), update=not drift.hard)
+        if not drift.hard:
             paths["history"] = hist_path
     if report:
         with step("report", "rendering the weekly report"):
-            paths["report"] = _render(
+            paths["report"] = _render_week_report(
                 params,
-                panel,
                 scored,
+                panel,
                 models,
-                hist,
+                history,
+                drift,
                 week_end,
-                mv_label,
-                drift_warnings,
-                out_dir / f"report_{label}.html",
-                pseudonymise=pseudonymise,
+                out_dir / f"report_{iso_week_label(week_end)}.html",
                 simulated=_is_simulated(data_dir) if simulated is None else simulated,
+                pseudonymise=pseudonymise,
             )
-    message = (
-        f"drift beyond score.psi_fail ({sp.psi_fail}) in: "
-        + ", ".join(sorted(set(drift.loc[drift["psi"] > sp.psi_fail, "feature"])))
-        if hard
-        else ""
-    )
     return ScoreResult(
-        exit_code, label, scores, drift, warnings + drift_warnings, paths, step.timings, message
+        summary["exit_code"],
+        iso_week_label(week_end),
+        scores,
+        drift.table,
+        (*warnings, *drift.warnings),
+        paths,
+        step.timings,
+        _drift_failure(drift, params.score.psi_fail),
     )
-
-
-def _in_block(rows: pd.DataFrame, min_strength_gain: float) -> np.ndarray:
-    """The strength-block rule of :func:`score_week`, for any panel rows."""
-    gain = rows.get("strength_change_since_test_pct", pd.Series(np.nan, index=rows.index)).to_numpy()
-    age = rows.get("sprint_test_age_days", pd.Series(np.nan, index=rows.index)).to_numpy()
-    return (gain >= 100 * min_strength_gain / 2) & (age >= 14)
-
-
-def _is_simulated(data_dir) -> bool:
-    readme = Path(data_dir).parent / "README.md"
-    return readme.exists() and "SIMULATED" in readme.read_text(encoding="utf-8", errors="replace").upper()
-
-
-def _metrics(cm: ChampionModel) -> dict:
-    if not cm.run_id:
-        return {}
-    try:
-        from sprintlab.tracking import _client
-
-        mlflow, _ = _client()
-        local = mlflow.artifacts.download_artifacts(
-            run_id=cm.run_id, artifact_path="evaluation/evaluation.json"
-        )
-        return json.loads(Path(local).read_text(encoding="utf-8"))
-    except Exception as err:  # noqa: BLE001 - the report shows "-" for missing metrics
-        log.info("no evaluation artifact for %s v%s: %s", cm.name, cm.version, err)
-        return {}
-
-
-def _render(
-    params: Params,
-    panel: pd.DataFrame,
-    scored: dict,
-    models: dict[str, ChampionModel],
-    hist: pd.DataFrame,
-    week_end: pd.Timestamp,
-    mv_label: str,
-    drift_warnings: list[str],
-    out_path: Path,
-    *,
-    pseudonymise: bool,
-    simulated: bool,
-) -> Path:
-    from sprintlab.explain import squad_family_importance, strength_control_interaction
-    from sprintlab.features.catalogue import load_catalogue
-    from sprintlab.report.context import ReportContext
-    from sprintlab.report.render import render_report
-
-    athletes = sorted(scored["squad"]["athlete_id"])[: params.report.max_athletes]
-    keep = set(athletes)
-    sq = scored["squad"][scored["squad"]["athlete_id"].isin(keep)].reset_index(drop=True)
-    drivers = scored["drivers"][scored["drivers"]["athlete_id"].isin(keep)].reset_index(drop=True)
-    fams = scored["families"][scored["families"]["athlete_id"].isin(keep)].reset_index(drop=True)
-    long = scored["long"][scored["long"]["athlete_id"].isin(keep)].reset_index(drop=True)
-    fam_imp = squad_family_importance(fams)
-    inter = strength_control_interaction(models["transfer"].model, panel)
-    metrics = {t: _metrics(cm) for t, cm in models.items()}
-    reg = [
-        {
-            "name": cm.name,
-            "version": cm.version,
-            "alias": cm.alias,
-            "trained_on": metrics[t].get("split_cutoff", ""),
-        }
-        for t, cm in models.items()
-    ]
-    ctx = ReportContext(
-        title="sprintlab weekly report",
-        week_label=iso_week_label(week_end),
-        data_window=(
-            str(pd.to_datetime(panel["week_start"]).min().date()),
-            str(pd.Timestamp(week_end).date()),
-        ),
-        generated_at=str(pd.Timestamp(week_end).date()),
-        simulated=simulated,
-        pseudonymised=pseudonymise,
-        squad=sq,
-        drivers=drivers,
-        family_contributions=fams,
-        family_importance=fam_imp,
-        shap_long=long,
-        interaction=inter,
-        metrics=metrics,
-        models=reg,
-        family_labels=dict(load_catalogue().families),
-        history=history_for_report(hist, athletes, mv_label, week_end, params.score.history_weeks),
-        drift_warnings=drift_warnings,
-        known_limits=[
-            "Associations learned from the training squad's records; they are not proven causes.",
-            "Athletes with too little recent data or more than half of a model's inputs missing are "
-            "marked 'insufficient data'.",
-        ],
-        flag_threshold=params.train.hamstring.flag_threshold,
-        own_usual_weeks=params.score.own_usual_weeks,
-    )
-    return render_report(ctx, out_path)

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def log_and_register(
     X_example: pd.DataFrame,
     params: dict,
     metrics: dict,
-    artifacts: dict[str, Path],
+    artifacts: Mapping[str, Path | Sequence[Path]],
     compare: tuple[pd.DataFrame, np.ndarray],
     metric: str = "roc_auc",
     min_improvement: float = 0.0,
@@ -94,18 +95,17 @@ def log_and_register(
 ) -> RegisteredModel:
     """Log a training run, register the model and move the ``champion`` alias by rule.
 
+    ``artifacts`` maps an artifact folder of the run to the file (or files) logged into it.
     The new version becomes champion only when its ``metric`` on the evaluation data
     ``compare = (X_test, y_test)`` beats the current champion's on the same data by at least
     ``min_improvement`` (or when there is no comparable champion). Otherwise it stays registered
     without the alias and the reason is logged and returned.
     """
-    from mlflow.models import infer_signature
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     mlflow, client = _client()
     exp_id = ensure_experiment(experiment)
     score = roc_auc_score if metric == "roc_auc" else average_precision_score
-    X_cmp, y_cmp = compare
     try:
         with mlflow.start_run(experiment_id=exp_id) as run:
             mlflow.set_tags({**(tags or {}), "dvc_experiment": os.environ.get("DVC_EXP_NAME", "workspace")})
@@ -113,38 +113,15 @@ def log_and_register(
                 {k: (json.dumps(v) if isinstance(v, list | dict) else v) for k, v in params.items()}
             )
             mlflow.log_metrics(_flat_metrics(metrics))
-            for name, path in artifacts.items():
-                mlflow.log_artifact(str(path), artifact_path=name)
-            proba = model.predict_proba(X_example)
-            signature = infer_signature(X_example, proba)
-            info = mlflow.sklearn.log_model(
-                model,
-                name="model",
-                signature=signature,
-                input_example=X_example.head(3),
-                pyfunc_predict_fn="predict_proba",
-                registered_model_name=registered_name,
-                skops_trusted_types=SKOPS_TRUSTED_TYPES,
-            )
+            for folder, paths in artifacts.items():
+                for path in [paths] if isinstance(paths, Path) else paths:
+                    mlflow.log_artifact(str(path), artifact_path=folder)
+            info = _log_model(mlflow, model, X_example, registered_name)
             version = str(info.registered_model_version)
-            try:
-                new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))
-                champion, reason = _decide(
-                    client, mlflow, registered_name, X_cmp, y_cmp, score, new_score, min_improvement
-                )
-                if champion:
-                    client.set_registered_model_alias(registered_name, CHAMPION, version)
-                client.set_model_version_tag(registered_name, version, "promotion", reason)
-                mlflow.set_tag("promotion", reason)
-            except Exception:
-                # never leave a half-registered version behind: remove it, keep the run for the record
-                try:
-                    client.delete_model_version(registered_name, version)
-                except Exception:  # noqa: BLE001 - best effort; the original error matters
-                    log.error(
-                        "could not remove model version %s v%s after a failure", registered_name, version
-                    )
-                raise
+            champion, reason = _promote(
+                client, registered_name, version, model, compare, score, min_improvement
+            )
+            mlflow.set_tag("promotion", reason)
             log.info("%s v%s: %s", registered_name, version, reason)
             return RegisteredModel(
                 registered_name, version, run.info.run_id, info.model_uri, champion, reason
@@ -160,13 +137,52 @@ def log_and_register(
         raise
 
 
-def _decide(client, mlflow, name, X, y, score, new_score, margin) -> tuple[bool, str]:
+def _log_model(mlflow, model, X_example: pd.DataFrame, registered_name: str):
+    """Log ``model`` with its signature and an input example, registered as ``registered_name``."""
+    from mlflow.models import infer_signature
+
+    return mlflow.sklearn.log_model(
+        model,
+        name="model",
+        signature=infer_signature(X_example, model.predict_proba(X_example)),
+        input_example=X_example.head(3),
+        pyfunc_predict_fn="predict_proba",
+        registered_model_name=registered_name,
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+    )
+
+
+def _promote(client, name: str, version: str, model, compare, score, margin: float) -> tuple[bool, str]:
+    """Move the ``champion`` alias to ``version`` when it beats the champion; tag the reason.
+
+    On any failure the new version is removed again (the run stays for the record).
+    """
+    X_cmp, y_cmp = compare
+    try:
+        new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))
+        champion, reason = _decide(client, name, X_cmp, y_cmp, score, new_score, margin)
+        if champion:
+            client.set_registered_model_alias(name, CHAMPION, version)
+        client.set_model_version_tag(name, version, "promotion", reason)
+        return champion, reason
+    except Exception:
+        try:
+            client.delete_model_version(name, version)
+        except Exception:  # noqa: BLE001 - best effort; the original error matters
+            log.error("could not remove model version %s v%s after a failure", name, version)
+        raise
+
+
+def _decide(client, name, X, y, score, new_score, margin) -> tuple[bool, str]:
+    """Whether the new model (``new_score`` on ``X, y``) replaces the current champion, and why."""
+    from sprintlab.registry import load_registered_model
+
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)
     except Exception:  # noqa: BLE001 - no alias yet
         return True, f"first champion ({score.__name__} {new_score:.3f} on this evaluation data)"
     try:
-        champ = mlflow.sklearn.load_model(f"models:/{name}@{CHAMPION}")
+        champ = load_registered_model(name, str(current.version)).model
         old_score = float(score(y, champ.predict_proba(X)[:, 1]))
     except Exception as err:  # noqa: BLE001 - incompatible champion (e.g. other features)
         return (
@@ -195,21 +211,6 @@ def _flat_metrics(metrics: dict, prefix: str = "") -> dict[str, float]:
         elif isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v):
             out[key] = float(v)
     return out
-
-
-def load_champion(name: str, version: str | None = None):
-    """Load a registered model by alias ``champion`` (or an explicit version)."""
-    mlflow, client = _client()
-    uri = f"models:/{name}/{version}" if version else f"models:/{name}@{CHAMPION}"
-    try:
-        mv = (
-            client.get_model_version(name, version)
-            if version
-            else client.get_model_version_by_alias(name, CHAMPION)
-        )
-    except Exception as err:  # noqa: BLE001
-        raise TrackingError(f"no model {uri} in the registry at {tracking_uri()}: {err}") from err
-    return mlflow.sklearn.load_model(uri), str(mv.version)
 
 
 def write_json_tmp(data: dict, name: str) -> Path:

@@ -20,7 +20,8 @@ def _data(n: int, seed: int):
 
 def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
-    from sprintlab.tracking import load_champion, log_and_register
+    from sprintlab.registry import load_registered_model
+    from sprintlab.tracking import log_and_register
 
     X, y, groups = _data(600, 0)
     X_te, y_te, _ = _data(300, 1)
@@ -63,5 +64,6 @@ def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path,
 
     loaded = mlflow.sklearn.load_model(f"models:/{name}@champion")
     np.testing.assert_allclose(loaded.predict_proba(X_te)[:, 1], good.predict_proba(X_te)[:, 1])
-    model, version = load_champion(name)
+    loaded = load_registered_model(name)
+    model, version = loaded.model, loaded.version
     assert version == "1" and isinstance(model, CalibratedLGBMClassifier)

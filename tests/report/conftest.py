@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sprintlab.report.render import build_demo_context, render_report
+from sprintlab.report.render import render_report
+
+from .demo import build_demo_context
 
 
 @pytest.fixture(scope="session")

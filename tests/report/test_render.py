@@ -13,7 +13,9 @@ import pytest
 
 from sprintlab.privacy import KEY_ENV, KEY_FILE_ENV, PseudonymKeyError, is_alias, pseudonymise_ids
 from sprintlab.report.context import ReportContext
-from sprintlab.report.render import GUARD_RAIL, build_demo_context, render_html, render_report
+from sprintlab.report.render import GUARD_RAIL, render_html, render_report
+
+from .demo import build_demo_context
 
 KEY = b"report-test-key-0123456789abcdef"
 

@@ -158,14 +158,11 @@ def test_pseudonymised_exports_carry_aliases_not_ids(trained, tmp_path, monkeypa
 def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(trained):
     """The squad-level charts (family shares, beeswarm) are built from ``families`` and ``long``:
     transfer rows only for athletes in a strength block, nothing for "insufficient data"."""
-    import joblib
-
+    from sprintlab.registry import load_pipeline_model
     from sprintlab.scoring import mark_insufficient, score_week
 
     panel = pd.read_parquet(trained["tmp"] / "feat" / "panel.parquet")
-    models = {
-        t: joblib.load(trained["tmp"] / "models" / t / "model.joblib") for t in ("hamstring", "transfer")
-    }
+    models = {t: load_pipeline_model(trained["tmp"] / "models", t).model for t in ("hamstring", "transfer")}
     p = trained["params"]
     # the latest week with some athletes in a strength block and some not
     for week_end in sorted(panel["week_end"].unique())[::-1]:
@@ -176,9 +173,9 @@ def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(traine
             min_strength_gain=p.targets.transfer.min_strength_gain,
             flag_threshold=p.train.hamstring.flag_threshold,
         )
-        if 0 < out["squad"]["transfer_probability"].notna().sum() < len(out["squad"]):
+        if 0 < out.squad["transfer_probability"].notna().sum() < len(out.squad):
             break
-    sq = out["squad"]
+    sq = out.squad
     shown = {
         "transfer": set(sq.loc[sq["transfer_probability"].notna(), "athlete_id"]),
         "hamstring": set(sq.loc[sq["hamstring_risk"].notna(), "athlete_id"]),
@@ -186,8 +183,9 @@ def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(traine
     assert len(shown["hamstring"]) > len(shown["transfer"]) > 0
     for part in ("families", "long"):
         for model, ids in shown.items():
-            assert set(out[part].loc[out[part]["model"] == model, "athlete_id"]) == ids, (part, model)
+            frame = getattr(out, part)
+            assert set(frame.loc[frame["model"] == model, "athlete_id"]) == ids, (part, model)
     gone = sorted(shown["transfer"])[0]
-    mark_insufficient(out, {gone}, "test")
+    out = mark_insufficient(out, {gone}, "test")
     for part in ("families", "long", "drivers"):
-        assert gone not in set(out[part]["athlete_id"]), part
+        assert gone not in set(getattr(out, part)["athlete_id"]), part

@@ -13,7 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from sprintlab.domain import TARGETS, target
-from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE
+from sprintlab.levers import RANGES_FILE
+from sprintlab.registry import MODEL_FILE, LoadedModel, ModelNotFoundError
 
 
 def _read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
@@ -27,25 +28,14 @@ def _read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     return validate_folder(data_dir, None).tables
 
 
-def _load_models(models_dir: Path, registry: bool) -> tuple[dict, dict, dict]:
-    import joblib
+def _load_models(models_dir: Path, registry: bool) -> dict[str, LoadedModel]:
+    """Each target's model from ``models_dir/<target>/`` (those present), or the registry's
+    champions with ``registry``; lever artifacts travel with each model."""
+    from sprintlab.registry import load_pipeline_model, load_registered_model
 
-    from sprintlab.levers import load_training_ranges
-
-    models, ranges, boots = {}, {}, {}
-    for t in TARGETS:
-        mdir = models_dir / t
-        if registry:
-            from sprintlab.tracking import load_champion
-
-            models[t], _ = load_champion(TARGETS[t].registered_name)
-        elif (mdir / "model.joblib").exists():
-            models[t] = joblib.load(mdir / "model.joblib")
-        if (mdir / RANGES_FILE).exists():
-            ranges[t] = load_training_ranges(mdir / RANGES_FILE)
-        if (mdir / BOOTSTRAP_FILE).exists():
-            boots[t] = joblib.load(mdir / BOOTSTRAP_FILE)
-    return models, ranges, boots
+    if registry:
+        return {t: load_registered_model(spec.registered_name) for t, spec in TARGETS.items()}
+    return {t: load_pipeline_model(models_dir, t) for t in TARGETS if (models_dir / t / MODEL_FILE).exists()}
 
 
 def render_box(table: pd.DataFrame, athlete: str, week_end, *, top: int = 3, in_block: bool = True) -> Panel:
@@ -101,7 +91,9 @@ def levers(
         help="Folder with <target>/model.joblib "
         "(and training_ranges.json, levers_bootstrap.joblib when present).",
     ),
-    registry: bool = typer.Option(False, "--registry", help="Load the MLflow champion models instead."),
+    registry: bool = typer.Option(
+        False, "--registry", help="Load the MLflow champion models (lever artifacts from their runs) instead."
+    ),
     top: int = typer.Option(3, "--top", min=1, help="Levers shown per outcome."),
 ) -> None:
     """Show which realistic change would move this athlete's transfer chance and hamstring risk most."""
@@ -123,13 +115,22 @@ def levers(
             highlight=False,
         )
         raise typer.Exit(2)
-    models, ranges, boots = _load_models(models_dir, registry)
+    try:
+        models = _load_models(models_dir, registry)
+    except ModelNotFoundError as err:
+        console.print(f"[red]error:[/red] {err}", highlight=False)
+        raise typer.Exit(2) from None
     if not models:
         console.print(
-            f"[red]error:[/red] no models in {models_dir} (expected <target>/model.joblib)", highlight=False
+            f"[red]error:[/red] no models in {models_dir} (expected <target>/{MODEL_FILE})", highlight=False
         )
         raise typer.Exit(2)
-    table = levers_table(rows, models, ranges, boosters=boots)
+    table = levers_table(
+        rows,
+        {t: m.model for t, m in models.items()},
+        {t: m.lever_ranges for t, m in models.items() if m.lever_ranges is not None},
+        boosters={t: list(m.lever_boosters) for t, m in models.items() if m.lever_boosters},
+    )
     gain = (
         float(rows["strength_change_since_test_pct"].iloc[0])
         if "strength_change_since_test_pct" in rows
@@ -138,7 +139,7 @@ def levers(
     console.print(
         render_box(table, athlete, week_end, top=top, in_block=bool(np.isfinite(gain) and gain >= 2.5))
     )
-    missing = [t for t in models if t not in ranges]
+    missing = [t for t, m in models.items() if m.lever_ranges is None]
     if missing:
         console.print(
             f"[yellow]note:[/yellow] no {RANGES_FILE} for {', '.join(missing)}: changes were not clipped "

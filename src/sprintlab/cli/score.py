@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from sprintlab.config import Params
+    from sprintlab.scoring import ScoreResult
 
 
 def score(
@@ -55,7 +60,6 @@ def score(
     Exit codes: 0 ok, 2 invalid data, 3 missing model, 4 feature schema mismatch, 5 drift beyond
     score.psi_fail (see docs/scoring.md).
     """
-    from sprintlab.config import load_params
     from sprintlab.scoring import EXIT_INVALID_DATA, ScoringError
     from sprintlab.scoring import score as run_score
 
@@ -64,20 +68,9 @@ def score(
     if engine not in ("local", "spark"):
         console.print(f"[red]error:[/red] --engine must be local or spark, got {engine!r}", highlight=False)
         raise typer.Exit(EXIT_INVALID_DATA)
+    params = _params_or_exit(params_file, console)
     try:
-        params = load_params(params_file)
-    except Exception as err:  # noqa: BLE001 - missing or invalid params file
-        console.print(f"[red]error:[/red] cannot read {params_file}: {err}", highlight=False)
-        raise typer.Exit(EXIT_INVALID_DATA) from None
-    try:
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bar:
+        with _progress(console) as bar:
             res = run_score(
                 data_dir,
                 out,
@@ -94,6 +87,34 @@ def score(
     except ScoringError as err:
         console.print(f"[red]refused (exit {err.exit_code}):[/red] {err}", highlight=False)
         raise typer.Exit(err.exit_code) from None
+    _print_outcome(console, res, out)
+
+
+def _params_or_exit(params_file: Path, console: Console) -> Params:
+    """The parameter file, or exit 2 with a one-line error."""
+    from sprintlab.config import load_params
+    from sprintlab.scoring import EXIT_INVALID_DATA
+
+    try:
+        return load_params(params_file)
+    except Exception as err:  # noqa: BLE001 - missing or invalid params file
+        console.print(f"[red]error:[/red] cannot read {params_file}: {err}", highlight=False)
+        raise typer.Exit(EXIT_INVALID_DATA) from None
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _print_outcome(console: Console, res: ScoreResult, out: Path) -> None:
+    """Warnings, the one-line summary, and exit 5 on hard drift."""
     for w in res.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
     s = res.scores

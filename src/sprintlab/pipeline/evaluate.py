@@ -10,6 +10,7 @@ import pandas as pd
 
 from sprintlab.domain import TARGETS
 from sprintlab.io import write_json_atomic, write_table_atomic
+from sprintlab.registry import EVALUATION_FILE, model_folder
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +19,8 @@ def run_evaluate(models_dir: Path, metrics_dir: Path, plots_dir: Path) -> dict:
     """Publish each model's evaluation as DVC metrics and its curves as DVC plots."""
     out = {}
     for target in TARGETS:
-        mdir = Path(models_dir) / target
-        ev = json.loads((mdir / "evaluation.json").read_text(encoding="utf-8"))
+        mdir = model_folder(models_dir, target)
+        ev = json.loads((mdir / EVALUATION_FILE).read_text(encoding="utf-8"))
         write_json_atomic(Path(metrics_dir) / f"{target}.json", ev)
         for curve in ("roc", "pr", "calibration"):
             src = mdir / f"curve_{curve}.csv"

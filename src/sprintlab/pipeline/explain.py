@@ -7,12 +7,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pandas as pd
 
 from sprintlab.config import Params
 from sprintlab.domain import TARGETS
 from sprintlab.io import nan_to_none, write_json_atomic, write_table_atomic
+from sprintlab.registry import load_pipeline_model
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def run_explain(
 
     result: dict[str, Any] = {}
     for spec in TARGETS.values():
-        model = joblib.load(Path(models_dir) / spec.name / "model.joblib")
+        model = load_pipeline_model(models_dir, spec.name).model
         test = _test_units(Path(targets_dir), Path(models_dir), spec.name)
         fam = explain_units(model, test, spec.name, top_k=params.report.top_drivers).families
         write_table_atomic(

@@ -1,19 +1,35 @@
-"""Pipeline stage ``report``: score the latest week and render the coach's HTML report."""
+"""Pipeline stage ``report``: score the latest week and render the coach's HTML report.
+
+The models come from the pipeline's model folders (:func:`sprintlab.registry.load_pipeline_model`),
+the risk trend is predicted from the panel, and the report is assembled by the same builder as
+``sprintlab score``'s (:func:`sprintlab.report.build.build_report_context`): levers, data checks
+(drift against each model's training reference) and known limits included.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import joblib
 import pandas as pd
 
 from sprintlab.config import Params
-from sprintlab.domain import TARGETS, iso_week_label
-from sprintlab.scoring import score_week
+from sprintlab.domain import TARGETS
+from sprintlab.registry import load_pipeline_model
+from sprintlab.scoring import check_drift, score_week
+
+if TYPE_CHECKING:
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
 
 log = logging.getLogger(__name__)
+
+#: The pipeline report's known limits (the squad the models were trained on).
+PIPELINE_REPORT_LIMITS = (
+    "Associations learned from this squad's records; they are not proven causes.",
+    "Athletes with more than half of a model's inputs missing are marked 'insufficient data'.",
+)
 
 
 def _main_factor_limit(path: Path) -> list[str]:
@@ -59,6 +75,24 @@ def _main_factor_limit(path: Path) -> list[str]:
     return out
 
 
+def risk_history(
+    panel: pd.DataFrame,
+    hamstring: CalibratedLGBMClassifier,
+    athletes: list[str],
+    week_end: pd.Timestamp,
+    weeks: int,
+) -> pd.DataFrame:
+    """Each athlete's weekly hamstring risk over the ``weeks`` weeks up to ``week_end``, predicted
+    from the panel (the pipeline has no score history)."""
+    from sprintlab.models.datasets import feature_matrix
+
+    rows = panel[
+        panel["athlete_id"].isin(athletes) & (panel["week_end"] > week_end - pd.Timedelta(weeks=weeks))
+    ]
+    risk = hamstring.predict_proba(feature_matrix(rows, list(hamstring.feature_names_in_)))[:, 1]
+    return rows[["athlete_id", "week_end"]].assign(hamstring_risk=risk)
+
+
 def run_report(
     params: Params,
     features_dir: Path,
@@ -71,80 +105,45 @@ def run_report(
     generated_at: str | None = None,
 ) -> Path:
     """Score the latest complete week for the report's athletes and render the HTML report."""
-    from sprintlab.explain import squad_family_importance, strength_control_interaction
-    from sprintlab.features.catalogue import load_catalogue
-    from sprintlab.levers import report_levers
-    from sprintlab.models.datasets import feature_matrix
-    from sprintlab.report.context import ReportContext
+    from sprintlab.report.build import ReportInputs, build_report_context
     from sprintlab.report.render import render_report
 
     panel = pd.read_parquet(Path(features_dir) / "panel.parquet")
-    models = {t: joblib.load(Path(models_dir) / t / "model.joblib") for t in TARGETS}
-    week_end = panel["week_end"].max()
+    models = {t: load_pipeline_model(models_dir, t) for t in TARGETS}
+    week_end = pd.Timestamp(panel["week_end"].max())
     athletes = sorted(panel["athlete_id"].unique())[: params.report.max_athletes]
     scored = score_week(
         panel,
-        models,
+        {t: m.model for t, m in models.items()},
         week_end,
         min_strength_gain=params.targets.transfer.min_strength_gain,
         flag_threshold=params.train.hamstring.flag_threshold,
         top_k=params.report.top_drivers,
         athletes=athletes,
+        max_missing_share=params.score.max_missing_share,
         own_usual_weeks=params.score.own_usual_weeks,
     )
-    hist_rows = panel[
-        panel["athlete_id"].isin(athletes) & (panel["week_end"] > week_end - pd.Timedelta(weeks=26))
-    ]
-    hm = models["hamstring"]
-    history = hist_rows[["athlete_id", "week_end"]].assign(
-        hamstring_risk=hm.predict_proba(feature_matrix(hist_rows, list(hm.feature_names_in_)))[:, 1]
+    drift = check_drift(
+        panel,
+        models,
+        week_end,
+        set(scored.squad.loc[~scored.squad["insufficient_data"], "athlete_id"]),
+        params,
     )
-    metrics = {t: json.loads((Path(metrics_dir) / f"{t}.json").read_text(encoding="utf-8")) for t in TARGETS}
-    reg = []
-    for t in TARGETS:
-        r = json.loads((Path(models_dir) / t / "registry.json").read_text(encoding="utf-8"))
-        reg.append(
-            {
-                "name": TARGETS[t].registered_name,
-                "version": r.get("version", "unregistered"),
-                "alias": "champion" if r.get("champion") else "-",
-                "trained_on": metrics[t].get("split_cutoff", ""),
-            }
-        )
-    cat = load_catalogue()
-    fam_imp = squad_family_importance(scored["families"])
-    long = scored["long"]
-    inter = strength_control_interaction(
-        models["transfer"], panel[panel["week_end"] > week_end - pd.Timedelta(weeks=26)]
-    )
-    squad, drivers, fams, hist = scored["squad"], scored["drivers"], scored["families"], history
-    ctx = ReportContext(
-        title="sprintlab weekly report",
-        week_label=iso_week_label(week_end),
-        data_window=(
-            str(pd.to_datetime(panel["week_start"]).min().date()),
-            str(pd.Timestamp(week_end).date()),
+    for note in drift.not_checked:
+        log.warning(note)
+    inputs = ReportInputs(
+        scored=scored,
+        panel=panel,
+        models=models,
+        week_end=week_end,
+        history=risk_history(
+            panel, models["hamstring"].model, athletes, week_end, params.score.history_weeks
         ),
-        generated_at=generated_at or str(pd.Timestamp(week_end).date()),
+        drift_warnings=drift.warnings,
+        known_limits=(*PIPELINE_REPORT_LIMITS, *_main_factor_limit(Path(metrics_dir) / "explanations.json")),
         simulated=simulated,
         pseudonymised=pseudonymise,
-        squad=squad,
-        drivers=drivers,
-        family_contributions=fams,
-        family_importance=fam_imp,
-        shap_long=long,
-        interaction=inter,
-        metrics=metrics,
-        models=reg,
-        family_labels=dict(cat.families),
-        history=hist,
-        known_limits=[
-            "Associations learned from this squad's records; they are not proven causes.",
-            "Athletes with more than half of a model's inputs missing are marked 'insufficient data'.",
-        ]
-        + _main_factor_limit(Path(metrics_dir) / "explanations.json"),
-        flag_threshold=params.train.hamstring.flag_threshold,
-        own_usual_weeks=params.score.own_usual_weeks,
-        levers=report_levers(panel, models, models_dir, scored["squad"], week_end),
+        generated_at=generated_at,
     )
-    return render_report(ctx, Path(out_path))
+    return render_report(build_report_context(inputs, params), Path(out_path))

@@ -6,13 +6,14 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import joblib
 import numpy as np
 import pandas as pd
 
 from sprintlab import domain
 from sprintlab.config import ModelParams, Params
 from sprintlab.io import nan_to_none, write_json_atomic, write_table_atomic, write_text_atomic
+from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE
+from sprintlab.registry import save_estimator
 
 if TYPE_CHECKING:
     from sprintlab.models.training import TrainResult
@@ -85,7 +86,7 @@ def _write_model_files(
     from sprintlab.levers import save_lever_artifacts
 
     model_dir.mkdir(parents=True, exist_ok=True)
-    _dump_atomic(res.model, model_dir / "model.joblib")
+    save_estimator(res.model, model_dir)
     train = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train]
     save_lever_artifacts(res.model, train, model_dir, seed=seed)
     write_text_atomic(model_dir / "booster.txt", res.model.booster_.booster_.model_to_string())
@@ -136,6 +137,7 @@ def _register(
             "model_card": model_dir / "model_card.md",
             "evaluation": model_dir / "evaluation.json",
             "shap_summary": _tmp_csv(fam_imp, "shap_family_importance.csv"),
+            "levers": [model_dir / RANGES_FILE, model_dir / BOOTSTRAP_FILE],
         },
         compare=(X_te, test["y"].to_numpy()),
         metric=params.registry.metric,
@@ -159,17 +161,6 @@ def _tmp_csv(df: pd.DataFrame, name: str) -> Path:
     p = Path(tempfile.mkdtemp()) / name
     df.to_csv(p, index=False)
     return p
-
-
-def _dump_atomic(obj: object, path: Path) -> None:
-    """joblib dump of ``obj`` written atomically."""
-    import io
-
-    from sprintlab.io import write_bytes_atomic
-
-    buf = io.BytesIO()
-    joblib.dump(obj, buf)
-    write_bytes_atomic(path, buf.getvalue())
 
 
 def _model_card(target: str, res: TrainResult, units: pd.DataFrame, fam_imp: pd.DataFrame) -> str:

@@ -14,8 +14,9 @@ import html
 import io
 import math
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -35,7 +36,7 @@ VALUE_CMAP = LinearSegmentedColormap.from_list(
     "sprintlab_value", ["#2C7BB6", "#ABD9E9", "#FDAE61", "#D7191C"]
 )
 
-_RC = {
+_RC: dict[Any, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.edgecolor": MUTED,
@@ -255,6 +256,8 @@ SVG_SMALL = 12
 SVG_FAMILY = "DejaVu Sans, Segoe UI, Arial, Helvetica, sans-serif"  # as the page; explicit for standalone use
 FLAG_COLOUR = "#B2182B"  # 6.9:1 on white
 TREND_COLOUR = "#0072B2"
+WATERFALL_ROW_H = 36.0  # one driver row of the waterfall
+WATERFALL_BAR_H = 22.0
 
 
 def _num(x: float) -> str:
@@ -315,6 +318,84 @@ def _svg_lines(x: float, y_mid: float, lines: list[str], *, anchor: str, size: i
     return f'<text font-size="{size}"{anchor_attr}>{spans}</text>'
 
 
+def _waterfall_legend(families: list[str], family_labels: dict[str, str]) -> tuple[list[str], float]:
+    """Family swatches in the fixed family order (rank order of first appearance is noisy), three
+    per row, then "All other factors"; returns the SVG parts and the y below the legend."""
+    present = [f for f in FAMILIES if f in set(families)]
+    items = [(FAMILY_COLOURS[f], _wrap(family_labels.get(f, f), 30).split("\n")) for f in present]
+    items.append((OTHER_COLOUR, ["All other factors"]))
+    ncol, col_w, leg_line = 3, 245.0, 14.0
+    legend, y = [], 8.0
+    for row in [items[i : i + ncol] for i in range(0, len(items), ncol)]:
+        row_h = max(len(t) for _, t in row) * leg_line
+        for j, (colour, text) in enumerate(row):
+            lx = 16 + j * col_w
+            legend.append(
+                f'<rect x="{_num(lx)}" y="{_num(y + row_h / 2 - 6)}" width="12" height="12" fill="{colour}"/>'
+            )
+            legend.append(
+                _svg_lines(lx + 18, y + row_h / 2, text, anchor="start", size=SVG_SMALL - 1, line_h=leg_line)
+            )
+        y += row_h + 6
+    return legend, y
+
+
+def _percent_axis(sx: Callable[[float], float], xmax: float, top: float, bottom: float) -> tuple[str, str]:
+    """Vertical grid lines and the labelled ticks of a 0-``xmax`` % axis."""
+    grid, ticks = [], []
+    for t in range(0, int(xmax) + 1, nice_step(xmax)):
+        gx = sx(t)
+        grid.append(
+            f'<line x1="{_num(gx)}" y1="{_num(top)}" x2="{_num(gx)}" y2="{_num(bottom)}" stroke="{GRID}"/>'
+        )
+        ticks.append(
+            f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>'
+        )
+        ticks.append(_svg_text(gx, bottom + 18, f"{t}%", anchor="middle", size=SVG_SMALL))
+    return '<g class="grid">' + "".join(grid) + "</g>", '<g class="ticks">' + "".join(ticks) + "</g>"
+
+
+def _waterfall_bars(
+    steps: list[tuple[float, float]],
+    families: list[str],
+    names: list[list[str]],
+    sx: Callable[[float], float],
+    top: float,
+    x_labels: float,
+) -> tuple[str, str]:
+    """One family-coloured ``rect.bar`` per step with its ``+N pts`` label and its row name."""
+    colours = [FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in families] + [OTHER_COLOUR]
+    keys = [f if f in FAMILY_COLOURS else "other" for f in families] + ["other"]
+    bars, values = [], []
+    for i, ((a, b), c, key, name) in enumerate(zip(steps, colours, keys, names, strict=True)):
+        yc = top + (i + 0.5) * WATERFALL_ROW_H
+        left, right = sx(min(a, b) * 100), sx(max(a, b) * 100)
+        w = max(right - left, 1.5)
+        delta = (b - a) * 100
+        bars.append(
+            f'<rect class="bar" data-family="{key}" data-delta="{delta:.2f}" x="{_num(left)}" '
+            f'y="{_num(yc - WATERFALL_BAR_H / 2)}" width="{_num(w)}" height="{_num(WATERFALL_BAR_H)}" fill="{c}"/>'
+        )
+        word = f"{'+' if delta >= 0 else '−'}{abs(delta):.0f} pts" if abs(delta) >= 0.5 else "±0 pts"
+        values.append(
+            _svg_text(
+                left + w + 5,
+                yc + SVG_SMALL * 0.35,
+                word,
+                size=SVG_SMALL,
+                extra=' class="delta" stroke="#FFFFFF" stroke-width="3" paint-order="stroke"',
+            )
+        )
+        values.append(_svg_lines(x_labels, yc, name, anchor="end", size=SVG_FONT, line_h=15))
+    return '<g class="bars">' + "".join(bars) + "</g>", '<g class="labels">' + "".join(values) + "</g>"
+
+
+def _vertical_line(kind: str, x: float, top: float, bottom: float, style: str) -> str:
+    return (
+        f'<line class="{kind}" x1="{_num(x)}" y1="{_num(top)}" x2="{_num(x)}" y2="{_num(bottom)}" {style}/>'
+    )
+
+
 def waterfall_svg(
     drivers: pd.DataFrame,
     final_prob: float,
@@ -333,102 +414,105 @@ def waterfall_svg(
     """
     d = drivers.sort_values("rank", kind="mergesort")
     steps = waterfall_steps(final_prob, d["shap"].tolist(), total_shap)
-    fams = [str(f) for f in d["family"]]
-    names = [_wrap(x).split("\n") for x in labels] + [["All other factors"]]
-    colours = [FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in fams] + [OTHER_COLOUR]
-    keys = [f if f in FAMILY_COLOURS else "other" for f in fams] + ["other"]
-    n = len(steps)
+    families = [str(f) for f in d["family"]]
     base = steps[0][0]
-
     width, x0, x1 = 760, 280.0, 740.0
-    # legend: family swatches (rank order of first appearance is noisy; use the fixed family order)
-    present = [f for f in FAMILIES if f in set(fams)]
-    items = [(FAMILY_COLOURS[f], _wrap(family_labels.get(f, f), 30).split("\n")) for f in present]
-    items.append((OTHER_COLOUR, ["All other factors"]))
-    ncol, col_w, leg_line = 3, 245.0, 14.0
-    rows = [items[i : i + ncol] for i in range(0, len(items), ncol)]
-    legend, y = [], 8.0
-    for row in rows:
-        row_h = max(len(t) for _, t in row) * leg_line
-        for j, (colour, text) in enumerate(row):
-            lx = 16 + j * col_w
-            legend.append(
-                f'<rect x="{_num(lx)}" y="{_num(y + row_h / 2 - 6)}" width="12" height="12" fill="{colour}"/>'
-            )
-            legend.append(
-                _svg_lines(lx + 18, y + row_h / 2, text, anchor="start", size=SVG_SMALL - 1, line_h=leg_line)
-            )
-        y += row_h + 6
-    top = y + 8
-    row_h, bar_h = 36.0, 22.0
-    bottom = top + n * row_h
-    height = int(math.ceil(bottom + 52))
-
-    hi = max(max(a, b) for a, b in steps) * 100
-    xmax = min(100.0, hi * 1.25 + 4)
-    step = nice_step(xmax)
+    legend, legend_bottom = _waterfall_legend(families, family_labels)
+    top = legend_bottom + 8
+    bottom = top + len(steps) * WATERFALL_ROW_H
+    xmax = min(100.0, max(max(a, b) for a, b in steps) * 100 * 1.25 + 4)
 
     def sx(v: float) -> float:
         return x0 + (x1 - x0) * min(max(v, 0.0), xmax) / xmax
 
-    out = _svg_open(width, height, alt, "waterfall")
-    out.append('<g class="legend">' + "".join(legend) + "</g>")
-    grid, ticks = [], []
-    for t in range(0, int(xmax) + 1, step):
-        gx = sx(t)
-        grid.append(
-            f'<line x1="{_num(gx)}" y1="{_num(top)}" x2="{_num(gx)}" y2="{_num(bottom)}" stroke="{GRID}"/>'
-        )
-        ticks.append(
-            f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>'
-        )
-        ticks.append(_svg_text(gx, bottom + 18, f"{t}%", anchor="middle", size=SVG_SMALL))
-    out.append('<g class="grid">' + "".join(grid) + "</g>")
-    bars, values = [], []
-    for i, ((a, b), c, key, name) in enumerate(zip(steps, colours, keys, names, strict=True)):
-        yc = top + (i + 0.5) * row_h
-        left, right = sx(min(a, b) * 100), sx(max(a, b) * 100)
-        w = max(right - left, 1.5)
-        delta = (b - a) * 100
-        bars.append(
-            f'<rect class="bar" data-family="{key}" data-delta="{delta:.2f}" x="{_num(left)}" '
-            f'y="{_num(yc - bar_h / 2)}" width="{_num(w)}" height="{_num(bar_h)}" fill="{c}"/>'
-        )
-        word = f"{'+' if delta >= 0 else '−'}{abs(delta):.0f} pts" if abs(delta) >= 0.5 else "±0 pts"
-        values.append(
-            _svg_text(
-                left + w + 5,
-                yc + SVG_SMALL * 0.35,
-                word,
-                size=SVG_SMALL,
-                extra=' class="delta" stroke="#FFFFFF" stroke-width="3" paint-order="stroke"',
-            )
-        )
-        values.append(_svg_lines(x0 - 10, yc, name, anchor="end", size=SVG_FONT, line_h=15))
-    out.append('<g class="bars">' + "".join(bars) + "</g>")
-    out.append(
-        f'<line class="base" x1="{_num(sx(base * 100))}" y1="{_num(top - 4)}" x2="{_num(sx(base * 100))}" '
-        f'y2="{_num(bottom)}" stroke="{MUTED}" stroke-width="1.2" stroke-dasharray="2 3"/>'
-    )
-    out.append(
-        f'<line class="final" x1="{_num(sx(final_prob * 100))}" y1="{_num(top - 4)}" '
-        f'x2="{_num(sx(final_prob * 100))}" y2="{_num(bottom)}" stroke="{TEXT}" stroke-width="1.6"/>'
-    )
-    out.append('<g class="labels">' + "".join(values) + "</g>")
-    out.append(
-        f'<path class="axes" d="M{_num(x0)} {_num(top)}V{_num(bottom)}H{_num(x1)}" fill="none" stroke="{MUTED}"/>'
-    )
-    out.append('<g class="ticks">' + "".join(ticks) + "</g>")
+    grid, ticks = _percent_axis(sx, xmax, top, bottom)
+    names = [_wrap(x).split("\n") for x in labels] + [["All other factors"]]
+    bars, values = _waterfall_bars(steps, families, names, sx, top, x0 - 10)
     caption = (
         f"{MODEL_WORDS.get(model, model).capitalize()}: squad starting point {pct(base)} (dotted) "
         f"→ this athlete {pct(final_prob)} (solid)"
     )
-    out.append(_svg_text((x0 + x1) / 2, bottom + 42, caption, anchor="middle"))
-    out.append("</svg>")
-    return "".join(out)
+    return "".join(
+        [
+            *_svg_open(width, int(math.ceil(bottom + 52)), alt, "waterfall"),
+            '<g class="legend">' + "".join(legend) + "</g>",
+            grid,
+            bars,
+            _vertical_line(
+                "base",
+                sx(base * 100),
+                top - 4,
+                bottom,
+                f'stroke="{MUTED}" stroke-width="1.2" stroke-dasharray="2 3"',
+            ),
+            _vertical_line(
+                "final", sx(final_prob * 100), top - 4, bottom, f'stroke="{TEXT}" stroke-width="1.6"'
+            ),
+            values,
+            f'<path class="axes" d="M{_num(x0)} {_num(top)}V{_num(bottom)}H{_num(x1)}" fill="none" stroke="{MUTED}"/>',
+            ticks,
+            _svg_text((x0 + x1) / 2, bottom + 42, caption, anchor="middle"),
+            "</svg>",
+        ]
+    )
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _trend_segments(x: list[float], y: np.ndarray, finite: np.ndarray) -> list[str]:
+    """One ``polyline`` per run of at least two weeks with a finite risk (missing weeks break the line)."""
+    segments, current = [], []
+    for i in range(len(y)):
+        if finite[i]:
+            current.append(f"{_num(x[i])} {_num(y[i])}")
+        elif current:
+            segments.append(current)
+            current = []
+    if current:
+        segments.append(current)
+    return [
+        f'<polyline class="line" points="{" ".join(seg)}" fill="none" stroke="{TREND_COLOUR}" '
+        'stroke-width="2.2" stroke-linejoin="round"/>'
+        for seg in segments
+        if len(seg) > 1
+    ]
+
+
+def _trend_axes(
+    sx: Callable[[int], float],
+    sy: Callable[[float], float],
+    ymax: float,
+    ticks: list[str],
+    box: tuple[float, ...],
+) -> tuple[str, str]:
+    """Horizontal grid lines with percent labels and at most eight week-ending ticks."""
+    x0, x1, bottom = box
+    grid, labels = [], []
+    for t in range(0, int(ymax) + 1, nice_step(ymax, 5)):
+        gy = sy(t)
+        grid.append(
+            f'<line x1="{_num(x0)}" y1="{_num(gy)}" x2="{_num(x1)}" y2="{_num(gy)}" stroke="{GRID}"/>'
+        )
+        labels.append(_svg_text(x0 - 8, gy + SVG_SMALL * 0.35, f"{t}%", anchor="end", size=SVG_SMALL))
+    n = len(ticks)
+    for i in range(0, n, max(1, math.ceil(n / 8))):
+        gx = sx(i)
+        labels.append(
+            f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>'
+        )
+        labels.append(_svg_text(gx, bottom + 18, ticks[i], anchor="middle", size=SVG_SMALL))
+    return '<g class="grid">' + "".join(grid) + "</g>", '<g class="ticks">' + "".join(labels) + "</g>"
+
+
+def _threshold_line(ty: float, x0: float, x1: float, threshold: float) -> list[str]:
+    return [
+        f'<line class="threshold" x1="{_num(x0)}" y1="{_num(ty)}" x2="{_num(x1)}" y2="{_num(ty)}" '
+        f'stroke="{FLAG_COLOUR}" stroke-width="1.2" stroke-dasharray="5 3"/>',
+        _svg_text(
+            x1 + 6, ty + SVG_SMALL * 0.35, f"flag at {pct(threshold)}", size=SVG_SMALL, colour=FLAG_COLOUR
+        ),
+    ]
 
 
 def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
@@ -438,15 +522,11 @@ def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
     at missing weeks; the dashed threshold line is labelled "flag at N%".
     """
     h = hist.sort_values("week_end", kind="mergesort")
-    dates = pd.to_datetime(h["week_end"])
-    ticks = [f"{d.day} {_MONTHS[d.month - 1]}" for d in dates]
     y = h["hamstring_risk"].to_numpy(float) * 100
     n = len(y)
     finite = np.isfinite(y)
     ymax_data = float(y[finite].max()) if finite.any() else 0.0
     ymax = min(100.0, max(max(ymax_data, threshold * 100) * 1.25, 10.0))
-    step = nice_step(ymax, 5)
-
     width, height = 660, 244
     x0, x1, top, bottom = 72.0, 560.0, 14.0, 190.0
     pad = 14.0
@@ -457,67 +537,30 @@ def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
     def sy(v: float) -> float:
         return bottom - (bottom - top) * min(max(v, 0.0), ymax) / ymax
 
-    out = _svg_open(width, height, alt, "trend")
-    grid, labels = [], []
-    for t in range(0, int(ymax) + 1, step):
-        gy = sy(t)
-        grid.append(
-            f'<line x1="{_num(x0)}" y1="{_num(gy)}" x2="{_num(x1)}" y2="{_num(gy)}" stroke="{GRID}"/>'
-        )
-        labels.append(_svg_text(x0 - 8, gy + SVG_SMALL * 0.35, f"{t}%", anchor="end", size=SVG_SMALL))
-    every = max(1, math.ceil(n / 8))
-    for i in range(0, n, every):
-        gx = sx(i)
-        labels.append(
-            f'<line x1="{_num(gx)}" y1="{_num(bottom)}" x2="{_num(gx)}" y2="{_num(bottom + 4)}" stroke="{MUTED}"/>'
-        )
-        labels.append(_svg_text(gx, bottom + 18, ticks[i], anchor="middle", size=SVG_SMALL))
-    out.append('<g class="grid">' + "".join(grid) + "</g>")
-    ty = sy(threshold * 100)
-    out.append(
-        f'<line class="threshold" x1="{_num(x0)}" y1="{_num(ty)}" x2="{_num(x1)}" y2="{_num(ty)}" '
-        f'stroke="{FLAG_COLOUR}" stroke-width="1.2" stroke-dasharray="5 3"/>'
+    ticks = [f"{d.day} {_MONTHS[d.month - 1]}" for d in pd.to_datetime(h["week_end"])]
+    grid, labels = _trend_axes(sx, sy, ymax, ticks, (x0, x1, bottom))
+    xs = [sx(i) for i in range(n)]
+    ys = [sy(v) for v in y]
+    points = "".join(
+        f'<circle class="point" data-risk="{y[i]:.2f}" cx="{_num(xs[i])}" cy="{_num(ys[i])}" r="4" '
+        f'fill="{TREND_COLOUR}"/>'
+        for i in range(n)
+        if finite[i]
     )
-    out.append(
-        _svg_text(
-            x1 + 6, ty + SVG_SMALL * 0.35, f"flag at {pct(threshold)}", size=SVG_SMALL, colour=FLAG_COLOUR
-        )
-    )
-    segments, current = [], []
-    for i in range(n):
-        if finite[i]:
-            current.append(f"{_num(sx(i))} {_num(sy(y[i]))}")
-        elif current:
-            segments.append(current)
-            current = []
-    if current:
-        segments.append(current)
-    for seg in segments:
-        if len(seg) > 1:
-            out.append(
-                f'<polyline class="line" points="{" ".join(seg)}" fill="none" stroke="{TREND_COLOUR}" '
-                'stroke-width="2.2" stroke-linejoin="round"/>'
-            )
-    out.append(
-        '<g class="points">'
-        + "".join(
-            f'<circle class="point" data-risk="{y[i]:.2f}" cx="{_num(sx(i))}" cy="{_num(sy(y[i]))}" r="4" '
-            f'fill="{TREND_COLOUR}"/>'
-            for i in range(n)
-            if finite[i]
-        )
-        + "</g>"
-    )
-    out.append(
-        f'<path class="axes" d="M{_num(x0)} {_num(top)}V{_num(bottom)}H{_num(x1)}" fill="none" stroke="{MUTED}"/>'
-    )
-    out.append('<g class="ticks">' + "".join(labels) + "</g>")
-    out.append(_svg_text((x0 + x1) / 2, bottom + 44, "Week ending", anchor="middle"))
     mid = (top + bottom) / 2
-    out.append(
-        _svg_text(
-            20, mid, "Hamstring risk", anchor="middle", extra=f' transform="rotate(-90 20 {_num(mid)})"'
-        )
+    return "".join(
+        [
+            *_svg_open(width, height, alt, "trend"),
+            grid,
+            *_threshold_line(sy(threshold * 100), x0, x1, threshold),
+            *_trend_segments(xs, np.asarray(ys), finite),
+            '<g class="points">' + points + "</g>",
+            f'<path class="axes" d="M{_num(x0)} {_num(top)}V{_num(bottom)}H{_num(x1)}" fill="none" stroke="{MUTED}"/>',
+            labels,
+            _svg_text((x0 + x1) / 2, bottom + 44, "Week ending", anchor="middle"),
+            _svg_text(
+                20, mid, "Hamstring risk", anchor="middle", extra=f' transform="rotate(-90 20 {_num(mid)})"'
+            ),
+            "</svg>",
+        ]
     )
-    out.append("</svg>")
-    return "".join(out)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 import re
-import secrets
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import numpy as np
@@ -16,13 +15,13 @@ import pandas as pd
 from markupsafe import Markup
 
 from sprintlab.domain import FAMILIES
+from sprintlab.io import write_text_atomic
 from sprintlab.privacy import is_alias, load_pseudonym_key, pseudonymise_ids
 from sprintlab.report import charts
 from sprintlab.report.charts import pct
 from sprintlab.report.context import FAMILY_COLOURS, MODEL_WORDS, OTHER_COLOUR, ReportContext
-from sprintlab.report.demo import build_demo_context
 
-__all__ = ["build_demo_context", "render_html", "render_report"]
+__all__ = ["render_html", "render_report"]
 
 GUARD_RAIL = "These are modelled associations, not proven causes."
 _ID_FRAMES = ("squad", "drivers", "family_contributions", "shap_long", "history", "levers")
@@ -94,7 +93,7 @@ def _pseudonymise_ctx(ctx: ReportContext, key: bytes | None) -> ReportContext:
     def scrub(text: object) -> object:
         return pattern.sub(lambda m: mapping[m.group(1)], text) if isinstance(text, str) else text
 
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for name in _ID_FRAMES:
         frame = getattr(ctx, name)
         if frame is None or "athlete_id" not in frame:
@@ -193,17 +192,31 @@ def _main_factor(ctx: ReportContext, aid: str, model: str, family) -> str:
     return label
 
 
-def _athlete_view(
-    ctx: ReportContext, row: pd.Series, labels: dict[str, str], fam_labels: dict[str, str]
-) -> dict:
-    aid = str(row["athlete_id"])
+def _athlete_rows(frame: pd.DataFrame, aid: str, model: str | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` for athlete ``aid`` (and ``model``, when given)."""
+    keep = frame["athlete_id"].astype(str) == aid
+    if model is not None:
+        keep &= frame["model"] == model
+    return frame[keep]
+
+
+def _shown_probabilities(row: pd.Series) -> dict[str, float]:
+    """The athlete's hamstring risk and transfer chance as shown (NaN where none is shown)."""
     risk = float(row["hamstring_risk"]) if not _is_missing(row["hamstring_risk"]) else float("nan")
     in_block = bool(row["in_strength_block"]) and not _is_missing(row["transfer_probability"])
-    tp = float(row["transfer_probability"]) if in_block else float("nan")
-    view = {
+    return {"hamstring": risk, "transfer": float(row["transfer_probability"]) if in_block else float("nan")}
+
+
+def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
+    """The athlete's numbers and words for the squad table and the section header."""
+    aid = str(row["athlete_id"])
+    probs = _shown_probabilities(row)
+    tp = probs["transfer"]
+    in_block = bool(np.isfinite(tp))
+    return {
         "id": aid,
         "anchor": _anchor(aid),
-        "risk": pct(risk),
+        "risk": pct(probs["hamstring"]),
         "flag": bool(row["hamstring_flag"]) and not bool(row["insufficient_data"]),
         "insufficient": bool(row["insufficient_data"]),
         "freshness": _freshness(row["data_freshness_days"]),
@@ -214,84 +227,104 @@ def _athlete_view(
         "dominant_transfer": _main_factor(ctx, aid, "transfer", row["dominant_family_transfer"])
         if in_block
         else "Not estimated",
-        "charts": [],
-        "trend": None,
-        "levers": [],
     }
-    probs = {"hamstring": risk, "transfer": tp}
-    for model in ("hamstring", "transfer"):
-        d = ctx.drivers[(ctx.drivers["athlete_id"].astype(str) == aid) & (ctx.drivers["model"] == model)]
-        d = d.sort_values("rank", kind="mergesort")
-        p = probs[model]
-        if d.empty or not np.isfinite(p):
-            continue
-        fc = ctx.family_contributions
-        fc = fc[(fc["athlete_id"].astype(str) == aid) & (fc["model"] == model)]
-        total = float(fc["shap"].sum()) if not fc.empty else float(d["shap"].sum())
-        feat_labels = [labels.get(f, f) for f in d["feature"]]
-        steps = charts.waterfall_steps(p, d["shap"].tolist(), total)
-        moves = "; ".join(
-            f"{lab} {'+' if b >= a else '−'}{abs(b - a) * 100:.0f} points"
-            for lab, (a, b) in zip(feat_labels, steps[:-1], strict=True)
-        )
-        word = MODEL_WORDS[model]
-        alt = (
-            f"Bar chart for {aid}: {word} goes from the squad starting point of {pct(steps[0][0])} "
-            f"to {pct(p)}. Main drivers: {moves}."
-        )
-        view["charts"].append(
+
+
+def _driver_chart(
+    ctx: ReportContext,
+    aid: str,
+    model: str,
+    p: float,
+    labels: dict[str, str],
+    fam_labels: dict[str, str],
+) -> dict[str, Any] | None:
+    """One outcome's waterfall of the athlete's top drivers with its text alternative and the
+    driver sentences; ``None`` when the outcome has no number or no drivers."""
+    d = _athlete_rows(ctx.drivers, aid, model).sort_values("rank", kind="mergesort")
+    if d.empty or not np.isfinite(p):
+        return None
+    fc = _athlete_rows(ctx.family_contributions, aid, model)
+    total = float(fc["shap"].sum()) if not fc.empty else float(d["shap"].sum())
+    feat_labels = [labels.get(f, f) for f in d["feature"]]
+    steps = charts.waterfall_steps(p, d["shap"].tolist(), total)
+    moves = "; ".join(
+        f"{lab} {'+' if b >= a else '−'}{abs(b - a) * 100:.0f} points"
+        for lab, (a, b) in zip(feat_labels, steps[:-1], strict=True)
+    )
+    word = MODEL_WORDS[model]
+    alt = (
+        f"Bar chart for {aid}: {word} goes from the squad starting point of {pct(steps[0][0])} "
+        f"to {pct(p)}. Main drivers: {moves}."
+    )
+    return {
+        "model": model,
+        "title": f"What moves {word} for {aid}",
+        "svg": Markup(charts.waterfall_svg(d, p, total, model, feat_labels, fam_labels, alt)),
+        "alt": alt,
+        "drivers": [
             {
-                "model": model,
-                "title": f"What moves {word} for {aid}",
-                "svg": Markup(charts.waterfall_svg(d, p, total, model, feat_labels, fam_labels, alt)),
-                "alt": alt,
-                "drivers": [
-                    {
-                        "text": str(r["text"]),
-                        "family": fam_labels.get(r["family"], str(r["family"])),
-                        "family_key": r["family"] if r["family"] in FAMILY_COLOURS else "other",
-                        "direction": "raises" if r["shap"] > 0 else "lowers",
-                    }
-                    for _, r in d.iterrows()
-                ],
+                "text": str(r["text"]),
+                "family": fam_labels.get(r["family"], str(r["family"])),
+                "family_key": r["family"] if r["family"] in FAMILY_COLOURS else "other",
+                "direction": "raises" if r["shap"] > 0 else "lowers",
             }
-        )
-    if ctx.history is not None:
-        h = ctx.history[ctx.history["athlete_id"].astype(str) == aid]
-        if len(h) >= 2:
-            hs = h.sort_values("week_end")
-            first, last = float(hs["hamstring_risk"].iloc[0]), float(hs["hamstring_risk"].iloc[-1])
-            alt = (
-                f"Line chart of {aid}'s weekly hamstring risk over {len(hs)} weeks: from {pct(first)} to "
-                f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; flag line at {pct(ctx.flag_threshold)}."
-            )
-            view["trend"] = {"svg": Markup(charts.risk_trend_svg(hs, ctx.flag_threshold, alt)), "alt": alt}
-    if ctx.levers is not None:
-        lv = ctx.levers[ctx.levers["athlete_id"].astype(str) == aid]
-        for _, r in lv.iterrows():
-            model = str(r["model"])
-            view["levers"].append(
-                {
-                    "text": str(r["text"]),
-                    "outcome": MODEL_WORDS.get(model, model),
-                    "before": pct(float(r["baseline_prob"])),
-                    "after": pct(float(r["new_prob"])),
-                    "low": pct(float(r["low"])) if not _is_missing(r["low"]) else None,
-                    "high": pct(float(r["high"])) if not _is_missing(r["high"]) else None,
-                }
-            )
+            for _, r in d.iterrows()
+        ],
+    }
+
+
+def _risk_trend(ctx: ReportContext, aid: str) -> dict[str, Any] | None:
+    """The week-by-week hamstring-risk line (two weeks of history at least)."""
+    if ctx.history is None:
+        return None
+    h = _athlete_rows(ctx.history, aid)
+    if len(h) < 2:
+        return None
+    hs = h.sort_values("week_end")
+    first, last = float(hs["hamstring_risk"].iloc[0]), float(hs["hamstring_risk"].iloc[-1])
+    alt = (
+        f"Line chart of {aid}'s weekly hamstring risk over {len(hs)} weeks: from {pct(first)} to "
+        f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; flag line at {pct(ctx.flag_threshold)}."
+    )
+    return {"svg": Markup(charts.risk_trend_svg(hs, ctx.flag_threshold, alt)), "alt": alt}
+
+
+def _athlete_levers(ctx: ReportContext, aid: str) -> list[dict[str, Any]]:
+    """The athlete's "What to change first" lines."""
+    if ctx.levers is None:
+        return []
+    return [
+        {
+            "text": str(r["text"]),
+            "outcome": MODEL_WORDS.get(str(r["model"]), str(r["model"])),
+            "before": pct(float(r["baseline_prob"])),
+            "after": pct(float(r["new_prob"])),
+            "low": pct(float(r["low"])) if not _is_missing(r["low"]) else None,
+            "high": pct(float(r["high"])) if not _is_missing(r["high"]) else None,
+        }
+        for _, r in _athlete_rows(ctx.levers, aid).iterrows()
+    ]
+
+
+def _athlete_view(
+    ctx: ReportContext, row: pd.Series, labels: dict[str, str], fam_labels: dict[str, str]
+) -> dict[str, Any]:
+    """Everything the template shows for one athlete."""
+    view = _athlete_summary(ctx, row)
+    probs = _shown_probabilities(row)
+    view["charts"] = [
+        chart
+        for model in ("hamstring", "transfer")
+        if (chart := _driver_chart(ctx, view["id"], model, probs[model], labels, fam_labels)) is not None
+    ]
+    view["trend"] = _risk_trend(ctx, view["id"])
+    view["levers"] = _athlete_levers(ctx, view["id"])
     return view
 
 
-def _view(ctx: ReportContext) -> dict:
-    fam_labels = {f: ctx.family_label(f) for f in FAMILIES}
-    fam_labels.update({k: v for k, v in ctx.family_labels.items()})
-    features = sorted(set(ctx.drivers["feature"]) | set(ctx.shap_long["feature"]))
-    labels = _feature_labels(features)
-    ordered = _squad_order(ctx.squad)
-    athletes = [_athlete_view(ctx, r, labels, fam_labels) for _, r in ordered.iterrows()]
-
-    squad_charts = []
+def _family_share_charts(ctx: ReportContext, fam_labels: dict[str, str]) -> list[dict[str, str]]:
+    """Per outcome, each factor family's share of what drives it across the squad."""
+    out = []
     for model in ("hamstring", "transfer"):
         fi = ctx.family_importance[ctx.family_importance["model"] == model]
         if fi.empty or not (fi["mean_abs_shap"] > 0).any():
@@ -299,19 +332,24 @@ def _view(ctx: ReportContext) -> dict:
         share = fi.set_index("family")["mean_abs_shap"] / fi["mean_abs_shap"].sum()
         top = share.sort_values(ascending=False, kind="mergesort")
         desc = ", ".join(f"{fam_labels.get(f, f)} {100 * s:.0f}%" for f, s in top.items())
-        squad_charts.append(
+        out.append(
             {
                 "title": f"{MODEL_WORDS[model].capitalize()}: which factor families matter most",
                 "uri": charts.family_importance_bars(ctx.family_importance, model, fam_labels),
                 "alt": f"Bar chart of each factor family's share of what drives {MODEL_WORDS[model]} across the squad: {desc}.",
             }
         )
-    swarms = []
+    return out
+
+
+def _swarm_charts(ctx: ReportContext, labels: dict[str, str]) -> list[dict[str, str]]:
+    """Per outcome, the ten most influential measurements as a dot chart."""
+    out = []
     for model in ("hamstring", "transfer"):
         if (ctx.shap_long["model"] == model).sum() == 0:
             continue
         top = charts.top_features(ctx.shap_long, model, 10)
-        swarms.append(
+        out.append(
             {
                 "title": f"{MODEL_WORDS[model].capitalize()}: the ten most influential measurements",
                 "uri": charts.beeswarm(ctx.shap_long, model, labels, 10),
@@ -322,43 +360,58 @@ def _view(ctx: ReportContext) -> dict:
                 ),
             }
         )
-    dependence = None
-    if ctx.interaction is not None and len(ctx.interaction.dropna()) >= 3:
-        dependence = {
-            "uri": charts.dependence_plot(ctx.interaction),
-            "alt": (
-                "Scatter chart: the effect of squat strength gains on transfer chance against the size of the gain, "
-                "coloured by the pelvic and trunk control score. Bigger gains raise transfer chance mostly for "
-                "athletes with good control (red dots); with poor control (blue dots) the effect stays flat or turns "
-                "negative."
-            ),
-        }
-    n_flag = sum(a["flag"] for a in athletes)
+    return out
+
+
+def _dependence_chart(ctx: ReportContext) -> dict[str, str] | None:
+    """The strength-gain x control interaction (three points at least)."""
+    if ctx.interaction is None or len(ctx.interaction.dropna()) < 3:
+        return None
+    return {
+        "uri": charts.dependence_plot(ctx.interaction),
+        "alt": (
+            "Scatter chart: the effect of squat strength gains on transfer chance against the size of the gain, "
+            "coloured by the pelvic and trunk control score. Bigger gains raise transfer chance mostly for "
+            "athletes with good control (red dots); with poor control (blue dots) the effect stays flat or turns "
+            "negative."
+        ),
+    }
+
+
+def _squad_scope(athletes: list[dict[str, Any]]) -> str:
+    """Whose numbers the squad charts explain."""
     n_risk = sum(not a["insufficient"] for a in athletes)
     n_block = sum(a["in_block"] for a in athletes)
-    squad_scope = f"Hamstring risk: the {n_risk} athlete{'s' if n_risk != 1 else ''} with enough data. " + (
+    return f"Hamstring risk: the {n_risk} athlete{'s' if n_risk != 1 else ''} with enough data. " + (
         f"Transfer chance: the {n_block} athlete{'s' if n_block != 1 else ''} in a strength block."
         if n_block
         else "Transfer chance: no athlete is in a strength block this week, so there is no transfer picture."
     )
+
+
+def _view(ctx: ReportContext) -> dict[str, Any]:
+    """The template's variables."""
+    fam_labels = {f: ctx.family_label(f) for f in FAMILIES}
+    fam_labels.update({k: v for k, v in ctx.family_labels.items()})
+    labels = _feature_labels(sorted(set(ctx.drivers["feature"]) | set(ctx.shap_long["feature"])))
+    athletes = [_athlete_view(ctx, r, labels, fam_labels) for _, r in _squad_order(ctx.squad).iterrows()]
+    metrics = ctx.metrics or {}
     return {
         "ctx": ctx,
         "guard_rail": GUARD_RAIL,
         "own_usual_weeks": ctx.own_usual_weeks,
-        "squad_scope": squad_scope,
+        "squad_scope": _squad_scope(athletes),
         "threshold": pct(ctx.flag_threshold),
         "families": [{"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILIES],
         "family_colours": FAMILY_COLOURS,
         "other_colour": OTHER_COLOUR,
         "athletes": athletes,
-        "n_flag": n_flag,
-        "squad_charts": squad_charts,
-        "swarms": swarms,
-        "dependence": dependence,
-        "metrics": _metrics_view(ctx.metrics or {}),
-        "has_oracle": any(
-            bool((ctx.metrics or {}).get(m, {}).get("oracle")) for m in ("hamstring", "transfer")
-        ),
+        "n_flag": sum(a["flag"] for a in athletes),
+        "squad_charts": _family_share_charts(ctx, fam_labels),
+        "swarms": _swarm_charts(ctx, labels),
+        "dependence": _dependence_chart(ctx),
+        "metrics": _metrics_view(metrics),
+        "has_oracle": any(bool(metrics.get(m, {}).get("oracle")) for m in ("hamstring", "transfer")),
         "metric_columns": [label for _, label in _METRIC_COLUMNS],
         "models": ctx.models or [],
     }
@@ -388,23 +441,9 @@ def render_html(ctx: ReportContext, *, pseudonym_key: bytes | None = None) -> st
 
 
 def render_report(ctx: ReportContext, out_path: Path, *, pseudonym_key: bytes | None = None) -> Path:
-    """Write the report to ``out_path`` atomically (temp file in the same folder, then ``os.replace``).
+    """Write the report to ``out_path`` atomically (:func:`sprintlab.io.write_text_atomic`).
 
     With ``ctx.pseudonymised`` every athlete id that is not already an alias is replaced by its
     keyed alias; the key is ``pseudonym_key`` or :func:`sprintlab.privacy.load_pseudonym_key`.
     """
-    out = Path(out_path)
-    html = render_html(ctx, pseudonym_key=pseudonym_key)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(html)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out
+    return write_text_atomic(Path(out_path), render_html(ctx, pseudonym_key=pseudonym_key))

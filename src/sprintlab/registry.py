@@ -1,0 +1,218 @@
+"""The one model loader: a trained model with everything that travels with it.
+
+A model is loaded either from a pipeline model folder (``models/<target>/``, written by the
+``train_<target>`` stage) or from the MLflow model registry (``models:/<name>@champion`` or an
+explicit version). Both give a :class:`LoadedModel`: the fitted estimator, its registry identity
+(name, version, alias, run), its input signature, its held-out evaluation, its training drift
+reference and its lever artifacts (training ranges and bootstrap boosters) where they exist.
+
+Folder layout (file names defined here once)::
+
+    models/<target>/model.joblib              the fitted estimator
+    models/<target>/registry.json             {"registered", "name", "version", "champion", "run_id", ...}
+    models/<target>/evaluation.json           held-out evaluation (``sprintlab.models.training``)
+    models/<target>/drift_reference.json      training distribution (``sprintlab.drift``)
+    models/<target>/training_ranges.json      lever artifacts (``sprintlab.levers``)
+    models/<target>/levers_bootstrap.joblib
+
+A registered model's run carries ``evaluation/evaluation.json``, ``drift/drift_reference.json`` and,
+when logged, ``levers/training_ranges.json`` and ``levers/levers_bootstrap.joblib``. MLflow is
+imported only when a registered model is loaded.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sprintlab.domain import TARGETS
+from sprintlab.io import write_bytes_atomic
+from sprintlab.tracking import CHAMPION, _client, tracking_uri
+
+if TYPE_CHECKING:
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "model.joblib"
+REGISTRY_FILE = "registry.json"
+EVALUATION_FILE = "evaluation.json"
+EVALUATION_ARTIFACT = f"evaluation/{EVALUATION_FILE}"
+LEVERS_ARTIFACT_DIR = "levers"
+UNREGISTERED = "unregistered"
+NO_ALIAS = "-"
+
+LeverRanges = dict[str, tuple[float, float]]
+
+
+class ModelNotFoundError(LookupError):
+    """The requested model is not in the folder or the registry."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A fitted model with its identity, evaluation, drift reference and lever artifacts.
+
+    ``signature``: the logged input signature as (feature, type) pairs, empty for a folder model;
+    ``metrics``: the held-out evaluation (empty when none was stored); ``drift_reference``,
+    ``lever_ranges`` and ``lever_boosters`` are ``None`` when the model carries none.
+    """
+
+    name: str
+    version: str
+    alias: str
+    run_id: str | None
+    uri: str
+    model: CalibratedLGBMClassifier
+    signature: tuple[tuple[str, str], ...] = ()
+    metrics: dict[str, Any] = field(default_factory=dict)
+    drift_reference: dict[str, Any] | None = None
+    lever_ranges: LeverRanges | None = None
+    lever_boosters: tuple[Any, ...] | None = None
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The features the estimator was fitted with, in order."""
+        return list(self.model.feature_names_in_)
+
+    @property
+    def trained_on(self) -> str:
+        """The evaluation's split cutoff date ('' when unknown)."""
+        return str(self.metrics.get("split_cutoff", ""))
+
+
+# ------------------------------------------------------------------ pipeline model folders
+def model_folder(models_dir: str | Path, target: str) -> Path:
+    """The folder of ``target``'s model inside a pipeline models folder."""
+    return Path(models_dir) / target
+
+
+def save_estimator(model: object, model_dir: str | Path) -> Path:
+    """Write the fitted estimator to ``model_dir/model.joblib`` atomically."""
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    return write_bytes_atomic(Path(model_dir) / MODEL_FILE, buffer.getvalue())
+
+
+def _read_json(path: Path | None) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path is not None and path.exists() else None
+
+
+def _folder_levers(folder: Path) -> tuple[LeverRanges | None, tuple[Any, ...] | None]:
+    """Training ranges and bootstrap boosters stored in ``folder`` (``None`` for each one absent)."""
+    import joblib
+
+    from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE, load_training_ranges
+
+    ranges = load_training_ranges(folder / RANGES_FILE) if (folder / RANGES_FILE).exists() else None
+    boosters = tuple(joblib.load(folder / BOOTSTRAP_FILE)) if (folder / BOOTSTRAP_FILE).exists() else None
+    return ranges, boosters
+
+
+def load_pipeline_model(models_dir: str | Path, target: str) -> LoadedModel:
+    """``target``'s model from a pipeline models folder (``models_dir/<target>/``).
+
+    Version and alias come from the folder's ``registry.json`` (``unregistered`` / ``-`` when the
+    model was not registered). Raises :class:`ModelNotFoundError` when ``model.joblib`` is absent.
+    """
+    import joblib
+
+    from sprintlab.drift import load_reference
+
+    folder = model_folder(models_dir, target)
+    if not (folder / MODEL_FILE).exists():
+        raise ModelNotFoundError(f"no model in {folder} (expected {MODEL_FILE})")
+    registration = _read_json(folder / REGISTRY_FILE) or {}
+    ranges, boosters = _folder_levers(folder)
+    return LoadedModel(
+        name=TARGETS[target].registered_name,
+        version=str(registration.get("version", UNREGISTERED)),
+        alias=CHAMPION if registration.get("champion") else NO_ALIAS,
+        run_id=registration.get("run_id"),
+        uri=(folder / MODEL_FILE).resolve().as_uri(),
+        model=joblib.load(folder / MODEL_FILE),
+        metrics=_read_json(folder / EVALUATION_FILE) or {},
+        drift_reference=load_reference(None, folder),
+        lever_ranges=ranges,
+        lever_boosters=boosters,
+    )
+
+
+# ------------------------------------------------------------------ the MLflow registry
+def _registered_version(client: Any, name: str, version: str | None) -> Any:
+    label = f"{name} version {version}" if version else f"{name}@{CHAMPION}"
+    try:
+        if version:
+            return client.get_model_version(name, version)
+        return client.get_model_version_by_alias(name, CHAMPION)
+    except Exception as err:  # noqa: BLE001 - every registry failure means "this model is not there"
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ModelNotFoundError(
+            f"no model {label} in the MLflow registry at {tracking_uri()}. Detail: {detail}"
+        ) from err
+
+
+def _signature(info: Any) -> tuple[tuple[str, str], ...]:
+    if info.signature is None or info.signature.inputs is None:
+        return ()
+    return tuple((c.name, str(getattr(c.type, "name", c.type))) for c in info.signature.inputs.inputs)
+
+
+def _registered_estimator(mlflow: Any, uri: str) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """The estimator stored at ``uri`` and its logged input signature."""
+    try:
+        return mlflow.sklearn.load_model(uri), _signature(mlflow.models.get_model_info(uri))
+    except Exception as err:  # noqa: BLE001 - a registered but unloadable model is a missing model
+        raise ModelNotFoundError(f"model {uri} is registered but cannot be loaded: {err}") from err
+
+
+def _run_artifact(mlflow: Any, run_id: str | None, path: str) -> Path | None:
+    """A local copy of one artifact of ``run_id``; ``None`` when the run or the artifact is absent."""
+    if not run_id:
+        return None
+    try:
+        return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path))
+    except Exception as err:  # noqa: BLE001 - an absent artifact is reported as "not available"
+        log.info("no artifact %s in run %s: %s", path, run_id, err)
+        return None
+
+
+def _run_levers(mlflow: Any, run_id: str | None) -> tuple[LeverRanges | None, tuple[Any, ...] | None]:
+    folder = _run_artifact(mlflow, run_id, LEVERS_ARTIFACT_DIR)
+    return _folder_levers(folder) if folder is not None else (None, None)
+
+
+def load_registered_model(name: str, version: str | None = None) -> LoadedModel:
+    """The registered model ``name`` by alias ``champion`` (or an explicit ``version``), with its
+    signature, evaluation, drift reference and lever artifacts from its MLflow run.
+
+    Raises :class:`ModelNotFoundError` when the registry has no such model.
+    """
+    from sprintlab.drift import load_reference
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow, client = _client()
+    registered = _registered_version(client, name, version)
+    uri = f"models:/{name}/{registered.version}"
+    model, signature = _registered_estimator(mlflow, uri)
+    ranges, boosters = _run_levers(mlflow, registered.run_id)
+    return LoadedModel(
+        name=name,
+        version=str(registered.version),
+        alias=NO_ALIAS if version else CHAMPION,
+        run_id=registered.run_id,
+        uri=uri,
+        model=model,
+        signature=signature,
+        metrics=_read_json(_run_artifact(mlflow, registered.run_id, EVALUATION_ARTIFACT)) or {},
+        drift_reference=load_reference(registered.run_id),
+        lever_ranges=ranges,
+        lever_boosters=boosters,
+    )

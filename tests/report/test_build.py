@@ -1,0 +1,124 @@
+"""The one report-context builder: athletes shown, model table, levers where available, data checks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sprintlab.config import load_params
+from sprintlab.domain import TARGETS
+from sprintlab.registry import load_pipeline_model, save_estimator
+from sprintlab.report.build import ReportInputs, build_report_context, model_rows, report_levers
+from sprintlab.report.render import render_html
+from sprintlab.scoring import score_week
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS = load_params(ROOT / "params.yaml")
+
+
+@pytest.fixture(scope="module")
+def squad(tmp_path_factory):
+    """A small simulated squad with both models saved as pipeline model folders (lever artifacts included)."""
+    from sprintlab.features.panel import build_panel
+    from sprintlab.levers import save_lever_artifacts
+    from sprintlab.models.datasets import feature_matrix, hamstring_units, transfer_units
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
+    from sprintlab.simulate.generator import simulate_squad
+
+    sim = simulate_squad(n_athletes=40, n_weeks=60, seed=5)
+    panel = build_panel(sim.tables).panel
+    ham = hamstring_units(panel, sim.tables["injuries"])
+    units = {
+        "transfer": transfer_units(panel, sim.tables["sprint_splits"], sim.tables["gym_sets"]),
+        "hamstring": ham[ham["label_complete"]].reset_index(drop=True),
+    }
+    models_dir = tmp_path_factory.mktemp("build") / "models"
+    for target in TARGETS:
+        feats = list(getattr(PARAMS.train, target).features)
+        u = units[target]
+        model = CalibratedLGBMClassifier(n_estimators=60, random_state=1).fit(
+            feature_matrix(u, feats), u["y"].to_numpy(), groups=u["athlete_id"].to_numpy()
+        )
+        save_estimator(model, models_dir / target)
+        save_lever_artifacts(model, u, models_dir / target, k=2, seed=0)
+    models = {t: load_pipeline_model(models_dir, t) for t in TARGETS}
+    week_end = pd.Timestamp(panel["week_end"].max())
+    scored = score_week(
+        panel,
+        {t: m.model for t, m in models.items()},
+        week_end,
+        min_strength_gain=PARAMS.targets.transfer.min_strength_gain,
+        flag_threshold=PARAMS.train.hamstring.flag_threshold,
+    )
+    return {"panel": panel, "models": models, "week_end": week_end, "scored": scored}
+
+
+def _inputs(squad, **changes) -> ReportInputs:
+    base = dict(
+        scored=squad["scored"],
+        panel=squad["panel"],
+        models=squad["models"],
+        week_end=squad["week_end"],
+        history=None,
+        drift_warnings=("age_years (hamstring model) has shifted from the training data",),
+        known_limits=("A caller's limit.",),
+        simulated=True,
+        pseudonymised=False,
+    )
+    return ReportInputs(**{**base, **changes})
+
+
+def test_context_shows_the_first_athletes_with_models_levers_and_data_checks(squad):
+    params = PARAMS.model_copy(update={"report": PARAMS.report.model_copy(update={"max_athletes": 20})})
+    history = squad["panel"][["athlete_id", "week_end"]].assign(hamstring_risk=0.05)
+    ctx = build_report_context(_inputs(squad, history=history), params)
+    first = sorted(squad["scored"].squad["athlete_id"])[:20]
+    assert ctx.squad["athlete_id"].tolist() == first
+    for frame in (ctx.drivers, ctx.family_contributions, ctx.shap_long, ctx.history):
+        assert set(frame["athlete_id"]) <= set(first)
+    assert (
+        ctx.models
+        == model_rows(squad["models"])
+        == [
+            {"name": TARGETS[t].registered_name, "version": "unregistered", "alias": "-", "trained_on": ""}
+            for t in TARGETS
+        ]
+    )
+    assert ctx.drift_warnings == ["age_years (hamstring model) has shifted from the training data"]
+    assert ctx.known_limits == ["A caller's limit."]
+    assert ctx.generated_at == str(squad["week_end"].date()) and ctx.week_label.endswith(
+        f"W{squad['week_end'].isocalendar()[1]:02d}"
+    )
+    sq = ctx.squad
+    asked = set(sq.loc[sq["in_strength_block"] | sq["hamstring_flag"], "athlete_id"])
+    assert asked and ctx.levers is not None and set(ctx.levers["athlete_id"]) <= asked
+    html = render_html(ctx)
+    assert "Data checks raised 1 warning this week" in html and "A caller&#39;s limit." in html
+
+
+def test_levers_for_athletes_in_a_block_and_flagged_athletes_only(squad):
+    latest = squad["panel"][squad["panel"]["week_end"] == squad["week_end"]]
+    ids = latest["athlete_id"].to_numpy()
+    chosen = pd.DataFrame(
+        {
+            "athlete_id": ids,
+            "in_strength_block": np.arange(ids.size) < 3,
+            "hamstring_flag": np.arange(ids.size) == 5,
+        }
+    )
+    out = report_levers(squad["panel"], squad["models"], chosen, squad["week_end"])
+    assert set(out.loc[out["model"] == "transfer", "athlete_id"]) <= set(ids[:3])
+    assert set(out.loc[out["model"] == "hamstring", "athlete_id"]) <= {ids[5]}
+    assert out.groupby(["athlete_id", "model"]).size().max() <= 2
+    assert out[["low", "high"]].notna().all().all()
+
+
+def test_no_levers_without_training_ranges(squad):
+    bare = {t: replace(m, lever_ranges=None, lever_boosters=None) for t, m in squad["models"].items()}
+    ctx = build_report_context(_inputs(squad, models=bare), PARAMS)
+    assert ctx.levers is None
+    assert "What to change first" not in render_html(ctx)

@@ -1,0 +1,113 @@
+"""The one model loader: pipeline model folders and the MLflow registry give the same LoadedModel."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE, save_lever_artifacts
+from sprintlab.models.estimator import CalibratedLGBMClassifier
+from sprintlab.registry import (
+    EVALUATION_FILE,
+    REGISTRY_FILE,
+    ModelNotFoundError,
+    load_pipeline_model,
+    load_registered_model,
+    save_estimator,
+)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(0)
+    n = 400
+    units = pd.DataFrame(
+        {
+            "athlete_id": np.repeat([f"A{i:02d}" for i in range(40)], n // 40),
+            "signal": rng.normal(size=n),
+            "noise": rng.normal(size=n),
+        }
+    )
+    units["y"] = (rng.random(n) < 1 / (1 + np.exp(-(-0.5 + 1.5 * units["signal"])))).astype(int)
+    model = CalibratedLGBMClassifier(n_estimators=20, num_leaves=3, random_state=0).fit(
+        units[["signal", "noise"]], units["y"].to_numpy(), groups=units["athlete_id"].to_numpy()
+    )
+    return model, units
+
+
+def _model_folder(tmp_path, fitted, registration: dict | None):
+    model, units = fitted
+    folder = tmp_path / "models" / "hamstring"
+    save_estimator(model, folder)
+    save_lever_artifacts(model, units, folder, k=2, seed=0)
+    (folder / EVALUATION_FILE).write_text(
+        json.dumps({"split_cutoff": "2025-01-05", "model": {"roc_auc": 0.7}})
+    )
+    if registration is not None:
+        (folder / REGISTRY_FILE).write_text(json.dumps(registration))
+    return folder
+
+
+def test_pipeline_folder_gives_model_identity_evaluation_and_lever_artifacts(tmp_path, fitted):
+    folder = _model_folder(
+        tmp_path, fitted, {"registered": True, "version": "4", "champion": True, "run_id": "r1"}
+    )
+    loaded = load_pipeline_model(tmp_path / "models", "hamstring")
+    assert (loaded.name, loaded.version, loaded.alias, loaded.run_id) == (
+        "sprintlab-hamstring",
+        "4",
+        "champion",
+        "r1",
+    )
+    assert loaded.feature_names == ["signal", "noise"] and loaded.signature == ()
+    assert loaded.trained_on == "2025-01-05" and loaded.metrics["model"]["roc_auc"] == 0.7
+    assert set(loaded.lever_ranges) == {"signal", "noise"} and len(loaded.lever_boosters) == 2
+    assert loaded.drift_reference is None  # no drift_reference.json in the folder
+    X = fitted[1][["signal", "noise"]]
+    np.testing.assert_allclose(loaded.model.predict_proba(X), fitted[0].predict_proba(X))
+    (folder / REGISTRY_FILE).unlink()
+    (folder / RANGES_FILE).unlink()
+    (folder / BOOTSTRAP_FILE).unlink()
+    bare = load_pipeline_model(tmp_path / "models", "hamstring")
+    assert (bare.version, bare.alias, bare.run_id) == ("unregistered", "-", None)
+    assert bare.lever_ranges is None and bare.lever_boosters is None
+    with pytest.raises(ModelNotFoundError, match="model.joblib"):
+        load_pipeline_model(tmp_path / "models", "transfer")
+
+
+def test_registered_model_carries_its_run_artifacts(tmp_path, monkeypatch, fitted):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    from sprintlab.drift import log_training_reference
+    from sprintlab.tracking import log_and_register
+
+    model, units = fitted
+    folder = _model_folder(tmp_path, fitted, None)
+    X = units[["signal", "noise"]]
+    reg = log_and_register(
+        experiment="loader-test",
+        registered_name="sprintlab-loader-test",
+        model=model,
+        X_example=X.head(5),
+        params={"n": 1},
+        metrics={"model": {"roc_auc": 0.7}},
+        artifacts={
+            "evaluation": folder / EVALUATION_FILE,
+            "levers": [folder / RANGES_FILE, folder / BOOTSTRAP_FILE],
+        },
+        compare=(X, units["y"].to_numpy()),
+    )
+    log_training_reference(reg.run_id, X)
+    champion = load_registered_model("sprintlab-loader-test")
+    assert (champion.version, champion.alias, champion.run_id) == ("1", "champion", reg.run_id)
+    assert champion.uri == "models:/sprintlab-loader-test/1"
+    assert [name for name, _ in champion.signature] == ["signal", "noise"]
+    assert champion.trained_on == "2025-01-05"
+    assert set(champion.lever_ranges) == {"signal", "noise"} and len(champion.lever_boosters) == 2
+    assert set(champion.drift_reference["features"]) == {"signal", "noise"}
+    np.testing.assert_allclose(champion.model.predict_proba(X), model.predict_proba(X))
+    assert load_registered_model("sprintlab-loader-test", "1").alias == "-"
+    with pytest.raises(ModelNotFoundError, match="no model sprintlab-loader-test version 9"):
+        load_registered_model("sprintlab-loader-test", "9")
