@@ -86,11 +86,13 @@ class Provenance:
 
 def merge(items: list[Provenance]) -> Provenance:
     """One provenance for rows merged together: rows grouped per file (files in first-seen order,
-    rows sorted), problems concatenated."""
-    rows: dict[str, set[int]] = {}
+    rows sorted), problems concatenated. A source row that reached the merged row twice (one file
+    row melted into several records, or one file read by two joined sources) is listed twice: the
+    row accounting counts records."""
+    rows: dict[str, list[int]] = {}
     for p in items:
         for f, r in p.sources:
-            rows.setdefault(f, set()).update(r)
+            rows.setdefault(f, []).extend(r)
     problems = tuple(q for p in items for q in p.problems)
     return Provenance(tuple((f, tuple(sorted(r))) for f, r in rows.items()), problems)
 
