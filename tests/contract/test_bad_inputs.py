@@ -128,6 +128,33 @@ def build_case(case: str, root: Path) -> Path:
     return folder
 
 
+def check_row_rejected(res, out: Path, table: str, row: int) -> None:
+    """Exactly one row rejected, in rejected_rows.csv with its raw row."""
+    probs = res.problems
+    assert res.counts[table]["rejected"] == 1
+    rej = pd.read_csv(out / "rejected_rows.csv")
+    assert ((rej["table"] == table) & (rej["row"] == row)).any()
+    others = probs[probs["table"] != table]
+    if table == "athletes":  # the athlete's rows elsewhere are rejected, pointing at that row
+        assert (
+            others["reason"]
+            .str.startswith(f"athlete rejected: 'A02' was rejected in the athletes table (row {row})")
+            .all()
+        )
+    assert len(probs) - len(others) == 1, probs.to_string()
+    assert table == "athletes" or others.empty, probs.to_string()
+
+
+def check_cell_emptied(res, out: Path, hit: pd.Series, where: tuple[str, int, str]) -> None:
+    """The row is kept with the cell emptied, listed in rejected_cells.csv."""
+    table, row, column = where
+    assert res.counts[table]["rejected"] == 0 and res.counts[table]["cells_emptied"] == 1
+    assert len(res.problems) == 1 and hit["level"] == "cell", res.problems.to_string()
+    cells = pd.read_csv(out / "rejected_cells.csv")
+    assert cells[["table", "row", "column"]].values.tolist() == [[table, row, column]]
+    assert res.tables[table][column].isna().sum() == 1  # the fixture has no other empty cell there
+
+
 @pytest.mark.parametrize("case", sorted(EXPECT))
 def test_case_is_handled(case, tmp_path):
     handling, table, row, column, text = EXPECT[case]
@@ -144,25 +171,10 @@ def test_case_is_handled(case, tmp_path):
         assert pd.isna(hit["row"]) if row is None else hit["row"] == row
         if column is not None:
             assert column in str(hit["column"])
-        if handling == "reject":  # exactly one row rejected, in rejected_rows.csv with its raw row
-            assert res.counts[table]["rejected"] == 1
-            rej = pd.read_csv(tmp_path / "out" / "rejected_rows.csv")
-            assert ((rej["table"] == table) & (rej["row"] == row)).any()
-            others = probs[probs["table"] != table]
-            if table == "athletes":  # the athlete's rows elsewhere are rejected, pointing at that row
-                assert (
-                    others["reason"]
-                    .str.startswith(f"athlete rejected: 'A02' was rejected in the athletes table (row {row})")
-                    .all()
-                )
-            assert len(probs) - len(others) == 1, probs.to_string()
-            assert table == "athletes" or others.empty, probs.to_string()
-        if handling == "cell":  # the row is kept with the cell emptied, listed in rejected_cells.csv
-            assert res.counts[table]["rejected"] == 0 and res.counts[table]["cells_emptied"] == 1
-            assert len(probs) == 1 and hit["level"] == "cell", probs.to_string()
-            cells = pd.read_csv(tmp_path / "out" / "rejected_cells.csv")
-            assert cells[["table", "row", "column"]].values.tolist() == [[table, row, column]]
-            assert res.tables[table][column].isna().sum() == 1  # the fixture has no other empty cell there
+        if handling == "reject":
+            check_row_rejected(res, tmp_path / "out", table, row)
+        if handling == "cell":
+            check_cell_emptied(res, tmp_path / "out", hit, (table, row, column))
         if case == "missing_required_column":  # the other tables go on
             assert "wellness" in res.tables and "gym_sets" not in res.tables
             assert res.counts["gym_sets"]["rejected"] == res.counts["gym_sets"]["input"] == 24
