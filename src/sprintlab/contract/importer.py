@@ -100,12 +100,30 @@ class ImportResult:
 
 
 # ----------------------------------------------------------------------------- reading
-def source_files(source_dir: Path, pattern: str) -> list[Path]:
+def lookup_files(mapping: dict) -> set[str]:
+    """The files a mapping reads as ``lookup`` registers (relative to the exports folder)."""
+    out: set[str] = set()
+    for entry in mapping["tables"]:
+        for src in entry.get("sources") or [entry]:
+            for rule in (src.get("columns") or {}).values():
+                if isinstance(rule, dict) and isinstance(rule.get("lookup"), dict):
+                    out.add(Path(str(rule["lookup"]["file"])).as_posix())
+    return out
+
+
+def source_files(source_dir: Path, pattern: str, exclude: set[str] | None = None) -> list[Path]:
     """The files a source names: the file itself, or every match of a glob in name order (Excel
-    lock files ``~$...`` and hidden files left out)."""
+    lock files ``~$...``, hidden files and the ``exclude`` files - the lookup registers - left out)."""
     if not GLOB_CHARS & set(pattern):
         return [source_dir / pattern]
-    hits = sorted(p for p in source_dir.glob(pattern) if p.is_file() and not p.name.startswith(("~$", ".")))
+    skip = exclude or set()
+    hits = sorted(
+        p
+        for p in source_dir.glob(pattern)
+        if p.is_file()
+        and not p.name.startswith(("~$", "."))
+        and p.relative_to(source_dir).as_posix() not in skip
+    )
     if not hits:
         raise DataError(f"no file matches {pattern!r}", file=source_dir)
     return hits
@@ -127,10 +145,12 @@ def _read_one(path: Path, label: str, read: dict | None) -> pd.DataFrame:
     return df
 
 
-def _read_source(source_dir: Path, src: dict, warnings: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+def _read_source(
+    source_dir: Path, src: dict, warnings: list[str], exclude: set[str]
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """All files of one source, concatenated (union of columns), and the data rows per file."""
     frames, rows = [], {}
-    for path in source_files(source_dir, str(src["file"])):
+    for path in source_files(source_dir, str(src["file"]), exclude):
         label = path.relative_to(source_dir).as_posix() if path.is_relative_to(source_dir) else path.name
         df = _read_one(path, label, src.get("read"))
         frames.append(df)
@@ -222,11 +242,12 @@ def import_folder(mapping: str | Path | dict, source_dir: str | Path) -> ImportR
     accounts: list[FileAccount] = []
     warnings: list[str] = []
     registers: dict = {}
+    registers_read = lookup_files(m)
     for entry in m["tables"]:
         table = entry["table"]
         log, file_rows, parts = StepLog(), dict[str, int](), list[pd.DataFrame]()
         for src in entry.get("sources") or [entry]:
-            raw, rows = _read_source(source_dir, src, warnings)
+            raw, rows = _read_source(source_dir, src, warnings, registers_read)
             for f, n in rows.items():
                 file_rows[f] = file_rows.get(f, 0) + n
             ctx = MapContext(source_dir, locale_from(src.get("read")), registers)

@@ -65,9 +65,9 @@ def melt(df: pd.DataFrame, w: dict, log: StepLog) -> pd.DataFrame:
     )
     log.count(long[PROV].tolist())
     if w.get("drop_blank", True):
-        blank = long[w["value_as"]].map(is_missing).to_numpy()
+        blank = long[w["value_as"]].map(is_missing).to_numpy(dtype=bool)
         log.drop(long.loc[blank, PROV].tolist(), "blank cell in a wide file (no value)")
-        long = long[~blank]
+        long = long.loc[~blank]
     if rx := w.get("column_regex"):
         long[w["columns_as"]] = long[w["columns_as"]].map(
             lambda h: m.group(1) if (m := re.search(rx, str(h))) else h
@@ -143,10 +143,10 @@ def drop_empty(df: pd.DataFrame, cols: list[str], log: StepLog) -> pd.DataFrame:
     present = [c for c in cols if c in df.columns]
     if not present or df.empty:
         return df.reset_index(drop=True)
-    empty = df[present].map(is_missing).all(axis=1).to_numpy()
+    empty = df[present].map(is_missing).all(axis=1).to_numpy(dtype=bool)
     if empty.any():
         log.drop(df.loc[empty, PROV].tolist(), f"drop_empty: no {', '.join(cols)}")
-        df = df[~empty]
+        df = df.loc[~empty]
     return df.reset_index(drop=True)
 
 
