@@ -140,6 +140,15 @@ def aggregate(df: pd.DataFrame, spec: dict, key: tuple[str, ...]) -> pd.DataFram
     if missing:
         raise DataError(f"aggregate.by: column(s) {missing} are not mapped")
     rules: dict[str, Any] = spec["columns"]
+    refs = [
+        (r[k] if k != "increase_where" else r[k].get("column"))
+        for r in rules.values()
+        if isinstance(r, dict)
+        for k in r
+    ]
+    unmapped = [c for c in refs if c not in df.columns]
+    if unmapped:
+        raise DataError(f"aggregate refers to column(s) {unmapped} that the mapping does not produce")
     names = [c for c in df.columns if c != PROV] + [c for c in rules if c not in df.columns]
     out: list[dict[str, Any]] = []
     for idx in _groups(df, by):

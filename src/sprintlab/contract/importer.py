@@ -251,7 +251,13 @@ def import_folder(mapping: str | Path | dict, source_dir: str | Path) -> ImportR
             for f, n in rows.items():
                 file_rows[f] = file_rows.get(f, 0) + n
             ctx = MapContext(source_dir, locale_from(src.get("read")), registers)
-            parts.append(map_source(raw, {**src, "table": table}, ctx, log))
+            try:
+                parts.append(map_source(raw, {**src, "table": table}, ctx, log))
+            except DataError as exc:
+                where = exc.file or str(src["file"])
+                raise DataError(
+                    f"table {table!r}: {exc.reason}", file=where, row=exc.row, column=exc.column
+                ) from None
         if entry.get("combine", "join") == "join" and len(parts) > 1:
             df = join_sources(parts, TABLES[table].key)
         else:

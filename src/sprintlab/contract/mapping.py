@@ -130,6 +130,15 @@ _COL_KEYS = {
     "days_between",
 }
 COMBINE = ("join", "concat")
+#: keys each dict-valued step needs (and, for filter, the only keys it knows)
+_STEP_NEEDS: dict[str, tuple[str, ...]] = {
+    "wide": ("columns_as", "value_as"),
+    "unpivot": ("as", "groups"),
+    "explode_json": ("column", "key_as"),
+    "number_within": ("by", "as"),
+    "episodes": ("by", "date", "length_as"),
+}
+_FILTERS = {"equals", "not_equals", "drop_if_all_zero"}
 
 
 def resolve_mapping(name: str | Path) -> Path:
@@ -197,6 +206,7 @@ def check_mapping(m: dict, where: str | Path | None = None) -> None:
         locale_from(m.get("read"))
         if "aggregate" in m:
             check_aggregate(m["aggregate"], set(spec.column_names))
+        _check_steps(m)
     except DataError as exc:
         raise DataError(f"table {table!r}: {exc.reason}", file=where) from None
     for col, rule in {**(m.get("columns") or {}), **(m.get("constants") or {})}.items():
@@ -204,6 +214,46 @@ def check_mapping(m: dict, where: str | Path | None = None) -> None:
             raise DataError(f"{col!r} is not a column of contract table {table!r}", file=where)
         if isinstance(rule, dict) and col in (m.get("columns") or {}):
             _check_rule(table, col, rule, where)
+
+
+def _check_steps(m: dict) -> None:
+    """The shape of the dict-valued steps: required keys, known filters, unpivot groups."""
+    for step, keys in _STEP_NEEDS.items():
+        if step in m and (not isinstance(m[step], dict) or any(k not in m[step] for k in keys)):
+            raise DataError(f"step {step!r} needs {', '.join(keys)}")
+    if "filter" in m and (not isinstance(m["filter"], dict) or set(m["filter"]) - _FILTERS):
+        raise DataError(f"filter knows only {', '.join(sorted(_FILTERS))}")
+    groups = (m.get("unpivot") or {}).get("groups", {})
+    if not isinstance(groups, dict) or not all(isinstance(g, dict) and g for g in groups.values()):
+        raise DataError("unpivot.groups must map each label to {name: source column, ...}")
+    if "drop_empty" in m and not isinstance(m["drop_empty"], list):
+        raise DataError("drop_empty must be a list of contract columns")
+
+
+def _step_columns(m: dict, df: pd.DataFrame) -> dict[str, list[str]]:
+    """Source columns each reshaping or filter step reads (names; positions of ``wide`` excluded)."""
+    w, u, f = m.get("wide") or {}, m.get("unpivot") or {}, m.get("filter") or {}
+    return {
+        "wide": [
+            c for c in [*w.get("id_columns", []), *(w.get("value_columns") or [])] if isinstance(c, str)
+        ],
+        "unpivot": [c for g in (u.get("groups") or {}).values() for c in g.values()],
+        "explode_json": [m["explode_json"]["column"]] if m.get("explode_json") else [],
+        "filter": [
+            *(f.get("equals") or {}),
+            *(f.get("not_equals") or {}),
+            *(f.get("drop_if_all_zero") or []),
+        ],
+    }
+
+
+def _need(df: pd.DataFrame, cols: list[str], step: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        shown = ", ".join(str(c) for c in df.columns if c != PROV)
+        raise DataError(
+            f"{step}: source column(s) {', '.join(map(repr, missing))} not found (columns: {shown})"
+        )
 
 
 def _check_rule(table: str, col: str, rule: dict, where: str | Path | None) -> None:
@@ -469,6 +519,9 @@ def map_source(
     table = mapping["table"]
     df = steps.ensure_provenance(df.copy())
     df.columns = [c if c == PROV else str(c).strip() for c in df.columns]
+    needs = _step_columns(mapping, df)
+    for step in ("wide", "unpivot", "explode_json"):
+        _need(df, needs[step], step)
     if w := mapping.get("wide"):
         df = steps.melt(df, w, log)
     if u := mapping.get("unpivot"):
@@ -478,6 +531,7 @@ def map_source(
     if not mapping.get("wide"):  # melt counts its records itself, before dropping blank cells
         log.count(df[PROV].tolist())
     if f := mapping.get("filter"):
+        _need(df, needs["filter"], "filter")
         df = steps.filter_rows(df, f, log)
     out = _columns(df, mapping, ctx)
     if de := mapping.get("drop_empty"):
