@@ -170,4 +170,4 @@ def aggregate(df: pd.DataFrame, spec: dict, key: tuple[str, ...]) -> pd.DataFram
         prov: Provenance = merge(rows[PROV].tolist())
         rec[PROV] = Provenance(prov.sources, prov.problems + tuple(problems))
         out.append(rec)
-    return pd.DataFrame(out, columns=[*names, PROV]).astype(object)
+    return pd.DataFrame(out, columns=[*names, PROV], dtype=object)

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from sprintlab.contract.convert import decode_json_rows, locale_from, read_options
-from sprintlab.contract.mapping import MapContext, load_mapping, map_source
+from sprintlab.contract.mapping import MapContext, check_entry, load_mapping, map_source
 from sprintlab.contract.provenance import PROVENANCE_COLUMN, merge
 from sprintlab.contract.steps import PROV, StepLog, with_provenance
 from sprintlab.contract.tables import TABLES
@@ -235,6 +235,10 @@ def _accounts(table: str, frame: pd.DataFrame, file_rows: dict[str, int], log: S
 def import_folder(mapping: str | Path | dict, source_dir: str | Path) -> ImportResult:
     """Import every table of a mapping from ``source_dir`` (see the module docstring)."""
     m = load_mapping(mapping) if not isinstance(mapping, dict) else mapping
+    if not isinstance(m.get("tables"), list):
+        raise DataError("a mapping needs a 'tables:' list")
+    for entry in m["tables"]:
+        check_entry(entry)
     source_dir = Path(source_dir)
     if not source_dir.is_dir():
         raise DataError("exports folder not found (or not a folder)", file=source_dir)
