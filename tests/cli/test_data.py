@@ -133,3 +133,20 @@ def test_import_command(tmp_path):
         app, ["import", str(src), "--mapping", "no_such_mapping", "--out", str(tmp_path / "o")]
     )
     assert res.exit_code == 2 and "mapping not found" in res.output and "vald_nordbord_hub" in res.output
+
+
+def test_import_malformed_option_value_is_an_error_not_a_traceback(tmp_path):
+    app = typer.Typer()
+    app.command("import")(import_data)
+    app.command("other")(lambda: None)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "w.csv").write_text("who,day,f\nA,2024-03-04,3\n")
+    m = tmp_path / "m.yaml"
+    m.write_text(
+        "tables:\n  - table: wellness\n    file: w.csv\n    columns:\n      athlete_id: who\n"
+        "      date: day\n      fatigue: {from: f, rescale: {from: [1], to: [0, 10]}}\n"
+    )
+    res = CliRunner().invoke(app, ["import", str(src), "--mapping", str(m), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
+    assert "cannot apply an option" in res.output

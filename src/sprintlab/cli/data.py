@@ -126,6 +126,10 @@ def import_data(
     except DataError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    except (KeyError, TypeError, ValueError) as exc:  # a malformed option value in the mapping
+        msg = f"mapping {mapping}: cannot apply an option ({type(exc).__name__}: {exc}); check it against docs/importing.md"
+        console.print(f"[red]error:[/red] {escape(msg)}")
+        raise typer.Exit(2) from None
     add_validation(result, res)
     write_import_report(result, out)
     report = import_report(result)
