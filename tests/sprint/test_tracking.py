@@ -11,7 +11,7 @@ from sprintlab.sprint.model import acceleration, velocity
 from sprintlab.sprint.tracking import COUNT_COLUMNS, CleaningSettings, clean_trace, savgol_acceleration
 
 SETTINGS = CleaningSettings(
-    max_speed_m_s=12.5, max_abs_acceleration_m_s2=10.0, max_gap_s=0.5, savgol_window_s=0.7, savgol_polyorder=2
+    max_speed_m_s=12.5, max_abs_acceleration_m_s2=10.0, max_gap_s=0.5, savgol_window_s=0.75, savgol_polyorder=2
 )
 
 
@@ -24,7 +24,7 @@ def test_savgol_derivative_matches_scipy_inside_the_trace(rate_hz):
     t = np.arange(0, 8, 1 / rate_hz)
     v = velocity(t, 8.5, 1.1) + 0.3 * np.sin(t)
     got = savgol_acceleration(_zeros(t.size), t, v, SETTINGS)
-    h = int(np.rint((0.7 * rate_hz - 1) / 2))
+    h = int(np.rint((0.75 * rate_hz - 1) / 2))
     want = savgol_filter(v, 2 * h + 1, 2, deriv=1, delta=1 / rate_hz)
     assert np.isnan(got[:h]).all() and np.isnan(got[-h:]).all()  # no edge extrapolation
     np.testing.assert_allclose(got[h:-h], want[h:-h], rtol=1e-9, atol=1e-9)
@@ -45,9 +45,9 @@ def test_derivative_never_crosses_a_gap_a_trace_or_a_rate_change():
     # a window across the 10 -> 20 Hz switch, the 2.05 s gap or into the other trace would not
     # give exactly 0.5 (uneven spacing, the restart of the second trace)
     np.testing.assert_allclose(got[ok], 0.5, rtol=1e-9)
-    # stretches: 0-5.0 s at 10 Hz (51 rows, h = 3), 5.05-9.95 s at 20 Hz (99 rows, h = 6), after
+    # stretches: 0-5.0 s at 10 Hz (51 rows, h = 3), 5.05-9.95 s at 20 Hz (99 rows, h = 7), after
     # the gap (50 rows, h = 3), the second trace (50 rows, h = 3): h rows at each end have none
-    assert ok.sum() == (51 - 6) + (99 - 12) + (50 - 6) + (50 - 6)
+    assert ok.sum() == (51 - 6) + (99 - 14) + (50 - 6) + (50 - 6)
 
 
 def test_every_sample_is_counted_once():
