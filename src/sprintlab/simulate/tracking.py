@@ -146,6 +146,19 @@ def _add_artifacts(rng: np.random.Generator, speed: np.ndarray, coef: TrackingTr
     speed[spiked, rng.integers(0, n_samples, spiked.size)] = rng.uniform(*SPIKE_RANGE_M_S, spiked.size)
 
 
+def speed_traces(
+    rng: np.random.Generator, mss_m_s: np.ndarray, tau_s: np.ndarray, coef: TrackingTraces
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exported speed (m/s) of one session per (MSS, TAU) pair, ``(sessions, samples)``: baseline,
+    efforts, then the recording's noise, dropouts and spikes; and each session's number of
+    all-out efforts."""
+    n_samples = int(round(coef.session_minutes * 60 * coef.rate_hz))
+    speed = _baseline(rng, mss_m_s.size, n_samples, coef)
+    n_all_out = _add_efforts(rng, speed, mss_m_s, tau_s, coef)
+    _add_artifacts(rng, speed, coef)
+    return speed, n_all_out
+
+
 def tracking_tables(
     rng: np.random.Generator,
     traits: Traits,
@@ -164,9 +177,8 @@ def tracking_tables(
     frames, n_max = [], []
     for lo in range(0, athlete.size, SESSION_BATCH):
         hi = min(lo + SESSION_BATCH, athlete.size)
-        speed = _baseline(rng, hi - lo, n_samples, coef)
-        n_max.append(_add_efforts(rng, speed, mss[lo:hi], tau[lo:hi], coef))
-        _add_artifacts(rng, speed, coef)
+        speed, n_all_out = speed_traces(rng, mss[lo:hi], tau[lo:hi], coef)
+        n_max.append(n_all_out)
         frames.append(
             pd.DataFrame(
                 {
