@@ -11,7 +11,11 @@ from sprintlab.sprint.model import acceleration, velocity
 from sprintlab.sprint.tracking import COUNT_COLUMNS, CleaningSettings, clean_trace, savgol_acceleration
 
 SETTINGS = CleaningSettings(
-    max_speed_m_s=12.5, max_abs_acceleration_m_s2=10.0, max_gap_s=0.5, savgol_window_s=0.75, savgol_polyorder=2
+    max_speed_m_s=12.5,
+    max_abs_acceleration_m_s2=10.0,
+    max_gap_s=0.5,
+    savgol_window_s=0.75,
+    savgol_polyorder=2,
 )
 
 

@@ -169,6 +169,29 @@ def _in_situ(
         raise typer.Exit(code=1)
 
 
+def _gates_or_radar(
+    splits_file: Path | None, radar: Path | None, out: Path, correction: str, athletes: Path | None
+) -> None:
+    """The gate-split and radar modes: fit, write ``out``, say how many fitted."""
+    try:
+        parse_correction(correction)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--correction") from exc
+    ath = _read_input(athletes) if athletes is not None else None
+    try:
+        if radar is not None:
+            result = profile_radar(_read_input(radar), ath)
+        else:
+            assert splits_file is not None
+            result = profile_splits(_read_input(splits_file), ath, correction=correction)
+    except (ValueError, DataError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    _write_output(result, out)
+    n_ok = int(result["fit_ok"].sum()) if len(result) else 0
+    typer.echo(f"wrote {len(result)} profiles ({n_ok} fitted ok) to {out}")
+
+
 def profile(
     splits_file: Annotated[Path | None, typer.Argument(help="sprint_splits table (CSV or Parquet).")] = None,
     out: Annotated[
@@ -233,21 +256,6 @@ def profile(
     if in_situ is not None:
         _in_situ(in_situ, out, velocity_threshold, window_days, params_file)
         return
-    out = out if out is not None else Path("profiles.csv")
-    try:
-        parse_correction(correction)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--correction") from exc
-    ath = _read_input(athletes) if athletes is not None else None
-    try:
-        if radar is not None:
-            result = profile_radar(_read_input(radar), ath)
-        else:
-            assert splits_file is not None
-            result = profile_splits(_read_input(splits_file), ath, correction=correction)
-    except (ValueError, DataError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
-    _write_output(result, out)
-    n_ok = int(result["fit_ok"].sum()) if len(result) else 0
-    typer.echo(f"wrote {len(result)} profiles ({n_ok} fitted ok) to {out}")
+    _gates_or_radar(
+        splits_file, radar, out if out is not None else Path("profiles.csv"), correction, athletes
+    )
