@@ -23,4 +23,7 @@ def paths(*names: str) -> list[Path]:
 def params() -> Params:
     """``params.yaml`` of the working directory; also sets up logging for the stage."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return load_params("params.yaml")
+    try:
+        return load_params("params.yaml")
+    except (OSError, ValueError) as err:  # missing file, bad YAML, invalid values (pydantic)
+        sys.exit(f"{sys.argv[0]}: cannot read params.yaml in {Path.cwd()}: {err}")

@@ -102,9 +102,10 @@ def test_unreachable_mlflow_store_fails_clearly_before_training(tmp_path, monkey
 def test_train_entry_point_exits_nonzero_with_message(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{blocker}/mlflow.db"}
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "pipelines" / "train_hamstring.py")],
+        [sys.executable, str(ROOT / "pipelines" / "train_hamstring.py"), "data/targets", "models/hamstring"],
         env=env,
         capture_output=True,
         text=True,

@@ -9,6 +9,7 @@ import pytest
 
 from sprintlab.io import (
     DataError,
+    ReadOptions,
     find_table,
     read_table,
     write_bytes_atomic,
@@ -31,6 +32,28 @@ def test_read_csv_variants_as_strings(tmp_path):
     tab = tmp_path / "tab.csv"
     tab.write_text("a\tb\n1\t2\n")
     assert read_table(tab).to_dict("list") == {"a": ["1"], "b": ["2"]}
+
+
+def test_declared_read_options(tmp_path):
+    meta = tmp_path / "trace.csv"  # 3 metadata lines (commas in them), then a ';' table
+    meta.write_text("Session: A, B\nAthlete: X, Y\nexported 1/2/2024\nt;v\n0,1;5,5\n0,2;6,0\n")
+    df = read_table(meta, options=ReadOptions(skip_lines=3, delimiter=";"))
+    assert df.to_dict("list") == {"t": ["0,1", "0,2"], "v": ["5,5", "6,0"]}
+    assert df.attrs["row_numbers"] == [5, 6]  # the metadata lines count
+    cp = tmp_path / "cp.csv"
+    cp.write_bytes("name,n\nJosé,1\n".encode("cp1252"))
+    assert read_table(cp, options=ReadOptions(encoding="cp1252"))["name"].tolist() == ["José"]
+    with pytest.raises(DataError, match="cannot decode the file as ascii"):
+        read_table(cp, options=ReadOptions(encoding="ascii"))
+    with pytest.raises(DataError, match="empty"):
+        read_table(meta, options=ReadOptions(skip_lines=10))
+    xl = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(xl) as w:
+        pd.DataFrame({"a": [1]}).to_excel(w, sheet_name="first", index=False)
+        pd.DataFrame({"b": ["x", "y"]}).to_excel(w, sheet_name="screens", index=False)
+    assert read_table(xl, options=ReadOptions(sheet="screens"))["b"].tolist() == ["x", "y"]
+    with pytest.raises(DataError, match="sheet 'nope'"):
+        read_table(xl, options=ReadOptions(sheet="nope"))
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n  \n"])

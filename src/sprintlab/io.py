@@ -5,8 +5,10 @@ Reading
     *strings* so that the data contract (:mod:`sprintlab.contract.validate`), not pandas, decides
     types (tools that take numbers directly, such as ``sprintlab profile``, ask for pandas' typing
     with ``infer_types=True``). CSV encoding (UTF-8, UTF-8 with a byte-order mark, Latin-1 fallback) and delimiter
-    (``,`` ``;`` tab) are detected. Fully blank lines are dropped; the spreadsheet row number of
-    every remaining row (header = row 1, first data row = row 2) is kept in
+    (``,`` ``;`` tab) are detected unless the caller declares them (:class:`ReadOptions`, as a
+    mapping file's ``read:`` does); metadata lines above the header can be skipped. Fully blank
+    lines are dropped; the spreadsheet row number of every remaining row (header = row 1 of the
+    file, first data row = row 2; skipped metadata lines count) is kept in
     ``df.attrs["row_numbers"]`` so that problems can be reported where the user sees them.
 
 Writing
@@ -24,6 +26,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,19 @@ import pyarrow.parquet as pq
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DELIMITERS = ",;\t"
+ENCODINGS = ("utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read one file when detection is not wanted: ``delimiter`` (CSV), ``encoding`` (CSV;
+    one of :data:`ENCODINGS`), ``skip_lines`` (metadata lines above the header, CSV and Excel) and
+    ``sheet`` (Excel sheet name or 0-based index; default the first)."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    skip_lines: int = 0
+    sheet: str | int | None = None
 
 
 class DataError(Exception):
@@ -65,11 +81,16 @@ class DataError(Exception):
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
-def decode_text(raw: bytes) -> tuple[str, str]:
+def decode_text(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
     """Decode bytes as UTF-8 (a leading byte-order mark is stripped) or, failing that, Latin-1.
 
     Returns ``(text, encoding)`` where encoding is ``"utf-8"``, ``"utf-8-sig"`` or ``"latin-1"``.
+    With a declared ``encoding`` the bytes are decoded with it (a UTF-8 byte-order mark is still
+    stripped); bytes that do not decode raise ``UnicodeDecodeError``.
     """
+    if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        text = raw.decode(encoding)
+        return text.removeprefix("\ufeff"), encoding
     enc = "utf-8"
     if raw.startswith(b"\xef\xbb\xbf"):
         raw, enc = raw[3:], "utf-8-sig"
@@ -130,7 +151,7 @@ def _numbers_typed(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _read_parquet(path: Path, infer_types: bool) -> pd.DataFrame:
+def _read_parquet(path: Path, infer_types: bool, opts: ReadOptions) -> pd.DataFrame:
     try:
         df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
@@ -138,28 +159,39 @@ def _read_parquet(path: Path, infer_types: bool) -> pd.DataFrame:
     return _finish(df.reset_index(drop=True), path, 2, {"format": "parquet"})
 
 
-def _read_xlsx(path: Path, infer_types: bool) -> pd.DataFrame:
+def _read_xlsx(path: Path, infer_types: bool, opts: ReadOptions) -> pd.DataFrame:
+    sheet = 0 if opts.sheet is None else opts.sheet
     try:
-        df = pd.read_excel(path, dtype=str, engine="openpyxl", **_missing_markers(infer_types))
+        df = pd.read_excel(
+            path,
+            sheet_name=sheet,
+            dtype=str,
+            engine="openpyxl",
+            skiprows=opts.skip_lines,
+            **_missing_markers(infer_types),
+        )
     except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for broken workbooks
-        raise DataError(f"cannot read Excel workbook: {exc}", file=path) from exc
+        raise DataError(f"cannot read Excel workbook (sheet {sheet!r}): {exc}", file=path) from exc
     if len(df.columns) == 0:
-        raise DataError("the first sheet is empty: expected a header row and data rows", file=path)
-    df = _finish(df, path, 2, {"format": "xlsx"})
+        raise DataError(f"sheet {sheet!r} is empty: expected a header row and data rows", file=path)
+    df = _finish(df, path, opts.skip_lines + 2, {"format": "xlsx"})
     return _numbers_typed(df) if infer_types else df
 
 
-def _read_csv(path: Path, infer_types: bool) -> pd.DataFrame:
-    text, encoding = decode_text(path.read_bytes())
-    if not text.strip():
+def _read_csv(path: Path, infer_types: bool, opts: ReadOptions) -> pd.DataFrame:
+    try:
+        text, encoding = decode_text(path.read_bytes(), opts.encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"cannot decode the file as {opts.encoding}: {exc}", file=path) from exc
+    lines = text.splitlines()
+    if len(lines) <= opts.skip_lines or not "".join(lines[opts.skip_lines :]).strip():
         raise DataError(
             "the file is empty (only blank lines): expected a header row and data rows", file=path
         )
-    lines = text.splitlines()
-    lead = 0
+    lead = opts.skip_lines
     while not lines[lead].strip():
         lead += 1
-    delim = sniff_delimiter(lines[lead])
+    delim = opts.delimiter or sniff_delimiter(lines[lead])
     try:
         df = pd.read_csv(
             io.StringIO(text),
@@ -175,7 +207,7 @@ def _read_csv(path: Path, infer_types: bool) -> pd.DataFrame:
     return _numbers_typed(df) if infer_types else df
 
 
-_READERS: dict[str, Callable[[Path, bool], pd.DataFrame]] = {
+_READERS: dict[str, Callable[[Path, bool, ReadOptions], pd.DataFrame]] = {
     ".csv": _read_csv,
     ".parquet": _read_parquet,
     ".pq": _read_parquet,
@@ -183,7 +215,9 @@ _READERS: dict[str, Callable[[Path, bool], pd.DataFrame]] = {
 }
 
 
-def read_table(path: str | Path, *, infer_types: bool = False) -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, infer_types: bool = False, options: ReadOptions | None = None
+) -> pd.DataFrame:
     """Read a CSV, Parquet (``.parquet``/``.pq``) or Excel (.xlsx, first sheet) table.
 
     By default CSV and Excel cells come back as strings (only empty cells missing), so that the
@@ -191,7 +225,8 @@ def read_table(path: str | Path, *, infer_types: bool = False) -> pd.DataFrame:
     missing-value markers (``NA``, ``NaN``, ``null``, ...) are missing and all-number columns are
     numeric. Raises :class:`DataError` for a missing, empty or unreadable file. ``df.attrs`` holds
     ``file``, ``row_numbers`` (spreadsheet row of each data row) and ``read_info`` (encoding,
-    delimiter, blank rows dropped).
+    delimiter, blank rows dropped). ``options`` declares delimiter, encoding, metadata lines to
+    skip and Excel sheet instead of detecting them.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -202,7 +237,7 @@ def read_table(path: str | Path, *, infer_types: bool = False) -> pd.DataFrame:
         raise DataError(f"unsupported file type {suffix!r} (use .csv, .parquet or .xlsx)", file=path)
     if path.stat().st_size == 0:
         raise DataError("the file is empty (0 bytes): expected a header row and data rows", file=path)
-    return reader(path, infer_types)
+    return reader(path, infer_types, options or ReadOptions())
 
 
 def find_table(folder: str | Path, name: str) -> Path | None:

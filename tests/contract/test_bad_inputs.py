@@ -1,5 +1,6 @@
 """The bad-input corpus (tests/data/bad/ + a few cases built here): every case is either rejected
-with file, row and column, or repaired in a documented and counted way - never a traceback.
+with file, row and column (a bad cell in a column that may be empty is emptied and listed, the row
+is kept), or repaired in a documented and counted way - never a traceback.
 
 The list of cases lives in docs/data-contract.md ("Bad input we tried"); this test checks that the
 list and the expectations below are the same set.
@@ -41,8 +42,8 @@ EXPECT: dict[str, tuple[str, str, int | None, str | None, str]] = {
     "date_with_time_of_day": ("reject", "wellness", 3, "date", "has a time of day"),
     "unknown_athlete": ("reject", "training_load", 3, "athlete_id", "unknown athlete"),
     "missing_required_value": ("reject", "gym_sets", 3, "exercise", "missing value"),
-    "ambiguous_thousands": ("reject", "training_load", 3, "total_distance_m", "ambiguous number"),
-    "not_finite": ("reject", "training_load", 3, "max_speed_m_s", "not a number"),
+    "ambiguous_thousands": ("cell", "training_load", 3, "total_distance_m", "ambiguous number"),
+    "not_finite": ("cell", "training_load", 3, "max_speed_m_s", "not a number"),
     "exact_duplicate_row": ("reject", "gym_sets", 26, "athlete_id, date, exercise", "duplicate row"),
     "conflicting_key_duplicate": ("reject", "gym_sets", 26, "load_kg", "duplicate key"),
     "empty_file": ("table_error", "gym_sets", None, None, "empty"),
@@ -127,6 +128,33 @@ def build_case(case: str, root: Path) -> Path:
     return folder
 
 
+def check_row_rejected(res, out: Path, table: str, row: int) -> None:
+    """Exactly one row rejected, in rejected_rows.csv with its raw row."""
+    probs = res.problems
+    assert res.counts[table]["rejected"] == 1
+    rej = pd.read_csv(out / "rejected_rows.csv")
+    assert ((rej["table"] == table) & (rej["row"] == row)).any()
+    others = probs[probs["table"] != table]
+    if table == "athletes":  # the athlete's rows elsewhere are rejected, pointing at that row
+        assert (
+            others["reason"]
+            .str.startswith(f"athlete rejected: 'A02' was rejected in the athletes table (row {row})")
+            .all()
+        )
+    assert len(probs) - len(others) == 1, probs.to_string()
+    assert table == "athletes" or others.empty, probs.to_string()
+
+
+def check_cell_emptied(res, out: Path, hit: pd.Series, where: tuple[str, int, str]) -> None:
+    """The row is kept with the cell emptied, listed in rejected_cells.csv."""
+    table, row, column = where
+    assert res.counts[table]["rejected"] == 0 and res.counts[table]["cells_emptied"] == 1
+    assert len(res.problems) == 1 and hit["level"] == "cell", res.problems.to_string()
+    cells = pd.read_csv(out / "rejected_cells.csv")
+    assert cells[["table", "row", "column"]].values.tolist() == [[table, row, column]]
+    assert res.tables[table][column].isna().sum() == 1  # the fixture has no other empty cell there
+
+
 @pytest.mark.parametrize("case", sorted(EXPECT))
 def test_case_is_handled(case, tmp_path):
     handling, table, row, column, text = EXPECT[case]
@@ -135,7 +163,7 @@ def test_case_is_handled(case, tmp_path):
     for name, c in res.counts.items():
         assert c["accepted"] + c["rejected"] == c["input"], name
     probs = res.problems
-    if handling in ("reject", "table_error"):
+    if handling in ("reject", "table_error", "cell"):
         hits = probs[(probs["table"] == table) & probs["reason"].str.contains(text, regex=False)]
         assert len(hits) >= 1, probs.to_string()
         hit = hits.iloc[0]
@@ -143,19 +171,10 @@ def test_case_is_handled(case, tmp_path):
         assert pd.isna(hit["row"]) if row is None else hit["row"] == row
         if column is not None:
             assert column in str(hit["column"])
-        if handling == "reject":  # exactly one row rejected, in rejected_rows.csv with its raw row
-            assert res.counts[table]["rejected"] == 1
-            rej = pd.read_csv(tmp_path / "out" / "rejected_rows.csv")
-            assert ((rej["table"] == table) & (rej["row"] == row)).any()
-            others = probs[probs["table"] != table]
-            if table == "athletes":  # the athlete's rows elsewhere are rejected, pointing at that row
-                assert (
-                    others["reason"]
-                    .str.startswith(f"athlete rejected: 'A02' was rejected in the athletes table (row {row})")
-                    .all()
-                )
-            assert len(probs) - len(others) == 1, probs.to_string()
-            assert table == "athletes" or others.empty, probs.to_string()
+        if handling == "reject":
+            check_row_rejected(res, tmp_path / "out", table, row)
+        if handling == "cell":
+            check_cell_emptied(res, tmp_path / "out", hit, (table, row, column))
         if case == "missing_required_column":  # the other tables go on
             assert "wellness" in res.tables and "gym_sets" not in res.tables
             assert res.counts["gym_sets"]["rejected"] == res.counts["gym_sets"]["input"] == 24
@@ -198,6 +217,6 @@ def test_cli_never_tracebacks(case, tmp_path, cli_app):
     res = CliRunner().invoke(cli_app, ["validate", str(folder), "--today", TODAY])
     assert res.exception is None or isinstance(res.exception, SystemExit), res.output
     handling = EXPECT[case][0]
-    assert res.exit_code == (2 if handling in ("reject", "table_error") else 0), res.output
-    if handling in ("reject", "table_error"):
+    assert res.exit_code == (2 if handling in ("reject", "table_error", "cell") else 0), res.output
+    if handling in ("reject", "table_error", "cell"):
         assert EXPECT[case][1] in res.output

@@ -39,5 +39,26 @@ def test_importing_doc_names_every_mapping_step():
         "age_to_birth_date",
         "values",
         "regex",
+        "unpivot",
+        "drop_empty",
+        "aggregate",
+        "combine",
+        "duration",
+        "empty_if",
+        "subtract",
+        "lookup",
+        "days_between",
+        "decimal",
+        "thousands",
+        "skip_lines",
+        "file_name_as",
     ):
         assert f"`{step}" in text, step
+
+
+def test_importing_doc_lists_every_shipped_template():
+    from sprintlab.contract.mapping import MAPPINGS_DIR
+
+    text = (DOCS / "importing.md").read_text(encoding="utf-8")
+    for p in MAPPINGS_DIR.glob("*.yaml"):
+        assert f"`{p.stem}" in text, p.name

@@ -178,7 +178,13 @@ def test_vescovi_real(tmp_path):
     tabs = import_with_mapping("vescovi_sprint_splits.yaml", shared("vescovi_sprint_splits"))
     write_imported(tabs, tmp_path)
     res = validate_folder(tmp_path, today="2024-01-01")
-    assert res.counts["athletes"] == {"input": 52, "accepted": 52, "rejected": 0, "file": "athletes.csv"}
+    assert res.counts["athletes"] == {
+        "input": 52,
+        "accepted": 52,
+        "rejected": 0,
+        "cells_emptied": 0,
+        "file": "athletes.csv",
+    }
     assert res.counts["sprint_splits"]["accepted"] == 260
     sp = res.tables["sprint_splits"]
     first = sp[(sp["athlete_id"] == "FMSS-011") & (sp["distance_m"] == 10)]

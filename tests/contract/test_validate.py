@@ -39,6 +39,7 @@ def test_valid_folder_accepts_everything(valid_dir, tmp_path):
         "input": 24,
         "accepted": 24,
         "rejected": 0,
+        "cells_emptied": 0,
         "file": "gym_sets.csv",
     }
     rej = pd.read_csv(out / "rejected_rows.csv")
@@ -65,7 +66,13 @@ def test_rejected_rows_file_keeps_raw_row(valid_tables, tmp_path):
     valid_tables["gym_sets"].loc[4, "load_kg"] = "12000"
     valid_tables["gym_sets"].loc[4, "reps"] = "x"
     res = validate_folder(write_folder(tmp_path / "in", valid_tables), tmp_path / "out", today=TODAY)
-    assert res.counts["gym_sets"] == {"input": 24, "accepted": 23, "rejected": 1, "file": "gym_sets.csv"}
+    assert res.counts["gym_sets"] == {
+        "input": 24,
+        "accepted": 23,
+        "rejected": 1,
+        "cells_emptied": 0,
+        "file": "gym_sets.csv",
+    }
     rej = pd.read_csv(tmp_path / "out" / "rejected_rows.csv")
     assert set(rej["column"]) == {"load_kg", "reps"} and set(rej["row"]) == {6}
     raw = json.loads(rej["raw"].iloc[0])

@@ -1,20 +1,75 @@
 """``sprintlab validate`` (check a data folder against the contract and explain every problem) and
-``sprintlab import`` (vendor exports -> contract tables with a mapping file)."""
+``sprintlab import`` (vendor exports -> contract tables with a mapping file, then validated, with
+row accounting per source file)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from sprintlab.contract.mapping import import_with_mapping, write_imported
+from sprintlab.contract.importer import (
+    add_validation,
+    import_folder,
+    import_report,
+    write_import,
+    write_import_report,
+)
+from sprintlab.contract.summary import problem_groups, table_shares
 from sprintlab.contract.validate import ValidationResult, validate_folder
 from sprintlab.io import DataError
 
-MAX_LINES = 50
+#: problem groups printed (the rest are counted; all are in rejected_rows.csv / rejected_cells.csv)
+MAX_GROUPS = 25
+LEVEL_TEXT = {"table": "table rejected", "row": "rows rejected", "cell": "cells emptied"}
+
+
+def _console() -> Console:
+    return Console(width=160, highlight=False)
+
+
+def print_validation(
+    console: Console, res: ValidationResult, out: Path | None, max_groups: int = MAX_GROUPS
+) -> None:
+    """Accepted share per table (worst first; nothing accepted in red), notes and warnings, then the
+    problems grouped by (table, column, kind) with counts and three examples. Data is never read
+    as markup."""
+    say = partial(console.print, highlight=False)
+    if not res.counts:
+        say("no contract tables found")
+    for s in table_shares(res.counts):
+        style = "red" if s.input and s.accepted == 0 else "yellow" if s.share < 1 else "green"
+        cells = f", {s.cells_emptied} cell(s) emptied" if s.cells_emptied else ""
+        line = f"{s.table}: {s.accepted}/{s.input} rows accepted ({100 * s.share:.1f} %){cells}"
+        say(f"[{style}]{escape(line)}[/{style}]")
+    for note in res.skipped:
+        say(f"[dim]{escape(note)}[/dim]")
+    for w in res.warnings:
+        say(f"[yellow]warning:[/yellow] {escape(w)}")
+    if out is not None:
+        say(f"outputs written to {escape(str(out))}")
+    if res.ok:
+        say("[green]valid[/green]: no problems found")
+        return
+    groups = problem_groups(res.problems)
+    say(f"[bold]{len(res.problems)} problem(s)[/bold] in {len(groups)} group(s), largest first:")
+    for g in groups[:max_groups]:
+        column = f".{g.column}" if g.column else ""
+        head = f"{g.count} x {g.table}{column} ({LEVEL_TEXT.get(g.level, g.level)}): {g.kind}"
+        say(escape(head))
+        say(f"    e.g. {escape(g.first_reason)}", style="dim")
+        say(f"    at {escape('; '.join(g.examples))}", style="dim")
+    rest = len(groups) - max_groups
+    if rest > 0:
+        where = (
+            f"all are in {out}/rejected_rows.csv"
+            if out
+            else "use --out to write them all to rejected_rows.csv"
+        )
+        say(f"... and {rest} more group(s); {escape(where)}")
 
 
 def validate(
@@ -22,7 +77,9 @@ def validate(
         ..., help="Folder with the club's exports (athletes.csv, gym_sets.csv, ...)."
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="Write accepted tables, rejected_rows.csv and validation_report.json here."
+        None,
+        "--out",
+        help="Write accepted tables, rejected_rows.csv, rejected_cells.csv and validation_report.json here.",
     ),
     today: str | None = typer.Option(
         None,
@@ -31,63 +88,63 @@ def validate(
     ),
 ) -> None:
     """Validate a data folder against the data contract. Exit 0 when valid, 2 when not."""
-    console = Console(width=160)
+    console = _console()
     try:
         res = validate_folder(data_dir, out, today=today)
     except DataError as exc:
-        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    summary = ", ".join(f"{t}: {c['accepted']}/{c['input']} rows accepted" for t, c in res.counts.items())
-    console.print(summary or "no contract tables found", highlight=False)
-    for note in res.skipped:
-        console.print(f"[dim]{note}[/dim]", highlight=False)
-    for w in res.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
-    if out is not None:
-        console.print(f"outputs written to {out}", highlight=False)
-    if res.ok:
-        console.print("[green]valid[/green]: no problems found")
-        return
-    console.print(_problems_table(res, MAX_LINES))
-    rest = len(res.problems) - MAX_LINES
-    if rest > 0:
-        where = (
-            f"all are in {out}/rejected_rows.csv"
-            if out
-            else "use --out to write them all to rejected_rows.csv"
-        )
-        console.print(f"... and {rest} more problem(s); {where}")
-    raise typer.Exit(2)
-
-
-def _problems_table(res: ValidationResult, max_lines: int) -> Table:
-    """The first ``max_lines`` problems as a table: file, row, column, reason."""
-    table = Table(title=f"{len(res.problems)} problem(s)", show_lines=False)
-    for col in ("file", "row", "column", "reason"):
-        table.add_column(col, overflow="fold")
-    for rec in res.problems.head(max_lines).itertuples(index=False):
-        row = "" if pd.isna(rec.row) else str(rec.row)
-        table.add_row(str(rec.file), row, "" if pd.isna(rec.column) else str(rec.column), str(rec.reason))
-    return table
+    print_validation(console, res, out)
+    if not res.ok:
+        raise typer.Exit(2)
 
 
 def import_data(
     source_dir: Path = typer.Argument(..., help="Folder with the vendor's or club's exports."),
-    mapping: Path = typer.Option(
+    mapping: str = typer.Option(
         ...,
         "--mapping",
-        help="Mapping YAML (a path, or the name of a shipped mapping in sprintlab/contract/mappings/).",
+        help="Mapping YAML: a path, or the name of a shipped mapping (with or without .yaml).",
     ),
-    out: Path = typer.Option(..., "--out", help="Folder to write the contract CSVs into."),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder to write the contract CSVs and import_report.json into."
+    ),
+    validated: Path | None = typer.Option(
+        None, "--validated", help="Also write the validation outputs (accepted tables, rejected rows) here."
+    ),
+    today: str | None = typer.Option(
+        None, "--today", help="Reference date (YYYY-MM-DD) for the validation; default: today."
+    ),
 ) -> None:
-    """Convert exports into contract tables with a mapping file (then run `validate` on --out)."""
-    console = Console(width=160)
+    """Convert exports into contract tables with a mapping file, validate them and account for every
+    source row (import_report.json). Exit 0 when imported (rejected rows are reported), 2 on error."""
+    console = _console()
     try:
-        tables = import_with_mapping(mapping, source_dir)
+        result = import_folder(mapping, source_dir)
+        write_import(result, out)
+        res = validate_folder(out, validated, today=today)
     except DataError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    write_imported(tables, out)
-    for name, df in tables.items():
-        console.print(f"{name}: {len(df)} rows -> {out / (name + '.csv')}", highlight=False)
-    console.print(f"next: sprintlab validate {out}", highlight=False)
+    except (KeyError, TypeError, ValueError) as exc:  # a malformed option value in the mapping
+        msg = f"mapping {mapping}: cannot apply an option ({type(exc).__name__}: {exc}); check it against docs/importing.md"
+        console.print(f"[red]error:[/red] {escape(msg)}")
+        raise typer.Exit(2) from None
+    add_validation(result, res)
+    write_import_report(result, out)
+    report = import_report(result)
+    for table, t in report["tables"].items():
+        line = (
+            f"{table}: {t['files']} file(s), {t['rows_read']} rows read, {t['filtered']} filtered, "
+            f"{t['merged']} merged, {t['written']} written -> {out / (table + '.csv')}"
+        )
+        console.print(escape(line))
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}")
+    state = (
+        "[green]every source row accounted for[/green]"
+        if report["balanced"]
+        else "[red]rows do not add up[/red]"
+    )
+    console.print(f"{state}: see {escape(str(out / 'import_report.json'))}")
+    print_validation(console, res, validated)

@@ -70,6 +70,8 @@ def _date(desc: str = "Calendar date of the record (ISO 8601, YYYY-MM-DD).") -> 
 
 
 SIDES = ("left", "right", "both")
+#: an injury can also be central: a midline structure (lumbar spine, pubic symphysis, head, trunk)
+INJURY_SIDES = (*SIDES, "central")
 
 TABLES: dict[str, TableSpec] = {
     "athletes": TableSpec(
@@ -378,7 +380,12 @@ TABLES: dict[str, TableSpec] = {
             ColumnSpec(
                 "body_part", "str", "Body part, e.g. hamstring, quadriceps, calf, adductor, ankle, knee."
             ),
-            ColumnSpec("side", "category", "Side.", allowed=SIDES),
+            ColumnSpec(
+                "side",
+                "category",
+                "Side; central for a midline injury (e.g. lumbar spine).",
+                allowed=INJURY_SIDES,
+            ),
             ColumnSpec(
                 "days_lost",
                 "int",

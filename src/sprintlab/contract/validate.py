@@ -4,7 +4,13 @@
 safe repairs (:data:`REPAIRS`), coerces types and checks every row. Each row ends up either
 *accepted* (written typed to ``<table>.parquet``) or *rejected* (written to ``rejected_rows.csv``
 with the reason and the raw row) - never dropped silently; ``accepted + rejected == input rows``
-is asserted for every table.
+is asserted for every table. A bad cell in a column that may be empty (an optional measurement)
+does not cost the row: the cell is emptied and listed in ``rejected_cells.csv``.
+
+A table written by ``sprintlab import`` carries a provenance column (:data:`PROVENANCE_COLUMN`):
+per row, the source files and rows it came from and the cells the import could not convert. The
+validator then names the *source* file and row in every problem, counts rows per source file and
+treats an import problem like its own (row rejected, or cell emptied in an optional column).
 
 Row numbers are spreadsheet row numbers: the header is row 1 and the first data row is row 2
 (fully blank lines still count, as they do in a spreadsheet). See ``docs/data-contract.md``.
@@ -24,6 +30,7 @@ from typing import Any, NotRequired, TypedDict
 import numpy as np
 import pandas as pd
 
+from sprintlab.contract.provenance import PROVENANCE_COLUMN, ImportProblem, Provenance
 from sprintlab.contract.schemas import dtype_for, schema_for
 from sprintlab.contract.tables import REGISTER_TABLE, TABLES, ColumnSpec, TableSpec
 from sprintlab.io import DataError, find_table, read_table, write_table_atomic, write_text_atomic
@@ -60,8 +67,12 @@ SCALE_HINTS: dict[str, tuple[tuple[float, str], ...]] = {
     "m/s": ((1 / 3.6, "km/h"),),
 }
 
-PROBLEM_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
+PROBLEM_COLUMNS = ["table", "file", "row", "column", "value", "reason", "level"]
 REJECTED_COLUMNS = ["table", "file", "row", "column", "value", "reason", "raw"]
+CELL_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
+
+#: ``level`` of a problem: the whole table rejected, one row rejected, or one cell emptied
+LEVELS = ("table", "row", "cell")
 
 _NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DEC_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -83,9 +94,11 @@ class ValidationResult:
     """Outcome of :func:`validate_folder`.
 
     ``tables``: accepted rows per table (typed, sorted by key). ``problems``: one record per problem
-    (table, file, row, column, value, reason; row/column empty for table-level problems).
-    ``rejected``: one record per rejected row and reason, with the raw row as JSON. ``counts``:
-    per table ``input``, ``accepted``, ``rejected``. ``repairs``: per table, repair name -> count.
+    (table, file, row, column, value, reason, level; row/column empty for table-level problems).
+    ``rejected``: one record per rejected row and reason, with the raw row as JSON. ``cells``: one
+    record per emptied cell (the row was kept). ``counts``: per table ``input``, ``accepted``,
+    ``rejected``, ``cells_emptied`` (and per source file for imported tables). ``repairs``: per
+    table, repair name -> count.
     ``warnings``: non-fatal findings (extra columns ...). ``skipped``: notes on optional tables
     that are absent.
     """
@@ -98,6 +111,7 @@ class ValidationResult:
     skipped: list[str] = field(default_factory=list)
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
     today: dt.date | None = None
+    cells: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CELL_COLUMNS))
 
     @property
     def ok(self) -> bool:
@@ -111,6 +125,7 @@ class ValidationResult:
             "today": self.today.isoformat() if self.today else None,
             "tables": self.counts,
             "problems": int(len(self.problems)),
+            "cells_emptied": int(len(self.cells)),
             "problems_by_reason": _reason_counts(self.problems),
             "repairs": self.repairs,
             "repair_descriptions": {
@@ -249,13 +264,26 @@ def _check_bounds(col: ColumnSpec, x: float) -> None:
 
 
 # ----------------------------------------------------------------------------- one table
-class TableCounts(TypedDict):
-    """Rows of one table: ``input == accepted + rejected``; ``file`` once the table was validated."""
+class SourceCounts(TypedDict):
+    """Rows of an imported table that came from one source file (a row merged from several files
+    counts once for each)."""
 
     input: int
     accepted: int
     rejected: int
+    cells_emptied: int
+
+
+class TableCounts(TypedDict):
+    """Rows of one table: ``input == accepted + rejected``; ``file`` once the table was validated;
+    ``sources`` per source file for a table written by ``sprintlab import``."""
+
+    input: int
+    accepted: int
+    rejected: int
+    cells_emptied: NotRequired[int]
     file: NotRequired[str]
+    sources: NotRequired[dict[str, SourceCounts]]
 
 
 @dataclass
@@ -266,20 +294,48 @@ class _TableOutcome:
     counts: TableCounts
     repairs: Counter[str]
     warnings: list[str]
+    cells: list[dict] = field(default_factory=list)
 
 
 @dataclass
 class _RowProblems:
-    """Problems of one table by row index, in the order found; a row with any problem is rejected."""
+    """Problems of one table by row index, in the order found: a row with a row-level problem is
+    rejected; a cell-level problem empties the cell and keeps the row. ``files``/``row_numbers``
+    locate each row (the source file and row for an imported table)."""
 
     table: str
-    file: str
-    row_numbers: list[int]
+    files: list[str]
+    row_numbers: list[int | None]
     by_row: dict[int, list[dict]] = field(default_factory=dict)
+    cells: list[tuple[int, dict]] = field(default_factory=list)
 
     def add(self, i: int, column: str, value: Any, reason: str) -> None:
-        problem = _problem(self.table, self.file, self.row_numbers[i], column, value, reason)
+        problem = _problem(self.table, self.files[i], self.row_numbers[i], column, value, reason, "row")
         self.by_row.setdefault(i, []).append(problem)
+
+    def add_cell(self, i: int, column: str, value: Any, reason: str) -> None:
+        problem = _problem(self.table, self.files[i], self.row_numbers[i], column, value, reason, "cell")
+        self.cells.append((i, problem))
+
+    def settle(self) -> Counter[int]:
+        """After every check: the cell problems of a row rejected anyway become row problems (listed
+        with the row in ``rejected_rows.csv``); returns the emptied cells per kept row."""
+        kept: list[tuple[int, dict]] = []
+        for i, p in self.cells:
+            if i in self.by_row:
+                self.by_row[i].append({**p, "level": "row"})
+            else:
+                kept.append((i, p))
+        self.cells = kept
+        return Counter(i for i, _ in kept)
+
+    def where(self, j: int, i: int) -> str:
+        """Row ``j`` as seen from row ``i``: ``row 7``, or ``file.csv row 7`` when the files differ."""
+        return (
+            f"row {self.row_numbers[j]}"
+            if self.files[j] == self.files[i]
+            else (f"{self.files[j]} row {self.row_numbers[j]}")
+        )
 
     def rejected(self, records: list[dict]) -> list[dict]:
         """One record per problem, with the raw row as JSON."""
@@ -320,6 +376,8 @@ def _match_columns(
             problems.append(_header_problem(spec, fname, base))
             continue
         key = h.strip().lower()
+        if h == PROVENANCE_COLUMN:
+            continue
         if key not in wanted:
             extra.append(h)
         elif wanted[key] in mapping:
@@ -337,7 +395,15 @@ def _header_problem(spec: TableSpec, fname: str, column: str) -> dict:
     )
 
 
-def _problem(table: str, file: str, row: int | None, column: str | None, value: Any, reason: str) -> dict:
+def _problem(
+    table: str,
+    file: str,
+    row: int | None,
+    column: str | None,
+    value: Any,
+    reason: str,
+    level: str = "table",
+) -> dict:
     return {
         "table": table,
         "file": file,
@@ -345,7 +411,47 @@ def _problem(table: str, file: str, row: int | None, column: str | None, value: 
         "column": column,
         "value": None if is_missing(value) else str(value),
         "reason": reason,
+        "level": level,
     }
+
+
+@dataclass
+class _Located:
+    """Where each raw row came from: file and spreadsheet row, plus the import's cell problems
+    (row index -> contract column -> problem) and per-row provenance of imported tables."""
+
+    files: list[str]
+    rows: list[int | None]
+    import_problems: dict[int, dict[str, ImportProblem]]
+    provenance: list[Provenance] | None
+    warnings: list[str]
+
+
+def _locate(raw: pd.DataFrame, fname: str) -> _Located:
+    """Rows of the table file itself, or - for a table written by ``sprintlab import`` - the
+    source file and row of each row as recorded in its provenance column."""
+    n = len(raw)
+    rows: list[int | None] = list(raw.attrs.get("row_numbers") or range(2, n + 2))
+    if PROVENANCE_COLUMN not in raw.columns:
+        return _Located([fname] * n, rows, {}, None, [])
+    files = [fname] * n
+    provs: list[Provenance] = []
+    problems: dict[int, dict[str, ImportProblem]] = {}
+    bad = 0
+    for i, cell in enumerate(raw[PROVENANCE_COLUMN].tolist()):
+        try:
+            p = Provenance.from_json(str(cell))
+        except (ValueError, KeyError, TypeError):
+            here = rows[i]
+            p = Provenance(((fname, () if here is None else (here,)),))
+            bad += 1
+        provs.append(p)
+        if p.sources:
+            files[i], rows[i] = p.file, p.row
+        for q in p.problems:
+            problems.setdefault(i, {})[q["column"]] = q
+    warn = [f"{fname}: {bad} row(s) with an unreadable {PROVENANCE_COLUMN} cell are located in {fname}"]
+    return _Located(files, rows, problems, provs, warn if bad else [])
 
 
 def _validate_table(
@@ -359,14 +465,15 @@ def _validate_table(
     """Check one raw table: its header, every cell, athlete ids against ``register`` and duplicates.
 
     A header problem (repeated or missing required column) rejects the whole table; otherwise each
-    row is accepted (typed) or rejected with its reasons.
+    row is accepted (typed) or rejected with its reasons; a bad cell in a column that may be empty
+    is emptied and listed instead.
     """
     n = len(raw)
     records = raw.astype(object).to_dict("records")
-    rows: list[int] = list(raw.attrs.get("row_numbers") or range(2, n + 2))
+    loc = _locate(raw, fname)
     repairs = _read_repairs(raw.attrs.get("read_info", {}))
     mapping, extra, table_problems = _match_columns(spec, raw, fname, repairs)
-    warnings = []
+    warnings = list(loc.warnings)
     if extra:
         warnings.append(
             f"{fname}: extra column(s) not in the contract, left out of the output: "
@@ -377,41 +484,100 @@ def _validate_table(
         reason = f"missing required column(s): {', '.join(missing)} - whole table rejected"
         table_problems.append(_problem(spec.name, fname, None, ", ".join(missing), None, reason))
     if table_problems:
-        reason = "table rejected: " + "; ".join(p["reason"] for p in table_problems)
-        rejected = [
-            {**_problem(spec.name, fname, rows[i], None, None, reason), "raw": _raw_json(records, i)}
-            for i in range(n)
-        ]
-        counts = TableCounts(input=n, accepted=0, rejected=n)
-        return _TableOutcome(None, table_problems, rejected, counts, repairs, warnings)
+        return _table_rejected(spec, records, loc, table_problems, repairs, warnings)
 
-    problems = _RowProblems(spec.name, fname, rows)
+    problems = _RowProblems(spec.name, loc.files, loc.rows)
     typed: dict[str, list[Any]] = {}
     for col in spec.columns:
         if col.name in mapping:
-            typed[col.name] = _parse_column(col, raw[mapping[col.name]].tolist(), today, problems, repairs)
+            values = raw[mapping[col.name]].tolist()
+            typed[col.name] = _parse_column(col, values, today, problems, repairs, loc.import_problems)
         else:  # optional column absent
             typed[col.name] = [None] * n
     if spec.has_athlete and register is not None:
         _check_register(typed["athlete_id"], register, rejected_register or {}, problems)
     _check_duplicates(spec, typed, problems)
 
+    emptied = problems.settle()
     ok_idx = [i for i in range(n) if i not in problems.by_row]
     present = [c for c in spec.column_names if c in mapping]
     accepted = _typed_frame(spec, {c: [typed[c][i] for i in ok_idx] for c in present})
     row_problems = [p for i in sorted(problems.by_row) for p in problems.by_row[i]]
-    counts = TableCounts(input=n, accepted=len(accepted), rejected=len(problems.by_row))
+    counts = TableCounts(
+        input=n, accepted=len(accepted), rejected=len(problems.by_row), cells_emptied=sum(emptied.values())
+    )
+    if loc.provenance is not None:
+        counts["sources"] = _source_counts(loc.provenance, set(problems.by_row), emptied)
     if n == 0:
         warnings.append(f"{fname}: header only, no data rows")
-    return _TableOutcome(accepted, row_problems, problems.rejected(records), counts, repairs, warnings)
+    cells = [p for _, p in problems.cells]
+    return _TableOutcome(
+        accepted, row_problems + cells, problems.rejected(records), counts, repairs, warnings, cells
+    )
+
+
+def _table_rejected(
+    spec: TableSpec,
+    records: list[dict],
+    loc: _Located,
+    table_problems: list[dict],
+    repairs: Counter[str],
+    warnings: list[str],
+) -> _TableOutcome:
+    """Every row rejected because of a header problem."""
+    n = len(records)
+    reason = "table rejected: " + "; ".join(p["reason"] for p in table_problems)
+    rejected = [
+        {
+            **_problem(spec.name, loc.files[i], loc.rows[i], None, None, reason, "table"),
+            "raw": _raw_json(records, i),
+        }
+        for i in range(n)
+    ]
+    counts = TableCounts(input=n, accepted=0, rejected=n, cells_emptied=0)
+    if loc.provenance is not None:
+        counts["sources"] = _source_counts(loc.provenance, set(range(n)), Counter())
+    return _TableOutcome(None, table_problems, rejected, counts, repairs, warnings)
+
+
+def _source_counts(
+    provenance: list[Provenance], rejected: set[int], emptied: Counter[int]
+) -> dict[str, SourceCounts]:
+    """Rows per source file: input, accepted, rejected and emptied cells (a row merged from several
+    files counts for each of them)."""
+    out: dict[str, SourceCounts] = {}
+    for i, p in enumerate(provenance):
+        for f in p.files:
+            c = out.setdefault(f, SourceCounts(input=0, accepted=0, rejected=0, cells_emptied=0))
+            c["input"] += 1
+            if i in rejected:
+                c["rejected"] += 1
+            else:
+                c["accepted"] += 1
+                c["cells_emptied"] += emptied[i]
+    return dict(sorted(out.items()))
 
 
 def _parse_column(
-    col: ColumnSpec, values: list[Any], today: dt.date, problems: _RowProblems, repairs: Counter[str]
+    col: ColumnSpec,
+    values: list[Any],
+    today: dt.date,
+    problems: _RowProblems,
+    repairs: Counter[str],
+    import_problems: dict[int, dict[str, ImportProblem]] | None = None,
 ) -> list[Any]:
-    """Typed values of one column (None where missing or rejected); records problems and repairs."""
+    """Typed values of one column (None where missing or rejected); records problems and repairs.
+
+    A bad cell rejects its row, except in a column that may be empty (``nullable``): there the cell
+    is emptied and listed. A cell the import could not convert is handled the same way, with the
+    import's reason."""
     out: list[Any] = [None] * len(values)
+    report = problems.add_cell if col.nullable else problems.add
     for i, v in enumerate(values):
+        imported = (import_problems or {}).get(i, {}).get(col.name)
+        if imported is not None and is_missing(v):
+            report(i, col.name, imported["value"], imported["reason"])
+            continue
         if is_missing(v):
             if not col.nullable:
                 problems.add(i, col.name, v, "missing value: required")
@@ -424,7 +590,7 @@ def _parse_column(
         try:
             x, repair = _parse_checked(col, v, today)
         except CellError as exc:
-            problems.add(i, col.name, v, str(exc))
+            report(i, col.name, v, str(exc))
             continue
         if repair:
             repairs[repair] += 1
@@ -465,14 +631,14 @@ def _check_duplicates(spec: TableSpec, typed: dict[str, list[Any]], problems: _R
     first_exact: dict[tuple, int] = {}
     first_key: dict[tuple, int] = {}
     names = spec.column_names
-    rows = problems.row_numbers
     for i in range(len(typed[names[0]])):
         if i in problems.by_row:
             continue
         full = tuple(_hashable(typed[c][i]) for c in names)
         key = tuple(_hashable(typed[c][i]) for c in spec.key)
         if full in first_exact:
-            reason = f"duplicate row: exact copy of row {rows[first_exact[full]]} (the first copy is kept)"
+            where = problems.where(first_exact[full], i)
+            reason = f"duplicate row: exact copy of {where} (the first copy is kept)"
             problems.add(i, ", ".join(spec.key), None, reason)
             continue
         first_exact[full] = i
@@ -480,7 +646,7 @@ def _check_duplicates(spec: TableSpec, typed: dict[str, list[Any]], problems: _R
             j = first_key[key]
             diff = [c for c in names if _hashable(typed[c][i]) != _hashable(typed[c][j])]
             reason = (
-                f"duplicate key ({', '.join(spec.key)}) of row {rows[j]} with different values in "
+                f"duplicate key ({', '.join(spec.key)}) of {problems.where(j, i)} with different values in "
                 f"{', '.join(diff)}: only the first row is kept"
             )
             problems.add(i, ", ".join(diff), None, reason)
@@ -539,6 +705,7 @@ class _FolderFindings:
     repairs: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    cells: list[dict] = field(default_factory=list)
     #: accepted athlete ids (None until a valid athletes table was read)
     register: set[str] | None = None
     #: athlete id of a rejected athletes row -> its spreadsheet row
@@ -548,6 +715,7 @@ class _FolderFindings:
         self.counts[name] = {**res.counts, "file": fname}
         self.problems += res.problems
         self.rejected += res.rejected
+        self.cells += res.cells
         self.warnings += res.warnings
         if res.repairs:
             self.repairs[name] = dict(sorted(res.repairs.items()))
@@ -565,6 +733,7 @@ class _FolderFindings:
             skipped=self.skipped,
             rejected=pd.DataFrame(self.rejected, columns=REJECTED_COLUMNS).astype({"row": "Int64"}),
             today=today,
+            cells=pd.DataFrame(self.cells, columns=CELL_COLUMNS).astype({"row": "Int64"}),
         )
 
 
@@ -575,7 +744,8 @@ def validate_folder(
 
     Outputs (each written atomically, byte-identical on re-runs): ``<table>.parquet`` (accepted
     rows, typed, sorted by key) for every table that was not rejected as a whole,
-    ``rejected_rows.csv`` and ``validation_report.json``. Stale ``<table>.parquet`` files of
+    ``rejected_rows.csv``, ``rejected_cells.csv`` (cells emptied in kept rows) and
+    ``validation_report.json``. Stale ``<table>.parquet`` files of
     tables not produced by this run are removed from ``out_dir``.
 
     Raises :class:`DataError` only when ``in_dir`` is not a folder or ``today`` is not a date;
@@ -618,7 +788,7 @@ def _validate_table_file(found: _FolderFindings, in_dir: Path, name: str, day: d
         raw = read_table(path)
     except DataError as exc:
         found.problems.append(_problem(name, path.name, exc.row, exc.column, None, exc.reason))
-        found.counts[name] = TableCounts(input=0, accepted=0, rejected=0)
+        found.counts[name] = TableCounts(input=0, accepted=0, rejected=0, cells_emptied=0)
         return
     register = found.register if (spec.has_athlete and name != REGISTER_TABLE) else None
     res = _validate_table(spec, raw, path.name, register, day, found.rejected_register)
@@ -644,7 +814,8 @@ def _rejected_athletes(rejected: list[dict], register: set[str]) -> dict[str, in
 
 
 def write_outputs(result: ValidationResult, out_dir: str | Path) -> None:
-    """Write accepted tables, ``rejected_rows.csv`` and ``validation_report.json`` atomically."""
+    """Write accepted tables, ``rejected_rows.csv``, ``rejected_cells.csv`` and
+    ``validation_report.json`` atomically."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
@@ -654,6 +825,7 @@ def write_outputs(result: ValidationResult, out_dir: str | Path) -> None:
         elif p.exists():
             p.unlink()
     write_table_atomic(result.rejected, out_dir / "rejected_rows.csv")
+    write_table_atomic(result.cells, out_dir / "rejected_cells.csv")
     write_text_atomic(
         out_dir / "validation_report.json", json.dumps(result.report(), indent=2, ensure_ascii=False) + "\n"
     )

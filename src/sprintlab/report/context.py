@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sprintlab.domain import FAMILY_LABELS
+from sprintlab.domain import FAMILY_LABELS, TARGETS
 
 # Okabe-Ito colour-blind-safe palette; used for bars and swatches only (text stays dark on light).
 FAMILY_COLOURS: dict[str, str] = {
@@ -19,7 +19,8 @@ FAMILY_COLOURS: dict[str, str] = {
 }
 OTHER_COLOUR = "#BDBDBD"
 
-MODEL_WORDS: dict[str, str] = {"hamstring": "hamstring risk", "transfer": "transfer chance"}
+#: each outcome in the coach's words (``Target.outcome_words``), by outcome name
+MODEL_WORDS: dict[str, str] = {name: spec.outcome_words for name, spec in TARGETS.items()}
 
 SQUAD_COLUMNS = (
     "athlete_id",
