@@ -133,6 +133,26 @@ class ScoreParams(_Frozen):
     own_usual_weeks: int = Field(ge=1)
 
 
+class InSituParams(_Frozen):
+    """In-situ acceleration-speed profiles from GPS/LPS traces (``docs/sprint-model.md`` section 8)."""
+
+    velocity_step_m_s: float = Field(gt=0)
+    top_n: int = Field(ge=1)
+    acceleration_min_m_s2: float = Field(ge=0)
+    velocity_threshold_m_s: float | None = Field(ge=0)
+    outlier_z: float | None = Field(gt=0)
+    min_bins: int = Field(ge=2)
+    max_mss_over_top_speed: float = Field(ge=0)
+    max_speed_m_s: float = Field(gt=0)
+    max_abs_acceleration_m_s2: float = Field(gt=0)
+    max_gap_s: float = Field(gt=0)
+    savgol_window_s: float = Field(gt=0)
+    savgol_polyorder: int = Field(ge=1, le=5)
+    chunk_samples: int = Field(ge=1000)
+    window_days: int = Field(ge=7)
+    near_max_fraction: float = Field(gt=0, le=1)
+
+
 class Params(_Frozen):
     data: DataParams
     simulate: SimulateParams
@@ -146,6 +166,7 @@ class Params(_Frozen):
     mlflow: MlflowParams
     report: ReportParams
     score: ScoreParams
+    insitu: InSituParams
 
 
 def load_params(path: str | Path) -> Params:

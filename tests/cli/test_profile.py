@@ -113,3 +113,135 @@ def test_cli_types_numbers_and_reports_read_errors(tmp_path: Path):
     assert bad_out.exit_code == 2 and "unsupported output format '.json'" in bad_out.output
     missing = runner.invoke(_app(), ["profile", str(tmp_path / "none.csv"), "--out", str(out)])
     assert missing.exit_code == 2 and "file not found" in missing.output
+
+
+# ---------------------------------------------------------------------------------------------
+# --in-situ: GPS/LPS sessions
+# ---------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS = str(ROOT / "params.yaml")
+LPS = ROOT.parent / "shared" / "datasets" / "lps_basketball_session" / "LPS_session.csv.gz"
+
+
+def _session(athlete: str, day: str, start_s: float, mss: float = 8.5, tau: float = 1.1) -> pd.DataFrame:
+    """A 60 s trace at 10 Hz: jogging, one all-out sprint from ``start_s``, then a stop."""
+    t = np.round(np.arange(0, 60, 0.1), 1)
+    run = np.clip(t - start_s, 0, None)
+    v = np.where(t > start_s, velocity(run, mss, tau), 1.0)
+    v = np.where(t > start_s + 6, np.maximum(velocity(6, mss, tau) - 4 * (t - start_s - 6), 1.0), v)
+    return pd.DataFrame(
+        {"athlete_id": athlete, "date": day, "session_id": "pitch", "time_s": t, "velocity_m_s": v}
+    )
+
+
+def test_cli_in_situ_on_the_lps_session(tmp_path: Path):
+    if not LPS.exists():
+        pytest.skip(f"{LPS} is not available on this machine (real-data test)")
+    out = tmp_path / "lps.csv"
+    runner = CliRunner()
+    res = runner.invoke(
+        _app(),
+        [
+            "profile",
+            "--in-situ",
+            str(LPS),
+            "--velocity-threshold",
+            "4",
+            "--params",
+            PARAMS,
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert (
+        "MSS 8.18 m/s, MAC 7.89 m/s^2, TAU 1.036 s, PMAX 16.13 W/kg (32 points in 16 speed bins" in res.output
+    )
+    assert "points used (32)" in res.output and "91,099 samples" in res.output
+    got = pd.read_csv(out)
+    assert {"mss_m_s", "mac_m_s2", "tau_s", "pmax_rel_w_kg", "n_points", "fit_ok"} <= set(got.columns)
+    # the default threshold (speed of the highest acceleration) reaches far beyond this player's top speed
+    auto = runner.invoke(_app(), ["profile", "--in-situ", str(LPS), "--params", PARAMS])
+    assert (
+        auto.exit_code == 1
+        and "not fitted: MSS 10.15 m/s" in auto.output
+        and "--velocity-threshold" in auto.output
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])
+def test_cli_in_situ_reads_csv_gzip_and_parquet(tmp_path: Path, suffix: str):
+    samples = pd.concat([_session("a1", "2024-05-01", 10.0), _session("a2", "2024-05-01", 20.0, mss=9.0)])
+    src = tmp_path / f"tracking{suffix}"
+    if suffix == ".parquet":
+        samples.to_parquet(src)
+    else:
+        samples.to_csv(src, index=False)
+    out = tmp_path / "insitu.parquet"
+    res = CliRunner().invoke(
+        _app(), ["profile", "--in-situ", str(src), "--params", PARAMS, "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    got = pd.read_parquet(out)
+    assert got["athlete_id"].tolist() == ["a1", "a2"] and got["fit_ok"].all()
+    assert got["mss_m_s"].to_numpy() == pytest.approx([8.5, 9.0], rel=0.02)
+    assert "a1 2024-05-01 pitch: MSS" in res.output
+
+
+def test_cli_in_situ_rolling_windows(tmp_path: Path):
+    samples = pd.concat([_session("a1", day, 10.0) for day in ("2024-05-01", "2024-05-08", "2024-06-20")])
+    src = tmp_path / "tracking.csv"
+    samples.to_csv(src, index=False)
+    out = tmp_path / "windows.csv"
+    res = CliRunner().invoke(
+        _app(),
+        ["profile", "--in-situ", str(src), "--window-days", "28", "--params", PARAMS, "--out", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out)["n_traces"].tolist() == [1, 2, 1]
+
+
+def test_cli_in_situ_bad_input_exits_without_traceback(tmp_path: Path):
+    runner = CliRunner()
+    cases = {
+        "empty.csv": b"",
+        "header_only.csv": b"time,velocity\n",
+        "no_speed.csv": b"time,heart_rate\n0,120\n0.1,121\n",
+        "broken.csv.gz": b"not gzip at all",
+        "broken.parquet": b"not parquet",
+        "samples.txt": b"time,velocity\n0,1\n",
+    }
+    expected = {
+        "empty.csv": "the file is empty",
+        "header_only.csv": "no samples",
+        "no_speed.csv": "need a velocity_m_s",
+        "broken.csv.gz": "cannot parse",
+        "broken.parquet": "cannot read",
+        "samples.txt": "unsupported tracking file type",
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        res = runner.invoke(_app(), ["profile", "--in-situ", str(path), "--params", PARAMS])
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), (name, res.output)
+        assert expected[name] in res.output, (name, res.output)
+    missing = runner.invoke(_app(), ["profile", "--in-situ", str(tmp_path / "none.csv"), "--params", PARAMS])
+    assert missing.exit_code == 2 and "file not found" in missing.output
+    no_params = runner.invoke(
+        _app(), ["profile", "--in-situ", str(tmp_path / "x.csv"), "--params", "nope.yaml"]
+    )
+    assert no_params.exit_code == 2 and "cannot read nope.yaml" in no_params.output
+    both = runner.invoke(
+        _app(), ["profile", "--radar", str(tmp_path / "x.csv"), "--in-situ", str(tmp_path / "x.csv")]
+    )
+    assert both.exit_code == 2 and "exactly one" in both.output
+
+
+def test_cli_in_situ_constant_speed_is_not_fitted_with_exit_1(tmp_path: Path):
+    t = np.arange(0, 120, 0.1)
+    src = tmp_path / "jog.csv"
+    pd.DataFrame({"time": t, "velocity": np.full(t.size, 3.0)}).to_csv(src, index=False)
+    res = CliRunner().invoke(_app(), ["profile", "--in-situ", str(src), "--params", PARAMS])
+    assert res.exit_code == 1 and "not fitted: too few speed bins" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)

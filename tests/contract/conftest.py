@@ -138,6 +138,22 @@ def valid_contract_tables() -> dict[str, pd.DataFrame]:
             "mechanism": ["sprinting"],
         }
     )
+    tracking = pd.DataFrame(
+        [
+            {
+                "athlete_id": a,
+                "date": "2024-03-06",
+                "session_id": "pitch",
+                "time_s": f"{0.1 * k:.1f}",
+                "velocity_m_s": "" if k == 3 else f"{1.0 + 0.4 * k:.2f}",
+                "acceleration_m_s2": "" if k == 3 else "4.0",
+                "x_m": f"{10 + 0.2 * k:.2f}",
+                "y_m": "20.0",
+            }
+            for a in ("A01", "A02")
+            for k in range(8)
+        ]
+    )
     return {
         "athletes": ATHLETES.copy(),
         "gym_sets": gym,
@@ -148,6 +164,7 @@ def valid_contract_tables() -> dict[str, pd.DataFrame]:
         "wellness": wellness,
         "training_load": load,
         "injuries": injuries,
+        "tracking_samples": tracking,
     }
 
 

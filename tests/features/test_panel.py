@@ -92,7 +92,8 @@ def test_skipped_features_carry_their_builders_first_unmet_need(small_squad):
     tables = {k: v for k, v in small_squad.tables.items() if k not in ("sprint_splits", "sprint_steps")}
     load = tables["training_load"].drop(columns=["max_speed_m_s"])
     res = build_panel({**tables, "training_load": load})
-    assert sorted([*res.panel.columns[3:], *res.skipped]) == sorted(load_catalogue().names)
+    assert sorted([*res.panel.columns[3:], *res.skipped, *res.not_recorded]) == sorted(load_catalogue().names)
+    assert set(res.not_recorded.values()) == {"no tracking_samples table"}  # GPS traces: an optional stream
     since_test = ("strength_change_since_test_pct", "hsr_excess_since_test", "sleep_deficit_since_test_h")
     for f in (*since_test, "t10_vs_first_test_s", "first_step_contact_ms", "access_ratio"):
         assert res.skipped[f] == "no sprint_splits table"

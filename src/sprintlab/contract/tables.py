@@ -406,6 +406,52 @@ TABLES: dict[str, TableSpec] = {
         required=False,
         date_column="onset_date",
     ),
+    "tracking_samples": TableSpec(
+        name="tracking_samples",
+        description="GPS/LPS tracking samples of training sessions and matches: one row per sample (10-20 Hz).",
+        columns=(
+            _athlete(),
+            _date("Calendar date of the session (ISO 8601, YYYY-MM-DD)."),
+            ColumnSpec(
+                "session_id",
+                "str",
+                "Session identifier within the day (e.g. the tracking system's activity name or am/pm).",
+            ),
+            ColumnSpec(
+                "time_s",
+                "float",
+                "Time of the sample from the session start.",
+                "s",
+                min_value=0,
+                max_value=86400,
+            ),
+            ColumnSpec(
+                "velocity_m_s",
+                "float",
+                "Speed of the sample; empty = dropout. The in-situ profile drops and counts speeds above "
+                "params.yaml insitu.max_speed_m_s (12.5 m/s) as implausible.",
+                "m/s",
+                nullable=True,
+                min_value=0,
+                max_value=13,
+            ),
+            ColumnSpec(
+                "acceleration_m_s2",
+                "float",
+                "Acceleration as exported; when the column is absent it is derived from velocity "
+                "(Savitzky-Golay, params.yaml insitu).",
+                "m/s^2",
+                required=False,
+                nullable=True,
+                min_value=-50,
+                max_value=50,
+            ),
+            ColumnSpec("x_m", "float", "Position along the pitch.", "m", required=False, nullable=True),
+            ColumnSpec("y_m", "float", "Position across the pitch.", "m", required=False, nullable=True),
+        ),
+        key=("athlete_id", "date", "session_id", "time_s"),
+        required=False,
+    ),
 }
 
 # The athletes table is the register every other table's athlete_id must appear in.

@@ -22,8 +22,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from sprintlab.config import InSituParams
 from sprintlab.features.grid import DayGrid, forward_fill
 from sprintlab.features.sprint_sessions import sprint_sessions
+from sprintlab.features.tracking import InSituWeeks, insitu_weeks
 
 Features = dict[str, np.ndarray]
 
@@ -34,13 +36,16 @@ class Need:
     least one value; with ``value`` too, rows where ``column == value``.
 
     ``empty_ok``: an empty table is data (the injuries register: nobody was injured); only a
-    missing table is not.
+    missing table is not. ``optional_stream``: the table is a data stream many clubs do not record
+    (GPS/LPS traces); without it the builder's features are *not recorded* rather than skipped, so
+    the panel and its skip list stay those of a club without that stream.
     """
 
     table: str
     column: str | None = None
     value: str | None = None
     empty_ok: bool = False
+    optional_stream: bool = False
 
     def unmet(self, tables: Mapping[str, pd.DataFrame]) -> str | None:
         """Why ``tables`` do not satisfy this need, or ``None`` when they do."""
@@ -58,13 +63,15 @@ class Need:
 
 @dataclass(frozen=True)
 class PanelInputs:
-    """What builders read: the contract tables on the athlete x day grid, and the values that
-    several families share (body mass, sprint sessions, sprint test days), computed once."""
+    """What builders read: the contract tables on the athlete x day grid, settings, and the values
+    that several families share (body mass, sprint sessions, sprint test days, in-situ profiles),
+    computed once."""
 
     tables: Mapping[str, pd.DataFrame]
     grid: DayGrid
     wellness_baseline_days: int
     features: Features = field(default_factory=dict)  # built so far, in registry order
+    insitu: InSituParams | None = None  # params.yaml insitu (needed by the in-situ builders)
 
     @cached_property
     def register(self) -> pd.DataFrame:
@@ -90,6 +97,15 @@ class PanelInputs:
         """Daily boolean array: True on the days of a sprint session (needs ``sprint_splits``)."""
         return np.isfinite(self.grid.scatter(self.sprint_sessions.assign(one=1.0), "one", "max"))
 
+    @cached_property
+    def insitu_weeks(self) -> InSituWeeks:
+        """Rolling in-situ profiles and daily top speeds (needs ``tracking_samples`` and
+        ``insitu``); see :func:`sprintlab.features.tracking.insitu_weeks`."""
+        assert self.insitu is not None
+        splits = self.tables.get("sprint_splits")
+        test_days = self.sprint_test_days if splits is not None and len(splits) else None
+        return insitu_weeks(self.tables["tracking_samples"], self.grid, self.insitu, test_days)
+
     def latest(self, records: pd.DataFrame, column: str, how: str = "mean") -> np.ndarray:
         """The latest record of ``column`` at each week end, carried forward (never interpolated)."""
         return self.grid.at_week_ends(forward_fill(self.grid.scatter(records, column, how))[0])
@@ -103,6 +119,7 @@ class Builder:
     build: Callable[[PanelInputs], Features]
     needs: tuple[Need, ...] = ()
     uses: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()  # PanelInputs fields that must be given (e.g. "insitu")
 
     @property
     def name(self) -> str:
@@ -115,6 +132,21 @@ class Builder:
             if why is not None:
                 return why
         return next((skipped[f] for f in self.uses if f in skipped), None)
+
+    def not_recorded(self, tables: Mapping[str, pd.DataFrame]) -> str | None:
+        """Why this builder's optional data stream is absent (its first unmet optional-stream
+        need), or ``None``."""
+        for need in self.needs:
+            if need.optional_stream and need.unmet(tables) is not None:
+                return need.unmet(tables)
+        return None
+
+    def settings_reason(self, inputs: PanelInputs) -> str | None:
+        """Why the builder cannot run with these inputs' settings (one of ``settings`` not given)."""
+        for name in self.settings:
+            if getattr(inputs, name) is None:
+                return f"no {name} settings given to build_panel (params.yaml {name}:)"
+        return None
 
     def run(self, inputs: PanelInputs) -> Features:
         """The builder's features; raises when it returns other features than it declares."""

@@ -1,5 +1,6 @@
 """Load builders: session-RPE load (acute, chronic, weekly, monotony, strain), high-speed running
-against the athlete's own norm, and exposure to near-maximal speed."""
+against the athlete's own norm, and exposure to near-maximal speed (from the sessions' top speeds
+and, when the club records ``tracking_samples``, against the in-situ maximal speed)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sprintlab.features.grid import (
     baseline_before,
     days_since,
     ewma,
+    forward_fill,
     lagged,
     rolling_mean,
     rolling_std,
@@ -120,6 +122,40 @@ def near_max_speed(inputs: PanelInputs) -> Features:
     return {"days_since_near_max_speed": inputs.grid.at_week_ends(days_since(near))}
 
 
+def _week_max(daily: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Maximum of the 7 days ending at each week end (NaN when all are missing)."""
+    window = np.stack([daily[:, np.maximum(ends - k, 0)] for k in range(7)])
+    return np.fmax.reduce(window, axis=0)
+
+
+def _days_since_reaching(top_m_s: np.ndarray, threshold_m_s: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Days from the latest day up to each week end with a top speed at or above that week's
+    threshold (NaN without a threshold or such a day); one numpy pass per week."""
+    out = np.full(threshold_m_s.shape, np.nan)
+    reached = np.nan_to_num(top_m_s, nan=-np.inf)
+    for w, end in enumerate(ends):
+        hit = reached[:, end::-1] >= threshold_m_s[:, w : w + 1]  # day ``end`` first, going back
+        out[:, w] = np.where(hit.any(axis=1), np.argmax(hit, axis=1), np.nan)
+    return out
+
+
+def insitu_speed_exposure(inputs: PanelInputs) -> Features:
+    """The fastest speed in the traces of the last 7 days as % of the in-situ MSS, and the days
+    since the traces last reached ``insitu.near_max_fraction`` (90 %) of it (the latest fitted
+    in-situ MSS when this week's window gives none)."""
+    weeks, ends = inputs.insitu_weeks, inputs.grid.week_end_days
+    assert inputs.insitu is not None
+    reference = forward_fill(weeks.mss_m_s)[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 100.0 * _week_max(weeks.top_speed_m_s, ends) / weeks.mss_m_s
+    return {
+        "top_speed_vs_insitu_mss_pct": share,
+        "days_since_90pct_insitu_mss": _days_since_reaching(
+            weeks.top_speed_m_s, inputs.insitu.near_max_fraction * reference, ends
+        ),
+    }
+
+
 LOAD = Need("training_load")
 HSR = Need("training_load", "hsr_distance_m")
 BUILDERS = (
@@ -130,4 +166,10 @@ BUILDERS = (
     Builder(("hsr_week_m", "hsr_vs_own_norm", "hsr_vs_own_norm_prev_week"), high_speed_running, needs=(HSR,)),
     Builder(("hsr_excess_since_test",), hsr_excess_since_test, needs=(HSR, Need("sprint_splits"))),
     Builder(("days_since_near_max_speed",), near_max_speed, needs=(Need("training_load", "max_speed_m_s"),)),
+    Builder(
+        ("top_speed_vs_insitu_mss_pct", "days_since_90pct_insitu_mss"),
+        insitu_speed_exposure,
+        needs=(Need("tracking_samples", optional_stream=True),),
+        settings=("insitu",),
+    ),
 )

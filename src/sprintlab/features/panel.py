@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sprintlab.config import InSituParams
 from sprintlab.features.builder import Features, PanelInputs
 from sprintlab.features.catalogue import load_catalogue
 from sprintlab.features.grid import DayGrid
@@ -30,10 +31,15 @@ ID_COLUMNS = ["athlete_id", "week_start", "week_end"]
 
 @dataclass
 class PanelResult:
-    """The panel and the catalogue features that could not be built, with the reason."""
+    """The panel and the catalogue features that could not be built, with the reason.
+
+    ``not_recorded``: features of an optional data stream the club does not record (no
+    ``tracking_samples``), kept apart from ``skipped`` so that the panel and its skip list are
+    those of a club without that stream."""
 
     panel: pd.DataFrame
     skipped: dict[str, str] = field(default_factory=dict)
+    not_recorded: dict[str, str] = field(default_factory=dict)
 
 
 def _window(
@@ -41,16 +47,17 @@ def _window(
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Monday of the first and Sunday of the last week: from ``start`` (else the earliest dated
     record) to ``end`` (else the latest one)."""
-    dates = []
+    firsts, lasts = [], []
     for name, df in tables.items():
         col = "onset_date" if name == "injuries" else "date"
         if name != "athletes" and col in df and len(df):
-            dates.append(pd.to_datetime(df[col]))
-    if not dates:
+            dates = pd.to_datetime(df[col])  # each table's range: no concatenation of big tables
+            firsts.append(dates.min())
+            lasts.append(dates.max())
+    if not firsts:
         raise ValueError("no dated records: the feature panel needs at least one dated table")
-    all_dates = pd.concat(dates)
-    lo = all_dates[all_dates.notna()].min() if start is None else pd.Timestamp(start)
-    hi = all_dates.max() if end is None else pd.Timestamp(end)
+    lo = min(d for d in firsts if pd.notna(d)) if start is None else pd.Timestamp(start)
+    hi = max(d for d in lasts if pd.notna(d)) if end is None else pd.Timestamp(end)
     first_monday = (lo - pd.Timedelta(days=lo.weekday())).normalize()
     last_sunday = (hi + pd.Timedelta(days=6 - hi.weekday())).normalize()
     return first_monday, last_sunday
@@ -63,13 +70,16 @@ def build_panel(
     start: pd.Timestamp | None = None,
     wellness_baseline_days: int = 56,
     chunk_athletes: int | None = None,
+    insitu: InSituParams | None = None,
 ) -> PanelResult:
     """Build the athlete-week panel from validated contract tables.
 
     ``end`` (optional) truncates the panel after the week containing ``end``; records after the
     last week-end are never read by any feature. ``chunk_athletes`` builds the panel for that many
-    athletes at a time (same window, same result) to bound memory on a whole league. ``skipped``
-    maps each catalogue feature that is not built to its builder's first unmet need.
+    athletes at a time (same window, same result) to bound memory on a whole league. ``insitu``
+    (``params.insitu``) is needed for the in-situ features of a ``tracking_samples`` table.
+    ``skipped`` maps each catalogue feature that is not built to its builder's first unmet need;
+    ``not_recorded`` the features of an optional data stream that is absent.
     """
     tables = _with_register(tables)
     if chunk_athletes is not None and tables["athletes"]["athlete_id"].nunique() > chunk_athletes:
@@ -79,13 +89,14 @@ def build_panel(
             start=start,
             wellness_baseline_days=wellness_baseline_days,
             chunk_athletes=chunk_athletes,
+            insitu=insitu,
         )
     first_monday, last_sunday = _window(tables, end, start)
     n_days = int((last_sunday - first_monday) / pd.Timedelta(days=1)) + 1
     athlete_ids = np.sort(tables["athletes"]["athlete_id"].astype(str).unique())
     grid = DayGrid(athlete_ids, first_monday, n_days)
-    inputs = PanelInputs(tables, grid, wellness_baseline_days)
-    skipped = _run_builders(inputs)
+    inputs = PanelInputs(tables, grid, wellness_baseline_days, insitu=insitu)
+    skipped, not_recorded = _run_builders(inputs)
     names = load_catalogue().names
     panel = _assemble(grid, inputs.features, names)
     # each athlete's rows start at the week of their first dated record
@@ -94,20 +105,26 @@ def build_panel(
     skipped = {f: skipped[f] for f in names if f in skipped}
     for f, why in sorted(skipped.items()):
         log.info("feature %s skipped: %s", f, why)
-    return PanelResult(panel=panel, skipped=skipped)
+    return PanelResult(panel=panel, skipped=skipped, not_recorded=not_recorded)
 
 
-def _run_builders(inputs: PanelInputs) -> dict[str, str]:
+def _run_builders(inputs: PanelInputs) -> tuple[dict[str, str], dict[str, str]]:
     """Run every registered builder whose needs are met, in registry order, collecting the
-    features in ``inputs.features``; return the other builders' features with the reason."""
+    features in ``inputs.features``; return the other builders' features with the reason:
+    skipped, and not recorded (an optional data stream is absent)."""
     skipped: dict[str, str] = {}
+    not_recorded: dict[str, str] = {}
     for builder in registered_builders():
-        why = builder.skip_reason(inputs.tables, skipped)
+        absent = builder.not_recorded(inputs.tables)
+        if absent is not None:
+            not_recorded.update(dict.fromkeys(builder.produces, absent))
+            continue
+        why = builder.skip_reason(inputs.tables, skipped) or builder.settings_reason(inputs)
         if why is None:
             inputs.features.update(builder.run(inputs))
         else:
             skipped.update(dict.fromkeys(builder.produces, why))
-    return skipped
+    return skipped, not_recorded
 
 
 def _assemble(grid: DayGrid, features: Features, catalogue_names: Sequence[str]) -> pd.DataFrame:
@@ -150,6 +167,7 @@ def _build_chunked(
     start: pd.Timestamp | None,
     wellness_baseline_days: int,
     chunk_athletes: int,
+    insitu: InSituParams | None,
 ) -> PanelResult:
     """Build the panel athlete chunk by athlete chunk over one common window."""
     lo, hi = _window(tables, end, start)
@@ -157,17 +175,21 @@ def _build_chunked(
     codes = {name: pd.Index(ids).get_indexer(df["athlete_id"].astype(str)) for name, df in tables.items()}
     panels: list[pd.DataFrame] = []
     skipped: dict[str, str] = {}
+    not_recorded: dict[str, str] = {}
     for first in range(0, ids.size, chunk_athletes):
         part = {
             name: df[(codes[name] >= first) & (codes[name] < first + chunk_athletes)]
             for name, df in tables.items()
         }
-        res = build_panel(part, end=hi, start=lo, wellness_baseline_days=wellness_baseline_days)
+        res = build_panel(
+            part, end=hi, start=lo, wellness_baseline_days=wellness_baseline_days, insitu=insitu
+        )
         panels.append(res.panel)
         skipped.update(res.skipped)
+        not_recorded.update(res.not_recorded)
     panel = pd.concat(panels, ignore_index=True)
     columns = ID_COLUMNS + [c for c in load_catalogue().names if c in panel.columns]
-    return PanelResult(panel=panel[columns], skipped=skipped)
+    return PanelResult(panel=panel[columns], skipped=skipped, not_recorded=not_recorded)
 
 
 def _first_record(tables: Mapping[str, pd.DataFrame], grid: DayGrid) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Timing builders: split times of the latest sprint test, against the athlete's own earlier tests,
-and the first-step kinematics of that test."""
+the first-step kinematics of that test, and - from GPS/LPS traces, without a test - the in-situ
+acceleration-speed profile (built only when the club records ``tracking_samples``)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,39 @@ def contact_asymmetry(inputs: PanelInputs) -> Features:
     return {"contact_asymmetry_pct": inputs.latest(inputs.sprint_sessions, "contact_asymmetry_pct")}
 
 
+def insitu_profile(inputs: PanelInputs) -> Features:
+    """MSS (m/s) and MAC (m/s^2) of the in-situ acceleration-speed profile of the traces of the
+    last ``insitu.window_days`` (28) days; NaN when those traces give no acceptable fit."""
+    weeks = inputs.insitu_weeks
+    return {"insitu_mss_m_s": weeks.mss_m_s, "insitu_mac_m_s2": weeks.mac_m_s2}
+
+
+def _at_latest_test(daily: np.ndarray, test_days: np.ndarray) -> np.ndarray:
+    """Each day's value of ``daily`` on the latest test day up to it (NaN before the first test
+    and when that test's value is missing: never an older test's value)."""
+    n_d = test_days.shape[1]
+    last = np.maximum.accumulate(np.where(test_days, np.arange(n_d)[None, :], -1), axis=1)
+    return np.where(last >= 0, np.take_along_axis(daily, np.maximum(last, 0), axis=1), np.nan)
+
+
+def insitu_change_since_test(inputs: PanelInputs) -> Features:
+    """Change (%) of the in-situ MSS and MAC since the latest sprint test: the profile of the
+    last ``window_days`` against the profile of the ``window_days`` up to the test day,
+    ``100 (now / at test - 1)``."""
+    weeks, grid = inputs.insitu_weeks, inputs.grid
+    test_days = inputs.sprint_test_days
+    mss_then = grid.at_week_ends(_at_latest_test(weeks.mss_at_test_m_s, test_days))
+    mac_then = grid.at_week_ends(_at_latest_test(weeks.mac_at_test_m_s2, test_days))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "insitu_mss_change_since_test_pct": 100.0 * (weeks.mss_m_s / mss_then - 1.0),
+            "insitu_mac_change_since_test_pct": 100.0 * (weeks.mac_m_s2 / mac_then - 1.0),
+        }
+
+
 SPRINT = Need("sprint_splits")
+#: GPS/LPS traces: an optional data stream (without it the in-situ features are not recorded, not skipped)
+TRACKING = Need("tracking_samples", optional_stream=True)
 STEPS = Need("sprint_steps")
 BUILDERS = (
     Builder(
@@ -82,5 +115,12 @@ BUILDERS = (
         ("contact_asymmetry_pct",),
         contact_asymmetry,
         needs=(SPRINT, Need("sprint_steps", "side", "left"), Need("sprint_steps", "side", "right")),
+    ),
+    Builder(("insitu_mss_m_s", "insitu_mac_m_s2"), insitu_profile, needs=(TRACKING,), settings=("insitu",)),
+    Builder(
+        ("insitu_mss_change_since_test_pct", "insitu_mac_change_since_test_pct"),
+        insitu_change_since_test,
+        needs=(TRACKING, SPRINT),
+        settings=("insitu",),
     ),
 )

@@ -181,6 +181,39 @@ class Measurement:
     control_score_per_control: float = 0.9  # the panel's control score: mean of pelvic and trunk
 
 
+@dataclass(frozen=True)
+class TrackingTraces:
+    """Optional GPS/LPS speed traces of a few sessions a week (``simulate_squad(tracking=...)``).
+
+    A session is ``session_minutes`` of tracked drills at ``rate_hz``: a jogging/walking baseline
+    (Ornstein-Uhlenbeck: mean, SD, time constant) with ``efforts_per_session`` accelerations
+    started from the baseline speed. An all-out effort (probability ``max_effort_share``) follows
+    the athlete's own sprint curve ``v = MSS - (MSS - v0) exp(-t/TAU)``, so its samples lie on
+    ``a = MAC (1 - v/MSS)``; a submaximal one aims at a fraction of MSS with a longer time
+    constant (below that line). Efforts accelerate for ``effort_s`` seconds, then decelerate
+    until they meet the baseline. Speed noise, dropout bursts and implausible spikes are added."""
+
+    rate_hz: float = 10.0
+    session_minutes: float = 20.0
+    session_weekdays: tuple[int, ...] = (1, 3, 5)  # Tue, Thu, Sat (0 = Monday)
+    efforts_per_session: int = 10
+    max_effort_share: float = 0.3
+    submax_speed_fraction: tuple[float, float] = (0.70, 0.95)
+    submax_tau_factor: tuple[float, float] = (1.05, 1.5)
+    effort_s: tuple[float, float] = (2.0, 6.0)
+    deceleration_m_s2: tuple[float, float] = (2.5, 4.5)
+    baseline_mean_m_s: float = 1.6
+    baseline_sd_m_s: float = 0.6
+    baseline_tau_s: float = 8.0
+    baseline_max_m_s: float = 3.5
+    speed_noise_sd_m_s: float = 0.03  # error of the exported speed: low-passed by the device's filter,
+    speed_noise_tau_s: float = 0.3  # so an AR(1) process with this time constant, not white noise
+    speed_resolution_m_s: float = 0.01
+    dropout_share: float = 0.3  # sessions with one dropout burst
+    dropout_s: tuple[float, float] = (0.5, 3.0)
+    spike_share: float = 0.2  # sessions with one implausible speed spike (12.6-13 m/s)
+
+
 HAZARD_SCALES = HazardScales()
 STRENGTH_CONTROL_GAP = StrengthControlGap()
 BLOCKS = TrainingBlocks()
@@ -189,3 +222,4 @@ HSR = HighSpeedRunning()
 WELLNESS = WellnessProcesses()
 INJURIES = Injuries()
 MEASUREMENT = Measurement()
+TRACKING_TRACES = TrackingTraces()

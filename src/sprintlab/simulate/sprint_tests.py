@@ -39,9 +39,11 @@ class TransferBlock:
 
 @dataclass(frozen=True)
 class SprintTests:
-    """Recorded test frames, each test's day index (n x blocks; -1 = not tested) and block truths."""
+    """Recorded test frames, each test's day index (n x blocks; -1 = not tested), the true 0-10 m
+    time at each test (NaN = not tested) and block truths."""
 
     test_day: np.ndarray
+    t10_true: np.ndarray
     splits: list[pd.DataFrame] = field(default_factory=list)
     steps: list[pd.DataFrame] = field(default_factory=list)
     strength: list[pd.DataFrame] = field(default_factory=list)
@@ -199,7 +201,7 @@ def simulate_sprint_tests(
     n, n_weeks = plan.squat_rel.shape
     days = date_of.size
     excess = block_excess(plan, weekly)
-    out = SprintTests(test_day=np.full((n, plan.n_blocks), -1))
+    out = SprintTests(test_day=np.full((n, plan.n_blocks), -1), t10_true=np.full((n, plan.n_blocks), np.nan))
     t10_true = traits.t10_base.copy()
     for b in range(plan.n_blocks):
         week = plan.test_weeks[:, b]
@@ -218,6 +220,7 @@ def simulate_sprint_tests(
             if out_day[i, d_i]:
                 d_i = min(d_i + 2, days - 1)
             out.test_day[i, b] = d_i
+            out.t10_true[i, b] = t10_true[i]
             squat_rel = float(plan.squat_rel[i, min(week[i], n_weeks - 1)])
             _record_session(rng, traits, squat_rel, int(i), date_of[d_i], tau_day[i], float(braking[i]), out)
     return out
