@@ -1,4 +1,4 @@
-"""DVC stage: train, evaluate, save and register the transfer model."""
+"""DVC stage: train, evaluate, save and register the transfer model (or say why it was skipped)."""
 
 import sys
 
@@ -7,11 +7,12 @@ from sprintlab.pipeline.train import run_train
 from sprintlab.tracking import TrackingError
 
 if __name__ == "__main__":
-    targets, out = paths("targets_dir", "model_dir")
+    targets, features, out = paths("targets_dir", "features_dir", "model_dir")
     try:
-        result = run_train(params(), "transfer", targets, out)
+        result = run_train(params(), "transfer", targets, out, features_dir=features)
     except TrackingError as err:
         sys.exit(
-            f"train_transfer: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: sqlite:///mlflow.db)."
+            f"train_transfer: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: the project's mlflow.db)."
         )
-    print(result["registry"])
+    registry = result["registry"]
+    print(f"skipped: {registry['skipped']}" if "skipped" in registry else registry)
