@@ -18,7 +18,7 @@ from sprintlab.targets import hamstring_labels, transfer_blocks
 
 #: why a configured feature is not used, when the feature panel gives no reason of its own
 NOT_IN_PANEL = "not in the feature panel"
-NO_TRAINING_VALUES = "no value in any training unit"
+NO_TRAINING_VALUES = "no value in the training data"
 NO_TRAINING_UNITS = "no training units"
 OUTSIDE_CATALOGUE = "outside_catalogue"
 
