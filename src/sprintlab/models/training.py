@@ -97,11 +97,11 @@ def train_and_evaluate(
     """
     spec = domain.target(target)
     if units.empty or "label_complete" not in units:
-        raise TooLittleData(f"{target}: no {spec.unit_label}s to train on")
+        raise TooLittleData(f"no {spec.unit_label}s to train on")
     usable = units[units["label_complete"]].reset_index(drop=True)
     feats = [f for f in features if f in usable and usable[f].notna().any()]
     if not feats:
-        raise TooLittleData(f"{target}: none of the configured features has a value in the training units")
+        raise TooLittleData("none of the configured features has a value in the training data")
     split = athlete_time_split(usable, seed=seed, **split_params)
     train, test = usable.iloc[split.train], usable.iloc[split.test]
     require_enough_data(target, {"training": train, "test": test}, min_units, min_events)
@@ -178,12 +178,12 @@ def require_enough_data(
         held.append(f"{name} {n} {unit}s ({events} with the outcome, {n - events} without)")
     if short:
         needs = "; ".join(
-            f"{name} {min_units[name]} {unit}s with {min_events[name]} of each outcome" for name in parts
+            f"{name} {min_units[name]} {unit}s, {min_events[name]} of each outcome" for name in parts
         )
         raise TooLittleData(
-            f"{target}: too little data to train and evaluate: the split gives {', '.join(held)}; "
-            f"it needs at least {needs} (train.min_units, train.min_events in params.yaml; "
-            "docs/minimum-data.md lists the squad sizes that reach this)"
+            f"too little data to train and evaluate: the split gives {', '.join(held)}; each split needs "
+            f"at least: {needs} (train.min_units, train.min_events in params.yaml; docs/minimum-data.md "
+            "lists the squad sizes that reach this)"
         )
 
 

@@ -28,6 +28,7 @@ def run_explain(
 
     result: dict[str, Any] = {}
     not_modelled: dict[str, str] = {}
+    Path(out_dir).mkdir(parents=True, exist_ok=True)  # the stage's output, even with no model to explain
     for spec in TARGETS.values():
         try:
             model = load_pipeline_model(models_dir, spec.name).model
