@@ -327,6 +327,20 @@ def _model_card(
         "**Factor families (mean |SHAP|, log-odds)**: "
         + ", ".join(f"{r.family} {r.mean_abs_shap:.3f}" for r in fam_imp.itertuples()),
         "",
-        "**Limits**: modelled associations, not causes; trained on the data window above only.",
+        "**Limits**: modelled associations, not causes; trained on the data window above only."
+        + _no_signal(res),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _no_signal(res: TrainResult) -> str:
+    """A warning for the card when the model gives every test unit the same probability: it found
+    no pattern it could confirm out of fold and predicts the training base rate."""
+    p = res.test_predictions["p_model"]
+    if p.nunique() > 1:
+        return ""
+    return (
+        f" **No signal**: the model gives every test unit the same probability ({p.iloc[0]:.0%}, the "
+        "training base rate): the training data held no pattern it could confirm out of fold "
+        "(docs/minimum-data.md)."
+    )
