@@ -7,9 +7,9 @@ from sprintlab.pipeline.train import run_train
 from sprintlab.tracking import TrackingError
 
 if __name__ == "__main__":
-    targets, features, out = paths("targets_dir", "features_dir", "model_dir")
+    targets, out = paths("targets_dir", "model_dir")
     try:
-        result = run_train(params(), "transfer", targets, out, features_dir=features)
+        result = run_train(params(), "transfer", targets, out)
     except TrackingError as err:
         sys.exit(
             f"train_transfer: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: the project's mlflow.db)."

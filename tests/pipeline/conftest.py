@@ -57,10 +57,7 @@ def club(tmp_path_factory):
     run_validate(params, tmp / "sim" / "raw", raw, tmp / "val")
     run_features(params, tmp / "val", tmp / "feat")
     run_targets(params, tmp / "val", tmp / "feat", None, tmp / "tg")
-    trained = {
-        t: run_train(params, t, tmp / "tg", tmp / "models" / t, features_dir=tmp / "feat")
-        for t in ("transfer", "hamstring")
-    }
+    trained = {t: run_train(params, t, tmp / "tg", tmp / "models" / t) for t in ("transfer", "hamstring")}
     raw_params = yaml.safe_load((ROOT / "params.yaml").read_text())
     raw_params["data"]["source"] = "folder"
     raw_params["report"]["max_athletes"] = 6

@@ -20,6 +20,9 @@ from sprintlab.targets import hamstring_labels, transfer_blocks
 NOT_IN_PANEL = "not in the feature panel"
 NO_TRAINING_VALUES = "no value in the training data"
 NO_TRAINING_UNITS = "no training units"
+#: beside the unit tables: the catalogue features the panel could not build -> why (written by the
+#: targets stage from the features stage's log, read by the train stages)
+SKIPPED_FEATURES_FILE = "skipped_features.json"
 OUTSIDE_CATALOGUE = "outside_catalogue"
 
 

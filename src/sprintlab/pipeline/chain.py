@@ -56,7 +56,5 @@ def run_training_chain(params: Params, root: Path, *, today: str | None = None) 
     validation = validate_folder(root / "sim" / "raw", root / "val", today=today)
     run_features(params, root / "val", root / "feat")
     run_targets(params, root / "val", root / "feat", root / "sim" / "truth", root / "tg")
-    trained = {
-        t: run_train(params, t, root / "tg", root / "models" / t, features_dir=root / "feat") for t in TARGETS
-    }
+    trained = {t: run_train(params, t, root / "tg", root / "models" / t) for t in TARGETS}
     return {"validation": validation, "trained": trained}

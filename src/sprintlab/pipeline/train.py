@@ -2,10 +2,10 @@
 
 A model trains on the configured features (``train.<target>.features``) the data provide
 (:func:`sprintlab.models.datasets.feature_coverage`): a feature the panel could not build (the
-features stage's ``feature_log.json`` says why, e.g. "no sprint_steps table") or without a value
-in the training units is left out together with its monotone constraint, logged, and named with
-its reason in the model card, ``features.json`` and the registry tags, as are the factor families
-it leaves not (or partly) assessed. The model records its training data source (``data.source``).
+targets stage's ``skipped_features.json`` says why, e.g. "no sprint_steps table") or without a
+value in the training units is left out together with its monotone constraint, logged, and named
+with its reason in the model card, ``features.json`` and the registry tags, as are the factor
+families it leaves not (or partly) assessed. The model records its training data source (``data.source``).
 
 When the units are too few to train and evaluate (``train.min_units`` / ``train.min_events`` per
 split) the stage writes the model folder saying "skipped" and why, without a model, and the chain
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 
 #: the evaluation entries logged as MLflow metrics of the run
 REGISTERED_METRICS = ("model", "baselines", "oracle", "n_test_units", "n_test_events")
-#: the features stage's log: which catalogue features the panel could not build, and why
-FEATURE_LOG = "feature_log.json"
 CARD_FILE = "model_card.md"
 #: what a trained model leaves in its folder besides the registry, evaluation, features and card
 #: files (removed when the stage skips, so that no stale model outlives a skip)
@@ -68,28 +66,21 @@ SOURCE_WORDS = {
 }
 
 
-def panel_skipped(features_dir: Path | None) -> dict[str, str]:
-    """The features the panel could not build, with why (``feature_log.json`` of the features
-    stage; empty without one)."""
-    path = None if features_dir is None else Path(features_dir) / FEATURE_LOG
-    if path is None or not path.exists():
-        return {}
-    return dict(json.loads(path.read_text(encoding="utf-8")).get("skipped") or {})
+def units_skipped(targets_dir: Path) -> dict[str, str]:
+    """The features the panel could not build, with why, as the targets stage recorded them beside
+    the units (empty when it recorded none)."""
+    from sprintlab.models.datasets import SKIPPED_FEATURES_FILE
+
+    path = Path(targets_dir) / SKIPPED_FEATURES_FILE
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else {}
 
 
 def run_train(
-    params: Params,
-    target: str,
-    targets_dir: Path,
-    model_dir: Path,
-    *,
-    features_dir: Path | None = None,
-    register: bool = True,
+    params: Params, target: str, targets_dir: Path, model_dir: Path, *, register: bool = True
 ) -> dict[str, Any]:
     """Train, evaluate and save one model on the features the data provide; log and register it
-    in MLflow. ``features_dir``: the features stage's output (its ``feature_log.json`` names the
-    features the panel could not build). Returns ``{"metrics", "registry"}``; when the data are too
-    few to train, ``registry["skipped"]`` says why and no model is written."""
+    in MLflow. Returns ``{"metrics", "registry"}``; when the data are too few to train,
+    ``registry["skipped"]`` says why and no model is written."""
     from sprintlab.drift import log_training_reference
     from sprintlab.models.datasets import feature_coverage, feature_matrix
     from sprintlab.models.training import TooLittleData
@@ -102,7 +93,7 @@ def run_train(
         )  # fail fast, before training, when the store is unreachable
     units = pd.read_parquet(Path(targets_dir) / f"{target}_units.parquet")
     model_dir = Path(model_dir)
-    coverage = feature_coverage(units, _model_params(params, target).features, panel_skipped(features_dir))
+    coverage = feature_coverage(units, _model_params(params, target).features, units_skipped(targets_dir))
     _log_coverage(target, coverage, _model_params(params, target))
     try:
         res = _train(params, target, units, coverage)
