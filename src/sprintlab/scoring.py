@@ -1068,9 +1068,7 @@ def _week(
     with step("models", "loading champion models from the MLflow registry"):
         models = load_registered_models(options["model_version"])
         models = models.refuse(
-            simulated_model_refusals(
-                models.scoring, data_simulated=simulated, allowed=options["allow_simulated_model"]
-            )
+            simulated_model_refusals(models.scoring, data_simulated=simulated, allowed=options["allow"])
         ).require_one()
     with step("features", f"building features up to {week_end.date()} ({options['engine']})"):
         weeks_back = _weeks_back(params.score, options["report"])
@@ -1118,16 +1116,9 @@ def score(
         tables, warnings = (
             (tables, []) if tables is not None else _validate(data_dir, out_dir, params.validate_.today)
         )
-    options = {
-        "week": week,
-        "model_version": model_version,
-        "engine": engine,
-        "master": master,
-        "report": report,
-        "simulated": is_simulated(data_dir) if simulated is None else simulated,
-        "allow_simulated_model": allow_simulated_model,
-    }
-    wk = _week(tables, params, step, options)
+    simulated = is_simulated(data_dir) if simulated is None else simulated
+    options = dict(week=week, model_version=model_version, engine=engine, master=master, report=report)
+    wk = _week(tables, params, step, {**options, "simulated": simulated, "allow": allow_simulated_model})
     models, week_end = wk.models.scoring, wk.week_end
     proba = None
     if engine == "spark":
@@ -1157,7 +1148,6 @@ def score(
             paths["report"] = _render_week_report(
                 params, scored, wk, history, drift, out_path, pseudonymise=pseudonymise
             )
-    notes = (*drift.notes, *_coverage_notes(models))
     return ScoreResult(
         summary["exit_code"],
         iso_week_label(week_end),
@@ -1168,7 +1158,7 @@ def score(
         step.timings,
         _drift_failure(drift, params.score.psi_fail),
         dict(wk.models.refused),
-        notes,
+        (*drift.notes, *_coverage_notes(models)),
         wk.note,
     )
 

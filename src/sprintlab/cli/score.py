@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -74,9 +74,7 @@ def score(
     model, 4 feature schema mismatch, 5 drift beyond score.psi_fail, 6 a model trained on simulated
     athletes for real exports without --allow-simulated-model (see docs/scoring.md).
     """
-    from sprintlab.scoring import EXIT_INVALID_DATA, ScoringError
-    from sprintlab.scoring import score as run_score
-    from sprintlab.tracking import project_store
+    from sprintlab.scoring import EXIT_INVALID_DATA
 
     logging.basicConfig(level=logging.WARNING)
     console = Console(stderr=True, width=160)
@@ -84,26 +82,26 @@ def score(
         console.print(f"[red]error:[/red] --engine must be local or spark, got {engine!r}", highlight=False)
         raise typer.Exit(EXIT_INVALID_DATA)
     root, params = _project_or_exit(project, params_file, console)
+    options: dict[str, Any] = dict(week=week, model_version=model_version, engine=engine, master=master)
+    options |= dict(pseudonymise=pseudonymise, report=not no_report, history_path=history)
+    res = _run(console, root, data_dir, out, params, allow_simulated_model=allow_simulated_model, **options)
+    _print_outcome(console, res, out)
+
+
+def _run(
+    console: Console, root: Path, data_dir: Path, out: Path, params: Params, **options: Any
+) -> ScoreResult:
+    """:func:`sprintlab.scoring.score` with a progress display and the project's MLflow store; a
+    refusal is printed and becomes the exit code."""
+    from sprintlab.scoring import ScoringError, score
+    from sprintlab.tracking import project_store
+
     try:
         with _progress(console) as bar, project_store(root):
-            res = run_score(
-                data_dir,
-                out,
-                params,
-                week=week,
-                model_version=model_version,
-                engine=engine,
-                master=master,
-                pseudonymise=pseudonymise,
-                report=not no_report,
-                history_path=history,
-                allow_simulated_model=allow_simulated_model,
-                progress=bar,
-            )
+            return score(data_dir, out, params, progress=bar, **options)
     except ScoringError as err:
         console.print(f"[red]refused (exit {err.exit_code}):[/red] {err}", highlight=False)
         raise typer.Exit(err.exit_code) from None
-    _print_outcome(console, res, out)
 
 
 def _project_or_exit(project: Path | None, params_file: Path | None, console: Console) -> tuple[Path, Params]:
