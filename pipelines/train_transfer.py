@@ -1,4 +1,4 @@
-"""DVC stage: train, evaluate, save and register the transfer model."""
+"""DVC stage: train, evaluate, save and register the transfer model (or say why it was skipped)."""
 
 import sys
 
@@ -12,6 +12,7 @@ if __name__ == "__main__":
         result = run_train(params(), "transfer", targets, out)
     except TrackingError as err:
         sys.exit(
-            f"train_transfer: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: sqlite:///mlflow.db)."
+            f"train_transfer: {err}\nSet MLFLOW_TRACKING_URI to a reachable store (default: the project's mlflow.db)."
         )
-    print(result["registry"])
+    registry = result["registry"]
+    print(f"skipped: {registry['skipped']}" if "skipped" in registry else registry)

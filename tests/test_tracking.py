@@ -67,3 +67,46 @@ def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path,
     loaded = load_registered_model(name)
     model, version = loaded.model, loaded.version
     assert version == "1" and isinstance(model, CalibratedLGBMClassifier)
+
+
+def test_a_champion_of_another_data_source_is_replaced_and_the_source_travels(tmp_path, monkeypatch):
+    """A model trained on a club's exports is never measured against a champion trained on simulated
+    athletes: it replaces it; the loaded model knows its source and the features it lacks."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    import json
+
+    from sprintlab.registry import load_registered_model
+    from sprintlab.tracking import log_and_register
+
+    X, y, groups = _data(600, 0)
+    X_te, y_te, _ = _data(300, 1)
+    good = CalibratedLGBMClassifier(n_estimators=30, num_leaves=3, random_state=0).fit(X, y, groups=groups)
+    noise = CalibratedLGBMClassifier(n_estimators=30, num_leaves=3, random_state=0).fit(
+        X[["noise"]], y, groups=groups
+    )
+    common = dict(
+        experiment="source-test",
+        registered_name="sprintlab-source-test",
+        params={"n": 1},
+        metrics={"model": {"roc_auc": 0.0}},
+        artifacts={},
+        metric="roc_auc",
+        min_improvement=0.0,
+    )
+    first = log_and_register(
+        model=good, X_example=X_te.head(5), compare=(X_te, y_te), tags={"data_source": "simulated"}, **common
+    )
+    lacks = {"signal": "no sprint_steps table"}
+    club = log_and_register(
+        model=noise,
+        X_example=X_te[["noise"]].head(5),
+        compare=(X_te[["noise"]], y_te),
+        tags={"data_source": "folder", "features_not_assessed": json.dumps(lacks)},
+        **common,
+    )
+    assert first.champion and club.champion  # worse on these data, but the first one is simulated
+    assert "trained on simulated data, this model on folder data" in club.reason
+    loaded = load_registered_model("sprintlab-source-test")
+    assert loaded.version == club.version and loaded.data_source == "folder"
+    assert loaded.not_assessed == lacks and loaded.trained_on_folder_data
+    assert load_registered_model("sprintlab-source-test", first.version).data_source == "simulated"

@@ -96,7 +96,16 @@ class ModelParams(_Frozen):
         return self.outcome if self.learn_from == "outcome" else None
 
 
+class SplitMinimum(_Frozen):
+    """A count each split of the athlete- and time-grouped split must reach."""
+
+    training: int = Field(ge=1)
+    test: int = Field(ge=1)
+
+
 class TrainParams(_Frozen):
+    min_units: SplitMinimum
+    min_events: SplitMinimum
     transfer: ModelParams
     hamstring: ModelParams
 

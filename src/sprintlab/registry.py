@@ -10,14 +10,18 @@ Folder layout (file names defined here once)::
 
     models/<target>/model.joblib              the fitted estimator
     models/<target>/registry.json             {"registered", "name", "version", "champion", "run_id", ...}
+                                              or {"registered": false, "skipped": why} (not trained)
+    models/<target>/features.json             features used, features and families not assessed (with
+                                              why) and the training data source (``data.source``)
     models/<target>/evaluation.json           held-out evaluation (``sprintlab.models.training``)
     models/<target>/drift_reference.json      training distribution (``sprintlab.drift``)
     models/<target>/training_ranges.json      lever artifacts (``sprintlab.levers``)
     models/<target>/levers_bootstrap.joblib
 
 A registered model's run carries ``evaluation/evaluation.json``, ``drift/drift_reference.json`` and,
-when logged, ``levers/training_ranges.json`` and ``levers/levers_bootstrap.joblib``. MLflow is
-imported only when a registered model is loaded.
+when logged, ``levers/training_ranges.json`` and ``levers/levers_bootstrap.joblib``; its registry
+version carries the tags ``data_source`` (simulated or folder) and ``features_not_assessed`` (JSON:
+feature -> why). MLflow is imported only when a registered model is loaded.
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ from typing import TYPE_CHECKING, Any
 
 from sprintlab.domain import TARGETS
 from sprintlab.io import write_bytes_atomic
-from sprintlab.tracking import CHAMPION, _client, tracking_uri
+from sprintlab.tracking import CHAMPION, SOURCE_TAG, _client, tracking_uri
 
 if TYPE_CHECKING:
+    from sprintlab.models.datasets import FeatureCoverage
     from sprintlab.models.estimator import CalibratedLGBMClassifier
 
 log = logging.getLogger(__name__)
@@ -42,16 +47,28 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.joblib"
 REGISTRY_FILE = "registry.json"
 EVALUATION_FILE = "evaluation.json"
+FEATURES_FILE = "features.json"
 EVALUATION_ARTIFACT = f"evaluation/{EVALUATION_FILE}"
 LEVERS_ARTIFACT_DIR = "levers"
 UNREGISTERED = "unregistered"
 NO_ALIAS = "-"
+#: the key of ``registry.json`` / ``evaluation.json`` that says why a model was not trained
+SKIPPED = "skipped"
+#: registry tag (model version and run; :data:`sprintlab.tracking.SOURCE_TAG` holds the training
+#: data source) with the configured features the training data did not provide, as JSON
+NOT_ASSESSED_TAG = "features_not_assessed"
+#: the training data source of a model that does not record one (trained before it was recorded)
+UNKNOWN_SOURCE = "unknown"
 
 LeverRanges = dict[str, tuple[float, float]]
 
 
 class ModelNotFoundError(LookupError):
     """The requested model is not in the folder or the registry."""
+
+
+class ModelSkippedError(ModelNotFoundError):
+    """The pipeline did not train the model (too little data); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,9 @@ class LoadedModel:
     ``signature``: the logged input signature as (feature, type) pairs, empty for a folder model;
     ``metrics``: the held-out evaluation (empty when none was stored); ``drift_reference``,
     ``lever_ranges`` and ``lever_boosters`` are ``None`` when the model carries none.
+    ``data_source``: what the model was trained on (``data.source``: simulated or folder;
+    ``unknown`` for a model that does not record it); ``not_assessed``: configured features the
+    training data did not provide -> why.
     """
 
     name: str
@@ -74,11 +94,25 @@ class LoadedModel:
     drift_reference: dict[str, Any] | None = None
     lever_ranges: LeverRanges | None = None
     lever_boosters: tuple[Any, ...] | None = None
+    data_source: str = UNKNOWN_SOURCE
+    not_assessed: dict[str, str] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
         """The features the estimator was fitted with, in order."""
         return list(self.model.feature_names_in_)
+
+    @property
+    def coverage(self) -> FeatureCoverage:
+        """The features the model uses and those its training data did not provide, with why."""
+        from sprintlab.models.datasets import FeatureCoverage
+
+        return FeatureCoverage(tuple(self.feature_names), dict(self.not_assessed))
+
+    @property
+    def trained_on_folder_data(self) -> bool:
+        """Whether the model records that it was trained on a club's exports (``data.source: folder``)."""
+        return self.data_source == "folder"
 
     @property
     def trained_on(self) -> str:
@@ -116,21 +150,41 @@ def _folder_levers(folder: Path) -> tuple[LeverRanges | None, tuple[Any, ...] | 
     return ranges, boosters
 
 
+def skip_reason(models_dir: str | Path, target: str) -> str | None:
+    """Why the pipeline did not train ``target``'s model (``None`` when it did, or never ran)."""
+    reason = (_read_json(model_folder(models_dir, target) / REGISTRY_FILE) or {}).get(SKIPPED)
+    return None if reason is None else str(reason)
+
+
+def _model_info(folder: Path) -> tuple[str, dict[str, str]]:
+    """Training data source and absent features recorded in ``features.json`` (older folders
+    hold only the feature list: source unknown, nothing recorded as absent)."""
+    info = _read_json(folder / FEATURES_FILE)
+    if not isinstance(info, dict):
+        return UNKNOWN_SOURCE, {}
+    return str(info.get(SOURCE_TAG, UNKNOWN_SOURCE)), dict(info.get(NOT_ASSESSED_TAG) or {})
+
+
 def load_pipeline_model(models_dir: str | Path, target: str) -> LoadedModel:
     """``target``'s model from a pipeline models folder (``models_dir/<target>/``).
 
     Version and alias come from the folder's ``registry.json`` (``unregistered`` / ``-`` when the
-    model was not registered). Raises :class:`ModelNotFoundError` when ``model.joblib`` is absent.
+    model was not registered). Raises :class:`ModelSkippedError` (with the reason) when the stage
+    did not train it, :class:`ModelNotFoundError` when ``model.joblib`` is absent otherwise.
     """
     import joblib
 
     from sprintlab.drift import load_reference
 
     folder = model_folder(models_dir, target)
+    skipped = skip_reason(models_dir, target)
+    if skipped is not None:
+        raise ModelSkippedError(f"{target} model not trained: {skipped}")
     if not (folder / MODEL_FILE).exists():
         raise ModelNotFoundError(f"no model in {folder} (expected {MODEL_FILE})")
     registration = _read_json(folder / REGISTRY_FILE) or {}
     ranges, boosters = _folder_levers(folder)
+    source, not_assessed = _model_info(folder)
     return LoadedModel(
         name=TARGETS[target].registered_name,
         version=str(registration.get("version", UNREGISTERED)),
@@ -142,6 +196,8 @@ def load_pipeline_model(models_dir: str | Path, target: str) -> LoadedModel:
         drift_reference=load_reference(None, folder),
         lever_ranges=ranges,
         lever_boosters=boosters,
+        data_source=source,
+        not_assessed=not_assessed,
     )
 
 
@@ -203,6 +259,7 @@ def load_registered_model(name: str, version: str | None = None) -> LoadedModel:
     uri = f"models:/{name}/{registered.version}"
     model, signature = _registered_estimator(mlflow, uri)
     ranges, boosters = _run_levers(mlflow, registered.run_id)
+    tags = dict(getattr(registered, "tags", None) or {})
     return LoadedModel(
         name=name,
         version=str(registered.version),
@@ -215,4 +272,16 @@ def load_registered_model(name: str, version: str | None = None) -> LoadedModel:
         drift_reference=load_reference(registered.run_id),
         lever_ranges=ranges,
         lever_boosters=boosters,
+        data_source=str(tags.get(SOURCE_TAG, UNKNOWN_SOURCE)),
+        not_assessed=_json_tag(tags.get(NOT_ASSESSED_TAG)),
     )
+
+
+def _json_tag(value: str | None) -> dict[str, str]:
+    """A JSON object stored as a tag (empty when absent or unreadable)."""
+    try:
+        doc = json.loads(value) if value else {}
+    except json.JSONDecodeError:
+        log.warning("unreadable registry tag %s: %r", NOT_ASSESSED_TAG, value)
+        return {}
+    return {str(k): str(v) for k, v in doc.items()} if isinstance(doc, dict) else {}

@@ -1,14 +1,17 @@
 """Weekly scoring of new exports with the registered champion models (``sprintlab score``).
 
-:func:`score_week` is the pure core: one week's panel rows and two fitted models in, a
+:func:`score_week` is the pure core: one week's panel rows and the fitted models in, a
 :class:`ScoredWeek` out (risk, transfer chance, drivers, family contributions). :func:`score` is the
 command around it, one step each: validate the exports with the data contract (rejected rows are
 written to ``OUT/validated/rejected_rows.csv``, nothing is dropped silently) -> pick the week and
 truncate every table at its Sunday -> load the ``champion`` models (or an explicit version) with
-:mod:`sprintlab.registry` -> build the feature panel with the training code -> refuse when the
-panel does not carry the models' signature -> score and explain the week -> check feature drift
-against the training reference (:func:`check_drift`) -> write ``scores.csv``/``scores.parquet`` ->
-update the score history -> render the week's report (:mod:`sprintlab.report.build`). Exit codes:
+:mod:`sprintlab.registry` -> refuse a model trained on simulated athletes for real exports unless
+allowed -> build the feature panel with the training code -> refuse a model whose signature the
+panel does not carry -> score and explain the week -> check feature drift against the training
+reference (:func:`check_drift`; features the exports do not provide are "not provided", not drift)
+-> write ``scores.csv``/``scores.parquet`` -> update the score history -> render the week's report
+(:mod:`sprintlab.report.build`). Each model is scored or refused on its own (:class:`Refusal`, its
+exit code and reason in the summary); the run is refused only when no model is left. Exit codes:
 see ``EXIT_*`` below and ``docs/scoring.md``. Importing this module does not import MLflow.
 """
 
@@ -44,13 +47,22 @@ EXIT_INVALID_DATA = 2
 EXIT_MISSING_MODEL = 3
 EXIT_SCHEMA_MISMATCH = 4
 EXIT_DRIFT = 5
+EXIT_SIMULATED_MODEL = 6
 EXIT_CODES = {
     EXIT_OK: "scored (drift warnings, if any, are in the output and the report)",
     EXIT_INVALID_DATA: "invalid data: folder missing, a required table missing or wholly rejected, or no data in the week",
     EXIT_MISSING_MODEL: "missing model: no champion (or the requested version) in the MLflow registry",
     EXIT_SCHEMA_MISMATCH: "schema mismatch: the features built from the data do not match the model's signature",
     EXIT_DRIFT: "drift beyond score.psi_fail: scores and report written and flagged, history not updated",
+    EXIT_SIMULATED_MODEL: "simulated model: the exports are not simulated but the model was trained on simulated "
+    "athletes (or does not record its training data); --allow-simulated-model scores them, labelled",
 }
+#: what every page of the report and every row of scores.csv say when a model trained on simulated
+#: athletes (or one that does not record its training data) scored real exports
+SIMULATED_MODEL_NOTE = "scored by a model trained on simulated athletes"
+UNRECORDED_MODEL_NOTE = "scored by a model that does not record its training data (it may be simulated)"
+#: the scores column carrying that note (present only when --allow-simulated-model was needed)
+MODEL_NOTE_COLUMN = "model_note"
 
 SCORE_COLUMNS = [
     "athlete_id",
@@ -101,6 +113,41 @@ class ScoringError(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One model not scored this week: the exit code it would give on its own, and why."""
+
+    exit_code: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"exit_code": self.exit_code, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class WeekModels:
+    """The models that score this week (``scoring``) and those refused, each for its own reason."""
+
+    scoring: dict[str, LoadedModel]
+    refused: dict[str, Refusal] = field(default_factory=dict)
+
+    def refuse(self, refusals: Mapping[str, Refusal]) -> WeekModels:
+        """The same models with ``refusals`` (target -> refusal) moved out of ``scoring``."""
+        kept = {t: m for t, m in self.scoring.items() if t not in refusals}
+        return WeekModels(kept, {**self.refused, **refusals})
+
+    def sentences(self) -> list[str]:
+        """One line per refused model, e.g. ``transfer model not scored (exit 4): ...``."""
+        return [f"{t} model not scored (exit {r.exit_code}): {r.reason}" for t, r in self.refused.items()]
+
+    def require_one(self) -> WeekModels:
+        """Refuse the run - with the lowest of the models' exit codes - when no model is left."""
+        if not self.scoring:
+            code = min((r.exit_code for r in self.refused.values()), default=EXIT_MISSING_MODEL)
+            raise ScoringError("no model can score this week:\n  " + "\n  ".join(self.sentences()), code)
+        return self
 
 
 # ------------------------------------------------------------------ weeks
@@ -192,20 +239,68 @@ def _version_for(target: str, model_version: str | None) -> str | None:
     return parts.get(target)
 
 
-def load_registered_models(model_version: str | None = None) -> dict[str, LoadedModel]:
-    """Both models by alias ``champion`` (or the ``--model-version`` spec) from the MLflow registry;
-    refuses (exit 3) when one is missing."""
+def load_registered_models(model_version: str | None = None) -> WeekModels:
+    """Each model by alias ``champion`` (or the ``--model-version`` spec) from the MLflow registry;
+    a missing one is refused on its own (exit 3), the others load."""
     from sprintlab.registry import ModelNotFoundError, load_registered_model
+    from sprintlab.tracking import TrackingError
 
-    models = {}
+    models, refused = {}, {}
     for target, spec in TARGETS.items():
         try:
             models[target] = load_registered_model(spec.registered_name, _version_for(target, model_version))
-        except ModelNotFoundError as err:
-            raise ScoringError(
-                f"{err}; train one with `dvc repro` (or set MLFLOW_TRACKING_URI)", EXIT_MISSING_MODEL
-            ) from err
-    return models
+        except (ModelNotFoundError, TrackingError) as err:
+            refused[target] = Refusal(
+                EXIT_MISSING_MODEL, f"{err}; train one with `dvc repro` (or set MLFLOW_TRACKING_URI)"
+            )
+    return WeekModels(models, refused)
+
+
+def is_simulated(data_dir: str | Path | None) -> bool:
+    """Whether ``data_dir`` carries the simulator's label: a ``README.md`` beside it (its parent's,
+    where ``sprintlab simulate`` and the simulate stage write it) or in it that begins with
+    ``SIMULATED`` (:data:`sprintlab.simulate.generator.SIMULATED_LABEL`)."""
+    if data_dir is None:
+        return False
+    for readme in (Path(data_dir).parent / "README.md", Path(data_dir) / "README.md"):
+        if readme.is_file():
+            head = readme.read_text(encoding="utf-8", errors="replace").lstrip()[:9]
+            if head.upper() == "SIMULATED":
+                return True
+    return False
+
+
+def model_note(models: Mapping[str, LoadedModel]) -> str | None:
+    """The label of scores made by models not known to be trained on a club's exports (``None``
+    when every model records ``data.source: folder``)."""
+    simulated = sorted(f"{t} v{m.version}" for t, m in models.items() if m.data_source == "simulated")
+    unrecorded = sorted(
+        f"{t} v{m.version}" for t, m in models.items() if m.data_source not in ("simulated", "folder")
+    )
+    parts = [f"{SIMULATED_MODEL_NOTE} ({', '.join(simulated)})"] if simulated else []
+    parts += [f"{UNRECORDED_MODEL_NOTE} ({', '.join(unrecorded)})"] if unrecorded else []
+    return "; ".join(parts) or None
+
+
+def simulated_model_refusals(
+    models: Mapping[str, LoadedModel], *, data_simulated: bool, allowed: bool
+) -> dict[str, Refusal]:
+    """Exit 6 for each model not trained on a club's exports when the exports are not simulated
+    (none when they are, or with ``--allow-simulated-model``)."""
+    if data_simulated or allowed:
+        return {}
+    return {
+        t: Refusal(
+            EXIT_SIMULATED_MODEL,
+            f"{m.name} v{m.version} was trained on "
+            + ("simulated athletes" if m.data_source == "simulated" else "data it does not record")
+            + " and these exports are not simulated: train on the club's exports (data.source: folder, "
+            "`dvc repro`), or pass --allow-simulated-model to score anyway, every output labelled "
+            f"'{SIMULATED_MODEL_NOTE}'",
+        )
+        for t, m in models.items()
+        if not m.trained_on_folder_data
+    }
 
 
 _NUMERIC_SIG = {"double", "float", "long", "integer", "boolean"}
@@ -238,18 +333,28 @@ def _schema_problems(panel: pd.DataFrame, cm: LoadedModel) -> list[str]:
     return problems
 
 
+def schema_refusals(panel: pd.DataFrame, models: Mapping[str, LoadedModel]) -> dict[str, Refusal]:
+    """Exit 4 for each model whose signature the panel does not carry (every input, numeric, in
+    the order the model was fitted with); the other models are not affected."""
+    refused = {}
+    for target, cm in models.items():
+        problems = _schema_problems(panel, cm)
+        if problems:
+            refused[target] = Refusal(
+                EXIT_SCHEMA_MISMATCH,
+                "feature schema does not match the model: "
+                + "; ".join(problems)
+                + " (a table the model was trained with is missing, or the features changed since "
+                "training: retrain on these exports, or score with the matching --model-version)",
+            )
+    return refused
+
+
 def check_schema(panel: pd.DataFrame, models: Mapping[str, LoadedModel]) -> None:
-    """Refuse (exit 4) unless the panel has every input of each model's signature, numeric, in the
-    order the model was fitted with."""
-    problems = [p for cm in models.values() for p in _schema_problems(panel, cm)]
-    if problems:
-        raise ScoringError(
-            "feature schema does not match the model:\n  "
-            + "\n  ".join(problems)
-            + "\n(a table the model was trained with is missing, or the features changed since "
-            "training: retrain, or score with the matching --model-version)",
-            EXIT_SCHEMA_MISMATCH,
-        )
+    """Refuse (exit 4) unless the panel carries every model's signature (:func:`schema_refusals`)."""
+    refused = WeekModels({}, schema_refusals(panel, models))
+    if refused.refused:
+        raise ScoringError("\n".join(refused.sentences()), EXIT_SCHEMA_MISMATCH)
 
 
 # ------------------------------------------------------------------ scoring one week
@@ -370,7 +475,8 @@ def score_week(
     own_usual_weeks: int = 26,
 ) -> ScoredWeek:
     """Score one week: hamstring risk for everyone, transfer chance where a strength block runs
-    (:func:`in_strength_block`).
+    (:func:`in_strength_block`), each with the model of ``models`` (target -> model) when there is
+    one (no number and no explanation for an outcome without a model).
 
     An athlete with more than ``max_missing_share`` of a model's features missing gets
     "insufficient data" rather than a guess. ``proba`` (per target, aligned with the week's rows
@@ -382,13 +488,17 @@ def score_week(
     from sprintlab.models.datasets import feature_matrix
 
     rows = _week_rows(panel, week_end, athletes)
-    features = sorted({f for t in TARGETS for f in models[t].feature_names_in_})
+    features = sorted({f for m in models.values() for f in m.feature_names_in_})
     usual = own_usual_values(
         panel[panel["athlete_id"].isin(rows["athlete_id"])], week_end, own_usual_weeks, features
     )
     squad = rows[["athlete_id", "week_end"]].copy()
     parts: dict[str, list[pd.DataFrame]] = {"drivers": [], "families": [], "long": []}
     for target in TARGETS:
+        if target not in models:
+            for name, values in _unscored_columns(target, rows, min_strength_gain).items():
+                squad[name] = values
+            continue
         model = models[target]
         X = feature_matrix(rows, list(model.feature_names_in_))
         probability = proba[target] if proba is not None else model.predict_proba(X)[:, 1]
@@ -413,9 +523,38 @@ def score_week(
     squad["insufficient_reason"] = pd.Series(reason, index=squad.index, dtype="string").where(
         squad["insufficient_data"]
     )
-    return ScoredWeek(
-        squad, *(pd.concat(parts[k], ignore_index=True) for k in ("drivers", "families", "long"))
-    )
+    return ScoredWeek(squad, *(_stack(parts[k], EMPTY_COLUMNS[k]) for k in ("drivers", "families", "long")))
+
+
+#: the columns of a :class:`ScoredWeek`'s explanation frames when no model scored
+EMPTY_COLUMNS = {
+    "drivers": ("athlete_id", "model", "rank", "feature", "family", "value", "unit", "shap", "text"),
+    "families": ("athlete_id", "family", "shap", "model"),
+    "long": ("athlete_id", "feature", "family", "value", "shap", "model"),
+}
+
+
+def _stack(parts: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    """``parts`` one below the other (an empty frame with ``columns`` when there is none)."""
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns))
+
+
+def _unscored_columns(target: str, rows: pd.DataFrame, min_strength_gain: float) -> dict[str, Any]:
+    """The squad columns of an outcome without a model: no number, no main factor (whether a
+    strength block runs is still known)."""
+    none = np.full(len(rows), None, dtype=object)
+    if TARGETS[target].needs_strength_block:
+        return {
+            "in_strength_block": in_strength_block(rows, min_strength_gain),
+            "transfer_probability": np.full(len(rows), np.nan),
+            "dominant_family_transfer": none,
+        }
+    return {
+        "insufficient_data": np.zeros(len(rows), dtype=bool),
+        "hamstring_risk": pd.Series(np.nan, index=rows.index),
+        "hamstring_flag": pd.Series(False, index=rows.index),
+        "dominant_family_hamstring": none,
+    }
 
 
 def mark_insufficient(scored: ScoredWeek, athletes: Collection[str], reason: str) -> ScoredWeek:
@@ -467,7 +606,7 @@ def scores_frame(
         out[c] = sq[c].astype("string")
     for m in ("hamstring", "transfer"):
         out[f"top_drivers_{m}"] = ids.map(_driver_text(scored.drivers, m)).astype("string")
-        out[f"model_version_{m}"] = models[m].version
+        out[f"model_version_{m}"] = models[m].version if m in models else None
     out["data_freshness_days"] = sq["data_freshness_days"].astype(float)
     act = activity.reindex(ids)
     out["last_record_date"] = (
@@ -480,8 +619,11 @@ def scores_frame(
 
 
 def model_version_label(models: Mapping[str, LoadedModel]) -> str:
-    """``hamstring=vN;transfer=vM``: the score history's model version key."""
-    return ";".join(f"{t}=v{models[t].version}" for t in ("hamstring", "transfer"))
+    """``hamstring=vN;transfer=vM``: the score history's model version key (``none`` for an
+    outcome without a model)."""
+    return ";".join(
+        f"{t}=v{models[t].version}" if t in models else f"{t}=none" for t in ("hamstring", "transfer")
+    )
 
 
 # ------------------------------------------------------------------ drift
@@ -489,20 +631,33 @@ def model_version_label(models: Mapping[str, LoadedModel]) -> str:
 class DriftCheck:
     """Feature drift of the scored athletes' recent weeks against each model's training data.
 
-    ``table``: one row per model and feature (:func:`sprintlab.drift.drift_table` plus ``model``);
-    ``warnings``: the features beyond ``score.psi_warn``, in words; ``not_checked``: the models
-    without a training reference; ``failed_features``: those beyond ``score.psi_fail``.
+    ``table``: one row per model and feature compared (:func:`sprintlab.drift.drift_table` plus
+    ``model``); ``warnings``: the features beyond ``score.psi_warn``, in words; ``not_checked``: the
+    models without a training reference; ``failed_features``: those beyond ``score.psi_fail``;
+    ``not_compared``: model -> feature -> why it was left out of the comparison - "not provided"
+    by this week's exports (no value in the scored athletes' recent weeks, or not in the panel) or
+    without a value in the training data: drift compares like with like.
     """
 
     table: pd.DataFrame
     warnings: tuple[str, ...]
     not_checked: tuple[str, ...]
     failed_features: tuple[str, ...]
+    not_compared: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def hard(self) -> bool:
         """Drift beyond ``score.psi_fail``: exit 5, history left alone."""
         return bool(self.failed_features)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The features left out of the comparison, in words (one line per model)."""
+        return tuple(
+            f"{model} model, not checked for drift: "
+            + "; ".join(f"{f} ({why})" for f, why in features.items())
+            for model, features in self.not_compared.items()
+        )
 
 
 def _drift_failure(drift: DriftCheck, psi_fail: float) -> str:
@@ -530,7 +685,9 @@ def check_drift(
 ) -> DriftCheck:
     """PSI per model feature of ``athletes``' last ``score.drift_weeks`` weeks (steadier than one
     week's snapshot) against each model's training reference; the transfer model only on rows
-    where a strength block runs."""
+    where a strength block runs. Only features with values on both sides are compared: one the
+    exports do not provide (no value in these rows, or not in the panel) is "not provided", never
+    drift (:attr:`DriftCheck.not_compared`)."""
     from sprintlab.drift import drift_table
     from sprintlab.models.datasets import feature_matrix
 
@@ -540,7 +697,7 @@ def check_drift(
         & panel["athlete_id"].isin(athletes)
     ]
     rows = recent.sort_values(["week_end", "athlete_id"]).reset_index(drop=True)
-    parts, not_checked = [], []
+    parts, not_checked, not_compared = [], [], {}
     for target, cm in models.items():
         if cm.drift_reference is None:
             not_checked.append(
@@ -548,12 +705,15 @@ def check_drift(
                 "with the model (see docs/scoring.md)"
             )
             continue
+        left_out = _not_comparable(rows, cm, sp.drift_weeks)
+        if left_out:
+            not_compared[target] = left_out
         if TARGETS[target].needs_strength_block:
             selected = rows[in_strength_block(rows, params.targets.transfer.min_strength_gain)]
         else:
             selected = rows
-        X = feature_matrix(selected, cm.feature_names)
-        if len(X) >= sp.psi_min_rows:
+        X = feature_matrix(selected, [f for f in cm.feature_names if f not in left_out])
+        if len(X) >= sp.psi_min_rows and X.shape[1]:
             parts.append(
                 drift_table(cm.drift_reference, X, min_per_bin=sp.psi_min_per_bin).assign(model=target)
             )
@@ -561,7 +721,27 @@ def check_drift(
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["model", "feature", "psi"])
     )
     failed = tuple(sorted(set(table.loc[table["psi"] > sp.psi_fail, "feature"])))
-    return DriftCheck(table, _drift_sentences(table, sp), tuple(not_checked), failed)
+    return DriftCheck(table, _drift_sentences(table, sp), tuple(not_checked), failed, not_compared)
+
+
+NOT_PROVIDED = "not provided"
+NOT_IN_TRAINING = "no value in the training data"
+
+
+def _not_comparable(rows: pd.DataFrame, cm: LoadedModel, weeks: int) -> dict[str, str]:
+    """The model's features that cannot be compared, with why: not provided by the exports (not in
+    the panel, or no value in the scored athletes' last ``weeks`` weeks, ``rows``) or without a
+    value in the training reference."""
+    reference = (cm.drift_reference or {}).get("features", {})
+    out = {}
+    for f in cm.feature_names:
+        if f not in rows:
+            out[f] = f"{NOT_PROVIDED}: not in the feature panel built from these exports"
+        elif len(rows) and rows[f].isna().all():
+            out[f] = f"{NOT_PROVIDED}: no value in the scored athletes' last {weeks} weeks"
+        elif f in reference and reference[f]["n"] and reference[f]["missing"] == reference[f]["n"]:
+            out[f] = NOT_IN_TRAINING
+    return out
 
 
 # ------------------------------------------------------------------ history
@@ -629,7 +809,13 @@ def _record_history(path: Path, scores: pd.DataFrame, model_version: str, *, upd
 # ------------------------------------------------------------------ the command's work
 @dataclass(frozen=True)
 class ScoreResult:
-    """What one ``sprintlab score`` run produced (exit 0, or 5 on hard drift)."""
+    """What one ``sprintlab score`` run produced (exit 0, or 5 on hard drift).
+
+    ``refused``: the models not scored this week, each with its own exit code and reason;
+    ``notes``: features left out of the drift check (not provided by the exports) and the factor
+    families a model could not assess; ``model_note``: the label of scores made by a model trained
+    on simulated athletes (``--allow-simulated-model``), else ``None``.
+    """
 
     exit_code: int
     week: str
@@ -639,6 +825,9 @@ class ScoreResult:
     paths: dict[str, Path] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    refused: dict[str, Refusal] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    model_note: str | None = None
 
 
 class _Steps:
@@ -768,13 +957,16 @@ def _score_with_activity(
 
 
 def _summary(
-    week_end: pd.Timestamp, scores: pd.DataFrame, drift: DriftCheck, warnings: list[str], mv_label: str
+    week_end: pd.Timestamp, scores: pd.DataFrame, drift: DriftCheck, warnings: list[str], week: _Week
 ) -> dict[str, Any]:
-    return {
+    """``score_summary.json``; the keys after ``history_updated`` appear only when they say something:
+    models refused (each with its exit code and reason), features a model could not assess,
+    features left out of the drift check, and the label of scores made by a simulated model."""
+    summary: dict[str, Any] = {
         "week": iso_week_label(week_end),
         "week_end": str(week_end.date()),
         "exit_code": EXIT_DRIFT if drift.hard else EXIT_OK,
-        "model_version": mv_label,
+        "model_version": model_version_label(week.models.scoring),
         "athletes": int(len(scores)),
         "insufficient_data": int(scores["insufficient_data"].sum()),
         "flagged": int(scores["hamstring_flag"].fillna(False).sum()),
@@ -782,6 +974,15 @@ def _summary(
         "drift_warnings": list(drift.warnings),
         "history_updated": not drift.hard,
     }
+    optional = {
+        "models_refused": {t: r.to_json() for t, r in week.models.refused.items()},
+        "features_not_assessed": {
+            t: m.not_assessed for t, m in week.models.scoring.items() if m.not_assessed
+        },
+        "drift_not_compared": drift.not_compared,
+        MODEL_NOTE_COLUMN: week.note,
+    }
+    return {**summary, **{k: v for k, v in optional.items() if v}}
 
 
 def _write_outputs(
@@ -804,47 +1005,85 @@ def _write_outputs(
     return paths
 
 
-def _is_simulated(data_dir: str | Path | None) -> bool:
-    if data_dir is None:
-        return False
-    readme = Path(data_dir).parent / "README.md"
-    return readme.exists() and "SIMULATED" in readme.read_text(encoding="utf-8", errors="replace").upper()
+@dataclass(frozen=True)
+class _Week:
+    """What one run scores with: the week's Sunday, its tables and panel, the models (scoring and
+    refused), whether the exports are simulated and the label of a simulated model's scores."""
+
+    week_end: pd.Timestamp
+    tables: dict[str, pd.DataFrame]
+    panel: pd.DataFrame
+    models: WeekModels
+    data_simulated: bool
+    note: str | None
 
 
 def _render_week_report(
     params: Params,
     scored: ScoredWeek,
-    panel: pd.DataFrame,
-    models: Mapping[str, LoadedModel],
+    week: _Week,
     history: pd.DataFrame,
     drift: DriftCheck,
-    week_end: pd.Timestamp,
     out_path: Path,
     *,
-    simulated: bool,
     pseudonymise: bool,
 ) -> Path:
     """The week's HTML report, built by the same context builder as the pipeline's report."""
     from sprintlab.report.build import ReportInputs, build_report_context
     from sprintlab.report.render import render_report
 
+    models = week.models.scoring
     week_end = (
-        pd.Timestamp(scored.squad["week_end"].iloc[0]) if len(scored.squad) else panel["week_end"].max()
+        pd.Timestamp(scored.squad["week_end"].iloc[0]) if len(scored.squad) else week.panel["week_end"].max()
     )
     inputs = ReportInputs(
         scored=scored,
-        panel=panel,
+        panel=week.panel,
         models=models,
         week_end=week_end,
         history=history_for_report(
             history, model_version_label(models), week_end, params.score.history_weeks
         ),
-        drift_warnings=drift.warnings,
+        drift_warnings=(*drift.warnings, *drift.notes),
         known_limits=SCORE_REPORT_LIMITS,
-        simulated=simulated,
+        simulated=week.data_simulated,
         pseudonymised=pseudonymise,
+        not_modelled={t: f"not scored this week: {r.reason}" for t, r in week.models.refused.items()},
+        model_note=week.note,
     )
     return render_report(build_report_context(inputs, params), out_path)
+
+
+def _week(
+    tables: dict[str, pd.DataFrame],
+    params: Params,
+    step: _Steps,
+    options: dict[str, Any],
+) -> _Week:
+    """Pick and cut the week, load the models, refuse those that may not or cannot score it (a
+    simulated model for real exports, a signature the panel lacks), build the panel."""
+    week_end = parse_week(options["week"]) if options["week"] else latest_complete_week(tables)
+    tables = week_tables(tables, week_end)
+    simulated = options["simulated"]
+    with step("models", "loading champion models from the MLflow registry"):
+        models = load_registered_models(options["model_version"])
+        models = models.refuse(
+            simulated_model_refusals(models.scoring, data_simulated=simulated, allowed=options["allow"])
+        ).require_one()
+    with step("features", f"building features up to {week_end.date()} ({options['engine']})"):
+        weeks_back = _weeks_back(params.score, options["report"])
+        panel = week_panel(
+            tables,
+            week_end,
+            params,
+            weeks_back=weeks_back,
+            engine=options["engine"],
+            master=options["master"],
+        )
+    with step("schema", "checking the feature schema against the models"):
+        models = models.refuse(schema_refusals(panel, models.scoring)).require_one()
+    note = None if simulated else model_note(models.scoring)
+    return _Week(week_end, tables, panel, models, simulated, note)
 
 
 def score(
@@ -860,6 +1099,7 @@ def score(
     report: bool = True,
     history_path: str | Path | None = None,
     simulated: bool | None = None,
+    allow_simulated_model: bool = False,
     progress: Any = None,
     tables: dict[str, pd.DataFrame] | None = None,
 ) -> ScoreResult:
@@ -867,36 +1107,35 @@ def score(
     for refusals (with ``exit_code``); returns a :class:`ScoreResult` (exit 0, or 5 on hard drift).
 
     ``tables`` (already validated contract tables) skips validation - for benchmarks and callers
-    that validated the same folder already.
+    that validated the same folder already. ``simulated``: whether the exports are simulated
+    (default: the simulator's label beside ``data_dir``, :func:`is_simulated`); a model trained on
+    simulated athletes scores exports that are not only with ``allow_simulated_model``, labelled.
     """
     out_dir, step = Path(out_dir), _Steps(progress)
     with step("validate", "validating exports against the data contract"):
         tables, warnings = (
             (tables, []) if tables is not None else _validate(data_dir, out_dir, params.validate_.today)
         )
-    week_end = parse_week(week) if week else latest_complete_week(tables)
-    tables = week_tables(tables, week_end)
-    with step("models", "loading champion models from the MLflow registry"):
-        models = load_registered_models(model_version)
-    with step("features", f"building features up to {week_end.date()} ({engine})"):
-        weeks_back = _weeks_back(params.score, report)
-        panel = week_panel(tables, week_end, params, weeks_back=weeks_back, engine=engine, master=master)
-    with step("schema", "checking the feature schema against the models"):
-        check_schema(panel, models)
+    simulated = is_simulated(data_dir) if simulated is None else simulated
+    options = dict(week=week, model_version=model_version, engine=engine, master=master, report=report)
+    wk = _week(tables, params, step, {**options, "simulated": simulated, "allow": allow_simulated_model})
+    models, week_end = wk.models.scoring, wk.week_end
     proba = None
     if engine == "spark":
         with step("predict", "scoring with mlflow.pyfunc.spark_udf"):
-            proba = _spark_probabilities(panel, week_end, models, master)
+            proba = _spark_probabilities(wk.panel, week_end, models, master)
     with step("score", "scoring and explaining (SHAP)"):
-        activity = recent_activity(tables, week_end, params.score.recent_days)
-        scored = _score_with_activity(panel, models, week_end, activity, params, proba)
+        activity = recent_activity(wk.tables, week_end, params.score.recent_days)
+        scored = _score_with_activity(wk.panel, models, week_end, activity, params, proba)
         scores = scores_frame(scored, activity, models, week_end)
+        if wk.note:
+            scores[MODEL_NOTE_COLUMN] = wk.note
     with step("drift", "checking feature drift against the training data"):
         ok = scores.loc[~scores["insufficient_data"], "athlete_id"]
-        drift = check_drift(panel, models, week_end, set(ok), params)
-        warnings = [*warnings, *drift.not_checked]
+        drift = check_drift(wk.panel, models, week_end, set(ok), params)
+        warnings = [*warnings, *wk.models.sentences(), *drift.not_checked]
     with step("write", "writing scores"):
-        summary = _summary(week_end, scores, drift, warnings, model_version_label(models))
+        summary = _summary(week_end, scores, drift, warnings, wk)
         paths = _write_outputs(out_dir, scores, drift, summary, pseudonymise=pseudonymise)
     hist_path = Path(history_path) if history_path else out_dir / HISTORY_FILE
     with step("history", "updating the score history"):
@@ -905,17 +1144,9 @@ def score(
             paths["history"] = hist_path
     if report:
         with step("report", "rendering the weekly report"):
+            out_path = out_dir / f"report_{iso_week_label(week_end)}.html"
             paths["report"] = _render_week_report(
-                params,
-                scored,
-                panel,
-                models,
-                history,
-                drift,
-                week_end,
-                out_dir / f"report_{iso_week_label(week_end)}.html",
-                simulated=_is_simulated(data_dir) if simulated is None else simulated,
-                pseudonymise=pseudonymise,
+                params, scored, wk, history, drift, out_path, pseudonymise=pseudonymise
             )
     return ScoreResult(
         summary["exit_code"],
@@ -926,4 +1157,12 @@ def score(
         paths,
         step.timings,
         _drift_failure(drift, params.score.psi_fail),
+        dict(wk.models.refused),
+        (*drift.notes, *_coverage_notes(models)),
+        wk.note,
     )
+
+
+def _coverage_notes(models: Mapping[str, LoadedModel]) -> tuple[str, ...]:
+    """Per model, the factor families its training data left not (or partly) assessed."""
+    return tuple(f"{t} model, {line}" for t, m in models.items() for line in m.coverage.sentences())

@@ -1,8 +1,11 @@
 """MLflow tracking and model registry: log runs, register models, promote champions by rule.
 
-The default store is a local SQLite file (``sqlite:///<cwd>/mlflow.db``, artifacts in
-``<cwd>/mlartifacts``); ``MLFLOW_TRACKING_URI`` overrides it. Athlete identifiers are never
-logged: runs carry parameters, metrics, the model and squad-level explanation summaries only.
+The default store is the project's SQLite file (``sqlite:///<project>/mlflow.db``, artifacts in
+``<project>/mlartifacts``), the project being the nearest folder from the working directory upwards
+that holds ``params.yaml`` (:func:`find_project`; the command line's ``--project DIR`` names it with
+:func:`project_store`) - never a stray ``mlflow.db`` wherever a command happens to run.
+``MLFLOW_TRACKING_URI`` overrides it. Athlete identifiers are never logged: runs carry parameters,
+metrics, the model and squad-level explanation summaries only.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +25,11 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 CHAMPION = "champion"
+PROJECT_FILE = "params.yaml"
+STORE_FILE = "mlflow.db"
+URI_VARIABLE = "MLFLOW_TRACKING_URI"
+#: the tag with a model's training data source; a champion is compared only with models of its own
+SOURCE_TAG = "data_source"
 # types inside a CalibratedLGBMClassifier that skops (MLflow's sklearn serialiser) may load
 SKOPS_TRUSTED_TYPES = [
     "collections.OrderedDict",
@@ -37,9 +46,46 @@ class TrackingError(RuntimeError):
     """The MLflow store is unavailable, locked or inconsistent."""
 
 
+def find_project(start: str | Path | None = None) -> Path | None:
+    """The nearest folder from ``start`` (default: the working directory) upwards that holds
+    ``params.yaml``; ``None`` when there is none."""
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    return next((d for d in (here, *here.parents) if (d / PROJECT_FILE).is_file()), None)
+
+
+def project_uri(root: str | Path) -> str:
+    """The default MLflow store of the project in ``root``: its ``mlflow.db``."""
+    return f"sqlite:///{Path(root).resolve() / STORE_FILE}"
+
+
 def tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI`` when set, else the project's local SQLite store."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    """``MLFLOW_TRACKING_URI`` when set, else the SQLite store of the project around the working
+    directory (:func:`find_project`). Raises :class:`TrackingError` outside any project."""
+    if os.environ.get(URI_VARIABLE):
+        return os.environ[URI_VARIABLE]
+    root = find_project()
+    if root is None:
+        raise TrackingError(
+            f"no sprintlab project at {Path.cwd()}: no {PROJECT_FILE} there or in any folder above it. "
+            f"Run from the project, pass --project DIR, or set {URI_VARIABLE}."
+        )
+    return project_uri(root)
+
+
+@contextmanager
+def project_store(root: str | Path) -> Iterator[str]:
+    """Within the block the default store is ``root``'s ``mlflow.db`` (``MLFLOW_TRACKING_URI``, when
+    set, still wins); the variable is restored afterwards. Yields the store's URI."""
+    before = os.environ.get(URI_VARIABLE)
+    if not before:
+        os.environ[URI_VARIABLE] = project_uri(root)
+    try:
+        yield os.environ[URI_VARIABLE]
+    finally:
+        if before is None:
+            os.environ.pop(URI_VARIABLE, None)
+        else:
+            os.environ[URI_VARIABLE] = before
 
 
 def _artifact_root(uri: str) -> str | None:
@@ -98,8 +144,10 @@ def log_and_register(
     ``artifacts`` maps an artifact folder of the run to the file (or files) logged into it.
     The new version becomes champion only when its ``metric`` on the evaluation data
     ``compare = (X_test, y_test)`` beats the current champion's on the same data by at least
-    ``min_improvement`` (or when there is no comparable champion). Otherwise it stays registered
-    without the alias and the reason is logged and returned.
+    ``min_improvement`` (or when there is no comparable champion: none yet, one that cannot score
+    these data, or one trained on another data source, ``tags["data_source"]``). Otherwise it stays
+    registered without the alias and the reason is logged and returned. ``tags`` go to the run and
+    to the new model version.
     """
     from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -118,8 +166,17 @@ def log_and_register(
                     mlflow.log_artifact(str(path), artifact_path=folder)
             info = _log_model(mlflow, model, X_example, registered_name)
             version = str(info.registered_model_version)
+            for key, value in (tags or {}).items():
+                client.set_model_version_tag(registered_name, version, key, value)
             champion, reason = _promote(
-                client, registered_name, version, model, compare, score, min_improvement
+                client,
+                registered_name,
+                version,
+                model,
+                compare,
+                score,
+                min_improvement,
+                (tags or {}).get(SOURCE_TAG),
             )
             mlflow.set_tag("promotion", reason)
             log.info("%s v%s: %s", registered_name, version, reason)
@@ -152,7 +209,9 @@ def _log_model(mlflow, model, X_example: pd.DataFrame, registered_name: str):
     )
 
 
-def _promote(client, name: str, version: str, model, compare, score, margin: float) -> tuple[bool, str]:
+def _promote(
+    client, name: str, version: str, model, compare, score, margin: float, source: str | None
+) -> tuple[bool, str]:
     """Move the ``champion`` alias to ``version`` when it beats the champion; tag the reason.
 
     On any failure the new version is removed again (the run stays for the record).
@@ -160,7 +219,7 @@ def _promote(client, name: str, version: str, model, compare, score, margin: flo
     X_cmp, y_cmp = compare
     try:
         new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))
-        champion, reason = _decide(client, name, X_cmp, y_cmp, score, new_score, margin)
+        champion, reason = _decide(client, name, X_cmp, y_cmp, score, new_score, margin, source)
         if champion:
             client.set_registered_model_alias(name, CHAMPION, version)
         client.set_model_version_tag(name, version, "promotion", reason)
@@ -173,14 +232,22 @@ def _promote(client, name: str, version: str, model, compare, score, margin: flo
         raise
 
 
-def _decide(client, name, X, y, score, new_score, margin) -> tuple[bool, str]:
-    """Whether the new model (``new_score`` on ``X, y``) replaces the current champion, and why."""
+def _decide(client, name, X, y, score, new_score, margin, source=None) -> tuple[bool, str]:
+    """Whether the new model (``new_score`` on ``X, y``, trained on data ``source``) replaces the
+    current champion, and why."""
     from sprintlab.registry import load_registered_model
 
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)
     except Exception:  # noqa: BLE001 - no alias yet
         return True, f"first champion ({score.__name__} {new_score:.3f} on this evaluation data)"
+    old_source = (getattr(current, "tags", None) or {}).get(SOURCE_TAG)
+    if source is not None and old_source != source:
+        return (
+            True,
+            f"champion v{current.version} was trained on {old_source or 'unrecorded'} data, this model on "
+            f"{source} data: models of different data sources are not compared; replaced",
+        )
     try:
         champ = load_registered_model(name, str(current.version)).model
         old_score = float(score(y, champ.predict_proba(X)[:, 1]))

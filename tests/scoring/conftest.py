@@ -41,11 +41,13 @@ def trained(tmp_path_factory):
     mp.undo()
 
 
-def copy_raw(src: Path, dst: Path, drop: tuple[str, ...] = ()) -> Path:
-    """A copy of a contract folder without the tables in ``drop``."""
+def copy_raw(src: Path, dst: Path, drop: tuple[str, ...] = (), *, simulated: bool = True) -> Path:
+    """A copy of a contract folder without the tables in ``drop``; labelled as the simulator labels
+    its output (a README beside it beginning with SIMULATED) unless ``simulated`` is false."""
     dst.mkdir(parents=True, exist_ok=True)
     for f in src.iterdir():
         if f.stem not in drop:
             shutil.copy(f, dst / f.name)
-    (dst.parent / "README.md").write_text("SIMULATED test data\n")
+    if simulated:
+        (dst.parent / "README.md").write_text("SIMULATED test data\n")
     return dst

@@ -57,6 +57,34 @@ class _LazyGroup(TyperGroup):
         return name, (_load(name) if name in COMMANDS else command), rest
 
 
+class ProjectError(ValueError):
+    """No sprintlab project (a folder with ``params.yaml``) where a command looked for one."""
+
+
+def project_paths(project: Path | None, params_file: Path | None = None) -> tuple[Path, Path]:
+    """A command's project folder and parameter file, from any working directory.
+
+    The project is ``--project DIR``, else the nearest folder from the working directory upwards
+    that holds ``params.yaml``, else the folder of ``--params``; the parameter file is ``--params``
+    when given, else the project's ``params.yaml``. The project's ``mlflow.db`` is then the default
+    MLflow store (:func:`sprintlab.tracking.project_store`). Raises :class:`ProjectError`.
+    """
+    from sprintlab.tracking import PROJECT_FILE, find_project
+
+    if project is not None:
+        root: Path | None = project.resolve()
+        if not (project / PROJECT_FILE).is_file() and params_file is None:
+            raise ProjectError(f"--project {project}: no {PROJECT_FILE} there")
+    else:
+        root = find_project() or (params_file.resolve().parent if params_file is not None else None)
+    if root is None:
+        raise ProjectError(
+            f"no sprintlab project: no {PROJECT_FILE} in {Path.cwd()} or any folder above it; "
+            "pass --project DIR (the folder with params.yaml, dvc.yaml and mlflow.db)"
+        )
+    return root, params_file if params_file is not None else root / PROJECT_FILE
+
+
 def version_text() -> str:
     """``sprintlab <version>``, plus the git commit when the package runs from a git checkout."""
     here = Path(sprintlab.__file__).parent

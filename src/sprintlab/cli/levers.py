@@ -28,14 +28,41 @@ def _read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     return validate_folder(data_dir, None).tables
 
 
-def _load_models(models_dir: Path, registry: bool) -> dict[str, LoadedModel]:
+def _load_models(models_dir: Path, registry: bool, root: Path | None) -> dict[str, LoadedModel]:
     """Each target's model from ``models_dir/<target>/`` (those present), or the registry's
-    champions with ``registry``; lever artifacts travel with each model."""
+    champions with ``registry`` (the project ``root``'s store by default; those registered);
+    lever artifacts travel with each model."""
     from sprintlab.registry import load_pipeline_model, load_registered_model
 
-    if registry:
-        return {t: load_registered_model(spec.registered_name) for t, spec in TARGETS.items()}
-    return {t: load_pipeline_model(models_dir, t) for t in TARGETS if (models_dir / t / MODEL_FILE).exists()}
+    if not registry:
+        return {
+            t: load_pipeline_model(models_dir, t) for t in TARGETS if (models_dir / t / MODEL_FILE).exists()
+        }
+    from sprintlab.tracking import project_store
+
+    models = {}
+    with project_store(root or Path.cwd()):
+        for t, spec in TARGETS.items():
+            try:
+                models[t] = load_registered_model(spec.registered_name)
+            except ModelNotFoundError as err:
+                Console(stderr=True).print(f"[yellow]note:[/yellow] {err}", highlight=False)
+    return models
+
+
+def _locations(project: Path | None, models_dir: Path | None, registry: bool) -> tuple[Path | None, Path]:
+    """The project folder (``None`` when not needed and not found) and the models folder: the
+    given one, else the project's ``models/``. Exits 2 when a project is needed but not found."""
+    from sprintlab.cli import ProjectError, project_paths
+
+    try:
+        root = project_paths(project)[0]
+    except ProjectError as err:
+        if models_dir is not None and not registry:
+            return None, models_dir
+        Console(stderr=True).print(f"[red]error:[/red] {err}", highlight=False)
+        raise typer.Exit(2) from None
+    return root, models_dir if models_dir is not None else root / "models"
 
 
 def render_box(table: pd.DataFrame, athlete: str, week_end, *, top: int = 3, in_block: bool = True) -> Panel:
@@ -85,14 +112,23 @@ def levers(
         ..., help="Folder of contract tables (CSV exports or validated parquet)."
     ),
     athlete: str = typer.Option(..., "--athlete", help="Athlete ID."),
-    models_dir: Path = typer.Option(
-        Path("models"),
+    models_dir: Path | None = typer.Option(
+        None,
         "--models-dir",
         help="Folder with <target>/model.joblib "
-        "(and training_ranges.json, levers_bootstrap.joblib when present).",
+        "(and training_ranges.json, levers_bootstrap.joblib when present); default: the project's models/.",
     ),
     registry: bool = typer.Option(
-        False, "--registry", help="Load the MLflow champion models (lever artifacts from their runs) instead."
+        False,
+        "--registry",
+        help="Load the MLflow champion models (lever artifacts from their runs) instead; "
+        "default store: the project's mlflow.db.",
+    ),
+    project: Path | None = typer.Option(
+        None,
+        "--project",
+        help="The sprintlab project (folder with params.yaml, models/ and mlflow.db); default: the "
+        "nearest folder with params.yaml from the working directory upwards.",
     ),
     top: int = typer.Option(3, "--top", min=1, help="Levers shown per outcome."),
 ) -> None:
@@ -101,6 +137,7 @@ def levers(
     from sprintlab.levers import levers_table
 
     console = Console(width=120)
+    root, models_dir = _locations(project, models_dir, registry)
     try:
         tables = _read_tables(data_dir)
         panel = build_panel(tables).panel
@@ -116,14 +153,13 @@ def levers(
         )
         raise typer.Exit(2)
     try:
-        models = _load_models(models_dir, registry)
+        models = _load_models(models_dir, registry, root)
     except ModelNotFoundError as err:
         console.print(f"[red]error:[/red] {err}", highlight=False)
         raise typer.Exit(2) from None
     if not models:
-        console.print(
-            f"[red]error:[/red] no models in {models_dir} (expected <target>/{MODEL_FILE})", highlight=False
-        )
+        where = "the MLflow registry" if registry else f"{models_dir} (expected <target>/{MODEL_FILE})"
+        console.print(f"[red]error:[/red] no models in {where}", highlight=False)
         raise typer.Exit(2)
     table = levers_table(
         rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -51,52 +51,72 @@ def score(
         None, "--history", help="Score history Parquet (default OUT/score_history.parquet)."
     ),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report (large leagues)."),
-    params_file: Path = typer.Option(
-        Path("params.yaml"), "--params", help="Parameter file (score: section)."
+    allow_simulated_model: bool = typer.Option(
+        False,
+        "--allow-simulated-model",
+        help="Score exports that are not simulated with a model trained on simulated athletes; every "
+        "report page and scores.csv then say so. Without it such a model is refused (exit 6).",
+    ),
+    project: Path | None = typer.Option(
+        None,
+        "--project",
+        help="The sprintlab project (folder with params.yaml; its mlflow.db is the default model store). "
+        "Default: the nearest folder with params.yaml from the working directory upwards.",
+    ),
+    params_file: Path | None = typer.Option(
+        None, "--params", help="Parameter file (score: section); default: the project's params.yaml."
     ),
 ) -> None:
     """Score a week: hamstring risk and transfer chance per athlete, drivers, drift, report.
 
-    Exit codes: 0 ok, 2 invalid data, 3 missing model, 4 feature schema mismatch, 5 drift beyond
-    score.psi_fail (see docs/scoring.md).
+    Each model is scored or refused on its own (its exit code and reason in score_summary.json);
+    the run is refused only when no model is left. Exit codes: 0 ok, 2 invalid data, 3 missing
+    model, 4 feature schema mismatch, 5 drift beyond score.psi_fail, 6 a model trained on simulated
+    athletes for real exports without --allow-simulated-model (see docs/scoring.md).
     """
-    from sprintlab.scoring import EXIT_INVALID_DATA, ScoringError
-    from sprintlab.scoring import score as run_score
+    from sprintlab.scoring import EXIT_INVALID_DATA
 
     logging.basicConfig(level=logging.WARNING)
     console = Console(stderr=True, width=160)
     if engine not in ("local", "spark"):
         console.print(f"[red]error:[/red] --engine must be local or spark, got {engine!r}", highlight=False)
         raise typer.Exit(EXIT_INVALID_DATA)
-    params = _params_or_exit(params_file, console)
-    try:
-        with _progress(console) as bar:
-            res = run_score(
-                data_dir,
-                out,
-                params,
-                week=week,
-                model_version=model_version,
-                engine=engine,
-                master=master,
-                pseudonymise=pseudonymise,
-                report=not no_report,
-                history_path=history,
-                progress=bar,
-            )
-    except ScoringError as err:
-        console.print(f"[red]refused (exit {err.exit_code}):[/red] {err}", highlight=False)
-        raise typer.Exit(err.exit_code) from None
+    root, params = _project_or_exit(project, params_file, console)
+    options: dict[str, Any] = dict(week=week, model_version=model_version, engine=engine, master=master)
+    options |= dict(pseudonymise=pseudonymise, report=not no_report, history_path=history)
+    res = _run(console, root, data_dir, out, params, allow_simulated_model=allow_simulated_model, **options)
     _print_outcome(console, res, out)
 
 
-def _params_or_exit(params_file: Path, console: Console) -> Params:
-    """The parameter file, or exit 2 with a one-line error."""
+def _run(
+    console: Console, root: Path, data_dir: Path, out: Path, params: Params, **options: Any
+) -> ScoreResult:
+    """:func:`sprintlab.scoring.score` with a progress display and the project's MLflow store; a
+    refusal is printed and becomes the exit code."""
+    from sprintlab.scoring import ScoringError, score
+    from sprintlab.tracking import project_store
+
+    try:
+        with _progress(console) as bar, project_store(root):
+            return score(data_dir, out, params, progress=bar, **options)
+    except ScoringError as err:
+        console.print(f"[red]refused (exit {err.exit_code}):[/red] {err}", highlight=False)
+        raise typer.Exit(err.exit_code) from None
+
+
+def _project_or_exit(project: Path | None, params_file: Path | None, console: Console) -> tuple[Path, Params]:
+    """The project folder and its parameters, or exit 2 with a one-line error."""
+    from sprintlab.cli import ProjectError, project_paths
     from sprintlab.config import load_params
     from sprintlab.scoring import EXIT_INVALID_DATA
 
     try:
-        return load_params(params_file)
+        root, params_file = project_paths(project, params_file)
+    except ProjectError as err:
+        console.print(f"[red]error:[/red] {err}", highlight=False)
+        raise typer.Exit(EXIT_INVALID_DATA) from None
+    try:
+        return root, load_params(params_file)
     except Exception as err:  # noqa: BLE001 - missing or invalid params file
         console.print(f"[red]error:[/red] cannot read {params_file}: {err}", highlight=False)
         raise typer.Exit(EXIT_INVALID_DATA) from None
@@ -114,9 +134,15 @@ def _progress(console: Console) -> Progress:
 
 
 def _print_outcome(console: Console, res: ScoreResult, out: Path) -> None:
-    """Warnings, the one-line summary, and exit 5 on hard drift."""
+    """Warnings, notes, the simulated-model label, the one-line summary, and exit 5 on hard drift."""
     for w in res.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    for n in res.notes:
+        console.print(f"note: {n}", highlight=False)
+    if res.model_note:
+        console.print(
+            f"[yellow]{res.model_note}[/yellow]: labelled in scores.csv and the report", highlight=False
+        )
     s = res.scores
     console.print(
         f"week {res.week}: {len(s)} athletes scored, {int(s['hamstring_flag'].fillna(False).sum())} flagged, "

@@ -6,10 +6,24 @@ Both tables carry the feature columns from the athlete-week panel, the label, th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from sprintlab.domain import FAMILIES, FAMILY_LABELS
 from sprintlab.targets import hamstring_labels, transfer_blocks
+
+#: why a configured feature is not used, when the feature panel gives no reason of its own
+NOT_IN_PANEL = "not in the feature panel"
+NO_TRAINING_VALUES = "no value in the training data"
+NO_TRAINING_UNITS = "no training units"
+#: beside the unit tables: the catalogue features the panel could not build -> why (written by the
+#: targets stage from the features stage's log, read by the train stages)
+SKIPPED_FEATURES_FILE = "skipped_features.json"
+OUTSIDE_CATALOGUE = "outside_catalogue"
 
 
 def hamstring_units(panel: pd.DataFrame, injuries: pd.DataFrame, horizon_days: int = 28) -> pd.DataFrame:
@@ -104,3 +118,107 @@ def feature_matrix(units: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     for f in features:
         x[f] = units[f].astype(float) if f in units else np.nan
     return x
+
+
+@dataclass(frozen=True)
+class FeatureCoverage:
+    """Which of a model's configured features the data provide, and why the others are absent.
+
+    ``used``: the features the model is trained (and scored) on, in configured order;
+    ``not_assessed``: feature -> reason, e.g. ``"no sprint_steps table"`` (the panel's own skip
+    reason), ``"not in the feature panel"`` or ``"no value in any training unit"``. A factor family
+    whose configured features are all absent is *not assessed*; one with some absent is *partly
+    assessed*. Families the configuration never gave the model are neither.
+    """
+
+    used: tuple[str, ...]
+    not_assessed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def families_not_assessed(self) -> dict[str, str]:
+        """Family -> the reasons (joined) of the families with no configured feature left."""
+        used = {_family(f) for f in self.used}
+        return {
+            fam: "; ".join(dict.fromkeys(why for f, why in self.not_assessed.items() if _family(f) == fam))
+            for fam in self._absent_families()
+            if fam not in used
+        }
+
+    @property
+    def families_partly_assessed(self) -> dict[str, tuple[str, ...]]:
+        """Family -> its absent features, for the families that keep at least one feature."""
+        used = {_family(f) for f in self.used}
+        return {
+            fam: tuple(f for f in self.not_assessed if _family(f) == fam)
+            for fam in self._absent_families()
+            if fam in used
+        }
+
+    def _absent_families(self) -> list[str]:
+        """Families with an absent feature, in the report's order (outside the catalogue last)."""
+        absent = {_family(f) for f in self.not_assessed}
+        return [f for f in (*FAMILIES, OUTSIDE_CATALOGUE) if f in absent]
+
+    def sentences(self, feature_label: Callable[[str], str] = str) -> list[str]:
+        """The absences in words, one line per family, e.g. ``"not assessed: Sprint timing and
+        braking (no sprint_steps table)"``; empty when every configured feature is used."""
+        lines = [
+            f"not assessed: {_family_label(fam)} ({why})" for fam, why in self.families_not_assessed.items()
+        ]
+        for fam, feats in self.families_partly_assessed.items():
+            whys = "; ".join(dict.fromkeys(self.not_assessed[f] for f in feats))
+            lines.append(
+                f"partly assessed: {_family_label(fam)}, without {_and_list([feature_label(f) for f in feats])} "
+                f"({whys})"
+            )
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready: used features, absent features with reasons, and the families they leave out."""
+        return {
+            "features": list(self.used),
+            "features_not_assessed": dict(self.not_assessed),
+            "families_not_assessed": self.families_not_assessed,
+            "families_partly_assessed": {k: list(v) for k, v in self.families_partly_assessed.items()},
+        }
+
+
+def _family(feature: str) -> str:
+    """The catalogue family of ``feature`` (:data:`OUTSIDE_CATALOGUE` for an unknown name)."""
+    from sprintlab.features.catalogue import load_catalogue
+
+    try:
+        return load_catalogue().family_of(feature)
+    except KeyError:
+        return OUTSIDE_CATALOGUE
+
+
+def _family_label(family: str) -> str:
+    return "features outside the catalogue" if family == OUTSIDE_CATALOGUE else FAMILY_LABELS[family]
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def feature_coverage(
+    units: pd.DataFrame, features: list[str], skipped: Mapping[str, str] | None = None
+) -> FeatureCoverage:
+    """Which of ``features`` the training ``units`` provide: a feature in the panel's ``skipped``
+    (feature -> reason, :class:`sprintlab.features.panel.PanelResult`), absent from the units, or
+    without a value in any unit with a complete label is not used, with that reason."""
+    usable = units[units["label_complete"].astype(bool)] if "label_complete" in units else units
+    used: list[str] = []
+    absent: dict[str, str] = {}
+    for f in features:
+        if skipped and f in skipped:
+            absent[f] = skipped[f]
+        elif usable.empty:
+            absent[f] = NO_TRAINING_UNITS
+        elif f not in usable:
+            absent[f] = NOT_IN_PANEL
+        elif usable[f].notna().any():
+            used.append(f)
+        else:
+            absent[f] = NO_TRAINING_VALUES
+    return FeatureCoverage(tuple(used), absent)

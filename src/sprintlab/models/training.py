@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +33,17 @@ STRENGTH_BASELINE_FEATURES = [
     "imtp_peak_force_n",
     "cmj_height_cm",
 ]
+
+
+#: the split sizes below which a model is not trained (``params.yaml`` ``train.min_units`` /
+#: ``train.min_events`` override them); at least one unit of each outcome in each split
+SPLITS = ("training", "test")
+AT_LEAST_ONE = {"training": 1, "test": 1}
+
+
+class TooLittleData(ValueError):
+    """The units cannot train and evaluate the model: no feature with a value, or a split with
+    fewer units, or fewer units of either outcome, than the minimum."""
 
 
 class Baseline(Protocol):
@@ -67,6 +79,8 @@ def train_and_evaluate(
     seed: int = 0,
     interval_coverage: float = 0.9,
     outcome: str | None = None,
+    min_units: Mapping[str, int] = AT_LEAST_ONE,
+    min_events: Mapping[str, int] = AT_LEAST_ONE,
 ) -> TrainResult:
     """Fit the calibrated LightGBM model on the training split and score it beside baselines.
 
@@ -77,15 +91,20 @@ def train_and_evaluate(
     0-10 m change ``t10_change_s``) a regression of that change with a conformal
     ``interval_coverage`` prediction interval is fitted on the same training rows and scored under
     ``regression``. ``outcome`` names the unit column a ``learn_from="outcome"`` model learns.
+
+    Raises :class:`TooLittleData` when no feature has a value or a split ("training", "test") holds
+    fewer than ``min_units`` units or fewer than ``min_events`` units of either outcome.
     """
     spec = domain.target(target)
+    if units.empty or "label_complete" not in units:
+        raise TooLittleData(f"no {spec.unit_label}s to train on")
     usable = units[units["label_complete"]].reset_index(drop=True)
     feats = [f for f in features if f in usable and usable[f].notna().any()]
     if not feats:
-        raise ValueError(f"{target}: none of the configured features are available")
+        raise TooLittleData("none of the configured features has a value in the training data")
     split = athlete_time_split(usable, seed=seed, **split_params)
     train, test = usable.iloc[split.train], usable.iloc[split.test]
-    _require_both_classes(target, train, test)
+    require_enough_data(target, {"training": train, "test": test}, min_units, min_events)
     model = CalibratedLGBMClassifier(random_state=seed, **model_params).fit(
         feature_matrix(train, feats),
         train["y"].to_numpy(),
@@ -141,14 +160,31 @@ class HeldOutScorer:
         return score_block(self.y, p, self.groups, self.threshold, self.n_boot, self.seed)
 
 
-def _require_both_classes(target: str, train: pd.DataFrame, test: pd.DataFrame) -> None:
-    """A clear error when the training or the test split holds only one class."""
-    for name, part in (("training", train), ("test", test)):
-        if part["y"].nunique() < 2:
-            raise ValueError(
-                f"{target}: the {name} split has only one class ({len(part)} units); "
-                "simulate more athletes/weeks or change split.* in params.yaml"
-            )
+def require_enough_data(
+    target: str,
+    parts: Mapping[str, pd.DataFrame],
+    min_units: Mapping[str, int],
+    min_events: Mapping[str, int],
+) -> None:
+    """Raise :class:`TooLittleData` saying what each split holds and needs, when a split (by name,
+    "training" or "test") has fewer than ``min_units[name]`` units or fewer than
+    ``min_events[name]`` units with the outcome or without it."""
+    unit = domain.target(target).unit_label
+    held, short = [], False
+    for name, part in parts.items():
+        n = len(part)
+        events = int(part["y"].sum()) if n else 0
+        short |= n < min_units[name] or min(events, n - events) < min_events[name]
+        held.append(f"{name} {n} {unit}s ({events} with the outcome, {n - events} without)")
+    if short:
+        needs = "; ".join(
+            f"{name} {min_units[name]} {unit}s, {min_events[name]} of each outcome" for name in parts
+        )
+        raise TooLittleData(
+            f"too little data to train and evaluate: the split gives {', '.join(held)}; each split needs "
+            f"at least: {needs} (train.min_units, train.min_events in params.yaml; docs/minimum-data.md "
+            "lists the squad sizes that reach this)"
+        )
 
 
 def _baselines(spec: Target, acwr_threshold: float) -> dict[str, Baseline]:

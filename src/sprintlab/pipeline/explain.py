@@ -12,7 +12,7 @@ import pandas as pd
 from sprintlab.config import Params
 from sprintlab.domain import TARGETS
 from sprintlab.io import nan_to_none, write_json_atomic, write_table_atomic
-from sprintlab.registry import load_pipeline_model
+from sprintlab.registry import ModelNotFoundError, load_pipeline_model
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +22,20 @@ def run_explain(
 ) -> dict[str, Any]:
     """SHAP explanations of the test units; truth recovery of the dominant family (simulated data):
     the outcome :data:`~sprintlab.explain.TRUTH_TOP_LEVEL` (transfer blocks) at the top level
-    (``dominant_family_agreement``), every other one (hamstring athlete-weeks) under its name."""
+    (``dominant_family_agreement``), every other one (hamstring athlete-weeks) under its name. A
+    model the train stage did not train is listed under ``not_modelled`` with the reason."""
     from sprintlab.explain import TRUTH_TOP_LEVEL, explain_units, family_importance, truth_recovery
 
     result: dict[str, Any] = {}
+    not_modelled: dict[str, str] = {}
+    Path(out_dir).mkdir(parents=True, exist_ok=True)  # the stage's output, even with no model to explain
     for spec in TARGETS.values():
-        model = load_pipeline_model(models_dir, spec.name).model
+        try:
+            model = load_pipeline_model(models_dir, spec.name).model
+        except ModelNotFoundError as err:
+            not_modelled[spec.name] = str(err)
+            log.warning("no explanations of the %s model: %s", spec.name, err)
+            continue
         test = _test_units(Path(targets_dir), Path(models_dir), spec.name)
         fam = explain_units(model, test, spec.name, top_k=params.report.top_drivers).families
         write_table_atomic(
@@ -43,7 +51,13 @@ def run_explain(
                 result[spec.name] = recovery
     if "dominant_family_agreement" not in result:
         result["dominant_family_agreement"] = None
-        result["note"] = "no simulator truth: agreement is measured on simulated data only"
+        result["note"] = (
+            f"no {TRUTH_TOP_LEVEL.name} model: no agreement to measure"
+            if TRUTH_TOP_LEVEL.name in not_modelled
+            else "no simulator truth: agreement is measured on simulated data only"
+        )
+    if not_modelled:
+        result["not_modelled"] = not_modelled
     write_json_atomic(Path(metrics_dir) / "explanations.json", nan_to_none(result))
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -12,6 +13,18 @@ from sprintlab.io import write_json_atomic, write_table_atomic
 from sprintlab.pipeline.validate import load_validated
 
 log = logging.getLogger(__name__)
+
+#: the stage's log: panel size, the features built and those skipped with why
+FEATURE_LOG = "feature_log.json"
+
+
+def panel_skipped(features_dir: Path) -> dict[str, str]:
+    """The catalogue features the panel could not build, with why (``feature_log.json`` of the
+    features stage; empty without one)."""
+    path = Path(features_dir) / FEATURE_LOG
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("skipped") or {})
 
 
 def run_features(params: Params, validated: Path, out_dir: Path) -> pd.DataFrame:
@@ -27,7 +40,7 @@ def run_features(params: Params, validated: Path, out_dir: Path) -> pd.DataFrame
     load_catalogue().panel_schema(list(res.panel.columns)).validate(res.panel)
     write_table_atomic(res.panel, Path(out_dir) / "panel.parquet")
     write_json_atomic(
-        Path(out_dir) / "feature_log.json",
+        Path(out_dir) / FEATURE_LOG,
         {
             "n_rows": len(res.panel),
             "n_athletes": int(res.panel["athlete_id"].nunique()),

@@ -3,7 +3,8 @@
 The models come from the pipeline's model folders (:func:`sprintlab.registry.load_pipeline_model`),
 the risk trend is predicted from the panel, and the report is assembled by the same builder as
 ``sprintlab score``'s (:func:`sprintlab.report.build.build_report_context`): levers, data checks
-(drift against each model's training reference) and known limits included.
+(drift against each model's training reference) and known limits included. An outcome whose model
+the pipeline did not train (too little data) is reported as not modelled, with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from sprintlab.config import Params
 from sprintlab.domain import TARGETS
-from sprintlab.registry import load_pipeline_model
+from sprintlab.registry import LoadedModel, ModelNotFoundError, load_pipeline_model
 from sprintlab.scoring import check_drift, score_week
 
 if TYPE_CHECKING:
@@ -93,6 +94,18 @@ def risk_history(
     return rows[["athlete_id", "week_end"]].assign(hamstring_risk=risk)
 
 
+def pipeline_models(models_dir: Path) -> tuple[dict[str, LoadedModel], dict[str, str]]:
+    """The models the pipeline trained, and for the others why there is none."""
+    models, missing = {}, {}
+    for target in TARGETS:
+        try:
+            models[target] = load_pipeline_model(models_dir, target)
+        except ModelNotFoundError as err:
+            missing[target] = str(err)
+            log.warning("report without the %s model: %s", target, err)
+    return models, missing
+
+
 def run_report(
     params: Params,
     features_dir: Path,
@@ -109,7 +122,7 @@ def run_report(
     from sprintlab.report.render import render_report
 
     panel = pd.read_parquet(Path(features_dir) / "panel.parquet")
-    models = {t: load_pipeline_model(models_dir, t) for t in TARGETS}
+    models, not_modelled = pipeline_models(Path(models_dir))
     week_end = pd.Timestamp(panel["week_end"].max())
     athletes = sorted(panel["athlete_id"].unique())[: params.report.max_athletes]
     scored = score_week(
@@ -130,20 +143,23 @@ def run_report(
         set(scored.squad.loc[~scored.squad["insufficient_data"], "athlete_id"]),
         params,
     )
-    for note in drift.not_checked:
+    for note in (*drift.not_checked, *drift.notes):
         log.warning(note)
     inputs = ReportInputs(
         scored=scored,
         panel=panel,
         models=models,
         week_end=week_end,
-        history=risk_history(
-            panel, models["hamstring"].model, athletes, week_end, params.score.history_weeks
+        history=(
+            risk_history(panel, models["hamstring"].model, athletes, week_end, params.score.history_weeks)
+            if "hamstring" in models
+            else None
         ),
-        drift_warnings=drift.warnings,
+        drift_warnings=(*drift.warnings, *drift.notes),
         known_limits=(*PIPELINE_REPORT_LIMITS, *_main_factor_limit(Path(metrics_dir) / "explanations.json")),
         simulated=simulated,
         pseudonymised=pseudonymise,
         generated_at=generated_at,
+        not_modelled=not_modelled,
     )
     return render_report(build_report_context(inputs, params), Path(out_path))

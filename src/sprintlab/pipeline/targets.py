@@ -10,6 +10,7 @@ import pandas as pd
 from sprintlab.config import Params
 from sprintlab.contract.tables import TABLES
 from sprintlab.io import write_json_atomic, write_table_atomic
+from sprintlab.pipeline.features import panel_skipped
 from sprintlab.pipeline.simulate import simulate_params_squad
 from sprintlab.pipeline.validate import load_validated
 
@@ -19,7 +20,10 @@ log = logging.getLogger(__name__)
 def run_targets(
     params: Params, validated: Path, features_dir: Path, truth_dir: Path | None, out_dir: Path
 ) -> dict:
-    """Build both unit tables (with the simulator's truth attached when available)."""
+    """Build both unit tables (with the simulator's truth attached when available); beside them the
+    features the panel could not build, with why (:data:`SKIPPED_FEATURES_FILE`, for training)."""
+    from sprintlab.models.datasets import SKIPPED_FEATURES_FILE
+
     tables = load_validated(validated)
     panel = pd.read_parquet(Path(features_dir) / "panel.parquet")
     truth = None
@@ -33,6 +37,7 @@ def run_targets(
     out_dir = Path(out_dir)
     write_table_atomic(ham, out_dir / "hamstring_units.parquet")
     write_table_atomic(tr, out_dir / "transfer_units.parquet")
+    write_json_atomic(out_dir / SKIPPED_FEATURES_FILE, panel_skipped(Path(features_dir)))
     summary = {
         "hamstring": {
             "units": len(ham),

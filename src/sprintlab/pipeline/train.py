@@ -1,7 +1,20 @@
-"""Pipeline stage ``train_<target>``: train, evaluate, save and register one model."""
+"""Pipeline stage ``train_<target>``: train, evaluate, save and register one model.
+
+A model trains on the configured features (``train.<target>.features``) the data provide
+(:func:`sprintlab.models.datasets.feature_coverage`): a feature the panel could not build (the
+targets stage's ``skipped_features.json`` says why, e.g. "no sprint_steps table") or without a
+value in the training units is left out together with its monotone constraint, logged, and named
+with its reason in the model card, ``features.json`` and the registry tags, as are the factor
+families it leaves not (or partly) assessed. The model records its training data source (``data.source``).
+
+When the units are too few to train and evaluate (``train.min_units`` / ``train.min_events`` per
+split) the stage writes the model folder saying "skipped" and why, without a model, and the chain
+goes on without it.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,23 +26,64 @@ from sprintlab import domain
 from sprintlab.config import ModelParams, Params
 from sprintlab.io import nan_to_none, write_json_atomic, write_table_atomic, write_text_atomic
 from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE
-from sprintlab.registry import save_estimator
+from sprintlab.registry import (
+    EVALUATION_FILE,
+    FEATURES_FILE,
+    MODEL_FILE,
+    NOT_ASSESSED_TAG,
+    REGISTRY_FILE,
+    SKIPPED,
+    SOURCE_TAG,
+    save_estimator,
+)
 
 if TYPE_CHECKING:
+    from sprintlab.models.datasets import FeatureCoverage
     from sprintlab.models.training import TrainResult
 
 log = logging.getLogger(__name__)
 
 #: the evaluation entries logged as MLflow metrics of the run
 REGISTERED_METRICS = ("model", "baselines", "oracle", "n_test_units", "n_test_events")
+CARD_FILE = "model_card.md"
+#: what a trained model leaves in its folder besides the registry, evaluation, features and card
+#: files (removed when the stage skips, so that no stale model outlives a skip)
+MODEL_ONLY_FILES = (
+    MODEL_FILE,
+    "booster.txt",
+    "test_predictions.parquet",
+    "drift_reference.json",
+    RANGES_FILE,
+    BOOTSTRAP_FILE,
+    "curve_roc.csv",
+    "curve_pr.csv",
+    "curve_calibration.csv",
+)
+SOURCE_WORDS = {
+    "simulated": "simulated athletes (data.source: simulated); sprintlab score refuses to score real "
+    "athletes with it unless --allow-simulated-model is given",
+    "folder": "the club's exports (data.source: folder)",
+}
+
+
+def units_skipped(targets_dir: Path) -> dict[str, str]:
+    """The features the panel could not build, with why, as the targets stage recorded them beside
+    the units (empty when it recorded none)."""
+    from sprintlab.models.datasets import SKIPPED_FEATURES_FILE
+
+    path = Path(targets_dir) / SKIPPED_FEATURES_FILE
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else {}
 
 
 def run_train(
     params: Params, target: str, targets_dir: Path, model_dir: Path, *, register: bool = True
 ) -> dict[str, Any]:
-    """Train, evaluate and save one model; log and register it in MLflow."""
+    """Train, evaluate and save one model on the features the data provide; log and register it
+    in MLflow. Returns ``{"metrics", "registry"}``; when the data are too few to train,
+    ``registry["skipped"]`` says why and no model is written."""
     from sprintlab.drift import log_training_reference
-    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.models.datasets import feature_coverage, feature_matrix
+    from sprintlab.models.training import TooLittleData
 
     if register:
         from sprintlab.tracking import ensure_experiment
@@ -38,38 +92,81 @@ def run_train(
             params.mlflow.experiment
         )  # fail fast, before training, when the store is unreachable
     units = pd.read_parquet(Path(targets_dir) / f"{target}_units.parquet")
-    res = _train(params, target, units)
     model_dir = Path(model_dir)
+    coverage = feature_coverage(units, _model_params(params, target).features, units_skipped(targets_dir))
+    _log_coverage(target, coverage, _model_params(params, target))
+    try:
+        res = _train(params, target, units, coverage)
+    except TooLittleData as err:
+        return _write_skipped(model_dir, target, str(err), coverage, params.data.source)
     metrics = _write_model_files(res, units, model_dir, seed=params.split.seed)
+    write_json_atomic(model_dir / FEATURES_FILE, {**coverage.to_json(), SOURCE_TAG: params.data.source})
     test = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.test]
     fam_imp = _family_importance(res, test, target, top_k=params.report.top_drivers)
-    write_text_atomic(model_dir / "model_card.md", _model_card(target, res, units, fam_imp))
+    card = _model_card(target, res, units, fam_imp, coverage, params.data.source)
+    write_text_atomic(model_dir / CARD_FILE, card)
     info: dict[str, Any] = {"registered": False}
     if register:
-        info = _register(params, target, res, test, metrics, model_dir, fam_imp)
-    write_json_atomic(model_dir / "registry.json", info)
+        info = _register(params, target, res, test, metrics, model_dir, fam_imp, coverage)
+    write_json_atomic(model_dir / REGISTRY_FILE, info)
     # drift reference: the whole data window the model was built and evaluated on (not only the
     # earlier training split, else slowly trending features such as age always look drifted)
     log_training_reference(info.get("run_id"), feature_matrix(units, res.features), model_dir)
     return {"metrics": metrics, "registry": info}
 
 
-def _train(params: Params, target: str, units: pd.DataFrame) -> TrainResult:
-    """:func:`train_and_evaluate` with the settings of ``params.yaml`` for ``target``."""
+def _log_coverage(target: str, coverage: FeatureCoverage, mp: ModelParams) -> None:
+    """One log line per configured feature left out (with its monotone constraint) and per family."""
+    for feature, why in coverage.not_assessed.items():
+        constraint = mp.monotone.get(feature)
+        dropped = f"; its monotone constraint {constraint:+d} dropped" if constraint else ""
+        log.warning("%s model: feature %s left out: %s%s", target, feature, why, dropped)
+    for line in coverage.sentences():
+        log.warning("%s model: %s", target, line)
+
+
+def _write_skipped(
+    model_dir: Path, target: str, reason: str, coverage: FeatureCoverage, source: str
+) -> dict[str, Any]:
+    """The model folder of a model not trained: registry, evaluation, features and card files saying
+    "skipped" and why; files of an earlier trained model removed."""
+    log.warning("%s model not trained (skipped): %s", target, reason)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    for name in MODEL_ONLY_FILES:
+        (model_dir / name).unlink(missing_ok=True)
+    info = {"registered": False, SKIPPED: reason}
+    write_json_atomic(model_dir / REGISTRY_FILE, info)
+    write_json_atomic(model_dir / EVALUATION_FILE, {SKIPPED: reason})
+    write_json_atomic(model_dir / FEATURES_FILE, {**coverage.to_json(), SOURCE_TAG: source})
+    spec = domain.target(target)
+    write_text_atomic(
+        model_dir / CARD_FILE,
+        f"# Model card: {spec.registered_name}\n\n**Not trained (skipped)**: {reason}\n\n"
+        f"**Intended use**: {spec.intended_use}\n\n**Training data**: {SOURCE_WORDS[source]}.\n",
+    )
+    return {"metrics": {SKIPPED: reason}, "registry": info}
+
+
+def _train(params: Params, target: str, units: pd.DataFrame, coverage: FeatureCoverage) -> TrainResult:
+    """:func:`train_and_evaluate` with the settings of ``params.yaml`` for ``target``, on the
+    features ``coverage`` keeps (the monotone constraints of the others dropped)."""
     from sprintlab.models.training import train_and_evaluate
 
     mp = _model_params(params, target)
+    monotone = {f: c for f, c in mp.monotone.items() if f not in coverage.not_assessed}
     return train_and_evaluate(
         units,
         target=target,
-        features=mp.features,
-        model_params=mp.estimator_kwargs(),
+        features=list(coverage.used),
+        model_params={**mp.estimator_kwargs(), "monotone": monotone},
         split_params=params.split.model_dump(exclude={"seed"}),
         flag_threshold=mp.flag_threshold,
         n_boot=params.evaluate.bootstrap,
         acwr_threshold=params.evaluate.acwr_threshold,
         seed=params.split.seed,
         outcome=mp.outcome_column(),
+        min_units=params.train.min_units.model_dump(),
+        min_events=params.train.min_events.model_dump(),
     )
 
 
@@ -90,9 +187,8 @@ def _write_model_files(
     train = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train]
     save_lever_artifacts(res.model, train, model_dir, seed=seed)
     write_text_atomic(model_dir / "booster.txt", res.model.booster_.booster_.model_to_string())
-    write_json_atomic(model_dir / "features.json", res.features)
     metrics = nan_to_none(res.metrics)
-    write_json_atomic(model_dir / "evaluation.json", metrics)
+    write_json_atomic(model_dir / EVALUATION_FILE, metrics)
     write_table_atomic(
         res.test_predictions.drop(columns=["athlete_id"]), model_dir / "test_predictions.parquet"
     )
@@ -116,8 +212,10 @@ def _register(
     metrics: dict[str, Any],
     model_dir: Path,
     fam_imp: pd.DataFrame,
+    coverage: FeatureCoverage,
 ) -> dict[str, Any]:
-    """Log the run and register the model in MLflow (champion by rule on the test units)."""
+    """Log the run and register the model in MLflow (champion by rule on the test units), tagged
+    with its training data source and the features its data did not provide."""
     from sprintlab.models.datasets import feature_matrix
     from sprintlab.tracking import log_and_register
 
@@ -134,15 +232,19 @@ def _register(
         },
         metrics={k: v for k, v in metrics.items() if k in REGISTERED_METRICS},
         artifacts={
-            "model_card": model_dir / "model_card.md",
-            "evaluation": model_dir / "evaluation.json",
+            "model_card": model_dir / CARD_FILE,
+            "evaluation": model_dir / EVALUATION_FILE,
             "shap_summary": _tmp_csv(fam_imp, "shap_family_importance.csv"),
             "levers": [model_dir / RANGES_FILE, model_dir / BOOTSTRAP_FILE],
         },
         compare=(X_te, test["y"].to_numpy()),
         metric=params.registry.metric,
         min_improvement=params.registry.min_improvement,
-        tags={"target": target},
+        tags={
+            "target": target,
+            SOURCE_TAG: params.data.source,
+            NOT_ASSESSED_TAG: json.dumps(dict(coverage.not_assessed), sort_keys=True),
+        },
     )
     return {
         "registered": True,
@@ -163,15 +265,23 @@ def _tmp_csv(df: pd.DataFrame, name: str) -> Path:
     return p
 
 
-def _model_card(target: str, res: TrainResult, units: pd.DataFrame, fam_imp: pd.DataFrame) -> str:
-    """The model card (markdown): intended use, data window, test metrics beside the baselines and
-    the oracle, features, factor families, limits."""
+def _model_card(
+    target: str,
+    res: TrainResult,
+    units: pd.DataFrame,
+    fam_imp: pd.DataFrame,
+    coverage: FeatureCoverage,
+    source: str,
+) -> str:
+    """The model card (markdown): intended use, training data, data window, test metrics beside the
+    baselines and the oracle, features (and those not assessed), factor families, limits."""
     spec = domain.target(target)
     m = res.metrics
     lines = [
         f"# Model card: {spec.registered_name}",
         "",
         f"**Intended use**: {spec.intended_use}",
+        f"**Training data**: {SOURCE_WORDS[source]}.",
         f"**Data window**: {pd.to_datetime(units['unit_date']).min().date()} to {pd.to_datetime(units['unit_date']).max().date()}; "
         f"{units['athlete_id'].nunique()} athletes, {len(units)} units.",
         f"**Evaluation**: athlete- and time-grouped split (test = later units of unseen athletes, cutoff {m['split_cutoff']}); "
@@ -196,9 +306,32 @@ def _model_card(target: str, res: TrainResult, units: pd.DataFrame, fam_imp: pd.
         "",
         "**Features**: " + ", ".join(res.features),
         "",
+        "**Not assessed**: "
+        + (
+            "; ".join(f"{f} ({why})" for f, why in coverage.not_assessed.items())
+            + ". Factor families: "
+            + "; ".join(coverage.sentences())
+            if coverage.not_assessed
+            else "none: the data provided every configured feature."
+        ),
+        "",
         "**Factor families (mean |SHAP|, log-odds)**: "
         + ", ".join(f"{r.family} {r.mean_abs_shap:.3f}" for r in fam_imp.itertuples()),
         "",
-        "**Limits**: modelled associations, not causes; trained on the data window above only.",
+        "**Limits**: modelled associations, not causes; trained on the data window above only."
+        + _no_signal(res),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _no_signal(res: TrainResult) -> str:
+    """A warning for the card when the model gives every test unit the same probability: it found
+    no pattern it could confirm out of fold and predicts the training base rate."""
+    p = res.test_predictions["p_model"]
+    if p.nunique() > 1:
+        return ""
+    return (
+        f" **No signal**: the model gives every test unit the same probability ({p.iloc[0]:.0%}, the "
+        "training base rate): the training data held no pattern it could confirm out of fold "
+        "(docs/minimum-data.md)."
+    )

@@ -10,8 +10,8 @@ data checks (drift) and known limits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -33,7 +33,10 @@ class ReportInputs:
     ``week_end`` (data window, strength-control interaction, levers); ``models``: target -> model;
     ``history``: athlete_id, week_end, hamstring_risk for the trend charts (``None``: no trends);
     ``drift_warnings``: the data checks' findings; ``known_limits``: the caller's limits;
-    ``generated_at``: defaults to the week's Sunday (never the clock, so reruns are identical).
+    ``generated_at``: defaults to the week's Sunday (never the clock, so reruns are identical);
+    ``not_modelled``: outcome -> why it has no model this week (not trained, or refused);
+    ``model_note``: the label every page carries when a model trained on simulated athletes scored
+    real exports (``None`` otherwise).
     """
 
     scored: ScoredWeek
@@ -46,6 +49,8 @@ class ReportInputs:
     simulated: bool
     pseudonymised: bool
     generated_at: str | None = None
+    not_modelled: Mapping[str, str] = field(default_factory=dict)
+    model_note: str | None = None
 
 
 def model_rows(models: Mapping[str, LoadedModel]) -> list[dict[str, str]]:
@@ -85,6 +90,26 @@ def report_levers(
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
+def not_assessed(
+    models: Mapping[str, LoadedModel], feature_label: Callable[[str], str]
+) -> dict[str, list[str]]:
+    """Per outcome, the factor families its model's training data left not (or partly) assessed,
+    in words (outcomes whose model assessed every configured feature are left out)."""
+    return {
+        t: lines for t, m in models.items() if (lines := m.coverage.sentences(feature_label=feature_label))
+    }
+
+
+def _feature_description(feature: str) -> str:
+    """A feature in the coach's words: its catalogue description (its name outside the catalogue)."""
+    from sprintlab.features.catalogue import load_catalogue
+
+    try:
+        return load_catalogue().get(feature).description.lower()
+    except KeyError:
+        return feature
+
+
 def _report_history(history: pd.DataFrame | None, athletes: list[str]) -> pd.DataFrame | None:
     if history is None:
         return None
@@ -115,7 +140,11 @@ def build_report_context(inputs: ReportInputs, params: Params) -> ReportContext:
         family_contributions=shown.families,
         family_importance=squad_family_importance(shown.families),
         shap_long=shown.long,
-        interaction=strength_control_interaction(inputs.models["transfer"].model, window),
+        interaction=(
+            strength_control_interaction(inputs.models["transfer"].model, window)
+            if "transfer" in inputs.models
+            else None
+        ),
         metrics={t: m.metrics for t, m in inputs.models.items()},
         models=model_rows(inputs.models),
         family_labels=dict(load_catalogue().families),
@@ -125,4 +154,7 @@ def build_report_context(inputs: ReportInputs, params: Params) -> ReportContext:
         known_limits=list(inputs.known_limits),
         flag_threshold=params.train.hamstring.flag_threshold,
         own_usual_weeks=params.score.own_usual_weeks,
+        not_modelled=dict(inputs.not_modelled),
+        not_assessed=not_assessed(inputs.models, _feature_description),
+        model_note=inputs.model_note,
     )

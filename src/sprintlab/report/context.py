@@ -71,6 +71,9 @@ class ReportContext:
     known_limits: list[str] = field(default_factory=list)
     flag_threshold: float = 0.2
     own_usual_weeks: int = 26  # driver sentences' "own usual": median of this many previous weeks
+    not_modelled: dict[str, str] = field(default_factory=dict)  # outcome -> why it has no number
+    not_assessed: dict[str, list[str]] = field(default_factory=dict)  # outcome -> families not assessed
+    model_note: str | None = None  # on every page: scored by a model trained on simulated athletes
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming every missing column (optional frames checked when present)."""

@@ -216,6 +216,8 @@ def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
     return {
         "id": aid,
         "anchor": _anchor(aid),
+        "hamstring_modelled": "hamstring" not in ctx.not_modelled,
+        "transfer_modelled": "transfer" not in ctx.not_modelled,
         "risk": pct(probs["hamstring"]),
         "flag": bool(row["hamstring_flag"]) and not bool(row["insufficient_data"]),
         "insufficient": bool(row["insufficient_data"]),
@@ -378,15 +380,43 @@ def _dependence_chart(ctx: ReportContext) -> dict[str, str] | None:
     }
 
 
-def _squad_scope(athletes: list[dict[str, Any]]) -> str:
+def _squad_scope(athletes: list[dict[str, Any]], not_modelled: dict[str, str]) -> str:
     """Whose numbers the squad charts explain."""
     n_risk = sum(not a["insufficient"] for a in athletes)
     n_block = sum(a["in_block"] for a in athletes)
-    return f"Hamstring risk: the {n_risk} athlete{'s' if n_risk != 1 else ''} with enough data. " + (
+    risk = (
+        "Hamstring risk: not modelled, so there is no hamstring picture. "
+        if "hamstring" in not_modelled
+        else f"Hamstring risk: the {n_risk} athlete{'s' if n_risk != 1 else ''} with enough data. "
+    )
+    if "transfer" in not_modelled:
+        return risk + "Transfer chance: not modelled, so there is no transfer picture."
+    return risk + (
         f"Transfer chance: the {n_block} athlete{'s' if n_block != 1 else ''} in a strength block."
         if n_block
         else "Transfer chance: no athlete is in a strength block this week, so there is no transfer picture."
     )
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter upper case (the rest as it is, unlike ``str.capitalize``)."""
+    return text[:1].upper() + text[1:]
+
+
+def _outcome_notes(ctx: ReportContext) -> dict[str, list[dict[str, Any]]]:
+    """The outcomes without a model (and why) and the factor families a model could not assess."""
+    return {
+        "not_modelled": [
+            {"title": MODEL_WORDS[t].capitalize(), "why": _sentence(why)}
+            for t in ("hamstring", "transfer")
+            if (why := ctx.not_modelled.get(t))
+        ],
+        "not_assessed": [
+            {"title": MODEL_WORDS[t].capitalize(), "lines": lines}
+            for t in ("hamstring", "transfer")
+            if (lines := ctx.not_assessed.get(t))
+        ],
+    }
 
 
 def _view(ctx: ReportContext) -> dict[str, Any]:
@@ -400,7 +430,9 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
         "ctx": ctx,
         "guard_rail": GUARD_RAIL,
         "own_usual_weeks": ctx.own_usual_weeks,
-        "squad_scope": _squad_scope(athletes),
+        "squad_scope": _squad_scope(athletes, ctx.not_modelled),
+        **_outcome_notes(ctx),
+        "model_note": _sentence(ctx.model_note) if ctx.model_note else None,
         "threshold": pct(ctx.flag_threshold),
         "families": [{"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILIES],
         "family_colours": FAMILY_COLOURS,
