@@ -103,7 +103,7 @@ def main() -> None:
         league = _league(validated, args.league_athletes)
         _run(
             f"league ({args.league_athletes} athletes, validated tables, SHAP, no report)",
-            lambda: score(None, tmp / "out_league", params, tables=league, report=False),
+            lambda: score(None, tmp / "out_league", params, tables=league, report=False, simulated=True),
             args.tracemalloc,
         )
 

@@ -913,6 +913,7 @@ def week_panel(
         end=week_end,
         wellness_baseline_days=params.features.wellness_baseline_days,
         chunk_athletes=params.features.chunk_athletes,
+        insitu=params.insitu,
     ).panel
     return panel[panel["week_end"] > week_end - pd.Timedelta(weeks=weeks_back)].reset_index(drop=True)
 
