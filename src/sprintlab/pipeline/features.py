@@ -36,7 +36,7 @@ def run_features(params: Params, validated: Path, out_dir: Path) -> pd.DataFrame
         load_validated(validated),
         wellness_baseline_days=params.features.wellness_baseline_days,
         chunk_athletes=params.features.chunk_athletes,
-        insitu=params.insitu,
+        insitu=params.insitu.model_copy(),  # the whole insitu: section goes to the in-situ builder
     )
     load_catalogue().panel_schema(list(res.panel.columns)).validate(res.panel)
     write_table_atomic(res.panel, Path(out_dir) / "panel.parquet")
