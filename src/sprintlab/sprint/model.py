@@ -65,13 +65,12 @@ def time_at_distance(distance_m: ArrayLike, mss_m_s: ArrayLike, tau_s: ArrayLike
     ``predict_time_at_distance``), followed by one Newton step on ``d(t) = d``:
     ``t <- t - (d(t) - d) / v(t)``. Returns 0 at d = 0 and NaN for negative or non-finite input.
     """
-    d, mss, tau = np.broadcast_arrays(
-        np.asarray(distance_m, dtype=float), np.asarray(mss_m_s, dtype=float), np.asarray(tau_s, dtype=float)
-    )
+    d, mss, tau = (np.asarray(x, dtype=float) for x in (distance_m, mss_m_s, tau_s))
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(d) & (d >= 0) & np.isfinite(mss) & (mss > 0) & np.isfinite(tau) & (tau > 0)
-    if ok.all():
+    if ok.all():  # e.g. inside the fits: broadcast (trials, 1) parameters against (trials, gates)
         return _time_at_distance_valid(d, mss, tau)
+    d, mss, tau = np.broadcast_arrays(d, mss, tau)
     out = np.full(d.shape, np.nan)
     if ok.any():
         out[ok] = _time_at_distance_valid(d[ok], mss[ok], tau[ok])
@@ -79,7 +78,8 @@ def time_at_distance(distance_m: ArrayLike, mss_m_s: ArrayLike, tau_s: ArrayLike
 
 
 def _time_at_distance_valid(dd: FloatArray, mm: FloatArray, tt: FloatArray) -> FloatArray:
-    """:func:`time_at_distance` for valid input (``d >= 0``, ``MSS > 0``, ``TAU > 0``, all finite)."""
+    """:func:`time_at_distance` for valid input (``d >= 0``, ``MSS > 0``, ``TAU > 0``, all finite),
+    broadcast elementwise (the same numbers as on broadcast copies)."""
     z = -np.exp(-dd / (mm * tt) - 1.0)
     w = lambertw(z, k=0).real
     t = tt * w + dd / mm + tt
