@@ -40,17 +40,24 @@ def _window(
     tables: Mapping[str, pd.DataFrame], end: pd.Timestamp | None, start: pd.Timestamp | None = None
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Monday of the first and Sunday of the last week: from ``start`` (else the earliest dated
-    record) to ``end`` (else the latest one)."""
-    dates = []
+    record that is not injury history) to ``end`` (else the latest dated record, injuries included).
+
+    An injury register often reaches years before the other exports; the grid does not need those
+    days: :func:`~sprintlab.features.history.injury_history` compares every onset with the week
+    ends directly, and no other feature reads injuries. Only when the register is the sole dated
+    table does it set the start.
+    """
+    records: list[pd.Series] = []
+    history: list[pd.Series] = []
     for name, df in tables.items():
         col = "onset_date" if name == "injuries" else "date"
         if name != "athletes" and col in df and len(df):
-            dates.append(pd.to_datetime(df[col]))
-    if not dates:
+            (history if name == "injuries" else records).append(pd.to_datetime(df[col]))
+    if not records and not history:
         raise ValueError("no dated records: the feature panel needs at least one dated table")
-    all_dates = pd.concat(dates)
-    lo = all_dates[all_dates.notna()].min() if start is None else pd.Timestamp(start)
-    hi = all_dates.max() if end is None else pd.Timestamp(end)
+    first = pd.concat(records or history)
+    lo = first[first.notna()].min() if start is None else pd.Timestamp(start)
+    hi = pd.concat(records + history).max() if end is None else pd.Timestamp(end)
     first_monday = (lo - pd.Timedelta(days=lo.weekday())).normalize()
     last_sunday = (hi + pd.Timedelta(days=6 - hi.weekday())).normalize()
     return first_monday, last_sunday
