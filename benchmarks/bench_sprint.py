@@ -81,6 +81,17 @@ def curve_fit_loop(model: Model, p0: list[float], d: np.ndarray, t: np.ndarray, 
     return out
 
 
+def rss_excess(model: Model, d: np.ndarray, t: np.ndarray, ours: np.ndarray, loop: np.ndarray) -> float:
+    """Largest ``(RSS_batched - RSS_loop) / RSS_loop`` over the trials, both evaluated with the
+    loop's model: <= 0 means the batched fit is at least as close to the least-squares optimum."""
+    worst = -np.inf
+    for i in range(len(ours)):
+        rss_b = float(np.sum((model(d[i], *ours[i]) - t[i]) ** 2))
+        rss_l = float(np.sum((model(d[i], *loop[i]) - t[i]) ** 2))
+        worst = max(worst, (rss_b - rss_l) / rss_l)
+    return worst
+
+
 def _timed(fn: Callable[[], object], times: list[float]) -> object:
     t0 = time.perf_counter()
     out = fn()
@@ -123,10 +134,14 @@ def main() -> None:
         t_loop = min(times[name]) * args.trials / n_loop
         both = np.isfinite(params[name]).all(axis=1) & np.isfinite(ours).all(axis=1)
         diff = float(np.max(np.abs(ours[both] - params[name][both]))) if both.any() else float("nan")
+        model = loops[name][0]
+        excess = rss_excess(model, d[:n_loop][both], t[:n_loop][both], ours[both], params[name][both])
         print(
             f"  {name}: {t_loop:8.3f} s -> {args.trials / t_loop:8,.0f} trials/s "
             f"({1e3 * min(times[name]) / n_loop:.3f} ms/trial on {n_loop} trials); "
-            f"batched is {t_loop / t_batch:5.1f}x faster; max |param diff| {diff:.1e} on {int(both.sum())} trials"
+            f"batched is {t_loop / t_batch:5.1f}x faster\n"
+            f"      max |param diff| {diff:.1e} on {int(both.sum())} trials; "
+            f"max relative RSS excess of the batched fit {excess:+.1e}"
         )
 
 
