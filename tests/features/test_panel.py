@@ -143,3 +143,27 @@ def test_chunked_build_equals_whole_build(small_squad):
     whole = build_panel(small_squad.tables).panel
     chunked = build_panel(small_squad.tables, chunk_athletes=7).panel
     pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_grid_starts_at_the_first_record_not_at_the_injury_history(small_squad):
+    """An injury register reaching years back no longer stretches the day grid: the panel equals
+    the one built on a grid from the first injury, and the early injuries still count."""
+    tables = {name: df.copy() for name, df in small_squad.tables.items()}
+    first_record = min(pd.to_datetime(df["date"]).min() for df in tables.values() if "date" in df)
+    athlete = tables["athletes"]["athlete_id"].iloc[0]
+    old = pd.DataFrame(
+        {
+            "athlete_id": [athlete],
+            "onset_date": [first_record - pd.Timedelta(days=900)],
+            "body_part": ["hamstring"],
+            "days_lost": [21],
+        }
+    )
+    tables["injuries"] = pd.concat([tables["injuries"], old], ignore_index=True)
+    earliest = pd.to_datetime(tables["injuries"]["onset_date"]).min()
+    panel = build_panel(tables).panel
+    long_grid = build_panel(tables, start=earliest).panel
+    pd.testing.assert_frame_equal(panel, long_grid, check_exact=True)
+    assert panel["week_start"].min() <= first_record < panel["week_start"].min() + pd.Timedelta(days=7)
+    mine = panel[panel["athlete_id"] == athlete]
+    assert (mine["previous_hamstring_injury"] == 1).all()

@@ -27,6 +27,9 @@ class DayGrid:
     _index_cache: dict[tuple[int, int, str], tuple[pd.DataFrame, _RecordIndex]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _cell_cache: dict[tuple[int, int, str], tuple[pd.DataFrame, np.ndarray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def n_athletes(self) -> int:
@@ -71,6 +74,18 @@ class DayGrid:
         self._index_cache[key] = (df, out)
         return out
 
+    def _cell(self, df: pd.DataFrame, date_col: str) -> np.ndarray:
+        """Flat cell ``athlete * n_days + day`` of every record (meaningless where masked), cached
+        with :meth:`index` so that each column scattered from ``df`` reuses it."""
+        key = (id(df), len(df), date_col + "/cell")
+        hit = self._cell_cache.get(key)
+        if hit is not None and hit[0] is df:
+            return hit[1]
+        a, d, _ = self.index(df, date_col)
+        cell = a * self.n_days + d
+        self._cell_cache[key] = (df, cell)
+        return cell
+
     def scatter(
         self, df: pd.DataFrame, column: str | np.ndarray, how: str = "sum", date_col: str = "date"
     ) -> np.ndarray:
@@ -82,8 +97,7 @@ class DayGrid:
         out = np.full((self.n_athletes, self.n_days), np.nan)
         if not ok.any():
             return out
-        a, d, v = a[ok], d[ok], v[ok]
-        flat = a * self.n_days + d
+        flat, v = self._cell(df, date_col)[ok], v[ok]
         if how == "sum":
             s = np.bincount(flat, weights=v, minlength=out.size)
             c = np.bincount(flat, minlength=out.size)
@@ -101,12 +115,21 @@ class DayGrid:
         return out
 
 
+def nan_to_zero(x: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(x)``: NaN -> 0 and +-inf -> the largest finite floats, in two passes
+    instead of seven when ``x`` is a float array without infinities (the usual case)."""
+    if x.dtype != np.float64:
+        return np.nan_to_num(x)
+    out = np.where(np.isnan(x), 0.0, x)
+    return np.nan_to_num(x) if np.isinf(out).any() else out
+
+
 def rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
-    """Causal rolling sum over the last ``window`` days (NaN counted as 0)."""
-    c = np.cumsum(np.nan_to_num(x), axis=1)
-    out = c.copy()
-    out[:, window:] = c[:, window:] - c[:, :-window]
-    return out
+    """Causal rolling sum over the last ``window`` days (NaN counted as 0): ``c_d - c_(d-window)``
+    with ``c`` the running sum."""
+    c = np.cumsum(nan_to_zero(x), axis=1)
+    c[:, window:] = c[:, window:] - c[:, :-window]  # the right side is computed before writing
+    return c
 
 
 def rolling_count(x: np.ndarray, window: int) -> np.ndarray:
@@ -217,7 +240,7 @@ def ewma(x: np.ndarray, span_days: int) -> np.ndarray:
     Missing days count as zero load; the average starts at the athlete's first day.
     """
     alpha = 2.0 / (span_days + 1.0)
-    v = np.nan_to_num(x)
+    v = nan_to_zero(x)
     out = np.empty_like(v)
     acc = np.zeros(v.shape[0])
     for d in range(v.shape[1]):

@@ -46,21 +46,37 @@ def _window(
     tables: Mapping[str, pd.DataFrame], end: pd.Timestamp | None, start: pd.Timestamp | None = None
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Monday of the first and Sunday of the last week: from ``start`` (else the earliest dated
-    record) to ``end`` (else the latest one)."""
-    firsts, lasts = [], []
+    record that is not injury history) to ``end`` (else the latest dated record, injuries included).
+
+    An injury register often reaches years before the other exports; the grid does not need those
+    days: :func:`~sprintlab.features.history.injury_history` compares every onset with the week
+    ends directly, and no other feature reads injuries. Only when the register is the sole dated
+    table does it set the start.
+    """
+    records: list[tuple[pd.Timestamp, pd.Timestamp]] = []  # (first, last) date of each table
+    history: list[tuple[pd.Timestamp, pd.Timestamp]] = []
     for name, df in tables.items():
         col = "onset_date" if name == "injuries" else "date"
         if name != "athletes" and col in df and len(df):
-            dates = pd.to_datetime(df[col])  # each table's range: no concatenation of big tables
-            firsts.append(dates.min())
-            lasts.append(dates.max())
-    if not firsts:
+            dates = pd.to_datetime(df[col])
+            (history if name == "injuries" else records).append((dates.min(), dates.max()))
+    if not records and not history:
         raise ValueError("no dated records: the feature panel needs at least one dated table")
-    lo = min(d for d in firsts if pd.notna(d)) if start is None else pd.Timestamp(start)
-    hi = max(d for d in lasts if pd.notna(d)) if end is None else pd.Timestamp(end)
+    lo = _earliest([first for first, _ in records or history]) if start is None else pd.Timestamp(start)
+    hi = _latest([last for _, last in records + history]) if end is None else pd.Timestamp(end)
     first_monday = (lo - pd.Timedelta(days=lo.weekday())).normalize()
     last_sunday = (hi + pd.Timedelta(days=6 - hi.weekday())).normalize()
     return first_monday, last_sunday
+
+
+def _earliest(dates: list[pd.Timestamp]) -> pd.Timestamp:
+    """The earliest of ``dates``, skipping NaT (NaT when all are)."""
+    return min((d for d in dates if pd.notna(d)), default=pd.NaT)
+
+
+def _latest(dates: list[pd.Timestamp]) -> pd.Timestamp:
+    """The latest of ``dates``, skipping NaT (NaT when all are)."""
+    return max((d for d in dates if pd.notna(d)), default=pd.NaT)
 
 
 def build_panel(

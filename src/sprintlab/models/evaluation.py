@@ -100,28 +100,173 @@ def point_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, f
     }
 
 
+BOOT_CHUNK_CELLS = 1 << 17  # resamples x rows per batch of :func:`bootstrap_cis` (fits the CPU cache)
+NEWTON_MAX_STEPS = 100  # as :func:`calibration_slope_intercept`
+NEWTON_STEP_TOL = 1e-10
+
+
+def weighted_roc_auc(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """ROC AUC of ``p`` for labels ``y`` (0/1) when row i counts ``w_i`` times, for every row of
+    ``weights`` (shape ``(n,)`` or ``(n_sets, n)``, non-negative integers).
+
+    Mann-Whitney U with tied ranks (Hanley & McNeil 1982):
+
+        AUC = sum_{i: y=1} sum_{j: y=0} w_i w_j (1[p_j < p_i] + 1/2 1[p_j = p_i]) / (W+ W-)
+
+    with ``W+``, ``W-`` the weighted class totals. After one sort of ``p``, with ``P_t`` and ``N_t``
+    the weighted positives and negatives of the t-th block of equal scores,
+    ``AUC = sum_t P_t (N_1 + ... + N_{t-1} + N_t / 2) / (W+ W-)``. With integer weights every sum
+    is an exact integer (or half-integer) in floating point, so the result is the correctly
+    rounded ratio - equal to ``sklearn.metrics.roc_auc_score`` on the explicitly repeated rows up
+    to that function's own rounding. Returns one AUC per weight set (shape ``(n_sets,)``, ``(1,)``
+    for 1-D weights); NaN for a set without both classes.
+    """
+    w = np.atleast_2d(np.asarray(weights, dtype=float))
+    order = np.argsort(np.asarray(p, dtype=float), kind="stable")
+    ps = np.asarray(p, dtype=float)[order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    wo = w[:, order]
+    all_t = np.add.reduceat(wo, starts, axis=1)
+    wo *= (np.asarray(y) == 1)[order]
+    pos_t = np.add.reduceat(wo, starts, axis=1)
+    neg_t = all_t - pos_t  # integers: exact
+    below = np.cumsum(neg_t, axis=1) - neg_t
+    num = np.sum(pos_t * (below + 0.5 * neg_t), axis=1)
+    den = pos_t.sum(axis=1) * neg_t.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = np.where(den > 0, num / den, np.nan)
+    return auc
+
+
+def _solve_2x2(h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps ``h_b^-1 g_b`` of a batch ``(m, 2, 2)``; ``ok`` is False where ``h_b`` is
+    singular (``numpy.linalg.solve`` raises), as in :func:`calibration_slope_intercept`."""
+    try:
+        return np.linalg.solve(h, g[:, :, None])[:, :, 0], np.ones(len(h), dtype=bool)
+    except np.linalg.LinAlgError:
+        steps, ok = np.zeros_like(g), np.ones(len(h), dtype=bool)
+        for b in range(len(h)):
+            try:
+                steps[b] = np.linalg.solve(h[b], g[b])
+            except np.linalg.LinAlgError:
+                ok[b] = False
+        return steps, ok
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    """``log(p / (1 - p))`` after clipping ``p`` to ``[1e-6, 1 - 1e-6]`` (as the point metrics)."""
+    pc = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(pc / (1 - pc))
+
+
+def _newton_sums(
+    beta: np.ndarray, lp: np.ndarray, w: np.ndarray, wy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted Hessian ``(m, 2, 2)`` and score ``(m, 2)`` of the logistic recalibration at ``beta``:
+    ``H = sum_i w_i mu_i (1 - mu_i) x_i x_i'`` and ``g = sum_i w_i (y_i - mu_i) x_i`` with
+    ``x_i = (1, lp_i)``, ``mu_i = 1 / (1 + e^(-clip(x_i beta, -35, 35)))``; ``wy = w * y``.
+
+    Row-wise sums (not matrix products), so a resample's fit never depends on its batch."""
+    mu = beta[:, 1:] * lp
+    mu += beta[:, :1]
+    np.clip(mu, -35, 35, out=mu)
+    np.negative(mu, out=mu)
+    np.exp(mu, out=mu)
+    mu += 1
+    np.reciprocal(mu, out=mu)
+    r = w * mu
+    hw = r - r * mu  # w mu (1 - mu)
+    np.subtract(wy, r, out=r)  # w (y - mu)
+    hl = hw * lp
+    h01 = hl.sum(axis=1)
+    hl *= lp
+    h = np.stack([np.stack([hw.sum(axis=1), h01], axis=1), np.stack([h01, hl.sum(axis=1)], axis=1)], axis=1)
+    g0 = r.sum(axis=1)
+    r *= lp
+    return h, np.stack([g0, r.sum(axis=1)], axis=1)
+
+
+def weighted_calibration_slopes(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Calibration slope b of ``logit P(y=1) = a + b logit(p)`` (Cox 1958) when row i counts
+    ``w_i`` times, for every row of ``weights`` ``(n_sets, n)``: the batched, weighted form of
+    :func:`calibration_slope_intercept` (same start, steps, tolerance and NaN rules).
+
+    Newton-Raphson on ``beta = (a, b)`` with ``x_i = (1, logit p_i)``, ``mu_i = 1 / (1 + e^(-x_i beta))``:
+
+        H = sum_i w_i mu_i (1 - mu_i) x_i x_i',   g = sum_i w_i (y_i - mu_i) x_i,   beta += H^-1 g
+
+    from ``a = logit(ybar_w)``, ``b = 0``, until every component of the step is below 1e-10 (at
+    most 100 steps). NaN when a set has one class or one distinct prediction, when ``H`` is
+    singular or when Newton does not converge (complete separation: no finite maximum).
+    """
+    y = np.asarray(y, dtype=float)
+    lp = _logit(p)
+    w = np.asarray(weights, dtype=float)
+    wy = w * y
+    ybar = wy.sum(axis=1) / w.sum(axis=1)
+    seen = w > 0
+    varies = np.where(seen, lp, np.inf).min(axis=1) < np.where(seen, lp, -np.inf).max(axis=1)
+    running = varies & (ybar > 0) & (ybar < 1)
+    beta = np.zeros((len(w), 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta[:, 0] = np.log(ybar / (1 - ybar))
+    slopes = np.full(len(w), np.nan)
+    for _ in range(NEWTON_MAX_STEPS):
+        act = np.flatnonzero(running)
+        if act.size == 0:
+            break
+        if act.size == len(w):
+            h, g = _newton_sums(beta, lp, w, wy)
+        else:
+            h, g = _newton_sums(beta[act], lp, w[act], wy[act])
+        step, ok = _solve_2x2(h, g)
+        beta[act] += step
+        done = ok & (np.max(np.abs(step), axis=1) < NEWTON_STEP_TOL)
+        slopes[act[done]] = beta[act[done], 1]
+        running[act[~ok | done]] = False
+    return slopes
+
+
+def _cluster_weights(groups: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """``(n_boot, n_rows)`` multiplicity of every row in each cluster bootstrap resample: a row
+    counts as often as its athlete was drawn (``n_athletes`` draws with replacement)."""
+    rng = np.random.default_rng(seed)
+    uniq, inv = np.unique(np.asarray(groups), return_inverse=True)
+    counts = np.stack(
+        [np.bincount(rng.integers(0, uniq.size, uniq.size), minlength=uniq.size) for _ in range(n_boot)]
+    )
+    return counts[:, inv.reshape(-1)]
+
+
 def bootstrap_cis(
     y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: int = 500, seed: int = 0
 ) -> dict[str, list[float]]:
     """95 % percentile intervals of ROC AUC and of the calibration slope from one cluster
     bootstrap over athletes (resamples where a class is missing are skipped; NaN with fewer than
-    10 usable resamples)."""
-    rng = np.random.default_rng(seed)
+    10 usable resamples).
+
+    A resample is a vector of multiplicity weights (how often each athlete was drawn, given to
+    each of their rows), so the metrics are computed without materialising the resampled rows:
+    :func:`weighted_roc_auc` (exactly the AUC of the repeated rows) and
+    :func:`weighted_calibration_slopes` (the same Newton fit, batched over resamples).
+    """
     y = np.asarray(y)
     p = np.asarray(p)
-    uniq, inv = np.unique(np.asarray(groups), return_inverse=True)
-    members = [np.flatnonzero(inv == k) for k in range(uniq.size)]
+    weights = _cluster_weights(groups, n_boot, seed)
     aucs, slopes = [], []
-    for _ in range(n_boot):
-        pick = rng.integers(0, uniq.size, uniq.size)
-        idx = np.concatenate([members[k] for k in pick])
-        if np.unique(y[idx]).size == 2:
-            aucs.append(roc_auc_score(y[idx], p[idx]))
-            slopes.append(calibration_slope_intercept(y[idx], p[idx])[0])
+    chunk = max(1, BOOT_CHUNK_CELLS // max(y.size, 1))
+    for lo in range(0, n_boot, chunk):
+        w = weights[lo : lo + chunk]
+        n_pos = w @ (y == 1)
+        both = (n_pos > 0) & (n_pos < w.sum(axis=1)) if np.unique(y).size == 2 else np.zeros(len(w), bool)
+        if both.any():
+            aucs.append(weighted_roc_auc(y, p, w[both]))
+            slopes.append(weighted_calibration_slopes(y, p, w[both]))
 
-    def ci(v: list[float]) -> list[float]:
-        v = [x for x in v if np.isfinite(x)]
-        return [float(x) for x in np.percentile(v, [2.5, 97.5])] if len(v) >= 10 else [float("nan")] * 2
+    def ci(v: list[np.ndarray]) -> list[float]:
+        x = np.concatenate(v) if v else np.zeros(0)
+        x = x[np.isfinite(x)]
+        return [float(q) for q in np.percentile(x, [2.5, 97.5])] if x.size >= 10 else [float("nan")] * 2
 
     return {"roc_auc_ci": ci(aucs), "calibration_slope_ci": ci(slopes)}
 

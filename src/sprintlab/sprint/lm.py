@@ -50,6 +50,20 @@ def _eval(
     return r, jac, cost
 
 
+def normal_matrix(jac: FloatArray) -> FloatArray:
+    """``J'J`` of every trial, ``(m, p, p)``: ``sum_i J_i' J_i`` over the samples i in order.
+
+    The same numbers as ``np.einsum("mnp,mnq->mpq", jac, jac)`` (which accumulates the samples
+    in order for p >= 2) at about half its cost; einsum for one parameter.
+    """
+    if jac.shape[2] < 2 or jac.shape[1] == 0:
+        return np.einsum("mnp,mnq->mpq", jac, jac)
+    h = jac[:, 0, :, None] * jac[:, 0, None, :]
+    for i in range(1, jac.shape[1]):
+        h += jac[:, i, :, None] * jac[:, i, None, :]
+    return h
+
+
 def _marquardt_step(
     jac: FloatArray, r: FloatArray, params: FloatArray, lower: FloatArray, upper: FloatArray, lam: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -61,7 +75,7 @@ def _marquardt_step(
     """
     eye = np.eye(params.shape[1])
     g = np.einsum("mnp,mn->mp", jac, r)
-    h = np.einsum("mnp,mnq->mpq", jac, jac)
+    h = normal_matrix(jac)
     frozen = ((params <= lower) & (g > 0)) | ((params >= upper) & (g < 0))
     free = ~frozen
     gfree = np.where(free, g, 0.0)
@@ -99,39 +113,92 @@ def batched_lm(
     params = np.array(np.clip(p0, lower, upper), dtype=float)
     n_trials = params.shape[0]
     r, jac, cost = _eval(fun, params, np.arange(n_trials))
-    lam = np.full(n_trials, lambda0)
-    converged = np.zeros(n_trials, dtype=bool)
-    n_iter = np.zeros(n_trials, dtype=np.int64)
-    running = np.isfinite(cost)
-
+    out = LMResult(
+        params=params,
+        cost=cost,
+        converged=np.zeros(n_trials, dtype=bool),
+        n_iter=np.zeros(n_trials, dtype=np.int64),
+        residuals=r,
+        jacobian=jac,
+    )
+    run = _Running.start(out, lower, upper, lambda0)
     for _ in range(max_iter):
-        act = np.flatnonzero(running)
-        if act.size == 0:
+        if run.idx.size == 0:
             break
-        p, lo, hi, cost_act = params[act], lower[act], upper[act], cost[act]
-        delta, gfree = _marquardt_step(jac[act], r[act], p, lo, hi, lam[act])
-        gconv = np.max(np.abs(gfree), axis=1) <= gtol * (1.0 + cost_act)
-        cand = np.clip(p + delta, lo, hi)
-        r_c, jac_c, cost_c = _eval(fun, cand, act)
-        accept = cost_c <= cost_act
-        n_iter[act] += 1
-        step_small = np.all(np.abs(cand - p) <= xtol * (np.abs(p) + xtol), axis=1)
+        delta, gfree = _marquardt_step(run.jac, run.r, run.params, run.lower, run.upper, run.lam)
+        gconv = np.max(np.abs(gfree), axis=1) <= gtol * (1.0 + run.cost)
+        cand = np.clip(run.params + delta, run.lower, run.upper)
+        r_c, jac_c, cost_c = _eval(fun, cand, run.idx)
+        accept = cost_c <= run.cost
+        step_small = np.all(np.abs(cand - run.params) <= xtol * (np.abs(run.params) + xtol), axis=1)
         # a step that changes the cost only at rounding level is converged even if "rejected"
-        flat = np.abs(cost_c - cost_act) <= 1e-12 * (cost_act + 1e-300)
-
-        acc = act[accept]
-        params[acc] = cand[accept]
-        r[acc] = r_c[accept]
-        jac[acc] = jac_c[accept]
-        cost[acc] = cost_c[accept]
-        lam[act] = np.where(accept, np.maximum(lam[act] / 10.0, 1e-15), lam[act] * 8.0)
-
+        flat = np.abs(cost_c - run.cost) <= 1e-12 * (run.cost + 1e-300)
+        run.take(accept, cand, r_c, jac_c, cost_c)
         done = gconv | (step_small & (accept | flat))
-        stuck = lam[act] > 1e16
-        converged[act[done]] = True
-        running[act[done | stuck]] = False
+        run.retire(out, done, done | (run.lam > 1e16))
+    run.retire(out, np.zeros(run.idx.size, dtype=bool), np.ones(run.idx.size, dtype=bool))
+    return out
 
-    return LMResult(params=params, cost=cost, converged=converged, n_iter=n_iter, residuals=r, jacobian=jac)
+
+@dataclass
+class _Running:
+    """The trials still iterating, compacted (rows in the order of ``idx``, their trial numbers);
+    finished trials are written back to the :class:`LMResult` and dropped, so every iteration
+    works on contiguous arrays of the running trials only."""
+
+    idx: NDArray[np.intp]
+    params: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    r: FloatArray
+    jac: FloatArray
+    cost: FloatArray
+    lam: FloatArray
+    n_iter: NDArray[np.int64]
+
+    @classmethod
+    def start(cls, res: LMResult, lower: FloatArray, upper: FloatArray, lambda0: float) -> _Running:
+        """Trials with finite residuals at the start (the others never move)."""
+        idx = np.flatnonzero(np.isfinite(res.cost))
+        return cls(
+            idx=idx,
+            params=res.params[idx],
+            lower=np.asarray(lower, dtype=float)[idx],
+            upper=np.asarray(upper, dtype=float)[idx],
+            r=res.residuals[idx],
+            jac=res.jacobian[idx],
+            cost=res.cost[idx],
+            lam=np.full(idx.size, lambda0),
+            n_iter=np.zeros(idx.size, dtype=np.int64),
+        )
+
+    def take(
+        self, accept: NDArray[np.bool_], cand: FloatArray, r: FloatArray, jac: FloatArray, cost: FloatArray
+    ) -> None:
+        """Count the iteration, move the accepting trials to their candidate and update the
+        damping: ``lambda /= 10`` (at least 1e-15) on acceptance, else ``lambda *= 8``."""
+        self.n_iter += 1
+        self.params[accept] = cand[accept]
+        self.r[accept] = r[accept]
+        self.jac[accept] = jac[accept]
+        self.cost[accept] = cost[accept]
+        self.lam = np.where(accept, np.maximum(self.lam / 10.0, 1e-15), self.lam * 8.0)
+
+    def retire(self, res: LMResult, converged: NDArray[np.bool_], stop: NDArray[np.bool_]) -> None:
+        """Write the ``stop`` trials back into ``res`` (``converged`` marks the converged ones)
+        and drop them from the running set."""
+        if not stop.any():
+            return
+        rows = self.idx[stop]
+        res.params[rows] = self.params[stop]
+        res.residuals[rows] = self.r[stop]
+        res.jacobian[rows] = self.jac[stop]
+        res.cost[rows] = self.cost[stop]
+        res.n_iter[rows] = self.n_iter[stop]
+        res.converged[rows] = converged[stop]
+        keep = ~stop
+        for name in ("idx", "params", "lower", "upper", "r", "jac", "cost", "lam", "n_iter"):
+            setattr(self, name, getattr(self, name)[keep])
 
 
 def covariance(jacobian: FloatArray, residuals: FloatArray, n_obs: NDArray[np.int64]) -> FloatArray:
@@ -143,7 +210,7 @@ def covariance(jacobian: FloatArray, residuals: FloatArray, n_obs: NDArray[np.in
     n_trials, _, n_par = jacobian.shape
     dof = n_obs - n_par
     rss = np.sum(residuals * residuals, axis=1)
-    h = np.einsum("mnp,mnq->mpq", jacobian, jacobian)
+    h = normal_matrix(jacobian)
     out = np.full((n_trials, n_par, n_par), np.nan)
     ok = (dof > 0) & np.isfinite(h).all(axis=(1, 2))
     if ok.any():

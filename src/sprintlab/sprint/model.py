@@ -62,29 +62,35 @@ def time_at_distance(distance_m: ArrayLike, mss_m_s: ArrayLike, tau_s: ArrayLike
     """Time from the start of motion to reach distance d (s), closed form via Lambert W.
 
     ``t(d) = TAU * W0(-exp(-d/(MSS TAU) - 1)) + d/MSS + TAU`` (Jovanovic & Vescovi 2022; {shorts}
-    ``predict_time_at_distance``), followed by one Newton step on ``d(t) = d``.
-    Returns 0 at d = 0 and NaN for negative or non-finite input.
+    ``predict_time_at_distance``), followed by one Newton step on ``d(t) = d``:
+    ``t <- t - (d(t) - d) / v(t)``. Returns 0 at d = 0 and NaN for negative or non-finite input.
     """
-    d, mss, tau = np.broadcast_arrays(
-        np.asarray(distance_m, dtype=float), np.asarray(mss_m_s, dtype=float), np.asarray(tau_s, dtype=float)
-    )
-    ok = np.isfinite(d) & (d >= 0) & np.isfinite(mss) & (mss > 0) & np.isfinite(tau) & (tau > 0)
+    d, mss, tau = (np.asarray(x, dtype=float) for x in (distance_m, mss_m_s, tau_s))
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(d) & (d >= 0) & np.isfinite(mss) & (mss > 0) & np.isfinite(tau) & (tau > 0)
+    if ok.all():  # e.g. inside the fits: broadcast (trials, 1) parameters against (trials, gates)
+        return _time_at_distance_valid(d, mss, tau)
+    d, mss, tau = np.broadcast_arrays(d, mss, tau)
     out = np.full(d.shape, np.nan)
-    if not ok.any():
-        return out
-    dd, mm, tt = d[ok], mss[ok], tau[ok]
+    if ok.any():
+        out[ok] = _time_at_distance_valid(d[ok], mss[ok], tau[ok])
+    return out
+
+
+def _time_at_distance_valid(dd: FloatArray, mm: FloatArray, tt: FloatArray) -> FloatArray:
+    """:func:`time_at_distance` for valid input (``d >= 0``, ``MSS > 0``, ``TAU > 0``, all finite),
+    broadcast elementwise (the same numbers as on broadcast copies)."""
     z = -np.exp(-dd / (mm * tt) - 1.0)
     w = lambertw(z, k=0).real
     t = tt * w + dd / mm + tt
     t = np.maximum(t, 0.0)
     # Newton polish on f(t) = d(t) - d, f'(t) = v(t)
-    v = -mm * np.expm1(-t / tt)
+    em = np.expm1(-t / tt)
+    v = -mm * em
     pos = v > 0
-    f = mm * (t + tt * np.expm1(-t / tt)) - dd
+    f = mm * (t + tt * em) - dd
     t = np.where(pos, t - np.divide(f, v, out=np.zeros_like(f), where=pos), t)
-    t = np.where(dd == 0, 0.0, t)
-    out[ok] = t
-    return out
+    return np.where(dd == 0, 0.0, t)
 
 
 def time_derivatives(
