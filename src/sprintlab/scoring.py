@@ -468,11 +468,11 @@ def score_week(
     *,
     min_strength_gain: float,
     flag_threshold: float,
-    top_k: int = 3,
+    top_k: int,
+    max_missing_share: float,
+    own_usual_weeks: int,
     athletes: Collection[str] | None = None,
-    max_missing_share: float = 0.5,
     proba: Mapping[str, np.ndarray] | None = None,
-    own_usual_weeks: int = 26,
 ) -> ScoredWeek:
     """Score one week: hamstring risk for everyone, transfer chance where a strength block runs
     (:func:`in_strength_block`), each with the model of ``models`` (target -> model) when there is
@@ -555,6 +555,32 @@ def _unscored_columns(target: str, rows: pd.DataFrame, min_strength_gain: float)
         "hamstring_flag": pd.Series(False, index=rows.index),
         "dominant_family_hamstring": none,
     }
+
+
+def score_week_with(
+    params: Params,
+    panel: pd.DataFrame,
+    models: Mapping[str, CalibratedLGBMClassifier],
+    week_end: pd.Timestamp,
+    *,
+    athletes: Collection[str] | None = None,
+    proba: Mapping[str, np.ndarray] | None = None,
+) -> ScoredWeek:
+    """:func:`score_week` with its settings from ``params.yaml`` (strength-block rule, flag
+    threshold, drivers shown, missing-input limit, own-usual window) - the pipeline report and
+    ``sprintlab score`` score a week alike."""
+    return score_week(
+        panel,
+        models,
+        week_end,
+        min_strength_gain=params.targets.transfer.min_strength_gain,
+        flag_threshold=params.train.hamstring.flag_threshold,
+        top_k=params.report.top_drivers,
+        max_missing_share=params.score.max_missing_share,
+        own_usual_weeks=params.score.own_usual_weeks,
+        athletes=athletes,
+        proba=proba,
+    )
 
 
 def mark_insufficient(scored: ScoredWeek, athletes: Collection[str], reason: str) -> ScoredWeek:
@@ -937,17 +963,7 @@ def _score_with_activity(
 ) -> ScoredWeek:
     """:func:`score_week`, then "insufficient data" for athletes with too few recent record days."""
     sp = params.score
-    scored = score_week(
-        panel,
-        {t: m.model for t, m in models.items()},
-        week_end,
-        min_strength_gain=params.targets.transfer.min_strength_gain,
-        flag_threshold=params.train.hamstring.flag_threshold,
-        top_k=params.report.top_drivers,
-        max_missing_share=sp.max_missing_share,
-        proba=proba,
-        own_usual_weeks=sp.own_usual_weeks,
-    )
+    scored = score_week_with(params, panel, {t: m.model for t, m in models.items()}, week_end, proba=proba)
     ids = scored.squad["athlete_id"]
     days = activity["recent_days_with_data"].reindex(ids).fillna(0).to_numpy()
     return mark_insufficient(

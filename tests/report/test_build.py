@@ -14,7 +14,7 @@ from sprintlab.domain import TARGETS
 from sprintlab.registry import load_pipeline_model, save_estimator
 from sprintlab.report.build import ReportInputs, build_report_context, model_rows, report_levers
 from sprintlab.report.render import render_html
-from sprintlab.scoring import score_week
+from sprintlab.scoring import score_week_with
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = load_params(ROOT / "params.yaml")
@@ -47,13 +47,7 @@ def squad(tmp_path_factory):
         save_lever_artifacts(model, u, models_dir / target, k=2, seed=0)
     models = {t: load_pipeline_model(models_dir, t) for t in TARGETS}
     week_end = pd.Timestamp(panel["week_end"].max())
-    scored = score_week(
-        panel,
-        {t: m.model for t, m in models.items()},
-        week_end,
-        min_strength_gain=PARAMS.targets.transfer.min_strength_gain,
-        flag_threshold=PARAMS.train.hamstring.flag_threshold,
-    )
+    scored = score_week_with(PARAMS, panel, {t: m.model for t, m in models.items()}, week_end)
     return {"panel": panel, "models": models, "week_end": week_end, "scored": scored}
 
 

@@ -159,20 +159,14 @@ def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(traine
     """The squad-level charts (family shares, beeswarm) are built from ``families`` and ``long``:
     transfer rows only for athletes in a strength block, nothing for "insufficient data"."""
     from sprintlab.registry import load_pipeline_model
-    from sprintlab.scoring import mark_insufficient, score_week
+    from sprintlab.scoring import mark_insufficient, score_week_with
 
     panel = pd.read_parquet(trained["tmp"] / "feat" / "panel.parquet")
     models = {t: load_pipeline_model(trained["tmp"] / "models", t).model for t in ("hamstring", "transfer")}
     p = trained["params"]
     # the latest week with some athletes in a strength block and some not
     for week_end in sorted(panel["week_end"].unique())[::-1]:
-        out = score_week(
-            panel,
-            models,
-            week_end,
-            min_strength_gain=p.targets.transfer.min_strength_gain,
-            flag_threshold=p.train.hamstring.flag_threshold,
-        )
+        out = score_week_with(p, panel, models, week_end)
         if 0 < out.squad["transfer_probability"].notna().sum() < len(out.squad):
             break
     sq = out.squad

@@ -19,7 +19,7 @@ import pandas as pd
 from sprintlab.config import Params
 from sprintlab.domain import TARGETS
 from sprintlab.registry import LoadedModel, ModelNotFoundError, load_pipeline_model
-from sprintlab.scoring import check_drift, score_week
+from sprintlab.scoring import check_drift, score_week_with
 
 if TYPE_CHECKING:
     from sprintlab.models.estimator import CalibratedLGBMClassifier
@@ -125,16 +125,8 @@ def run_report(
     models, not_modelled = pipeline_models(Path(models_dir))
     week_end = pd.Timestamp(panel["week_end"].max())
     athletes = sorted(panel["athlete_id"].unique())[: params.report.max_athletes]
-    scored = score_week(
-        panel,
-        {t: m.model for t, m in models.items()},
-        week_end,
-        min_strength_gain=params.targets.transfer.min_strength_gain,
-        flag_threshold=params.train.hamstring.flag_threshold,
-        top_k=params.report.top_drivers,
-        athletes=athletes,
-        max_missing_share=params.score.max_missing_share,
-        own_usual_weeks=params.score.own_usual_weeks,
+    scored = score_week_with(
+        params, panel, {t: m.model for t, m in models.items()}, week_end, athletes=athletes
     )
     drift = check_drift(
         panel,
