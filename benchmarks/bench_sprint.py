@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 from scipy.special import lambertw
 
+from _squad import ROOT  # noqa: F401  (puts this checkout's src first on sys.path)
 from sprintlab.sprint import fit_timing_gates
 from sprintlab.sprint.model import time_at_distance
 
