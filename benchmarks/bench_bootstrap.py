@@ -1,6 +1,6 @@
 """Benchmark: the cluster bootstrap as multiplicity weights vs the row-copying loop it replaced.
 
-    .venv/bin/python benchmarks/bench_bootstrap.py [--boot 500] [--repeats 3]
+    .venv/bin/python benchmarks/bench_bootstrap.py [--boot 500] [--repeats 3] [--train]
 
 Builds test sets shaped like the default squad's held-out units (``params.yaml``: 200 athletes x
 104 weeks, split 0.4 / 0.4 -> hamstring 3,193 units of 80 athletes at 2.4 % prevalence, transfer
@@ -9,7 +9,9 @@ oracle and the strength-only logistic (continuous), the prevalence baseline (one
 ACWR rule (two values). Times :func:`sprintlab.models.evaluation.bootstrap_cis` and the previous
 row-copying loop (sklearn ``roc_auc_score`` + Newton slope on the copied rows, kept below as
 :func:`row_copying_bootstrap_cis`) interleaved, best of ``--repeats``, and prints both, their
-ratio and the largest interval difference. Prints figures only; no asserts on timing.
+ratio and the largest interval difference. ``--train`` also simulates the ``params.yaml`` squad
+and times ``train_and_evaluate`` for both targets (the work of the ``train_*`` stages before
+registering) with each bootstrap. Prints figures only; no asserts on timing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from _squad import ROOT  # noqa: F401  (puts this checkout's src first on sys.path)
+from sprintlab.models import evaluation
 from sprintlab.models.evaluation import bootstrap_cis, calibration_slope_intercept
 
 # (units, athletes, prevalence) of the default squad's test split (measured with params.yaml)
@@ -78,10 +82,60 @@ def _best_of(fn: Scorer, args: tuple, times: list[float]) -> dict[str, list[floa
     return out
 
 
+def time_training(repeats: int) -> None:
+    """``train_and_evaluate`` on the ``params.yaml`` squad for both targets, with the row-copying
+    and with the weighted bootstrap (interleaved, best of ``repeats``)."""
+    from _squad import simulate_units
+    from sprintlab.domain import TARGETS
+    from sprintlab.models.training import train_and_evaluate
+
+    params, units, _ = simulate_units(
+        argparse.Namespace(params=ROOT / "params.yaml", athletes=None, weeks=None)
+    )
+    for target in TARGETS:
+        mp = getattr(params.train, target)
+        best: dict[str, float] = {}
+        cis: dict[str, dict] = {}
+        for _ in range(repeats):
+            for name, fn in (("old", row_copying_bootstrap_cis), ("new", bootstrap_cis)):
+                evaluation.bootstrap_cis = fn  # score_block looks it up at call time
+                t0 = time.perf_counter()
+                res = train_and_evaluate(
+                    units[target],
+                    target=target,
+                    features=mp.features,
+                    model_params=mp.estimator_kwargs(),
+                    split_params=params.split.model_dump(exclude={"seed"}),
+                    flag_threshold=mp.flag_threshold,
+                    n_boot=params.evaluate.bootstrap,
+                    acwr_threshold=params.evaluate.acwr_threshold,
+                    seed=params.split.seed,
+                    outcome=mp.outcome_column(),
+                )
+                best[name] = min(best.get(name, np.inf), time.perf_counter() - t0)
+                cis[name] = res.metrics
+        evaluation.bootstrap_cis = bootstrap_cis
+        diff = max(
+            abs(a - b)
+            for block in ("model", "oracle")
+            if block in cis["old"]
+            for key in ("roc_auc_ci", "calibration_slope_ci")
+            for a, b in zip(cis["old"][block][key], cis["new"][block][key], strict=True)
+            if np.isfinite(a)
+        )
+        print(
+            f"train_and_evaluate({target}, n_boot={params.evaluate.bootstrap}): row-copying {best['old']:.1f} s, "
+            f"weighted {best['new']:.1f} s ({best['old'] / best['new']:.1f}x); max |CI diff| model/oracle {diff:.1e}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boot", type=int, default=500)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument(
+        "--train", action="store_true", help="also time train_and_evaluate on the params.yaml squad"
+    )
     args = ap.parse_args()
     print(f"cluster bootstrap, {args.boot} resamples; best of {args.repeats}, old and new interleaved")
     print(f"{'test set':<28}{'rows':>6}{'old s':>9}{'new s':>9}{'ratio':>8}{'max |CI diff|':>15}")
@@ -110,6 +164,8 @@ def main() -> None:
                 f"{min(t_old) / min(t_new):>7.1f}x{diff:>15.1e}{'' if same_nan else '  NaN pattern differs'}"
             )
     print(f"{'all ten scorings':<34}{total_old:>9.3f}{total_new:>9.3f}{total_old / total_new:>7.1f}x")
+    if args.train:
+        time_training(args.repeats)
 
 
 if __name__ == "__main__":

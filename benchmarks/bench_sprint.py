@@ -22,11 +22,14 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 from scipy.optimize import curve_fit
 from scipy.special import lambertw
 
+from _squad import ROOT  # noqa: F401  (puts this checkout's src first on sys.path)
 from sprintlab.sprint import fit_timing_gates
 from sprintlab.sprint.model import time_at_distance
 
@@ -92,7 +95,10 @@ def rss_excess(model: Model, d: np.ndarray, t: np.ndarray, ours: np.ndarray, loo
     return worst
 
 
-def _timed(fn: Callable[[], object], times: list[float]) -> object:
+T = TypeVar("T")
+
+
+def _timed(fn: Callable[[], T], times: list[float]) -> T:
     t0 = time.perf_counter()
     out = fn()
     times.append(time.perf_counter() - t0)
@@ -120,7 +126,7 @@ def main() -> None:
         res = _timed(lambda: fit_timing_gates(d, t, kind), times["batched"])
         for name, (model, p0) in loops.items():
             params[name] = _timed(
-                lambda m=model, p=p0: curve_fit_loop(m, p, d[:n_loop], t[:n_loop], kind == "fd"), times[name]
+                partial(curve_fit_loop, model, p0, d[:n_loop], t[:n_loop], kind == "fd"), times[name]
             )
     extra = {"none": [], "tc": [res.time_correction_s], "fd": [res.flying_distance_m]}[kind]
     ours = np.stack([res.mss_m_s, res.tau_s, *extra], axis=1)[:n_loop]
