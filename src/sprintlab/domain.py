@@ -25,6 +25,10 @@ FAMILY_LABELS: dict[str, str] = {
     "history": "History and profile",
 }
 
+#: Prefix of the reason a feature is absent when it comes from an optional data stream the club does
+#: not record (GPS/LPS traces): such a feature leaves no family "partly assessed".
+NOT_RECORDED = "not recorded"
+
 TargetName = Literal["transfer", "hamstring"]
 #: a change in probability: one number, an array or a column of them
 Effect = TypeVar("Effect", float, np.ndarray, pd.Series)

@@ -88,3 +88,15 @@ def test_the_change_since_test_needs_sprint_tests(traced):
     res = build_panel(tables, insitu=INSITU)
     assert res.skipped["insitu_mss_change_since_test_pct"] == "no sprint_splits table"
     assert "insitu_mss_m_s" in res.panel and "days_since_90pct_insitu_mss" in res.panel
+
+
+def test_the_models_are_configured_to_use_the_in_situ_features_where_traces_exist(with_traces):
+    from sprintlab.models.datasets import feature_coverage
+
+    train = load_params(ROOT / "params.yaml").train
+    configured = set(train.transfer.features) | set(train.hamstring.features)
+    assert set(FEATURES) <= configured
+    for model in (train.transfer, train.hamstring):
+        insitu = [f for f in model.features if f in FEATURES]
+        coverage = feature_coverage(with_traces.panel, list(model.features), with_traces.skipped)
+        assert set(insitu) <= set(coverage.used), f"{insitu} not all used: {coverage.not_assessed}"

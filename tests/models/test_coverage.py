@@ -56,3 +56,28 @@ def test_everything_provided_says_nothing_and_unknown_names_are_reported():
     odd = feature_coverage(_units(), ["squat_e1rm_rel", "my_vendor_score"])
     assert odd.not_assessed == {"my_vendor_score": NOT_IN_PANEL}
     assert odd.sentences() == [f"not assessed: features outside the catalogue ({NOT_IN_PANEL})"]
+
+
+def test_an_unrecorded_optional_stream_leaves_no_family_partly_assessed(tmp_path) -> None:
+    import json
+
+    from sprintlab.pipeline.features import FEATURE_LOG, panel_skipped
+
+    (tmp_path / FEATURE_LOG).write_text(
+        json.dumps(
+            {
+                "skipped": {"first_step_contact_ms": "no sprint_steps table"},
+                "not_recorded": {"insitu_mss_m_s": "no tracking_samples table"},
+            }
+        )
+    )
+    skipped = panel_skipped(tmp_path)
+    assert skipped["insitu_mss_m_s"] == "not recorded: no tracking_samples table"
+    units = pd.DataFrame({"t10_best_s": [1.8, 1.9], "label_complete": [True, True]})
+    cov = feature_coverage(units, ["t10_best_s", "first_step_contact_ms", "insitu_mss_m_s"], skipped)
+    assert cov.used == ("t10_best_s",)
+    assert cov.streams_not_recorded == {"no tracking_samples table": ("insitu_mss_m_s",)}
+    # timing is partly assessed because sprint_steps is missing, not because GPS/LPS traces are
+    assert cov.families_partly_assessed == {"timing": ("first_step_contact_ms",)}
+    assert all("tracking" not in line for line in cov.sentences())
+    assert cov.to_json()["streams_not_recorded"] == {"no tracking_samples table": ["insitu_mss_m_s"]}

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sprintlab.domain import FAMILIES, FAMILY_LABELS
+from sprintlab.domain import FAMILIES, FAMILY_LABELS, NOT_RECORDED
 from sprintlab.targets import hamstring_labels, transfer_blocks
 
 #: why a configured feature is not used, when the feature panel gives no reason of its own
@@ -128,7 +128,9 @@ class FeatureCoverage:
     ``not_assessed``: feature -> reason, e.g. ``"no sprint_steps table"`` (the panel's own skip
     reason), ``"not in the feature panel"`` or ``"no value in any training unit"``. A factor family
     whose configured features are all absent is *not assessed*; one with some absent is *partly
-    assessed*. Families the configuration never gave the model are neither.
+    assessed*. Families the configuration never gave the model are neither. Features of an optional
+    data stream the club does not record (reason ``"not recorded: ..."``) count for neither: they are
+    named once per stream (:attr:`streams_not_recorded`).
     """
 
     used: tuple[str, ...]
@@ -139,7 +141,7 @@ class FeatureCoverage:
         """Family -> the reasons (joined) of the families with no configured feature left."""
         used = {_family(f) for f in self.used}
         return {
-            fam: "; ".join(dict.fromkeys(why for f, why in self.not_assessed.items() if _family(f) == fam))
+            fam: "; ".join(dict.fromkeys(why for f, why in self._missing().items() if _family(f) == fam))
             for fam in self._absent_families()
             if fam not in used
         }
@@ -149,19 +151,34 @@ class FeatureCoverage:
         """Family -> its absent features, for the families that keep at least one feature."""
         used = {_family(f) for f in self.used}
         return {
-            fam: tuple(f for f in self.not_assessed if _family(f) == fam)
+            fam: tuple(f for f in self._missing() if _family(f) == fam)
             for fam in self._absent_families()
             if fam in used
         }
 
+    @property
+    def streams_not_recorded(self) -> dict[str, tuple[str, ...]]:
+        """Reason (e.g. ``"no tracking_samples table"``) -> the features left out because the club
+        does not record that optional data stream."""
+        out: dict[str, list[str]] = {}
+        for f, why in self.not_assessed.items():
+            if why.startswith(NOT_RECORDED):
+                out.setdefault(why.removeprefix(NOT_RECORDED).lstrip(": "), []).append(f)
+        return {why: tuple(feats) for why, feats in out.items()}
+
+    def _missing(self) -> dict[str, str]:
+        """The absent features that are not merely an unrecorded optional stream."""
+        return {f: why for f, why in self.not_assessed.items() if not why.startswith(NOT_RECORDED)}
+
     def _absent_families(self) -> list[str]:
         """Families with an absent feature, in the report's order (outside the catalogue last)."""
-        absent = {_family(f) for f in self.not_assessed}
+        absent = {_family(f) for f in self._missing()}
         return [f for f in (*FAMILIES, OUTSIDE_CATALOGUE) if f in absent]
 
     def sentences(self, feature_label: Callable[[str], str] = str) -> list[str]:
         """The absences in words, one line per family, e.g. ``"not assessed: Sprint timing and
-        braking (no sprint_steps table)"``; empty when every configured feature is used."""
+        braking (no sprint_steps table)"``; empty when every configured feature is used or left out
+        only because an optional stream is not recorded (those are in :meth:`to_json`)."""
         lines = [
             f"not assessed: {_family_label(fam)} ({why})" for fam, why in self.families_not_assessed.items()
         ]
@@ -180,6 +197,7 @@ class FeatureCoverage:
             "features_not_assessed": dict(self.not_assessed),
             "families_not_assessed": self.families_not_assessed,
             "families_partly_assessed": {k: list(v) for k, v in self.families_partly_assessed.items()},
+            "streams_not_recorded": {k: list(v) for k, v in self.streams_not_recorded.items()},
         }
 
 

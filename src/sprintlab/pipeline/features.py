@@ -20,11 +20,16 @@ FEATURE_LOG = "feature_log.json"
 
 def panel_skipped(features_dir: Path) -> dict[str, str]:
     """The catalogue features the panel could not build, with why (``feature_log.json`` of the
-    features stage; empty without one)."""
+    features stage; empty without one); the features of an optional data stream the club does not
+    record carry the reason ``"not recorded: ..."``."""
+    from sprintlab.domain import NOT_RECORDED
+
     path = Path(features_dir) / FEATURE_LOG
     if not path.exists():
         return {}
-    return dict(json.loads(path.read_text(encoding="utf-8")).get("skipped") or {})
+    log = json.loads(path.read_text(encoding="utf-8"))
+    not_recorded = {f: f"{NOT_RECORDED}: {why}" for f, why in (log.get("not_recorded") or {}).items()}
+    return {**not_recorded, **(log.get("skipped") or {})}
 
 
 def run_features(params: Params, validated: Path, out_dir: Path) -> pd.DataFrame:
@@ -47,6 +52,7 @@ def run_features(params: Params, validated: Path, out_dir: Path) -> pd.DataFrame
             "n_athletes": int(res.panel["athlete_id"].nunique()),
             "features": [c for c in res.panel.columns if c not in ("athlete_id", "week_start", "week_end")],
             "skipped": res.skipped,
+            "not_recorded": res.not_recorded,
         },
     )
     return res.panel

@@ -1,0 +1,115 @@
+"""Exact group Shapley: additivity and known answers (additive games, a product game, the simulator's
+own closed-form transfer decomposition)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sprintlab.group_shapley import group_shapley, shapley_weight
+from sprintlab.simulate.processes import transfer_mean_change
+from sprintlab.simulate.truth import transfer_shapley
+
+RNG = np.random.default_rng(11)
+
+
+def _frame(n: int, cols: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(RNG.normal(size=(n, len(cols))), columns=cols)
+
+
+def test_weights_sum_to_one_over_coalitions_of_each_player() -> None:
+    from math import comb
+
+    k = 5
+    assert sum(comb(k - 1, s) * shapley_weight(s, k) for s in range(k)) == pytest.approx(1.0)
+
+
+def test_additive_game_gives_each_group_its_own_term() -> None:
+    x, ref = _frame(30, ["a", "b", "c"]), _frame(7, ["a", "b", "c"])
+
+    def f(d: pd.DataFrame) -> np.ndarray:
+        return (2 * d["a"] + d["b"] ** 2 - 3 * d["c"]).to_numpy()
+
+    phi = group_shapley(f, x, ref, {"ab": ["a", "b"], "c": ["c"]})
+    expected_ab = 2 * x["a"] + x["b"] ** 2 - (2 * ref["a"] + ref["b"] ** 2).mean()
+    expected_c = -3 * (x["c"] - ref["c"].mean())
+    np.testing.assert_allclose(phi["ab"], expected_ab, atol=1e-12)
+    np.testing.assert_allclose(phi["c"], expected_c, atol=1e-12)
+
+
+def test_additivity_and_dummy_player_on_a_nonlinear_game() -> None:
+    cols = ["a", "b", "c", "d"]
+    x, ref = _frame(25, cols), _frame(9, cols)
+
+    def f(d: pd.DataFrame) -> np.ndarray:
+        return np.tanh(d["a"] * d["b"]).to_numpy() + np.exp(0.3 * d["c"]).to_numpy()
+
+    phi = group_shapley(f, x, ref, {"a": ["a"], "b": ["b"], "c": ["c"], "dummy": ["d"]})
+    total = phi[["a", "b", "c", "dummy"]].sum(axis=1)
+    np.testing.assert_allclose(total, phi["full_value"] - phi["reference_value"], atol=1e-12)
+    np.testing.assert_allclose(phi["full_value"], f(x), atol=1e-12)
+    np.testing.assert_allclose(phi["reference_value"], f(ref).mean(), atol=1e-12)
+    np.testing.assert_allclose(phi["dummy"], 0.0, atol=1e-12)
+
+
+def test_product_game_against_a_point_splits_the_cross_term_evenly() -> None:
+    x = pd.DataFrame({"g": [0.1, 0.3], "c": [2.0, -1.0]})
+    ref = pd.DataFrame({"g": [0.05], "c": [0.5]})
+    phi = group_shapley(lambda d: (d["g"] * d["c"]).to_numpy(), x, ref, {"g": ["g"], "c": ["c"]})
+    g, c, gr, cr = x["g"], x["c"], 0.05, 0.5
+    np.testing.assert_allclose(phi["g"], (g - gr) * (c + cr) / 2, atol=1e-15)
+    np.testing.assert_allclose(phi["c"], (c - cr) * (g + gr) / 2, atol=1e-15)
+
+
+def test_matches_the_simulator_closed_form_transfer_decomposition() -> None:
+    n = 40
+    latent = pd.DataFrame(
+        {
+            "g": RNG.uniform(0, 0.15, n),
+            "c": RNG.normal(size=n),
+            "k": RNG.normal(size=n),
+            "rev": RNG.normal(0, 0.03, n),
+            "load": RNG.normal(size=n),
+            "sleep": RNG.normal(size=n),
+        }
+    )
+    ref_point = latent.mean().to_frame().T
+
+    def mu(d: pd.DataFrame) -> np.ndarray:
+        return transfer_mean_change(*(d[c].to_numpy() for c in latent.columns))
+
+    groups = {
+        "strength": ["g"],
+        "control": ["c"],
+        "timing": ["k", "rev"],
+        "load": ["load"],
+        "wellness": ["sleep"],
+    }
+    phi = group_shapley(mu, latent, ref_point, groups)
+    closed = transfer_shapley(
+        *(latent[c].to_numpy() for c in latent.columns),
+        {c: float(ref_point[c].iloc[0]) for c in latent.columns},
+    )
+    for fam in groups:
+        np.testing.assert_allclose(phi[fam], closed[fam], atol=1e-12)
+
+
+def test_rejects_ungrouped_or_doubly_grouped_features() -> None:
+    x = _frame(3, ["a", "b"])
+    with pytest.raises(ValueError, match="in no group"):
+        group_shapley(lambda d: d["a"].to_numpy(), x, x, {"a": ["a"]})
+    with pytest.raises(ValueError, match="more than one group"):
+        group_shapley(lambda d: d["a"].to_numpy(), x, x, {"a": ["a", "b"], "b": ["b"]})
+
+
+def test_family_shapley_groups_model_features_by_catalogue_family() -> None:
+    from sprintlab.group_shapley import feature_families
+
+    groups = feature_families(["nordic_force_n", "acwr_ewma", "sleep_hours_z", "control_score_8w"])
+    assert groups == {
+        "strength": ["nordic_force_n"],
+        "control": ["control_score_8w"],
+        "load": ["acwr_ewma"],
+        "wellness": ["sleep_hours_z"],
+    }
