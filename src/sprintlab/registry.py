@@ -60,6 +60,8 @@ SKIPPED = "skipped"
 #: registry tag (model version and run; :data:`sprintlab.tracking.SOURCE_TAG` holds the training
 #: data source) with the configured features the training data did not provide, as JSON
 NOT_ASSESSED_TAG = "features_not_assessed"
+#: registry tag (model version) with the SHA-256 of the model's ``model.joblib`` in its pipeline folder
+SHA_TAG = "model_sha256"
 #: the training data source of a model that does not record one (trained before it was recorded)
 UNKNOWN_SOURCE = "unknown"
 
@@ -173,10 +175,10 @@ def registration(models_dir: str | Path, target: str) -> dict[str, Any] | None:
     ``dvc checkout`` brought back another experiment's model: its ``model_sha256`` differs)."""
     folder = model_folder(models_dir, target)
     record = _read_json(folder / REGISTRY_FILE)
-    if record is None or "model_sha256" not in record:
+    if record is None or SHA_TAG not in record:
         return record
     model = folder / MODEL_FILE
-    return record if model.exists() and file_sha256(model) == record["model_sha256"] else None
+    return record if model.exists() and file_sha256(model) == record[SHA_TAG] else None
 
 
 def _model_info(folder: Path) -> tuple[str, dict[str, str]]:
@@ -268,15 +270,17 @@ def _run_levers(mlflow: Any, run_id: str | None) -> tuple[LeverRanges | None, tu
     return _folder_levers(folder) if folder is not None else (None, None)
 
 
-def champion_version(name: str) -> str | None:
-    """The version of ``name`` holding the ``champion`` alias; ``None`` when there is none or the
-    registry cannot be reached."""
+def champion_version(name: str) -> tuple[str, str | None] | None:
+    """The version of ``name`` holding the ``champion`` alias and the SHA-256 of its
+    ``model.joblib`` (its ``model_sha256`` tag; ``None`` for a version registered before the tag
+    was); ``None`` when there is no champion or the registry cannot be reached."""
     try:
         _, client = _client()
-        return str(client.get_model_version_by_alias(name, CHAMPION).version)
+        current = client.get_model_version_by_alias(name, CHAMPION)
     except Exception as err:  # noqa: BLE001 - no model, no alias or no store: no champion to name
         log.info("no champion of %s in the MLflow registry: %s", name, err)
         return None
+    return str(current.version), dict(getattr(current, "tags", None) or {}).get(SHA_TAG)
 
 
 def load_registered_model(name: str, version: str | None = None) -> LoadedModel:

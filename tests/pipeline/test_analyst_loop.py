@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,7 @@ def loop(tmp_path_factory):
 
     run_training_chain(params, tmp, today=TODAY)
     before = stages_after_training("before.html")
+    shutil.copytree(tmp / "models" / "transfer", tmp / "champion_transfer")
     # the experiment: leaves of at least 100,000 units cannot split a few hundred blocks - no signal
     transfer = params.train.transfer.model_copy(update={"min_child_samples": 100_000})
     worse = params.model_copy(update={"train": params.train.model_copy(update={"transfer": transfer})})
@@ -99,9 +101,24 @@ def test_the_staff_report_still_shows_the_champion(loop):
     assert any(LIMIT in line for line in before)
 
 
-def test_a_model_record_of_another_model_is_not_trusted(loop, tmp_path):
-    import shutil
+def test_after_an_undo_the_folder_champion_is_recognised_by_its_hash(loop, tmp_path):
+    from sprintlab.pipeline.report import staff_model
+    from sprintlab.registry import registration
 
+    models = tmp_path / "models"
+    shutil.copytree(loop["tmp"] / "models", models)
+    assert staff_model(models, "transfer")[1] is False  # the challenger: the champion comes from MLflow
+    # undo as `git restore dvc.lock && dvc checkout` does: the champion's files come back, the
+    # challenger's registry record (outside DVC) stays
+    for f in (loop["tmp"] / "champion_transfer").iterdir():
+        if f.name != "registry.json":
+            shutil.copy2(f, models / "transfer" / f.name)
+    assert registration(models, "transfer") is None
+    model, own = staff_model(models, "transfer")
+    assert own and (model.version, model.alias) == ("1", "champion")
+
+
+def test_a_model_record_of_another_model_is_not_trusted(loop, tmp_path):
     from sprintlab.pipeline.headline import model_status
     from sprintlab.registry import load_pipeline_model, registration
 

@@ -32,6 +32,7 @@ from sprintlab.registry import (
     MODEL_FILE,
     NOT_ASSESSED_TAG,
     REGISTRY_FILE,
+    SHA_TAG,
     SKIPPED,
     SOURCE_TAG,
     file_sha256,
@@ -110,7 +111,7 @@ def run_train(
     if register:
         info = _register(params, target, res, test, metrics, model_dir, fam_imp, coverage)
     # outside DVC (.dvcignore): run ids and versions differ from one MLflow store to another
-    info["model_sha256"] = file_sha256(model_dir / MODEL_FILE)
+    info[SHA_TAG] = file_sha256(model_dir / MODEL_FILE)
     write_json_atomic(model_dir / REGISTRY_FILE, info)
     # drift reference: the whole data window the model was built and evaluated on (not only the
     # earlier training split, else slowly trending features such as age always look drifted)
@@ -247,6 +248,7 @@ def _register(
             "target": target,
             SOURCE_TAG: params.data.source,
             NOT_ASSESSED_TAG: json.dumps(dict(coverage.not_assessed), sort_keys=True),
+            SHA_TAG: file_sha256(model_dir / MODEL_FILE),
         },
     )
     verdict = reg.promotion
