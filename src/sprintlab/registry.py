@@ -283,6 +283,28 @@ def champion_version(name: str) -> tuple[str, str | None] | None:
     return str(current.version), dict(getattr(current, "tags", None) or {}).get(SHA_TAG)
 
 
+def _claims_champion(record: dict[str, Any] | None) -> bool:
+    """Whether a folder's registry record says its model was the champion when it was trained."""
+    return record is not None and bool(record.get("champion") or record.get("identical_to_champion"))
+
+
+def folder_champion(models_dir: str | Path, target: str) -> tuple[str | None, bool]:
+    """The registry's champion version of ``target`` (``None``: no champion, or no registry) and
+    whether it is the model in ``models_dir/<target>/``: the champion's ``model_sha256`` tag is the
+    hash of the folder's ``model.joblib``, or, for a champion registered before that tag, the
+    folder's registry record names it. With no champion, whether the record says it was one."""
+    folder = model_folder(models_dir, target)
+    record = registration(models_dir, target)
+    current = champion_version(TARGETS[target].registered_name)
+    if current is None:
+        return None, _claims_champion(record)
+    version, sha = current
+    if sha is not None:
+        return version, (folder / MODEL_FILE).exists() and file_sha256(folder / MODEL_FILE) == sha
+    named = str((record or {}).get("champion_version") or (record or {}).get("version"))
+    return version, _claims_champion(record) and named == version
+
+
 def load_registered_model(name: str, version: str | None = None) -> LoadedModel:
     """The registered model ``name`` by alias ``champion`` (or an explicit ``version``), with its
     signature, evaluation, drift reference and lever artifacts from its MLflow run.

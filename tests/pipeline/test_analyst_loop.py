@@ -131,7 +131,11 @@ def test_a_model_record_of_another_model_is_not_trusted(loop, tmp_path):
     (models / "hamstring" / "registry.json").write_text(json.dumps(record))
     assert registration(models, "hamstring") is None
     assert load_pipeline_model(models, "hamstring").version == "unregistered"
-    assert model_status(models, "hamstring").startswith("unknown")
+    # the registry still knows the model by its hash: the champion
+    assert model_status(models, "hamstring") == "champion"
+    (models / "hamstring" / "registry.json").unlink()
+    assert model_status(models, "hamstring") == "champion"
+    assert model_status(models, "transfer").startswith("challenger, not promoted: AUC")
 
 
 def test_headline_reads_the_detailed_files_by_key():
@@ -170,3 +174,19 @@ def test_headline_files_are_one_row_each_in_dvc_metrics_show():
         doc = json.loads((ROOT / path).read_text())
         assert not any(isinstance(v, dict | list) for v in doc.values())  # flat: one row
         assert re.fullmatch(r"champion|challenger, not promoted: .*|not .*", doc["status"])
+
+
+def test_a_promotion_by_hand_makes_the_folder_model_the_champion(loop):
+    from mlflow import MlflowClient
+
+    from sprintlab.pipeline.headline import model_status
+    from sprintlab.pipeline.report import staff_model
+
+    client = MlflowClient()
+    client.set_registered_model_alias("sprintlab-transfer", "champion", "2")  # as the MLflow UI does
+    try:
+        model, own = staff_model(loop["tmp"] / "models", "transfer")
+        assert own and (model.version, model.alias) == ("2", "champion")
+        assert model_status(loop["tmp"] / "models", "transfer") == "champion"
+    finally:
+        client.set_registered_model_alias("sprintlab-transfer", "champion", "1")

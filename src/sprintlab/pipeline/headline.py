@@ -20,7 +20,7 @@ from typing import Any
 
 from sprintlab.domain import TARGETS
 from sprintlab.io import write_json_atomic
-from sprintlab.registry import SKIPPED, registration, skip_reason
+from sprintlab.registry import SKIPPED, folder_champion, registration, skip_reason
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +56,18 @@ def _skill(brier: Any, reference: Any) -> float | None:
 
 def model_status(models_dir: Path, target: str) -> str:
     """Whether the model now in ``models_dir/<target>/`` is the registry's champion, and if not,
-    the label its outputs carry: "challenger, not promoted: AUC 0.495 vs champion 0.642"."""
+    the label its outputs carry: "challenger, not promoted: AUC 0.495 vs champion 0.642" (the
+    comparison made when it was trained)."""
     skipped = skip_reason(models_dir, target)
     if skipped is not None:
         return f"not trained: {skipped}"
     record = registration(models_dir, target)
+    if record is not None and not record.get("registered"):
+        return "not registered"
+    if folder_champion(models_dir, target)[1]:  # also after a promotion by hand in MLflow
+        return "champion"
     if record is None:
         return "unknown: no registry record for this model here (train it in this project)"
-    if not record.get("registered"):
-        return "not registered"
-    if record.get("champion") or record.get("identical_to_champion"):
-        return "champion"
     label = METRIC_LABELS.get(str(record.get("metric")), str(record.get("metric")))
     score, best = _number(record.get("score")), _number(record.get("champion_score"))
     if score is None or best is None:

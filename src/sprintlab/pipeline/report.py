@@ -21,11 +21,9 @@ import pandas as pd
 from sprintlab.config import Params
 from sprintlab.domain import TARGETS
 from sprintlab.registry import (
-    MODEL_FILE,
     LoadedModel,
     ModelNotFoundError,
-    champion_version,
-    file_sha256,
+    folder_champion,
     load_pipeline_model,
     load_registered_model,
     registration,
@@ -109,11 +107,11 @@ def risk_history(
 def staff_model(models_dir: Path, target: str) -> tuple[LoadedModel, bool]:
     """The model staff see for ``target``, and whether it is the pipeline folder's own.
 
-    The folder's model when it is the registry's ``champion`` (the champion's ``model_sha256`` tag
-    is that of the folder's ``model.joblib``; for a champion registered before the tag, the folder's
-    registry record says so), or when the pipeline does not register models; otherwise the
-    champion loaded from the MLflow registry. Raises :class:`ModelNotFoundError` (a subclass when
-    the stage skipped the model) when the folder's model lost and the registry has no champion.
+    The folder's model when it is the registry's ``champion``
+    (:func:`sprintlab.registry.folder_champion`), or when the pipeline does not register models;
+    otherwise the champion loaded from the MLflow registry. Raises :class:`ModelNotFoundError` (a
+    subclass when the stage skipped the model) when the folder's model lost and the registry has no
+    champion to show instead.
     """
     from dataclasses import replace
 
@@ -122,17 +120,13 @@ def staff_model(models_dir: Path, target: str) -> tuple[LoadedModel, bool]:
     if record is not None and not record.get("registered"):
         return workspace, True
     name = TARGETS[target].registered_name
-    current = champion_version(name)
-    claims = record is not None and bool(record.get("champion") or record.get("identical_to_champion"))
-    if current is None:
-        if record is None or claims:
+    version, mine = folder_champion(models_dir, target)
+    if version is None:
+        if record is None or mine:
             log.warning("%s: no champion in the MLflow registry; the report uses %s", name, models_dir)
             return workspace, True
         raise ModelNotFoundError(f"{name}: the model in {models_dir} lost and the registry has no champion")
-    version, sha = current
-    if sha == file_sha256(Path(models_dir) / target / MODEL_FILE) or (
-        sha is None and claims and record is not None and str(record.get("champion_version")) == version
-    ):
+    if mine:
         return replace(workspace, version=version, alias=CHAMPION), True
     log.warning(
         "%s: the model in %s is not the registry's champion; the report uses the champion v%s",
