@@ -263,6 +263,7 @@ def test_dvc_yaml_stages_declare_code_params_and_outputs():
         "train_hamstring",
         "evaluate",
         "explain",
+        "headline",
         "report",
     ]
     assert list(dvc["stages"]) == order

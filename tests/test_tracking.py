@@ -60,6 +60,9 @@ def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path,
 
     tie = log_and_register(model=good, **common)  # the same model again: equal, not better
     assert not tie.champion and "does not beat champion v1" in tie.reason
+    # the same model trained again is recognised as the champion's twin; a worse one is not
+    assert tie.promotion.identical and tie.promotion.champion_version == "1"
+    assert not second.promotion.identical and second.promotion.champion_score > second.promotion.score
     assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
 
     loaded = mlflow.sklearn.load_model(f"models:/{name}@champion")

@@ -9,8 +9,11 @@ reference and its lever artifacts (training ranges and bootstrap boosters) where
 Folder layout (file names defined here once)::
 
     models/<target>/model.joblib              the fitted estimator
-    models/<target>/registry.json             {"registered", "name", "version", "champion", "run_id", ...}
-                                              or {"registered": false, "skipped": why} (not trained)
+    models/<target>/registry.json             {"registered", "name", "version", "champion", "run_id",
+                                              "model_sha256", ...} or {"registered": false, "skipped": why};
+                                              outside DVC (``.dvcignore``: run ids and versions differ
+                                              from store to store), trusted only while its
+                                              ``model_sha256`` is that of ``model.joblib``
     models/<target>/features.json             features used, features and families not assessed (with
                                               why) and the training data source (``data.source``)
     models/<target>/evaluation.json           held-out evaluation (``sprintlab.models.training``)
@@ -57,6 +60,8 @@ SKIPPED = "skipped"
 #: registry tag (model version and run; :data:`sprintlab.tracking.SOURCE_TAG` holds the training
 #: data source) with the configured features the training data did not provide, as JSON
 NOT_ASSESSED_TAG = "features_not_assessed"
+#: registry tag (model version) with the SHA-256 of the model's ``model.joblib`` in its pipeline folder
+SHA_TAG = "model_sha256"
 #: the training data source of a model that does not record one (trained before it was recorded)
 UNKNOWN_SOURCE = "unknown"
 
@@ -152,8 +157,28 @@ def _folder_levers(folder: Path) -> tuple[LeverRanges | None, tuple[Any, ...] | 
 
 def skip_reason(models_dir: str | Path, target: str) -> str | None:
     """Why the pipeline did not train ``target``'s model (``None`` when it did, or never ran)."""
-    reason = (_read_json(model_folder(models_dir, target) / REGISTRY_FILE) or {}).get(SKIPPED)
+    folder = model_folder(models_dir, target)
+    reason = (_read_json(folder / EVALUATION_FILE) or _read_json(folder / REGISTRY_FILE) or {}).get(SKIPPED)
     return None if reason is None else str(reason)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def registration(models_dir: str | Path, target: str) -> dict[str, Any] | None:
+    """The registry record (``registry.json``) of the model now in ``models_dir/<target>/``;
+    ``None`` when there is none or it belongs to another model (e.g. after ``dvc exp apply`` or
+    ``dvc checkout`` brought back another experiment's model: its ``model_sha256`` differs)."""
+    folder = model_folder(models_dir, target)
+    record = _read_json(folder / REGISTRY_FILE)
+    if record is None or SHA_TAG not in record:
+        return record
+    model = folder / MODEL_FILE
+    return record if model.exists() and file_sha256(model) == record[SHA_TAG] else None
 
 
 def _model_info(folder: Path) -> tuple[str, dict[str, str]]:
@@ -182,14 +207,14 @@ def load_pipeline_model(models_dir: str | Path, target: str) -> LoadedModel:
         raise ModelSkippedError(f"{target} model not trained: {skipped}")
     if not (folder / MODEL_FILE).exists():
         raise ModelNotFoundError(f"no model in {folder} (expected {MODEL_FILE})")
-    registration = _read_json(folder / REGISTRY_FILE) or {}
+    record = registration(models_dir, target) or {}
     ranges, boosters = _folder_levers(folder)
     source, not_assessed = _model_info(folder)
     return LoadedModel(
         name=TARGETS[target].registered_name,
-        version=str(registration.get("version", UNREGISTERED)),
-        alias=CHAMPION if registration.get("champion") else NO_ALIAS,
-        run_id=registration.get("run_id"),
+        version=str(record.get("version", UNREGISTERED)),
+        alias=CHAMPION if record.get("champion") else NO_ALIAS,
+        run_id=record.get("run_id"),
         uri=(folder / MODEL_FILE).resolve().as_uri(),
         model=joblib.load(folder / MODEL_FILE),
         metrics=_read_json(folder / EVALUATION_FILE) or {},
@@ -243,6 +268,41 @@ def _run_artifact(mlflow: Any, run_id: str | None, path: str) -> Path | None:
 def _run_levers(mlflow: Any, run_id: str | None) -> tuple[LeverRanges | None, tuple[Any, ...] | None]:
     folder = _run_artifact(mlflow, run_id, LEVERS_ARTIFACT_DIR)
     return _folder_levers(folder) if folder is not None else (None, None)
+
+
+def champion_version(name: str) -> tuple[str, str | None] | None:
+    """The version of ``name`` holding the ``champion`` alias and the SHA-256 of its
+    ``model.joblib`` (its ``model_sha256`` tag; ``None`` for a version registered before the tag
+    was); ``None`` when there is no champion or the registry cannot be reached."""
+    try:
+        _, client = _client()
+        current = client.get_model_version_by_alias(name, CHAMPION)
+    except Exception as err:  # noqa: BLE001 - no model, no alias or no store: no champion to name
+        log.info("no champion of %s in the MLflow registry: %s", name, err)
+        return None
+    return str(current.version), dict(getattr(current, "tags", None) or {}).get(SHA_TAG)
+
+
+def _claims_champion(record: dict[str, Any] | None) -> bool:
+    """Whether a folder's registry record says its model was the champion when it was trained."""
+    return record is not None and bool(record.get("champion") or record.get("identical_to_champion"))
+
+
+def folder_champion(models_dir: str | Path, target: str) -> tuple[str | None, bool]:
+    """The registry's champion version of ``target`` (``None``: no champion, or no registry) and
+    whether it is the model in ``models_dir/<target>/``: the champion's ``model_sha256`` tag is the
+    hash of the folder's ``model.joblib``, or, for a champion registered before that tag, the
+    folder's registry record names it. With no champion, whether the record says it was one."""
+    folder = model_folder(models_dir, target)
+    record = registration(models_dir, target)
+    current = champion_version(TARGETS[target].registered_name)
+    if current is None:
+        return None, _claims_champion(record)
+    version, sha = current
+    if sha is not None:
+        return version, (folder / MODEL_FILE).exists() and file_sha256(folder / MODEL_FILE) == sha
+    named = str((record or {}).get("champion_version") or (record or {}).get("version"))
+    return version, _claims_champion(record) and named == version
 
 
 def load_registered_model(name: str, version: str | None = None) -> LoadedModel:

@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +116,21 @@ def ensure_experiment(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Promotion:
+    """The rule's verdict on a new version: whether it takes the ``champion`` alias, why, its score
+    and the champion's on the same evaluation data (``None`` when there was no comparable one),
+    the version holding the alias afterwards, and whether the new model scores every evaluation
+    unit exactly as that champion does (the same model trained again)."""
+
+    champion: bool
+    reason: str
+    score: float
+    champion_score: float | None = None
+    champion_version: str | None = None
+    identical: bool = False
+
+
+@dataclass(frozen=True)
 class RegisteredModel:
     name: str
     version: str
@@ -123,6 +138,7 @@ class RegisteredModel:
     model_uri: str
     champion: bool
     reason: str
+    promotion: Promotion | None = None
 
 
 def log_and_register(
@@ -168,7 +184,7 @@ def log_and_register(
             version = str(info.registered_model_version)
             for key, value in (tags or {}).items():
                 client.set_model_version_tag(registered_name, version, key, value)
-            champion, reason = _promote(
+            verdict = _promote(
                 client,
                 registered_name,
                 version,
@@ -178,10 +194,16 @@ def log_and_register(
                 min_improvement,
                 (tags or {}).get(SOURCE_TAG),
             )
-            mlflow.set_tag("promotion", reason)
-            log.info("%s v%s: %s", registered_name, version, reason)
+            mlflow.set_tag("promotion", verdict.reason)
+            log.info("%s v%s: %s", registered_name, version, verdict.reason)
             return RegisteredModel(
-                registered_name, version, run.info.run_id, info.model_uri, champion, reason
+                registered_name,
+                version,
+                run.info.run_id,
+                info.model_uri,
+                verdict.champion,
+                verdict.reason,
+                verdict,
             )
     except TrackingError:
         raise
@@ -211,19 +233,20 @@ def _log_model(mlflow, model, X_example: pd.DataFrame, registered_name: str):
 
 def _promote(
     client, name: str, version: str, model, compare, score, margin: float, source: str | None
-) -> tuple[bool, str]:
+) -> Promotion:
     """Move the ``champion`` alias to ``version`` when it beats the champion; tag the reason.
 
     On any failure the new version is removed again (the run stays for the record).
     """
     X_cmp, y_cmp = compare
     try:
-        new_score = float(score(y_cmp, model.predict_proba(X_cmp)[:, 1]))
-        champion, reason = _decide(client, name, X_cmp, y_cmp, score, new_score, margin, source)
-        if champion:
+        p_new = model.predict_proba(X_cmp)[:, 1]
+        verdict = _decide(client, name, X_cmp, y_cmp, score, p_new, margin, source)
+        if verdict.champion:
             client.set_registered_model_alias(name, CHAMPION, version)
-        client.set_model_version_tag(name, version, "promotion", reason)
-        return champion, reason
+            verdict = replace(verdict, champion_version=version)
+        client.set_model_version_tag(name, version, "promotion", verdict.reason)
+        return verdict
     except Exception:
         try:
             client.delete_model_version(name, version)
@@ -232,38 +255,49 @@ def _promote(
         raise
 
 
-def _decide(client, name, X, y, score, new_score, margin, source=None) -> tuple[bool, str]:
-    """Whether the new model (``new_score`` on ``X, y``, trained on data ``source``) replaces the
-    current champion, and why."""
+def _decide(client, name, X, y, score, p_new, margin, source=None) -> Promotion:
+    """Whether the new model (probabilities ``p_new`` on ``X``, scored against ``y``; trained on
+    data ``source``) replaces the current champion, and why."""
     from sprintlab.registry import load_registered_model
 
+    new_score = float(score(y, p_new))
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)
     except Exception:  # noqa: BLE001 - no alias yet
-        return True, f"first champion ({score.__name__} {new_score:.3f} on this evaluation data)"
+        return Promotion(
+            True, f"first champion ({score.__name__} {new_score:.3f} on this evaluation data)", new_score
+        )
     old_source = (getattr(current, "tags", None) or {}).get(SOURCE_TAG)
     if source is not None and old_source != source:
-        return (
+        return Promotion(
             True,
             f"champion v{current.version} was trained on {old_source or 'unrecorded'} data, this model on "
             f"{source} data: models of different data sources are not compared; replaced",
+            new_score,
         )
     try:
-        champ = load_registered_model(name, str(current.version)).model
-        old_score = float(score(y, champ.predict_proba(X)[:, 1]))
+        p_old = load_registered_model(name, str(current.version)).model.predict_proba(X)[:, 1]
+        old_score = float(score(y, p_old))
     except Exception as err:  # noqa: BLE001 - incompatible champion (e.g. other features)
-        return (
+        return Promotion(
             True,
             f"champion v{current.version} cannot score this evaluation data ({type(err).__name__}); replaced",
+            new_score,
         )
+    kept = Promotion(False, "", new_score, old_score, str(current.version))
     if new_score > old_score and new_score - old_score >= margin:  # a tie does not beat the champion
-        return (
-            True,
-            f"beats champion v{current.version}: {new_score:.3f} vs {old_score:.3f} (margin {margin})",
+        return replace(
+            kept,
+            champion=True,
+            reason=f"beats champion v{current.version}: {new_score:.3f} vs {old_score:.3f} (margin {margin})",
         )
-    return False, (
-        f"not promoted: {new_score:.3f} does not beat champion v{current.version} "
+    same = bool(np.array_equal(p_new, p_old))  # the same model trained again
+    return replace(
+        kept,
+        reason=f"not promoted: {new_score:.3f} does not beat champion v{current.version} "
         f"({old_score:.3f}) by {margin} on the same evaluation data"
+        + ("; it predicts exactly as the champion" if same else ""),
+        identical=same,
     )
 
 

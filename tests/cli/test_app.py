@@ -53,9 +53,44 @@ def test_version_names_the_package_version_and_commit():
         "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
         f"print('HEAVY', sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    version, heavy = out.splitlines()
+    version, *champions, heavy = out.splitlines()
     assert re.fullmatch(rf"sprintlab {re.escape(sprintlab.__version__)}( \(git [0-9a-f]{{12}}\))?", version)
+    assert all(re.fullmatch(r"champions: (sprintlab-\w+ v\d+(, )?)+ \(as .*\)", c) for c in champions)
     assert heavy == "HEAVY []"
+
+
+def test_version_names_the_champions_the_last_training_recorded(tmp_path, monkeypatch):
+    import json
+    import time
+
+    from sprintlab.cli import champions_text, version_text
+
+    (tmp_path / "params.yaml").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert champions_text() == "" and "champions" not in version_text()
+    records = {
+        # the folder's model lost: the champion is the older version
+        "transfer": {
+            "name": "sprintlab-transfer",
+            "version": "3",
+            "champion": False,
+            "champion_version": "2",
+        },
+        # a record written before champion_version was: the folder's model is the champion
+        "hamstring": {"name": "sprintlab-hamstring", "version": "1", "champion": True},
+        "skipped": {"registered": False, "skipped": "too few units"},
+    }
+    for target, record in records.items():
+        (tmp_path / "models" / target).mkdir(parents=True)
+        (tmp_path / "models" / target / "registry.json").write_text(json.dumps(record))
+    (tmp_path / "models" / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "models" / "sub")  # from anywhere inside the project
+    assert champions_text() == (
+        f"champions: sprintlab-hamstring v1, sprintlab-transfer v2 (as the last training in {tmp_path.resolve()} left them)"
+    )
+    start = time.perf_counter()
+    assert version_text().splitlines()[1] == champions_text()
+    assert time.perf_counter() - start < 0.5
 
 
 def test_mlflow_telemetry_is_off_unless_the_user_says_otherwise():

@@ -7,6 +7,7 @@ A command's module is imported only when that command runs, so ``sprintlab --hel
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 from importlib import import_module
 from pathlib import Path
@@ -85,19 +86,52 @@ def project_paths(project: Path | None, params_file: Path | None = None) -> tupl
     return root, params_file if params_file is not None else root / PROJECT_FILE
 
 
-def version_text() -> str:
-    """``sprintlab <version>``, plus the git commit when the package runs from a git checkout."""
-    here = Path(sprintlab.__file__).parent
-    git = ["git", "-C", str(here)]
+def champions_text(start: Path | None = None) -> str:
+    """The registry's champions as the project's last training runs recorded them (each model
+    folder's ``registry.json``; the project is the nearest folder from ``start``, default the
+    working directory, upwards that holds ``params.yaml``). Plain JSON, no MLflow: fast.
+    Empty when there is no project or no recorded champion."""
+    here = (start or Path.cwd()).resolve()
+    root = next((d for d in (here, *here.parents) if (d / "params.yaml").is_file()), None)
+    if root is None:
+        return ""
+    found = []
+    for path in sorted((root / "models").glob("*/registry.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        version = record.get("champion_version") or (
+            record.get("version") if record.get("champion") else None
+        )
+        if record.get("name") and version:
+            found.append(f"{record['name']} v{version}")
+    return f"champions: {', '.join(found)} (as the last training in {root} left them)" if found else ""
+
+
+def _git_commit() -> str:
+    """The short commit of the checkout the package runs from ('' when not from a git checkout)."""
+    git = ["git", "-C", str(Path(sprintlab.__file__).parent)]
     try:
         tracked = subprocess.run(
             [*git, "ls-files", "--error-unmatch", "__init__.py"], capture_output=True, timeout=5
         )
         head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
-        return f"sprintlab {sprintlab.__version__}"
-    commit = head.stdout.decode().strip() if tracked.returncode == 0 and head.returncode == 0 else ""
-    return f"sprintlab {sprintlab.__version__}" + (f" (git {commit})" if commit else "")
+        return ""
+    return head.stdout.decode().strip() if tracked.returncode == 0 and head.returncode == 0 else ""
+
+
+def version_text() -> str:
+    """``sprintlab <version>``, plus the git commit when the package runs from a git checkout, and
+    on a second line the champions (:func:`champions_text`) when run inside a project."""
+    champions = champions_text()
+    commit = _git_commit()
+    return (
+        f"sprintlab {sprintlab.__version__}"
+        + (f" (git {commit})" if commit else "")
+        + (f"\n{champions}" if champions else "")
+    )
 
 
 def _print_version(value: bool) -> None:

@@ -1,7 +1,11 @@
-"""Pipeline stage ``evaluate``: each model's evaluation as DVC metrics and plots.
+"""Pipeline stage ``evaluate``: each model's detailed evaluation and its curves.
 
-A model the train stage skipped (too little data) publishes ``{"skipped": why}`` as its metrics and
-curve files with a header only, so that every output ``dvc.yaml`` declares exists.
+``reports/metrics/<target>.json`` holds the whole held-out evaluation (the ``headline`` stage picks
+the few numbers ``dvc metrics show`` prints); each curve is written as a table
+(``reports/plots/<target>_<curve>.csv``) and as a static SVG chart (``.svg``, the ``dvc plots``
+images: :mod:`sprintlab.pipeline.curves`). A model the train stage skipped (too little data)
+publishes ``{"skipped": why}`` and curve files with a header only (charts saying "no curve"), so
+that every output ``dvc.yaml`` declares exists.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from sprintlab.domain import TARGETS
-from sprintlab.io import write_json_atomic, write_table_atomic
+from sprintlab.io import write_json_atomic, write_table_atomic, write_text_atomic
+from sprintlab.pipeline.curves import curve_svg
 from sprintlab.registry import EVALUATION_FILE, SKIPPED, model_folder
 
 log = logging.getLogger(__name__)
@@ -28,8 +33,8 @@ CURVE_COLUMNS = {
 
 
 def run_evaluate(models_dir: Path, metrics_dir: Path, plots_dir: Path) -> dict:
-    """Publish each model's evaluation as DVC metrics and its curves as DVC plots (a curve the
-    model has none of - a skipped model, a test split without both classes - as a header only)."""
+    """Publish each model's evaluation and its curves as tables and SVG charts (a curve the model
+    has none of - a skipped model, a test split without both classes - as a header only)."""
     out = {}
     for target in TARGETS:
         mdir = model_folder(models_dir, target)
@@ -41,5 +46,6 @@ def run_evaluate(models_dir: Path, metrics_dir: Path, plots_dir: Path) -> dict:
             src = mdir / f"curve_{curve}.csv"
             table = pd.read_csv(src) if src.exists() else pd.DataFrame(columns=list(columns))
             write_table_atomic(table, Path(plots_dir) / f"{target}_{curve}.csv")
+            write_text_atomic(Path(plots_dir) / f"{target}_{curve}.svg", curve_svg(table, curve, target))
         out[target] = ev
     return out

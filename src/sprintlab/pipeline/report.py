@@ -1,7 +1,9 @@
 """Pipeline stage ``report``: score the latest week and render the coach's HTML report.
 
-The models come from the pipeline's model folders (:func:`sprintlab.registry.load_pipeline_model`),
-the risk trend is predicted from the panel, and the report is assembled by the same builder as
+The models are the registry's champions (:func:`staff_model`): the pipeline's model folder
+(:func:`sprintlab.registry.load_pipeline_model`) when its model is the champion, else the champion
+loaded from the MLflow registry - so that an experiment whose model lost the comparison never
+changes what staff see (its own metrics carry the label, ``pipeline.headline``). The risk trend is predicted from the panel, and the report is assembled by the same builder as
 ``sprintlab score``'s (:func:`sprintlab.report.build.build_report_context`): levers, data checks
 (drift against each model's training reference) and known limits included. An outcome whose model
 the pipeline did not train (too little data) is reported as not modelled, with the reason.
@@ -18,8 +20,16 @@ import pandas as pd
 
 from sprintlab.config import Params
 from sprintlab.domain import TARGETS
-from sprintlab.registry import LoadedModel, ModelNotFoundError, load_pipeline_model
+from sprintlab.registry import (
+    LoadedModel,
+    ModelNotFoundError,
+    folder_champion,
+    load_pipeline_model,
+    load_registered_model,
+    registration,
+)
 from sprintlab.scoring import check_drift, score_week_with
+from sprintlab.tracking import CHAMPION
 
 if TYPE_CHECKING:
     from sprintlab.models.estimator import CalibratedLGBMClassifier
@@ -94,16 +104,51 @@ def risk_history(
     return rows[["athlete_id", "week_end"]].assign(hamstring_risk=risk)
 
 
-def pipeline_models(models_dir: Path) -> tuple[dict[str, LoadedModel], dict[str, str]]:
-    """The models the pipeline trained, and for the others why there is none."""
-    models, missing = {}, {}
+def staff_model(models_dir: Path, target: str) -> tuple[LoadedModel, bool]:
+    """The model staff see for ``target``, and whether it is the pipeline folder's own.
+
+    The folder's model when it is the registry's ``champion``
+    (:func:`sprintlab.registry.folder_champion`), or when the pipeline does not register models;
+    otherwise the champion loaded from the MLflow registry. Raises :class:`ModelNotFoundError` (a
+    subclass when the stage skipped the model) when the folder's model lost and the registry has no
+    champion to show instead.
+    """
+    from dataclasses import replace
+
+    workspace = load_pipeline_model(models_dir, target)
+    record = registration(models_dir, target)
+    if record is not None and not record.get("registered"):
+        return workspace, True
+    name = TARGETS[target].registered_name
+    version, mine = folder_champion(models_dir, target)
+    if version is None:
+        if record is None or mine:
+            log.warning("%s: no champion in the MLflow registry; the report uses %s", name, models_dir)
+            return workspace, True
+        raise ModelNotFoundError(f"{name}: the model in {models_dir} lost and the registry has no champion")
+    if mine:
+        return replace(workspace, version=version, alias=CHAMPION), True
+    log.warning(
+        "%s: the model in %s is not the registry's champion; the report uses the champion v%s",
+        name,
+        models_dir,
+        version,
+    )
+    return load_registered_model(name), False
+
+
+def pipeline_models(models_dir: Path) -> tuple[dict[str, LoadedModel], dict[str, str], bool]:
+    """The champion models (:func:`staff_model`), for the others why there is none, and whether
+    every model shown is the pipeline folder's own (so the explain stage's figures describe it)."""
+    models, missing, own = {}, {}, True
     for target in TARGETS:
         try:
-            models[target] = load_pipeline_model(models_dir, target)
+            models[target], from_folder = staff_model(models_dir, target)
+            own = own and from_folder
         except ModelNotFoundError as err:
             missing[target] = str(err)
             log.warning("report without the %s model: %s", target, err)
-    return models, missing
+    return models, missing, own
 
 
 def run_report(
@@ -122,7 +167,7 @@ def run_report(
     from sprintlab.report.render import render_report
 
     panel = pd.read_parquet(Path(features_dir) / "panel.parquet")
-    models, not_modelled = pipeline_models(Path(models_dir))
+    models, not_modelled, own = pipeline_models(Path(models_dir))
     week_end = pd.Timestamp(panel["week_end"].max())
     athletes = sorted(panel["athlete_id"].unique())[: params.report.max_athletes]
     scored = score_week_with(
@@ -148,7 +193,10 @@ def run_report(
             else None
         ),
         drift_warnings=(*drift.warnings, *drift.notes),
-        known_limits=(*PIPELINE_REPORT_LIMITS, *_main_factor_limit(Path(metrics_dir) / "explanations.json")),
+        known_limits=(
+            *PIPELINE_REPORT_LIMITS,
+            *(_main_factor_limit(Path(metrics_dir) / "explanations.json") if own else ()),
+        ),
         simulated=simulated,
         pseudonymised=pseudonymise,
         generated_at=generated_at,

@@ -32,8 +32,10 @@ from sprintlab.registry import (
     MODEL_FILE,
     NOT_ASSESSED_TAG,
     REGISTRY_FILE,
+    SHA_TAG,
     SKIPPED,
     SOURCE_TAG,
+    file_sha256,
     save_estimator,
 )
 
@@ -108,6 +110,8 @@ def run_train(
     info: dict[str, Any] = {"registered": False}
     if register:
         info = _register(params, target, res, test, metrics, model_dir, fam_imp, coverage)
+    # outside DVC (.dvcignore): run ids and versions differ from one MLflow store to another
+    info[SHA_TAG] = file_sha256(model_dir / MODEL_FILE)
     write_json_atomic(model_dir / REGISTRY_FILE, info)
     # drift reference: the whole data window the model was built and evaluated on (not only the
     # earlier training split, else slowly trending features such as age always look drifted)
@@ -244,8 +248,10 @@ def _register(
             "target": target,
             SOURCE_TAG: params.data.source,
             NOT_ASSESSED_TAG: json.dumps(dict(coverage.not_assessed), sort_keys=True),
+            SHA_TAG: file_sha256(model_dir / MODEL_FILE),
         },
     )
+    verdict = reg.promotion
     return {
         "registered": True,
         "name": reg.name,
@@ -253,6 +259,12 @@ def _register(
         "champion": reg.champion,
         "reason": reg.reason,
         "run_id": reg.run_id,
+        # the rule's figures, for the challenger's label (evaluate stage) and `sprintlab --version`
+        "metric": params.registry.metric,
+        "score": verdict.score if verdict else None,
+        "champion_score": verdict.champion_score if verdict else None,
+        "champion_version": verdict.champion_version if verdict else None,
+        "identical_to_champion": verdict.identical if verdict else False,
     }
 
 
