@@ -185,13 +185,23 @@ def _build_chunked(
     chunk_athletes: int,
     insitu: InSituParams | None,
 ) -> PanelResult:
-    """Build the panel athlete chunk by athlete chunk over one common window."""
+    """Build the panel athlete chunk by athlete chunk over one common window.
+
+    Each chunk's features are written into one preallocated float block (at most athletes x weeks
+    rows, in catalogue column order) instead of keeping every chunk's panel for a concatenation
+    and a re-ordered copy, so a league's panel is held once rather than three times.
+    """
     lo, hi = _window(tables, end, start)
     ids = np.sort(tables["athletes"]["athlete_id"].astype(str).unique())
     codes = {name: pd.Index(ids).get_indexer(df["athlete_id"].astype(str)) for name, df in tables.items()}
-    panels: list[pd.DataFrame] = []
+    names = load_catalogue().names
+    n_weeks = ((hi - lo).days + 1) // 7
+    block = np.full((ids.size * n_weeks, len(names)), np.nan)
+    id_parts: list[pd.DataFrame] = []
+    built: set[str] = set()
     skipped: dict[str, str] = {}
     not_recorded: dict[str, str] = {}
+    row = 0
     for first in range(0, ids.size, chunk_athletes):
         part = {
             name: df[(codes[name] >= first) & (codes[name] < first + chunk_athletes)]
@@ -200,12 +210,22 @@ def _build_chunked(
         res = build_panel(
             part, end=hi, start=lo, wellness_baseline_days=wellness_baseline_days, insitu=insitu
         )
-        panels.append(res.panel)
+        n = len(res.panel)
+        for j, f in enumerate(names):
+            if f in res.panel:
+                block[row : row + n, j] = res.panel[f].to_numpy(dtype=float)
+                built.add(f)
+        id_parts.append(res.panel[ID_COLUMNS])
         skipped.update(res.skipped)
         not_recorded.update(res.not_recorded)
-    panel = pd.concat(panels, ignore_index=True)
-    columns = ID_COLUMNS + [c for c in load_catalogue().names if c in panel.columns]
-    return PanelResult(panel=panel[columns], skipped=skipped, not_recorded=not_recorded)
+        row += n
+    keep = [j for j, f in enumerate(names) if f in built]
+    values = block[:row] if len(keep) == len(names) else block[:row, keep]
+    panel = pd.DataFrame(values, columns=[names[j] for j in keep], copy=False)
+    id_values = pd.concat(id_parts, ignore_index=True)
+    for k, col in enumerate(ID_COLUMNS):  # inserted in front, without copying the feature block
+        panel.insert(k, col, id_values[col].to_numpy())
+    return PanelResult(panel=panel, skipped=skipped, not_recorded=not_recorded)
 
 
 def _first_record(tables: Mapping[str, pd.DataFrame], grid: DayGrid) -> np.ndarray:
