@@ -169,7 +169,15 @@ def test_a_registered_version_is_loaded_from_the_local_cache_without_mlflow(tmp_
         "m = load_registered_model('sprintlab-cache-test'); "
         "print(m.version, 'mlflow' in sys.modules, 'skops' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    import os
+    from pathlib import Path
+
+    import sprintlab
+
+    env = {**os.environ, "PYTHONPATH": str(Path(sprintlab.__file__).parents[1])}  # this checkout's code
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
     assert out.split() == ["1", "False", "False"]
     stale = joblib.load(entry)
     joblib.dump(type(stale)(**{**stale.__dict__, "run_id": "another-run"}), entry)
