@@ -15,11 +15,12 @@ fresh ``python`` process started with ``subprocess`` (the ``sprintlab`` console 
    ``--compare-src`` the same command runs interleaved with another checkout's ``src`` and the
    ratio is printed - both in the same run, so the machine's load hits both alike.
 2. **breakdown**: one more process running the same command that also prints the step timings of
-   :func:`sprintlab.scoring.score`; *start-up* is the rest of the wall time (interpreter, the CLI,
-   arguments, parameters). A step's lazy imports are inside that step.
+   :func:`sprintlab.scoring.score`; *start-up and exit* is the rest of the wall time (interpreter, CLI,
+   parameters, the interpreter's exit). A step's lazy imports are inside that step.
 3. **imports**: one process under ``python -X importtime``: cumulative import time by top-level
    package (the heavy ones should be absent: skops, mlflow, shap).
-4. **league** (``--league-athletes N``, off by default): the squad's validated tables tiled to N
+4. ``sprintlab --help`` and ``--version`` (best of ``--repeats``; goal < 0.5 s).
+5. **league** (``--league-athletes N``, off by default): the squad's validated tables tiled to N
    athletes, written as Parquet; a fresh process reads them and calls ``score(tables=...)`` without
    the report.
 
@@ -129,7 +130,9 @@ def squad(project: Path, versions: dict[str, Path], repeats: int) -> None:
     """Fresh-process wall times, interleaved between versions; ratios when two are compared."""
     for name, src in versions.items():  # the first run fills each version's model cache
         r = run_cli(src, project, project / f"out_{name}")
-        print(f"first run [{name}] (fills the champion cache): {r['wall']:.2f} s wall")
+        print(
+            f"first run [{name}] (fills the champion cache where the version has one): {r['wall']:.2f} s wall"
+        )
     walls: dict[str, list[float]] = defaultdict(list)
     rss: dict[str, float] = {}
     for _ in range(repeats):
@@ -149,13 +152,26 @@ def squad(project: Path, versions: dict[str, Path], repeats: int) -> None:
         print(f"  this is {ratio:.1f}x faster than compare (best), {med:.1f}x (median)")
 
 
+def cli_start(versions: dict[str, Path], repeats: int, cwd: Path) -> None:
+    """``sprintlab --help`` and ``sprintlab --version``: best wall time of fresh processes."""
+    print(f"\nCLI start-up, best of {repeats} fresh processes:")
+    for flag in ("--help", "--version"):
+        best = {
+            name: min(
+                run_process([sys.executable, "-c", CLI, flag], src, cwd)["wall"] for _ in range(repeats)
+            )
+            for name, src in versions.items()
+        }
+        print(f"  sprintlab {flag:<10} " + ", ".join(f"[{n}] {w:.2f} s" for n, w in best.items()))
+
+
 def breakdown(project: Path, src: Path) -> None:
     """Step timings of one fresh run; start-up is the wall time outside ``score``."""
     r = run_cli(src, project, project / "out_steps", code=CLI_STEPS)
     steps = json.loads(next(x for x in r["out"].splitlines() if x.startswith("STEPS "))[6:])
     total = r["wall"]
     print(f"\nbreakdown of one fresh run ({total:.2f} s wall; a step's lazy imports count in it):")
-    rows = {"start-up (python, CLI, params)": total - sum(steps.values()), **steps}
+    rows = {"start-up and exit": total - sum(steps.values()), **steps}
     for k, v in rows.items():
         print(f"  {k:<32} {v:6.2f} s {100 * v / total:5.1f} %")
 
@@ -222,6 +238,7 @@ def main() -> None:
     print(f"setup (simulate, validate, train, register; not timed): {time.perf_counter() - t:.0f} s")
     versions = {"this": ROOT / "src", **({"compare": args.compare_src.resolve()} if args.compare_src else {})}
     squad(project, versions, args.repeats)
+    cli_start(versions, args.repeats, project)
     breakdown(project, versions["this"])
     imports(project, versions["this"])
     if args.league_athletes:
