@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sprintlab.domain import FAMILIES
 from sprintlab.explain import explain_units, family_contributions, shap_matrix, truth_agreement
@@ -40,6 +41,22 @@ def test_additivity_base_plus_contributions_equals_margin():
     values, base = shap_matrix(m, u[FEATS])
     assert values.shape == (len(u), len(FEATS))
     np.testing.assert_allclose(base + values.sum(axis=1), m.margin(u[FEATS]), atol=1e-6)
+
+
+def test_shap_matrix_equals_shap_tree_explainer():
+    """LightGBM's ``pred_contrib`` Tree SHAP gives the values and base value the shap package's
+    ``TreeExplainer`` gave before (positive class, (n, f)), to the last bit."""
+    shap = pytest.importorskip("shap")
+    u = _units()
+    m = _model(u)
+    values, base = shap_matrix(m, u[FEATS])
+    reference = shap.TreeExplainer(m.booster_)(u[FEATS].astype(float))
+    assert values.shape == np.asarray(reference.values).shape == (len(u), len(FEATS))
+    np.testing.assert_array_equal(values, reference.values)
+    assert base == float(np.ravel(reference.base_values)[0])
+    one, one_base = shap_matrix(m, u[FEATS].head(1))
+    assert one.shape == (1, len(FEATS)) and one_base == base
+    np.testing.assert_array_equal(one, values[:1])
 
 
 def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import shap
 
 from sprintlab import domain
 from sprintlab.domain import FAMILIES, TARGETS, TRANSFER
@@ -32,26 +31,17 @@ UNIT_DECIMALS = {
 
 
 def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.ndarray, float]:
-    """TreeExplainer SHAP values (n_rows x n_features) and base value, in LightGBM log-odds.
+    """Tree SHAP values (n_rows x n_features) and base value, in LightGBM log-odds.
 
-    shap has returned binary LightGBM output as a list of two arrays, as one (n, f) array and as
-    an (n, f, 2) array across versions; this function always returns the positive class as
-    (n, f). Additivity: base + row sum = ``model.margin(X)`` (for a model that learns the outcome,
-    the booster's SHAP values are scaled by the calibration slope into log-odds).
+    LightGBM's own Tree SHAP (``predict(pred_contrib=True)``: the path-dependent algorithm of
+    shap's ``TreeExplainer``, the expected value in the last column) for the positive class.
+    Additivity: base + row sum = ``model.margin(X)`` (for a model that learns the outcome, the
+    booster's SHAP values are scaled by the calibration slope into log-odds).
     """
     Xc = X[list(model.feature_names_in_)].astype(float)
-    explainer = shap.TreeExplainer(model.booster_)
-    explanation = explainer(Xc)
-    values = explanation.values
-    base = explanation.base_values
-    if isinstance(values, list):
-        values = values[1]
-    values = np.asarray(values, dtype=float)
-    base = np.asarray(base, dtype=float)
-    if values.ndim == 3:
-        values = values[:, :, 1]
-        base = base[..., 1] if base.ndim == 2 else base
-    base_value = float(np.ravel(base)[0]) if base.size else float("nan")
+    contrib = np.asarray(model.booster_.booster_.predict(Xc, pred_contrib=True), dtype=float)
+    values = contrib[:, :-1]
+    base_value = float(contrib[0, -1]) if len(contrib) else float("nan")
     # the model's log-odds are affine in the booster output (identity unless learn_from="outcome")
     intercept, slope = getattr(model, "margin_affine_", (0.0, 1.0))
     return values * slope, intercept + slope * base_value
