@@ -21,11 +21,16 @@ Writing
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -264,6 +269,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _before_write(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -274,6 +280,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
     return path
 
 
@@ -283,11 +290,12 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def table_bytes(df: pd.DataFrame, suffix: str) -> bytes:
-    """Serialise a table deterministically: CSV (no index, ``\\n`` line ends) or Parquet (no index,
-    no pandas/schema metadata, fixed compression and writer options)."""
+    """Serialise a table deterministically: CSV (no index, ``\\n`` line ends, formula-leading text
+    cells neutralised by :func:`neutralise_formula`) or Parquet (no index, no pandas/schema
+    metadata, fixed compression and writer options)."""
     suffix = suffix.lower()
     if suffix == ".csv":
-        return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        return _csv_safe(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
     if suffix in PARQUET_SUFFIXES:
         table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
         buf = pa.BufferOutputStream()
@@ -326,3 +334,205 @@ def nan_to_none(obj: Any) -> Any:
 def write_json_atomic(path: str | Path, data: Any) -> Path:
     """Write ``data`` as indented, key-sorted JSON (numpy scalars and arrays converted), atomically."""
     return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+# ----------------------------------------------------------------------------- output folders
+#: test hook: called with the target path before every file write and before a folder commit
+#: (fault injection, ``tests/test_output_transaction.py``); ``None`` in normal runs
+WRITE_HOOK: Callable[[Path], None] | None = None
+MANIFEST_FILE = "manifest.json"
+#: cells of CSV outputs that a spreadsheet would read as a formula (OWASP "CSV injection")
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class OutputBusy(RuntimeError):
+    """Another run holds the writer lock of an output folder."""
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """``fsync`` a directory so that renames inside it survive a power cut (no-op where the OS
+    cannot open directories)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _before_write(path: Path) -> None:
+    if WRITE_HOOK is not None:
+        WRITE_HOOK(path)
+
+
+def neutralise_formula(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` (OWASP); plain
+    numbers such as ``-20`` and every other value are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with :func:`neutralise_formula` applied to its text columns (a copy when any changed)."""
+    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
+    if not text:
+        return df
+    out = df.copy()
+    for c in text:
+        out[c] = out[c].map(neutralise_formula, na_action="ignore")
+    return out
+
+
+@contextmanager
+def output_lock(folder: str | Path, wait_s: float) -> Iterator[Path]:
+    """Hold the writer lock of output ``folder`` (``.<name>.lock`` beside it, ``flock``); wait up
+    to ``wait_s`` seconds for another holder, then raise :class:`OutputBusy`. The lock is released
+    when the holder exits, even when it is killed."""
+    import fcntl
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = folder.parent / f".{folder.name}.lock"
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputBusy(
+                        f"output folder {folder} is being written by another run (lock {lock}); "
+                        f"waited {wait_s:g} s"
+                    ) from None
+                time.sleep(0.1)
+        yield lock
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def folder_manifest(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every file under ``folder`` (except the manifest) -> size and SHA-256."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_FILE)
+    return {
+        p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": _file_digest(p)}
+        for p in files
+    }
+
+
+class StagedFolder:
+    """A new generation of an output folder, built beside it and committed as one unit.
+
+    :meth:`carry` brings over (hard links, else copies) the files of the current generation that
+    the run does not rewrite; the run writes its files under :attr:`path`; :meth:`commit` writes
+    ``manifest.json`` last (every file with size and SHA-256), ``fsync`` s and swaps the staging
+    folder with the target in one atomic rename (``renameat2`` exchange; elsewhere two renames,
+    repaired by :func:`recover_folder`). The replaced generation is kept as ``.<name>.previous``
+    beside the target for rollback. :meth:`discard` (or leaving the ``with`` block with an
+    exception) removes the staging folder and leaves the target untouched.
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = Path(target)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
+        self.previous = self.target.parent / f".{self.target.name}.previous"
+
+    def __enter__(self) -> StagedFolder:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self.discard()
+
+    def carry(self, keep: Callable[[str], bool]) -> None:
+        """Link the target's files whose relative path ``keep`` accepts into the staging folder
+        (files the run has already written there are left alone)."""
+        if not self.target.is_dir():
+            return
+        for src in sorted(self.target.rglob("*")):
+            rel = src.relative_to(self.target).as_posix()
+            if not src.is_file() or rel == MANIFEST_FILE or not keep(rel):
+                continue
+            dst = self.path / rel
+            if dst.exists():  # written by this run
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+    def commit(self, info: dict[str, Any]) -> Path:
+        """Write the manifest (``info`` + the file list) last, then swap the folder in."""
+        manifest = {**info, "files": folder_manifest(self.path)}
+        write_text_atomic(self.path / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        for sub in sorted({p.parent for p in self.path.rglob("*") if p.is_file()}):
+            fsync_dir(sub)
+        _before_write(self.target)
+        if self.target.exists() and _exchange(self.path, self.target):
+            old = self.path
+        elif self.target.exists():
+            old = self.target.parent / f".{self.target.name}.replaced-{os.getpid()}"
+            os.rename(self.target, old)
+            os.rename(self.path, self.target)
+        else:
+            os.rename(self.path, self.target)
+            old = None
+        fsync_dir(self.target.parent)
+        if old is not None:
+            shutil.rmtree(self.previous, ignore_errors=True)
+            os.rename(old, self.previous)
+            fsync_dir(self.target.parent)
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the staging folder (the target is left as it was)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def recover_folder(target: str | Path) -> bool:
+    """After a crash between the two renames of a commit without an atomic exchange: put the
+    replaced generation back when the target is missing. True when something was restored."""
+    target = Path(target)
+    if target.exists():
+        return False
+    for old in sorted(target.parent.glob(f".{target.name}.replaced-*")):
+        os.rename(old, target)
+        fsync_dir(target.parent)
+        return True
+    return False
