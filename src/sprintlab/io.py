@@ -526,9 +526,12 @@ class StagedFolder:
 
 
 def recover_folder(target: str | Path) -> bool:
-    """After a crash between the two renames of a commit without an atomic exchange: put the
-    replaced generation back when the target is missing. True when something was restored."""
+    """Under the writer lock, before a new run: remove staging folders left by a killed run, and
+    put the replaced generation back when a commit without an atomic exchange was interrupted
+    between its two renames (the target missing). True when a generation was restored."""
     target = Path(target)
+    for stale in target.parent.glob(f".{target.name}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     if target.exists():
         return False
     for old in sorted(target.parent.glob(f".{target.name}.replaced-*")):
