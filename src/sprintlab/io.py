@@ -87,9 +87,10 @@ class DataError(Exception):
 
 
 def decode_text(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (a leading byte-order mark is stripped) or, failing that, Latin-1.
+    """Decode bytes as UTF-8 (a leading byte-order mark is stripped), failing that as Windows-1252
+    (Excel's Western European CSV: curly quotes, the euro sign, Š Œ), failing that as Latin-1.
 
-    Returns ``(text, encoding)`` where encoding is ``"utf-8"``, ``"utf-8-sig"`` or ``"latin-1"``.
+    Returns ``(text, encoding)``: ``"utf-8"``, ``"utf-8-sig"``, ``"cp1252"`` or ``"latin-1"``.
     With a declared ``encoding`` the bytes are decoded with it (a UTF-8 byte-order mark is still
     stripped); bytes that do not decode raise ``UnicodeDecodeError``.
     """
@@ -102,6 +103,10 @@ def decode_text(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
     try:
         return raw.decode("utf-8"), enc
     except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:  # bytes 0x81 0x8D 0x8F 0x90 0x9D are not Windows-1252
         return raw.decode("latin-1"), "latin-1"
 
 
@@ -123,14 +128,27 @@ def _blank(v: object) -> bool:
     )
 
 
+def _blank_column(col: pd.Series) -> np.ndarray:
+    """Per cell: missing or blank text (:func:`_blank`), vectorised for text cells."""
+    if col.dtype != object:
+        return col.isna().to_numpy()
+    arr = col.to_numpy()
+    text = np.fromiter((type(v) is str for v in arr), bool, len(arr))
+    out = np.zeros(len(arr), dtype=bool)
+    out[text] = pd.Series(arr[text], dtype=object).str.strip().eq("").to_numpy()
+    others = np.flatnonzero(~text)
+    out[others] = [_blank(v) for v in arr[others]]
+    return out
+
+
 def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict[str, Any]) -> pd.DataFrame:
     """Clean headers, drop fully blank rows and record file, row numbers and read info in ``attrs``."""
     df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
+    df.attrs = {}
     rows = [first_row + i for i in range(len(df))]
     keep = np.ones(len(df), dtype=bool)
     if len(df) and len(df.columns):
-        cells = df.astype(object).to_numpy()
-        keep = ~np.array([all(_blank(v) for v in r) for r in cells], dtype=bool)
+        keep = ~np.logical_and.reduce([_blank_column(df.iloc[:, j]) for j in range(len(df.columns))])
     df = df.loc[keep].reset_index(drop=True)
     info["blank_rows_dropped"] = int((~keep).sum())
     df.attrs["row_numbers"] = [r for r, k in zip(rows, keep, strict=True) if k]
