@@ -128,6 +128,18 @@ def _blank(v: object) -> bool:
     )
 
 
+def _blank_rows(df: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is blank; each column is checked only on the rows still blank so far."""
+    rows = np.arange(len(df))
+    for j in range(len(df.columns)):
+        if not len(rows):
+            break
+        rows = rows[_blank_column(df.iloc[rows, j])]
+    blank = np.zeros(len(df), dtype=bool)
+    blank[rows] = True
+    return blank
+
+
 def _blank_column(col: pd.Series) -> np.ndarray:
     """Per cell: missing or blank text (:func:`_blank`), vectorised for text cells."""
     if col.dtype != object:
@@ -148,7 +160,7 @@ def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict[str, Any]) 
     rows = [first_row + i for i in range(len(df))]
     keep = np.ones(len(df), dtype=bool)
     if len(df) and len(df.columns):
-        keep = ~np.logical_and.reduce([_blank_column(df.iloc[:, j]) for j in range(len(df.columns))])
+        keep = ~_blank_rows(df)
     df = df.loc[keep].reset_index(drop=True)
     info["blank_rows_dropped"] = int((~keep).sum())
     df.attrs["row_numbers"] = [r for r, k in zip(rows, keep, strict=True) if k]

@@ -600,12 +600,47 @@ class _Cells:
     def of(cls, values: pd.Series | list[Any]) -> _Cells:
         arr = pd.Series(values, dtype=object).to_numpy()
         text = np.fromiter((type(v) is str for v in arr), bool, len(arr))
-        stripped = pd.Series(arr[text], index=np.flatnonzero(text), dtype=object).str.strip()
+        stripped = pd.Series(_strip_all(arr[text]), index=np.flatnonzero(text), dtype=object)
         missing = np.zeros(len(arr), dtype=bool)
         missing[text] = stripped.eq("").to_numpy()
         others = np.flatnonzero(~text)
         missing[others] = [is_missing(v) for v in arr[others]]
         return cls(arr, text, stripped, missing)
+
+
+#: the characters ``str.strip()`` removes from ASCII text
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _strip_all(strings: np.ndarray) -> np.ndarray:
+    """``str.strip()`` of every string: in bulk (pyarrow) for ASCII text, one by one for the rest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        a = pa.array(strings, type=pa.large_string())
+    except (pa.ArrowException, UnicodeEncodeError):  # e.g. a lone surrogate
+        return np.array([v.strip() for v in strings], dtype=object)
+    out = np.asarray(pc.utf8_trim(a, characters=_ASCII_SPACE).to_numpy(zero_copy_only=False), dtype=object)
+    for i in np.flatnonzero(~pc.string_is_ascii(a).to_numpy(zero_copy_only=False)).tolist():
+        out[i] = strings[i].strip()
+    return out
+
+
+def _fullmatch(strings: pd.Series, pattern: str) -> np.ndarray:
+    """Which strings match ``pattern`` whole (RE2: ``\\d`` is ASCII only, so a subset of what
+    Python's ``re`` matches - the per-cell parser sees the rest)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(strings):
+        return np.zeros(0, dtype=bool)
+    try:
+        a = pa.array(strings.to_numpy(), type=pa.large_string())
+    except (pa.ArrowException, UnicodeEncodeError):
+        return strings.str.fullmatch(pattern).to_numpy(dtype=bool)
+    hit = pc.match_substring_regex(a, pattern=f"^(?:{pattern.strip('^$')})$")
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _fast_values(col: ColumnSpec, cells: _Cells, today: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -617,7 +652,7 @@ def _fast_values(col: ColumnSpec, cells: _Cells, today: dt.date) -> tuple[np.nda
     out = np.full(n, np.nan) if col.kind in ("int", "float") else np.empty(n, dtype=object)
     st = cells.stripped[~cells.missing[cells.stripped.index]]
     if col.kind in ("int", "float"):
-        num = st[st.str.fullmatch(_NUM.pattern)]
+        num = st[_fullmatch(st, _NUM.pattern)]
         idx = num.index.to_numpy()
         x = num.to_numpy(dtype=object).astype(float) if len(num) else np.zeros(0)
         good = np.isfinite(x)
@@ -627,7 +662,7 @@ def _fast_values(col: ColumnSpec, cells: _Cells, today: dt.date) -> tuple[np.nda
             good &= np.floor(x) == x
         out[idx[good]], ok[idx[good]] = x[good], True
     elif col.kind == "date":
-        iso = st[st.str.fullmatch(_ISO_STRICT)]
+        iso = st[_fullmatch(st, _ISO_STRICT)]
         d = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
         good = (d >= pd.Timestamp(_EARLIEST)) & (d <= pd.Timestamp(today)) & (col.age_years is None)
         idx = iso.index.to_numpy()[good.to_numpy()]
