@@ -4,7 +4,8 @@ Reading
     :func:`read_table` reads ``.csv``, ``.parquet`` and ``.xlsx``. CSV and Excel cells are read as
     *strings* so that the data contract (:mod:`sprintlab.contract.validate`), not pandas, decides
     types (tools that take numbers directly, such as ``sprintlab profile``, ask for pandas' typing
-    with ``infer_types=True``). CSV encoding (UTF-8, UTF-8 with a byte-order mark, Latin-1 fallback) and delimiter
+    with ``infer_types=True``). CSV encoding (UTF-8, UTF-8 with a byte-order mark, then Windows-1252,
+    then Latin-1) and delimiter
     (``,`` ``;`` tab) are detected unless the caller declares them (:class:`ReadOptions`, as a
     mapping file's ``read:`` does); metadata lines above the header can be skipped. Fully blank
     lines are dropped; the spreadsheet row number of every remaining row (header = row 1 of the
@@ -15,7 +16,13 @@ Writing
     :func:`write_bytes_atomic`, :func:`write_text_atomic` and :func:`write_table_atomic` write to a
     temporary file in the target directory, ``fsync`` it and ``os.replace`` it over the target: a
     failure leaves the previous file intact and no temporary file behind. Parquet output carries
-    no pandas index or pandas metadata and is byte-identical for identical frames.
+    no pandas index or pandas metadata and is byte-identical for identical frames. CSV output
+    neutralises formula-leading text cells (:func:`neutralise_formula`).
+
+Output folders
+    :class:`StagedFolder` builds a new generation of an output folder beside it and commits it as
+    one unit (``manifest.json`` last, one atomic rename, the previous generation kept);
+    :func:`output_lock` is the folder's writer lock; :data:`WRITE_HOOK` lets tests fail any write.
 """
 
 from __future__ import annotations
