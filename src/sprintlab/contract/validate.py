@@ -490,8 +490,7 @@ def _validate_table(
     n = len(raw)
     loc = _locate(raw, fname)
     repairs = _read_repairs(raw.attrs.get("read_info", {}))
-    raw = raw.copy(deep=False)
-    raw.attrs = {}  # pandas deep-copies attrs (row numbers) on every column access
+    raw = _without_attrs(raw)
     mapping, extra, table_problems = _match_columns(spec, raw, fname, repairs)
     warnings = list(loc.warnings)
     if extra:
@@ -542,6 +541,16 @@ def _validate_table(
     return _TableOutcome(
         accepted, row_problems + cells, problems.rejected(raw), counts, repairs, warnings, cells
     )
+
+
+def _without_attrs(raw: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without ``attrs``: pandas deep-copies them (the row numbers) on every column
+    access and copy."""
+    attrs, raw.attrs = raw.attrs, {}
+    try:
+        return raw.copy(deep=False)
+    finally:
+        raw.attrs = attrs
 
 
 def _table_rejected(
