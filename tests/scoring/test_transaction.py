@@ -126,6 +126,36 @@ def test_two_runs_on_one_out_at_once_lose_nothing(trained, tmp_path):
     assert len(hist) == 2 * 40
 
 
+KILL_AT = """
+import os, sys
+import sprintlab.io as sio
+from sprintlab.cli import app
+count = [0]
+def hook(path):
+    count[0] += 1
+    if count[0] == int(os.environ["KILL_AT"]):
+        os._exit(137)  # like SIGKILL: no cleanup, no finally
+sio.WRITE_HOOK = hook
+app(sys.argv[1:])
+"""
+
+
+def test_a_killed_run_leaves_the_previous_week_and_the_next_run_cleans_up(trained, tmp_path):
+    out = tmp_path / "out"
+    w1, w0 = _week(trained), _week(trained, 1)
+    assert _cli(trained, trained["raw"], out, "--week", w0, "--no-report").exit_code == EXIT_OK
+    previous = _tree(out)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "KILL_AT": "14"}
+    args = ["score", str(trained["raw"]), "--out", str(out), "--params", str(trained["params_file"])]
+    proc = subprocess.run([sys.executable, "-c", KILL_AT, *args, "--week", w1], env=env, capture_output=True)
+    assert proc.returncode == 137, proc.stderr.decode()[-2000:]
+    assert _tree(out) == previous
+    assert list(tmp_path.glob(".out.staging-*"))  # left behind by the kill
+    assert _cli(trained, trained["raw"], out, "--week", w1, "--no-report").exit_code == EXIT_OK
+    assert not list(tmp_path.glob(".out.staging-*"))
+    assert json.loads((out / MANIFEST_FILE).read_text())["week"] == w1
+
+
 def test_a_second_run_that_cannot_wait_exits_8(trained, tmp_path):
     out = tmp_path / "out"
     params = trained["params"].model_copy(
