@@ -140,19 +140,31 @@ def test_athlete_without_recent_data_gets_insufficient_data(trained, tmp_path):
     assert others["hamstring_risk"].notna().all()
 
 
-def test_pseudonymised_exports_carry_aliases_not_ids(trained, tmp_path, monkeypatch):
+def test_pseudonymised_outputs_go_to_share_and_no_file_there_holds_an_id_or_name(
+    trained, tmp_path, monkeypatch
+):
     monkeypatch.setenv("SPRINTLAB_PSEUDONYM_KEY", "scoring-test-key-0123456789")
-    out = tmp_path / "shared"
-    r = _cli(trained, trained["raw"], out, "--week", _week(trained), "--pseudonymise")
+    out = tmp_path / "out"
+    week = _week(trained)
+    r = _cli(trained, trained["raw"], out, "--week", week, "--pseudonymise")
     assert r.exit_code == EXIT_OK, r.output
-    ids = set(pd.read_csv(trained["raw"] / "athletes.csv")["athlete_id"])
-    for name in ("scores.csv", f"report_{_week(trained)}.html"):
-        text = (out / name).read_text(encoding="utf-8")
-        assert "ATH-" in text and not any(i in text for i in ids), name
-    exported = pd.read_parquet(out / "scores.parquet")
+    athletes = pd.read_csv(trained["raw"] / "athletes.csv", dtype=str)
+    secrets = set(athletes["athlete_id"]) | {
+        v for c in athletes.columns if "name" in c for v in athletes[c].dropna() if len(v) >= 3
+    }
+    shared = sorted(p for p in (out / "share").rglob("*") if p.is_file())
+    assert {p.name for p in shared} == {"scores.csv", "scores.parquet", f"report_{week}.html"}
+    for p in shared:  # raw bytes: parquet statistics and dictionaries included
+        data = p.read_bytes()
+        found = [s for s in secrets if s.encode() in data]
+        assert not found, (p.name, found[:3])
+    assert "ATH-" in (out / "share" / "scores.csv").read_text(encoding="utf-8")
+    exported = pd.read_parquet(out / "share" / "scores.parquet")
     assert exported["athlete_id"].str.match(r"^ATH-[0-9A-F]{8}$").all()
-    # the internal history keeps the real ids so that trends stay joined to the squad register
-    assert set(pd.read_parquet(out / "score_history.parquet")["athlete_id"]) <= ids
+    # the staff folder keeps the real ids (scores, history) and no staff report is rendered
+    assert set(pd.read_parquet(out / "scores.parquet")["athlete_id"]) <= set(athletes["athlete_id"])
+    assert set(pd.read_parquet(out / "score_history.parquet")["athlete_id"]) <= set(athletes["athlete_id"])
+    assert not (out / f"report_{week}.html").exists()
 
 
 def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(trained):
