@@ -291,8 +291,9 @@ CONTROL_COLOUR_FEATURES = ("control_score_8w", "pelvic_control_score")  # first 
 def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataFrame) -> pd.DataFrame | None:
     """The thesis' key interaction for a dependence plot: per row the strength change since the
     last sprint test, its SHAP value on the transfer model and the athlete's control score
-    (``control_score_8w``, else the latest ``pelvic_control_score``). None when the model does
-    not use the strength change or the rows carry no control score."""
+    (``control_score_8w``, else the latest ``pelvic_control_score``), with the row's
+    ``athlete_id`` and ``week_end`` when ``rows`` carry them. None when the model does not use the
+    strength change or the rows carry no control score."""
     feats = list(model.feature_names_in_)
     ctrl = next((c for c in CONTROL_COLOUR_FEATURES if c in rows.columns), None)
     if STRENGTH_GAIN_FEATURE not in feats or ctrl is None or rows.empty:
@@ -300,17 +301,17 @@ def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataF
     X = rows.reindex(columns=feats).astype(float)
     values, _ = shap_matrix(model, X)
     j = feats.index(STRENGTH_GAIN_FEATURE)
-    return (
-        pd.DataFrame(
-            {
-                STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
-                "control_score": rows[ctrl].to_numpy(dtype=float),
-                "shap_strength": values[:, j],
-            }
-        )
-        .dropna()
-        .reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
+            "control_score": rows[ctrl].to_numpy(dtype=float),
+            "shap_strength": values[:, j],
+        }
     )
+    for key in ("athlete_id", "week_end"):  # whose weeks the plot shows, for its caption
+        if key in rows.columns:
+            frame[key] = rows[key].to_numpy()
+    return frame.dropna().reset_index(drop=True)
 
 
 def family_importance(families: pd.DataFrame) -> pd.DataFrame:

@@ -138,7 +138,7 @@ def test_report_renders_in_chromium(driver, demo_ctx, demo_report, tmp_path):
         assert svg.is_displayed()
         assert svg.get_attribute("aria-label").strip()
         drawn = driver.execute_script(SVG_DRAWN_JS, svg)
-        assert drawn["width"] > 300 and drawn["height"] > 150, drawn
+        assert drawn["width"] > 300 and drawn["height"] > 120, drawn
         assert drawn["title"] == svg.get_attribute("aria-label")
         assert drawn["marks"] >= 2 and drawn["texts"] >= 5, drawn  # bars or points, and labels
         assert drawn["min_contrast"] >= 4.5, drawn
