@@ -517,15 +517,21 @@ def priority_summary(table: pd.DataFrame, athlete_id: str, model: str = "transfe
     return f"Priority: {family_words(t['family'].iloc[0])}. " + "; ".join(t["text"].head(n)) + "."
 
 
-def priority_line(table: pd.DataFrame, athlete_id: str, models: Sequence[str]) -> str | None:
-    """The one "Priority: ..." line of an athlete: the most helpful lever of the first outcome in
-    ``models`` (the one that matters most for the athlete) that has a helpful lever; ``None`` when no
-    lever helps any of them."""
+def first_lever(table: pd.DataFrame, athlete_id: str, models: Sequence[str]) -> pd.Series | None:
+    """The athlete's first thing to change: the most helpful lever of the first outcome in ``models``
+    (the one that matters most for the athlete) that has a helpful lever; ``None`` when no lever
+    helps any of them."""
     for model in models:
         t = _helpful(table, athlete_id, model)
         if len(t):
-            return f"Priority: {family_words(t['family'].iloc[0])}. {t['text'].iloc[0]}."
+            return t.iloc[0]
     return None
+
+
+def priority_line(table: pd.DataFrame, athlete_id: str, models: Sequence[str]) -> str | None:
+    """The one "Priority: <family>." line of an athlete: the family of :func:`first_lever`."""
+    best = first_lever(table, athlete_id, models)
+    return None if best is None else f"Priority: {family_words(str(best['family']))}."
 
 
 def athlete_outcomes(in_block: bool, flagged: bool) -> list[str]:

@@ -130,7 +130,11 @@ def test_levers_box_for_every_flagged_and_block_athlete_with_one_priority_line(s
         bool(a["levers"] and a["levers"]["priority"]) for a in view["athletes"]
     )
     flagged_ids = [a["id"] for a in view["answer"]["flagged"]]
-    assert len(flagged_ids) == 2 and all(a["first"] for a in view["answer"]["flagged"])
+    assert len(flagged_ids) == 2
+    for a in view["answer"]["flagged"]:
+        assert a["first"] == a["levers"]["first"] and (a["first"] is not None) == bool(
+            a["levers"]["priority"]
+        )
 
 
 def test_levers_for_athletes_in_a_block_and_flagged_athletes_only(squad):

@@ -369,18 +369,17 @@ def _risk_trend(ctx: ReportContext, aid: str) -> dict[str, Any] | None:
 
 
 def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool) -> dict[str, Any] | None:
-    """The athlete's "What to change first" box: one "Priority: ..." line and the levers of each
-    outcome the athlete has a number for, the outcome that matters most first
-    (:func:`sprintlab.levers.athlete_outcomes`); ``None`` without levers."""
-    from sprintlab.levers import athlete_outcomes, priority_line
+    """The "What to change first" box of a flagged athlete or one in a strength block: one
+    "Priority: ..." line, the first change and the levers of each outcome the athlete has a number
+    for, the outcome that matters most first (:func:`sprintlab.levers.athlete_outcomes`); empty
+    when no lever helps; ``None`` for other athletes or when the models carry no levers."""
+    from sprintlab.levers import athlete_outcomes, first_lever, priority_line
 
-    if ctx.levers is None:
+    if ctx.levers is None or not (in_block or flagged):
         return None
-    rows = _athlete_rows(ctx.levers, aid)
-    outcomes = [m for m in athlete_outcomes(in_block, flagged) if m in set(rows["model"])]
-    if not outcomes:
-        return None
+    outcomes = athlete_outcomes(in_block, flagged)
     order = {m: i for i, m in enumerate(outcomes)}
+    rows = _athlete_rows(ctx.levers, aid)
     rows = rows[rows["model"].isin(order)].sort_values("model", key=lambda m: m.map(order), kind="mergesort")
     items = [
         {
@@ -391,7 +390,15 @@ def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool)
         }
         for _, r in rows.iterrows()
     ]
-    return {"priority": priority_line(rows, aid, outcomes) if "family" in rows else None, "items": items}
+    first = first_lever(rows, aid, outcomes) if "family" in rows else None
+    return {
+        "priority": priority_line(rows, aid, outcomes) if first is not None else None,
+        "first": str(first["text"]) if first is not None else None,
+        "items": items,
+        "none": "No single realistic change moves "
+        + " or ".join(MODEL_WORDS[m] for m in outcomes)
+        + " by a point or more.",
+    }
 
 
 def _athlete_view(
@@ -439,7 +446,7 @@ def _answer(ctx: ReportContext, athletes: list[dict[str, Any]]) -> dict[str, lis
 
     def line(a: dict[str, Any], model: str, raising: bool) -> dict[str, Any]:
         levers = a["levers"] or {}
-        return {**a, "why": _why(ctx, a["id"], model, raising), "first": levers.get("priority")}
+        return {**a, "why": _why(ctx, a["id"], model, raising), "first": levers.get("first")}
 
     return {
         "flagged": [line(a, "hamstring", True) for a in athletes if a["flag"]],
