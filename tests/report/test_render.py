@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import numpy as np
@@ -289,3 +290,104 @@ def test_squad_section_says_whose_numbers_it_explains():
     assert "no athlete is in a strength block this week, so there is no transfer picture" in _visible_text(
         render_html(none)
     )
+
+
+def _long(shaps: dict[str, tuple[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"model": "hamstring", "athlete_id": "A", "feature": f, "family": fam, "value": 1.0, "shap": v}
+            for f, (fam, v) in shaps.items()
+        ]
+    )
+
+
+def test_waterfall_names_drivers_until_other_factors_is_not_the_largest_bar():
+    from sprintlab.domain import FAMILY_LABELS, sigmoid
+    from sprintlab.report.charts import waterfall_steps
+    from sprintlab.report.render import MAX_NAMED_BARS, named_bars
+
+    # three drivers of 0.3 log-odds and twelve of 0.15: the top three alone leave 1.8 to "other"
+    shaps = {f"big{i}": ("load", 0.3) for i in range(3)}
+    shaps |= {f"small{i:02d}": ("wellness" if i % 2 else "history", 0.15) for i in range(12)}
+    shaps["tiny"] = ("timing", 0.001)
+    long = _long(shaps)
+    total = float(long["shap"].sum())
+    p = float(sigmoid(-2.5 + total))
+    drivers = long.head(3).assign(rank=[1, 2, 3])
+    bars, other = named_bars(drivers, long, p, total, dict(FAMILY_LABELS))
+    steps = waterfall_steps(p, bars["shap"].tolist(), total)
+    moves = [abs(b - a) for a, b in steps]
+    assert 3 < len(bars) <= MAX_NAMED_BARS and "tiny" not in set(bars["feature"])
+    assert moves[-1] <= max(moves[:-1]) or other.startswith("Other factors (mostly ")
+    assert all(m * 100 >= 0.5 for m in moves[:-1])  # no bar for a zero
+    assert bars["rank"].tolist() == list(range(1, len(bars) + 1))
+
+
+def test_waterfall_bars_point_the_way_the_number_moves(demo_ctx, demo_report):
+    html = demo_report.read_text(encoding="utf-8")
+    pairs = re.findall(
+        r'<rect class="bar"[^>]*data-delta="(-?[\d.]+)" x="([\d.]+)"[^>]*width="([\d.]+)"[^>]*/>'
+        r'<path class="arrow" d="M([\d.]+) [\d.]+L([\d.]+) ',
+        html,
+    )
+    assert len(pairs) > 2 * len(demo_ctx.squad)
+    for delta, x, w, base, tip in pairs:
+        d = float(delta)
+        assert abs(d) >= 0.5  # no zero bars
+        if d > 0:
+            assert float(tip) > float(base) >= float(x) + float(w) - 0.1
+        else:
+            assert float(tip) < float(base) <= float(x) + 0.1
+    labels = re.findall(r'class="delta"[^>]*>([^<]+)</text>', html)
+    assert labels and not [t for t in labels if t in ("±0 pts", "+0 pts", "−0 pts")]
+
+
+@pytest.mark.parametrize(
+    ("good", "poor", "words"),
+    [
+        (0.3, 0.1, "raised transfer chance, more with good control"),
+        (-0.05, -0.4, "lowered transfer chance, more with poor control"),
+        (0.2, -0.2, "raised transfer chance with good control and lowered it with poor control"),
+        (0.2, 0.19, "raised transfer chance about as much with good as with poor control"),
+    ],
+)
+def test_strength_control_title_says_what_the_dots_show(good, poor, words):
+    from sprintlab.report.render import interaction_finding
+
+    inter = pd.DataFrame(
+        {
+            "strength_change_since_test_pct": [4.0, 5.0, 6.0, 7.0],
+            "control_score": [4.5, 4.0, 2.0, 1.5],
+            "shap_strength": [good, good, poor, poor],
+        }
+    )
+    assert interaction_finding(inter) == f"In these weeks strength gains {words}"
+
+
+def test_no_strength_control_chart_without_athletes_in_a_block():
+    ctx = build_demo_context(n_athletes=4, seed=2)
+    squad = ctx.squad.assign(in_strength_block=False, transfer_probability=float("nan"))
+    html = render_html(replace(ctx, squad=squad))
+    assert "There is no strength-control picture this week: no athlete is in a strength block." in html
+    assert "Scatter chart" not in html
+
+
+def test_a_new_factor_family_just_appears(monkeypatch):
+    from sprintlab import domain
+    from sprintlab.report import charts, render
+
+    families = (*domain.FAMILIES, "bounce-back")
+    for module in (domain, charts, render):
+        monkeypatch.setattr(module, "FAMILIES", families)
+    monkeypatch.setitem(domain.FAMILY_LABELS, "bounce-back", "Test-day variation / regression to own level")
+    ctx = build_demo_context(n_athletes=3, seed=1)
+    drivers = ctx.drivers.copy()
+    drivers.loc[drivers["rank"] == 1, "family"] = "bounce-back"
+    long = ctx.shap_long.copy()
+    long.loc[long["feature"].isin(set(drivers.loc[drivers["rank"] == 1, "feature"])), "family"] = (
+        "bounce-back"
+    )
+    html = render_html(replace(ctx, drivers=drivers, shap_long=long))
+    assert ".swatch.fam-bounce-back { background: #56B4E9; }" in html
+    assert 'data-family="bounce-back"' in html and 'fill="#56B4E9"' in html
+    assert "Test-day variation / regression to own level" in html
