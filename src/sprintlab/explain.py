@@ -110,10 +110,15 @@ def _against(value: float, reference: float, unit: str, what: str) -> str | None
     return f"{size} {'above' if diff > 0 else 'below'} {what}"
 
 
+#: a z-score in words: below 0.25 SD "at" the baseline, then "a little", "clearly", "far" above or below
+Z_LEVEL_BELOW = 0.25
+Z_WORDS = ((1.0, "a little"), (2.0, "clearly"), (float("inf"), "far"))
+
+
 def _relative(value: float, unit: str, words: tuple[str, str, str]) -> str:
     """A difference or ratio measure in words: "0.8 h less than the norm", "25% less than the
-    4-week norm" (ratio r shown as 100 (r - 1) %, log ratio l as 100 (e^l - 1) %), "0.6 SD above
-    own baseline" (z-score); ``words`` = (more, less, level)."""
+    4-week norm" (ratio r shown as 100 (r - 1) %, log ratio l as 100 (e^l - 1) %), "a little above
+    own baseline" (z-score, :data:`Z_WORDS`); ``words`` = (more, less, level)."""
     if not np.isfinite(value):
         return "not measured"
     more, less, level = words
@@ -121,8 +126,11 @@ def _relative(value: float, unit: str, words: tuple[str, str, str]) -> str:
         x, size = 100 * (value - 1), lambda v: f"{v:.0f}%"
     elif unit == "log ratio":
         x, size = 100 * float(np.expm1(value)), lambda v: f"{v:.0f}%"
-    elif unit == "z":
-        x, size = value, lambda v: f"{v:.1f} SD"
+    elif unit == "z":  # coach words for a z-score, not "0.6 SD"
+        if abs(value) < Z_LEVEL_BELOW:
+            return level
+        qualifier = next(words for limit, words in Z_WORDS if abs(value) < limit)
+        return f"{qualifier} {more if value > 0 else less}"
     else:
         x, size = value, lambda v: _fmt(v, unit)
     if size(abs(x)) == size(0.0):

@@ -349,6 +349,7 @@ def test_waterfall_bars_point_the_way_the_number_moves(demo_ctx, demo_report):
         (-0.05, -0.4, "lowered transfer chance, more with poor control"),
         (0.2, -0.2, "raised transfer chance with good control and lowered it with poor control"),
         (0.2, 0.19, "raised transfer chance about as much with good as with poor control"),
+        (1e-5, -1e-5, "hardly moved transfer chance, whatever the control"),
     ],
 )
 def test_strength_control_title_says_what_the_dots_show(good, poor, words):

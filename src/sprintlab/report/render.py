@@ -495,11 +495,17 @@ def _swarm_charts(ctx: ReportContext, labels: dict[str, str]) -> list[dict[str, 
     return out
 
 
+#: a strength-gain effect below this (log-odds; about half a point at a 50 % chance) is "hardly moved"
+NEGLIGIBLE_LOG_ODDS = 0.02
+
+
 def interaction_finding(inter: pd.DataFrame) -> str:
     """What the strength-control dots show, in one sentence computed from them: whether strength
     gains raised or lowered transfer chance, and more with good or with poor control (good: at or
-    above the dots' median control score)."""
+    above the dots' median control score); "hardly moved" when no dot moves it noticeably."""
     shap, ctrl = inter["shap_strength"].to_numpy(float), inter["control_score"].to_numpy(float)
+    if np.abs(shap).max() < NEGLIGIBLE_LOG_ODDS:
+        return "In these weeks strength gains hardly moved transfer chance, whatever the control"
     good = ctrl >= np.median(ctrl)
     if good.all() or not good.any():
         verb = "raised" if shap.mean() > 0 else "lowered"
