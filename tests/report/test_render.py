@@ -83,7 +83,11 @@ def test_report_is_self_contained_and_complete(demo_ctx, demo_report):
     assert s.html_lang == "en"
     assert not [u for u in s.urls if not u.startswith(("data:image/png;base64,", "#"))]
     assert "http://" not in _visible_text(html) and "https://" not in _visible_text(html)
-    assert "url(" not in html and "<script" not in html and "<link" not in html
+    assert "url(" not in html and "<link" not in html
+    # one inline script (the squad table's sort and filter), nothing loaded from anywhere
+    assert re.findall(r"<script\b[^>]*>", html) == ["<script>"]
+    script = html.split("<script>")[1].split("</script>")[0]
+    assert not re.search(r"fetch\(|XMLHttpRequest|import\(|src\s*=|https?:", script)
     assert "@page { size: A4; margin: 12mm; }" in html
     assert GUARD_RAIL in html
     assert "simulator truth" in html.lower()

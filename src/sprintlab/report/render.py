@@ -219,6 +219,11 @@ def _shown_probabilities(row: pd.Series) -> dict[str, float]:
     return {"hamstring": risk, "transfer": float(row["transfer_probability"]) if in_block else float("nan")}
 
 
+def _sort_key(x: float) -> str:
+    """A number the squad table sorts by (``-1`` for none)."""
+    return f"{x:.4f}" if not _is_missing(x) and np.isfinite(x) else "-1"
+
+
 def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
     """The athlete's numbers and words for the squad table and the section header."""
     aid = str(row["athlete_id"])
@@ -234,6 +239,11 @@ def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
         "flag": bool(row["hamstring_flag"]) and not bool(row["insufficient_data"]),
         "insufficient": bool(row["insufficient_data"]),
         "freshness": _freshness(row["data_freshness_days"]),
+        "sort": {  # the squad table's sort keys (numbers; -1 where there is none)
+            "risk": _sort_key(float("nan") if bool(row["insufficient_data"]) else probs["hamstring"]),
+            "transfer": _sort_key(tp if in_block else float("nan")),
+            "fresh": _sort_key(float(row["data_freshness_days"])),
+        },
         "in_block": in_block,
         "transfer": pct(tp) if in_block else None,
         "transfer_words": _transfer_words(tp) if in_block else None,
