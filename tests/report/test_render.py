@@ -193,6 +193,7 @@ def test_pseudonymised_mode_hides_real_ids(monkeypatch):
         ctx,
         pseudonymised=True,
         drift_warnings=["SQD-001 has no wellness reports this week."],
+        left_out=["SQD-099"],  # a scored athlete a cap left out is named by alias too
     )
     monkeypatch.delenv(KEY_ENV, raising=False)
     with pytest.raises(PseudonymKeyError):
@@ -203,6 +204,7 @@ def test_pseudonymised_mode_hides_real_ids(monkeypatch):
     for real, alias in aliases.items():
         assert real not in html
         assert alias in html
+    assert "SQD-099" not in html and pseudonymise_ids(["SQD-099"], key=KEY)["SQD-099"] in html
     assert "names replaced by codes" in html
     # already-pseudonymised input is left as it is (no alias of an alias), and needs no key
     monkeypatch.delenv(KEY_ENV)
@@ -213,6 +215,8 @@ def test_pseudonymised_mode_hides_real_ids(monkeypatch):
             for name in ("squad", "drivers", "family_contributions", "shap_long", "history", "levers")
         },
         drift_warnings=[],
+        left_out=[],
+        interaction=ctx.interaction.assign(athlete_id=ctx.interaction["athlete_id"].map(aliases)),
     )
     html2 = render_html(pre)
     assert all(a in html2 for a in aliases.values())

@@ -92,6 +92,9 @@ def _pseudonymise_ctx(ctx: ReportContext, key: bytes | None) -> ReportContext:
         frame = getattr(ctx, name)
         if frame is not None and "athlete_id" in frame:
             ids.update(str(x) for x in frame["athlete_id"].dropna())
+    ids.update(str(x) for x in ctx.left_out)
+    if ctx.interaction is not None and "athlete_id" in ctx.interaction:
+        ids.update(str(x) for x in ctx.interaction["athlete_id"].dropna())
     real = sorted(i for i in ids if not is_alias(i))
     if not real:
         return ctx
@@ -115,6 +118,11 @@ def _pseudonymise_ctx(ctx: ReportContext, key: bytes | None) -> ReportContext:
         if "text" in f:
             f["text"] = f["text"].map(scrub)
         changes[name] = f
+    changes["left_out"] = [mapping.get(str(i), i) for i in ctx.left_out]
+    if ctx.interaction is not None and "athlete_id" in ctx.interaction:
+        changes["interaction"] = ctx.interaction.assign(
+            athlete_id=ctx.interaction["athlete_id"].map(lambda x: mapping.get(str(x), x))
+        )
     changes["drift_warnings"] = [scrub(w) for w in ctx.drift_warnings]
     changes["known_limits"] = [scrub(w) for w in ctx.known_limits]
     changes["title"] = scrub(ctx.title)
