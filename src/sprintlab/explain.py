@@ -100,10 +100,15 @@ def _against(value: float, reference: float, unit: str, what: str) -> str | None
     return f"{size} {'above' if diff > 0 else 'below'} {what}"
 
 
+#: a z-score in words: below 0.25 SD "at" the baseline, then "a little", "clearly", "far" above or below
+Z_LEVEL_BELOW = 0.25
+Z_WORDS = ((1.0, "a little"), (2.0, "clearly"), (float("inf"), "far"))
+
+
 def _relative(value: float, unit: str, words: tuple[str, str, str]) -> str:
     """A difference or ratio measure in words: "0.8 h less than the norm", "25% less than the
-    4-week norm" (ratio r shown as 100 (r - 1) %, log ratio l as 100 (e^l - 1) %), "0.6 SD above
-    own baseline" (z-score); ``words`` = (more, less, level)."""
+    4-week norm" (ratio r shown as 100 (r - 1) %, log ratio l as 100 (e^l - 1) %), "a little above
+    own baseline" (z-score, :data:`Z_WORDS`); ``words`` = (more, less, level)."""
     if not np.isfinite(value):
         return "not measured"
     more, less, level = words
@@ -111,8 +116,11 @@ def _relative(value: float, unit: str, words: tuple[str, str, str]) -> str:
         x, size = 100 * (value - 1), lambda v: f"{v:.0f}%"
     elif unit == "log ratio":
         x, size = 100 * float(np.expm1(value)), lambda v: f"{v:.0f}%"
-    elif unit == "z":
-        x, size = value, lambda v: f"{v:.1f} SD"
+    elif unit == "z":  # coach words for a z-score, not "0.6 SD"
+        if abs(value) < Z_LEVEL_BELOW:
+            return level
+        qualifier = next(words for limit, words in Z_WORDS if abs(value) < limit)
+        return f"{qualifier} {more if value > 0 else less}"
     else:
         x, size = value, lambda v: _fmt(v, unit)
     if size(abs(x)) == size(0.0):
@@ -281,8 +289,9 @@ CONTROL_COLOUR_FEATURES = ("control_score_8w", "pelvic_control_score")  # first 
 def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataFrame) -> pd.DataFrame | None:
     """The thesis' key interaction for a dependence plot: per row the strength change since the
     last sprint test, its SHAP value on the transfer model and the athlete's control score
-    (``control_score_8w``, else the latest ``pelvic_control_score``). None when the model does
-    not use the strength change or the rows carry no control score."""
+    (``control_score_8w``, else the latest ``pelvic_control_score``), with the row's
+    ``athlete_id`` and ``week_end`` when ``rows`` carry them. None when the model does not use the
+    strength change or the rows carry no control score."""
     feats = list(model.feature_names_in_)
     ctrl = next((c for c in CONTROL_COLOUR_FEATURES if c in rows.columns), None)
     if STRENGTH_GAIN_FEATURE not in feats or ctrl is None or rows.empty:
@@ -290,17 +299,17 @@ def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataF
     X = rows.reindex(columns=feats).astype(float)
     values, _ = shap_matrix(model, X)
     j = feats.index(STRENGTH_GAIN_FEATURE)
-    return (
-        pd.DataFrame(
-            {
-                STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
-                "control_score": rows[ctrl].to_numpy(dtype=float),
-                "shap_strength": values[:, j],
-            }
-        )
-        .dropna()
-        .reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
+            "control_score": rows[ctrl].to_numpy(dtype=float),
+            "shap_strength": values[:, j],
+        }
     )
+    for key in ("athlete_id", "week_end"):  # whose weeks the plot shows, for its caption
+        if key in rows.columns:
+            frame[key] = rows[key].to_numpy()
+    return frame.dropna().reset_index(drop=True)
 
 
 def family_importance(families: pd.DataFrame) -> pd.DataFrame:

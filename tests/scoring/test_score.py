@@ -55,7 +55,15 @@ def test_rerun_same_week_keeps_history_identical_and_second_week_appends(trained
         "data_freshness_days",
     } <= set(scores.columns)
     html = (out / f"report_{w1}.html").read_text(encoding="utf-8")
-    assert "Scatter chart: the effect of squat strength" in html  # strength x control dependence plot
+    assert "Scatter chart of " in html and "in a strength block this week" in html  # strength x control plot
+    # the fixture caps the report at 6 athletes: the highest risks are shown, the others named
+    shown = {a for a in scores["athlete_id"] if f'id="athlete-{a.lower()}"' in html}
+    ranked = scores.sort_values(["insufficient_data", "hamstring_risk"], ascending=[True, False])
+    assert len(shown) == 6 and "34 more athletes were scored but are not shown" in html
+    assert (
+        ranked["hamstring_risk"].iloc[5]
+        <= scores.loc[scores["athlete_id"].isin(shown), "hamstring_risk"].min()
+    )
     assert scores["top_drivers_hamstring"].str.contains("own usual").any()
     assert _cli(trained, trained["raw"], out, "--week", w1).exit_code == EXIT_OK
     assert hist.read_bytes() == first  # re-running the same week replaces its rows: byte-identical
