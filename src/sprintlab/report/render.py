@@ -520,8 +520,12 @@ NEGLIGIBLE_LOG_ODDS = 0.02
 def interaction_finding(inter: pd.DataFrame) -> str:
     """What the strength-control dots show, in one sentence computed from them: whether strength
     gains raised or lowered transfer chance, and more with good or with poor control (good: at or
-    above the dots' median control score); "hardly moved" when no dot moves it noticeably."""
-    shap, ctrl = inter["shap_strength"].to_numpy(float), inter["control_score"].to_numpy(float)
+    above the dots' median control score), over the dots with a strength gain; "hardly moved" when
+    no dot moves it noticeably."""
+    gains = inter[inter["strength_change_since_test_pct"] > 0]  # strength lost is not a gain
+    if gains.empty:
+        return "In these weeks nobody's squat strength had gone up since their last sprint test"
+    shap, ctrl = gains["shap_strength"].to_numpy(float), gains["control_score"].to_numpy(float)
     if np.abs(shap).max() < NEGLIGIBLE_LOG_ODDS:
         return "In these weeks strength gains hardly moved transfer chance, whatever the control"
     good = ctrl >= np.median(ctrl)
