@@ -408,9 +408,9 @@ def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool)
         }
         for _, r in rows.iterrows()
     ]
-    first = first_lever(rows, aid, outcomes) if "family" in rows else None
+    first = first_lever(rows, aid, outcomes)
     return {
-        "priority": priority_line(rows, aid, outcomes) if first is not None else None,
+        "priority": priority_line(rows, aid, outcomes) if first is not None and "family" in rows else None,
         "first": str(first["text"]) if first is not None else None,
         "items": items,
         "none": "No single realistic change moves "
