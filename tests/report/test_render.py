@@ -365,9 +365,9 @@ def test_strength_control_title_says_what_the_dots_show(good, poor, words):
 
     inter = pd.DataFrame(
         {
-            "strength_change_since_test_pct": [4.0, 5.0, 6.0, 7.0],
-            "control_score": [4.5, 4.0, 2.0, 1.5],
-            "shap_strength": [good, good, poor, poor],
+            "strength_change_since_test_pct": [4.0, 5.0, 6.0, 7.0, -2.0],
+            "control_score": [4.5, 4.0, 2.0, 1.5, 5.0],
+            "shap_strength": [good, good, poor, poor, -3.0],  # a strength loss is not a gain: left out
         }
     )
     assert interaction_finding(inter) == f"In these weeks strength gains {words}"

@@ -408,9 +408,9 @@ def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool)
         }
         for _, r in rows.iterrows()
     ]
-    first = first_lever(rows, aid, outcomes) if "family" in rows else None
+    first = first_lever(rows, aid, outcomes)
     return {
-        "priority": priority_line(rows, aid, outcomes) if first is not None else None,
+        "priority": priority_line(rows, aid, outcomes) if first is not None and "family" in rows else None,
         "first": str(first["text"]) if first is not None else None,
         "items": items,
         "none": "No single realistic change moves "
@@ -520,8 +520,12 @@ NEGLIGIBLE_LOG_ODDS = 0.02
 def interaction_finding(inter: pd.DataFrame) -> str:
     """What the strength-control dots show, in one sentence computed from them: whether strength
     gains raised or lowered transfer chance, and more with good or with poor control (good: at or
-    above the dots' median control score); "hardly moved" when no dot moves it noticeably."""
-    shap, ctrl = inter["shap_strength"].to_numpy(float), inter["control_score"].to_numpy(float)
+    above the dots' median control score), over the dots with a strength gain; "hardly moved" when
+    no dot moves it noticeably."""
+    gains = inter[inter["strength_change_since_test_pct"] > 0]  # strength lost is not a gain
+    if gains.empty:
+        return "In these weeks nobody's squat strength had gone up since their last sprint test"
+    shap, ctrl = gains["shap_strength"].to_numpy(float), gains["control_score"].to_numpy(float)
     if np.abs(shap).max() < NEGLIGIBLE_LOG_ODDS:
         return "In these weeks strength gains hardly moved transfer chance, whatever the control"
     good = ctrl >= np.median(ctrl)
