@@ -74,6 +74,7 @@ class ReportContext:
     not_modelled: dict[str, str] = field(default_factory=dict)  # outcome -> why it has no number
     not_assessed: dict[str, list[str]] = field(default_factory=dict)  # outcome -> families not assessed
     model_note: str | None = None  # on every page: scored by a model trained on simulated athletes
+    main_factor_hidden: tuple[str, ...] = ()  # outcomes whose main factor did not beat a constant
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming every missing column (optional frames checked when present)."""
