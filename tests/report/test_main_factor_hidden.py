@@ -18,10 +18,12 @@ def test_main_factor_hidden_reads_the_explain_stages_verdict(tmp_path):
     assert main_factor_hidden(path) == ("hamstring",)
     path.write_text(json.dumps({"hamstring": {"main_factor_beats_baseline": True}}))
     assert main_factor_hidden(path) == ()
+    # measured on a challenger that lost while the report shows the champion: not shown either
+    assert main_factor_hidden(path, measured_on_shown_model=False) == ("hamstring",)
 
 
 def test_report_leaves_out_the_hamstring_main_factor_column():
     ctx = build_demo_context(n_athletes=3, seed=3)
     assert "Main factor: hamstring" in render_html(ctx)
     html = render_html(dataclasses.replace(ctx, main_factor_hidden=("hamstring",)))
-    assert "Main factor: hamstring" not in html and "Main factor: transfer" in html
+    assert "Main factor: hamstring" not in html and "Transfer chance (strength block)" in html

@@ -43,13 +43,18 @@ PIPELINE_REPORT_LIMITS = (
 )
 
 
-def main_factor_hidden(path: Path) -> tuple[str, ...]:
+def main_factor_hidden(path: Path, *, measured_on_shown_model: bool = True) -> tuple[str, ...]:
     """The outcomes whose per-athlete main factor named the simulator's true family no more often than
     always naming the most common one (``explanations.json``: ``main_factor_beats_baseline`` false):
-    the report leaves that column out and shows the measured drivers only."""
+    the report leaves that column out and shows the measured drivers only. When the explain stage
+    measured another model than the one shown (a challenger that lost: the report shows the registry's
+    champion), a measured outcome's column is left out too: nothing shows it beats the constant."""
     ex = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     return tuple(
-        name for name in ("hamstring",) if (ex.get(name) or {}).get("main_factor_beats_baseline") is False
+        name
+        for name in ("hamstring",)
+        if "main_factor_beats_baseline" in (ex.get(name) or {})
+        and (ex[name]["main_factor_beats_baseline"] is False or not measured_on_shown_model)
     )
 
 
@@ -210,6 +215,8 @@ def run_report(
         pseudonymised=pseudonymise,
         generated_at=generated_at,
         not_modelled=not_modelled,
-        main_factor_hidden=main_factor_hidden(Path(metrics_dir) / "explanations.json") if own else (),
+        main_factor_hidden=main_factor_hidden(
+            Path(metrics_dir) / "explanations.json", measured_on_shown_model=own
+        ),
     )
     return render_report(build_report_context(inputs, params), Path(out_path))
