@@ -226,7 +226,9 @@ def _score_baselines(
 def _score_oracles(test: pd.DataFrame, score: HeldOutScorer) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The simulator's true probabilities scored like a model, where every test unit has one:
     ``oracle`` (``p_true``, also returned as column ``p_oracle``) and ``oracle_realised_path``
-    (``p_true_realised``: knows the weeks that actually followed, no model can reach it)."""
+    (``p_true_realised``: knows the weeks that actually followed, no model can reach it) and
+    ``oracle_conditional`` (``p_true_conditional``: transfer given the latent state and the observed
+    opening test - the ceiling for a model that sees the opening test)."""
     metrics: dict[str, Any] = {}
     columns: dict[str, np.ndarray] = {}
     if "p_true" in test and test["p_true"].notna().all():
@@ -234,6 +236,8 @@ def _score_oracles(test: pd.DataFrame, score: HeldOutScorer) -> tuple[dict[str, 
         metrics["oracle"] = score(columns["p_oracle"])
     if "p_true_realised" in test and test["p_true_realised"].notna().all():
         metrics["oracle_realised_path"] = score(test["p_true_realised"].to_numpy())
+    if "p_true_conditional" in test and test["p_true_conditional"].notna().all():
+        metrics["oracle_conditional"] = score(test["p_true_conditional"].to_numpy())
     return metrics, columns
 
 
