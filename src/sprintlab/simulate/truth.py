@@ -319,6 +319,9 @@ def transfer_shapley(
     ``mu`` is additive except the strength x access product ``-gamma g A(c)``; for a product of
     two players the interventional Shapley values against the reference point (g_r, A_r) are
     ``phi_g = -gamma (g - g_r)(A + A_r)/2`` and ``phi_c = -gamma (A - A_r)(g + g_r)/2``.
+    The additive terms: ``timing`` = braking ``delta (k - k_r)``; ``bounce_back`` = regression to the
+    athlete's own level ``-rho_rev (rev - rev_r)`` (a slow opening test is followed by a faster one
+    whatever the training: test-day variation, not a trainable factor); ``load``, ``wellness``.
     Values are in seconds of 0-10 m time (negative = faster = more transfer).
     """
     p = TRANSFER
@@ -328,7 +331,8 @@ def transfer_shapley(
         {
             "strength": -p["gamma_s"] * (g - ref["g"]) * (a + a_r) / 2,
             "control": -p["gamma_s"] * (a - a_r) * (g + ref["g"]) / 2,
-            "timing": p["delta_s"] * (k - ref["k"]) - p["rho_rev"] * (rev - ref["rev"]),
+            "timing": p["delta_s"] * (k - ref["k"]),
+            "bounce_back": -p["rho_rev"] * (rev - ref["rev"]),
             "load": p["lam_s"] * (load - ref["load"]),
             "wellness": p["omega_s"] * (sleep - ref["sleep"]),
         }
