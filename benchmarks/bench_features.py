@@ -36,7 +36,8 @@ import pandas as pd
 from sprintlab.features.panel import build_panel
 
 def status(key):  # kB -> GB, from /proc/self/status (VmRSS now, VmHWM peak since the last reset)
-    line = next(l for l in open("/proc/self/status") if l.startswith(key))
+    with open("/proc/self/status") as f:
+        line = next(l for l in f if l.startswith(key))
     return int(line.split()[1]) / 1024**2
 
 t0 = time.perf_counter()

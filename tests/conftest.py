@@ -1,4 +1,6 @@
-"""Shared fixtures: a small simulated squad (session-scoped, deterministic) and the shared data path."""
+"""Shared fixtures: a small simulated squad (session-scoped, deterministic), the quick squad trained
+and registered once per session (``trained``: the scoring, engine and golden tests), and the
+shared data path."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sprintlab.config import load_params
 from sprintlab.simulate.generator import simulate_squad
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,3 +38,50 @@ def small_panel(small_squad):
     from sprintlab.features.panel import build_panel
 
     return build_panel(small_squad.tables)
+
+
+@pytest.fixture(scope="session")
+def trained_squad(tmp_path_factory):
+    """The quick squad (``quick_params``: 40 athletes x 60 weeks, seed 5) simulated, validated,
+    featurised and both models trained and registered in a temporary MLflow store - once per
+    session for every test that reads it (scoring, the Spark engine, the golden outputs).
+
+    ``chain_params``: the parameters of that chain; ``params`` / ``params_file``: the scoring
+    tests' parameters (the report limited to 6 athletes, which the chain does not read). The
+    store and the working directory are set only while training: a test sets them with
+    :func:`trained` (other session fixtures point MLFLOW_TRACKING_URI at their own stores).
+    """
+    import yaml
+
+    from sprintlab.pipeline.chain import quick_params, run_training_chain
+
+    tmp = tmp_path_factory.mktemp("scoring")
+    chain_params = quick_params(load_params(ROOT / "params.yaml"))
+    with pytest.MonkeyPatch.context() as mp:
+        use_store(mp, tmp)
+        run_training_chain(chain_params, tmp, today="2026-11-24")
+    params_file = tmp / "params.yaml"
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["report"]["max_athletes"] = 6
+    params_file.write_text(yaml.safe_dump(raw))
+    return {
+        "tmp": tmp,
+        "raw": tmp / "sim" / "raw",
+        "params": load_params(params_file),
+        "params_file": params_file,
+        "chain_params": chain_params,
+    }
+
+
+def use_store(mp: pytest.MonkeyPatch, tmp: Path) -> None:
+    """MLflow store ``tmp/mlflow.db`` and working directory ``tmp`` until ``mp`` is undone."""
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+    mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mp.chdir(tmp)
+
+
+@pytest.fixture
+def trained(trained_squad, monkeypatch):
+    """:func:`trained_squad` with its MLflow store and folder set for this test."""
+    use_store(monkeypatch, trained_squad["tmp"])
+    return trained_squad

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sprintlab.domain import FAMILIES
 from sprintlab.explain import explain_units, family_contributions, shap_matrix, truth_agreement
@@ -40,6 +41,22 @@ def test_additivity_base_plus_contributions_equals_margin():
     values, base = shap_matrix(m, u[FEATS])
     assert values.shape == (len(u), len(FEATS))
     np.testing.assert_allclose(base + values.sum(axis=1), m.margin(u[FEATS]), atol=1e-6)
+
+
+def test_shap_matrix_equals_shap_tree_explainer():
+    """LightGBM's ``pred_contrib`` Tree SHAP gives the values and base value the shap package's
+    ``TreeExplainer`` gave before (positive class, (n, f)), to the last bit."""
+    shap = pytest.importorskip("shap")
+    u = _units()
+    m = _model(u)
+    values, base = shap_matrix(m, u[FEATS])
+    reference = shap.TreeExplainer(m.booster_)(u[FEATS].astype(float))
+    assert values.shape == np.asarray(reference.values).shape == (len(u), len(FEATS))
+    np.testing.assert_array_equal(values, reference.values)
+    assert base == float(np.ravel(reference.base_values)[0])
+    one, one_base = shap_matrix(m, u[FEATS].head(1))
+    assert one.shape == (1, len(FEATS)) and one_base == base
+    np.testing.assert_array_equal(one, values[:1])
 
 
 def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():
@@ -238,7 +255,8 @@ def test_strength_control_interaction_uses_the_models_control_measure():
     m = _model(u)
     rows = u.head(50).assign(control_score_8w=np.linspace(1, 5, 50))
     inter = strength_control_interaction(m, rows)
-    assert list(inter.columns) == ["strength_change_since_test_pct", "control_score", "shap_strength"]
+    assert list(inter.columns)[:3] == ["strength_change_since_test_pct", "control_score", "shap_strength"]
+    assert set(inter.columns[3:]) <= {"athlete_id", "week_end"}  # whose weeks, for the caption
     np.testing.assert_allclose(inter["control_score"], rows["control_score_8w"])  # 8-week score preferred
     np.testing.assert_allclose(inter["shap_strength"], shap_matrix(m, rows[FEATS])[0][:, 0])
     only_latest = strength_control_interaction(m, u.head(50))
@@ -259,16 +277,18 @@ def test_driver_sentence_puts_difference_and_ratio_measures_in_words():
         ": 0.3 h a night more than the norm (squad median: 0.1 h a night less than the norm)"
         in driver_sentence("sleep_deficit_since_test_h", -0.3, 0.1, 0.1, "transfer")
     )
-    # ratio 0.75 -> 25 % less; log ratio ln(1.2) -> 20 % more; z-scores in SD; times faster/slower
+    # ratio 0.75 -> 25 % less; log ratio ln(1.2) -> 20 % more; z-scores in words; times faster/slower
     assert ": 25% less than the 4-week norm (squad median: 10% more than the 4-week norm)" in driver_sentence(
         "hsr_vs_own_norm", 0.75, 1.1, -0.2, "hamstring"
     )
     assert ": 20% more than the norm" in driver_sentence(
         "hsr_excess_since_test", float(np.log(1.2)), 0.0, -0.1, "transfer"
     )
-    assert ": 0.6 SD above own baseline (squad median: 0.2 SD below own baseline)" in driver_sentence(
+    assert ": a little above own baseline (squad median: at own baseline)" in driver_sentence(
         "fatigue_z", 0.59, -0.18, 0.1, "hamstring"
     )
+    assert ": clearly below own baseline" in driver_sentence("fatigue_z", -1.2, 0.0, 0.1, "hamstring")
+    assert ": far above own baseline" in driver_sentence("fatigue_z", 2.4, 0.0, 0.1, "hamstring")
     assert ": 0.02 s faster than at the first test" in driver_sentence(
         "t10_vs_first_test_s", -0.02, 0.01, 0.2, "transfer"
     )

@@ -66,25 +66,29 @@ def report_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def golden_run(tmp_path_factory):
-    from sprintlab.pipeline.chain import quick_params, run_training_chain
+def golden_run(trained_squad):
+    """The quick squad's chain - simulate, validate, features, targets, both models trained and
+    registered - is the session's ``trained_squad`` (tests/conftest.py, shared with the scoring
+    tests; the same parameters, checked here); then evaluate, explain, the pipeline report and a
+    scored week, written beside it with its MLflow store."""
+    from tests.conftest import use_store
+
+    from sprintlab.pipeline.chain import quick_params
     from sprintlab.pipeline.evaluate import run_evaluate
     from sprintlab.pipeline.explain import run_explain
     from sprintlab.pipeline.report import run_report
     from sprintlab.scoring import score
 
-    mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("golden")
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
-    mp.chdir(tmp)
+    tmp = trained_squad["tmp"]
     params = quick_params(load_params(ROOT / "params.yaml"), athletes=40, weeks=60, seed=5)
-    run_training_chain(params, tmp, today=TODAY)
-    run_evaluate(tmp / "models", tmp / "metrics", tmp / "plots")
-    run_explain(params, tmp / "tg", tmp / "models", tmp / "expl", tmp / "metrics")
-    run_report(params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report.html", simulated=True)
-    scored = score(tmp / "sim" / "raw", tmp / "score", params, simulated=True)
-    yield {"tmp": tmp, "scored": scored}
-    mp.undo()
+    assert trained_squad["chain_params"] == params, "the shared trained squad is not the golden chain"
+    with pytest.MonkeyPatch.context() as mp:
+        use_store(mp, tmp)
+        run_evaluate(tmp / "models", tmp / "metrics", tmp / "plots")
+        run_explain(params, tmp / "tg", tmp / "models", tmp / "expl", tmp / "metrics")
+        run_report(params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report.html", simulated=True)
+        scored = score(tmp / "sim" / "raw", tmp / "score", params, simulated=True)
+    return {"tmp": tmp, "scored": scored}
 
 
 def _tables(golden_run) -> dict[str, pd.DataFrame]:

@@ -150,3 +150,41 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]  # no temp file left
     write_bytes_atomic(tmp_path / "sub" / "n.bin", b"\x00\x01")
     assert (tmp_path / "sub" / "n.bin").read_bytes() == b"\x00\x01"
+
+
+def test_csv_output_neutralises_formula_cells_but_not_numbers(tmp_path):
+    from sprintlab.io import neutralise_formula
+
+    df = pd.DataFrame(
+        {
+            "athlete_id": ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1+1", "-2+3", "\tA", "A01"],
+            "note": ["-20", "+5", "1e3", "=1", None, "-"],
+            "x": [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    path = write_table_atomic(df, tmp_path / "scores.csv")
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert back["athlete_id"].tolist() == [
+        '\'=HYPERLINK("http://x","y")',
+        "'@SUM(A1)",
+        "'+1+1",
+        "'-2+3",
+        "'\tA",
+        "A01",
+    ]
+    assert back["note"].tolist() == ["-20", "+5", "1e3", "'=1", "", "'-"]
+    assert back["x"].iloc[0] == "-1.0"  # numbers are written as numbers
+    assert neutralise_formula(3) == 3 and neutralise_formula("x=1") == "x=1"
+    assert neutralise_formula("\rB") == "'\rB"
+    # Parquet keeps the values as they are (it is not opened by a spreadsheet)
+    write_table_atomic(df, tmp_path / "scores.parquet")
+    assert pd.read_parquet(tmp_path / "scores.parquet")["athlete_id"].iloc[2] == "+1+1"
+
+
+def test_decoding_order_utf8_then_windows_1252_then_latin1():
+    from sprintlab.io import decode_text
+
+    assert decode_text("é".encode()) == ("é", "utf-8")
+    assert decode_text(b"\xef\xbb\xbfa") == ("a", "utf-8-sig")
+    assert decode_text("’Š€".encode("cp1252")) == ("’Š€", "cp1252")
+    assert decode_text(b"a\x81b") == ("a\x81b", "latin-1")  # 0x81 is not Windows-1252

@@ -111,3 +111,75 @@ def test_registered_model_carries_its_run_artifacts(tmp_path, monkeypatch, fitte
     assert load_registered_model("sprintlab-loader-test", "1").alias == "-"
     with pytest.raises(ModelNotFoundError, match="no model sprintlab-loader-test version 9"):
         load_registered_model("sprintlab-loader-test", "9")
+
+
+def test_a_registered_version_is_loaded_from_the_local_cache_without_mlflow(tmp_path, monkeypatch, fitted):
+    """The second load of a version comes from ``model_cache/`` beside the SQLite store: the same
+    model and artifacts, current tags, and in a fresh process neither MLflow nor skops imported; a
+    cache entry of another run (a re-created store) is not used."""
+    import subprocess
+    import sys
+
+    import joblib
+
+    from sprintlab import registry
+    from sprintlab.tracking import log_and_register
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    model, units = fitted
+    folder = _model_folder(tmp_path, fitted, None)
+    X = units[["signal", "noise"]]
+    reg = log_and_register(
+        experiment="cache-test",
+        registered_name="sprintlab-cache-test",
+        model=model,
+        X_example=X.head(5),
+        params={"n": 1},
+        metrics={"model": {"roc_auc": 0.7}},
+        artifacts={
+            "evaluation": folder / EVALUATION_FILE,
+            "levers": [folder / RANGES_FILE, folder / BOOTSTRAP_FILE],
+        },
+        compare=(X, units["y"].to_numpy()),
+    )
+    first = load_registered_model("sprintlab-cache-test")
+    entry = tmp_path / registry.CACHE_DIR / "sprintlab-cache-test" / "1" / registry.CACHE_ENTRY
+    assert entry.is_file()
+    with monkeypatch.context() as m:  # the registry is not asked for the model again
+        m.setattr(registry, "_registry_model", lambda *a: pytest.fail("loaded from the registry"))
+        cached = load_registered_model("sprintlab-cache-test")
+        by_version = load_registered_model("sprintlab-cache-test", "1")
+    assert (cached.version, cached.alias, cached.run_id, cached.uri) == (
+        "1",
+        "champion",
+        reg.run_id,
+        first.uri,
+    )
+    assert by_version.alias == "-"
+    assert (cached.signature, cached.metrics, cached.lever_ranges) == (
+        first.signature,
+        first.metrics,
+        first.lever_ranges,
+    )
+    assert cached.drift_reference == first.drift_reference and len(cached.lever_boosters) == 2
+    assert (cached.data_source, cached.not_assessed) == (first.data_source, first.not_assessed)
+    np.testing.assert_array_equal(cached.model.predict_proba(X), first.model.predict_proba(X))
+    code = (
+        "import sys; from sprintlab.registry import load_registered_model; "
+        "m = load_registered_model('sprintlab-cache-test'); "
+        "print(m.version, 'mlflow' in sys.modules, 'skops' in sys.modules)"
+    )
+    import os
+    from pathlib import Path
+
+    import sprintlab
+
+    env = {**os.environ, "PYTHONPATH": str(Path(sprintlab.__file__).parents[1])}  # this checkout's code
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert out.split() == ["1", "False", "False"]
+    stale = joblib.load(entry)
+    joblib.dump(type(stale)(**{**stale.__dict__, "run_id": "another-run"}), entry)
+    reloaded = load_registered_model("sprintlab-cache-test")  # from the registry, and cached again
+    assert reloaded.run_id == reg.run_id and joblib.load(entry).run_id == reg.run_id

@@ -140,6 +140,7 @@ class ScoreParams(_Frozen):
     max_missing_share: float = Field(ge=0, le=1)
     history_weeks: int = Field(ge=1)
     own_usual_weeks: int = Field(ge=1)
+    lock_wait_seconds: float = Field(ge=0)
 
 
 class InSituParams(_Frozen):

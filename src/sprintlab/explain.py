@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import shap
 
 from sprintlab import domain
 from sprintlab.domain import FAMILIES, TARGETS, TRANSFER
@@ -32,26 +31,17 @@ UNIT_DECIMALS = {
 
 
 def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.ndarray, float]:
-    """TreeExplainer SHAP values (n_rows x n_features) and base value, in LightGBM log-odds.
+    """Tree SHAP values (n_rows x n_features) and base value, in LightGBM log-odds.
 
-    shap has returned binary LightGBM output as a list of two arrays, as one (n, f) array and as
-    an (n, f, 2) array across versions; this function always returns the positive class as
-    (n, f). Additivity: base + row sum = ``model.margin(X)`` (for a model that learns the outcome,
-    the booster's SHAP values are scaled by the calibration slope into log-odds).
+    LightGBM's own Tree SHAP (``predict(pred_contrib=True)``: the path-dependent algorithm of
+    shap's ``TreeExplainer``, the expected value in the last column) for the positive class.
+    Additivity: base + row sum = ``model.margin(X)`` (for a model that learns the outcome, the
+    booster's SHAP values are scaled by the calibration slope into log-odds).
     """
     Xc = X[list(model.feature_names_in_)].astype(float)
-    explainer = shap.TreeExplainer(model.booster_)
-    explanation = explainer(Xc)
-    values = explanation.values
-    base = explanation.base_values
-    if isinstance(values, list):
-        values = values[1]
-    values = np.asarray(values, dtype=float)
-    base = np.asarray(base, dtype=float)
-    if values.ndim == 3:
-        values = values[:, :, 1]
-        base = base[..., 1] if base.ndim == 2 else base
-    base_value = float(np.ravel(base)[0]) if base.size else float("nan")
+    contrib = np.asarray(model.booster_.booster_.predict(Xc, pred_contrib=True), dtype=float)
+    values = contrib[:, :-1]
+    base_value = float(contrib[0, -1]) if len(contrib) else float("nan")
     # the model's log-odds are affine in the booster output (identity unless learn_from="outcome")
     intercept, slope = getattr(model, "margin_affine_", (0.0, 1.0))
     return values * slope, intercept + slope * base_value
@@ -110,10 +100,15 @@ def _against(value: float, reference: float, unit: str, what: str) -> str | None
     return f"{size} {'above' if diff > 0 else 'below'} {what}"
 
 
+#: a z-score in words: below 0.25 SD "at" the baseline, then "a little", "clearly", "far" above or below
+Z_LEVEL_BELOW = 0.25
+Z_WORDS = ((1.0, "a little"), (2.0, "clearly"), (float("inf"), "far"))
+
+
 def _relative(value: float, unit: str, words: tuple[str, str, str]) -> str:
     """A difference or ratio measure in words: "0.8 h less than the norm", "25% less than the
-    4-week norm" (ratio r shown as 100 (r - 1) %, log ratio l as 100 (e^l - 1) %), "0.6 SD above
-    own baseline" (z-score); ``words`` = (more, less, level)."""
+    4-week norm" (ratio r shown as 100 (r - 1) %, log ratio l as 100 (e^l - 1) %), "a little above
+    own baseline" (z-score, :data:`Z_WORDS`); ``words`` = (more, less, level)."""
     if not np.isfinite(value):
         return "not measured"
     more, less, level = words
@@ -121,8 +116,11 @@ def _relative(value: float, unit: str, words: tuple[str, str, str]) -> str:
         x, size = 100 * (value - 1), lambda v: f"{v:.0f}%"
     elif unit == "log ratio":
         x, size = 100 * float(np.expm1(value)), lambda v: f"{v:.0f}%"
-    elif unit == "z":
-        x, size = value, lambda v: f"{v:.1f} SD"
+    elif unit == "z":  # coach words for a z-score, not "0.6 SD"
+        if abs(value) < Z_LEVEL_BELOW:
+            return level
+        qualifier = next(words for limit, words in Z_WORDS if abs(value) < limit)
+        return f"{qualifier} {more if value > 0 else less}"
     else:
         x, size = value, lambda v: _fmt(v, unit)
     if size(abs(x)) == size(0.0):
@@ -291,8 +289,9 @@ CONTROL_COLOUR_FEATURES = ("control_score_8w", "pelvic_control_score")  # first 
 def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataFrame) -> pd.DataFrame | None:
     """The thesis' key interaction for a dependence plot: per row the strength change since the
     last sprint test, its SHAP value on the transfer model and the athlete's control score
-    (``control_score_8w``, else the latest ``pelvic_control_score``). None when the model does
-    not use the strength change or the rows carry no control score."""
+    (``control_score_8w``, else the latest ``pelvic_control_score``), with the row's
+    ``athlete_id`` and ``week_end`` when ``rows`` carry them. None when the model does not use the
+    strength change or the rows carry no control score."""
     feats = list(model.feature_names_in_)
     ctrl = next((c for c in CONTROL_COLOUR_FEATURES if c in rows.columns), None)
     if STRENGTH_GAIN_FEATURE not in feats or ctrl is None or rows.empty:
@@ -300,17 +299,17 @@ def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataF
     X = rows.reindex(columns=feats).astype(float)
     values, _ = shap_matrix(model, X)
     j = feats.index(STRENGTH_GAIN_FEATURE)
-    return (
-        pd.DataFrame(
-            {
-                STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
-                "control_score": rows[ctrl].to_numpy(dtype=float),
-                "shap_strength": values[:, j],
-            }
-        )
-        .dropna()
-        .reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            STRENGTH_GAIN_FEATURE: X.iloc[:, j].to_numpy(),
+            "control_score": rows[ctrl].to_numpy(dtype=float),
+            "shap_strength": values[:, j],
+        }
     )
+    for key in ("athlete_id", "week_end"):  # whose weeks the plot shows, for its caption
+        if key in rows.columns:
+            frame[key] = rows[key].to_numpy()
+    return frame.dropna().reset_index(drop=True)
 
 
 def family_importance(families: pd.DataFrame) -> pd.DataFrame:

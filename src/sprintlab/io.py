@@ -4,7 +4,8 @@ Reading
     :func:`read_table` reads ``.csv``, ``.parquet`` and ``.xlsx``. CSV and Excel cells are read as
     *strings* so that the data contract (:mod:`sprintlab.contract.validate`), not pandas, decides
     types (tools that take numbers directly, such as ``sprintlab profile``, ask for pandas' typing
-    with ``infer_types=True``). CSV encoding (UTF-8, UTF-8 with a byte-order mark, Latin-1 fallback) and delimiter
+    with ``infer_types=True``). CSV encoding (UTF-8, UTF-8 with a byte-order mark, then Windows-1252,
+    then Latin-1) and delimiter
     (``,`` ``;`` tab) are detected unless the caller declares them (:class:`ReadOptions`, as a
     mapping file's ``read:`` does); metadata lines above the header can be skipped. Fully blank
     lines are dropped; the spreadsheet row number of every remaining row (header = row 1 of the
@@ -15,17 +16,28 @@ Writing
     :func:`write_bytes_atomic`, :func:`write_text_atomic` and :func:`write_table_atomic` write to a
     temporary file in the target directory, ``fsync`` it and ``os.replace`` it over the target: a
     failure leaves the previous file intact and no temporary file behind. Parquet output carries
-    no pandas index or pandas metadata and is byte-identical for identical frames.
+    no pandas index or pandas metadata and is byte-identical for identical frames. CSV output
+    neutralises formula-leading text cells (:func:`neutralise_formula`).
+
+Output folders
+    :class:`StagedFolder` builds a new generation of an output folder beside it and commits it as
+    one unit (``manifest.json`` last, one atomic rename, the previous generation kept);
+    :func:`output_lock` is the folder's writer lock; :data:`WRITE_HOOK` lets tests fail any write.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,9 +94,10 @@ class DataError(Exception):
 
 
 def decode_text(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (a leading byte-order mark is stripped) or, failing that, Latin-1.
+    """Decode bytes as UTF-8 (a leading byte-order mark is stripped), failing that as Windows-1252
+    (Excel's Western European CSV: curly quotes, the euro sign, Š Œ), failing that as Latin-1.
 
-    Returns ``(text, encoding)`` where encoding is ``"utf-8"``, ``"utf-8-sig"`` or ``"latin-1"``.
+    Returns ``(text, encoding)``: ``"utf-8"``, ``"utf-8-sig"``, ``"cp1252"`` or ``"latin-1"``.
     With a declared ``encoding`` the bytes are decoded with it (a UTF-8 byte-order mark is still
     stripped); bytes that do not decode raise ``UnicodeDecodeError``.
     """
@@ -97,6 +110,10 @@ def decode_text(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
     try:
         return raw.decode("utf-8"), enc
     except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:  # bytes 0x81 0x8D 0x8F 0x90 0x9D are not Windows-1252
         return raw.decode("latin-1"), "latin-1"
 
 
@@ -118,14 +135,39 @@ def _blank(v: object) -> bool:
     )
 
 
+def _blank_rows(df: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is blank; each column is checked only on the rows still blank so far."""
+    rows = np.arange(len(df))
+    for j in range(len(df.columns)):
+        if not len(rows):
+            break
+        rows = rows[_blank_column(df.iloc[rows, j])]
+    blank = np.zeros(len(df), dtype=bool)
+    blank[rows] = True
+    return blank
+
+
+def _blank_column(col: pd.Series) -> np.ndarray:
+    """Per cell: missing or blank text (:func:`_blank`), vectorised for text cells."""
+    if col.dtype != object:
+        return col.isna().to_numpy()
+    arr = col.to_numpy()
+    text = np.fromiter((type(v) is str for v in arr), bool, len(arr))
+    out = np.zeros(len(arr), dtype=bool)
+    out[text] = pd.Series(arr[text], dtype=object).str.strip().eq("").to_numpy()
+    others = np.flatnonzero(~text)
+    out[others] = [_blank(v) for v in arr[others]]
+    return out
+
+
 def _finish(df: pd.DataFrame, path: Path, first_row: int, info: dict[str, Any]) -> pd.DataFrame:
     """Clean headers, drop fully blank rows and record file, row numbers and read info in ``attrs``."""
     df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
+    df.attrs = {}
     rows = [first_row + i for i in range(len(df))]
     keep = np.ones(len(df), dtype=bool)
     if len(df) and len(df.columns):
-        cells = df.astype(object).to_numpy()
-        keep = ~np.array([all(_blank(v) for v in r) for r in cells], dtype=bool)
+        keep = ~_blank_rows(df)
     df = df.loc[keep].reset_index(drop=True)
     info["blank_rows_dropped"] = int((~keep).sum())
     df.attrs["row_numbers"] = [r for r, k in zip(rows, keep, strict=True) if k]
@@ -264,6 +306,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _before_write(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -274,6 +317,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
     return path
 
 
@@ -283,11 +327,12 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def table_bytes(df: pd.DataFrame, suffix: str) -> bytes:
-    """Serialise a table deterministically: CSV (no index, ``\\n`` line ends) or Parquet (no index,
-    no pandas/schema metadata, fixed compression and writer options)."""
+    """Serialise a table deterministically: CSV (no index, ``\\n`` line ends, formula-leading text
+    cells neutralised by :func:`neutralise_formula`) or Parquet (no index, no pandas/schema
+    metadata, fixed compression and writer options)."""
     suffix = suffix.lower()
     if suffix == ".csv":
-        return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        return _csv_safe(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
     if suffix in PARQUET_SUFFIXES:
         table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
         buf = pa.BufferOutputStream()
@@ -326,3 +371,208 @@ def nan_to_none(obj: Any) -> Any:
 def write_json_atomic(path: str | Path, data: Any) -> Path:
     """Write ``data`` as indented, key-sorted JSON (numpy scalars and arrays converted), atomically."""
     return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+# ----------------------------------------------------------------------------- output folders
+#: test hook: called with the target path before every file write and before a folder commit
+#: (fault injection, ``tests/test_output_transaction.py``); ``None`` in normal runs
+WRITE_HOOK: Callable[[Path], None] | None = None
+MANIFEST_FILE = "manifest.json"
+#: cells of CSV outputs that a spreadsheet would read as a formula (OWASP "CSV injection")
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class OutputBusy(RuntimeError):
+    """Another run holds the writer lock of an output folder."""
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """``fsync`` a directory so that renames inside it survive a power cut (no-op where the OS
+    cannot open directories)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _before_write(path: Path) -> None:
+    if WRITE_HOOK is not None:
+        WRITE_HOOK(path)
+
+
+def neutralise_formula(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` (OWASP); plain
+    numbers such as ``-20`` and every other value are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with :func:`neutralise_formula` applied to its text columns (a copy when any changed)."""
+    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
+    if not text:
+        return df
+    out = df.copy()
+    for c in text:
+        out[c] = out[c].map(neutralise_formula, na_action="ignore")
+    return out
+
+
+@contextmanager
+def output_lock(folder: str | Path, wait_s: float) -> Iterator[Path]:
+    """Hold the writer lock of output ``folder`` (``.<name>.lock`` beside it, ``flock``); wait up
+    to ``wait_s`` seconds for another holder, then raise :class:`OutputBusy`. The lock is released
+    when the holder exits, even when it is killed."""
+    import fcntl
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = folder.parent / f".{folder.name}.lock"
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputBusy(
+                        f"output folder {folder} is being written by another run (lock {lock}); "
+                        f"waited {wait_s:g} s"
+                    ) from None
+                time.sleep(0.1)
+        yield lock
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def folder_manifest(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every file under ``folder`` (except the manifest) -> size and SHA-256."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_FILE)
+    return {
+        p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": _file_digest(p)}
+        for p in files
+    }
+
+
+class StagedFolder:
+    """A new generation of an output folder, built beside it and committed as one unit.
+
+    :meth:`carry` brings over (hard links, else copies) the files of the current generation that
+    the run does not rewrite; the run writes its files under :attr:`path`; :meth:`commit` writes
+    ``manifest.json`` last (every file with size and SHA-256), ``fsync`` s and swaps the staging
+    folder with the target in one atomic rename (``renameat2`` exchange; elsewhere two renames,
+    repaired by :func:`recover_folder`). The replaced generation is kept as ``.<name>.previous``
+    beside the target for rollback. :meth:`discard` (or leaving the ``with`` block with an
+    exception) removes the staging folder and leaves the target untouched.
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = Path(target)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
+        self.previous = self.target.parent / f".{self.target.name}.previous"
+
+    def __enter__(self) -> StagedFolder:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self.discard()
+
+    def carry(self, keep: Callable[[str], bool]) -> None:
+        """Link the target's files whose relative path ``keep`` accepts into the staging folder
+        (files the run has already written there are left alone)."""
+        if not self.target.is_dir():
+            return
+        for src in sorted(self.target.rglob("*")):
+            rel = src.relative_to(self.target).as_posix()
+            if not src.is_file() or rel == MANIFEST_FILE or not keep(rel):
+                continue
+            dst = self.path / rel
+            if dst.exists():  # written by this run
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+    def commit(self, info: dict[str, Any]) -> Path:
+        """Write the manifest (``info`` + the file list) last, then swap the folder in."""
+        manifest = {**info, "files": folder_manifest(self.path)}
+        write_text_atomic(self.path / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        for sub in sorted({p.parent for p in self.path.rglob("*") if p.is_file()}):
+            fsync_dir(sub)
+        _before_write(self.target)
+        if self.target.exists() and _exchange(self.path, self.target):
+            old = self.path
+        elif self.target.exists():
+            old = self.target.parent / f".{self.target.name}.replaced-{os.getpid()}"
+            os.rename(self.target, old)
+            os.rename(self.path, self.target)
+        else:
+            os.rename(self.path, self.target)
+            old = None
+        fsync_dir(self.target.parent)
+        if old is not None:
+            shutil.rmtree(self.previous, ignore_errors=True)
+            os.rename(old, self.previous)
+            fsync_dir(self.target.parent)
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the staging folder (the target is left as it was)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def recover_folder(target: str | Path) -> bool:
+    """Under the writer lock, before a new run: remove staging folders left by a killed run, and
+    put the replaced generation back when a commit without an atomic exchange was interrupted
+    between its two renames (the target missing). True when a generation was restored."""
+    target = Path(target)
+    for stale in target.parent.glob(f".{target.name}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if target.exists():
+        return False
+    for old in sorted(target.parent.glob(f".{target.name}.replaced-*")):
+        os.rename(old, target)
+        fsync_dir(target.parent)
+        return True
+    return False

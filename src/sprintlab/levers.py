@@ -498,15 +498,72 @@ def _ranges_for(training_ranges: Mapping[str, Any] | None, target: str) -> Featu
     return training_ranges
 
 
-def priority_summary(table: pd.DataFrame, athlete_id: str, model: str = "transfer", n: int = 2) -> str:
-    """ "Priority: timing. <best lever sentence>; <next lever sentence>." for one athlete and model."""
+def _helpful(table: pd.DataFrame, athlete_id: str, model: str) -> pd.DataFrame:
+    """The athlete's levers for ``model`` that help at all, most helpful first."""
     spec = domain.target(model)
     t = table[(table["athlete_id"] == athlete_id) & (table["model"] == model)]
     t = t.assign(_b=spec.benefit(t["effect"]).to_numpy()).sort_values("_b", ascending=False, kind="mergesort")
-    t = t[t["_b"] > 1e-4]
+    return t[t["_b"] > 1e-4]
+
+
+def family_words(family: str) -> str:
+    """A lever family in the coach's words (:data:`sprintlab.domain.FAMILY_LABELS`), lower case."""
+    label = domain.FAMILY_LABELS.get(family, family.replace("_", " "))
+    return label[:1].lower() + label[1:]
+
+
+def priority_summary(table: pd.DataFrame, athlete_id: str, model: str = "transfer", n: int = 2) -> str:
+    """ "Priority: sprint timing and braking. <best lever sentence>; <next lever sentence>." for one
+    athlete and model (the family in the coach's words, :func:`family_words`)."""
+    t = _helpful(table, athlete_id, model)
     if t.empty:
-        return f"No modelled lever changes the {spec.outcome_words} noticeably."
-    return f"Priority: {t['family'].iloc[0]}. " + "; ".join(t["text"].head(n)) + "."
+        return f"No modelled lever changes the {domain.target(model).outcome_words} noticeably."
+    return f"Priority: {family_words(t['family'].iloc[0])}. " + "; ".join(t["text"].head(n)) + "."
+
+
+def first_lever(table: pd.DataFrame, athlete_id: str, models: Sequence[str]) -> pd.Series | None:
+    """The athlete's first thing to change: the most helpful lever of the first outcome in ``models``
+    (the one that matters most for the athlete) that has a helpful lever; ``None`` when no lever
+    helps any of them."""
+    for model in models:
+        t = _helpful(table, athlete_id, model)
+        if len(t):
+            return t.iloc[0]
+    return None
+
+
+def priority_line(table: pd.DataFrame, athlete_id: str, models: Sequence[str]) -> str | None:
+    """The one "Priority: <family>." line of an athlete: the family of :func:`first_lever`."""
+    best = first_lever(table, athlete_id, models)
+    return None if best is None else f"Priority: {family_words(str(best['family']))}."
+
+
+def athlete_outcomes(in_block: bool, flagged: bool) -> list[str]:
+    """The outcomes whose levers are shown for an athlete, the one that matters most first:
+    hamstring risk first when flagged, transfer chance (only while a strength block runs) otherwise."""
+    shown = [t for t, spec in domain.TARGETS.items() if in_block or not spec.needs_strength_block]
+    first = next((t for t, s in domain.TARGETS.items() if s.flag_column), None) if flagged else None
+    return sorted(shown, key=lambda t: (t != first, not domain.TARGETS[t].needs_strength_block))
+
+
+def distinct_levers(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` without levers that repeat another: a family bundle whose shown result (whole
+    percent before and after) equals one of its own parts' (the simpler single change says the
+    same), then repeated sentences for the same athlete and outcome."""
+    shown = table.assign(_b=table["baseline_prob"].map(_pct), _n=table["new_prob"].map(_pct))
+    members = {name: set(parts) for name, _fam, _words, parts in BUNDLES}
+    key = ["athlete_id", "model", "_b", "_n"]
+    singles = shown.loc[~shown["lever"].isin(members), [*key, "lever"]]
+    paired = shown.reset_index().merge(singles, on=key, how="left", suffixes=("", "_part"))
+    same = paired.apply(lambda r: r["lever_part"] in members.get(r["lever"], ()), axis=1)
+    drop = set(paired.loc[same.astype(bool), "index"])
+    kept = table.drop(index=sorted(drop))
+    return kept.drop_duplicates(subset=["athlete_id", "model", "text"]).reset_index(drop=True)
+
+
+def best_levers(table: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """The ``top_n`` most helpful distinct levers (:func:`distinct_levers`) per athlete and outcome."""
+    return _rank_by_benefit(distinct_levers(table), top_n) if len(table) else table
 
 
 # ------------------------------------------------------------------ pipeline hooks

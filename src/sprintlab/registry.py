@@ -24,7 +24,15 @@ Folder layout (file names defined here once)::
 A registered model's run carries ``evaluation/evaluation.json``, ``drift/drift_reference.json`` and,
 when logged, ``levers/training_ranges.json`` and ``levers/levers_bootstrap.joblib``; its registry
 version carries the tags ``data_source`` (simulated or folder) and ``features_not_assessed`` (JSON:
-feature -> why). MLflow is imported only when a registered model is loaded.
+feature -> why). MLflow is imported only when a registered model is loaded from the registry.
+
+**Local champion cache.** A registry version is immutable (its estimator, signature and run
+artifacts never change), so the first load of a version from a SQLite store writes them to
+``<store folder>/model_cache/<name>/<version>/entry.joblib``. A later load resolves the alias (or
+the version) and reads its tags with ``sqlite3`` - the store is asked every time, so a newly
+promoted champion is picked up at once - and, when the cached entry's run id matches, loads the
+entry without importing MLflow or skops. Anything the SQLite lookup cannot answer unambiguously
+(another store type, a schema it does not know, a missing alias) goes through MLflow as before.
 """
 
 from __future__ import annotations
@@ -33,7 +41,9 @@ import io
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +74,13 @@ NOT_ASSESSED_TAG = "features_not_assessed"
 SHA_TAG = "model_sha256"
 #: the training data source of a model that does not record one (trained before it was recorded)
 UNKNOWN_SOURCE = "unknown"
+
+#: the local cache of registered models, beside a SQLite store (``<store folder>/model_cache``)
+CACHE_DIR = "model_cache"
+CACHE_ENTRY = "entry.joblib"
+#: MLflow's stage of a soft-deleted model version and the status of a usable one
+_DELETED_STAGE = "Deleted_Internal"
+_READY = "READY"
 
 LeverRanges = dict[str, tuple[float, float]]
 
@@ -309,11 +326,27 @@ def load_registered_model(name: str, version: str | None = None) -> LoadedModel:
     """The registered model ``name`` by alias ``champion`` (or an explicit ``version``), with its
     signature, evaluation, drift reference and lever artifacts from its MLflow run.
 
-    Raises :class:`ModelNotFoundError` when the registry has no such model.
+    From the local cache when the store is SQLite and the version was loaded before (see the
+    module docstring), else from the registry (then cached). Raises :class:`ModelNotFoundError`
+    when the registry has no such model.
     """
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    store = _sqlite_store(tracking_uri())
+    resolved = _sqlite_version(store, name, version) if store is not None else None
+    if store is not None and resolved is not None:
+        cached = _cached_model(store, name, resolved, version)
+        if cached is not None:
+            return cached
+    loaded = _registry_model(name, version)
+    if store is not None:
+        _write_cache(store, loaded)
+    return loaded
+
+
+def _registry_model(name: str, version: str | None) -> LoadedModel:
+    """``name``'s champion (or ``version``) loaded through MLflow."""
     from sprintlab.drift import load_reference
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mlflow, client = _client()
     registered = _registered_version(client, name, version)
     uri = f"models:/{name}/{registered.version}"
@@ -335,6 +368,87 @@ def load_registered_model(name: str, version: str | None = None) -> LoadedModel:
         data_source=str(tags.get(SOURCE_TAG, UNKNOWN_SOURCE)),
         not_assessed=_json_tag(tags.get(NOT_ASSESSED_TAG)),
     )
+
+
+# ------------------------------------------------------------------ the local cache
+@dataclass(frozen=True)
+class _Resolved:
+    """A registry version as the SQLite store records it: number, run and (mutable) tags."""
+
+    version: str
+    run_id: str | None
+    tags: dict[str, str]
+
+
+def _sqlite_store(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI (``None`` for other stores)."""
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def _sqlite_version(db: Path, name: str, version: str | None) -> _Resolved | None:
+    """``name``'s champion (or ``version``) read from MLflow's SQLite tables without MLflow;
+    ``None`` whenever the answer is not one usable version (MLflow then resolves, and words the
+    error)."""
+    if not db.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as con:
+            if version is None:
+                sql = "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?"
+                rows = con.execute(sql, (name, CHAMPION)).fetchall()
+                if len(rows) != 1:
+                    return None
+                version = str(rows[0][0])
+            key = (name, int(version))
+            sql = "SELECT run_id, current_stage, status FROM model_versions WHERE name = ? AND version = ?"
+            rows = con.execute(sql, key).fetchall()
+            if len(rows) != 1 or rows[0][1] == _DELETED_STAGE or rows[0][2] != _READY:
+                return None
+            sql = "SELECT key, value FROM model_version_tags WHERE name = ? AND version = ?"
+            tags = {str(k): str(v) for k, v in con.execute(sql, key).fetchall()}
+    except (sqlite3.Error, ValueError) as err:
+        log.info("registry lookup in %s without MLflow failed (%s); asking MLflow", db, err)
+        return None
+    return _Resolved(version, rows[0][0], tags)
+
+
+def _cache_path(db: Path, name: str, version: str) -> Path:
+    return db.resolve().parent / CACHE_DIR / name / version / CACHE_ENTRY
+
+
+def _cached_model(db: Path, name: str, resolved: _Resolved, version: str | None) -> LoadedModel | None:
+    """The cached entry of ``resolved`` with its current tags; ``None`` when there is none, it
+    belongs to another run (a re-created store) or cannot be read."""
+    import joblib
+
+    path = _cache_path(db, name, resolved.version)
+    if not path.is_file():
+        return None
+    try:
+        cached = joblib.load(path)
+    except Exception as err:  # noqa: BLE001 - an unreadable cache entry is reloaded from the registry
+        log.warning("model cache %s unreadable (%s); loading from the registry", path, err)
+        return None
+    if not isinstance(cached, LoadedModel) or cached.run_id != resolved.run_id or cached.name != name:
+        return None
+    return replace(
+        cached,
+        alias=NO_ALIAS if version else CHAMPION,
+        data_source=str(resolved.tags.get(SOURCE_TAG, UNKNOWN_SOURCE)),
+        not_assessed=_json_tag(resolved.tags.get(NOT_ASSESSED_TAG)),
+    )
+
+
+def _write_cache(db: Path, loaded: LoadedModel) -> None:
+    """Store ``loaded`` as the cache entry of its version (a failure only costs the next load)."""
+    import joblib
+
+    buffer = io.BytesIO()
+    try:
+        joblib.dump(loaded, buffer)
+        write_bytes_atomic(_cache_path(db, loaded.name, loaded.version), buffer.getvalue())
+    except Exception as err:  # noqa: BLE001 - the cache is an optimisation, never a failure
+        log.warning("could not cache model %s version %s: %s", loaded.name, loaded.version, err)
 
 
 def _json_tag(value: str | None) -> dict[str, str]:

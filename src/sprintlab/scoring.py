@@ -18,12 +18,17 @@ see ``EXIT_*`` below and ``docs/scoring.md``. Importing this module does not imp
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import logging
+import os
+import shutil
+import sqlite3
+import tempfile
 import time
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +37,16 @@ import pandas as pd
 
 from sprintlab.config import Params, ScoreParams
 from sprintlab.domain import FAMILIES, TARGETS, iso_week_label
-from sprintlab.io import DataError, write_table_atomic, write_text_atomic
+from sprintlab.io import (
+    DataError,
+    OutputBusy,
+    StagedFolder,
+    output_lock,
+    recover_folder,
+    write_bytes_atomic,
+    write_table_atomic,
+    write_text_atomic,
+)
 from sprintlab.registry import LoadedModel
 
 if TYPE_CHECKING:
@@ -48,6 +62,10 @@ EXIT_MISSING_MODEL = 3
 EXIT_SCHEMA_MISMATCH = 4
 EXIT_DRIFT = 5
 EXIT_SIMULATED_MODEL = 6
+EXIT_OUTPUT = 7
+EXIT_BUSY = 8
+EXIT_ENVIRONMENT = 9
+EXIT_INTERNAL = 1
 EXIT_CODES = {
     EXIT_OK: "scored (drift warnings, if any, are in the output and the report)",
     EXIT_INVALID_DATA: "invalid data: folder missing, a required table missing or wholly rejected, or no data in the week",
@@ -56,7 +74,30 @@ EXIT_CODES = {
     EXIT_DRIFT: "drift beyond score.psi_fail: scores and report written and flagged, history not updated",
     EXIT_SIMULATED_MODEL: "simulated model: the exports are not simulated but the model was trained on simulated "
     "athletes (or does not record its training data); --allow-simulated-model scores them, labelled",
+    EXIT_OUTPUT: "output: the --out folder (or --history) is not writable, the disk is (nearly) full, or the "
+    "score history is corrupted; nothing was changed",
+    EXIT_BUSY: "busy: another run is writing the same --out folder (waited score.lock_wait_seconds)",
+    EXIT_ENVIRONMENT: "environment: --pseudonymise without a usable key, --engine spark without pyspark, or the "
+    "model registry unreachable or locked; checked before any work",
+    EXIT_INTERNAL: "internal error (a bug): one line on the console, the traceback with SPRINTLAB_DEBUG=1",
 }
+#: free disk space a run needs beyond the size of its inputs and of the current output folder
+MIN_FREE_BYTES = 20 * 2**20
+#: what a run writes afresh in its output folder (everything else of the previous generation is
+#: carried over: older weeks' reports, the history); ``validated/`` is always replaced whole
+RUN_OUTPUTS = frozenset(
+    {
+        "scores.csv",
+        "scores.parquet",
+        "drift.csv",
+        "score_summary.json",
+        "share/scores.csv",
+        "share/scores.parquet",
+        "score_history.previous.parquet",
+    }
+)
+SHARE_DIR = "share"
+REFUSAL_DIR = "last_refusal"
 #: what every page of the report and every row of scores.csv say when a model trained on simulated
 #: athletes (or one that does not record its training data) scored real exports
 SIMULATED_MODEL_NOTE = "scored by a model trained on simulated athletes"
@@ -771,12 +812,34 @@ def _not_comparable(rows: pd.DataFrame, cm: LoadedModel, weeks: int) -> dict[str
 
 
 # ------------------------------------------------------------------ history
-def update_history(path: Path, scores: pd.DataFrame, model_version: str) -> pd.DataFrame:
-    """Replace this week's rows for this model version (keyed by athlete, week, model version) and
-    keep everything else; written atomically, sorted, byte-identical when nothing changed."""
+def read_history(path: Path) -> pd.DataFrame | None:
+    """The score history at ``path`` (``None`` when there is none yet). A file that cannot be read
+    or lacks the history columns is refused (exit 7) naming it, before the run does any work."""
+    if not path.exists():
+        return None
+    try:
+        hist = pd.read_parquet(path)
+    except Exception as err:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ScoringError(
+            f"score history {path} is corrupted ({detail}); nothing was changed - restore the previous "
+            f"generation ({path.with_name(path.stem + '.previous.parquet')}) or move the file away",
+            EXIT_OUTPUT,
+        ) from err
+    missing = [c for c in HISTORY_COLUMNS if c not in hist.columns]
+    if missing:
+        raise ScoringError(
+            f"score history {path} is corrupted (missing column(s) {', '.join(missing)}); nothing was changed",
+            EXIT_OUTPUT,
+        )
+    return hist
+
+
+def update_history(old: pd.DataFrame | None, scores: pd.DataFrame, model_version: str) -> pd.DataFrame:
+    """The history with this week: this week's rows for this model version (keyed by athlete, week,
+    model version) replaced, everything else kept; sorted, so byte-identical when nothing changed."""
     new = scores.assign(model_version=model_version)[HISTORY_COLUMNS]
-    if path.exists():
-        old = pd.read_parquet(path)
+    if old is not None:
         same = (old["week"].isin(new["week"].unique())) & (old["model_version"] == model_version)
         hist = pd.concat([old[~same], new], ignore_index=True) if (~same).any() else new
     else:
@@ -786,7 +849,6 @@ def update_history(path: Path, scores: pd.DataFrame, model_version: str) -> pd.D
     assert not hist.duplicated(HISTORY_KEY).any(), (
         "score history must have one row per (athlete, week, model version)"
     )
-    write_table_atomic(hist, path)
     return hist
 
 
@@ -823,13 +885,13 @@ def history_for_report(
     )
 
 
-def _record_history(path: Path, scores: pd.DataFrame, model_version: str, *, update: bool) -> pd.DataFrame:
-    """The score history with this week: updated on disk when ``update``, else only read."""
-    if update:
-        return update_history(path, scores, model_version)
-    if path.exists():
-        return pd.read_parquet(path)
-    return scores.assign(model_version=model_version)[HISTORY_COLUMNS]
+def _write_history(target: Path, hist: pd.DataFrame, previous: Path | None) -> Path:
+    """Write the history to ``target`` with the generation it replaces beside it
+    (``score_history.previous.parquet``) for rollback."""
+    if previous is not None and previous.exists():
+        keep = target.with_name(target.stem + ".previous.parquet")
+        write_bytes_atomic(keep, previous.read_bytes())
+    return write_table_atomic(hist, target)
 
 
 # ------------------------------------------------------------------ the command's work
@@ -876,17 +938,18 @@ class _Steps:
 
 
 def _validate(
-    data_dir: str | Path | None, out_dir: Path, today: str | None
+    data_dir: str | Path | None, stage: Path, out_dir: Path, today: str | None
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    """The contract tables of ``data_dir`` and a note on rejected rows; refuses (exit 2) when there
-    is no folder or a required table is missing or wholly rejected."""
+    """The contract tables of ``data_dir`` (validation outputs written to ``stage/validated``) and a
+    note on rejected rows; refuses (exit 2) when there is no folder or a required table is missing
+    or wholly rejected (its validation outputs are then kept in ``OUT/last_refusal/validated``)."""
     from sprintlab.contract.tables import TABLES
     from sprintlab.contract.validate import validate_folder
 
     if data_dir is None:
         raise ScoringError("invalid data: no data folder given", EXIT_INVALID_DATA)
     try:
-        res = validate_folder(data_dir, out_dir / "validated", today=today)
+        res = validate_folder(data_dir, stage / "validated", today=today)
     except DataError as err:
         raise ScoringError(f"invalid data: {err}", EXIT_INVALID_DATA) from err
     missing = [n for n, spec in TABLES.items() if spec.required and n not in res.tables]
@@ -894,7 +957,7 @@ def _validate(
         head = "; ".join(res.problems["reason"].astype(str).head(5))
         raise ScoringError(
             f"invalid data: required table(s) {', '.join(missing)} missing or wholly rejected "
-            f"({head}); see {out_dir / 'validated' / 'validation_report.json'}",
+            f"({head}); see {out_dir / REFUSAL_DIR / 'validated' / 'validation_report.json'}",
             EXIT_INVALID_DATA,
         )
     notes = []
@@ -1003,22 +1066,23 @@ def _summary(
 
 
 def _write_outputs(
-    out_dir: Path, scores: pd.DataFrame, drift: DriftCheck, summary: dict[str, Any], *, pseudonymise: bool
+    stage: Path, scores: pd.DataFrame, drift: DriftCheck, summary: dict[str, Any], *, pseudonymise: bool
 ) -> dict[str, Path]:
-    """scores.csv / scores.parquet (keyed aliases with ``pseudonymise``; the internal history keeps
-    the ids), drift.csv and score_summary.json, each written atomically."""
-    export = scores
+    """scores.csv / scores.parquet, drift.csv and score_summary.json into the staging folder; with
+    ``pseudonymise`` also ``share/scores.*`` with keyed aliases (the staff files keep the ids)."""
+    paths = {
+        "scores_csv": write_table_atomic(scores, stage / "scores.csv"),
+        "scores_parquet": write_table_atomic(scores, stage / "scores.parquet"),
+    }
     if pseudonymise:
         from sprintlab.privacy import pseudonymise_frame
 
-        export = pseudonymise_frame(scores, "athlete_id")
-    paths = {
-        "scores_csv": write_table_atomic(export, out_dir / "scores.csv"),
-        "scores_parquet": write_table_atomic(export, out_dir / "scores.parquet"),
-    }
+        shared = pseudonymise_frame(scores, "athlete_id")
+        paths["share_scores_csv"] = write_table_atomic(shared, stage / SHARE_DIR / "scores.csv")
+        paths["share_scores_parquet"] = write_table_atomic(shared, stage / SHARE_DIR / "scores.parquet")
     if len(drift.table):
-        paths["drift"] = write_table_atomic(drift.table, out_dir / "drift.csv")
-    paths["summary"] = write_text_atomic(out_dir / "score_summary.json", json.dumps(summary, indent=2) + "\n")
+        paths["drift"] = write_table_atomic(drift.table, stage / "drift.csv")
+    paths["summary"] = write_text_atomic(stage / "score_summary.json", json.dumps(summary, indent=2) + "\n")
     return paths
 
 
@@ -1103,6 +1167,85 @@ def _week(
     return _Week(week_end, tables, panel, models, simulated, note)
 
 
+# ------------------------------------------------------------------ pre-flight
+def preflight(
+    data_dir: str | Path | None, out_dir: Path, hist_path: Path, *, pseudonymise: bool, engine: str
+) -> None:
+    """Checks made before any work, each refused with its exit code and a one-line reason naming
+    the resource: the pseudonym key (``--pseudonymise``), pyspark (``--engine spark``), a writable
+    output folder and history folder, enough free disk, and a reachable model registry."""
+    if pseudonymise:
+        from sprintlab.privacy import PseudonymKeyError, load_pseudonym_key
+
+        try:
+            load_pseudonym_key(required=True)
+        except PseudonymKeyError as err:
+            raise ScoringError(f"--pseudonymise: {err}", EXIT_ENVIRONMENT) from None
+    if engine == "spark" and importlib.util.find_spec("pyspark") is None:
+        raise ScoringError(
+            "--engine spark needs pyspark, which is not installed (pip install pyspark, or use --engine local)",
+            EXIT_ENVIRONMENT,
+        )
+    for folder in dict.fromkeys([out_dir, hist_path.parent]):
+        check_writable(folder)
+    _check_disk(data_dir, out_dir)
+    _check_registry(os.environ.get("MLFLOW_TRACKING_URI", ""))
+
+
+def check_writable(folder: Path) -> None:
+    """Refuse (exit 7) when a file cannot be created in ``folder`` (if it exists) and beside it,
+    where the staging folder goes."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for where in (folder, folder.parent):
+            if where.is_dir():
+                fd, probe = tempfile.mkstemp(prefix=".sprintlab-probe-", dir=where)
+                os.close(fd)
+                os.unlink(probe)
+    except OSError as err:
+        raise ScoringError(
+            f"output folder {folder} is not writable: {err.strerror or err}", EXIT_OUTPUT
+        ) from None
+
+
+def _tree_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+def _check_disk(data_dir: str | Path | None, out_dir: Path) -> None:
+    """Refuse (exit 7) when the output's file system has less free space than twice the inputs
+    (validated copies and outputs) plus :data:`MIN_FREE_BYTES`."""
+    need = 2 * _tree_bytes(Path(data_dir)) if data_dir is not None else 0
+    need += MIN_FREE_BYTES
+    free = shutil.disk_usage(out_dir.parent).free
+    if free < need:
+        raise ScoringError(
+            f"not enough disk space for {out_dir}: {free / 2**20:.0f} MiB free, about "
+            f"{need / 2**20:.0f} MiB needed; nothing was changed",
+            EXIT_OUTPUT,
+        )
+
+
+def _check_registry(uri: str) -> None:
+    """Refuse (exit 9) when a SQLite model registry exists but cannot be read (locked, damaged, not a
+    database); an absent registry is left to model loading (exit 3, missing model)."""
+    if not uri.startswith("sqlite:///"):
+        return
+    db = Path(uri.removeprefix("sqlite:///"))
+    if not db.is_file():
+        return
+    try:
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
+        try:
+            con.execute("select count(*) from registered_models").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as err:
+        if "no such table" in str(err):
+            return
+        raise ScoringError(f"model registry {uri} is unreachable: {err}", EXIT_ENVIRONMENT) from None
+
+
 def score(
     data_dir: str | Path | None,
     out_dir: str | Path,
@@ -1123,24 +1266,103 @@ def score(
     """Score one ISO week of ``data_dir``; see the module docstring. Raises :class:`ScoringError`
     for refusals (with ``exit_code``); returns a :class:`ScoreResult` (exit 0, or 5 on hard drift).
 
+    The output folder changes as one unit: :func:`preflight` first, then under the folder's writer
+    lock (:func:`sprintlab.io.output_lock`, waiting up to ``score.lock_wait_seconds``, else exit 8)
+    everything is written to a staging folder committed with one rename and ``manifest.json``
+    (:class:`sprintlab.io.StagedFolder`); a failure or refusal leaves the previous week's folder.
+
     ``tables`` (already validated contract tables) skips validation - for benchmarks and callers
     that validated the same folder already. ``simulated``: whether the exports are simulated
     (default: the simulator's label beside ``data_dir``, :func:`is_simulated`); a model trained on
     simulated athletes scores exports that are not only with ``allow_simulated_model``, labelled.
     """
     out_dir, step = Path(out_dir), _Steps(progress)
-    with step("validate", "validating exports against the data contract"):
-        tables, warnings = (
-            (tables, []) if tables is not None else _validate(data_dir, out_dir, params.validate_.today)
-        )
+    hist_path = Path(history_path) if history_path else out_dir / HISTORY_FILE
+    with step("preflight", "checking the key, engine, output folder, disk space and registry"):
+        preflight(data_dir, out_dir, hist_path, pseudonymise=pseudonymise, engine=engine)
     simulated = is_simulated(data_dir) if simulated is None else simulated
     options = dict(week=week, model_version=model_version, engine=engine, master=master, report=report)
-    wk = _week(tables, params, step, {**options, "simulated": simulated, "allow": allow_simulated_model})
+    options |= dict(simulated=simulated, allow=allow_simulated_model, pseudonymise=pseudonymise)
+    run = _Run(data_dir, out_dir, hist_path, params, step, options)
+    try:
+        with output_lock(out_dir, params.score.lock_wait_seconds):
+            recover_folder(out_dir)
+            return _score_locked(run, tables)
+    except OutputBusy as err:
+        raise ScoringError(str(err), EXIT_BUSY) from None
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One ``sprintlab score`` run: where it reads and writes, its parameters and options."""
+
+    data_dir: str | Path | None
+    out_dir: Path
+    hist_path: Path
+    params: Params
+    step: _Steps
+    options: dict[str, Any]
+
+    @property
+    def staged_history(self) -> str | None:
+        """The history's path inside the output folder (staged with it), or None when outside."""
+        try:
+            return self.hist_path.resolve().relative_to(self.out_dir.resolve()).as_posix()
+        except ValueError:
+            return None
+
+
+def _score_locked(run: _Run, tables: dict[str, pd.DataFrame] | None) -> ScoreResult:
+    """Under the writer lock: read the history (a corrupted one stops the run before any work),
+    score into a staging folder, carry the previous generation's other files, commit."""
+    old_history = read_history(run.hist_path)
+    with StagedFolder(run.out_dir) as stage:
+        try:
+            res, history = _score_into(stage.path, run, tables, old_history)
+        except ScoringError:
+            _keep_refusal(stage.path, run.out_dir)
+            raise
+        stage.carry(lambda rel: rel not in RUN_OUTPUTS and not rel.startswith("validated/"))
+        rel = run.staged_history
+        if history is not None and rel is not None:
+            res.paths["history"] = _write_history(stage.path / rel, history, run.hist_path)
+        info = {"week": res.week, "exit_code": res.exit_code, "written_by": "sprintlab score"}
+        stage.commit(info)
+    paths = {k: run.out_dir / p.relative_to(stage.path) for k, p in res.paths.items()}
+    if history is not None and rel is None:
+        paths["history"] = _write_history(run.hist_path, history, run.hist_path)
+    return replace(res, paths=paths)
+
+
+def _keep_refusal(stage: Path, out_dir: Path) -> None:
+    """A refused run's validation outputs, committed as ``OUT/last_refusal/validated`` (the
+    scores, summary, history and reports of the previous week stay as they were)."""
+    validated = stage / "validated"
+    if not validated.is_dir():
+        return
+    with StagedFolder(out_dir / REFUSAL_DIR) as unit:
+        os.rename(validated, unit.path / "validated")
+        unit.commit({"written_by": "sprintlab score (refused)"})
+
+
+def _score_into(
+    stage: Path, run: _Run, tables: dict[str, pd.DataFrame] | None, old_history: pd.DataFrame | None
+) -> tuple[ScoreResult, pd.DataFrame | None]:
+    """Validate, score, check drift and write every output of the week into ``stage``; returns the
+    result (paths inside ``stage``) and the updated history (``None`` on hard drift)."""
+    params, step, opt = run.params, run.step, run.options
+    with step("validate", "validating exports against the data contract"):
+        tables, warnings = (
+            (tables, [])
+            if tables is not None
+            else _validate(run.data_dir, stage, run.out_dir, params.validate_.today)
+        )
+    wk = _week(tables, params, step, opt)
     models, week_end = wk.models.scoring, wk.week_end
     proba = None
-    if engine == "spark":
+    if opt["engine"] == "spark":
         with step("predict", "scoring with mlflow.pyfunc.spark_udf"):
-            proba = _spark_probabilities(wk.panel, week_end, models, master)
+            proba = _spark_probabilities(wk.panel, week_end, models, opt["master"])
     with step("score", "scoring and explaining (SHAP)"):
         activity = recent_activity(wk.tables, week_end, params.score.recent_days)
         scored = _score_with_activity(wk.panel, models, week_end, activity, params, proba)
@@ -1153,19 +1375,25 @@ def score(
         warnings = [*warnings, *wk.models.sentences(), *drift.not_checked]
     with step("write", "writing scores"):
         summary = _summary(week_end, scores, drift, warnings, wk)
-        paths = _write_outputs(out_dir, scores, drift, summary, pseudonymise=pseudonymise)
-    hist_path = Path(history_path) if history_path else out_dir / HISTORY_FILE
-    with step("history", "updating the score history"):
-        history = _record_history(hist_path, scores, model_version_label(models), update=not drift.hard)
-        if not drift.hard:
-            paths["history"] = hist_path
-    if report:
+        paths = _write_outputs(stage, scores, drift, summary, pseudonymise=opt["pseudonymise"])
+    version = model_version_label(models)
+    history = None if drift.hard else update_history(old_history, scores, version)
+    if opt["report"]:
         with step("report", "rendering the weekly report"):
-            out_path = out_dir / f"report_{iso_week_label(week_end)}.html"
+            shown = history if history is not None else old_history
+            if shown is None:
+                shown = scores.assign(model_version=version)[HISTORY_COLUMNS]
+            folder = stage / SHARE_DIR if opt["pseudonymise"] else stage
             paths["report"] = _render_week_report(
-                params, scored, wk, history, drift, out_path, pseudonymise=pseudonymise
+                params,
+                scored,
+                wk,
+                shown,
+                drift,
+                folder / f"report_{iso_week_label(week_end)}.html",
+                pseudonymise=opt["pseudonymise"],
             )
-    return ScoreResult(
+    res = ScoreResult(
         summary["exit_code"],
         iso_week_label(week_end),
         scores,
@@ -1178,6 +1406,7 @@ def score(
         (*drift.notes, *_coverage_notes(models)),
         wk.note,
     )
+    return res, history
 
 
 def _coverage_notes(models: Mapping[str, LoadedModel]) -> tuple[str, ...]:

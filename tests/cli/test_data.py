@@ -43,7 +43,7 @@ def test_valid_folder_exits_0(valid_dir, tmp_path):
 
 
 def test_problems_are_grouped_worst_table_first(valid_tables, tmp_path):
-    valid_tables["wellness"]["fatigue"] = "11"  # 12 cells (the column may be empty: cells emptied)
+    valid_tables["wellness"]["fatigue"] = "-3"  # 12 cells (the column may be empty: cells emptied)
     valid_tables["training_load"]["rpe"] = "-1"  # 12 cells (optional column: cells emptied)
     valid_tables["gym_sets"]["reps"] = "many"  # 24 rows rejected: nothing accepted
     valid_tables["strength_tests"]["side"] = "middle"  # 8 rows rejected

@@ -61,14 +61,35 @@ EXPECT: dict[str, tuple[str, str, int | None, str | None, str]] = {
     "semicolon_decimal_comma": ("repair", "wellness", 3, "sleep_hours", "decimal_comma"),
     "tab_delimiter": ("repair", "wellness", None, None, "delimiter_detected"),
     "utf8_bom": ("repair", "athletes", None, None, "bom_stripped"),
-    "latin1_encoding": ("repair", "athletes", 5, "position", "latin1_decoded"),
+    "latin1_encoding": ("repair", "athletes", 5, "position", "cp1252_decoded"),
     "header_case_spaces": ("repair", "training_load", None, "date", "header_normalised"),
     "blank_lines": ("repair", "injuries", None, None, "blank_rows_dropped"),
     "xlsx_input": ("repair", "athletes", None, None, ""),
     "header_only": ("warning", "movement_screens", None, None, "header only"),
     "extra_column": ("warning", "gym_sets", None, "coach_comment", "extra column"),
     "missing_optional_table": ("note", "wellness", None, None, "skipped: no wellness table"),
+    # issue 19: tracebacks, silent changes and exposure of the second round
+    "date_before_1677": ("reject", "wellness", 3, "date", "date out of range"),
+    "markup_in_id": ("reject", "training_load", 3, "athlete_id", "unknown athlete: '[/bold]A02'"),
+    "markup_in_header": ("warning", "gym_sets", None, "[/x]", "extra column"),
+    "birth_date_implausible": ("reject", "athletes", 3, "birth_date", "implausible birth_date"),
+    "formula_in_cell": ("reject", "gym_sets", 3, "load_kg", "not a number"),
+    "windows1252_encoding": ("repair", "athletes", 5, "position", "cp1252_decoded"),
+    "unit_slip_in_range": ("column", "athletes", 2, "body_mass_kg", "body_mass_kg looks like pounds: median"),
+    "scale_0_to_1": ("column", "wellness", 2, "fatigue", "fatigue looks like a 0-1 scale"),
+    "date_month_first": ("column", "wellness", 2, "date", "ambiguous date order in date: row 6 '03/13/2024'"),
+    "id_case_differs": ("reject", "athletes", 6, "athlete_id", "equals 'A01' (row 2) up to case"),
+    "near_miss_name": (
+        "warning",
+        "wellness",
+        None,
+        "wellness_2026-W48.csv",
+        "near-miss name of the 'wellness'",
+    ),
+    "second_sheet": ("warning", "athletes", None, "athletes.xlsx [sheet 'old']", "only the first sheet"),
 }
+#: rows (or cells) a column-level finding rejects (or empties): case -> count
+COLUMN_REJECTS = {"unit_slip_in_range": 4, "scale_0_to_1": 12, "date_month_first": 2}
 
 # value the repaired cell must hold after validation: case -> (table, column, row in the sorted output selector, value)
 REPAIRED_VALUE = {
@@ -78,6 +99,7 @@ REPAIRED_VALUE = {
     "date_excel_serial": ("wellness", "date", {"athlete_id": "A01", "date": pd.Timestamp("2024-03-06")}),
     "semicolon_decimal_comma": ("wellness", "sleep_hours", {"athlete_id": "A01", "sleep_hours": 7.25}),
     "latin1_encoding": ("athletes", "position", {"athlete_id": "A04", "position": "défense"}),
+    "windows1252_encoding": ("athletes", "position", {"athlete_id": "A04", "position": "défense ’ŠŒ€"}),
 }
 
 
@@ -96,8 +118,30 @@ def test_doc_lists_every_case_once():
 
 def test_corpus_folders_match_cases():
     folders = {p.name for p in BAD.iterdir() if p.is_dir() and not p.name.startswith("__")}
-    built_here = {"xlsx_input", "corrupt_xlsx", "missing_required_table", "missing_optional_table"}
+    built_here = {
+        "xlsx_input",
+        "corrupt_xlsx",
+        "missing_required_table",
+        "missing_optional_table",
+        "second_sheet",
+    }
     assert folders == set(EXPECT) - built_here
+
+
+def test_corpus_is_what_make_corpus_writes():
+    """tests/data/bad/ is written by make_corpus.py: the files on disk are its output, byte for byte."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_corpus", BAD / "make_corpus.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for case, files in module.cases(valid_contract_tables()).items():
+        for name, data in files.items():
+            if data is None:
+                assert (BAD / case / f"{name}.remove").is_file(), case
+            else:
+                assert (BAD / case / name).read_bytes() == data, (case, name)
 
 
 def build_case(case: str, root: Path) -> Path:
@@ -125,6 +169,12 @@ def build_case(case: str, root: Path) -> Path:
         (folder / "athletes.csv").unlink()
     elif case == "missing_optional_table":
         (folder / "wellness.csv").unlink()
+    elif case == "second_sheet":
+        a = valid_contract_tables()["athletes"]
+        (folder / "athletes.csv").unlink()
+        with pd.ExcelWriter(folder / "athletes.xlsx") as xw:
+            a.to_excel(xw, sheet_name="athletes", index=False)
+            a.head(2).to_excel(xw, sheet_name="old", index=False)
     return folder
 
 
@@ -155,6 +205,39 @@ def check_cell_emptied(res, out: Path, hit: pd.Series, where: tuple[str, int, st
     assert res.tables[table][column].isna().sum() == 1  # the fixture has no other empty cell there
 
 
+def check_case_specifics(case: str, res, out: Path) -> None:
+    """Values a repair must produce and the outputs of a few cases."""
+    if case in REPAIRED_VALUE:
+        t, _, sel = REPAIRED_VALUE[case]
+        df = res.tables[t]
+        mask = pd.Series(True, index=df.index)
+        for k, v in sel.items():
+            mask &= df[k] == v
+        assert mask.sum() >= 1
+    if case == "extra_column":
+        assert "coach_comment" not in res.tables["gym_sets"].columns
+    if case == "xlsx_input":
+        assert res.tables["athletes"]["birth_date"].iloc[0] == pd.Timestamp("2000-01-15")
+        assert res.tables["athletes"]["height_cm"].iloc[0] == 168.5
+    if case in ("latin1_encoding", "windows1252_encoding"):
+        assert res.repairs["athletes"]["cp1252_decoded"] == 1
+    if case == "formula_in_cell":  # written for a spreadsheet: the formula is text, not run
+        rejected = (out / "rejected_rows.csv").read_text(encoding="utf-8")
+        assert ",'=1+1," in rejected and ",=1+1," not in rejected
+
+
+def check_column_rejected(res, case: str) -> None:
+    """A column-level finding: every cell of the column rejected (or emptied) with the column's
+    reason, the first at the expected row."""
+    _, table, row, column, text = EXPECT[case]
+    probs = res.problems[res.problems["table"] == table]
+    hits = probs[probs["reason"].str.contains(text, regex=False)]
+    assert len(hits) == COLUMN_REJECTS[case], probs.to_string()
+    assert hits["row"].iloc[0] == row and set(hits["column"]) == {column}
+    kind = "cells_emptied" if hits["level"].eq("cell").all() else "rejected"
+    assert res.counts[table][kind] == COLUMN_REJECTS[case]
+
+
 @pytest.mark.parametrize("case", sorted(EXPECT))
 def test_case_is_handled(case, tmp_path):
     handling, table, row, column, text = EXPECT[case]
@@ -163,7 +246,9 @@ def test_case_is_handled(case, tmp_path):
     for name, c in res.counts.items():
         assert c["accepted"] + c["rejected"] == c["input"], name
     probs = res.problems
-    if handling in ("reject", "table_error", "cell"):
+    if handling == "column":
+        check_column_rejected(res, case)
+    elif handling in ("reject", "table_error", "cell"):
         hits = probs[(probs["table"] == table) & probs["reason"].str.contains(text, regex=False)]
         assert len(hits) >= 1, probs.to_string()
         hit = hits.iloc[0]
@@ -187,20 +272,7 @@ def test_case_is_handled(case, tmp_path):
             assert any(text in w and (column is None or column in w) for w in res.warnings)
         if handling == "note":
             assert text in res.skipped
-    if case in REPAIRED_VALUE:
-        t, _, sel = REPAIRED_VALUE[case]
-        df = res.tables[t]
-        mask = pd.Series(True, index=df.index)
-        for k, v in sel.items():
-            mask &= df[k] == v
-        assert mask.sum() >= 1
-    if case == "extra_column":
-        assert "coach_comment" not in res.tables["gym_sets"].columns
-    if case == "xlsx_input":
-        assert res.tables["athletes"]["birth_date"].iloc[0] == pd.Timestamp("2000-01-15")
-        assert res.tables["athletes"]["height_cm"].iloc[0] == 168.5
-    if case == "latin1_encoding":
-        assert res.repairs["athletes"]["latin1_decoded"] == 1
+    check_case_specifics(case, res, tmp_path / "out")
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +289,6 @@ def test_cli_never_tracebacks(case, tmp_path, cli_app):
     res = CliRunner().invoke(cli_app, ["validate", str(folder), "--today", TODAY])
     assert res.exception is None or isinstance(res.exception, SystemExit), res.output
     handling = EXPECT[case][0]
-    assert res.exit_code == (2 if handling in ("reject", "table_error", "cell") else 0), res.output
-    if handling in ("reject", "table_error", "cell"):
+    assert res.exit_code == (2 if handling in ("reject", "table_error", "cell", "column") else 0), res.output
+    if handling in ("reject", "table_error", "cell", "column"):
         assert EXPECT[case][1] in res.output

@@ -344,3 +344,19 @@ def test_cells_of_a_rejected_row_are_listed_with_the_row(valid_tables, tmp_path)
     assert cells[["row", "column", "value"]].values.tolist() == [[3, "rpe", "hard"]]
     report = json.loads((tmp_path / "out" / "validation_report.json").read_text())
     assert report["cells_emptied"] == 1
+
+
+def test_an_export_that_is_not_utf8_is_read_and_the_repair_named(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    text = "who,born,sex\nA01,2000-01-15,F\nA02,1998-05-02,M\n"
+    (src / "club.csv").write_bytes(text.replace("who", "whö").encode("cp1252"))
+    (src / "plain.csv").write_text(text, encoding="utf-8")
+    for name, column in (("club.csv", "whö"), ("plain.csv", "who")):
+        m = {"table": "athletes", "file": name, "columns": {"athlete_id": column, "sex": "sex"}}
+        result = import_folder({"tables": [m]}, src)
+        assert list(result.frames["athletes"]["athlete_id"]) == ["A01", "A02"]
+        said = [w for w in result.warnings if "cp1252_decoded" in w]
+        assert said == (
+            ["club.csv: read as cp1252 (cp1252_decoded), not plain UTF-8"] if name == "club.csv" else []
+        )

@@ -145,6 +145,19 @@ def test_chunked_build_equals_whole_build(small_squad):
     pd.testing.assert_frame_equal(whole, chunked)
 
 
+def test_chunked_build_fills_a_feature_one_chunk_could_not_build(small_squad):
+    """A chunk without any sprint records builds no sprint features; the league panel still has
+    them (NaN for that chunk's athletes), exactly as the whole build has."""
+    tables = dict(small_squad.tables)
+    first = sorted(tables["athletes"]["athlete_id"].astype(str))[:7]
+    for name in ("sprint_splits", "sprint_steps"):
+        tables[name] = tables[name][~tables[name]["athlete_id"].isin(first)].reset_index(drop=True)
+    whole = build_panel(tables).panel
+    chunked = build_panel(tables, chunk_athletes=7)
+    pd.testing.assert_frame_equal(whole, chunked.panel, check_exact=True)
+    assert list(chunked.panel.columns) == list(whole.columns)
+
+
 def test_grid_starts_at_the_first_record_not_at_the_injury_history(small_squad):
     """An injury register reaching years back no longer stretches the day grid: the panel equals
     the one built on a grid from the first injury, and the early injuries still count."""

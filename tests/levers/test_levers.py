@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from sprintlab.levers import (
@@ -14,6 +15,7 @@ from sprintlab.levers import (
     Lever,
     apply_lever,
     catalogue_levers,
+    family_words,
     fit_bootstrap_boosters,
     levers_table,
     load_training_ranges,
@@ -176,7 +178,7 @@ def test_plain_language_matches_numbers(lever_squad, tmp_path):
     s = priority_summary(tab, aid, "transfer")
     best = tab[(tab["athlete_id"] == aid) & (tab["model"] == "transfer")].iloc[0]
     if best["effect"] > 1e-4:
-        assert s.startswith(f"Priority: {best['family']}. {best['text']}")
+        assert s.startswith(f"Priority: {family_words(best['family'])}. {best['text']}")
     top = levers_table(latest, lever_squad["models"], _ranges(lever_squad, tmp_path), top_n=2)
     assert top.groupby(["athlete_id", "model"]).size().max() <= 2
 
@@ -308,3 +310,61 @@ def test_control_screen_levers_move_the_8_week_control_score():
     new, clipped = apply_lever(rows, both, {"control_score_8w": (1.0, 4.0)})
     np.testing.assert_allclose(new["control_score_8w"], [4.0, 3.6])
     assert clipped.tolist() == [True, False]
+
+
+def test_distinct_levers_drops_a_bundle_that_repeats_its_part_and_repeated_sentences():
+    from sprintlab.levers import best_levers, distinct_levers
+
+    def row(lever, family, p1, text=None):
+        return {
+            "athlete_id": "A",
+            "model": "transfer",
+            "lever": lever,
+            "family": family,
+            "text": text or f"{lever} raises transfer chance from 81% to {100 * p1:.0f}%",
+            "effect": p1 - 0.81,
+            "baseline_prob": 0.81,
+            "new_prob": p1,
+            "low": np.nan,
+            "high": np.nan,
+            "clipped": False,
+        }
+
+    table = pd.DataFrame(
+        [
+            row("more_strength", "strength", 0.971),
+            row("strength_change_since_test_pct", "strength", 0.969),
+            row("better_control", "control", 0.90),
+            row("pelvic_control_score", "control", 0.86),
+            row("sleep_hours_7d", "wellness", 0.85, "same words"),
+            row("better_sleep", "wellness", 0.85, "same words"),
+        ]
+    )
+    kept = distinct_levers(table)
+    assert "more_strength" not in set(kept["lever"])  # 81% -> 97% twice: the single change says it
+    assert {"better_control", "pelvic_control_score", "strength_change_since_test_pct"} <= set(kept["lever"])
+    assert (kept["text"] == "same words").sum() == 1
+    best = best_levers(table, 2)
+    assert best["lever"].tolist() == ["strength_change_since_test_pct", "better_control"]
+
+
+def test_levers_shown_for_an_athlete_follow_the_reports_rule():
+    from sprintlab.levers import athlete_outcomes
+
+    assert athlete_outcomes(in_block=False, flagged=True) == ["hamstring"]
+    assert athlete_outcomes(in_block=True, flagged=True) == ["hamstring", "transfer"]
+    assert athlete_outcomes(in_block=True, flagged=False) == ["transfer", "hamstring"]
+
+
+def test_cli_box_agrees_with_the_report_outside_a_strength_block(lever_squad):
+    from sprintlab.cli.levers import render_box
+
+    latest = lever_squad["latest"].head(3)
+    tab = levers_table(latest, lever_squad["models"], None)
+    aid = str(latest["athlete_id"].iloc[0])
+    console = Console(width=160, record=True)
+    console.print(render_box(tab, aid, latest["week_end"].iloc[0], status=(False, True)))
+    out = " ".join(console.export_text().split())
+    assert "Transfer chance: not estimated (no strength block running)" in out
+    assert "Transfer chance: now" not in out and "transfer chance from" not in out
+    assert out.count("Priority:") <= 1

@@ -9,6 +9,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from sprintlab.cli import app
+from sprintlab.domain import NOT_RECORDED
 from sprintlab.registry import load_pipeline_model
 from sprintlab.scoring import EXIT_OK, MODEL_NOTE_COLUMN
 
@@ -19,19 +20,46 @@ STEP_FEATURES = {
 runner = CliRunner()
 
 
+def missing(not_assessed: dict[str, str]) -> dict[str, str]:
+    """The absences that are missing exports, without the optional GPS/LPS stream's features (the club
+    records no traces: those are "not recorded", checked in test_an_unrecorded_stream_is_named)."""
+    return {f: why for f, why in not_assessed.items() if not why.startswith(NOT_RECORDED)}
+
+
+def test_an_unrecorded_stream_is_named(club):
+    info = json.loads((club["tmp"] / "models" / "transfer" / "features.json").read_text())
+    recorded = {
+        f: why
+        for f, why in info["features_not_assessed"].items()
+        if f not in missing(info["features_not_assessed"])
+    }
+    assert recorded == dict.fromkeys(
+        [
+            "insitu_mss_m_s",
+            "insitu_mac_m_s2",
+            "insitu_mss_change_since_test_pct",
+            "insitu_mac_change_since_test_pct",
+        ],
+        "not recorded: no tracking_samples table",
+    )
+    assert {k: sorted(v) for k, v in info["streams_not_recorded"].items()} == {
+        "no tracking_samples table": sorted(recorded)
+    }
+
+
 def test_transfer_trains_without_the_step_features_and_says_so(club):
     folder = club["tmp"] / "models" / "transfer"
     assert club["trained"]["transfer"]["registry"]["registered"]
     info = json.loads((folder / "features.json").read_text())
     assert info["data_source"] == "folder"
-    assert info["features_not_assessed"] == STEP_FEATURES
+    assert missing(info["features_not_assessed"]) == STEP_FEATURES
     assert info["families_partly_assessed"] == {"timing": list(STEP_FEATURES)}
     assert info["families_not_assessed"] == {}
     model = load_pipeline_model(club["tmp"] / "models", "transfer")
     assert not set(STEP_FEATURES) & set(model.feature_names)
     assert "t10_vs_first_test_s" in model.feature_names  # the rest of the timing family stays
     assert not set(STEP_FEATURES) & set(model.model.monotone)  # their constraints went with them
-    assert model.data_source == "folder" and model.not_assessed == STEP_FEATURES
+    assert model.data_source == "folder" and missing(dict(model.not_assessed)) == STEP_FEATURES
     card = (folder / "model_card.md").read_text()
     assert "first_step_contact_ms (no sprint_steps table)" in card and "the club's exports" in card
 
@@ -39,7 +67,7 @@ def test_transfer_trains_without_the_step_features_and_says_so(club):
 def test_hamstring_trains_without_the_rpe_load_ratio(club):
     info = json.loads((club["tmp"] / "models" / "hamstring" / "features.json").read_text())
     assert club["trained"]["hamstring"]["registry"]["registered"]
-    assert info["features_not_assessed"] == {"acwr_ewma": "no value in the training data"}
+    assert missing(info["features_not_assessed"]) == {"acwr_ewma": "no value in the training data"}
     assert info["families_partly_assessed"] == {"load": ["acwr_ewma"]}
     assert "acwr_ewma" not in load_pipeline_model(club["tmp"] / "models", "hamstring").feature_names
 
@@ -49,7 +77,7 @@ def test_registry_tags_carry_source_and_absent_features(club):
 
     version = MlflowClient().get_model_version_by_alias("sprintlab-transfer", "champion")
     assert version.tags["data_source"] == "folder"
-    assert json.loads(version.tags["features_not_assessed"]) == STEP_FEATURES
+    assert missing(json.loads(version.tags["features_not_assessed"])) == STEP_FEATURES
 
 
 def test_club_week_scores_with_exit_0_and_names_what_was_not_assessed(club):
@@ -58,7 +86,7 @@ def test_club_week_scores_with_exit_0_and_names_what_was_not_assessed(club):
     assert r.exit_code == EXIT_OK, r.output
     summary = json.loads((out / "score_summary.json").read_text())
     assert summary["exit_code"] == EXIT_OK and "models_refused" not in summary
-    assert summary["features_not_assessed"]["transfer"] == STEP_FEATURES
+    assert missing(summary["features_not_assessed"]["transfer"]) == STEP_FEATURES
     assert not [w for w in summary["drift_warnings"] if "PSI" in w and "fail" in w and "acwr" in w]
     scores = pd.read_csv(out / "scores.csv")
     assert scores["hamstring_risk"].notna().any() and MODEL_NOTE_COLUMN not in scores

@@ -344,7 +344,8 @@ def _latest_week(
 
 
 def _shap_long(panel: pd.DataFrame, shap: dict, no_block) -> pd.DataFrame:
-    """Every feature's SHAP value per athlete-week (no transfer rows outside a strength block)."""
+    """Every feature's SHAP value per athlete in the latest week (no transfer rows outside a strength
+    block), as a scored week carries them."""
     spec = {f[0]: f for f in _FEATURES}
     long_rows = [
         pd.DataFrame(
@@ -363,7 +364,8 @@ def _shap_long(panel: pd.DataFrame, shap: dict, no_block) -> pd.DataFrame:
     shap_long = pd.concat(long_rows, ignore_index=True)
     shap_long = shap_long[(shap_long["shap"] != 0) | (shap_long["model"] == "hamstring")]
     shap_long = shap_long[~((shap_long["model"] == "transfer") & (shap_long["athlete_id"] == no_block))]
-    return shap_long.reset_index(drop=True)
+    latest = pd.concat([panel["week_end"]] * (len(long_rows)), ignore_index=True)
+    return shap_long[latest.loc[shap_long.index] == panel["week_end"].max()].reset_index(drop=True)
 
 
 def _metric_block(auc, lo, hi, pr, brier, slope) -> dict:
@@ -436,6 +438,8 @@ def build_demo_context(n_athletes: int = 6, seed: int = 0) -> ReportContext:
                 "strength_change_since_test_pct": panel[_STRENGTH_GAIN],
                 "control_score": panel["pelvic_control_score"],
                 "shap_strength": shap["transfer"][_STRENGTH_GAIN],
+                "athlete_id": panel["athlete_id"],
+                "week_end": panel["week_end"],
             }
         ),
         metrics=_demo_metrics(),

@@ -138,7 +138,7 @@ def test_report_renders_in_chromium(driver, demo_ctx, demo_report, tmp_path):
         assert svg.is_displayed()
         assert svg.get_attribute("aria-label").strip()
         drawn = driver.execute_script(SVG_DRAWN_JS, svg)
-        assert drawn["width"] > 300 and drawn["height"] > 150, drawn
+        assert drawn["width"] > 300 and drawn["height"] > 120, drawn
         assert drawn["title"] == svg.get_attribute("aria-label")
         assert drawn["marks"] >= 2 and drawn["texts"] >= 5, drawn  # bars or points, and labels
         assert drawn["min_contrast"] >= 4.5, drawn
@@ -187,3 +187,34 @@ def test_charts_fit_an_a4_page_when_printed(driver, demo_report):
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_squad_table_filters_and_sorts_offline(driver, demo_ctx, demo_report):
+    from selenium.webdriver.common.by import By
+
+    driver.get(demo_report.resolve().as_uri())
+    rows = "return [...document.querySelectorAll('#squad-table tbody tr')].filter(r => !r.hidden).map(r => r.dataset.id)"
+    tools = driver.find_element(By.CSS_SELECTOR, ".table-tools")
+    assert tools.is_displayed()  # shown only when the script runs
+    sq = demo_ctx.squad
+    assert sorted(driver.execute_script(rows)) == sorted(sq["athlete_id"])
+    target = sq["athlete_id"].iloc[-1]
+    driver.find_element(By.ID, "squad-filter").send_keys(target[-3:])
+    assert driver.execute_script(rows) == [i for i in sq["athlete_id"] if target[-3:] in i]
+    driver.find_element(By.ID, "squad-filter").clear()
+    driver.execute_script("document.getElementById('squad-filter').dispatchEvent(new Event('input'))")
+    driver.find_element(By.ID, "squad-flagged").click()
+    assert sorted(driver.execute_script(rows)) == sorted(
+        sq.loc[sq["hamstring_flag"] & ~sq["insufficient_data"], "athlete_id"]
+    )
+    driver.find_element(By.ID, "squad-flagged").click()
+    risk = driver.find_element(By.CSS_SELECTOR, "th[data-sort='risk']")
+    risk.click()  # it starts sorted highest first: a click sorts lowest first
+    keys = driver.execute_script(
+        "return [...document.querySelectorAll('#squad-table tbody tr')].map(r => Number(r.dataset.risk))"
+    )
+    assert keys == sorted(keys) and keys[0] == -1  # insufficient data (no risk) first, then lowest risk
+    assert risk.get_attribute("aria-sort") == "ascending"
+    driver.find_element(By.CSS_SELECTOR, "th[data-sort='id']").click()
+    assert driver.execute_script(rows) == sorted(sq["athlete_id"], reverse=True)
+    assert not [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]

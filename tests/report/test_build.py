@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -66,14 +67,19 @@ def _inputs(squad, **changes) -> ReportInputs:
     return ReportInputs(**{**base, **changes})
 
 
-def test_context_shows_the_first_athletes_with_models_levers_and_data_checks(squad):
+def test_a_cap_keeps_the_highest_risks_and_names_who_is_left_out(squad):
     params = PARAMS.model_copy(update={"report": PARAMS.report.model_copy(update={"max_athletes": 20})})
     history = squad["panel"][["athlete_id", "week_end"]].assign(hamstring_risk=0.05)
     ctx = build_report_context(_inputs(squad, history=history), params)
-    first = sorted(squad["scored"].squad["athlete_id"])[:20]
-    assert ctx.squad["athlete_id"].tolist() == first
+    sq = squad["scored"].squad
+    ok = sq[~sq["insufficient_data"]].sort_values("hamstring_risk", ascending=False)
+    assert len(ctx.squad) == 20 and len(ctx.left_out) == len(sq) - 20
+    assert set(ctx.squad["athlete_id"]) | set(ctx.left_out) == set(sq["athlete_id"])
+    shown_min = ctx.squad["hamstring_risk"].min()
+    assert (sq.loc[sq["athlete_id"].isin(ctx.left_out), "hamstring_risk"].fillna(-1) <= shown_min).all()
+    assert set(ok["athlete_id"].head(5)) <= set(ctx.squad["athlete_id"])
     for frame in (ctx.drivers, ctx.family_contributions, ctx.shap_long, ctx.history):
-        assert set(frame["athlete_id"]) <= set(first)
+        assert set(frame["athlete_id"]) <= set(ctx.squad["athlete_id"])
     assert (
         ctx.models
         == model_rows(squad["models"])
@@ -84,14 +90,51 @@ def test_context_shows_the_first_athletes_with_models_levers_and_data_checks(squ
     )
     assert ctx.drift_warnings == ["age_years (hamstring model) has shifted from the training data"]
     assert ctx.known_limits == ["A caller's limit."]
-    assert ctx.generated_at == str(squad["week_end"].date()) and ctx.week_label.endswith(
-        f"W{squad['week_end'].isocalendar()[1]:02d}"
-    )
-    sq = ctx.squad
-    asked = set(sq.loc[sq["in_strength_block"] | sq["hamstring_flag"], "athlete_id"])
+    assert ctx.generated_at == str(date.today()) and ctx.data_window[1] == str(squad["week_end"].date())
+    assert ctx.week_label.endswith(f"W{squad['week_end'].isocalendar()[1]:02d}")
+    asked = set(ctx.squad.loc[ctx.squad["in_strength_block"] | ctx.squad["hamstring_flag"], "athlete_id"])
     assert asked and ctx.levers is not None and set(ctx.levers["athlete_id"]) <= asked
     html = render_html(ctx)
     assert "Data checks raised 1 warning this week" in html and "A caller&#39;s limit." in html
+    assert f"{len(ctx.left_out)} more athletes were scored but are not shown" in html
+    assert all(aid in html for aid in ctx.left_out)
+
+
+def test_every_scored_athlete_is_shown_under_the_default_cap(squad):
+    ctx = build_report_context(_inputs(squad), PARAMS)
+    assert sorted(ctx.squad["athlete_id"]) == sorted(squad["scored"].squad["athlete_id"])
+    assert ctx.left_out == []
+
+
+def test_levers_box_for_every_flagged_and_block_athlete_with_one_priority_line(squad):
+    from sprintlab.report.render import _view
+
+    flagged = squad["scored"].squad.assign(
+        hamstring_flag=squad["scored"].squad["hamstring_risk"].rank(ascending=False, method="first") <= 2
+    )
+    scored = replace(squad["scored"], squad=flagged)
+    ctx = build_report_context(_inputs(squad, scored=scored), PARAMS)
+    view = _view(ctx)
+    for a in view["athletes"]:
+        if not (a["flag"] or a["in_block"]):
+            assert a["levers"] is None
+            continue
+        assert a["levers"] is not None, a["id"]
+        texts = [item["text"] for item in a["levers"]["items"]]
+        assert len(texts) == len(set(texts))
+        assert a["levers"]["priority"] is None or a["levers"]["priority"].startswith("Priority: ")
+        outcomes = {item["outcome"] for item in a["levers"]["items"]}
+        assert outcomes <= {"hamstring risk"} | ({"transfer chance"} if a["in_block"] else set())
+    html = render_html(ctx)
+    assert html.count('class="priority"') == sum(
+        bool(a["levers"] and a["levers"]["priority"]) for a in view["athletes"]
+    )
+    flagged_ids = [a["id"] for a in view["answer"]["flagged"]]
+    assert len(flagged_ids) == 2
+    for a in view["answer"]["flagged"]:
+        assert a["first"] == a["levers"]["first"] and (a["first"] is not None) == bool(
+            a["levers"]["priority"]
+        )
 
 
 def test_levers_for_athletes_in_a_block_and_flagged_athletes_only(squad):
@@ -106,7 +149,8 @@ def test_levers_for_athletes_in_a_block_and_flagged_athletes_only(squad):
     )
     out = report_levers(squad["panel"], squad["models"], chosen, squad["week_end"])
     assert set(out.loc[out["model"] == "transfer", "athlete_id"]) <= set(ids[:3])
-    assert set(out.loc[out["model"] == "hamstring", "athlete_id"]) <= {ids[5]}
+    # both outcomes for an athlete in a block; hamstring only for a flagged athlete outside one
+    assert set(out.loc[out["model"] == "hamstring", "athlete_id"]) <= {*ids[:3], ids[5]}
     assert out.groupby(["athlete_id", "model"]).size().max() <= 2
     assert out[["low", "high"]].notna().all().all()
 

@@ -113,7 +113,7 @@ def test_waterfall_svg_has_one_bar_per_driver_in_rank_order_with_family_colours(
         for t in root.findall(".//g[@class='labels']/text")
         if t.get("class") != "delta"
     ]
-    assert labels == ["load thing", "control thing", "other thing", "strength thing", "All other factors"]
+    assert labels == ["load thing", "control thing", "other thing", "strength thing", "Other factors"]
 
 
 def test_waterfall_svg_bar_lengths_and_signs_follow_the_steps():

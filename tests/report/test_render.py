@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import numpy as np
@@ -82,11 +83,15 @@ def test_report_is_self_contained_and_complete(demo_ctx, demo_report):
     assert s.html_lang == "en"
     assert not [u for u in s.urls if not u.startswith(("data:image/png;base64,", "#"))]
     assert "http://" not in _visible_text(html) and "https://" not in _visible_text(html)
-    assert "url(" not in html and "<script" not in html and "<link" not in html
+    assert "url(" not in html and "<link" not in html
+    # one inline script (the squad table's sort and filter), nothing loaded from anywhere
+    assert re.findall(r"<script\b[^>]*>", html) == ["<script>"]
+    script = html.split("<script>")[1].split("</script>")[0]
+    assert not re.search(r"fetch\(|XMLHttpRequest|import\(|src\s*=|https?:", script)
     assert "@page { size: A4; margin: 12mm; }" in html
     assert GUARD_RAIL in html
     assert "simulator truth" in html.lower()
-    assert "No strength block" in html  # the last demo athlete is not in a block
+    assert "no strength block running" in html  # the last demo athlete is not in a block
     assert "Insufficient data" in html
     assert "What to change first" in html
     assert all(th.get("scope") in ("col", "row") for th in s.ths)
@@ -120,7 +125,7 @@ def test_every_chart_has_meaningful_alt(demo_ctx, demo_report):
     # every athlete section has its waterfall and its trend
     for aid in demo_ctx.squad["athlete_id"]:
         section = html.split(f'aria-labelledby="athlete-{aid.lower()}-h"')[1].split(
-            '<section class="athlete"'
+            '<section class="athlete'
         )[0]
         assert (
             section.count('class="chart chart-waterfall"') >= 1
@@ -142,13 +147,14 @@ def test_coach_sections_show_whole_percents_not_log_odds(demo_ctx, demo_report):
     assert not re.search(r"\d+\.\d+%", coach)
     top = demo_ctx.squad.sort_values("hamstring_risk", ascending=False).iloc[0]
     assert f"{100 * top.hamstring_risk:.0f}%" in coach
-    assert "log-odds" in html.split('id="methods"')[1]
+    assert "log-odds" not in html.lower()  # the appendix explains SHAP in plain words
+    assert "SHAP values (a standard way" in html.split('id="methods"')[1]
 
 
 def test_squad_table_sorted_by_risk_with_insufficient_last(demo_ctx, demo_report):
     html = demo_report.read_text(encoding="utf-8")
     table = html.split('id="squad"')[1].split("</table>")[0]
-    order = re.findall(r'<th scope="row">([^<]+)</th>', table)
+    order = re.findall(r'<th scope="row"><a href="#athlete-[^"]+">([^<]+)</a></th>', table)
     sq = demo_ctx.squad
     ok = sq[~sq["insufficient_data"]].sort_values("hamstring_risk", ascending=False)["athlete_id"].tolist()
     assert order == ok + sq[sq["insufficient_data"]]["athlete_id"].tolist()
@@ -187,6 +193,7 @@ def test_pseudonymised_mode_hides_real_ids(monkeypatch):
         ctx,
         pseudonymised=True,
         drift_warnings=["SQD-001 has no wellness reports this week."],
+        left_out=["SQD-099"],  # a scored athlete a cap left out is named by alias too
     )
     monkeypatch.delenv(KEY_ENV, raising=False)
     with pytest.raises(PseudonymKeyError):
@@ -197,6 +204,7 @@ def test_pseudonymised_mode_hides_real_ids(monkeypatch):
     for real, alias in aliases.items():
         assert real not in html
         assert alias in html
+    assert "SQD-099" not in html and pseudonymise_ids(["SQD-099"], key=KEY)["SQD-099"] in html
     assert "names replaced by codes" in html
     # already-pseudonymised input is left as it is (no alias of an alias), and needs no key
     monkeypatch.delenv(KEY_ENV)
@@ -207,6 +215,8 @@ def test_pseudonymised_mode_hides_real_ids(monkeypatch):
             for name in ("squad", "drivers", "family_contributions", "shap_long", "history", "levers")
         },
         drift_warnings=[],
+        left_out=[],
+        interaction=ctx.interaction.assign(athlete_id=ctx.interaction["athlete_id"].map(aliases)),
     )
     html2 = render_html(pre)
     assert all(a in html2 for a in aliases.values())
@@ -249,7 +259,11 @@ def test_demo_context_is_deterministic_and_consistent():
     assert (sq["hamstring_flag"] == (sq["hamstring_risk"] >= a.flag_threshold)).all()
     assert sq.loc[~sq["in_strength_block"], "transfer_probability"].isna().all()
     assert set(a.drivers["rank"]) == {1, 2, 3, 4}
-    assert np.isfinite(a.interaction.to_numpy()).all()
+    assert (
+        np.isfinite(a.interaction[["strength_change_since_test_pct", "control_score", "shap_strength"]])
+        .all()
+        .all()
+    )
 
 
 def test_close_call_names_both_families_and_clear_lead_names_one():
@@ -279,8 +293,110 @@ def test_squad_section_says_whose_numbers_it_explains():
     html = _visible_text(render_html(ctx))
     assert f"Hamstring risk: the {n_risk} athletes with enough data." in html
     assert f"Transfer chance: the {n_block} athlete{'s' if n_block != 1 else ''} in a strength block." in html
-    assert "the hamstring main factor is a starting point for the conversation, not a diagnosis" in html
+    assert "For hamstring risk it is a starting point for the conversation, not a diagnosis" in html
     none = dataclasses.replace(ctx, squad=sq.assign(in_strength_block=False, transfer_probability=np.nan))
     assert "no athlete is in a strength block this week, so there is no transfer picture" in _visible_text(
         render_html(none)
     )
+
+
+def _long(shaps: dict[str, tuple[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"model": "hamstring", "athlete_id": "A", "feature": f, "family": fam, "value": 1.0, "shap": v}
+            for f, (fam, v) in shaps.items()
+        ]
+    )
+
+
+def test_waterfall_names_drivers_until_other_factors_is_not_the_largest_bar():
+    from sprintlab.domain import FAMILY_LABELS, sigmoid
+    from sprintlab.report.charts import waterfall_steps
+    from sprintlab.report.render import MAX_NAMED_BARS, named_bars
+
+    # three drivers of 0.3 log-odds and twelve of 0.15: the top three alone leave 1.8 to "other"
+    shaps = {f"big{i}": ("load", 0.3) for i in range(3)}
+    shaps |= {f"small{i:02d}": ("wellness" if i % 2 else "history", 0.15) for i in range(12)}
+    shaps["tiny"] = ("timing", 0.001)
+    long = _long(shaps)
+    total = float(long["shap"].sum())
+    p = float(sigmoid(-2.5 + total))
+    drivers = long.head(3).assign(rank=[1, 2, 3])
+    bars, other = named_bars(drivers, long, p, total, dict(FAMILY_LABELS))
+    steps = waterfall_steps(p, bars["shap"].tolist(), total)
+    moves = [abs(b - a) for a, b in steps]
+    assert 3 < len(bars) <= MAX_NAMED_BARS and "tiny" not in set(bars["feature"])
+    assert moves[-1] <= max(moves[:-1]) or other.startswith("Other factors (mostly ")
+    assert all(m * 100 >= 0.5 for m in moves[:-1])  # no bar for a zero
+    assert bars["rank"].tolist() == list(range(1, len(bars) + 1))
+
+
+def test_waterfall_bars_point_the_way_the_number_moves(demo_ctx, demo_report):
+    html = demo_report.read_text(encoding="utf-8")
+    pairs = re.findall(
+        r'<rect class="bar"[^>]*data-delta="(-?[\d.]+)" x="([\d.]+)"[^>]*width="([\d.]+)"[^>]*/>'
+        r'<path class="arrow" d="M([\d.]+) [\d.]+L([\d.]+) ',
+        html,
+    )
+    assert len(pairs) > 2 * len(demo_ctx.squad)
+    for delta, x, w, base, tip in pairs:
+        d = float(delta)
+        assert abs(d) >= 0.5  # no zero bars
+        if d > 0:
+            assert float(tip) > float(base) >= float(x) + float(w) - 0.1
+        else:
+            assert float(tip) < float(base) <= float(x) + 0.1
+    labels = re.findall(r'class="delta"[^>]*>([^<]+)</text>', html)
+    assert labels and not [t for t in labels if t in ("±0 pts", "+0 pts", "−0 pts")]
+
+
+@pytest.mark.parametrize(
+    ("good", "poor", "words"),
+    [
+        (0.3, 0.1, "raised transfer chance, more with good control"),
+        (-0.05, -0.4, "lowered transfer chance, more with poor control"),
+        (0.2, -0.2, "raised transfer chance with good control and lowered it with poor control"),
+        (0.2, 0.19, "raised transfer chance about as much with good as with poor control"),
+        (1e-5, -1e-5, "hardly moved transfer chance, whatever the control"),
+    ],
+)
+def test_strength_control_title_says_what_the_dots_show(good, poor, words):
+    from sprintlab.report.render import interaction_finding
+
+    inter = pd.DataFrame(
+        {
+            "strength_change_since_test_pct": [4.0, 5.0, 6.0, 7.0, -2.0],
+            "control_score": [4.5, 4.0, 2.0, 1.5, 5.0],
+            "shap_strength": [good, good, poor, poor, -3.0],  # a strength loss is not a gain: left out
+        }
+    )
+    assert interaction_finding(inter) == f"In these weeks strength gains {words}"
+
+
+def test_no_strength_control_chart_without_athletes_in_a_block():
+    ctx = build_demo_context(n_athletes=4, seed=2)
+    squad = ctx.squad.assign(in_strength_block=False, transfer_probability=float("nan"))
+    html = render_html(replace(ctx, squad=squad))
+    assert "There is no strength-control picture this week: no athlete is in a strength block." in html
+    assert "Scatter chart" not in html
+
+
+def test_a_new_factor_family_just_appears(monkeypatch):
+    from sprintlab import domain
+    from sprintlab.report import charts, render
+
+    families = (*domain.FAMILIES, "bounce-back")
+    for module in (domain, charts, render):
+        monkeypatch.setattr(module, "FAMILIES", families)
+    monkeypatch.setitem(domain.FAMILY_LABELS, "bounce-back", "Test-day variation / regression to own level")
+    ctx = build_demo_context(n_athletes=3, seed=1)
+    drivers = ctx.drivers.copy()
+    drivers.loc[drivers["rank"] == 1, "family"] = "bounce-back"
+    long = ctx.shap_long.copy()
+    long.loc[long["feature"].isin(set(drivers.loc[drivers["rank"] == 1, "feature"])), "family"] = (
+        "bounce-back"
+    )
+    html = render_html(replace(ctx, drivers=drivers, shap_long=long))
+    assert ".swatch.fam-bounce-back { background: #56B4E9; }" in html
+    assert 'data-family="bounce-back"' in html and 'fill="#56B4E9"' in html
+    assert "Test-day variation / regression to own level" in html

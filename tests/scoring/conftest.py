@@ -1,44 +1,10 @@
-"""A tiny trained squad for the scoring tests: simulate, validate, features, targets, train and
-register both models in a temporary MLflow store (once per session)."""
+"""Helpers of the scoring tests; their trained squad is the session fixture ``trained`` of
+``tests/conftest.py`` (shared with the engine and golden tests)."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-
-import pytest
-
-from sprintlab.config import load_params
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory):
-    from sprintlab.pipeline.chain import quick_params, run_training_chain
-
-    mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("scoring")
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
-    mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mp.chdir(tmp)
-    base = load_params(ROOT / "params.yaml")
-    params = quick_params(base)
-    params = params.model_copy(update={"report": base.report.model_copy(update={"max_athletes": 6})})
-    run_training_chain(params, tmp, today="2026-11-24")
-    params_file = tmp / "params.yaml"
-    import yaml
-
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    raw["report"]["max_athletes"] = 6
-    params_file.write_text(yaml.safe_dump(raw))
-    yield {
-        "tmp": tmp,
-        "raw": tmp / "sim" / "raw",
-        "params": load_params(params_file),
-        "params_file": params_file,
-    }
-    mp.undo()
 
 
 def copy_raw(src: Path, dst: Path, drop: tuple[str, ...] = (), *, simulated: bool = True) -> Path:

@@ -55,7 +55,15 @@ def test_rerun_same_week_keeps_history_identical_and_second_week_appends(trained
         "data_freshness_days",
     } <= set(scores.columns)
     html = (out / f"report_{w1}.html").read_text(encoding="utf-8")
-    assert "Scatter chart: the effect of squat strength" in html  # strength x control dependence plot
+    assert "Scatter chart of " in html and "in a strength block this week" in html  # strength x control plot
+    # the fixture caps the report at 6 athletes: the highest risks are shown, the others named
+    shown = {a for a in scores["athlete_id"] if f'id="athlete-{a.lower()}"' in html}
+    ranked = scores.sort_values(["insufficient_data", "hamstring_risk"], ascending=[True, False])
+    assert len(shown) == 6 and "34 more athletes were scored but are not shown" in html
+    assert (
+        ranked["hamstring_risk"].iloc[5]
+        <= scores.loc[scores["athlete_id"].isin(shown), "hamstring_risk"].min()
+    )
     assert scores["top_drivers_hamstring"].str.contains("own usual").any()
     assert _cli(trained, trained["raw"], out, "--week", w1).exit_code == EXIT_OK
     assert hist.read_bytes() == first  # re-running the same week replaces its rows: byte-identical
@@ -140,19 +148,31 @@ def test_athlete_without_recent_data_gets_insufficient_data(trained, tmp_path):
     assert others["hamstring_risk"].notna().all()
 
 
-def test_pseudonymised_exports_carry_aliases_not_ids(trained, tmp_path, monkeypatch):
+def test_pseudonymised_outputs_go_to_share_and_no_file_there_holds_an_id_or_name(
+    trained, tmp_path, monkeypatch
+):
     monkeypatch.setenv("SPRINTLAB_PSEUDONYM_KEY", "scoring-test-key-0123456789")
-    out = tmp_path / "shared"
-    r = _cli(trained, trained["raw"], out, "--week", _week(trained), "--pseudonymise")
+    out = tmp_path / "out"
+    week = _week(trained)
+    r = _cli(trained, trained["raw"], out, "--week", week, "--pseudonymise")
     assert r.exit_code == EXIT_OK, r.output
-    ids = set(pd.read_csv(trained["raw"] / "athletes.csv")["athlete_id"])
-    for name in ("scores.csv", f"report_{_week(trained)}.html"):
-        text = (out / name).read_text(encoding="utf-8")
-        assert "ATH-" in text and not any(i in text for i in ids), name
-    exported = pd.read_parquet(out / "scores.parquet")
+    athletes = pd.read_csv(trained["raw"] / "athletes.csv", dtype=str)
+    secrets = set(athletes["athlete_id"]) | {
+        v for c in athletes.columns if "name" in c for v in athletes[c].dropna() if len(v) >= 3
+    }
+    shared = sorted(p for p in (out / "share").rglob("*") if p.is_file())
+    assert {p.name for p in shared} == {"scores.csv", "scores.parquet", f"report_{week}.html"}
+    for p in shared:  # raw bytes: parquet statistics and dictionaries included
+        data = p.read_bytes()
+        found = [s for s in secrets if s.encode() in data]
+        assert not found, (p.name, found[:3])
+    assert "ATH-" in (out / "share" / "scores.csv").read_text(encoding="utf-8")
+    exported = pd.read_parquet(out / "share" / "scores.parquet")
     assert exported["athlete_id"].str.match(r"^ATH-[0-9A-F]{8}$").all()
-    # the internal history keeps the real ids so that trends stay joined to the squad register
-    assert set(pd.read_parquet(out / "score_history.parquet")["athlete_id"]) <= ids
+    # the staff folder keeps the real ids (scores, history) and no staff report is rendered
+    assert set(pd.read_parquet(out / "scores.parquet")["athlete_id"]) <= set(athletes["athlete_id"])
+    assert set(pd.read_parquet(out / "score_history.parquet")["athlete_id"]) <= set(athletes["athlete_id"])
+    assert not (out / f"report_{week}.html").exists()
 
 
 def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(trained):

@@ -62,3 +62,20 @@ def test_time_derivatives_match_finite_differences():
     np.testing.assert_allclose(
         t_tau, (time_at_distance(d, mss, tau + h) - time_at_distance(d, mss, tau - h)) / (2 * h), rtol=1e-6
     )
+
+
+def test_time_at_distance_matches_a_50_digit_reference():
+    """The real-valued W0 (series start + Halley) is as accurate as the complex Lambert W was."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    rng = np.random.default_rng(0)
+    d = np.r_[rng.uniform(0.1, 100, 300), [5.0, 10.0, 20.0, 40.0]]
+    mss, tau = rng.uniform(3, 13, d.size), rng.uniform(0.3, 2.5, d.size)
+    got = time_at_distance(d, mss, tau)
+    for di, mi, ti, gi in zip(d, mss, tau, got, strict=True):
+        dd, mm, tt, t = Decimal(float(di)), Decimal(float(mi)), Decimal(float(ti)), Decimal(float(gi))
+        for _ in range(8):  # Newton on d(t) = d in 50 digits, from the float answer
+            e = (-t / tt).exp()
+            t -= (mm * (t + tt * e - tt) - dd) / (mm * (1 - e))
+        assert abs(float(t) - gi) <= 4 * np.spacing(gi)

@@ -65,39 +65,80 @@ def _locations(project: Path | None, models_dir: Path | None, registry: bool) ->
     return root, models_dir if models_dir is not None else root / "models"
 
 
-def render_box(table: pd.DataFrame, athlete: str, week_end, *, top: int = 3, in_block: bool = True) -> Panel:
-    """A rich panel: per model the priority line and the best ``top`` levers with their ranges."""
-    from sprintlab.levers import GUARD_RAIL, priority_summary
+def _status(rows: pd.DataFrame, table: pd.DataFrame, root: Path | None) -> tuple[bool, bool] | None:
+    """Whether the athlete is in a strength block and flagged, by the report's definitions
+    (:func:`sprintlab.scoring.in_strength_block`, the hamstring flag threshold) and the project's
+    ``params.yaml``; ``None`` without a project (not known)."""
+    if root is None:
+        return None
+    from sprintlab.config import load_params
+    from sprintlab.scoring import in_strength_block
+    from sprintlab.tracking import PROJECT_FILE
 
-    parts: list = []
+    params = load_params(root / PROJECT_FILE)
+    in_block = bool(in_strength_block(rows, params.targets.transfer.min_strength_gain)[0])
+    flagged = False
+    for name, spec in TARGETS.items():
+        now = table.loc[table["model"] == name, "baseline_prob"]
+        if spec.flag_column and len(now):
+            flagged = flagged or float(now.iloc[0]) >= getattr(params.train, name).flag_threshold
+    return in_block, flagged
+
+
+def _lever_grid(t: pd.DataFrame) -> Table:
+    """The levers of one outcome: change, before, after, likely range, note."""
+    grid = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for col in ("change", "before", "after", "likely range", "note"):
+        grid.add_column(col)
+    for r in t.itertuples():
+        rng = (
+            f"{100 * r.low:.0f}-{100 * r.high:.0f}%" if np.isfinite(r.low) and np.isfinite(r.high) else "n/a"
+        )
+        grid.add_row(
+            r.text.split(" raises ")[0].split(" lowers ")[0].split(":")[0],
+            f"{100 * r.baseline_prob:.0f}%",
+            f"{100 * r.new_prob:.0f}%",
+            rng,
+            "clipped to training range" if r.clipped else "",
+        )
+    return grid
+
+
+def render_box(
+    table: pd.DataFrame,
+    athlete: str,
+    week_end,
+    *,
+    top: int = 3,
+    status: tuple[bool, bool] | None = (True, False),
+) -> Panel:
+    """A rich panel as the report's "What to change first" box: one "Priority: ..." line, then per
+    outcome the athlete has a number for (transfer only in a strength block) the best ``top``
+    distinct levers with their ranges; ``status`` = (in a strength block, flagged), ``None`` when
+    not known (every outcome shown)."""
+    from sprintlab.levers import GUARD_RAIL, athlete_outcomes, best_levers, priority_line
+
+    in_block, flagged = status if status is not None else (True, False)
+    outcomes = athlete_outcomes(in_block, flagged)
+    best = best_levers(table[table["athlete_id"] == athlete], top)
+    parts: list = [Text(priority_line(best, athlete, outcomes) or "No modelled lever helps noticeably.")]
+    if status is None:
+        parts.append(
+            Text("No params.yaml found: whether a strength block is running is not known.", style="italic")
+        )
     for model in TARGETS:
-        t = table[(table["athlete_id"] == athlete) & (table["model"] == model)]
-        if t.empty:
-            continue
         title = target(model).outcome_words.capitalize()
-        if target(model).needs_strength_block and not in_block:
-            title += " (no strength block running: shown for planning only)"
-        parts.append(Text(f"{title}: now {100 * t['baseline_prob'].iloc[0]:.0f}%", style="bold"))
-        parts.append(Text(priority_summary(table, athlete, model, n=2)))
-        benefit = target(model).benefit(t["effect"])
-        t = t.assign(_b=benefit.to_numpy()).sort_values("_b", ascending=False, kind="mergesort").head(top)
-        grid = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("change", "before", "after", "likely range", "note"):
-            grid.add_column(col)
-        for r in t.itertuples():
-            rng = (
-                f"{100 * r.low:.0f}-{100 * r.high:.0f}%"
-                if np.isfinite(r.low) and np.isfinite(r.high)
-                else "n/a"
-            )
-            grid.add_row(
-                r.text.split(" raises ")[0].split(" lowers ")[0].split(":")[0],
-                f"{100 * r.baseline_prob:.0f}%",
-                f"{100 * r.new_prob:.0f}%",
-                rng,
-                "clipped to training range" if r.clipped else "",
-            )
-        parts.append(grid)
+        if model not in outcomes:
+            parts.append(Text(f"{title}: not estimated (no strength block running)", style="bold"))
+            continue
+        now = table.loc[(table["athlete_id"] == athlete) & (table["model"] == model), "baseline_prob"]
+        if now.empty:
+            continue
+        parts.append(Text(f"{title}: now {100 * now.iloc[0]:.0f}%", style="bold"))
+        t = best[best["model"] == model]
+        parts.append(
+            _lever_grid(t) if len(t) else Text(f"No modelled lever changes the {title.lower()} noticeably.")
+        )
         parts.append(Text(""))
     parts.append(Text(GUARD_RAIL, style="italic"))
     return Panel(
@@ -167,14 +208,7 @@ def levers(
         {t: m.lever_ranges for t, m in models.items() if m.lever_ranges is not None},
         boosters={t: list(m.lever_boosters) for t, m in models.items() if m.lever_boosters},
     )
-    gain = (
-        float(rows["strength_change_since_test_pct"].iloc[0])
-        if "strength_change_since_test_pct" in rows
-        else np.nan
-    )
-    console.print(
-        render_box(table, athlete, week_end, top=top, in_block=bool(np.isfinite(gain) and gain >= 2.5))
-    )
+    console.print(render_box(table, athlete, week_end, top=top, status=_status(rows, table, root)))
     missing = [t for t, m in models.items() if m.lever_ranges is None]
     if missing:
         console.print(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
@@ -44,8 +46,8 @@ def score(
     pseudonymise: bool = typer.Option(
         False,
         "--pseudonymise",
-        help="Replace athlete ids in the report by keyed "
-        "aliases (key from $SPRINTLAB_PSEUDONYM_KEY or $SPRINTLAB_PSEUDONYM_KEY_FILE).",
+        help="Also write the scores and the report with keyed aliases instead of athlete ids to OUT/share/ "
+        "(key from $SPRINTLAB_PSEUDONYM_KEY or $SPRINTLAB_PSEUDONYM_KEY_FILE); the rest stays staff-only.",
     ),
     history: Path | None = typer.Option(
         None, "--history", help="Score history Parquet (default OUT/score_history.parquet)."
@@ -72,7 +74,11 @@ def score(
     Each model is scored or refused on its own (its exit code and reason in score_summary.json);
     the run is refused only when no model is left. Exit codes: 0 ok, 2 invalid data, 3 missing
     model, 4 feature schema mismatch, 5 drift beyond score.psi_fail, 6 a model trained on simulated
-    athletes for real exports without --allow-simulated-model (see docs/scoring.md).
+    athletes for real exports without --allow-simulated-model, 7 output folder not writable, disk
+    full or score history corrupted, 8 another run writing the same --out, 9 environment (no
+    pseudonym key, no pyspark, registry locked), 1 internal error (see docs/scoring.md). The --out
+    folder changes as one unit (staging folder, one rename, manifest.json); with --pseudonymise
+    the aliased scores and report go to OUT/share/.
     """
     from sprintlab.scoring import EXIT_INVALID_DATA
 
@@ -91,17 +97,45 @@ def score(
 def _run(
     console: Console, root: Path, data_dir: Path, out: Path, params: Params, **options: Any
 ) -> ScoreResult:
-    """:func:`sprintlab.scoring.score` with a progress display and the project's MLflow store; a
-    refusal is printed and becomes the exit code."""
-    from sprintlab.scoring import ScoringError, score
+    """:func:`sprintlab.scoring.score` with a progress display and the project's MLflow store. A
+    refusal, or any fault of the input or the environment, is printed as one line and becomes its
+    documented exit code (``SPRINTLAB_DEBUG=1`` shows the traceback of an internal error)."""
+    from sprintlab.scoring import EXIT_INTERNAL, ScoringError, score
     from sprintlab.tracking import project_store
 
     try:
         with _progress(console) as bar, project_store(root):
             return score(data_dir, out, params, progress=bar, **options)
     except ScoringError as err:
-        console.print(f"[red]refused (exit {err.exit_code}):[/red] {err}", highlight=False)
+        console.print(f"[red]refused (exit {err.exit_code}):[/red] {escape(str(err))}", highlight=False)
         raise typer.Exit(err.exit_code) from None
+    except Exception as err:  # noqa: BLE001 - every other fault becomes one line and an exit code
+        code, line = fault_line(err)
+        if code == EXIT_INTERNAL and os.environ.get("SPRINTLAB_DEBUG"):
+            raise
+        console.print(f"[red]error (exit {code}):[/red] {escape(line)}", highlight=False)
+        raise typer.Exit(code) from None
+
+
+def fault_line(err: BaseException) -> tuple[int, str]:
+    """The exit code and one-line message of a fault that is not a refusal: a file-system error
+    (7, naming the file), a data error (2), a registry/database error (9), else an internal
+    error (1)."""
+    from sprintlab.io import DataError
+    from sprintlab.scoring import EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INVALID_DATA, EXIT_OUTPUT
+
+    first = (str(err).splitlines() or [type(err).__name__])[0]
+    if isinstance(err, DataError):
+        return EXIT_INVALID_DATA, f"invalid data: {first}"
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename else ""
+        return EXIT_OUTPUT, f"cannot write the outputs{where}: {err.strerror or first}; nothing was changed"
+    if "database is locked" in first or type(err).__module__.startswith(("sqlite3", "sqlalchemy", "mlflow")):
+        return EXIT_ENVIRONMENT, f"model registry error: {type(err).__name__}: {first}"
+    return (
+        EXIT_INTERNAL,
+        f"internal error: {type(err).__name__}: {first} (SPRINTLAB_DEBUG=1 shows the traceback)",
+    )
 
 
 def _project_or_exit(project: Path | None, params_file: Path | None, console: Console) -> tuple[Path, Params]:
@@ -113,12 +147,12 @@ def _project_or_exit(project: Path | None, params_file: Path | None, console: Co
     try:
         root, params_file = project_paths(project, params_file)
     except ProjectError as err:
-        console.print(f"[red]error:[/red] {err}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(err))}", highlight=False)
         raise typer.Exit(EXIT_INVALID_DATA) from None
     try:
         return root, load_params(params_file)
     except Exception as err:  # noqa: BLE001 - missing or invalid params file
-        console.print(f"[red]error:[/red] cannot read {params_file}: {err}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(f'cannot read {params_file}: {err}')}", highlight=False)
         raise typer.Exit(EXIT_INVALID_DATA) from None
 
 
@@ -136,22 +170,23 @@ def _progress(console: Console) -> Progress:
 def _print_outcome(console: Console, res: ScoreResult, out: Path) -> None:
     """Warnings, notes, the simulated-model label, the one-line summary, and exit 5 on hard drift."""
     for w in res.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False)
     for n in res.notes:
-        console.print(f"note: {n}", highlight=False)
+        console.print(f"note: {escape(n)}", highlight=False)
     if res.model_note:
         console.print(
-            f"[yellow]{res.model_note}[/yellow]: labelled in scores.csv and the report", highlight=False
+            f"[yellow]{escape(res.model_note)}[/yellow]: labelled in scores.csv and the report",
+            highlight=False,
         )
     s = res.scores
     console.print(
         f"week {res.week}: {len(s)} athletes scored, {int(s['hamstring_flag'].fillna(False).sum())} flagged, "
-        f"{int(s['insufficient_data'].sum())} with insufficient data; outputs in {out}",
+        + escape(f"{int(s['insufficient_data'].sum())} with insufficient data; outputs in {out}"),
         highlight=False,
     )
     if res.exit_code:
         console.print(
-            f"[red]exit {res.exit_code}:[/red] {res.message}; scores and report were written and "
+            f"[red]exit {res.exit_code}:[/red] {escape(res.message)}; scores and report were written and "
             "flagged, the score history was not updated",
             highlight=False,
         )

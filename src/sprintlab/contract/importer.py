@@ -139,10 +139,16 @@ def _read_one(path: Path, label: str, read: dict | None) -> pd.DataFrame:
         df = decode_json_rows(path, str(read.get("key_as", "key")))
     else:
         raise DataError(f"unknown read format {fmt!r} (use table or json_by_key)", file=path)
+    encoding = df.attrs.get("read_info", {}).get("encoding")
     df = with_provenance(df, label)
     if name_as := read.get("file_name_as"):
         df[str(name_as)] = path.name
+    df.attrs = {"encoding": encoding}
     return df
+
+
+#: encodings a CSV was read with that are a repair (name in the validator's REPAIRS)
+ENCODING_REPAIRS = {"utf-8-sig": "bom_stripped", "cp1252": "cp1252_decoded", "latin-1": "latin1_decoded"}
 
 
 def _read_source(
@@ -153,6 +159,9 @@ def _read_source(
     for path in source_files(source_dir, str(src["file"]), exclude):
         label = path.relative_to(source_dir).as_posix() if path.is_relative_to(source_dir) else path.name
         df = _read_one(path, label, src.get("read"))
+        repair = ENCODING_REPAIRS.get(df.attrs.get("encoding") or "")
+        if repair is not None and not (src.get("read") or {}).get("encoding"):
+            warnings.append(f"{label}: read as {df.attrs['encoding']} ({repair}), not plain UTF-8")
         frames.append(df)
         rows[label] = len(df)
     union = list(dict.fromkeys(c for df in frames for c in df.columns))

@@ -19,7 +19,10 @@ class ColumnSpec:
     """One column of a contract table.
 
     ``min_value``/``max_value`` are inclusive physiological or logical bounds: a value outside
-    them is rejected as impossible (not clipped).
+    them is rejected as impossible (not clipped). ``typical`` is the range a column's *median*
+    falls in for a squad; a median outside it that a unit slip would explain rejects the column
+    ("looks like seconds"). ``age_years`` (dates of birth): the plausible age on the reference day.
+    Every date must also fall on or after :data:`EARLIEST_DATE`.
     """
 
     name: str
@@ -31,6 +34,12 @@ class ColumnSpec:
     min_value: float | None = None
     max_value: float | None = None
     allowed: tuple[str, ...] | None = None
+    typical: tuple[float, float] | None = None
+    age_years: tuple[float, float] | None = None
+
+
+#: no date in a contract table is earlier than this (a year before 1900 is a typo or a unit slip)
+EARLIEST_DATE = "1900-01-01"
 
 
 @dataclass(frozen=True)
@@ -80,9 +89,19 @@ TABLES: dict[str, TableSpec] = {
         columns=(
             _athlete(),
             ColumnSpec("sex", "category", "Sex recorded for the athlete.", allowed=("F", "M")),
-            ColumnSpec("birth_date", "date", "Date of birth (ISO 8601)."),
-            ColumnSpec("height_cm", "float", "Standing height.", "cm", min_value=130, max_value=220),
-            ColumnSpec("body_mass_kg", "float", "Body mass.", "kg", min_value=35, max_value=160),
+            ColumnSpec("birth_date", "date", "Date of birth (ISO 8601).", age_years=(8, 90)),
+            ColumnSpec(
+                "height_cm",
+                "float",
+                "Standing height.",
+                "cm",
+                min_value=130,
+                max_value=220,
+                typical=(150, 205),
+            ),
+            ColumnSpec(
+                "body_mass_kg", "float", "Body mass.", "kg", min_value=35, max_value=160, typical=(50, 110)
+            ),
             ColumnSpec("position", "str", "Playing position or event group.", required=False, nullable=True),
         ),
         key=("athlete_id",),
@@ -170,9 +189,23 @@ TABLES: dict[str, TableSpec] = {
                 max_value=60,
             ),
             ColumnSpec("side", "category", "Stance leg.", allowed=("left", "right")),
-            ColumnSpec("contact_time_ms", "float", "Ground contact time.", "ms", min_value=60, max_value=400),
             ColumnSpec(
-                "flight_time_ms", "float", "Flight time after the contact.", "ms", min_value=0, max_value=250
+                "contact_time_ms",
+                "float",
+                "Ground contact time.",
+                "ms",
+                min_value=60,
+                max_value=400,
+                typical=(80, 260),
+            ),
+            ColumnSpec(
+                "flight_time_ms",
+                "float",
+                "Flight time after the contact.",
+                "ms",
+                min_value=0,
+                max_value=250,
+                typical=(30, 200),
             ),
             ColumnSpec("step_length_m", "float", "Step length.", "m", min_value=0.3, max_value=3.0),
             ColumnSpec(
@@ -230,6 +263,7 @@ TABLES: dict[str, TableSpec] = {
                 nullable=True,
                 min_value=0,
                 max_value=16,
+                typical=(5, 10.5),
             ),
             ColumnSpec(
                 "sleep_quality",

@@ -32,14 +32,16 @@ import pandas as pd
 
 from sprintlab.contract.provenance import PROVENANCE_COLUMN, ImportProblem, Provenance
 from sprintlab.contract.schemas import dtype_for, schema_for
-from sprintlab.contract.tables import REGISTER_TABLE, TABLES, ColumnSpec, TableSpec
+from sprintlab.contract.tables import EARLIEST_DATE, REGISTER_TABLE, TABLES, ColumnSpec, TableSpec
 from sprintlab.io import DataError, find_table, read_table, write_table_atomic, write_text_atomic
 
 #: Every repair the validator may apply, with what it does. Each applied repair is counted per
 #: table in ``ValidationResult.repairs`` and ``validation_report.json``.
 REPAIRS: dict[str, str] = {
     "bom_stripped": "UTF-8 byte-order mark at the start of a CSV removed.",
-    "latin1_decoded": "CSV that is not valid UTF-8 decoded as Latin-1 (ISO-8859-1).",
+    "cp1252_decoded": "CSV that is not valid UTF-8 decoded as Windows-1252 (curly quotes, euro sign, "
+    "accented letters of Excel's Western European CSV).",
+    "latin1_decoded": "CSV that is neither UTF-8 nor Windows-1252 decoded as Latin-1 (ISO-8859-1).",
     "delimiter_detected": "CSV separated by ';' or tab (not ',') read with its own delimiter.",
     "blank_rows_dropped": "Fully blank lines skipped (they still count for row numbering).",
     "header_normalised": "Header matched to a contract column after trimming spaces and ignoring case.",
@@ -65,7 +67,14 @@ SCALE_HINTS: dict[str, tuple[tuple[float, str], ...]] = {
     "h": ((1 / 60, "minutes"),),
     "min": ((1 / 60, "seconds"),),
     "m/s": ((1 / 3.6, "km/h"),),
+    "0-10": ((10.0, "a 0-1 scale"), (0.1, "a 0-100 scale")),
 }
+#: a column-level check needs at least this many numbers in the column (the 0-1 scale check:
+#: :data:`MIN_SCALE_VALUES`, since a few low 0-10 ratings are ordinary)
+MIN_COLUMN_VALUES = 4
+MIN_SCALE_VALUES = 10
+#: share of a column's numbers outside its bounds from which one unit slip is suspected for all
+OUT_OF_RANGE_SHARE = 0.25
 
 PROBLEM_COLUMNS = ["table", "file", "row", "column", "value", "reason", "level"]
 REJECTED_COLUMNS = ["table", "file", "row", "column", "value", "reason", "raw"]
@@ -81,6 +90,8 @@ _ISO_TIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{2}):(\d{2})(:(\d{2}
 _DOT = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _SERIAL = re.compile(r"^(\d{5})(\.0+)?$")
+_ISO_STRICT = r"\d{4}-\d{2}-\d{2}"
+_EARLIEST = dt.date.fromisoformat(EARLIEST_DATE)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 SERIAL_RANGE = (10000, 80000)
 
@@ -99,8 +110,9 @@ class ValidationResult:
     record per emptied cell (the row was kept). ``counts``: per table ``input``, ``accepted``,
     ``rejected``, ``cells_emptied`` (and per source file for imported tables). ``repairs``: per
     table, repair name -> count.
-    ``warnings``: non-fatal findings (extra columns ...). ``skipped``: notes on optional tables
-    that are absent.
+    ``warnings``: non-fatal findings (extra columns, files not read ...). ``skipped``: notes on
+    optional tables that are absent. ``not_read``: every file or workbook sheet of the folder that
+    is not a contract table, with the reason (``file``, ``reason``).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -112,6 +124,7 @@ class ValidationResult:
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
     today: dt.date | None = None
     cells: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CELL_COLUMNS))
+    not_read: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +146,7 @@ class ValidationResult:
             },
             "warnings": self.warnings,
             "skipped": self.skipped,
+            "not_read": self.not_read,
             "row_numbering": "spreadsheet rows: header = row 1, first data row = row 2",
         }
 
@@ -337,9 +351,11 @@ class _RowProblems:
             else (f"{self.files[j]} row {self.row_numbers[j]}")
         )
 
-    def rejected(self, records: list[dict]) -> list[dict]:
+    def rejected(self, raw: pd.DataFrame) -> list[dict]:
         """One record per problem, with the raw row as JSON."""
-        return [{**p, "raw": _raw_json(records, i)} for i in sorted(self.by_row) for p in self.by_row[i]]
+        rows = sorted(self.by_row)
+        records = raw.iloc[rows].astype(object).to_dict("records") if rows else []
+        return [{**p, "raw": _raw_json(records, k)} for k, i in enumerate(rows) for p in self.by_row[i]]
 
 
 def _raw_json(records: list[dict], i: int) -> str:
@@ -352,6 +368,8 @@ def _read_repairs(read_info: dict[str, Any]) -> Counter[str]:
     repairs: Counter[str] = Counter()
     if read_info.get("encoding") == "utf-8-sig":
         repairs["bom_stripped"] = 1
+    if read_info.get("encoding") == "cp1252":
+        repairs["cp1252_decoded"] = 1
     if read_info.get("encoding") == "latin-1":
         repairs["latin1_decoded"] = 1
     if read_info.get("delimiter") in (";", "\t"):
@@ -461,6 +479,7 @@ def _validate_table(
     register: set[str] | None,
     today: dt.date,
     rejected_register: dict[str, int] | None = None,
+    fast: bool = True,
 ) -> _TableOutcome:
     """Check one raw table: its header, every cell, athlete ids against ``register`` and duplicates.
 
@@ -469,9 +488,9 @@ def _validate_table(
     is emptied and listed instead.
     """
     n = len(raw)
-    records = raw.astype(object).to_dict("records")
     loc = _locate(raw, fname)
     repairs = _read_repairs(raw.attrs.get("read_info", {}))
+    raw = _without_attrs(raw)
     mapping, extra, table_problems = _match_columns(spec, raw, fname, repairs)
     warnings = list(loc.warnings)
     if extra:
@@ -484,24 +503,32 @@ def _validate_table(
         reason = f"missing required column(s): {', '.join(missing)} - whole table rejected"
         table_problems.append(_problem(spec.name, fname, None, ", ".join(missing), None, reason))
     if table_problems:
-        return _table_rejected(spec, records, loc, table_problems, repairs, warnings)
+        return _table_rejected(
+            spec, raw.astype(object).to_dict("records"), loc, table_problems, repairs, warnings
+        )
 
     problems = _RowProblems(spec.name, loc.files, loc.rows)
-    typed: dict[str, list[Any]] = {}
+    typed: dict[str, pd.Series] = {}
     for col in spec.columns:
         if col.name in mapping:
-            values = raw[mapping[col.name]].tolist()
-            typed[col.name] = _parse_column(col, values, today, problems, repairs, loc.import_problems)
+            values = raw[mapping[col.name]]
+            typed[col.name] = _parse_column(
+                col, values, today, problems, repairs, loc.import_problems, fast=fast
+            )
         else:  # optional column absent
-            typed[col.name] = [None] * n
+            typed[col.name] = pd.Series([None] * n, dtype=object)
+    if spec.name == REGISTER_TABLE:
+        _check_id_case(typed["athlete_id"], problems)
     if spec.has_athlete and register is not None:
         _check_register(typed["athlete_id"], register, rejected_register or {}, problems)
     _check_duplicates(spec, typed, problems)
 
     emptied = problems.settle()
-    ok_idx = [i for i in range(n) if i not in problems.by_row]
+    ok_idx = np.array(
+        [i for i in range(n) if i not in problems.by_row] if problems.by_row else range(n), dtype=int
+    )
     present = [c for c in spec.column_names if c in mapping]
-    accepted = _typed_frame(spec, {c: [typed[c][i] for i in ok_idx] for c in present})
+    accepted = _typed_frame(spec, {c: typed[c].iloc[ok_idx].reset_index(drop=True) for c in present})
     row_problems = [p for i in sorted(problems.by_row) for p in problems.by_row[i]]
     counts = TableCounts(
         input=n, accepted=len(accepted), rejected=len(problems.by_row), cells_emptied=sum(emptied.values())
@@ -512,8 +539,18 @@ def _validate_table(
         warnings.append(f"{fname}: header only, no data rows")
     cells = [p for _, p in problems.cells]
     return _TableOutcome(
-        accepted, row_problems + cells, problems.rejected(records), counts, repairs, warnings, cells
+        accepted, row_problems + cells, problems.rejected(raw), counts, repairs, warnings, cells
     )
+
+
+def _without_attrs(raw: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without ``attrs``: pandas deep-copies them (the row numbers) on every column
+    access and copy."""
+    attrs, raw.attrs = raw.attrs, {}
+    try:
+        return raw.copy(deep=False)
+    finally:
+        raw.attrs = attrs
 
 
 def _table_rejected(
@@ -558,84 +595,355 @@ def _source_counts(
     return dict(sorted(out.items()))
 
 
+@dataclass
+class _Cells:
+    """One raw column seen as arrays: the values, which are text, their stripped text, which are
+    missing (empty, blank, NA) - the common ground of the fast path and the per-cell path."""
+
+    values: np.ndarray
+    text: np.ndarray
+    stripped: pd.Series
+    missing: np.ndarray
+
+    @classmethod
+    def of(cls, values: pd.Series | list[Any]) -> _Cells:
+        arr = pd.Series(values, dtype=object).to_numpy()
+        text = np.fromiter((type(v) is str for v in arr), bool, len(arr))
+        stripped = pd.Series(_strip_all(arr[text]), index=np.flatnonzero(text), dtype=object)
+        missing = np.zeros(len(arr), dtype=bool)
+        missing[text] = stripped.eq("").to_numpy()
+        others = np.flatnonzero(~text)
+        missing[others] = [is_missing(v) for v in arr[others]]
+        return cls(arr, text, stripped, missing)
+
+
+#: the characters ``str.strip()`` removes from ASCII text
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _strip_all(strings: np.ndarray) -> np.ndarray:
+    """``str.strip()`` of every string: in bulk (pyarrow) for ASCII text, one by one for the rest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        a = pa.array(strings, type=pa.large_string())
+    except (pa.ArrowException, UnicodeEncodeError):  # e.g. a lone surrogate
+        return np.array([v.strip() for v in strings], dtype=object)
+    out = np.asarray(pc.utf8_trim(a, characters=_ASCII_SPACE).to_numpy(zero_copy_only=False), dtype=object)
+    for i in np.flatnonzero(~pc.string_is_ascii(a).to_numpy(zero_copy_only=False)).tolist():
+        out[i] = strings[i].strip()
+    return out
+
+
+def _fullmatch(strings: pd.Series, pattern: str) -> np.ndarray:
+    """Which strings match ``pattern`` whole (RE2: ``\\d`` is ASCII only, so a subset of what
+    Python's ``re`` matches - the per-cell parser sees the rest)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(strings):
+        return np.zeros(0, dtype=bool)
+    try:
+        a = pa.array(strings.to_numpy(), type=pa.large_string())
+    except (pa.ArrowException, UnicodeEncodeError):
+        return strings.str.fullmatch(pattern).to_numpy(dtype=bool)
+    hit = pc.match_substring_regex(a, pattern=f"^(?:{pattern.strip('^$')})$")
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _fast_values(col: ColumnSpec, cells: _Cells, today: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised parse of the cells that need no repair: plain numbers within bounds, ISO dates in
+    range, allowed or free text. Returns (parsed, ok); cells not ok go to the per-cell parser,
+    which gives the same value or the reason."""
+    n = len(cells.values)
+    ok = np.zeros(n, dtype=bool)
+    out = np.full(n, np.nan) if col.kind in ("int", "float") else np.empty(n, dtype=object)
+    st = cells.stripped[~cells.missing[cells.stripped.index]]
+    if col.kind in ("int", "float"):
+        num = st[_fullmatch(st, _NUM.pattern)]
+        idx = num.index.to_numpy()
+        x = num.to_numpy(dtype=object).astype(float) if len(num) else np.zeros(0)
+        good = np.isfinite(x)
+        good &= x >= col.min_value if col.min_value is not None else True
+        good &= x <= col.max_value if col.max_value is not None else True
+        if col.kind == "int":
+            good &= np.floor(x) == x
+        out[idx[good]], ok[idx[good]] = x[good], True
+    elif col.kind == "date":
+        iso = st[_fullmatch(st, _ISO_STRICT)]
+        d = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+        good = (d >= pd.Timestamp(_EARLIEST)) & (d <= pd.Timestamp(today)) & (col.age_years is None)
+        idx = iso.index.to_numpy()[good.to_numpy()]
+        out[idx], ok[idx] = list(d[good].dt.date), True
+    else:
+        good = st.isin(col.allowed) if col.kind == "category" and col.allowed is not None else st.notna()
+        idx = st.index.to_numpy()[good.to_numpy()]
+        out[idx], ok[idx] = st[good].to_numpy(), True
+    return out, ok
+
+
 def _parse_column(
     col: ColumnSpec,
-    values: list[Any],
+    values: pd.Series | list[Any],
     today: dt.date,
     problems: _RowProblems,
     repairs: Counter[str],
     import_problems: dict[int, dict[str, ImportProblem]] | None = None,
-) -> list[Any]:
-    """Typed values of one column (None where missing or rejected); records problems and repairs.
+    fast: bool = True,
+) -> pd.Series:
+    """Typed values of one column (missing where empty or rejected); records problems and repairs.
 
     A bad cell rejects its row, except in a column that may be empty (``nullable``): there the cell
     is emptied and listed. A cell the import could not convert is handled the same way, with the
-    import's reason."""
-    out: list[Any] = [None] * len(values)
+    import's reason. A column-level finding (:func:`_column_findings`: a unit slip, a month-first
+    date order) rejects each of its cells with the column's reason. ``fast``: cells that need no
+    repair are parsed in bulk (:func:`_fast_values`) and only the rest one by one - the result is
+    the same as with ``fast=False``.
+    """
+    cells = _Cells.of(values)
+    n = len(cells.values)
+    imported = {i: d[col.name] for i, d in (import_problems or {}).items() if col.name in d}
+    pre = _column_findings(col, cells, problems)
+    if fast and not pre:
+        parsed, ok = _fast_values(col, cells, today)
+    else:
+        parsed, ok = np.empty(n, dtype=object), np.zeros(n, dtype=bool)
+    trimmed = cells.stripped.ne(pd.Series(cells.values[cells.text], index=cells.stripped.index))
+    repairs["whitespace_trimmed"] += int(trimmed[ok[trimmed.index]].sum())
+    need = ~ok & ~cells.missing
+    if not col.nullable:
+        need |= cells.missing
+    for i in imported:
+        need[i] |= cells.missing[i]
+    out = _typed_array(col, parsed, ok)
+    for k in np.flatnonzero(need).tolist():
+        x = _parse_one(col, k, cells.values[k], imported.get(k), pre.get(k), today, problems, repairs)
+        if x is not None:
+            out[k] = x
+    return _typed_series(col, out)
+
+
+def _parse_one(
+    col: ColumnSpec,
+    i: int,
+    v: Any,
+    imported: ImportProblem | None,
+    pre: str | None,
+    today: dt.date,
+    problems: _RowProblems,
+    repairs: Counter[str],
+) -> Any:
+    """One cell the fast path did not settle: the parsed value, or ``None`` with its problem recorded."""
     report = problems.add_cell if col.nullable else problems.add
-    for i, v in enumerate(values):
-        imported = (import_problems or {}).get(i, {}).get(col.name)
-        if imported is not None and is_missing(v):
-            report(i, col.name, imported["value"], imported["reason"])
-            continue
-        if is_missing(v):
-            if not col.nullable:
-                problems.add(i, col.name, v, "missing value: required")
-            continue
-        if isinstance(v, str):
-            s = v.strip()
-            if s != v:
-                repairs["whitespace_trimmed"] += 1
-            v = s
-        try:
-            x, repair = _parse_checked(col, v, today)
-        except CellError as exc:
-            report(i, col.name, v, str(exc))
-            continue
-        if repair:
-            repairs[repair] += 1
-        out[i] = x
+    if imported is not None and is_missing(v):
+        report(i, col.name, imported["value"], imported["reason"])
+        return None
+    if is_missing(v):
+        if not col.nullable:
+            problems.add(i, col.name, v, "missing value: required")
+        return None
+    if isinstance(v, str):
+        stripped = v.strip()
+        if stripped != v:
+            repairs["whitespace_trimmed"] += 1
+        v = stripped
+    if pre is not None:
+        report(i, col.name, v, pre)
+        return None
+    try:
+        x, repair = _parse_checked(col, v, today)
+    except CellError as exc:
+        report(i, col.name, v, str(exc))
+        return None
+    if repair:
+        repairs[repair] += 1
+    return x
+
+
+def _typed_array(col: ColumnSpec, parsed: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """An object array holding the fast path's values where ``ok`` and ``None`` elsewhere."""
+    out = np.empty(len(parsed), dtype=object)
+    out[ok] = parsed[ok]
+    if col.kind == "int":
+        out[ok] = [int(x) for x in parsed[ok]]
     return out
 
 
+def _typed_series(col: ColumnSpec, out: np.ndarray) -> pd.Series:
+    """The column in its validated dtype (missing as NaN / NaT / <NA> / None)."""
+    if col.kind == "float":
+        return pd.Series(out, dtype=object).astype("float64")
+    if col.kind == "int":
+        return pd.Series(pd.array(out, dtype="Int64"))
+    if col.kind == "date":
+        return pd.Series(pd.to_datetime(pd.Series(out, dtype=object)), dtype="datetime64[ns]")
+    return pd.Series(out, dtype=object)
+
+
+# ----------------------------------------------------------------------------- column-level checks
+def _column_findings(col: ColumnSpec, cells: _Cells, problems: _RowProblems) -> dict[int, str]:
+    """Cells rejected for a reason of their whole column (row index -> reason): a unit or scale slip
+    (:func:`_unit_slip`) for every cell of a number column, a month-first order
+    (:func:`_date_order`) for every dd/mm/yyyy-looking cell of a date column."""
+    if col.kind in ("int", "float"):
+        x = pd.to_numeric(cells.stripped[~cells.missing[cells.stripped.index]], errors="coerce")
+        others = [i for i in np.flatnonzero(~cells.text & ~cells.missing) if _is_number(cells.values[i])]
+        numbers = np.concatenate(
+            [x.to_numpy(dtype=float), np.array([float(cells.values[i]) for i in others])]
+        )
+        reason = _unit_slip(col, numbers[np.isfinite(numbers)])
+        if reason is None:
+            return {}
+        return {int(i): reason for i in np.flatnonzero(~cells.missing)}
+    if col.kind == "date":
+        return _date_order(col, cells, problems)
+    return {}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+
+
+def _unit_slip(col: ColumnSpec, x: np.ndarray) -> str | None:
+    """Why a whole number column looks recorded in another unit or scale, or ``None``: its median
+    outside the contract's typical median range but inside it after a known unit slip; a quarter
+    or more of its values out of bounds but nearly all inside after one slip; or a 0-10 column
+    whose values all lie within 0..1 (a 0-1 scale)."""
+    if len(x) < MIN_COLUMN_VALUES:
+        return None
+    unit, med = col.unit or "", float(np.median(x))
+    lo, hi = col.min_value, col.max_value
+    if unit == "0-10" and len(x) >= MIN_SCALE_VALUES and x.max() <= 1 and (x != np.round(x)).any():
+        return (
+            f"{col.name} looks like a 0-1 scale: every value is within 0..1 (median {med:.3g}); expected 0-10"
+        )
+    inside = (x >= (lo if lo is not None else -np.inf)) & (x <= (hi if hi is not None else np.inf))
+    for factor, label in SCALE_HINTS.get(unit, ()):
+        y = x * factor
+        fits = (y >= (lo if lo is not None else -np.inf)) & (y <= (hi if hi is not None else np.inf))
+        if col.typical is not None:
+            t_lo, t_hi = col.typical
+            if not t_lo <= med <= t_hi and t_lo <= med * factor <= t_hi:
+                return (
+                    f"{col.name} looks like {label}: median {med:.3g} (a typical median is "
+                    f"{t_lo:g}..{t_hi:g} {unit}; x{factor:g} gives {med * factor:.3g}) - convert the column and import again"
+                )
+        if (~inside).mean() >= OUT_OF_RANGE_SHARE and fits.mean() >= 0.95:
+            return (
+                f"{col.name} looks like {label}: {(~inside).mean():.0%} of the values are outside "
+                f"{lo:g}..{hi:g} {unit} (median {med:.3g}) but fit after x{factor:g} - convert the column and import again"
+            )
+    return None
+
+
+_SLASH_PARTS = r"(\d{1,2})/(\d{1,2})/(\d{4})"
+
+
+def _date_order(col: ColumnSpec, cells: _Cells, problems: _RowProblems) -> dict[int, str]:
+    """dd/mm/yyyy is read day first; when a cell of the column can only be month first (second part
+    above 12), every slash date of the column is ambiguous and rejected with the evidence."""
+    parts = cells.stripped.str.extract(f"^{_SLASH_PARTS}$").dropna()
+    if parts.empty:
+        return {}
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    month_first = parts.index[(second > 12) & (first <= 12)]
+    if len(month_first) == 0:
+        return {}
+    day_first = parts.index[(first > 12) & (second <= 12)]
+    j = int(month_first[0])
+    evidence = f"row {problems.row_numbers[j]} {cells.stripped[j]!r} can only be month/day"
+    if len(day_first):
+        k = int(day_first[0])
+        evidence += f", row {problems.row_numbers[k]} {cells.stripped[k]!r} can only be day/month"
+    reason = (
+        f"ambiguous date order in {col.name}: {evidence}; dd/mm/yyyy is read day first, so this column's "
+        "slash dates cannot be trusted - write them as YYYY-MM-DD"
+    )
+    return {int(i): reason for i in parts.index}
+
+
 def _parse_checked(col: ColumnSpec, v: Any, today: dt.date) -> tuple[Any, str | None]:
-    """:func:`_parse_cell`, then the column's bounds (numbers) or "not in the future" (dates)."""
+    """:func:`_parse_cell`, then the column's bounds (numbers) or date range (dates)."""
     x, repair = _parse_cell(col, v)
     if col.kind in ("int", "float"):
         _check_bounds(col, x)
-    if col.kind == "date" and x > today:
-        raise CellError(f"date in the future: {x.isoformat()} is after {today.isoformat()}")
+    if col.kind == "date":
+        _check_date_range(col, x, today)
     return x, repair
 
 
+def _age(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _check_date_range(col: ColumnSpec, x: dt.date, today: dt.date) -> None:
+    """Not in the future, not before :data:`EARLIEST_DATE`, and a plausible age for a birth date."""
+    if x > today:
+        raise CellError(f"date in the future: {x.isoformat()} is after {today.isoformat()}")
+    if x < _EARLIEST:
+        raise CellError(f"date out of range: {x.isoformat()} is before {_EARLIEST.isoformat()}")
+    if col.age_years is not None:
+        lo, hi = col.age_years
+        age = _age(x, today)
+        if not lo <= age <= hi:
+            raise CellError(
+                f"implausible {col.name}: {x.isoformat()} gives an age of {age} years on "
+                f"{today.isoformat()} (plausible {lo:g}..{hi:g})"
+            )
+
+
 def _check_register(
-    athlete_ids: list[Any], register: set[str], rejected_register: dict[str, int], problems: _RowProblems
+    athlete_ids: pd.Series, register: set[str], rejected_register: dict[str, int], problems: _RowProblems
 ) -> None:
-    """Flag athlete ids that are not in the accepted athletes table (naming the rejected row if any)."""
-    for i, a in enumerate(athlete_ids):
-        if a is None or a in register:
-            continue
+    """Flag athlete ids that are not in the accepted athletes table (naming the rejected row, or the
+    registered id that differs only in case, if any)."""
+    unknown = athlete_ids.notna() & ~athlete_ids.isin(register)
+    if not unknown.any():
+        return
+    by_case = {r.lower(): r for r in register}
+    for i, a in athlete_ids[unknown].items():
         if a in rejected_register:
             reason = (
                 f"athlete rejected: {a!r} was rejected in the athletes table "
                 f"(row {rejected_register[a]}); fix that row first"
             )
+        elif a.lower() in by_case:
+            reason = (
+                f"unknown athlete: {a!r} is not in the athletes table, which has {by_case[a.lower()]!r} "
+                "(ids differ only in case: one athlete or two? write the id as in the athletes table)"
+            )
         else:
             reason = f"unknown athlete: {a!r} is not in the athletes table"
-        problems.add(i, "athlete_id", a, reason)
+        problems.add(int(i), "athlete_id", a, reason)
 
 
-def _check_duplicates(spec: TableSpec, typed: dict[str, list[Any]], problems: _RowProblems) -> None:
+def _check_id_case(athlete_ids: pd.Series, problems: _RowProblems) -> None:
+    """In the athletes table: an id equal to an earlier one up to case is rejected, naming both."""
+    first: dict[str, int] = {}
+    for i, a in athlete_ids.dropna().items():
+        j = first.setdefault(a.lower(), int(i))
+        if j != i and athlete_ids[j] != a:
+            reason = (
+                f"athlete id {a!r} equals {athlete_ids[j]!r} ({problems.where(j, int(i))}) up to case: "
+                "ids must differ by more than case (one athlete or two?)"
+            )
+            problems.add(int(i), "athlete_id", a, reason)
+
+
+def _check_duplicates(spec: TableSpec, typed: dict[str, pd.Series], problems: _RowProblems) -> None:
     """Among rows that passed every other check: exact copies, then rows repeating a key with other
-    values; the first row is kept."""
+    values; the first row is kept. Rows whose key is unique are skipped in bulk."""
+    names = spec.column_names
+    alive = np.ones(len(typed[names[0]]), dtype=bool)
+    alive[list(problems.by_row)] = False
+    keys = pd.DataFrame({c: typed[c][alive].to_numpy() for c in spec.key})
+    suspects = np.flatnonzero(alive)[keys.duplicated(keep=False).to_numpy()]
     first_exact: dict[tuple, int] = {}
     first_key: dict[tuple, int] = {}
-    names = spec.column_names
-    for i in range(len(typed[names[0]])):
-        if i in problems.by_row:
-            continue
-        full = tuple(_hashable(typed[c][i]) for c in names)
-        key = tuple(_hashable(typed[c][i]) for c in spec.key)
+    for i in suspects.tolist():
+        full = tuple(_hashable(typed[c].iloc[i]) for c in names)
+        key = tuple(_hashable(typed[c].iloc[i]) for c in spec.key)
         if full in first_exact:
             where = problems.where(first_exact[full], i)
             reason = f"duplicate row: exact copy of {where} (the first copy is kept)"
@@ -644,7 +952,7 @@ def _check_duplicates(spec: TableSpec, typed: dict[str, list[Any]], problems: _R
         first_exact[full] = i
         if key in first_key:
             j = first_key[key]
-            diff = [c for c in names if _hashable(typed[c][i]) != _hashable(typed[c][j])]
+            diff = [c for c in names if _hashable(typed[c].iloc[i]) != _hashable(typed[c].iloc[j])]
             reason = (
                 f"duplicate key ({', '.join(spec.key)}) of {problems.where(j, i)} with different values in "
                 f"{', '.join(diff)}: only the first row is kept"
@@ -655,26 +963,14 @@ def _check_duplicates(spec: TableSpec, typed: dict[str, list[Any]], problems: _R
 
 
 def _hashable(v: Any) -> Any:
-    return ("<NA>",) if v is None else v
+    return (
+        ("<NA>",) if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else v
+    )
 
 
-def _typed_frame(spec: TableSpec, data: dict[str, list[Any]]) -> pd.DataFrame:
-    cols = {}
-    for c in spec.columns:
-        if c.name not in data:
-            continue
-        vals = data[c.name]
-        dtype = dtype_for(c)
-        if c.kind == "date":
-            cols[c.name] = pd.to_datetime(
-                pd.Series([pd.NaT if v is None else pd.Timestamp(v) for v in vals], dtype="datetime64[ns]")
-            )
-        elif c.kind == "float":
-            cols[c.name] = pd.Series([np.nan if v is None else v for v in vals], dtype="float64")
-        elif c.kind == "int":
-            cols[c.name] = pd.Series(vals, dtype=dtype)
-        else:
-            cols[c.name] = pd.Series(vals, dtype="object")
+def _typed_frame(spec: TableSpec, data: dict[str, pd.Series]) -> pd.DataFrame:
+    """The accepted rows in the contract's dtypes, sorted by key."""
+    cols = {c.name: data[c.name].astype(dtype_for(c)) for c in spec.columns if c.name in data}
     df = pd.DataFrame(cols, columns=[c for c in spec.column_names if c in data])
     df = df.sort_values(list(spec.key), kind="mergesort").reset_index(drop=True)
     return df
@@ -710,6 +1006,8 @@ class _FolderFindings:
     register: set[str] | None = None
     #: athlete id of a rejected athletes row -> its spreadsheet row
     rejected_register: dict[str, int] = field(default_factory=dict)
+    #: files and sheets of the folder that were not read, with the reason
+    not_read: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, name: str, fname: str, res: _TableOutcome) -> None:
         self.counts[name] = {**res.counts, "file": fname}
@@ -734,11 +1032,16 @@ class _FolderFindings:
             rejected=pd.DataFrame(self.rejected, columns=REJECTED_COLUMNS).astype({"row": "Int64"}),
             today=today,
             cells=pd.DataFrame(self.cells, columns=CELL_COLUMNS).astype({"row": "Int64"}),
+            not_read=self.not_read,
         )
 
 
 def validate_folder(
-    in_dir: str | Path, out_dir: str | Path | None = None, *, today: dt.date | str | None = None
+    in_dir: str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    today: dt.date | str | None = None,
+    fast: bool = True,
 ) -> ValidationResult:
     """Validate every contract table in ``in_dir``; optionally write outputs to ``out_dir``.
 
@@ -747,6 +1050,10 @@ def validate_folder(
     ``rejected_rows.csv``, ``rejected_cells.csv`` (cells emptied in kept rows) and
     ``validation_report.json``. Stale ``<table>.parquet`` files of
     tables not produced by this run are removed from ``out_dir``.
+
+    Every other file and workbook sheet in ``in_dir`` is listed in ``not_read`` with the reason
+    (a near-miss name such as ``Athletes.CSV`` or ``wellness_2026-W48.csv`` is named as such).
+    ``fast=False`` parses every cell one by one (the reference the bulk fast path must equal).
 
     Raises :class:`DataError` only when ``in_dir`` is not a folder or ``today`` is not a date;
     every problem with the data itself is recorded in the result.
@@ -757,7 +1064,9 @@ def validate_folder(
     day = _today(today)
     found = _FolderFindings()
     for name in [REGISTER_TABLE] + [t for t in TABLES if t != REGISTER_TABLE]:
-        _validate_table_file(found, in_dir, name, day)
+        _validate_table_file(found, in_dir, name, day, fast)
+    found.not_read = not_read_files(in_dir)
+    found.warnings += [f"not read: {r['file']}: {r['reason']}" for r in found.not_read]
     if found.register is None:
         found.warnings.append("unknown-athlete check skipped: no valid athletes table")
     result = found.result(day)
@@ -766,7 +1075,7 @@ def validate_folder(
     return result
 
 
-def _validate_table_file(found: _FolderFindings, in_dir: Path, name: str, day: dt.date) -> None:
+def _validate_table_file(found: _FolderFindings, in_dir: Path, name: str, day: dt.date, fast: bool) -> None:
     """Find, read and validate table ``name``; record the outcome (the athletes table first: its
     accepted and rejected ids are the register the other tables are checked against)."""
     spec = TABLES[name]
@@ -791,7 +1100,7 @@ def _validate_table_file(found: _FolderFindings, in_dir: Path, name: str, day: d
         found.counts[name] = TableCounts(input=0, accepted=0, rejected=0, cells_emptied=0)
         return
     register = found.register if (spec.has_athlete and name != REGISTER_TABLE) else None
-    res = _validate_table(spec, raw, path.name, register, day, found.rejected_register)
+    res = _validate_table(spec, raw, path.name, register, day, found.rejected_register, fast)
     assert res.counts["accepted"] + res.counts["rejected"] == res.counts["input"] == len(raw), (
         f"{name}: accepted + rejected != input rows"
     )
@@ -811,6 +1120,53 @@ def _rejected_athletes(rejected: list[dict], register: set[str]) -> dict[str, in
         if raw_id and raw_id.strip() not in register:
             out.setdefault(raw_id.strip(), int(rec["row"]))
     return out
+
+
+def not_read_files(folder: Path) -> list[dict[str, str]]:
+    """Every file of ``folder`` that is not read as a contract table, and every sheet after the
+    first of a table's workbook, each with the reason; near-miss names are named as such."""
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() or p.name.startswith("."):
+            continue
+        stem, suffix = p.stem, p.suffix
+        if stem in TABLES and suffix in (".csv", ".parquet", ".xlsx"):
+            out += _extra_sheets(p)
+            continue
+        out.append({"file": p.name, "reason": _not_read_reason(stem, suffix)})
+    return out
+
+
+def _not_read_reason(stem: str, suffix: str) -> str:
+    """Why a file is not read: a near-miss of a table name, a file type not read, or no table name."""
+    lower = stem.strip().lower()
+    near = next((t for t in TABLES if lower == t), None) or next(
+        (t for t in TABLES if lower.startswith(t) and not lower[len(t) : len(t) + 1].isalpha()), None
+    )
+    if near is not None:
+        return (
+            f"near-miss name of the {near!r} table: names are exact and lower case "
+            f"(rename it to {near}.csv, {near}.parquet or {near}.xlsx)"
+        )
+    if suffix.lower() not in (".csv", ".parquet", ".xlsx"):
+        return f"file type {suffix or '(none)'!r} is not read (tables are .csv, .parquet or .xlsx)"
+    return f"not a contract table name (tables: {', '.join(TABLES)})"
+
+
+def _extra_sheets(path: Path) -> list[dict[str, str]]:
+    """Sheets of a table's workbook after the first (only the first sheet is read)."""
+    if path.suffix != ".xlsx":
+        return []
+    try:
+        import openpyxl
+
+        names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    except Exception:  # noqa: BLE001 - a broken workbook is reported by the reader
+        return []
+    return [
+        {"file": f"{path.name} [sheet {n!r}]", "reason": "only the first sheet of a table's workbook is read"}
+        for n in names[1:]
+    ]
 
 
 def write_outputs(result: ValidationResult, out_dir: str | Path) -> None:

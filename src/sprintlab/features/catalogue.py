@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import pandera.pandas as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sprintlab.domain import FAMILIES, FAMILY_LABELS, NOT_TRAINABLE_FAMILIES
+
+if TYPE_CHECKING:  # pandera is imported only when a schema is built (not on the scoring path)
+    import pandera.pandas as pa
 
 
 class FeatureSpec(BaseModel):
@@ -63,6 +66,8 @@ class Catalogue(BaseModel):
         Identifier columns are required; each catalogue feature present is a nullable float.
         Columns outside the catalogue are rejected (strict).
         """
+        import pandera.pandas as pa
+
         cols: dict[str, pa.Column] = {
             "athlete_id": pa.Column(str, nullable=False),
             "week_start": pa.Column("datetime64[ns]", nullable=False),

@@ -185,27 +185,68 @@ def _build_chunked(
     chunk_athletes: int,
     insitu: InSituParams | None,
 ) -> PanelResult:
-    """Build the panel athlete chunk by athlete chunk over one common window."""
+    """Build the panel athlete chunk by athlete chunk over one common window.
+
+    Each chunk's features are written into one float block (at most athletes x weeks rows,
+    catalogue columns, column-major) instead of keeping every chunk's panel for a concatenation
+    and a re-ordered copy, so a league's panel is held once rather than three times. The block is
+    allocated empty: a column no chunk builds (an optional stream the league does not record) is
+    never touched, so it takes no memory, and the built columns are moved to the front in place.
+    """
     lo, hi = _window(tables, end, start)
     ids = np.sort(tables["athletes"]["athlete_id"].astype(str).unique())
-    codes = {name: pd.Index(ids).get_indexer(df["athlete_id"].astype(str)) for name, df in tables.items()}
-    panels: list[pd.DataFrame] = []
+    chunk_of = {name: _chunk_numbers(df, ids, chunk_athletes) for name, df in tables.items()}
+    names = load_catalogue().names
+    n_weeks = ((hi - lo).days + 1) // 7
+    block = np.empty((ids.size * n_weeks, len(names)), order="F")
+    spans: list[tuple[int, int, set[str]]] = []  # per chunk: first row, rows, features built
+    id_parts: list[pd.DataFrame] = []
     skipped: dict[str, str] = {}
     not_recorded: dict[str, str] = {}
-    for first in range(0, ids.size, chunk_athletes):
-        part = {
-            name: df[(codes[name] >= first) & (codes[name] < first + chunk_athletes)]
-            for name, df in tables.items()
-        }
+    row = 0
+    for k in range(-(-ids.size // chunk_athletes)):
+        part = {name: df[chunk_of[name] == k] for name, df in tables.items()}
         res = build_panel(
             part, end=hi, start=lo, wellness_baseline_days=wellness_baseline_days, insitu=insitu
         )
-        panels.append(res.panel)
+        n = len(res.panel)
+        for j, f in enumerate(names):
+            if f in res.panel:
+                block[row : row + n, j] = res.panel[f].to_numpy(dtype=float)
+        spans.append((row, n, set(res.panel.columns)))
+        id_parts.append(res.panel[ID_COLUMNS])
         skipped.update(res.skipped)
         not_recorded.update(res.not_recorded)
-    panel = pd.concat(panels, ignore_index=True)
-    columns = ID_COLUMNS + [c for c in load_catalogue().names if c in panel.columns]
-    return PanelResult(panel=panel[columns], skipped=skipped, not_recorded=not_recorded)
+        row += n
+    built = _compact_columns(block, names, spans, row)
+    panel = pd.DataFrame(block[:row, : len(built)], columns=built, copy=False)
+    id_values = pd.concat(id_parts, ignore_index=True)
+    for k, col in enumerate(ID_COLUMNS):  # inserted in front, without copying the feature block
+        panel.insert(k, col, id_values[col].to_numpy())
+    return PanelResult(panel=panel, skipped=skipped, not_recorded=not_recorded)
+
+
+def _chunk_numbers(df: pd.DataFrame, ids: np.ndarray, chunk_athletes: int) -> np.ndarray:
+    """The chunk of each row's athlete (position in the sorted ``ids`` // chunk size; -1: unknown)."""
+    pos = pd.Index(ids).get_indexer(df["athlete_id"].astype(str))
+    return np.where(pos < 0, -1, pos // chunk_athletes).astype(np.int32)
+
+
+def _compact_columns(
+    block: np.ndarray, names: Sequence[str], spans: list[tuple[int, int, set[str]]], rows: int
+) -> list[str]:
+    """Fill NaN where a chunk did not build a feature that another chunk built, move the built
+    columns (catalogue order) to the front of the column-major ``block`` in place (its first
+    ``rows`` rows), return them."""
+    built = [f for f in names if any(f in cols for _, _, cols in spans)]
+    for k, f in enumerate(built):
+        j = names.index(f)
+        for first, n, cols in spans:
+            if f not in cols:
+                block[first : first + n, j] = np.nan
+        if k != j:  # k < j: column k is free (not built, or already moved)
+            block[:rows, k] = block[:rows, j]
+    return built
 
 
 def _first_record(tables: Mapping[str, pd.DataFrame], grid: DayGrid) -> np.ndarray:

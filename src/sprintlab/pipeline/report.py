@@ -162,17 +162,16 @@ def run_report(
     pseudonymise: bool = False,
     generated_at: str | None = None,
 ) -> Path:
-    """Score the latest complete week for the report's athletes and render the HTML report."""
+    """Score the latest complete week for every athlete and render the HTML report (its
+    ``report.max_athletes`` cap keeps the highest risks, :func:`sprintlab.report.build.report_athletes`)."""
     from sprintlab.report.build import ReportInputs, build_report_context
     from sprintlab.report.render import render_report
 
     panel = pd.read_parquet(Path(features_dir) / "panel.parquet")
     models, not_modelled, own = pipeline_models(Path(models_dir))
     week_end = pd.Timestamp(panel["week_end"].max())
-    athletes = sorted(panel["athlete_id"].unique())[: params.report.max_athletes]
-    scored = score_week_with(
-        params, panel, {t: m.model for t, m in models.items()}, week_end, athletes=athletes
-    )
+    athletes = sorted(panel.loc[panel["week_end"] == week_end, "athlete_id"].unique())
+    scored = score_week_with(params, panel, {t: m.model for t, m in models.items()}, week_end)
     drift = check_drift(
         panel,
         models,

@@ -10,13 +10,14 @@ data checks (drift) and known limits.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from sprintlab.config import Params
-from sprintlab.domain import TARGETS, iso_week_label
+from sprintlab.domain import TARGETS, TRANSFER, iso_week_label
 from sprintlab.registry import LoadedModel
 from sprintlab.report.context import ReportContext
 from sprintlab.scoring import ScoredWeek
@@ -33,7 +34,7 @@ class ReportInputs:
     ``week_end`` (data window, strength-control interaction, levers); ``models``: target -> model;
     ``history``: athlete_id, week_end, hamstring_risk for the trend charts (``None``: no trends);
     ``drift_warnings``: the data checks' findings; ``known_limits``: the caller's limits;
-    ``generated_at``: defaults to the week's Sunday (never the clock, so reruns are identical);
+    ``generated_at``: the date the report is generated (default: today);
     ``not_modelled``: outcome -> why it has no model this week (not trained, or refused);
     ``model_note``: the label every page carries when a model trained on simulated athletes scored
     real exports (``None`` otherwise).
@@ -69,23 +70,24 @@ def report_levers(
     *,
     top_n: int = LEVERS_PER_OUTCOME,
 ) -> pd.DataFrame | None:
-    """The "What to change first" rows (:func:`sprintlab.levers.levers_table`, best ``top_n`` per
-    athlete and outcome) for the models that carry training ranges; ``None`` when there are none."""
-    from sprintlab.levers import lever_athletes, levers_table
+    """The "What to change first" rows for every athlete who gets the box (flagged or in a
+    strength block, :func:`sprintlab.levers.lever_athletes` of each outcome): both outcomes each
+    athlete has a number for (transfer only while a block runs), the best ``top_n`` distinct levers
+    per athlete and outcome (:func:`sprintlab.levers.best_levers`), for the models that carry
+    training ranges; ``None`` when there are none."""
+    from sprintlab.levers import best_levers, lever_athletes, levers_table
 
+    asked = pd.concat([lever_athletes(squad, spec) for spec in TARGETS.values()]).unique()
+    in_block = set(lever_athletes(squad, TRANSFER))
     parts = []
     for target, loaded in models.items():
-        if loaded.lever_ranges is None:
+        chosen = [a for a in asked if a in in_block or not TARGETS[target].needs_strength_block]
+        rows = panel[(panel["week_end"] == week_end) & panel["athlete_id"].isin(chosen)]
+        if loaded.lever_ranges is None or rows.empty:
             continue
-        rows = panel[
-            (panel["week_end"] == week_end) & panel["athlete_id"].isin(lever_athletes(squad, TARGETS[target]))
-        ]
-        if len(rows):
-            boosters = {target: list(loaded.lever_boosters)} if loaded.lever_boosters else None
-            table = levers_table(
-                rows, {target: loaded.model}, {target: loaded.lever_ranges}, boosters=boosters, top_n=top_n
-            )
-            parts.append(table)
+        boosters = {target: list(loaded.lever_boosters)} if loaded.lever_boosters else None
+        table = levers_table(rows, {target: loaded.model}, {target: loaded.lever_ranges}, boosters=boosters)
+        parts.append(best_levers(table, top_n))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else None
 
@@ -116,23 +118,77 @@ def _report_history(history: pd.DataFrame | None, athletes: list[str]) -> pd.Dat
     return history[history["athlete_id"].isin(athletes)].reset_index(drop=True)
 
 
+def report_athletes(squad: pd.DataFrame, cap: int) -> tuple[list[str], list[str]]:
+    """The athletes the report shows and those a cap of ``cap`` leaves out: highest hamstring risk
+    first (athletes with insufficient data last, then by id), so a cap never drops a flagged
+    athlete in favour of a lower risk."""
+    order = squad.assign(
+        _thin=squad["insufficient_data"].fillna(False).astype(bool),
+        _risk=pd.to_numeric(squad["hamstring_risk"], errors="coerce").fillna(-1.0),
+        _id=squad["athlete_id"].astype(str),
+    ).sort_values(["_thin", "_risk", "_id"], ascending=[True, False, True], kind="mergesort")
+    ids = order["athlete_id"].tolist()
+    return ids[:cap], ids[cap:]
+
+
+def block_weeks(
+    panel: pd.DataFrame, squad: pd.DataFrame, week_end: pd.Timestamp, weeks: int, min_strength_gain: float
+) -> pd.DataFrame:
+    """The panel weeks the strength-control chart shows: the last ``weeks`` weeks of the athletes in a
+    strength block this week, those weeks in which their block was running."""
+    from sprintlab.scoring import in_strength_block
+
+    ids = lever_athletes_in_block(squad)
+    rows = panel[
+        panel["athlete_id"].isin(ids)
+        & (panel["week_end"] > week_end - pd.Timedelta(weeks=weeks))
+        & (panel["week_end"] <= week_end)
+    ]
+    return rows[in_strength_block(rows, min_strength_gain)].reset_index(drop=True)
+
+
+def lever_athletes_in_block(squad: pd.DataFrame) -> list[str]:
+    """The athletes in a strength block this week."""
+    from sprintlab.levers import lever_athletes
+
+    return lever_athletes(squad, TRANSFER).tolist()
+
+
+def _interaction(inputs: ReportInputs, squad: pd.DataFrame, params: Params) -> pd.DataFrame | None:
+    """The strength-control interaction over the athletes in a block this week (``None`` without a
+    transfer model)."""
+    from sprintlab.explain import strength_control_interaction
+
+    if "transfer" not in inputs.models:
+        return None
+    rows = block_weeks(
+        inputs.panel,
+        squad,
+        pd.Timestamp(inputs.week_end),
+        params.score.history_weeks,
+        params.targets.transfer.min_strength_gain,
+    )
+    return strength_control_interaction(inputs.models["transfer"].model, rows)
+
+
 def build_report_context(inputs: ReportInputs, params: Params) -> ReportContext:
-    """The weekly report's context: the first ``report.max_athletes`` athletes (by id), squad
-    importance and the strength-control interaction over the last ``score.history_weeks`` weeks,
-    levers where the models carry lever artifacts, evaluation and model versions from the models."""
-    from sprintlab.explain import squad_family_importance, strength_control_interaction
+    """The weekly report's context: every scored athlete (with ``report.max_athletes`` as a cap, the
+    highest risks, naming those left out, :func:`report_athletes`), squad importance, the
+    strength-control interaction of the athletes in a strength block over the last
+    ``score.history_weeks`` weeks, levers where the models carry lever artifacts, evaluation and
+    model versions from the models; generated today unless ``inputs.generated_at`` says otherwise."""
+    from sprintlab.explain import squad_family_importance
     from sprintlab.features.catalogue import load_catalogue
 
     week_end = pd.Timestamp(inputs.week_end)
-    athletes = sorted(inputs.scored.squad["athlete_id"])[: params.report.max_athletes]
+    athletes, left_out = report_athletes(inputs.scored.squad, params.report.max_athletes)
     shown = inputs.scored.restricted_to(athletes)
     panel = inputs.panel
-    window = panel[panel["week_end"] > week_end - pd.Timedelta(weeks=params.score.history_weeks)]
     return ReportContext(
         title=REPORT_TITLE,
         week_label=iso_week_label(week_end),
         data_window=(str(pd.to_datetime(panel["week_start"]).min().date()), str(week_end.date())),
-        generated_at=inputs.generated_at or str(week_end.date()),
+        generated_at=inputs.generated_at or dt.date.today().isoformat(),
         simulated=inputs.simulated,
         pseudonymised=inputs.pseudonymised,
         squad=shown.squad,
@@ -140,11 +196,7 @@ def build_report_context(inputs: ReportInputs, params: Params) -> ReportContext:
         family_contributions=shown.families,
         family_importance=squad_family_importance(shown.families),
         shap_long=shown.long,
-        interaction=(
-            strength_control_interaction(inputs.models["transfer"].model, window)
-            if "transfer" in inputs.models
-            else None
-        ),
+        interaction=_interaction(inputs, shown.squad, params),
         metrics={t: m.metrics for t, m in inputs.models.items()},
         models=model_rows(inputs.models),
         family_labels=dict(load_catalogue().families),
@@ -157,4 +209,6 @@ def build_report_context(inputs: ReportInputs, params: Params) -> ReportContext:
         not_modelled=dict(inputs.not_modelled),
         not_assessed=not_assessed(inputs.models, _feature_description),
         model_note=inputs.model_note,
+        left_out=left_out,
+        history_weeks=params.score.history_weeks,
     )

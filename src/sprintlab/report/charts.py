@@ -25,7 +25,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
 from sprintlab.domain import FAMILIES, sigmoid
-from sprintlab.report.context import FAMILY_COLOURS, MODEL_WORDS, OTHER_COLOUR
+from sprintlab.report.context import MODEL_WORDS, OTHER_COLOUR, family_colour
 
 DPI = 110
 TEXT = "#1A1A1A"
@@ -125,7 +125,7 @@ def family_importance_bars(fi: pd.DataFrame, model: str, family_labels: dict[str
         ax.barh(
             range(len(d)),
             d["share"] * 100,
-            color=[FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in d["family"]],
+            color=[family_colour(f) for f in d["family"]],
             height=0.62,
         )
         for i, s in enumerate(d["share"]):
@@ -202,7 +202,7 @@ def beeswarm(shap_long: pd.DataFrame, model: str, labels: dict[str, str], k: int
         ax.set_xticks([])
         lo, hi = ax.get_xlim()
         word = MODEL_WORDS.get(model, model)
-        ax.set_xlabel(f"← lowers {word}          each dot = one athlete-week          raises {word} →")
+        ax.set_xlabel(f"← lowers {word}          each dot = one athlete          raises {word} →")
         ax.grid(axis="y", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
         if sc is not None:
@@ -213,8 +213,9 @@ def beeswarm(shap_long: pd.DataFrame, model: str, labels: dict[str, str], k: int
         return to_data_uri(fig)
 
 
-def dependence_plot(inter: pd.DataFrame) -> str:
-    """Strength-gain effect on transfer vs strength change, coloured by the control score."""
+def dependence_plot(inter: pd.DataFrame, title: str) -> str:
+    """Strength-gain effect on transfer vs strength change, coloured by the control score, under
+    ``title`` (the caller's sentence of what these dots show)."""
     d = inter.dropna(subset=["strength_change_since_test_pct", "shap_strength"]).sort_values(
         ["strength_change_since_test_pct", "shap_strength"], kind="mergesort"
     )
@@ -234,7 +235,7 @@ def dependence_plot(inter: pd.DataFrame) -> str:
         ax.set_yticks([])
         ax.set_ylabel("← lowers   transfer chance   raises →")
         ax.set_xlabel("Squat strength change since the last sprint test (%)")
-        ax.set_title("Strength gains help the sprint mainly when control is good", loc="left")
+        ax.set_title(_wrap(title, 70), loc="left")
         ax.grid(axis="x", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
         cb = fig.colorbar(sc, ax=ax, pad=0.01, fraction=0.05)
@@ -256,8 +257,10 @@ SVG_SMALL = 12
 SVG_FAMILY = "DejaVu Sans, Segoe UI, Arial, Helvetica, sans-serif"  # as the page; explicit for standalone use
 FLAG_COLOUR = "#B2182B"  # 6.9:1 on white
 TREND_COLOUR = "#0072B2"
-WATERFALL_ROW_H = 36.0  # one driver row of the waterfall
-WATERFALL_BAR_H = 22.0
+WATERFALL_ROW_H = 24.0  # one driver row of the waterfall (taller for a three-line name)
+WATERFALL_BAR_H = 15.0
+WATERFALL_NAME_LINE = 13.0
+WATERFALL_WIDTH = 760
 
 
 def _num(x: float) -> str:
@@ -318,13 +321,16 @@ def _svg_lines(x: float, y_mid: float, lines: list[str], *, anchor: str, size: i
     return f'<text font-size="{size}"{anchor_attr}>{spans}</text>'
 
 
-def _waterfall_legend(families: list[str], family_labels: dict[str, str]) -> tuple[list[str], float]:
+def _waterfall_legend(
+    families: list[str], family_labels: dict[str, str], other: bool
+) -> tuple[list[str], float]:
     """Family swatches in the fixed family order (rank order of first appearance is noisy), three
-    per row, then "All other factors"; returns the SVG parts and the y below the legend."""
+    four per row, then "Other factors" when that bar is drawn; returns the SVG parts and the y below."""
     present = [f for f in FAMILIES if f in set(families)]
-    items = [(FAMILY_COLOURS[f], _wrap(family_labels.get(f, f), 30).split("\n")) for f in present]
-    items.append((OTHER_COLOUR, ["All other factors"]))
-    ncol, col_w, leg_line = 3, 245.0, 14.0
+    items = [(family_colour(f), _wrap(family_labels.get(f, f), 26, 3).split("\n")) for f in present]
+    if other:
+        items.append((OTHER_COLOUR, ["Other factors"]))
+    ncol, col_w, leg_line = 4, 186.0, 13.0
     legend, y = [], 8.0
     for row in [items[i : i + ncol] for i in range(0, len(items), ncol)]:
         row_h = max(len(t) for _, t in row) * leg_line
@@ -355,20 +361,44 @@ def _percent_axis(sx: Callable[[float], float], xmax: float, top: float, bottom:
     return '<g class="grid">' + "".join(grid) + "</g>", '<g class="ticks">' + "".join(ticks) + "</g>"
 
 
+def delta_words(delta_pts: float) -> str:
+    """A bar's label in whole percentage points: "+8 pts", "−3 pts" (never zero: such bars are not drawn)."""
+    return f"{'+' if delta_pts > 0 else '−'}{max(abs(delta_pts), 0.5):.0f} pts"
+
+
+def _row_tops(names: list[list[str]], top: float) -> list[tuple[float, float]]:
+    """Each waterfall row's (centre y, height): taller rows for three-line names."""
+    rows, y = [], top
+    for name in names:
+        h = max(WATERFALL_ROW_H, WATERFALL_NAME_LINE * len(name) + 6)
+        rows.append((y + h / 2, h))
+        y += h
+    return rows
+
+
+def _arrow(left: float, right: float, yc: float, rising: bool, colour: str) -> str:
+    """A small arrowhead at the moving end of a bar, pointing the way the number moves."""
+    base, tip = (right, right + 6) if rising else (left, left - 6)
+    return (
+        f'<path class="arrow" d="M{_num(base)} {_num(yc - WATERFALL_BAR_H / 2)}L{_num(tip)} {_num(yc)}'
+        f'L{_num(base)} {_num(yc + WATERFALL_BAR_H / 2)}Z" fill="{colour}"/>'
+    )
+
+
 def _waterfall_bars(
     steps: list[tuple[float, float]],
     families: list[str],
     names: list[list[str]],
     sx: Callable[[float], float],
-    top: float,
+    rows: list[tuple[float, float]],
     x_labels: float,
 ) -> tuple[str, str]:
-    """One family-coloured ``rect.bar`` per step with its ``+N pts`` label and its row name."""
-    colours = [FAMILY_COLOURS.get(f, OTHER_COLOUR) for f in families] + [OTHER_COLOUR]
-    keys = [f if f in FAMILY_COLOURS else "other" for f in families] + ["other"]
+    """One family-coloured ``rect.bar`` per step with an arrowhead the way the number moves, its
+    "+N pts" label (after the arrow, or before the bar when it would run off the chart) and its
+    row name."""
+    colours = [family_colour(f) if f != "other" else OTHER_COLOUR for f in families]
     bars, values = [], []
-    for i, ((a, b), c, key, name) in enumerate(zip(steps, colours, keys, names, strict=True)):
-        yc = top + (i + 0.5) * WATERFALL_ROW_H
+    for (a, b), c, key, name, (yc, _h) in zip(steps, colours, families, names, rows, strict=True):
         left, right = sx(min(a, b) * 100), sx(max(a, b) * 100)
         w = max(right - left, 1.5)
         delta = (b - a) * 100
@@ -376,17 +406,23 @@ def _waterfall_bars(
             f'<rect class="bar" data-family="{key}" data-delta="{delta:.2f}" x="{_num(left)}" '
             f'y="{_num(yc - WATERFALL_BAR_H / 2)}" width="{_num(w)}" height="{_num(WATERFALL_BAR_H)}" fill="{c}"/>'
         )
-        word = f"{'+' if delta >= 0 else '−'}{abs(delta):.0f} pts" if abs(delta) >= 0.5 else "±0 pts"
+        bars.append(_arrow(left, left + w, yc, delta > 0, c))
+        word = delta_words(delta)
+        after = left + w + 10
+        fits = after + len(word) * SVG_SMALL * 0.62 <= WATERFALL_WIDTH - 4
         values.append(
             _svg_text(
-                left + w + 5,
+                after if fits else left - 10,
                 yc + SVG_SMALL * 0.35,
                 word,
+                anchor="start" if fits else "end",
                 size=SVG_SMALL,
                 extra=' class="delta" stroke="#FFFFFF" stroke-width="3" paint-order="stroke"',
             )
         )
-        values.append(_svg_lines(x_labels, yc, name, anchor="end", size=SVG_FONT, line_h=15))
+        values.append(
+            _svg_lines(x_labels, yc, name, anchor="end", size=SVG_SMALL, line_h=WATERFALL_NAME_LINE)
+        )
     return '<g class="bars">' + "".join(bars) + "</g>", '<g class="labels">' + "".join(values) + "</g>"
 
 
@@ -404,37 +440,43 @@ def waterfall_svg(
     labels: list[str],
     family_labels: dict[str, str],
     alt: str,
+    other_label: str = "Other factors",
 ) -> str:
-    """An athlete's top drivers (rank order) as an inline-SVG horizontal waterfall in percent.
+    """An athlete's named drivers (rank order) as an inline-SVG horizontal waterfall in percent.
 
-    One ``rect.bar`` per driver plus one for "All other factors", spanning the step of
-    :func:`waterfall_steps` on a 0-``xmax`` % axis, family-coloured, labelled ``+N pts`` / ``−N pts``;
-    a dotted line marks the squad starting point and a solid line the athlete's estimate. Each bar
-    carries ``data-family`` and ``data-delta`` (percentage points, signed) for tests and tooling.
+    One ``rect.bar`` per driver plus one for ``other_label`` (the rest of the model's features;
+    left out when it moves the number by less than half a point), spanning the step of
+    :func:`waterfall_steps` on a 0-``xmax`` % axis, family-coloured, with an arrowhead the way the
+    number moves and labelled ``+N pts`` / ``−N pts``; a dotted line marks the squad starting point
+    and a solid line the athlete's estimate. Each bar carries ``data-family`` and ``data-delta``
+    (percentage points, signed) for tests and tooling.
     """
     d = drivers.sort_values("rank", kind="mergesort")
     steps = waterfall_steps(final_prob, d["shap"].tolist(), total_shap)
-    families = [str(f) for f in d["family"]]
+    families = [str(f) if f in FAMILIES else "other" for f in d["family"]] + ["other"]
+    names = [_wrap(x, 42, 3).split("\n") for x in labels] + [_wrap(other_label, 42, 3).split("\n")]
+    if abs(steps[-1][1] - steps[-1][0]) * 100 < 0.5:
+        steps, families, names = steps[:-1], families[:-1], names[:-1]
     base = steps[0][0]
-    width, x0, x1 = 760, 280.0, 740.0
-    legend, legend_bottom = _waterfall_legend(families, family_labels)
+    x0, x1 = 290.0, 700.0
+    legend, legend_bottom = _waterfall_legend(families, family_labels, "other" in families)
     top = legend_bottom + 8
-    bottom = top + len(steps) * WATERFALL_ROW_H
-    xmax = min(100.0, max(max(a, b) for a, b in steps) * 100 * 1.25 + 4)
+    rows = _row_tops(names, top)
+    bottom = top + sum(h for _, h in rows)
+    xmax = min(100.0, max(max(a, b) for a, b in steps) * 100 * 1.2 + 3)
 
     def sx(v: float) -> float:
         return x0 + (x1 - x0) * min(max(v, 0.0), xmax) / xmax
 
     grid, ticks = _percent_axis(sx, xmax, top, bottom)
-    names = [_wrap(x).split("\n") for x in labels] + [["All other factors"]]
-    bars, values = _waterfall_bars(steps, families, names, sx, top, x0 - 10)
+    bars, values = _waterfall_bars(steps, families, names, sx, rows, x0 - 10)
     caption = (
         f"{MODEL_WORDS.get(model, model).capitalize()}: squad starting point {pct(base)} (dotted) "
         f"→ this athlete {pct(final_prob)} (solid)"
     )
     return "".join(
         [
-            *_svg_open(width, int(math.ceil(bottom + 52)), alt, "waterfall"),
+            *_svg_open(WATERFALL_WIDTH, int(math.ceil(bottom + 44)), alt, "waterfall"),
             '<g class="legend">' + "".join(legend) + "</g>",
             grid,
             bars,
@@ -451,7 +493,7 @@ def waterfall_svg(
             values,
             f'<path class="axes" d="M{_num(x0)} {_num(top)}V{_num(bottom)}H{_num(x1)}" fill="none" stroke="{MUTED}"/>',
             ticks,
-            _svg_text((x0 + x1) / 2, bottom + 42, caption, anchor="middle"),
+            _svg_text((x0 + x1) / 2, bottom + 38, caption, anchor="middle"),
             "</svg>",
         ]
     )
@@ -527,8 +569,8 @@ def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
     finite = np.isfinite(y)
     ymax_data = float(y[finite].max()) if finite.any() else 0.0
     ymax = min(100.0, max(max(ymax_data, threshold * 100) * 1.25, 10.0))
-    width, height = 660, 244
-    x0, x1, top, bottom = 72.0, 560.0, 14.0, 190.0
+    width, height = 660, 214
+    x0, x1, top, bottom = 72.0, 560.0, 14.0, 160.0
     pad = 14.0
 
     def sx(i: int) -> float:

@@ -19,6 +19,20 @@ FAMILY_COLOURS: dict[str, str] = {
     "history": "#7F7F7F",
 }
 OTHER_COLOUR = "#BDBDBD"
+#: colours for families beyond the six above (a family added to ``domain.FAMILIES`` just appears)
+EXTRA_COLOURS = ("#56B4E9", "#882255", "#999933", "#332288", "#44AA99")
+
+
+def family_colour(family: str) -> str:
+    """A family's colour: its own for the six above, else the next extra colour by its place in
+    ``domain.FAMILIES`` (grey for a family outside it)."""
+    from sprintlab.domain import FAMILIES
+
+    if family in FAMILY_COLOURS:
+        return FAMILY_COLOURS[family]
+    extra = [f for f in FAMILIES if f not in FAMILY_COLOURS]
+    return EXTRA_COLOURS[extra.index(family) % len(EXTRA_COLOURS)] if family in extra else OTHER_COLOUR
+
 
 #: each outcome in the coach's words (``Target.outcome_words``), by outcome name
 MODEL_WORDS: dict[str, str] = {name: spec.outcome_words for name, spec in TARGETS.items()}
@@ -75,6 +89,8 @@ class ReportContext:
     not_modelled: dict[str, str] = field(default_factory=dict)  # outcome -> why it has no number
     not_assessed: dict[str, list[str]] = field(default_factory=dict)  # outcome -> families not assessed
     model_note: str | None = None  # on every page: scored by a model trained on simulated athletes
+    left_out: list[str] = field(default_factory=list)  # scored athletes a report.max_athletes cap left out
+    history_weeks: int | None = None  # the strength-control chart's window, in weeks up to the report week
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming every missing column (optional frames checked when present)."""

@@ -19,12 +19,24 @@ from sprintlab.io import write_text_atomic
 from sprintlab.privacy import is_alias, load_pseudonym_key, pseudonymise_ids
 from sprintlab.report import charts
 from sprintlab.report.charts import pct
-from sprintlab.report.context import FAMILY_COLOURS, MODEL_WORDS, OTHER_COLOUR, ReportContext
+from sprintlab.report.context import (
+    INTERACTION_COLUMNS,
+    MODEL_WORDS,
+    OTHER_COLOUR,
+    ReportContext,
+    family_colour,
+)
 
 __all__ = ["render_html", "render_report"]
 
 GUARD_RAIL = "These are modelled associations, not proven causes."
 _ID_FRAMES = ("squad", "drivers", "family_contributions", "shap_long", "history", "levers")
+#: the evaluation's baselines in the coach's words (models/training.py names them)
+BASELINE_WORDS = {
+    "prevalence": "Everyone gets the squad's average chance",
+    "strength_only_logistic": "Strength gain only (a simple rule)",
+    "acwr_threshold": "Load-ratio rule (acute:chronic workload above its threshold)",
+}
 _METRIC_COLUMNS = (
     ("roc_auc", "ROC AUC"),
     ("pr_auc", "PR AUC"),
@@ -80,6 +92,9 @@ def _pseudonymise_ctx(ctx: ReportContext, key: bytes | None) -> ReportContext:
         frame = getattr(ctx, name)
         if frame is not None and "athlete_id" in frame:
             ids.update(str(x) for x in frame["athlete_id"].dropna())
+    ids.update(str(x) for x in ctx.left_out)
+    if ctx.interaction is not None and "athlete_id" in ctx.interaction:
+        ids.update(str(x) for x in ctx.interaction["athlete_id"].dropna())
     real = sorted(i for i in ids if not is_alias(i))
     if not real:
         return ctx
@@ -103,6 +118,11 @@ def _pseudonymise_ctx(ctx: ReportContext, key: bytes | None) -> ReportContext:
         if "text" in f:
             f["text"] = f["text"].map(scrub)
         changes[name] = f
+    changes["left_out"] = [mapping.get(str(i), i) for i in ctx.left_out]
+    if ctx.interaction is not None and "athlete_id" in ctx.interaction:
+        changes["interaction"] = ctx.interaction.assign(
+            athlete_id=ctx.interaction["athlete_id"].map(lambda x: mapping.get(str(x), x))
+        )
     changes["drift_warnings"] = [scrub(w) for w in ctx.drift_warnings]
     changes["known_limits"] = [scrub(w) for w in ctx.known_limits]
     changes["title"] = scrub(ctx.title)
@@ -142,7 +162,7 @@ def _metrics_view(metrics: dict) -> list[dict]:
         for name, block in (m.get("baselines") or {}).items():
             rows.append(
                 {
-                    "name": f"Baseline: {name}",
+                    "name": f"Baseline: {BASELINE_WORDS.get(name, name.replace('_', ' '))}",
                     "kind": "baseline",
                     "cells": [_metric_cell(block, k) for k, _ in _METRIC_COLUMNS],
                 }
@@ -207,6 +227,11 @@ def _shown_probabilities(row: pd.Series) -> dict[str, float]:
     return {"hamstring": risk, "transfer": float(row["transfer_probability"]) if in_block else float("nan")}
 
 
+def _sort_key(x: float) -> str:
+    """A number the squad table sorts by (``-1`` for none)."""
+    return f"{x:.4f}" if not _is_missing(x) and np.isfinite(x) else "-1"
+
+
 def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
     """The athlete's numbers and words for the squad table and the section header."""
     aid = str(row["athlete_id"])
@@ -222,6 +247,11 @@ def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
         "flag": bool(row["hamstring_flag"]) and not bool(row["insufficient_data"]),
         "insufficient": bool(row["insufficient_data"]),
         "freshness": _freshness(row["data_freshness_days"]),
+        "sort": {  # the squad table's sort keys (numbers; -1 where there is none)
+            "risk": _sort_key(float("nan") if bool(row["insufficient_data"]) else probs["hamstring"]),
+            "transfer": _sort_key(tp if in_block else float("nan")),
+            "fresh": _sort_key(float(row["data_freshness_days"])),
+        },
         "in_block": in_block,
         "transfer": pct(tp) if in_block else None,
         "transfer_words": _transfer_words(tp) if in_block else None,
@@ -232,6 +262,52 @@ def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
     }
 
 
+MAX_NAMED_BARS = 8  # the most drivers a waterfall names before "Other factors" names its families
+
+
+def _candidates(drivers: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
+    """Every feature of the athlete's explanation by size (|SHAP|, largest first): the full SHAP
+    rows when there is one per feature, else the driver table."""
+    if len(long) and not long["feature"].duplicated().any():
+        c = long.assign(_a=-long["shap"].abs()).sort_values(["_a", "feature"], kind="mergesort")
+        return c[["feature", "family", "shap"]].reset_index(drop=True)
+    return drivers.sort_values("rank", kind="mergesort")[["feature", "family", "shap"]].reset_index(drop=True)
+
+
+def _visible(chosen: pd.DataFrame, p: float, total: float) -> pd.DataFrame:
+    """``chosen`` without the drivers whose bar would be under half a percentage point (their
+    share goes to "Other factors"), re-ranked."""
+    while len(chosen):
+        steps = charts.waterfall_steps(p, chosen["shap"].tolist(), total)[:-1]
+        small = np.array([abs(b - a) * 100 < 0.5 for a, b in steps])
+        if not small.any():
+            break
+        chosen = chosen[~small]
+    return chosen.assign(rank=np.arange(1, len(chosen) + 1)).reset_index(drop=True)
+
+
+def named_bars(
+    drivers: pd.DataFrame, long: pd.DataFrame, p: float, total: float, fam_labels: dict[str, str]
+) -> tuple[pd.DataFrame, str]:
+    """The drivers a waterfall names and the label of its last bar: named drivers are added (largest
+    first, at least the driver table's) until "Other factors" is no larger than the largest named
+    bar, at most :data:`MAX_NAMED_BARS`; bars under half a point are not drawn. When "Other factors"
+    holds anything, its label names its largest families."""
+    cand = _candidates(drivers, long)
+    k = max(len(drivers), 1)
+    while True:
+        chosen = _visible(cand.head(k), p, total)
+        steps = charts.waterfall_steps(p, chosen["shap"].tolist(), total)
+        moves = [abs(b - a) for a, b in steps]
+        if k >= min(len(cand), MAX_NAMED_BARS) or (len(moves) > 1 and moves[-1] <= max(moves[:-1])):
+            break
+        k += 1
+    rest = cand[~cand["feature"].isin(chosen["feature"])]
+    by_family = rest.groupby("family")["shap"].sum().abs().sort_values(ascending=False, kind="mergesort")
+    top = [fam_labels.get(f, str(f)) for f, v in by_family.head(2).items() if v > 0]
+    return chosen, ("Other factors (mostly " + " and ".join(top) + ")") if top else "Other factors"
+
+
 def _driver_chart(
     ctx: ReportContext,
     aid: str,
@@ -240,39 +316,58 @@ def _driver_chart(
     labels: dict[str, str],
     fam_labels: dict[str, str],
 ) -> dict[str, Any] | None:
-    """One outcome's waterfall of the athlete's top drivers with its text alternative and the
-    driver sentences; ``None`` when the outcome has no number or no drivers."""
+    """One outcome's waterfall of the athlete's named drivers (:func:`named_bars`) with its text
+    alternative and the drawn drivers' sentences; ``None`` when the outcome has no number or no
+    explanation."""
     d = _athlete_rows(ctx.drivers, aid, model).sort_values("rank", kind="mergesort")
-    if d.empty or not np.isfinite(p):
+    long = _athlete_rows(ctx.shap_long, aid, model)
+    if (d.empty and long.empty) or not np.isfinite(p):
         return None
     fc = _athlete_rows(ctx.family_contributions, aid, model)
-    total = float(fc["shap"].sum()) if not fc.empty else float(d["shap"].sum())
-    feat_labels = [labels.get(f, f) for f in d["feature"]]
-    steps = charts.waterfall_steps(p, d["shap"].tolist(), total)
-    moves = "; ".join(
-        f"{lab} {'+' if b >= a else '−'}{abs(b - a) * 100:.0f} points"
-        for lab, (a, b) in zip(feat_labels, steps[:-1], strict=True)
-    )
+    total = float(fc["shap"].sum()) if not fc.empty else float((long if len(long) else d)["shap"].sum())
+    bars, other = named_bars(d, long, p, total, fam_labels)
+    feat_labels = [labels.get(f, f) for f in bars["feature"]]
+    steps = charts.waterfall_steps(p, bars["shap"].tolist(), total)
+    names = [*feat_labels, other] if abs(steps[-1][1] - steps[-1][0]) * 100 >= 0.5 else feat_labels
     word = MODEL_WORDS[model]
+    if not names:
+        return {
+            "model": model,
+            "title": f"What moves {word} for {aid}",
+            "svg": None,
+            "note": f"No measurement moves {word} by half a point or more: {aid} sits at the squad's "
+            f"starting point of {pct(p)}.",
+            "drivers": [],
+        }
+    moves = "; ".join(
+        f"{lab} {charts.delta_words((b - a) * 100).replace(' pts', ' points')}"
+        for lab, (a, b) in zip(names, steps, strict=False)
+    )
     alt = (
         f"Bar chart for {aid}: {word} goes from the squad starting point of {pct(steps[0][0])} "
-        f"to {pct(p)}. Main drivers: {moves}."
+        f"to {pct(p)}. {moves}."
     )
+    shown = d[d["feature"].isin(set(bars["feature"]))]
     return {
         "model": model,
         "title": f"What moves {word} for {aid}",
-        "svg": Markup(charts.waterfall_svg(d, p, total, model, feat_labels, fam_labels, alt)),
+        "svg": Markup(charts.waterfall_svg(bars, p, total, model, feat_labels, fam_labels, alt, other)),
         "alt": alt,
         "drivers": [
             {
                 "text": str(r["text"]),
                 "family": fam_labels.get(r["family"], str(r["family"])),
-                "family_key": r["family"] if r["family"] in FAMILY_COLOURS else "other",
+                "family_key": _family_key(r["family"]),
                 "direction": "raises" if r["shap"] > 0 else "lowers",
             }
-            for _, r in d.iterrows()
+            for _, r in shown.iterrows()
         ],
     }
+
+
+def _family_key(family: object) -> str:
+    """The CSS class suffix of a family's swatch ("other" outside ``domain.FAMILIES``)."""
+    return str(family) if family in FAMILIES else "other"
 
 
 def _risk_trend(ctx: ReportContext, aid: str) -> dict[str, Any] | None:
@@ -291,21 +386,37 @@ def _risk_trend(ctx: ReportContext, aid: str) -> dict[str, Any] | None:
     return {"svg": Markup(charts.risk_trend_svg(hs, ctx.flag_threshold, alt)), "alt": alt}
 
 
-def _athlete_levers(ctx: ReportContext, aid: str) -> list[dict[str, Any]]:
-    """The athlete's "What to change first" lines."""
-    if ctx.levers is None:
-        return []
-    return [
+def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool) -> dict[str, Any] | None:
+    """The "What to change first" box of a flagged athlete or one in a strength block: one
+    "Priority: ..." line, the first change and the levers of each outcome the athlete has a number
+    for, the outcome that matters most first (:func:`sprintlab.levers.athlete_outcomes`); empty
+    when no lever helps; ``None`` for other athletes or when the models carry no levers."""
+    from sprintlab.levers import athlete_outcomes, first_lever, priority_line
+
+    if ctx.levers is None or not (in_block or flagged):
+        return None
+    outcomes = athlete_outcomes(in_block, flagged)
+    order = {m: i for i, m in enumerate(outcomes)}
+    rows = _athlete_rows(ctx.levers, aid)
+    rows = rows[rows["model"].isin(order)].sort_values("model", key=lambda m: m.map(order), kind="mergesort")
+    items = [
         {
             "text": str(r["text"]),
             "outcome": MODEL_WORDS.get(str(r["model"]), str(r["model"])),
-            "before": pct(float(r["baseline_prob"])),
-            "after": pct(float(r["new_prob"])),
             "low": pct(float(r["low"])) if not _is_missing(r["low"]) else None,
             "high": pct(float(r["high"])) if not _is_missing(r["high"]) else None,
         }
-        for _, r in _athlete_rows(ctx.levers, aid).iterrows()
+        for _, r in rows.iterrows()
     ]
+    first = first_lever(rows, aid, outcomes)
+    return {
+        "priority": priority_line(rows, aid, outcomes) if first is not None and "family" in rows else None,
+        "first": str(first["text"]) if first is not None else None,
+        "items": items,
+        "none": "No single realistic change moves "
+        + " or ".join(MODEL_WORDS[m] for m in outcomes)
+        + " by a point or more.",
+    }
 
 
 def _athlete_view(
@@ -320,8 +431,45 @@ def _athlete_view(
         if (chart := _driver_chart(ctx, view["id"], model, probs[model], labels, fam_labels)) is not None
     ]
     view["trend"] = _risk_trend(ctx, view["id"])
-    view["levers"] = _athlete_levers(ctx, view["id"])
+    view["levers"] = _athlete_levers(ctx, view["id"], view["in_block"], view["flag"])
+    view["dense"] = _page_lines(view) > DENSE_PAGE_LINES
     return view
+
+
+#: an athlete page with more lines than this (:func:`_page_lines`) is printed a little smaller
+DENSE_PAGE_LINES = 28
+
+
+def _page_lines(view: dict[str, Any]) -> int:
+    """A rough size of an athlete's page: chart rows, driver sentences (two lines each), levers and
+    the insufficient-data notice."""
+    bars = sum(str(c["svg"]).count('class="bar"') for c in view["charts"])
+    sentences = sum(len(c["drivers"]) for c in view["charts"])
+    levers = len(view["levers"]["items"]) if view["levers"] else 0
+    return bars + 2 * sentences + levers + 3 * view["insufficient"]
+
+
+def _why(ctx: ReportContext, aid: str, model: str, raising: bool) -> str | None:
+    """One line on why: the athlete's largest driver (that raises the number, with ``raising``),
+    its sentence without the "- raises ..." ending."""
+    d = _athlete_rows(ctx.drivers, aid, model).sort_values("rank", kind="mergesort")
+    if raising:
+        d = d[d["shap"] > 0]
+    return str(d["text"].iloc[0]).rsplit(" - ", 1)[0] if len(d) else None
+
+
+def _answer(ctx: ReportContext, athletes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Page one: the flagged athletes and those in a strength block, each with a one-line why and
+    the first thing to change."""
+
+    def line(a: dict[str, Any], model: str, raising: bool) -> dict[str, Any]:
+        levers = a["levers"] or {}
+        return {**a, "why": _why(ctx, a["id"], model, raising), "first": levers.get("first")}
+
+    return {
+        "flagged": [line(a, "hamstring", True) for a in athletes if a["flag"]],
+        "block": [line(a, "transfer", False) for a in athletes if a["in_block"]],
+    }
 
 
 def _family_share_charts(ctx: ReportContext, fam_labels: dict[str, str]) -> list[dict[str, str]]:
@@ -365,17 +513,65 @@ def _swarm_charts(ctx: ReportContext, labels: dict[str, str]) -> list[dict[str, 
     return out
 
 
-def _dependence_chart(ctx: ReportContext) -> dict[str, str] | None:
-    """The strength-gain x control interaction (three points at least)."""
-    if ctx.interaction is None or len(ctx.interaction.dropna()) < 3:
-        return None
+#: a strength-gain effect below this (log-odds; about half a point at a 50 % chance) is "hardly moved"
+NEGLIGIBLE_LOG_ODDS = 0.02
+
+
+def interaction_finding(inter: pd.DataFrame) -> str:
+    """What the strength-control dots show, in one sentence computed from them: whether strength
+    gains raised or lowered transfer chance, and more with good or with poor control (good: at or
+    above the dots' median control score), over the dots with a strength gain; "hardly moved" when
+    no dot moves it noticeably."""
+    gains = inter[inter["strength_change_since_test_pct"] > 0]  # strength lost is not a gain
+    if gains.empty:
+        return "In these weeks nobody's squat strength had gone up since their last sprint test"
+    shap, ctrl = gains["shap_strength"].to_numpy(float), gains["control_score"].to_numpy(float)
+    if np.abs(shap).max() < NEGLIGIBLE_LOG_ODDS:
+        return "In these weeks strength gains hardly moved transfer chance, whatever the control"
+    good = ctrl >= np.median(ctrl)
+    if good.all() or not good.any():
+        verb = "raised" if shap.mean() > 0 else "lowered"
+        return f"In these weeks strength gains {verb} transfer chance (control was the same for every dot)"
+    mg, mp = float(shap[good].mean()), float(shap[~good].mean())
+    if (mg > 0) != (mp > 0):
+        up, down = ("good", "poor") if mg > 0 else ("poor", "good")
+        return f"In these weeks strength gains raised transfer chance with {up} control and lowered it with {down} control"
+    verb = "raised" if mg > 0 else "lowered"
+    if abs(abs(mg) - abs(mp)) < 0.2 * max(abs(mg), abs(mp)):
+        return f"In these weeks strength gains {verb} transfer chance about as much with good as with poor control"
+    return f"In these weeks strength gains {verb} transfer chance, more with {'good' if abs(mg) > abs(mp) else 'poor'} control"
+
+
+def _dependence_chart(ctx: ReportContext, n_block: int) -> dict[str, Any]:
+    """The strength-gain x control chart of the athletes in a strength block, titled with what its
+    dots show (:func:`interaction_finding`); without three dots, only a sentence saying why not."""
+    inter = ctx.interaction.dropna(subset=list(INTERACTION_COLUMNS)) if ctx.interaction is not None else None
+    if "transfer" in ctx.not_modelled or inter is None:
+        return {"uri": None, "why": "There is no strength-control picture: transfer chance is not modelled."}
+    if not n_block or len(inter) < 3:
+        who = (
+            "no athlete is in a strength block"
+            if not n_block
+            else "fewer than three block weeks are on record"
+        )
+        return {"uri": None, "why": f"There is no strength-control picture this week: {who}."}
+    finding = interaction_finding(inter)
+    n_ath = inter["athlete_id"].nunique() if "athlete_id" in inter else n_block
+    weeks = ""
+    if "week_end" in inter:
+        ends = pd.to_datetime(inter["week_end"])
+        weeks = f", weeks ending {ends.min().date()} to {ends.max().date()}"
+    scope = (
+        f"{len(inter)} athlete-weeks of the {n_ath} athlete{'s' if n_ath != 1 else ''} in a strength block this "
+        f"week{weeks} (only weeks in which the block was running)"
+    )
     return {
-        "uri": charts.dependence_plot(ctx.interaction),
+        "uri": charts.dependence_plot(inter, finding),
+        "title": finding,
+        "scope": scope,
         "alt": (
-            "Scatter chart: the effect of squat strength gains on transfer chance against the size of the gain, "
-            "coloured by the pelvic and trunk control score. Bigger gains raise transfer chance mostly for "
-            "athletes with good control (red dots); with poor control (blue dots) the effect stays flat or turns "
-            "negative."
+            f"Scatter chart of {scope}: the effect of the squat strength gain on transfer chance (up raises it, "
+            f"down lowers it) against the size of the gain, coloured by pelvic and trunk control. {finding}."
         ),
     }
 
@@ -434,19 +630,35 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
         **_outcome_notes(ctx),
         "model_note": _sentence(ctx.model_note) if ctx.model_note else None,
         "threshold": pct(ctx.flag_threshold),
-        "families": [{"key": f, "label": fam_labels[f], "colour": FAMILY_COLOURS[f]} for f in FAMILIES],
-        "family_colours": FAMILY_COLOURS,
+        "families": [{"key": f, "label": fam_labels[f], "colour": family_colour(f)} for f in FAMILIES],
         "other_colour": OTHER_COLOUR,
         "athletes": athletes,
+        "answer": _answer(ctx, athletes),
+        "left_out": _left_out(ctx),
         "n_flag": sum(a["flag"] for a in athletes),
+        "n_block": sum(a["in_block"] for a in athletes),
+        "main_hamstring_column": ctx.squad["dominant_family_hamstring"].notna().any(),
         "squad_charts": _family_share_charts(ctx, fam_labels),
         "swarms": _swarm_charts(ctx, labels),
-        "dependence": _dependence_chart(ctx),
+        "dependence": _dependence_chart(ctx, sum(a["in_block"] for a in athletes)),
         "metrics": _metrics_view(metrics),
         "has_oracle": any(bool(metrics.get(m, {}).get("oracle")) for m in ("hamstring", "transfer")),
         "metric_columns": [label for _, label in _METRIC_COLUMNS],
         "models": ctx.models or [],
     }
+
+
+def _left_out(ctx: ReportContext) -> str | None:
+    """The sentence naming the scored athletes a ``report.max_athletes`` cap left out."""
+    n = len(ctx.left_out)
+    if not n:
+        return None
+    return (
+        f"{n} more athlete{'s were' if n != 1 else ' was'} scored but {'are' if n != 1 else 'is'} not shown "
+        f"(the report is limited to {len(ctx.squad)} athletes and shows the highest hamstring risks): "
+        + ", ".join(ctx.left_out)
+        + "."
+    )
 
 
 # ---------------------------------------------------------------- rendering

@@ -11,20 +11,26 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parents[1] / "contract"))
 
-import pandas as pd  # noqa: E402
 
-from conftest import _tables  # noqa: E402
+def _tables() -> dict[str, pd.DataFrame]:
+    """The small valid folder of ``tests/contract/conftest.py`` (imported as a script's module)."""
+    sys.path.insert(0, str(HERE.parents[1] / "contract"))
+    from conftest import valid_contract_tables
+
+    return valid_contract_tables()
 
 
 def _csv(df, **kw) -> str:
     return df.to_csv(index=False, lineterminator="\n", **kw)
 
 
-def cases() -> dict[str, dict[str, bytes]]:
-    t = _tables()
+def cases(t: dict[str, pd.DataFrame] | None = None) -> dict[str, dict[str, bytes]]:
+    """Case -> file name -> bytes (``None``: remove that file from the base folder)."""
+    t = _tables() if t is None else t
     out: dict[str, dict[str, bytes]] = {}
 
     def edit(case, table, row, col, value):
@@ -84,6 +90,45 @@ def cases() -> dict[str, dict[str, bytes]]:
     out["duplicate_column_header"] = {"injuries.csv": text.encode()}
     out["duplicate_table_files"] = {"gym_sets.parquet": b"placeholder: two files for one table"}
     out["corrupt_parquet"] = {"injuries.csv": None, "injuries.parquet": b"this is not parquet"}
+    out |= second_round(t)
+    return out
+
+
+def second_round(t: dict[str, pd.DataFrame]) -> dict[str, dict[str, bytes]]:
+    """Issue 19's classes: tracebacks (dates before 1677, rich markup in data), silent changes
+    (Windows-1252, a unit or scale slip inside the bounds, month-first dates, ids equal up to case,
+    birth dates, files not read) and exposure (a formula in a cell)."""
+    out: dict[str, dict[str, bytes]] = {}
+
+    def edit(case, table, row, col, value):
+        df = t[table].copy()
+        df.loc[row, col] = value
+        out[case] = {f"{table}.csv": _csv(df).encode()}
+
+    edit("date_before_1677", "wellness", 1, "date", "1500-03-06")
+    edit("markup_in_id", "training_load", 1, "athlete_id", "[/bold]A02")
+    edit("birth_date_implausible", "athletes", 1, "birth_date", "2023-05-02")
+    edit("formula_in_cell", "gym_sets", 1, "load_kg", "=1+1")
+    g = t["gym_sets"].copy()
+    g["[/x]"] = "ok"
+    out["markup_in_header"] = {"gym_sets.csv": _csv(g).encode()}
+    a = t["athletes"].copy()
+    a.loc[3, "position"] = "d\u00e9fense \u2019\u0160\u0152\u20ac"
+    out["windows1252_encoding"] = {"athletes.csv": _csv(a).encode("cp1252")}
+    a = t["athletes"].copy()
+    a["body_mass_kg"] = (a["body_mass_kg"].astype(float) / 0.45359237).round(1).astype(str)
+    out["unit_slip_in_range"] = {"athletes.csv": _csv(a).encode()}
+    w = t["wellness"].copy()
+    w["fatigue"] = (w["fatigue"].astype(float) / 10).astype(str)
+    out["scale_0_to_1"] = {"wellness.csv": _csv(w).encode()}
+    w = t["wellness"].copy()
+    w.loc[0, "date"] = "03/04/2024"
+    w.loc[4, "date"] = "03/13/2024"
+    out["date_month_first"] = {"wellness.csv": _csv(w).encode()}
+    a = t["athletes"].copy()
+    a = pd.concat([a, a.iloc[[0]].assign(athlete_id="a01")], ignore_index=True)
+    out["id_case_differs"] = {"athletes.csv": _csv(a).encode()}
+    out["near_miss_name"] = {"wellness_2026-W48.csv": _csv(t["wellness"]).encode()}
     return out
 
 
