@@ -144,10 +144,17 @@ def test_metrics_files_have_model_baselines_and_oracle(pipeline_run):
         assert m["baselines"]["prevalence"]["roc_auc"] == pytest.approx(0.5)
         # the truth ranks the units better than chance on the same test units
         assert m["oracle"]["roc_auc"] > 0.6
-    assert (
-        "acwr_threshold"
-        in json.loads((pipeline_run["tmp"] / "metrics" / "hamstring.json").read_text())["baselines"]
-    )
+    ham = json.loads((pipeline_run["tmp"] / "metrics" / "hamstring.json").read_text())
+    assert "acwr_threshold" in ham["baselines"]
+    # the flag policy: every block at the model's flag rate, injuries (onsets) counted
+    decision = {"flag_rate", "sensitivity", "precision", "injuries_caught"}
+    for block in [ham["model"], *ham["baselines"].values(), *ham["rule_baselines"].values()]:
+        assert decision <= set(block)
+        assert block["flag_rate"] == pytest.approx(ham["model"]["flag_rate"])
+    for rule in ham["rule_baselines"].values():
+        assert rule["at_cutoff"]["flag_rate"] == pytest.approx(rule["model_at_cutoff_rate"]["flag_rate"])
+    assert 0 < ham["n_test_injuries"] <= ham["n_test_events"]
+    assert {"model", "prevalence"} <= set(ham["net_benefit"]) and "model" in ham["brier_skill"]
 
 
 def test_models_saved_and_registered_as_champion(pipeline_run):

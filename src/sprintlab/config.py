@@ -63,6 +63,7 @@ class SplitParams(_Frozen):
 
 class ModelParams(_Frozen):
     flag_threshold: float
+    flag_top_share: float | None = Field(gt=0, lt=1)
     n_estimators: int
     learning_rate: float
     num_leaves: int
@@ -89,7 +90,7 @@ class ModelParams(_Frozen):
         return self
 
     def estimator_kwargs(self) -> dict:
-        return self.model_dump(exclude={"flag_threshold", "features", "outcome"})
+        return self.model_dump(exclude={"flag_threshold", "flag_top_share", "features", "outcome"})
 
     def outcome_column(self) -> str | None:
         """The unit column the boosters learn (None when they learn the 0/1 label)."""
@@ -113,6 +114,9 @@ class TrainParams(_Frozen):
 class EvaluateParams(_Frozen):
     bootstrap: int = Field(ge=0)
     acwr_threshold: float
+    nordic_cutoffs_n: list[float]
+    near_max_speed_days: int = Field(ge=1)
+    net_benefit_thresholds: list[float]
 
 
 class RegistryParams(_Frozen):

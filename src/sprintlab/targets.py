@@ -140,11 +140,14 @@ def hamstring_labels(weeks: pd.DataFrame, injuries: pd.DataFrame, horizon_days: 
     """Label each athlete-week: hamstring onset in (week_end, week_end + horizon_days].
 
     ``weeks`` needs athlete_id and week_end (the Sunday, inclusive). Adds ``hamstring_injury``
-    (0/1), ``injured`` (a time-loss injury active on week_end; such weeks are excluded from
-    training and scoring) and ``label_complete`` (the horizon lies inside the data window).
+    (0/1), ``hamstring_onset_date`` (the first onset in that window: which injury a positive week
+    counts towards, so that injuries - not positive weeks - can be counted), ``injured`` (a
+    time-loss injury active on week_end; such weeks are excluded from training and scoring) and
+    ``label_complete`` (the horizon lies inside the data window).
     """
     out = weeks[["athlete_id", "week_end"]].copy()
     out["hamstring_injury"] = 0
+    out["hamstring_onset_date"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     out["injured"] = False
     inj = (
         injured_days(injuries)
@@ -154,13 +157,14 @@ def hamstring_labels(weeks: pd.DataFrame, injuries: pd.DataFrame, horizon_days: 
     ham = inj[inj["body_part"].str.lower().str.contains("hamstring", na=False)]
     we = out["week_end"].to_numpy()
     aid = out["athlete_id"].to_numpy()
-    for row in ham.itertuples(index=False):
+    for row in ham.sort_values("onset_date").itertuples(index=False):
         mask = (
             (aid == row.athlete_id)
             & (row.onset_date > we)
             & (row.onset_date <= we + np.timedelta64(horizon_days, "D"))
         )
         out.loc[mask, "hamstring_injury"] = 1
+        out.loc[mask & out["hamstring_onset_date"].isna().to_numpy(), "hamstring_onset_date"] = row.onset_date
     for row in inj.itertuples(index=False):
         mask = (aid == row.athlete_id) & (row.onset_date <= we) & (row.return_date > we)
         out.loc[mask, "injured"] = True

@@ -43,6 +43,16 @@ PIPELINE_REPORT_LIMITS = (
 )
 
 
+def main_factor_hidden(path: Path) -> tuple[str, ...]:
+    """The outcomes whose per-athlete main factor named the simulator's true family no more often than
+    always naming the most common one (``explanations.json``: ``main_factor_beats_baseline`` false):
+    the report leaves that column out and shows the measured drivers only."""
+    ex = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return tuple(
+        name for name in ("hamstring",) if (ex.get(name) or {}).get("main_factor_beats_baseline") is False
+    )
+
+
 def _main_factor_limit(path: Path) -> list[str]:
     """The explain stage's truth checks as known limits for coaches (simulated data only)."""
     ex = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -200,5 +210,6 @@ def run_report(
         pseudonymised=pseudonymise,
         generated_at=generated_at,
         not_modelled=not_modelled,
+        main_factor_hidden=main_factor_hidden(Path(metrics_dir) / "explanations.json") if own else (),
     )
     return render_report(build_report_context(inputs, params), Path(out_path))

@@ -46,7 +46,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: the evaluation entries logged as MLflow metrics of the run
-REGISTERED_METRICS = ("model", "baselines", "oracle", "n_test_units", "n_test_events")
+REGISTERED_METRICS = (
+    "model",
+    "baselines",
+    "oracle",
+    "n_test_units",
+    "n_test_events",
+    "n_test_injuries",
+    "rule_baselines",
+)
 CARD_FILE = "model_card.md"
 #: what a trained model leaves in its folder besides the registry, evaluation, features and card
 #: files (removed when the stage skips, so that no stale model outlives a skip)
@@ -101,6 +109,7 @@ def run_train(
         res = _train(params, target, units, coverage)
     except TooLittleData as err:
         return _write_skipped(model_dir, target, str(err), coverage, params.data.source)
+    _add_flag_policy(params, target, res, units)
     metrics = _write_model_files(res, units, model_dir, seed=params.split.seed)
     write_json_atomic(model_dir / FEATURES_FILE, {**coverage.to_json(), SOURCE_TAG: params.data.source})
     test = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.test]
@@ -172,6 +181,40 @@ def _train(params: Params, target: str, units: pd.DataFrame, coverage: FeatureCo
         min_units=params.train.min_units.model_dump(),
         min_events=params.train.min_events.model_dump(),
     )
+
+
+def _add_flag_policy(params: Params, target: str, res: TrainResult, units: pd.DataFrame) -> None:
+    """With ``train.<target>.flag_top_share`` set, the flag policy's figures in the evaluation
+    (:func:`sprintlab.models.flag_policy.decision_metrics`): ``model`` and every fitted baseline
+    report ``flag_rate``, ``sensitivity``, ``precision`` and ``injuries_caught`` at the model's flag
+    rate; the rule baselines under ``rule_baselines``; net benefit, Brier skill and injury counts."""
+    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.models.flag_policy import decision_metrics, hamstring_rules
+
+    share = _model_params(params, target).flag_top_share
+    if share is None:
+        return
+    usable = units[units["label_complete"]].reset_index(drop=True)
+    train, test = usable.iloc[res.split.train], usable.iloc[res.split.test]
+    preds = res.test_predictions
+    fitted = [c for c in preds.columns if c.startswith("p_") and c not in ("p_model", "p_oracle")]
+    ev = params.evaluate
+    dm = decision_metrics(
+        test,
+        preds["p_model"].to_numpy(),
+        {c[2:]: preds[c].to_numpy() for c in fitted},
+        res.model.predict_proba(feature_matrix(train, res.features))[:, 1],
+        share=share,
+        rules=hamstring_rules(ev.acwr_threshold, ev.nordic_cutoffs_n, ev.near_max_speed_days),
+        thresholds=ev.net_benefit_thresholds,
+        prevalence=float(train["y"].mean()),
+        seed=params.split.seed,
+    )
+    res.metrics["model"].update(dm.pop("model"))
+    for name, figures in dm.pop("baselines").items():
+        res.metrics["baselines"][name].update(figures)
+    res.metrics["rule_baselines"] = dm.pop("rules")
+    res.metrics.update(dm)
 
 
 def _model_params(params: Params, target: str) -> ModelParams:

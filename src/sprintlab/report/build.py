@@ -37,7 +37,9 @@ class ReportInputs:
     ``generated_at``: the date the report is generated (default: today);
     ``not_modelled``: outcome -> why it has no model this week (not trained, or refused);
     ``model_note``: the label every page carries when a model trained on simulated athletes scored
-    real exports (``None`` otherwise).
+    real exports (``None`` otherwise); ``main_factor_hidden``: outcomes whose per-athlete "main
+    factor" column is left out because the explain stage measured it no better than always naming
+    the most common family (``explanations.json``: ``main_factor_beats_baseline``).
     """
 
     scored: ScoredWeek
@@ -52,6 +54,7 @@ class ReportInputs:
     generated_at: str | None = None
     not_modelled: Mapping[str, str] = field(default_factory=dict)
     model_note: str | None = None
+    main_factor_hidden: tuple[str, ...] = ()
 
 
 def model_rows(models: Mapping[str, LoadedModel]) -> list[dict[str, str]]:
@@ -204,6 +207,7 @@ def build_report_context(inputs: ReportInputs, params: Params) -> ReportContext:
         levers=report_levers(panel, inputs.models, shown.squad, week_end),
         drift_warnings=list(inputs.drift_warnings),
         known_limits=list(inputs.known_limits),
+        main_factor_hidden=inputs.main_factor_hidden,
         flag_threshold=params.train.hamstring.flag_threshold,
         own_usual_weeks=params.score.own_usual_weeks,
         not_modelled=dict(inputs.not_modelled),

@@ -91,6 +91,7 @@ class ReportContext:
     model_note: str | None = None  # on every page: scored by a model trained on simulated athletes
     left_out: list[str] = field(default_factory=list)  # scored athletes a report.max_athletes cap left out
     history_weeks: int | None = None  # the strength-control chart's window, in weeks up to the report week
+    main_factor_hidden: tuple[str, ...] = ()  # outcomes whose main factor did not beat a constant
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming every missing column (optional frames checked when present)."""

@@ -637,7 +637,8 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
         "left_out": _left_out(ctx),
         "n_flag": sum(a["flag"] for a in athletes),
         "n_block": sum(a["in_block"] for a in athletes),
-        "main_hamstring_column": ctx.squad["dominant_family_hamstring"].notna().any(),
+        "main_hamstring_column": ctx.squad["dominant_family_hamstring"].notna().any()
+        and "hamstring" not in ctx.main_factor_hidden,
         "squad_charts": _family_share_charts(ctx, fam_labels),
         "swarms": _swarm_charts(ctx, labels),
         "dependence": _dependence_chart(ctx, sum(a["in_block"] for a in athletes)),
