@@ -82,7 +82,8 @@ def test_matches_the_simulator_closed_form_transfer_decomposition() -> None:
     groups = {
         "strength": ["g"],
         "control": ["c"],
-        "timing": ["k", "rev"],
+        "timing": ["k"],
+        "bounce_back": ["rev"],
         "load": ["load"],
         "wellness": ["sleep"],
     }

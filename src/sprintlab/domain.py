@@ -13,13 +13,18 @@ import numpy as np
 import pandas as pd
 
 #: Factor families, in the order the report and the explanations list them.
-FAMILIES: tuple[str, ...] = ("strength", "control", "timing", "load", "wellness", "history")
+FAMILIES: tuple[str, ...] = ("strength", "control", "timing", "bounce_back", "load", "wellness", "history")
+
+#: Families no training can change: ``bounce_back`` is the regression of a test result towards the
+#: athlete's own level after a slow (or fast) opening test - test-day variation, never a lever.
+NOT_TRAINABLE_FAMILIES: frozenset[str] = frozenset({"bounce_back"})
 
 #: Coach-facing names of the families (the report's legend and every sentence).
 FAMILY_LABELS: dict[str, str] = {
     "strength": "Strength",
     "control": "Access to strength (control and force orientation)",
     "timing": "Sprint timing and braking",
+    "bounce_back": "Test-day variation (regression to own level)",
     "load": "Training load",
     "wellness": "Wellness",
     "history": "History and profile",

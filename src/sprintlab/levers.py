@@ -79,17 +79,21 @@ class Lever:
 
 
 def catalogue_levers(include_bundles: bool = True) -> list[Lever]:
-    """Single-feature levers from the catalogue's modifiable features, then the family bundles."""
+    """Single-feature levers from the catalogue's modifiable features, then the family bundles.
+    Families no training changes (``domain.NOT_TRAINABLE_FAMILIES``: bounce-back, i.e. test-day
+    variation) never give a lever."""
     cat = load_catalogue()
     singles = [
         Lever(f.name, f.family, f.change_label or f.name, {f.name: float(f.change)})
         for f in cat.features
-        if f.modifiable and f.change is not None
+        if f.modifiable and f.change is not None and f.family not in domain.NOT_TRAINABLE_FAMILIES
     ]
     out = list(singles)
     if include_bundles:
         by_name = {lv.name: lv for lv in singles}
         for name, fam, words, members in BUNDLES:
+            if fam in domain.NOT_TRAINABLE_FAMILIES:
+                continue
             parts = [by_name[m] for m in members if m in by_name]
             if not parts:
                 continue

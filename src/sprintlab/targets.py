@@ -4,9 +4,12 @@
   least ``min_block_weeks`` between them. Among blocks where relative strength (back-squat
   estimated 1RM, Epley) rose by at least ``min_strength_gain`` (default 5 %), the label is 1 when
   the best-of-trials 0-10 m time improved by more than the smallest worthwhile change (SWC).
-  SWC defaults to 0.2 x the between-athlete SD of athletes' mean 0-10 m time (Hopkins 2004,
-  "How to interpret changes in an athletic performance test"); ``swc_method="typical_error"``
-  uses each athlete's own typical error of repeated trials instead.
+  SWC is fixed in advance from baseline data only (no look-ahead into the blocks it labels):
+  0.2 x the between-athlete SD of each athlete's *first* best-of-trials 0-10 m time (Hopkins
+  2004, "How to interpret changes in an athletic performance test"); ``swc_method="typical_error"``
+  uses the athlete's own typical error of repeated trials, averaged over the sessions up to and
+  including the block's opening test. In words: "the next test is at least one SWC faster than
+  the opening test", with the SWC known before any block starts.
 * **Hamstring** - unit: athlete-week (ISO week, Monday to Sunday). Label: a hamstring injury
   onset within ``horizon_days`` (default 28) after the week's end. Weeks in which the athlete is
   injured (any time-loss injury active on the week's last day) are excluded.
@@ -39,15 +42,41 @@ def session_best_times(splits: pd.DataFrame, distance_m: float = 10.0) -> pd.Dat
 
 
 def smallest_worthwhile_change(session_best: pd.DataFrame, factor: float = 0.2) -> float:
-    """SWC = factor x SD (between athletes) of each athlete's mean best-of-trials 0-10 m time.
+    """SWC = factor x SD (between athletes) of each athlete's first best-of-trials 0-10 m time.
 
     Hopkins WG (2004) Sportscience 8:1-7; 0.2 x between-subject SD is the conventional
-    smallest worthwhile change for team-sport athletes.
+    smallest worthwhile change for team-sport athletes. Only the baseline (first) test of each
+    athlete enters, so the SWC is fixed before any block it labels and no later session - in
+    particular none of the test period - moves it. ``session_best`` needs athlete_id, date and
+    t10_best_s (:func:`session_best_times`).
     """
-    per_athlete = session_best.groupby("athlete_id")["t10_best_s"].mean()
+    first = session_best.sort_values(["athlete_id", "date"]).groupby("athlete_id", sort=True).head(1)
+    per_athlete = first.set_index("athlete_id")["t10_best_s"]
     if per_athlete.size < 2:
         raise ValueError("the smallest worthwhile change needs at least two athletes with 0-10 m times")
     return float(factor * per_athlete.std(ddof=1))
+
+
+def typical_error_to_date(session_best: pd.DataFrame, blocks: pd.DataFrame) -> pd.Series:
+    """Each block's typical error: the mean within-session trial SD of the athlete's sessions up to
+    and including the block's opening test (``block_start_date``), so no later test enters
+    (Hopkins 2000, Sports Med 30:1-15: typical error = within-subject SD of repeated trials).
+    Returns a Series aligned with ``blocks`` (NaN where no session had two trials)."""
+    s = session_best.sort_values(["athlete_id", "date"])
+    sd = s["t10_trial_sd_s"]
+    cum_n = sd.notna().astype(float).groupby(s["athlete_id"]).cumsum()
+    cum_sum = sd.fillna(0.0).groupby(s["athlete_id"]).cumsum()
+    to_date = pd.DataFrame(
+        {
+            "athlete_id": s["athlete_id"],
+            "block_start_date": s["date"],
+            "te": cum_sum / cum_n.replace(0, np.nan),
+        }
+    )
+    keyed = blocks[["athlete_id", "block_start_date"]].merge(
+        to_date, on=["athlete_id", "block_start_date"], how="left"
+    )
+    return pd.Series(keyed["te"].to_numpy(), index=blocks.index)
 
 
 def transfer_blocks(
@@ -72,7 +101,6 @@ def transfer_blocks(
         raise ValueError(f"swc_method must be 'between_sd' or 'typical_error', got {swc_method!r}")
     best = session_best_times(splits)
     swc_between = smallest_worthwhile_change(best, swc_factor)
-    te = best.groupby("athlete_id")["t10_trial_sd_s"].mean()
     rows = []
     for athlete, sess in best.groupby("athlete_id", sort=True):
         sess = sess.sort_values("date")
@@ -95,7 +123,7 @@ def transfer_blocks(
     if swc_method == "between_sd":
         blocks["swc_s"] = swc_between
     else:
-        blocks["swc_s"] = blocks["athlete_id"].map(te).fillna(swc_between)
+        blocks["swc_s"] = typical_error_to_date(best, blocks).fillna(swc_between).to_numpy()
     blocks["is_unit"] = blocks["strength_gain"] >= min_strength_gain
     blocks["transfer"] = (-blocks["t10_change_s"] > blocks["swc_s"]).astype(int)
     return blocks

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sprintlab.domain import FAMILIES
-from sprintlab.features import control, history, load, registry, strength, timing, wellness
+from sprintlab.features import bounce_back, control, history, load, registry, strength, timing, wellness
 from sprintlab.features.builder import Builder
 from sprintlab.features.catalogue import load_catalogue
 
@@ -14,6 +14,7 @@ FAMILY_MODULES = {
     "strength": strength,
     "control": control,
     "timing": timing,
+    "bounce_back": bounce_back,
     "load": load,
     "wellness": wellness,
     "history": history,

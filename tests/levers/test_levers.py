@@ -41,6 +41,48 @@ def test_catalogue_levers_and_bundles():
     assert not levers["nordic_force_n"].bundle
 
 
+def test_levers_never_include_bounce_back(monkeypatch):
+    """Bounce-back (regression to own level) is test-day variation: no lever, single or bundle, moves
+    it or belongs to it - even when a bundle names it - and the catalogue refuses to mark its
+    features modifiable."""
+    import sprintlab.features.catalogue as catalogue_module
+    from sprintlab import levers as levers_module
+    from sprintlab.features.catalogue import load_catalogue
+
+    bounce = {f.name for f in load_catalogue().features if f.family == "bounce_back"}
+    assert {"t10_vs_own_typical_s", "t10_vs_first_test_s", "t10_best_s"} <= bounce
+    all_levers = catalogue_levers()
+    assert all(lv.family != "bounce_back" and not set(lv.changes) & bounce for lv in all_levers)
+    sneaky = (*levers_module.BUNDLES, ("bounce", "bounce_back", "Bounce", ("touchdown_distance_m",)))
+    monkeypatch.setattr(levers_module, "BUNDLES", sneaky)
+    assert "bounce" not in {lv.name for lv in catalogue_levers()}
+    text = (
+        "features:\n  - {name: t10_best_s, family: bounce_back, unit: s, description: x, modifiable: true,"
+        " change: -0.02, change_label: faster}\n"
+    )
+    monkeypatch.setattr(catalogue_module.resources, "files", lambda _: _FakeFiles(text))
+    load_catalogue.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="cannot be modifiable"):
+            load_catalogue()
+    finally:
+        monkeypatch.undo()
+        load_catalogue.cache_clear()
+
+
+class _FakeFiles:
+    """Stands in for ``importlib.resources.files`` with one catalogue text."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def joinpath(self, _name: str) -> _FakeFiles:
+        return self
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.text
+
+
 def test_lever_without_causal_path_has_near_zero_modelled_effect(lever_squad, tmp_path):
     """Nordic force has no path to transfer in the simulator; the model learns (almost) nothing from it."""
     latest = lever_squad["latest"]

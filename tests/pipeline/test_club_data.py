@@ -53,11 +53,13 @@ def test_transfer_trains_without_the_step_features_and_says_so(club):
     info = json.loads((folder / "features.json").read_text())
     assert info["data_source"] == "folder"
     assert missing(info["features_not_assessed"]) == STEP_FEATURES
-    assert info["families_partly_assessed"] == {"timing": list(STEP_FEATURES)}
-    assert info["families_not_assessed"] == {}
+    # without step data no braking/timing feature is left: the 0-10 m level features that stay are
+    # bounce-back (test-day variation), a family of their own
+    assert info["families_partly_assessed"] == {}
+    assert info["families_not_assessed"] == {"timing": "no sprint_steps table"}
     model = load_pipeline_model(club["tmp"] / "models", "transfer")
     assert not set(STEP_FEATURES) & set(model.feature_names)
-    assert "t10_vs_first_test_s" in model.feature_names  # the rest of the timing family stays
+    assert "t10_vs_first_test_s" in model.feature_names  # the bounce-back family stays
     assert not set(STEP_FEATURES) & set(model.model.monotone)  # their constraints went with them
     assert model.data_source == "folder" and missing(dict(model.not_assessed)) == STEP_FEATURES
     card = (folder / "model_card.md").read_text()
@@ -92,7 +94,7 @@ def test_club_week_scores_with_exit_0_and_names_what_was_not_assessed(club):
     assert scores["hamstring_risk"].notna().any() and MODEL_NOTE_COLUMN not in scores
     html = next(out.glob("report_*.html")).read_text(encoding="utf-8")
     assert "Not every factor family could be assessed with these data" in html
-    assert "Transfer chance — partly assessed: Sprint timing and braking, without" in html
+    assert "Transfer chance — not assessed: Sprint timing and braking (no sprint_steps table)" in html
     assert "(no sprint_steps table)" in html
     assert "Hamstring risk — partly assessed: Training load, without" in html
     assert "SIMULATED" not in html  # the club's exports, scored by models trained on them

@@ -74,15 +74,16 @@ def test_truth_is_separate_and_complete(small_squad):
     assert set(truth) == {"athlete_traits", "hamstring_weekly", "transfer_blocks"}
     tb = truth["transfer_blocks"]
     assert tb["p_transfer"].between(0, 1).all()
-    assert set(tb["dominant_family"]) <= {"strength", "control", "timing", "load", "wellness"}
+    fams = ["strength", "control", "timing", "bounce_back", "load", "wellness"]
+    assert set(tb["dominant_family"]) <= set(fams)
     # the runner-up and its ratio are the second-largest |Shapley value| over the largest
-    phi = tb[[f"phi_{f}_s" for f in ("strength", "control", "timing", "load", "wellness")]].abs().to_numpy()
+    phi = tb[[f"phi_{f}_s" for f in fams]].abs().to_numpy()
     top = np.sort(phi, axis=1)
     np.testing.assert_allclose(tb["runner_up_ratio"], top[:, -2] / top[:, -1])
     assert (tb["runner_up_family"] != tb["dominant_family"]).all()
     second = phi[
         np.arange(len(tb)),
-        [["strength", "control", "timing", "load", "wellness"].index(f) for f in tb["runner_up_family"]],
+        [fams.index(f) for f in tb["runner_up_family"]],
     ]
     np.testing.assert_allclose(second, top[:, -2])
     hw = truth["hamstring_weekly"]

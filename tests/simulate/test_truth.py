@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import date
 
 import numpy as np
+import pytest
 
 from sprintlab.simulate import latent, truth
-from sprintlab.simulate.coefficients import HAZARD, HSR, INJURIES, NORDIC, WELLNESS
+from sprintlab.simulate.coefficients import HAZARD, HSR, INJURIES, NORDIC, TRANSFER, WELLNESS
 from sprintlab.simulate.generator import simulate_squad
 from sprintlab.simulate.processes import onset_probability, transfer_mean_change
 from sprintlab.simulate.truth import hamstring_family_truth, transfer_shapley
@@ -57,6 +58,18 @@ def test_shapley_decomposition_is_exact():
     mu = transfer_mean_change(g, c, k, rev, load, sleep)
     mu_ref = transfer_mean_change(*(np.full(50, ref[x]) for x in ("g", "c", "k", "rev", "load", "sleep")))
     np.testing.assert_allclose(phi.sum(axis=1).to_numpy(), mu - mu_ref, atol=1e-12)
+
+
+def test_bounce_back_is_its_own_family_in_the_transfer_truth():
+    """Regression to own level (-rho_rev (rev - rev_r)) is bounce-back; braking (delta (k - k_r)) alone
+    is timing: a block whose only deviation is a slow opening test has all its Shapley value in
+    bounce-back."""
+    ref = {"g": 0.08, "c": 0.0, "k": 0.0, "rev": 0.0, "load": 0.0, "sleep": 0.0}
+    g, c, k, rev, load, sleep = (np.array([v]) for v in (0.08, 0.0, 0.5, 0.05, 0.0, 0.0))
+    phi = transfer_shapley(g, c, k, rev, load, sleep, ref).iloc[0]
+    assert phi["bounce_back"] == pytest.approx(-TRANSFER["rho_rev"] * 0.05)
+    assert phi["timing"] == pytest.approx(TRANSFER["delta_s"] * 0.5)
+    assert phi[["strength", "control", "load", "wellness"]].abs().max() == 0.0
 
 
 def test_state_conditional_hamstring_probability_matches_the_realised_one_on_average():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from sprintlab.domain import FAMILIES, FAMILY_LABELS
+from sprintlab.domain import FAMILIES, FAMILY_LABELS, NOT_TRAINABLE_FAMILIES
 
 if TYPE_CHECKING:  # pandera is imported only when a schema is built (not on the scoring path)
     import pandera.pandas as pa
@@ -88,6 +88,9 @@ def load_catalogue() -> Catalogue:
     bad = [f.name for f in cat.features if f.family not in FAMILIES]
     if bad:
         raise ValueError(f"catalogue families must be {FAMILIES}; offending features: {bad}")
+    trainable = [f.name for f in cat.features if f.family in NOT_TRAINABLE_FAMILIES and f.modifiable]
+    if trainable:
+        raise ValueError(f"features of a family no training changes cannot be modifiable: {trainable}")
     dupes = {n for n in cat.names if cat.names.count(n) > 1}
     if dupes:
         raise ValueError(f"duplicate feature names in catalogue: {sorted(dupes)}")

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sprintlab.features import control, history, load, strength, timing, wellness
+from sprintlab.features import bounce_back, control, history, load, strength, timing, wellness
 from sprintlab.features.builder import Builder
 from sprintlab.features.catalogue import load_catalogue
 
@@ -21,6 +21,7 @@ BUILDERS: tuple[Builder, ...] = (
     *history.BUILDERS,
     *strength.BUILDERS,
     *timing.BUILDERS,
+    *bounce_back.BUILDERS,
     *control.BUILDERS,
     *load.BUILDERS,
     *wellness.BUILDERS,

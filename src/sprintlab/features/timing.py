@@ -1,5 +1,4 @@
-"""Timing builders: split times of the latest sprint test, against the athlete's own earlier tests,
-the first-step kinematics of that test, and - from GPS/LPS traces, without a test - the in-situ
+"""Timing builders: the latest sprint test's 0-5 m time and age, the first-step kinematics of that test, and - from GPS/LPS traces, without a test - the in-situ
 acceleration-speed profile (built only when the club records ``tracking_samples``)."""
 
 from __future__ import annotations
@@ -7,44 +6,22 @@ from __future__ import annotations
 import numpy as np
 
 from sprintlab.features.builder import Builder, Features, Need, PanelInputs
-from sprintlab.features.grid import expanding_mean_std, forward_fill
+from sprintlab.features.grid import forward_fill
 
 FIRST_STEP_FEATURES = ("first_step_contact_ms", "step_length_m", "step_frequency_hz")
 
 
 def latest_sprint_test(inputs: PanelInputs) -> Features:
-    """Best 5 m and 10 m times of the latest sprint session (s), the session's age (days) and
-    whether it looks like a flying start (0/1)."""
+    """Best 5 m time of the latest sprint session (s), the session's age (days) and whether it looks
+    like a flying start (0/1). (The 0-10 m level is bounce-back: :mod:`sprintlab.features.bounce_back`.)"""
     sessions = inputs.sprint_sessions
     grid = inputs.grid
     _, age_days = forward_fill(grid.scatter(sessions, "t10_best_s", "mean"))
     flying = sessions.assign(flying=sessions["flying_start_flag"].astype(float))
     return {
         "t5_best_s": inputs.latest(sessions, "t5_best_s"),
-        "t10_best_s": inputs.latest(sessions, "t10_best_s"),
         "sprint_test_age_days": grid.at_week_ends(age_days),
         "flying_start_flag": inputs.latest(flying, "flying", "max"),
-    }
-
-
-def t10_against_own_tests(inputs: PanelInputs) -> Features:
-    """Latest best 10 m time (s) minus: the mean of all the athlete's tests so far
-    (``t10_vs_own_typical_s``), the first test (``t10_vs_first_test_s``) and the previous test
-    (``t10_trend_s``). Positive = slower."""
-    sessions = inputs.sprint_sessions
-    grid = inputs.grid
-    t10_s = grid.scatter(sessions, "t10_best_s", "mean")
-    latest_s, _ = forward_fill(t10_s)
-    typical_s, _ = forward_fill(expanding_mean_std(t10_s)[0])
-    first_s = t10_s[np.arange(t10_s.shape[0]), np.argmax(np.isfinite(t10_s), axis=1)]
-    previous = sessions.sort_values(["athlete_id", "date"]).assign(
-        t10_prev=lambda d: d.groupby("athlete_id")["t10_best_s"].shift(1)
-    )
-    previous_s, _ = forward_fill(grid.scatter(previous, "t10_prev", "mean"))
-    return {
-        "t10_vs_own_typical_s": grid.at_week_ends(latest_s - typical_s),
-        "t10_vs_first_test_s": grid.at_week_ends(latest_s - first_s[:, None]),
-        "t10_trend_s": grid.at_week_ends(latest_s - previous_s),
     }
 
 
@@ -99,14 +76,7 @@ SPRINT = Need("sprint_splits")
 TRACKING = Need("tracking_samples", optional_stream=True)
 STEPS = Need("sprint_steps")
 BUILDERS = (
-    Builder(
-        ("t5_best_s", "t10_best_s", "sprint_test_age_days", "flying_start_flag"),
-        latest_sprint_test,
-        needs=(SPRINT,),
-    ),
-    Builder(
-        ("t10_vs_own_typical_s", "t10_vs_first_test_s", "t10_trend_s"), t10_against_own_tests, needs=(SPRINT,)
-    ),
+    Builder(("t5_best_s", "sprint_test_age_days", "flying_start_flag"), latest_sprint_test, needs=(SPRINT,)),
     Builder(FIRST_STEP_FEATURES, first_steps, needs=(SPRINT, STEPS)),
     Builder(
         ("touchdown_distance_m",), touchdown, needs=(SPRINT, Need("sprint_steps", "touchdown_distance_m"))

@@ -97,14 +97,30 @@ def attach_truth_hamstring(units: pd.DataFrame, weekly_truth: pd.DataFrame) -> p
     return units.merge(cols, on=["athlete_id", "week_end"], how="left")
 
 
+#: the truth's latent inputs of the expected block change, attached as ``true_<column>`` (for the
+#: truth's family values: :mod:`sprintlab.transfer_explanations`)
+TRUE_LATENT = (
+    "strength_gain",
+    "control_state",
+    "braking_state",
+    "t10_above_typical_s",
+    "load_excess",
+    "sleep_deficit",
+)
+
+
 def attach_truth_transfer(units: pd.DataFrame, block_truth: pd.DataFrame) -> pd.DataFrame:
     """Add the simulator's true transfer probability, dominant family and how clearly it leads
-    (``true_runner_up_ratio``; absent from truth tables written before it existed) to transfer units."""
+    (``true_runner_up_ratio``; absent from truth tables written before it existed) to transfer units,
+    and, where the truth has it, the conditional oracle ``p_true_conditional`` (latent state and the
+    observed opening test: :func:`sprintlab.simulate.truth.p_transfer_given_opening`)."""
     cols = ["athlete_id", "block_start_date", "block_end_date", "p_transfer", "dominant_family"]
-    cols += [c for c in ("runner_up_ratio",) if c in block_truth]
+    cols += [c for c in ("runner_up_ratio", "p_transfer_given_opening", *TRUE_LATENT) if c in block_truth]
     t = block_truth[cols].rename(
         columns={
+            **{c: f"true_{c}" for c in TRUE_LATENT},
             "p_transfer": "p_true",
+            "p_transfer_given_opening": "p_true_conditional",
             "dominant_family": "true_dominant_family",
             "runner_up_ratio": "true_runner_up_ratio",
         }

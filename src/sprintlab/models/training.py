@@ -23,6 +23,7 @@ from sprintlab.models.evaluation import (
     athlete_time_split,
     score_block,
 )
+from sprintlab.models.transfer_baselines import OPENING_TEST_FEATURES, transfer_baselines
 
 STRENGTH_BASELINE_FEATURES = [
     "squat_e1rm_rel",
@@ -85,8 +86,9 @@ def train_and_evaluate(
     """Fit the calibrated LightGBM model on the training split and score it beside baselines.
 
     Baselines are fitted on the same training rows and scored on the same test rows:
-    ``prevalence``, ``strength_only_logistic`` and, for an outcome with ``acwr_baseline``
-    (hamstring), ``acwr_threshold``. When ``p_true`` (the simulator's truth) is present the
+    ``prevalence``, ``strength_only_logistic``, for an outcome with ``acwr_baseline``
+    (hamstring) ``acwr_threshold``, for transfer ``opening_test_only``, ``logistic_all_features`` and
+    ``linear_interaction`` (:mod:`sprintlab.models.transfer_baselines`). When ``p_true`` (the simulator's truth) is present the
     ``oracle`` is scored too. For an outcome with a ``measured_change_column`` (transfer: the
     0-10 m change ``t10_change_s``) a regression of that change with a conformal
     ``interval_coverage`` prediction interval is fitted on the same training rows and scored under
@@ -115,7 +117,7 @@ def train_and_evaluate(
     p_model = model.predict_proba(feature_matrix(test, feats))[:, 1]
     metrics: dict[str, Any] = {"model": score(p_model)}
     metrics["baselines"], p_baselines = _score_baselines(
-        _baselines(spec, acwr_threshold), train, test, feats, score
+        _baselines(spec, acwr_threshold, feats), train, test, feats, score
     )
     oracles, p_oracle = _score_oracles(test, score)
     metrics.update(oracles)
@@ -187,14 +189,17 @@ def require_enough_data(
         )
 
 
-def _baselines(spec: Target, acwr_threshold: float) -> dict[str, Baseline]:
-    """The simple models the calibrated model must beat, by name."""
+def _baselines(spec: Target, acwr_threshold: float, feats: list[str]) -> dict[str, Baseline]:
+    """The simple models the calibrated model must beat, by name (transfer also:
+    :func:`sprintlab.models.transfer_baselines.transfer_baselines` on the model's features)."""
     baselines: dict[str, Baseline] = {
         "prevalence": PrevalenceBaseline(),
         "strength_only_logistic": StrengthOnlyLogistic(STRENGTH_BASELINE_FEATURES),
     }
     if spec.acwr_baseline:
         baselines["acwr_threshold"] = AcwrThresholdRule(acwr_threshold)
+    if spec.name == "transfer":
+        baselines.update(transfer_baselines(feats))
     return baselines
 
 
@@ -208,7 +213,10 @@ def _score_baselines(
     """Fit each baseline on the training units (the model's features, the strength features and
     ``acwr_ewma``) and score it on the test units: metrics by name (``{"error": ...}`` when it cannot
     be fitted) and test probabilities by column ``p_<name>``."""
-    x_train = feature_matrix(train, sorted(set(feats) | set(STRENGTH_BASELINE_FEATURES) | {"acwr_ewma"}))
+    x_train = feature_matrix(
+        train,
+        sorted(set(feats) | set(STRENGTH_BASELINE_FEATURES) | set(OPENING_TEST_FEATURES) | {"acwr_ewma"}),
+    )
     x_test = feature_matrix(test, list(x_train.columns))
     metrics: dict[str, dict[str, Any]] = {}
     probabilities: dict[str, np.ndarray] = {}
@@ -226,7 +234,9 @@ def _score_baselines(
 def _score_oracles(test: pd.DataFrame, score: HeldOutScorer) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The simulator's true probabilities scored like a model, where every test unit has one:
     ``oracle`` (``p_true``, also returned as column ``p_oracle``) and ``oracle_realised_path``
-    (``p_true_realised``: knows the weeks that actually followed, no model can reach it)."""
+    (``p_true_realised``: knows the weeks that actually followed, no model can reach it) and
+    ``oracle_conditional`` (``p_true_conditional``: transfer given the latent state and the observed
+    opening test - the ceiling for a model that sees the opening test)."""
     metrics: dict[str, Any] = {}
     columns: dict[str, np.ndarray] = {}
     if "p_true" in test and test["p_true"].notna().all():
@@ -234,6 +244,8 @@ def _score_oracles(test: pd.DataFrame, score: HeldOutScorer) -> tuple[dict[str, 
         metrics["oracle"] = score(columns["p_oracle"])
     if "p_true_realised" in test and test["p_true_realised"].notna().all():
         metrics["oracle_realised_path"] = score(test["p_true_realised"].to_numpy())
+    if "p_true_conditional" in test and test["p_true_conditional"].notna().all():
+        metrics["oracle_conditional"] = score(test["p_true_conditional"].to_numpy())
     return metrics, columns
 
 

@@ -51,6 +51,7 @@ def run_explain(
             recovery = truth_recovery(fam, test)
             if spec is TRUTH_TOP_LEVEL:
                 result.update(recovery)
+                result.update(_family_agreement(model, Path(targets_dir), Path(models_dir), test))
             else:
                 result[spec.name] = {
                     **recovery,
@@ -70,6 +71,25 @@ def run_explain(
         result["not_modelled"] = not_modelled
     write_json_atomic(Path(metrics_dir) / "explanations.json", nan_to_none(result))
     return result
+
+
+def _family_agreement(model: Any, targets_dir: Path, models_dir: Path, test: pd.DataFrame) -> dict[str, Any]:
+    """``{"transfer": ...}``: the transfer model's exact family Shapley values against the truth's,
+    both against the training-period blocks (:mod:`sprintlab.transfer_explanations`); empty without
+    the truth's latent state."""
+    from sprintlab.transfer_explanations import TRUE_LATENT_UNIT_COLUMNS, transfer_explanation_metrics
+
+    if not set(TRUE_LATENT_UNIT_COLUMNS.values()) <= set(test.columns):
+        return {}
+    units = pd.read_parquet(targets_dir / "transfer_units.parquet")
+    evaluation = json.loads((models_dir / "transfer" / "evaluation.json").read_text(encoding="utf-8"))
+    before = units["label_complete"] & (
+        pd.to_datetime(units["unit_date"]) < pd.Timestamp(evaluation["split_cutoff"])
+    )
+    features = list(model.feature_names_in_)
+    return {
+        "transfer": transfer_explanation_metrics(model, features, test, units[before].reset_index(drop=True))
+    }
 
 
 def _group_shapley_recovery(

@@ -13,6 +13,7 @@ FAMILY_COLOURS: dict[str, str] = {
     "strength": "#0072B2",
     "control": "#009E73",
     "timing": "#E69F00",
+    "bounce_back": "#56B4E9",
     "load": "#D55E00",
     "wellness": "#CC79A7",
     "history": "#7F7F7F",

@@ -50,6 +50,7 @@ from sprintlab.simulate.sprint_tests import SprintTests
 #: The oracles draw from their own generators (seed + offset), so no contract table changes with them.
 HAMSTRING_ORACLE_SEED_OFFSET = 104_729
 TRANSFER_NOISE_SEED_OFFSET = 7919
+TRANSFER_END_NOISE_SEED_OFFSET = 7927
 
 #: The transfer truth's column for each latent input of ``processes.transfer_mean_change``.
 TRANSFER_LATENT_COLUMNS: dict[str, str] = {
@@ -318,6 +319,9 @@ def transfer_shapley(
     ``mu`` is additive except the strength x access product ``-gamma g A(c)``; for a product of
     two players the interventional Shapley values against the reference point (g_r, A_r) are
     ``phi_g = -gamma (g - g_r)(A + A_r)/2`` and ``phi_c = -gamma (A - A_r)(g + g_r)/2``.
+    The additive terms: ``timing`` = braking ``delta (k - k_r)``; ``bounce_back`` = regression to the
+    athlete's own level ``-rho_rev (rev - rev_r)`` (a slow opening test is followed by a faster one
+    whatever the training: test-day variation, not a trainable factor); ``load``, ``wellness``.
     Values are in seconds of 0-10 m time (negative = faster = more transfer).
     """
     p = TRANSFER
@@ -327,7 +331,8 @@ def transfer_shapley(
         {
             "strength": -p["gamma_s"] * (g - ref["g"]) * (a + a_r) / 2,
             "control": -p["gamma_s"] * (a - a_r) * (g + ref["g"]) / 2,
-            "timing": p["delta_s"] * (k - ref["k"]) - p["rho_rev"] * (rev - ref["rev"]),
+            "timing": p["delta_s"] * (k - ref["k"]),
+            "bounce_back": -p["rho_rev"] * (rev - ref["rev"]),
             "load": p["lam_s"] * (load - ref["load"]),
             "wellness": p["omega_s"] * (sleep - ref["sleep"]),
         }
@@ -351,6 +356,35 @@ def transfer_noise(seed: int, m: int = 200_000) -> np.ndarray:
     return z
 
 
+def transfer_end_noise(seed: int, m: int = 200_000) -> np.ndarray:
+    """``m`` sorted draws of ``W = e_bio + min_j e_end,j`` (biological variation plus the closing test's
+    best-of-trials trial and gate noise), from its own generator (``seed + 7927``): what remains
+    unknown of a block's observed change once the latent state *and* the opening test are known."""
+    p = TRANSFER
+    rng = np.random.default_rng(seed + TRANSFER_END_NOISE_SEED_OFFSET)
+    e = math.sqrt(p["trial_sd_s"] ** 2 + p["gate_sd_s"] ** 2)
+    w = rng.normal(0, p["bio_sd_s"], m) + rng.normal(0, e, (m, MEASUREMENT.trials)).min(1)
+    w.sort()
+    return w
+
+
+def p_transfer_given_opening(
+    mu: np.ndarray, opening_error_s: np.ndarray, swc: float, end_noise: np.ndarray
+) -> np.ndarray:
+    """The conditional oracle: the transfer probability given the latent state *and* the observed
+    opening test.
+
+    The observed change is ``mu + W - e_s`` with ``e_s`` the opening test's best-of-trials error
+    (observed best minus true 0-10 m time, known to the simulator) and ``W = e_bio + min_j e_end,j``
+    (:func:`transfer_end_noise`). Transfer means ``-(change) > SWC``, so
+    ``p = P(W < e_s - mu - SWC) = F_W(e_s - mu - SWC)`` (empirical CDF of ``end_noise``, sorted).
+    Averaged over ``e_s`` it is the stored oracle ``1 - F_Z(SWC + mu)``; knowing ``e_s`` it is the
+    ceiling for a model that sees the opening test. (Millisecond rounding of the recorded splits is
+    folded into ``e_s``.)"""
+    x = np.asarray(opening_error_s, dtype=float) - np.asarray(mu, dtype=float) - swc
+    return np.searchsorted(end_noise, x, side="right") / end_noise.size
+
+
 def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Add each block's true transfer probability and true dominant factor family.
 
@@ -359,19 +393,32 @@ def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: in
     ``P(-mu + Z > SWC) = 1 - F_Z(SWC + mu)`` with ``Z = -e_bio + min_j e_start,j - min_j e_end,j``
     (trial and gate noise), evaluated with the empirical CDF of 200,000 draws of ``Z``. SWC is
     computed from the observed splits exactly as :func:`sprintlab.targets.smallest_worthwhile_change`
-    does. The dominant family is the family with the largest absolute Shapley contribution to
+    does (first tests only). ``p_transfer_given_opening`` is the conditional oracle
+    (:func:`p_transfer_given_opening`: latent state and the observed opening test). The dominant family is the family with the largest absolute Shapley contribution to
     ``mu`` (:func:`transfer_shapley`) against the mean of the strength-gain blocks (g >= 5 %);
     ``runner_up_family`` is the second-largest and ``runner_up_ratio = |phi_2nd| / |phi_1st|`` says
     how clearly the truth itself has one main factor (near 1: two families of about equal size).
     """
     from sprintlab.targets import session_best_times, smallest_worthwhile_change
 
-    swc = smallest_worthwhile_change(session_best_times(splits))
+    best = session_best_times(splits)
+    swc = smallest_worthwhile_change(best)
     z = transfer_noise(seed)
     cdf = np.searchsorted(z, swc + blocks["expected_change_s"].to_numpy(), side="right") / z.size
     out = blocks.copy()
     out["swc_s"] = swc
     out["p_transfer"] = 1 - cdf
+    opening = out[["athlete_id", "block_start_date"]].merge(
+        best.rename(columns={"date": "block_start_date"})[["athlete_id", "block_start_date", "t10_best_s"]],
+        on=["athlete_id", "block_start_date"],
+        how="left",
+    )
+    out["p_transfer_given_opening"] = p_transfer_given_opening(
+        out["expected_change_s"].to_numpy(),
+        opening["t10_best_s"].to_numpy() - out["t10_true_start_s"].to_numpy(),
+        swc,
+        transfer_end_noise(seed),
+    )
     units = out["strength_gain"] >= 0.05
     ref_src = out[units] if units.any() else out
     ref = {latent: float(ref_src[col].mean()) for latent, col in TRANSFER_LATENT_COLUMNS.items()}
