@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -143,3 +144,27 @@ def test_schema_catches_bad_outputs(valid_dir):
         schema_for("athletes").validate(res.tables["athletes"].assign(sex="X"))
     with pytest.raises((pandera.errors.SchemaError, pandera.errors.SchemaErrors)):
         schema_for("athletes").validate(res.tables["athletes"].assign(extra=1))  # strict: no extra columns
+
+
+def test_outputs_do_not_depend_on_the_run_date(valid_dir, tmp_path, monkeypatch):
+    """Without a ``today`` given, the cut-off is the run date, which the outputs must not carry:
+    the same export validated on two days writes byte-identical files (a DVC lock reproduces)."""
+    import sprintlab.contract.validate as validate_module
+
+    written = []
+    for day in ("2026-11-30", "2026-12-01"):
+        monkeypatch.setattr(validate_module.dt, "date", _FixedDate(day))
+        out = tmp_path / day
+        validate_folder(valid_dir, out)
+        written.append({f.name: f.read_bytes() for f in sorted(out.iterdir())})
+    assert written[0] == written[1]
+    assert json.loads(written[0]["validation_report.json"])["today"] is None
+
+
+def _FixedDate(day: str) -> type:
+    class Fixed(dt.date):
+        @classmethod
+        def today(cls) -> dt.date:
+            return dt.date.fromisoformat(day)
+
+    return Fixed

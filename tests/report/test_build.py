@@ -95,6 +95,9 @@ def test_a_cap_keeps_the_highest_risks_and_names_who_is_left_out(squad):
     asked = set(ctx.squad.loc[ctx.squad["in_strength_block"] | ctx.squad["hamstring_flag"], "athlete_id"])
     assert asked and ctx.levers is not None and set(ctx.levers["athlete_id"]) <= asked
     html = render_html(ctx)
+    assert f"generated on {date.today()}" in html
+    undated = render_html(replace(ctx, generated_at=""))  # the DVC stage's report: no run date
+    assert "generated on" not in undated and str(date.today()) not in undated
     assert "Data checks raised 1 warning this week" in html and "A caller&#39;s limit." in html
     assert f"{len(ctx.left_out)} more athletes were scored but are not shown" in html
     assert all(aid in html for aid in ctx.left_out)

@@ -1021,7 +1021,7 @@ class _FolderFindings:
             schema_for(name).validate(res.accepted)
             self.tables[name] = res.accepted
 
-    def result(self, today: dt.date) -> ValidationResult:
+    def result(self, today: dt.date | None) -> ValidationResult:
         return ValidationResult(
             tables=self.tables,
             problems=pd.DataFrame(self.problems, columns=PROBLEM_COLUMNS).astype({"row": "Int64"}),
@@ -1069,7 +1069,9 @@ def validate_folder(
     found.warnings += [f"not read: {r['file']}: {r['reason']}" for r in found.not_read]
     if found.register is None:
         found.warnings.append("unknown-athlete check skipped: no valid athletes table")
-    result = found.result(day)
+    # The report names the cut-off only when it was given: the run's own date would make the
+    # outputs differ from one day to the next (a DVC lock that never reproduces).
+    result = found.result(day if today is not None else None)
     if out_dir is not None:
         write_outputs(result, out_dir)
     return result

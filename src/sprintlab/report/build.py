@@ -34,7 +34,8 @@ class ReportInputs:
     ``week_end`` (data window, strength-control interaction, levers); ``models``: target -> model;
     ``history``: athlete_id, week_end, hamstring_risk for the trend charts (``None``: no trends);
     ``drift_warnings``: the data checks' findings; ``known_limits``: the caller's limits;
-    ``generated_at``: the date the report is generated (default: today);
+    ``generated_at``: the date the report is generated (default: today; ``""``: no date, for a
+    report that must be byte-identical whenever it is rebuilt from the same data, the DVC stage);
     ``not_modelled``: outcome -> why it has no model this week (not trained, or refused);
     ``model_note``: the label every page carries when a model trained on simulated athletes scored
     real exports (``None`` otherwise); ``main_factor_hidden``: outcomes whose per-athlete "main
@@ -191,7 +192,7 @@ def build_report_context(inputs: ReportInputs, params: Params) -> ReportContext:
         title=REPORT_TITLE,
         week_label=iso_week_label(week_end),
         data_window=(str(pd.to_datetime(panel["week_start"]).min().date()), str(week_end.date())),
-        generated_at=inputs.generated_at or dt.date.today().isoformat(),
+        generated_at=dt.date.today().isoformat() if inputs.generated_at is None else inputs.generated_at,
         simulated=inputs.simulated,
         pseudonymised=inputs.pseudonymised,
         squad=shown.squad,
