@@ -228,6 +228,9 @@ def test_cli_prints_the_box(lever_squad, tmp_path):
     assert " ".join(GUARD_RAIL.split()[:6]) in out
     bad = CliRunner().invoke(app, ["levers", str(data), "--athlete", "NOPE", "--models-dir", str(mdir)])
     assert bad.exit_code == 2 and "NOPE" in bad.output
+    # an id that reads as console markup is printed literally, not parsed (it was a MarkupError)
+    markup = CliRunner().invoke(app, ["levers", str(data), "--athlete", "[/x]", "--models-dir", str(mdir)])
+    assert markup.exit_code == 2 and "[/x]" in markup.output, markup.output
 
 
 def test_save_lever_artifacts_writes_ranges_and_bootstrap(lever_squad, tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -46,7 +47,7 @@ def _load_models(models_dir: Path, registry: bool, root: Path | None) -> dict[st
             try:
                 models[t] = load_registered_model(spec.registered_name)
             except ModelNotFoundError as err:
-                Console(stderr=True).print(f"[yellow]note:[/yellow] {err}", highlight=False)
+                Console(stderr=True).print(f"[yellow]note:[/yellow] {escape(str(err))}", highlight=False)
     return models
 
 
@@ -60,7 +61,7 @@ def _locations(project: Path | None, models_dir: Path | None, registry: bool) ->
     except ProjectError as err:
         if models_dir is not None and not registry:
             return None, models_dir
-        Console(stderr=True).print(f"[red]error:[/red] {err}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(err))}", highlight=False)
         raise typer.Exit(2) from None
     return root, models_dir if models_dir is not None else root / "models"
 
@@ -143,7 +144,7 @@ def render_box(
     parts.append(Text(GUARD_RAIL, style="italic"))
     return Panel(
         Group(*parts),
-        title=f"What to change first - {athlete} (week ending {pd.Timestamp(week_end).date()})",
+        title=f"What to change first - {escape(athlete)} (week ending {pd.Timestamp(week_end).date()})",
         expand=False,
     )
 
@@ -183,24 +184,27 @@ def levers(
         tables = _read_tables(data_dir)
         panel = build_panel(tables).panel
     except Exception as err:  # noqa: BLE001 - one clear message for any unreadable folder
-        console.print(f"[red]error:[/red] cannot build features from {data_dir}: {err}", highlight=False)
+        console.print(
+            f"[red]error:[/red] cannot build features from {escape(str(data_dir))}: {escape(str(err))}",
+            highlight=False,
+        )
         raise typer.Exit(2) from None
     week_end = panel["week_end"].max()
     rows = panel[(panel["week_end"] == week_end) & (panel["athlete_id"].astype(str) == athlete)]
     if rows.empty:
         console.print(
-            f"[red]error:[/red] athlete {athlete!r} has no record in the week ending {week_end.date()}",
+            f"[red]error:[/red] athlete {escape(repr(athlete))} has no record in the week ending {week_end.date()}",
             highlight=False,
         )
         raise typer.Exit(2)
     try:
         models = _load_models(models_dir, registry, root)
     except ModelNotFoundError as err:
-        console.print(f"[red]error:[/red] {err}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(err))}", highlight=False)
         raise typer.Exit(2) from None
     if not models:
         where = "the MLflow registry" if registry else f"{models_dir} (expected <target>/{MODEL_FILE})"
-        console.print(f"[red]error:[/red] no models in {where}", highlight=False)
+        console.print(f"[red]error:[/red] no models in {escape(where)}", highlight=False)
         raise typer.Exit(2)
     table = levers_table(
         rows,
