@@ -1,6 +1,7 @@
 """Hamstring-style evaluation on real public data (Jovanovic sample, SoccerMon subjective).
 
     .venv/bin/python benchmarks/bench_real_data.py [--json PATH] [--bootstrap 1000] [--week-shifts]
+        [--protocol all|published|rolling]
 
 Reads ../shared/datasets (never copied into the repo), maps it into the data contract with the
 vendor mappings (``src/sprintlab/contract/mappings/``) through ``benchmarks/realdata.py``, builds the
@@ -9,6 +10,10 @@ params.yaml, real-data feature list) beside the prevalence and ACWR-threshold ba
 results table of reports/benchmarks/real-data.md (the report's text is written by hand).
 ``--week-shifts`` also re-runs the two Jovanovic protocols with the placeholder calendar moved by
 0-6 days (every possible alignment of the Monday-Sunday weeks; point AUCs only).
+``--protocol rolling`` runs only the rolling-origin protocol (origins every 8 weeks, train on all
+athletes' labelled history, predict the next 8 weeks; model beside the prevalence, ACWR, logistic
+and athlete-identity baselines), ``published`` only the three earlier protocols, ``all`` (default)
+both; ``--json`` holds every protocol run.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--week-shifts", action="store_true")
+    ap.add_argument("--protocol", choices=("all", "published", "rolling"), default="all")
     a = ap.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
     mp = params.train.hamstring.estimator_kwargs()
@@ -50,7 +56,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
         n_boot=a.bootstrap,
         seed=0,
     )
-    results = []
+    results: list[dict] = []
+    rolling: list[dict] = []
+    rkw = dict(
+        model_params=mp,
+        acwr_threshold=params.evaluate.acwr_threshold,
+        n_boot=a.bootstrap,
+        seed=params.split.seed,
+        min_train_units=params.train.min_units.training,
+    )
+    if a.protocol == "rolling":
+        rolling = rolling_results(rkw)
+        print(rolling_table(rolling))
+        _write_json(a.json, rolling)
+        return rolling
     if JOVANOVIC_CSV.exists():
         tables, split = load_jovanovic()
         u = real_units(tables, "hamstring")
@@ -96,10 +115,72 @@ def main(argv: list[str] | None = None) -> list[dict]:
     else:
         print(f"skipped SoccerMon: {SOCCERMON_DIR} not found")
     print(table(results))
-    if a.json:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
-    return results
+    if a.protocol == "all":
+        rolling = rolling_results(rkw)
+        print(rolling_table(rolling))
+    _write_json(a.json, results + rolling)
+    return results + rolling
+
+
+def _write_json(path: Path | None, results: list[dict]) -> None:
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
+
+
+def rolling_results(kw: dict) -> list[dict]:
+    """The rolling-origin protocol on Jovanovic (hamstring) and SoccerMon (thigh, any injury)."""
+    from realdata import (
+        JOVANOVIC_CSV,
+        SOCCERMON_DIR,
+        evaluate_rolling,
+        load_jovanovic,
+        load_soccermon,
+        real_units,
+    )
+
+    out = []
+    what = "origins every 8 weeks, train on all athletes' weeks ending >= 28 d before the origin, test the next 8 weeks"
+    if JOVANOVIC_CSV.exists():
+        u = real_units(load_jovanovic()[0], "hamstring")
+        out.append(evaluate_rolling(u, protocol=f"Jovanovic, hamstring: {what}", **kw).metrics)
+    else:
+        print(f"skipped Jovanovic (rolling): {JOVANOVIC_CSV} not found")
+    if SOCCERMON_DIR.exists():
+        tables = load_soccermon()
+        for label in ("thigh", "any"):
+            u = real_units(tables, label)
+            out.append(evaluate_rolling(u, protocol=f"SoccerMon, {label} injury: {what}", **kw).metrics)
+    else:
+        print(f"skipped SoccerMon (rolling): {SOCCERMON_DIR} not found")
+    return out
+
+
+def rolling_table(results: list[dict]) -> str:
+    """One row per data set x method: pooled out-of-time AUC [95 % athlete-cluster CI], Brier skill
+    against the origin's training prevalence, O/E, net benefit at the flag threshold (and flagging
+    everyone), share of test weeks flagged, and onsets caught / test onsets."""
+
+    def cell(v: float, fmt: str = ".3f") -> str:
+        return "-" if v is None or v != v else format(v, fmt)
+
+    lines = [
+        "| data, label | origins | test units / positive weeks / onsets (athletes) | method | AUC [95% CI] | "
+        "BSS | O/E | NB at p >= 2 % (flag all) | flagged weeks | onsets caught |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        head = r["protocol"].split(":")[0]
+        size = f"{r['n_test_units']} / {r['n_test_events']} / {r['n_test_onsets']} ({r['n_test_injury_athletes']})"
+        for name, m in [("model", r["model"]), *r["baselines"].items()]:
+            lo, hi = m.get("roc_auc_ci", [float("nan")] * 2)
+            auc = f"{cell(m.get('roc_auc'))} [{cell(lo, '.2f')}, {cell(hi, '.2f')}]"
+            lines.append(
+                f"| {head} | {r['n_origins']} | {size} | {name} | {auc} | {cell(m['brier_skill'])} | "
+                f"{cell(m['o_e'], '.2f')} | {cell(m['net_benefit'], '.4f')} ({cell(m['flag_all'], '.4f')}) | "
+                f"{cell(m['flag_rate'], '.0%')} | {m['onsets_caught']} / {r['n_test_onsets']} |"
+            )
+    return "\n".join(lines)
 
 
 def week_shift_table(tables: dict, test_ath: list[str], kw: dict) -> str:

@@ -56,6 +56,7 @@ from sprintlab.features.panel import build_panel
 from sprintlab.models.datasets import feature_matrix, hamstring_units
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.models.evaluation import AcwrThresholdRule, PrevalenceBaseline, score_block
+from sprintlab.models.flag_policy import ONSET_COLUMN, HeldOut, brier_skill, net_benefit
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 JOVANOVIC_DIR = SHARED / "jovanovic_hamstring_sample"
@@ -418,3 +419,216 @@ def grouped_time_folds(
     early = (dates < cutoff - pd.Timedelta(days=purge_days)).to_numpy()
     late = (dates >= cutoff).to_numpy()
     return [(np.flatnonzero((gid != k) & early), np.flatnonzero((gid == k) & late)) for k in range(n_groups)]
+
+
+# ------------------------------------------------------------------ rolling origins (issue #24)
+#: weeks between two rolling origins, and the width of each origin's test window
+ROLLING_STEP_WEEKS = 8
+#: net-benefit / flag threshold of the rolling protocol (a 2 % risk of a hamstring onset in 28 d)
+ROLLING_FLAG_THRESHOLD = 0.02
+#: pseudo-count ``m`` of the athlete-identity baseline, in athlete-weeks (about one half-season)
+IDENTITY_PSEUDO_WEEKS = 20.0
+
+
+def rolling_origin_folds(
+    units: pd.DataFrame,
+    step_weeks: int = ROLLING_STEP_WEEKS,
+    purge_days: int = 28,
+    min_train_events: int = 1,
+    min_train_units: int = 30,
+) -> list[tuple[pd.Timestamp, np.ndarray, np.ndarray]]:
+    """Rolling origins every ``step_weeks`` weeks: ``(origin, train positions, test positions)``.
+
+    Positions index ``units[label_complete]`` (reset index). For an origin ``t``, with ``D =
+    purge_days`` (the label horizon: a unit's label looks at ``(week_end, week_end + D]``):
+
+    * train = every athlete's units with ``week_end <= t - D`` (labels known at ``t``);
+    * test = every athlete's units with ``t <= week_end < t + step_weeks`` weeks.
+
+    The first origin is the earliest ``t = d + D`` (``d`` a unit date) whose training part holds at
+    least ``min_train_events`` events and ``min_train_units`` units (the bench passes
+    ``train.min_units.training`` of params.yaml); the next ones follow every ``step_weeks`` weeks
+    while ``t`` is on or before the last unit date. Origins whose window holds no unit are left out.
+    """
+    usable = units[units["label_complete"]].reset_index(drop=True)
+    dates = pd.to_datetime(usable["unit_date"])
+    purge, step = pd.Timedelta(days=purge_days), pd.Timedelta(weeks=step_weeks)
+    per_date = usable.groupby(dates)["y"].agg(["sum", "count"]).sort_index().cumsum()
+    ready = per_date[(per_date["sum"] >= max(min_train_events, 1)) & (per_date["count"] >= min_train_units)]
+    if ready.empty:
+        return []
+    origin = pd.Timestamp(ready.index[0]) + purge
+    folds = []
+    while origin <= dates.max():
+        train = (dates <= origin - purge).to_numpy()
+        test = ((dates >= origin) & (dates < origin + step)).to_numpy()
+        if test.any():
+            folds.append((origin, np.flatnonzero(train), np.flatnonzero(test)))
+        origin += step
+    return folds
+
+
+def athlete_identity_risk(
+    train_ids: np.ndarray, train_y: np.ndarray, test_ids: np.ndarray, m: float = IDENTITY_PSEUDO_WEEKS
+) -> np.ndarray:
+    """Athlete-identity baseline: a risk that knows only who the athlete is.
+
+    ``p_a = (e_a + pi * m) / (n_a + m)`` with ``e_a`` the athlete's training events (positive
+    athlete-weeks), ``n_a`` their training athlete-weeks, ``pi`` the training prevalence of all
+    athletes and ``m`` a pseudo-count in athlete-weeks (default 20, about half a season: an athlete
+    with 20 weeks of history is weighted equally with the squad rate). This is the beta-binomial
+    posterior mean of the athlete's rate under a Beta(``pi m``, ``(1 - pi) m``) prior (additive
+    smoothing; e.g. Gelman et al., *Bayesian Data Analysis*, 3rd ed., ch. 2). An athlete without
+    training weeks gets ``pi``.
+    """
+    if m <= 0:
+        raise ValueError(f"the pseudo-count m must be positive, got {m}")
+    y = np.asarray(train_y, dtype=float)
+    prevalence = float(y.mean()) if y.size else float("nan")
+    stats = pd.DataFrame({"a": np.asarray(train_ids), "y": y}).groupby("a")["y"].agg(["sum", "count"])
+    rate = (stats["sum"] + prevalence * m) / (stats["count"] + m)
+    return pd.Series(np.asarray(test_ids)).map(rate).fillna(prevalence).to_numpy(dtype=float)
+
+
+def calibration_in_the_large(y: np.ndarray, p: np.ndarray) -> float:
+    """Calibration-in-the-large as observed / expected events: ``O/E = sum(y) / sum(p)``.
+
+    1 = as many events as predicted; above 1 = risk under-predicted (Riley et al. 2024, BMJ
+    384:e074820, "Evaluation of clinical prediction models (part 2)"). NaN when ``sum(p) = 0``.
+    """
+    expected = float(np.sum(np.asarray(p, dtype=float)))
+    return float(np.sum(np.asarray(y, dtype=float)) / expected) if expected > 0 else float("nan")
+
+
+def _logistic_risk(x_tr: pd.DataFrame, y_tr: np.ndarray, x_te: pd.DataFrame, seed: int) -> np.ndarray:
+    """Logistic regression on the same features (median imputation, standardisation), fitted on the
+    training rows; features without any training value are left out."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    cols = [c for c in x_tr if x_tr[c].notna().any()]
+    pipe = make_pipeline(
+        SimpleImputer(strategy="median"),
+        StandardScaler(),
+        LogisticRegression(max_iter=1000, random_state=seed),
+    )
+    return pipe.fit(x_tr[cols], y_tr).predict_proba(x_te[cols])[:, 1]
+
+
+def _rolling_predictions(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    feats: list[str],
+    *,
+    fold: int,
+    origin: pd.Timestamp,
+    model_params: dict,
+    acwr_threshold: float,
+    seed: int,
+) -> tuple[pd.DataFrame, str]:
+    """One origin: the model, prevalence and ACWR baselines of :func:`_fold_predictions` plus the
+    logistic and athlete-identity baselines, all fitted on the same training units."""
+    out, note = _fold_predictions(
+        train, test, feats, fold=fold, model_params=model_params, acwr_threshold=acwr_threshold, seed=seed
+    )
+    y_tr = train["y"].to_numpy()
+    x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
+    out["p_logistic"] = _logistic_risk(x_tr, y_tr, x_te, seed)
+    out["p_athlete_identity"] = athlete_identity_risk(
+        train["athlete_id"].to_numpy(), y_tr, test["athlete_id"].to_numpy()
+    )
+    out["origin"] = origin
+    out["train_prevalence"] = float(y_tr.mean())
+    out[ONSET_COLUMN] = pd.to_datetime(test[ONSET_COLUMN]).to_numpy()
+    return out, f"origin {origin.date()}: " + note.split(": ", 1)[1]
+
+
+def rolling_method_metrics(pred: pd.DataFrame, column: str, threshold: float, n_boot: int, seed: int) -> dict:
+    """Pooled out-of-time figures of one method's risks ``pred[column]``.
+
+    * ``roc_auc`` and its 95 % athlete cluster bootstrap interval (:func:`score_block`);
+    * ``brier_skill`` = ``1 - Brier(p) / Brier(pi)``, ``pi`` = each row's origin training prevalence;
+    * ``o_e`` = :func:`calibration_in_the_large` (sum y / sum p);
+    * ``net_benefit`` of flagging ``p >= threshold``: ``TP/n - FP/n * pt/(1 - pt)`` (Vickers & Elkin
+      2006), beside ``flag_all`` (everyone flagged) and the ``flag_rate``;
+    * ``onsets_caught``: test injury onsets with at least one athlete-week flagged (``p >= threshold``)
+      among the weeks whose 28-day horizon holds the onset (:class:`HeldOut`, by ``ONSET_COLUMN``).
+    """
+    y, p, g = pred["y"].to_numpy(), pred[column].to_numpy(dtype=float), pred["athlete_id"].to_numpy()
+    out: dict = {}
+    if np.unique(y).size == 2:
+        block = score_block(y, p, g, threshold, n_boot, seed)
+        out.update(roc_auc=block["roc_auc"], roc_auc_ci=block["roc_auc_ci"], brier=block["brier"])
+    out["brier_skill"] = brier_skill(y, p, pred["train_prevalence"].to_numpy(dtype=float))
+    out["o_e"] = calibration_in_the_large(y, p)
+    nb = net_benefit(y, p, [threshold])[0]
+    out.update(net_benefit=nb["net_benefit"], flag_all=nb["flag_all"], flag_rate=nb["flag_rate"])
+    out["onsets_caught"] = HeldOut.of(pred, seed).figures(p >= threshold)["injuries_caught"]
+    return out
+
+
+def evaluate_rolling(
+    units: pd.DataFrame,
+    *,
+    protocol: str,
+    model_params: dict,
+    features: list[str] = REAL_FEATURES,
+    step_weeks: int = ROLLING_STEP_WEEKS,
+    purge_days: int = 28,
+    min_train_units: int = 30,
+    threshold: float = ROLLING_FLAG_THRESHOLD,
+    acwr_threshold: float = 1.5,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> RealResult:
+    """The rolling-origin protocol (:func:`rolling_origin_folds`): at each origin the model and
+    every baseline are fitted on all athletes' labelled history and predict the next
+    ``step_weeks`` weeks; the out-of-time predictions are pooled over origins and scored by
+    :func:`rolling_method_metrics` for each method (``model`` and ``baselines``)."""
+    usable = units[units["label_complete"]].reset_index(drop=True)
+    feats = [f for f in features if f in usable and usable[f].notna().any()]
+    parts, notes = [], []
+    for k, (origin, tr, te) in enumerate(
+        rolling_origin_folds(units, step_weeks, purge_days, 1, min_train_units)
+    ):
+        out, note = _rolling_predictions(
+            usable.iloc[tr],
+            usable.iloc[te],
+            feats,
+            fold=k,
+            origin=origin,
+            model_params=model_params,
+            acwr_threshold=acwr_threshold,
+            seed=seed,
+        )
+        parts.append(out)
+        notes.append(note)
+    if not parts:
+        raise ValueError(f"{protocol}: no origin has a training event and test units")
+    pred = pd.concat(parts, ignore_index=True)
+    held = HeldOut.of(pred, seed)
+    metrics: dict = {
+        "protocol": protocol,
+        "kind": "rolling_origin",
+        "step_weeks": step_weeks,
+        "purge_days": purge_days,
+        "min_train_units": min_train_units,
+        "threshold": threshold,
+        "features": feats,
+        "folds": notes,
+        "n_origins": len(parts),
+        "n_test_units": int(len(pred)),
+        "n_test_events": int(pred["y"].sum()),
+        "n_test_onsets": int(np.unique(held.injury[held.injury >= 0]).size),
+        "n_test_athletes": int(pred["athlete_id"].nunique()),
+        "n_test_injury_athletes": int(pred.loc[pred["y"] == 1, "athlete_id"].nunique()),
+        "model": rolling_method_metrics(pred, "p_model", threshold, n_boot, seed),
+        "baselines": {
+            c[2:]: rolling_method_metrics(pred, c, threshold, n_boot, seed)
+            for c in pred.columns
+            if c.startswith("p_") and c != "p_model"
+        },
+    }
+    return RealResult(protocol, metrics, pred)

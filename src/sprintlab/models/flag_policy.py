@@ -188,10 +188,13 @@ def net_benefit(y: np.ndarray, p: np.ndarray, thresholds: Sequence[float]) -> li
     return out
 
 
-def brier_skill(y: np.ndarray, p: np.ndarray, prevalence: float) -> float:
-    """``1 - mean((y - p)^2) / mean((y - prevalence)^2)`` (0: no better than the prevalence)."""
+def brier_skill(y: np.ndarray, p: np.ndarray, prevalence: float | np.ndarray) -> float:
+    """``1 - mean((y - p)^2) / mean((y - prevalence)^2)`` (0: no better than the prevalence).
+
+    ``prevalence`` is one rate, or one per row (predictions pooled over several training sets, each
+    row against the prevalence of the training set that predicted it)."""
     y = np.asarray(y, dtype=float)
-    ref = float(np.mean((y - prevalence) ** 2))
+    ref = float(np.mean((y - np.asarray(prevalence, dtype=float)) ** 2))
     return float(1 - np.mean((y - np.asarray(p, dtype=float)) ** 2) / ref) if ref > 0 else float("nan")
 
 
