@@ -1,7 +1,7 @@
 """Hamstring-style evaluation on real public data (Jovanovic sample, SoccerMon subjective).
 
     .venv/bin/python benchmarks/bench_real_data.py [--json PATH] [--bootstrap 1000] [--week-shifts]
-        [--protocol all|published|rolling]
+        [--protocol all|published|rolling] [--leakage-audit]
 
 Reads ../shared/datasets (never copied into the repo), maps it into the data contract with the
 vendor mappings (``src/sprintlab/contract/mappings/``) through ``benchmarks/realdata.py``, builds the
@@ -13,7 +13,9 @@ results table of reports/benchmarks/real-data.md (the report's text is written b
 ``--protocol rolling`` runs only the rolling-origin protocol (origins every 8 weeks, train on all
 athletes' labelled history, predict the next 8 weeks; model beside the prevalence, ACWR, logistic
 and athlete-identity baselines), ``published`` only the three earlier protocols, ``all`` (default)
-both; ``--json`` holds every protocol run.
+both; ``--json`` holds every protocol run. ``--leakage-audit`` adds to each rolling run its purge check,
+the features rebuilt from the data as of every origin, and the test onsets of athletes with an
+earlier training event (reports/benchmarks/real-data.md, leakage audit).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--week-shifts", action="store_true")
     ap.add_argument("--protocol", choices=("all", "published", "rolling"), default="all")
+    ap.add_argument("--leakage-audit", action="store_true")
     a = ap.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
     mp = params.train.hamstring.estimator_kwargs()
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         min_train_units=params.train.min_units.training,
     )
     if a.protocol == "rolling":
-        rolling = rolling_results(rkw)
+        rolling = rolling_results(rkw, a.leakage_audit)
         print(rolling_table(rolling))
         _write_json(a.json, rolling)
         return rolling
@@ -116,7 +119,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         print(f"skipped SoccerMon: {SOCCERMON_DIR} not found")
     print(table(results))
     if a.protocol == "all":
-        rolling = rolling_results(rkw)
+        rolling = rolling_results(rkw, a.leakage_audit)
         print(rolling_table(rolling))
     _write_json(a.json, results + rolling)
     return results + rolling
@@ -128,8 +131,9 @@ def _write_json(path: Path | None, results: list[dict]) -> None:
         path.write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
 
 
-def rolling_results(kw: dict) -> list[dict]:
-    """The rolling-origin protocol on Jovanovic (hamstring) and SoccerMon (thigh, any injury)."""
+def rolling_results(kw: dict, audit: bool = False) -> list[dict]:
+    """The rolling-origin protocol on Jovanovic (hamstring) and SoccerMon (thigh, any injury); with
+    ``audit`` each result also carries its ``leakage_audit`` (:func:`leakage_audit`)."""
     from realdata import (
         JOVANOVIC_CSV,
         SOCCERMON_DIR,
@@ -139,21 +143,42 @@ def rolling_results(kw: dict) -> list[dict]:
         real_units,
     )
 
-    out = []
-    what = "origins every 8 weeks, train on all athletes' weeks ending >= 28 d before the origin, test the next 8 weeks"
+    runs = []
     if JOVANOVIC_CSV.exists():
-        u = real_units(load_jovanovic()[0], "hamstring")
-        out.append(evaluate_rolling(u, protocol=f"Jovanovic, hamstring: {what}", **kw).metrics)
+        runs.append(("Jovanovic, hamstring", load_jovanovic()[0], "hamstring"))
     else:
         print(f"skipped Jovanovic (rolling): {JOVANOVIC_CSV} not found")
     if SOCCERMON_DIR.exists():
         tables = load_soccermon()
-        for label in ("thigh", "any"):
-            u = real_units(tables, label)
-            out.append(evaluate_rolling(u, protocol=f"SoccerMon, {label} injury: {what}", **kw).metrics)
+        runs += [(f"SoccerMon, {label} injury", tables, label) for label in ("thigh", "any")]
     else:
         print(f"skipped SoccerMon (rolling): {SOCCERMON_DIR} not found")
+    what = "origins every 8 weeks, train on all athletes' weeks ending >= 28 d before the origin, test the next 8 weeks"
+    out = []
+    for name, tables, label in runs:
+        u = real_units(tables, label)
+        m = evaluate_rolling(u, protocol=f"{name}: {what}", **kw).metrics
+        if audit:
+            m["leakage_audit"] = leakage_audit(tables, u, kw["min_train_units"])
+            print(f"leakage audit, {name}: {m['leakage_audit']}")
+        out.append(m)
     return out
+
+
+def leakage_audit(tables: dict, units, min_train_units: int) -> dict:
+    """Purge violations of the rolling split, features rebuilt from the data as of every origin
+    against the full-data features (differing cells = a feature looking ahead), and how many test
+    onsets the athlete-identity baseline could anticipate from the athlete's own training events."""
+    from realdata import future_feature_cells, purge_violations, repeat_onsets, rolling_origin_folds
+
+    folds = rolling_origin_folds(units, min_train_units=min_train_units)
+    compared, differ = future_feature_cells(tables, [origin for origin, _, _ in folds])
+    return {
+        "purge_violations": purge_violations(units, folds),
+        "feature_cells_compared": compared,
+        "feature_cells_differing": differ,
+        **repeat_onsets(units, folds),
+    }
 
 
 def rolling_table(results: list[dict]) -> str:

@@ -632,3 +632,71 @@ def evaluate_rolling(
         },
     }
     return RealResult(protocol, metrics, pred)
+
+
+# ------------------------------------------------------------------ leakage audit of the rolling protocol
+def purge_violations(units: pd.DataFrame, folds: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]]) -> int:
+    """Rows breaking the rolling split's time order, summed over origins ``t`` (0 = clean): training
+    units whose horizon ends after ``t`` (``week_end + 28 d > t``) or whose labelled onset is after
+    ``t``, and positive test units whose onset is on or before ``t`` (an injury seen in training)."""
+    usable = units[units["label_complete"]].reset_index(drop=True)
+    bad = 0
+    for origin, tr, te in folds:
+        train, test = usable.iloc[tr], usable.iloc[te]
+        bad += int((pd.to_datetime(train["unit_date"]) + pd.Timedelta(days=28) > origin).sum())
+        bad += int((train.loc[train["y"] == 1, ONSET_COLUMN] > origin).sum())
+        bad += int((test.loc[test["y"] == 1, ONSET_COLUMN] <= origin).sum())
+    return bad
+
+
+def tables_as_of(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The tables a club would hold on ``cutoff``: load and wellness dated on or before it, injuries
+    with onset on or before it and their days lost cut at ``cutoff`` (the return is not yet known)."""
+    out = dict(tables)
+    for name in ("training_load", "wellness"):
+        if name in tables:
+            out[name] = tables[name][tables[name]["date"] <= cutoff]
+    inj = tables["injuries"][tables["injuries"]["onset_date"] <= cutoff]
+    known = (cutoff - inj["onset_date"]).dt.days + 1
+    out["injuries"] = inj.assign(days_lost=np.minimum(inj["days_lost"], known))
+    return out
+
+
+def future_feature_cells(
+    tables: dict[str, pd.DataFrame], cutoffs: list[pd.Timestamp], features: list[str] = REAL_FEATURES
+) -> tuple[int, int]:
+    """``(cells compared, cells that differ)``: the features of every athlete-week ending on or
+    before each cutoff, from the full tables and from :func:`tables_as_of` the cutoff. A feature
+    built from data after its week differs; 0 differing cells = no feature looks ahead."""
+    full = build_panel(tables).panel
+    feats = [f for f in features if f in full]
+    compared = differ = 0
+    for cutoff in cutoffs:
+        past = build_panel(tables_as_of(tables, cutoff)).panel
+        a = full[full["week_end"] <= cutoff].set_index(["athlete_id", "week_end"])[feats].sort_index()
+        b = past[past["week_end"] <= cutoff].set_index(["athlete_id", "week_end"])[feats].sort_index()
+        if not a.index.equals(b.index):
+            raise ValueError(f"as of {cutoff.date()}: the panels hold different athlete-weeks")
+        same = np.isclose(a.to_numpy(float), b.to_numpy(float), equal_nan=True)
+        compared, differ = compared + same.size, differ + int((~same).sum())
+    return compared, differ
+
+
+def repeat_onsets(units: pd.DataFrame, folds: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]]) -> dict:
+    """What the athlete-identity baseline can use: test onsets (counted once) whose athlete already
+    had a positive training week at that onset's origin, and the athletes with any event."""
+    usable = units[units["label_complete"]].reset_index(drop=True)
+    rows = []
+    for _, tr, te in folds:
+        train, test = usable.iloc[tr], usable.iloc[te]
+        onsets = test.loc[test["y"] == 1, ["athlete_id", ONSET_COLUMN]].drop_duplicates()
+        rows.append(
+            onsets.assign(seen=onsets["athlete_id"].isin(set(train.loc[train["y"] == 1, "athlete_id"])))
+        )
+    onsets = pd.concat(rows).drop_duplicates(["athlete_id", ONSET_COLUMN]) if rows else pd.DataFrame()
+    return {
+        "test_onsets": len(onsets),
+        "test_onsets_of_athletes_with_a_training_event": int(onsets["seen"].sum()) if rows else 0,
+        "athletes_with_an_event": int(usable.loc[usable["y"] == 1, "athlete_id"].nunique()),
+        "athletes": int(usable["athlete_id"].nunique()),
+    }

@@ -118,6 +118,10 @@ def test_brier_skill():
     assert brier_skill(y, y.astype(float), 0.25) == pytest.approx(1.0)
     assert brier_skill(y, np.full(4, 0.25), 0.25) == pytest.approx(0.0)
     assert brier_skill(y, np.full(4, 0.75), 0.25) < 0
+    # one prevalence per row (pooled origins): reference = mean((y - pi_i)^2) = (0.81 + 0.01 + 0.04 + 0.04) / 4
+    pi = np.array([0.1, 0.1, 0.2, 0.2])
+    assert brier_skill(y, pi, pi) == pytest.approx(0.0)
+    assert brier_skill(y, np.full(4, 0.25), pi) == pytest.approx(1 - (0.5625 + 3 * 0.0625) / 0.90)
 
 
 def test_decision_metrics_hold_baselines_and_rules_to_the_models_flag_count():
