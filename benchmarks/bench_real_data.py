@@ -172,11 +172,9 @@ def leakage_audit(tables: dict, units, min_train_units: int) -> dict:
     from realdata import future_feature_cells, purge_violations, repeat_onsets, rolling_origin_folds
 
     folds = rolling_origin_folds(units, min_train_units=min_train_units)
-    compared, differ = future_feature_cells(tables, [origin for origin, _, _ in folds])
     return {
         "purge_violations": purge_violations(units, folds),
-        "feature_cells_compared": compared,
-        "feature_cells_differing": differ,
+        **future_feature_cells(tables, [origin for origin, _, _ in folds]),
         **repeat_onsets(units, folds),
     }
 

@@ -664,22 +664,31 @@ def tables_as_of(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp) -> dict[
 
 def future_feature_cells(
     tables: dict[str, pd.DataFrame], cutoffs: list[pd.Timestamp], features: list[str] = REAL_FEATURES
-) -> tuple[int, int]:
-    """``(cells compared, cells that differ)``: the features of every athlete-week ending on or
-    before each cutoff, from the full tables and from :func:`tables_as_of` the cutoff. A feature
-    built from data after its week differs; 0 differing cells = no feature looks ahead."""
+) -> dict[str, int]:
+    """Features of every athlete-week ending on or before each cutoff, from the full tables and from
+    :func:`tables_as_of` the cutoff: ``feature_cells_compared`` and ``feature_cells_differing`` (a
+    feature built from data after its week differs; 0 = no feature looks ahead).
+
+    Only the athlete-weeks of both panels are compared: the as-of panel ends at the last record
+    before the cutoff (weeks of an off-season gap after it are in the full panel only:
+    ``weeks_only_in_full_panel``) and gives athletes of the register weeks before their first record.
+    """
     full = build_panel(tables).panel
     feats = [f for f in features if f in full]
-    compared = differ = 0
+    compared = differ = only_full = 0
     for cutoff in cutoffs:
         past = build_panel(tables_as_of(tables, cutoff)).panel
-        a = full[full["week_end"] <= cutoff].set_index(["athlete_id", "week_end"])[feats].sort_index()
-        b = past[past["week_end"] <= cutoff].set_index(["athlete_id", "week_end"])[feats].sort_index()
-        if not a.index.equals(b.index):
-            raise ValueError(f"as of {cutoff.date()}: the panels hold different athlete-weeks")
+        a = full[full["week_end"] <= cutoff].set_index(["athlete_id", "week_end"])[feats]
+        b = past[past["week_end"] <= cutoff].set_index(["athlete_id", "week_end"])[feats]
+        a, b = a.align(b, join="inner", axis=0)
+        only_full += int((full["week_end"] <= cutoff).sum()) - len(a)
         same = np.isclose(a.to_numpy(float), b.to_numpy(float), equal_nan=True)
         compared, differ = compared + same.size, differ + int((~same).sum())
-    return compared, differ
+    return {
+        "feature_cells_compared": compared,
+        "feature_cells_differing": differ,
+        "weeks_only_in_full_panel": only_full,
+    }
 
 
 def repeat_onsets(units: pd.DataFrame, folds: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]]) -> dict:

@@ -180,3 +180,16 @@ def test_rolling_protocol_on_jovanovic():
     ).all()
     assert 0 < m["n_test_onsets"] <= 6 and m["n_test_events"] == int(pred["y"].sum())
     assert (pred["p_prevalence"] == pred["train_prevalence"]).all()
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not JOVANOVIC_CSV.exists(), reason=f"real data not available: {JOVANOVIC_CSV} is absent")
+def test_jovanovic_features_do_not_look_ahead_of_an_origin():
+    from benchmarks.realdata import future_feature_cells, load_jovanovic
+
+    tables = load_jovanovic()[0]
+    # mid-season origin of the rolling protocol (2016-12-25): the features of every week up to it
+    # are the same whether the data after it exist or not
+    audit = future_feature_cells(tables, [pd.Timestamp("2016-12-25")])
+    assert audit["feature_cells_compared"] > 0 and audit["feature_cells_differing"] == 0
+    assert audit["weeks_only_in_full_panel"] == 0
