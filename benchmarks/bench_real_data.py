@@ -30,17 +30,6 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    from realdata import (
-        JOVANOVIC_CSV,
-        SOCCERMON_DIR,
-        evaluate_folds,
-        grouped_time_folds,
-        load_jovanovic,
-        load_soccermon,
-        loao_time_folds,
-        real_units,
-        source_split_folds,
-    )
     from sprintlab.config import load_params
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,27 +41,48 @@ def main(argv: list[str] | None = None) -> list[dict]:
     a = ap.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
     mp = params.train.hamstring.estimator_kwargs()
-    kw = dict(
-        model_params=mp,
-        flag_threshold=params.train.hamstring.flag_threshold,
-        acwr_threshold=params.evaluate.acwr_threshold,
-        n_boot=a.bootstrap,
-        seed=0,
-    )
     results: list[dict] = []
-    rolling: list[dict] = []
-    rkw = dict(
-        model_params=mp,
-        acwr_threshold=params.evaluate.acwr_threshold,
-        n_boot=a.bootstrap,
-        seed=params.split.seed,
-        min_train_units=params.train.min_units.training,
-    )
-    if a.protocol == "rolling":
+    if a.protocol != "rolling":
+        kw = dict(
+            model_params=mp,
+            flag_threshold=params.train.hamstring.flag_threshold,
+            acwr_threshold=params.evaluate.acwr_threshold,
+            n_boot=a.bootstrap,
+            seed=0,
+        )
+        results += published_results(kw, a.week_shifts)
+        print(table(results))
+    if a.protocol != "published":
+        rkw = dict(
+            model_params=mp,
+            acwr_threshold=params.evaluate.acwr_threshold,
+            n_boot=a.bootstrap,
+            seed=params.split.seed,
+            min_train_units=params.train.min_units.training,
+        )
         rolling = rolling_results(rkw, a.leakage_audit)
         print(rolling_table(rolling))
-        _write_json(a.json, rolling)
-        return rolling
+        results += rolling
+    _write_json(a.json, results)
+    return results
+
+
+def published_results(kw: dict, week_shifts: bool = False) -> list[dict]:
+    """Protocols 1-3: the Jovanovic source split and leave-one-athlete-out over later time, and the
+    SoccerMon athlete groups over later time (thigh, any injury)."""
+    from realdata import (
+        JOVANOVIC_CSV,
+        SOCCERMON_DIR,
+        evaluate_folds,
+        grouped_time_folds,
+        load_jovanovic,
+        load_soccermon,
+        loao_time_folds,
+        real_units,
+        source_split_folds,
+    )
+
+    results = []
     if JOVANOVIC_CSV.exists():
         tables, split = load_jovanovic()
         u = real_units(tables, "hamstring")
@@ -97,7 +107,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 **kw,
             ).metrics
         )
-        if a.week_shifts:
+        if week_shifts:
             print(week_shift_table(tables, test_ath, {**kw, "n_boot": 0}))
     else:
         print(f"skipped Jovanovic: {JOVANOVIC_CSV} not found")
@@ -117,12 +127,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             )
     else:
         print(f"skipped SoccerMon: {SOCCERMON_DIR} not found")
-    print(table(results))
-    if a.protocol == "all":
-        rolling = rolling_results(rkw, a.leakage_audit)
-        print(rolling_table(rolling))
-    _write_json(a.json, results + rolling)
-    return results + rolling
+    return results
 
 
 def _write_json(path: Path | None, results: list[dict]) -> None:
