@@ -9,7 +9,18 @@ latest transfer unit (a completed strength block, features as of the week before
 test) and applies every lever with :func:`sprintlab.levers.levers_table`. The true effect of the
 same change comes from :mod:`sprintlab.simulate.causal` with the simulator's own draws.
 
-Transfer metrics (primary): ``top_lever_agreement`` - share of athletes whose modelled best family
+Headline, for both outcomes: the bundle a chooser picks per athlete scored against the true best
+bundle (:mod:`sprintlab.lever_choice`): ``mean_regret`` = mean over athletes of (true benefit of the
+true best bundle - true benefit of the chosen bundle), in probability units, and ``top_agreement``
+= share of athletes whose chosen bundle is the true best; for the model (``<target>.model``) and
+for simple rules a coach could use instead (``<target>.baselines``): transfer ``always_strength``
+(always "more strength") and ``one_feature_rule`` (8-week control score below the training units'
+median -> "better control", else "more strength"); hamstring ``always_control``,
+``always_nordic_strength`` (always the strength bundle, the one holding +Nordic force) and
+``one_feature_rule`` (Nordic force below the training units' median -> the strength bundle, else
+"better control").
+
+Older transfer metrics: ``top_lever_agreement`` - share of athletes whose modelled best family
 bundle (more strength / better control / better timing / less load spike / better sleep; the
 "Priority:" line) equals the true best bundle; ``rank_correlation`` - Spearman correlation of
 modelled vs true effects across all levers (singles and bundles), per athlete, averaged. Also
@@ -34,6 +45,7 @@ from scipy.stats import spearmanr
 from sprintlab.config import Params, load_params
 from sprintlab.domain import HAMSTRING, TARGETS
 from sprintlab.features.panel import build_panel
+from sprintlab.lever_choice import always, compare_choosers, model_choice, threshold_rule
 from sprintlab.levers import (
     BUNDLES,
     Lever,
@@ -82,6 +94,7 @@ class TrainedSquad:
     ranges: dict[str, dict]
     boosters: dict[str, list]
     latest_test_units: dict[str, pd.DataFrame]
+    train_units: dict[str, pd.DataFrame]
 
 
 def train_squad(p: Params, athletes: int, weeks: int, seed: int, k_boot: int) -> TrainedSquad:
@@ -92,7 +105,7 @@ def train_squad(p: Params, athletes: int, weeks: int, seed: int, k_boot: int) ->
     )
     panel = build_panel(sim.tables, wellness_baseline_days=p.features.wellness_baseline_days).panel
     built = unit_tables(p, panel, sim.tables, sim.truth)
-    models, ranges, boots, tests = {}, {}, {}, {}
+    models, ranges, boots, tests, trains = {}, {}, {}, {}, {}
     for target in TARGETS:
         u, mp = built[target], getattr(p.train, target)
         res = train_and_evaluate(
@@ -109,12 +122,13 @@ def train_squad(p: Params, athletes: int, weeks: int, seed: int, k_boot: int) ->
         usable = u[u["label_complete"]].reset_index(drop=True)
         train, test = usable.iloc[res.split.train], usable.iloc[res.split.test]
         models[target] = res.model
+        trains[target] = train.reset_index(drop=True)
         ranges[target] = save_training_ranges(
             train, res.features, Path("/tmp") / f"levers_bench_{target}_ranges.json"
         )
         boots[target] = fit_bootstrap_boosters(res.model, train, k=k_boot, seed=seed)
         tests[target] = test.sort_values("unit_date").groupby("athlete_id").tail(1).reset_index(drop=True)
-    return TrainedSquad(sim, models, ranges, boots, tests)
+    return TrainedSquad(sim, models, ranges, boots, tests, trains)
 
 
 def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int) -> dict:
@@ -136,8 +150,20 @@ def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int) -> dict:
         index=latest["athlete_id"],
     )
     model = tab.pivot(index="athlete_id", columns="lever", values="effect").loc[truth.index, names]
+    control_median = float(squad.train_units["transfer"]["control_score_8w"].median())
+    baselines = {
+        "always_strength": always("more_strength", truth.index),
+        "one_feature_rule": threshold_rule(
+            latest.set_index("athlete_id")["control_score_8w"], control_median, "better_control", "more_strength"
+        ),
+    }
     return {
         "n_athletes": int(len(truth)),
+        **_choices(model[bundles], truth[bundles], baselines),
+        "one_feature_rule_definition": (
+            f"control_score_8w below the training athletes' median ({control_median:.3f}) -> better_control, "
+            "else more_strength"
+        ),
         "bundles": _agreement(model, truth, bundles),
         "singles": _agreement(model, truth, singles),
         "all_levers": _agreement(model, truth, names),
@@ -181,13 +207,33 @@ def hamstring_check(squad: TrainedSquad, levers: list[Lever]) -> dict:
     )
     hmodel = htab.pivot(index="athlete_id", columns="lever", values="effect").loc[htruth.index, names]
     sign = float(HAMSTRING.benefit_sign)
+    nordic_median = float(squad.train_units["hamstring"]["nordic_force_n"].median())
+    baselines = {
+        "always_control": always("better_control", htruth.index),
+        "always_nordic_strength": always("more_strength", htruth.index),
+        "one_feature_rule": threshold_rule(
+            hl.set_index("athlete_id")["nordic_force_n"], nordic_median, "more_strength", "better_control"
+        ),
+    }
     return {
         "n_athletes": int(len(hl)),
+        **_choices(sign * hmodel[bundles], sign * htruth[bundles], baselines),
+        "one_feature_rule_definition": (
+            f"nordic_force_n below the training athletes' median ({nordic_median:.1f} N) -> more_strength "
+            "(the bundle with +30 N Nordic force), else better_control"
+        ),
         "bundles": _agreement(hmodel, htruth, bundles, benefit_sign=sign),
         "all_levers": _agreement(hmodel, htruth, names, benefit_sign=sign),
         "zero_change_max_abs_error": float(np.nanmax(np.abs(h0 - hl["p_true_realised"].to_numpy()))),
         "mean_effect": {"model": hmodel.mean().round(5).to_dict(), "truth": htruth.mean().round(5).to_dict()},
     }
+
+
+def _choices(model_benefit: pd.DataFrame, true_benefit: pd.DataFrame, baselines: dict[str, pd.Series]) -> dict:
+    """The model's and the baselines' bundle choices scored against the truth (benefits: positive =
+    good for the athlete): ``top_agreement`` and ``mean_regret`` (:mod:`sprintlab.lever_choice`)."""
+    scores = compare_choosers(true_benefit, {"model": model_choice(model_benefit), **baselines})
+    return {"model": scores.pop("model"), "baselines": scores}
 
 
 def _lever_groups(levers: list[Lever]) -> tuple[list[str], list[str], list[str]]:
@@ -203,7 +249,7 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
     levers = catalogue_levers()
     transfer = transfer_check(squad, levers, seed)
     out: dict = {
-        "n_athletes": transfer.pop("n_athletes"),
+        "n_athletes": transfer["n_athletes"],
         "squad": {"athletes": athletes, "weeks": weeks, "seed": seed},
         "levers": {lv.name: lv.label for lv in levers},
         "note": (
@@ -219,6 +265,15 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
     return out
 
 
+def _choice_line(target: str, res: dict) -> str:
+    """One line per target: mean regret first, then top agreement, model then each baseline."""
+    rows = {"model": res["model"], **res["baselines"]}
+    parts = [
+        f"{name} regret {r['mean_regret']:.4f} top {r['top_agreement']:.2f}" for name, r in rows.items()
+    ]
+    return f"{target} ({res['n_athletes']} test athletes): " + "; ".join(parts)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p = load_params("params.yaml").simulate
@@ -231,16 +286,8 @@ def main() -> None:
     path = Path(a.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(res, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    t, h = res["transfer"], res["hamstring"]
-    print(
-        f"transfer ({res['n_athletes']} test athletes): top lever (bundle) agreement {res['top_lever_agreement']:.2f}, "
-        f"rank correlation {res['rank_correlation']:.2f}; singles top {t['singles']['top_lever_agreement']:.2f}; "
-        f"regret {t['bundles']['mean_regret_prob']:.3f}"
-    )
-    print(
-        f"hamstring ({h['n_athletes']} test athletes): top bundle agreement {h['bundles']['top_lever_agreement']:.2f}, "
-        f"rank correlation {h['all_levers']['rank_correlation']:.2f}"
-    )
+    for target in ("transfer", "hamstring"):
+        print(_choice_line(target, res[target]))
     print(f"wrote {path} in {res['seconds']} s")
 
 
