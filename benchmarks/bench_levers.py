@@ -185,7 +185,11 @@ def _interval_coverage(tab: pd.DataFrame, truth: pd.DataFrame, names: list[str])
 
 
 def hamstring_check(squad: TrainedSquad, levers: list[Lever]) -> dict:
-    """Modelled against true hamstring effects on each test athlete's latest complete week."""
+    """Modelled against true hamstring effects on each test athlete's latest complete week.
+
+    The true effect is pushed through the generator's own equations from the athlete's latent
+    states (:func:`sprintlab.simulate.causal.latent_hamstring_probability`: the realised path
+    of the next four weeks with the lever's latent change), not read off the observed features."""
     names, bundles, _ = _lever_groups(levers)
     hl = squad.latest_test_units["hamstring"]
     fut = causal.future_hazards(
@@ -196,10 +200,14 @@ def hamstring_check(squad: TrainedSquad, levers: list[Lever]) -> dict:
     htab = levers_table(
         hl, {"hamstring": squad.models["hamstring"]}, squad.ranges, levers=levers, boosters=squad.boosters
     )
-    h0 = causal.true_hamstring_probability(fut)
+    lat = squad.sim.latent
+    rows, weeks = causal.latent_index(lat, hl["athlete_id"].to_numpy(), hl["week_end"].to_numpy())
+    h0 = causal.latent_hamstring_probability(lat, rows, weeks)
     htruth = pd.DataFrame(
         {
-            lv.name: causal.true_hamstring_probability(fut, causal.hamstring_logit_change(lv.changes, hl))
+            lv.name: causal.latent_hamstring_probability(
+                lat, rows, weeks, causal.hamstring_latent_change(lv.changes)
+            )
             - h0
             for lv in levers
         },
