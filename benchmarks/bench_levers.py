@@ -50,9 +50,11 @@ from sprintlab.levers import (
     BUNDLES,
     Lever,
     catalogue_levers,
+    effort_equivalent_levers,
     fit_bootstrap_boosters,
     levers_table,
     save_training_ranges,
+    within_athlete_sd,
 )
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.models.training import train_and_evaluate
@@ -95,6 +97,7 @@ class TrainedSquad:
     boosters: dict[str, list]
     latest_test_units: dict[str, pd.DataFrame]
     train_units: dict[str, pd.DataFrame]
+    panel: pd.DataFrame
 
 
 def train_squad(p: Params, athletes: int, weeks: int, seed: int, k_boot: int) -> TrainedSquad:
@@ -128,17 +131,30 @@ def train_squad(p: Params, athletes: int, weeks: int, seed: int, k_boot: int) ->
         )
         boots[target] = fit_bootstrap_boosters(res.model, train, k=k_boot, seed=seed)
         tests[target] = test.sort_values("unit_date").groupby("athlete_id").tail(1).reset_index(drop=True)
-    return TrainedSquad(sim, models, ranges, boots, tests, trains)
+    return TrainedSquad(sim, models, ranges, boots, tests, trains, panel)
 
 
-def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int) -> dict:
-    """Modelled against true transfer effects on each test athlete's latest block."""
-    names, bundles, singles = _lever_groups(levers)
-    latest = squad.latest_test_units["transfer"]
-    tab = levers_table(
-        latest, {"transfer": squad.models["transfer"]}, squad.ranges, levers=levers, boosters=squad.boosters
+def block_start_rows(latest: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Decision-time features of each block: the panel row of the first week ending on or after
+    the block's opening sprint test (what was known while "+5 % strength this block" was still a
+    choice), keyed by the block (``KEYS``); blocks without such a week are dropped."""
+    left = latest[KEYS].sort_values("block_start_date")
+    right = panel.sort_values("week_end")
+    rows = pd.merge_asof(
+        left, right, left_on="block_start_date", right_on="week_end", by="athlete_id", direction="forward"
     )
-    tb = latest[KEYS].merge(squad.sim.truth["transfer_blocks"], on=KEYS, how="left", validate="one_to_one")
+    ok = rows["week_end"].notna() & (rows["week_end"] < rows["block_end_date"])
+    return rows[ok].sort_values("athlete_id").reset_index(drop=True)
+
+
+def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int, rows: pd.DataFrame) -> dict:
+    """Modelled against true transfer effects of ``levers`` on the feature ``rows`` of each test
+    athlete's latest block (keyed by ``KEYS``; the truth is the block's latent state)."""
+    names, bundles, singles = _lever_groups(levers)
+    tab = levers_table(
+        rows, {"transfer": squad.models["transfer"]}, squad.ranges, levers=levers, boosters=squad.boosters
+    )
+    tb = rows[KEYS].merge(squad.sim.truth["transfer_blocks"], on=KEYS, how="left", validate="one_to_one")
     z = transfer_noise(seed)
     p_base = causal.true_transfer_probability(tb, {}, z)
     truth = pd.DataFrame(
@@ -147,14 +163,17 @@ def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int) -> dict:
             - p_base
             for lv in levers
         },
-        index=latest["athlete_id"],
+        index=rows["athlete_id"],
     )
     model = tab.pivot(index="athlete_id", columns="lever", values="effect").loc[truth.index, names]
     control_median = float(squad.train_units["transfer"]["control_score_8w"].median())
     baselines = {
         "always_strength": always("more_strength", truth.index),
         "one_feature_rule": threshold_rule(
-            latest.set_index("athlete_id")["control_score_8w"], control_median, "better_control", "more_strength"
+            rows.set_index("athlete_id")["control_score_8w"],
+            control_median,
+            "better_control",
+            "more_strength",
         ),
     }
     return {
@@ -167,7 +186,7 @@ def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int) -> dict:
         "bundles": _agreement(model, truth, bundles),
         "singles": _agreement(model, truth, singles),
         "all_levers": _agreement(model, truth, names),
-        "zero_change_max_abs_error": float(np.nanmax(np.abs(p_base - latest["p_true"].to_numpy()))),
+        "zero_change_max_abs_error": float(np.nanmax(np.abs(p_base - tb["p_transfer"].to_numpy()))),
         "share_clipped": float(tab["clipped"].mean()),
         "interval_coverage_of_true_effect": _interval_coverage(tab, truth, names),
         "mean_effect": {"model": model.mean().round(4).to_dict(), "truth": truth.mean().round(4).to_dict()},
@@ -237,7 +256,9 @@ def hamstring_check(squad: TrainedSquad, levers: list[Lever]) -> dict:
     }
 
 
-def _choices(model_benefit: pd.DataFrame, true_benefit: pd.DataFrame, baselines: dict[str, pd.Series]) -> dict:
+def _choices(
+    model_benefit: pd.DataFrame, true_benefit: pd.DataFrame, baselines: dict[str, pd.Series]
+) -> dict:
     """The model's and the baselines' bundle choices scored against the truth (benefits: positive =
     good for the athlete): ``top_agreement`` and ``mean_regret`` (:mod:`sprintlab.lever_choice`)."""
     scores = compare_choosers(true_benefit, {"model": model_choice(model_benefit), **baselines})
@@ -250,24 +271,59 @@ def _lever_groups(levers: list[Lever]) -> tuple[list[str], list[str], list[str]]
     return names, [b[0] for b in BUNDLES if b[0] in names], [lv.name for lv in levers if not lv.bundle]
 
 
+def _steps(squad: TrainedSquad, levers: list[Lever]) -> dict[str, dict[str, float]]:
+    """Per target, one within-athlete SD (:func:`within_athlete_sd` of the training units) of every
+    feature a lever moves: the effort-equivalent step of each lever."""
+    moved = sorted({f for lv in levers if not lv.bundle for f in lv.changes})
+    return {target: within_athlete_sd(squad.train_units[target], moved) for target in TARGETS}
+
+
+def _variant(res: dict) -> dict:
+    """The headline part of a check (athletes, model, baselines) for a comparison variant."""
+    return {k: res[k] for k in ("n_athletes", "model", "baselines")}
+
+
 def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", k_boot: int = 8) -> dict:
-    """The whole benchmark: train, then compare modelled and true lever effects for both outcomes."""
+    """The whole benchmark: train, then compare modelled and true lever effects for both outcomes.
+
+    Headline: levers at decision time (transfer: features at the block's opening test) with
+    effort-equivalent steps (one within-athlete SD of each moved feature, ``steps``); the
+    variants with the catalogue's steps and/or the features at the block's end are kept under
+    ``<target>.variants`` for comparison."""
     t0 = time.time()
     squad = train_squad(load_params(params_path), athletes, weeks, seed, k_boot)
     levers = catalogue_levers()
-    transfer = transfer_check(squad, levers, seed)
+    steps = _steps(squad, levers)
+    equal = {target: effort_equivalent_levers(levers, steps[target]) for target in TARGETS}
+    at_start = block_start_rows(squad.latest_test_units["transfer"], squad.panel)
+    at_end = squad.latest_test_units["transfer"]
+    transfer = transfer_check(squad, equal["transfer"], seed, at_start)
+    transfer["variants"] = {
+        "block_start_catalogue_steps": _variant(transfer_check(squad, levers, seed, at_start)),
+        "block_end_effort_steps": _variant(transfer_check(squad, equal["transfer"], seed, at_end)),
+        "block_end_catalogue_steps": _variant(transfer_check(squad, levers, seed, at_end)),
+    }
+    hamstring = hamstring_check(squad, equal["hamstring"])
+    hamstring["variants"] = {"catalogue_steps": _variant(hamstring_check(squad, levers))}
     out: dict = {
         "n_athletes": transfer["n_athletes"],
         "squad": {"athletes": athletes, "weeks": weeks, "seed": seed},
         "levers": {lv.name: lv.label for lv in levers},
-        "note": (
-            "top_lever_agreement compares the modelled and the true best family bundle (the report's "
-            "'Priority:'); rank_correlation is the per-athlete Spearman correlation over all levers."
+        "steps": steps,
+        "steps_note": (
+            "each lever moves every feature it changes by one pooled within-athlete SD of that feature "
+            "over the target's training units, in the catalogue's direction (a bundle: each member by its own "
+            "step); transfer features are read at the block's opening test (decision time)"
         ),
-        "top_lever_agreement": transfer["bundles"]["top_lever_agreement"],
+        "note": (
+            "headline: <target>.model and <target>.baselines.<rule> - mean_regret (true benefit of the true "
+            "best bundle minus that of the chosen bundle, probability units) and top_agreement; "
+            "rank_correlation is the per-athlete Spearman correlation over all levers."
+        ),
+        "top_lever_agreement": transfer["model"]["top_agreement"],
         "rank_correlation": transfer["all_levers"]["rank_correlation"],
         "transfer": transfer,
-        "hamstring": hamstring_check(squad, levers),
+        "hamstring": hamstring,
         "seconds": round(time.time() - t0, 1),
     }
     return out
@@ -276,9 +332,7 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
 def _choice_line(target: str, res: dict) -> str:
     """One line per target: mean regret first, then top agreement, model then each baseline."""
     rows = {"model": res["model"], **res["baselines"]}
-    parts = [
-        f"{name} regret {r['mean_regret']:.4f} top {r['top_agreement']:.2f}" for name, r in rows.items()
-    ]
+    parts = [f"{name} regret {r['mean_regret']:.4f} top {r['top_agreement']:.2f}" for name, r in rows.items()]
     return f"{target} ({res['n_athletes']} test athletes): " + "; ".join(parts)
 
 

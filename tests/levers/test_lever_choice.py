@@ -53,7 +53,9 @@ def test_missing_feature_counts_as_not_below():
 
 def test_model_choice_and_comparison():
     modelled = TRUTH.assign(better_timing=[0.0, 0.0, 0.0])
-    out = compare_choosers(TRUTH, {"model": model_choice(modelled), "always": always("better_timing", TRUTH.index)})
+    out = compare_choosers(
+        TRUTH, {"model": model_choice(modelled), "always": always("better_timing", TRUTH.index)}
+    )
     # the model picks A strength, B control, C strength/control tie -> first column (strength)
     assert out["model"]["top_agreement"] == pytest.approx(2 / 3)
     assert out["model"]["mean_regret"] == pytest.approx(0.04 / 3)

@@ -297,7 +297,10 @@ def latent_hamstring_probability(
     days = np.minimum(days, np.maximum(days[:, :1] + ch.days, 0) + step)
     if np.any(week + HORIZON_WEEKS >= ham.hazard.shape[1]):
         raise ValueError("the 28 days after a week run past the simulated window")
-    ages = age_at_week_years(traits.age0[rows], 0)[:, None] + (week[:, None] + step / DAYS_PER_WEEK) / WEEKS_PER_YEAR
+    ages = (
+        age_at_week_years(traits.age0[rows], 0)[:, None]
+        + (week[:, None] + step / DAYS_PER_WEEK) / WEEKS_PER_YEAR
+    )
     nordic = np.clip(_horizon(weekly.nordic, rows, week) + ch.nordic_n, *NORDIC.bounds_n)
     terms = hazard_terms(
         _horizon(ham.prev_ham, rows, week),
@@ -312,7 +315,9 @@ def latent_hamstring_probability(
     return onset_probability(weekly_hazard(hazard_logit(terms)))
 
 
-def latent_index(lat: LatentSquad, athlete_ids: np.ndarray, week_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def latent_index(
+    lat: LatentSquad, athlete_ids: np.ndarray, week_ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Squad row and week index of each (athlete, week ending on ``week_end``):
     ``week = (week_end - 6 days - start) / 7 days``."""
     pos = {a: i for i, a in enumerate(lat.traits.ids)}
