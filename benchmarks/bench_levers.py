@@ -147,6 +147,22 @@ def block_start_rows(latest: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     return rows[ok].sort_values("athlete_id").reset_index(drop=True)
 
 
+#: the block's strength plan: what the coach sets when the block starts (its planned squat gain and
+#: the 1RM it leads to), read from the block's end as the plan's realisation
+PLAN_COLUMNS = ("strength_change_since_test_pct", "strength_change_8w_pct", "squat_e1rm_kg", "squat_e1rm_rel")
+
+
+def with_planned_strength(start_rows: pd.DataFrame, end_units: pd.DataFrame) -> pd.DataFrame:
+    """Decision-time rows with the block's strength plan: every feature as of the block's opening
+    test (:func:`block_start_rows`) except :data:`PLAN_COLUMNS`, which carry the block's planned
+    strength gain (the gain it reached). The question "+one step more strength this block?" is
+    asked of a block whose plan is known; without the plan the strength change since the test is
+    about 0 at the opening test, below every training unit (blocks with >= 5 % gain)."""
+    plan = end_units[[*KEYS, *[c for c in PLAN_COLUMNS if c in end_units]]]
+    rows = start_rows.drop(columns=[c for c in PLAN_COLUMNS if c in plan], errors="ignore")
+    return rows.merge(plan, on=KEYS, how="left", validate="one_to_one")
+
+
 def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int, rows: pd.DataFrame) -> dict:
     """Modelled against true transfer effects of ``levers`` on the feature ``rows`` of each test
     athlete's latest block (keyed by ``KEYS``; the truth is the block's latent state)."""
@@ -295,11 +311,16 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
     levers = catalogue_levers()
     steps = _steps(squad, levers)
     equal = {target: effort_equivalent_levers(levers, steps[target]) for target in TARGETS}
-    at_start = block_start_rows(squad.latest_test_units["transfer"], squad.panel)
     at_end = squad.latest_test_units["transfer"]
-    transfer = transfer_check(squad, equal["transfer"], seed, at_start)
+    at_start = block_start_rows(at_end, squad.panel)
+    planned = with_planned_strength(at_start, at_end)
+    transfer = transfer_check(squad, equal["transfer"], seed, planned)
     transfer["variants"] = {
-        "block_start_catalogue_steps": _variant(transfer_check(squad, levers, seed, at_start)),
+        "block_start_plan_catalogue_steps": _variant(transfer_check(squad, levers, seed, planned)),
+        "block_start_no_plan_effort_steps": _variant(
+            transfer_check(squad, equal["transfer"], seed, at_start)
+        ),
+        "block_start_no_plan_catalogue_steps": _variant(transfer_check(squad, levers, seed, at_start)),
         "block_end_effort_steps": _variant(transfer_check(squad, equal["transfer"], seed, at_end)),
         "block_end_catalogue_steps": _variant(transfer_check(squad, levers, seed, at_end)),
     }
@@ -313,7 +334,8 @@ def run(athletes: int, weeks: int, seed: int, params_path: str = "params.yaml", 
         "steps_note": (
             "each lever moves every feature it changes by one pooled within-athlete SD of that feature "
             "over the target's training units, in the catalogue's direction (a bundle: each member by its own "
-            "step); transfer features are read at the block's opening test (decision time)"
+            "step); transfer features are read at the block's opening test (decision time) with the block's "
+            "strength plan (its planned gain) known"
         ),
         "note": (
             "headline: <target>.model and <target>.baselines.<rule> - mean_regret (true benefit of the true "

@@ -92,4 +92,6 @@ def simulate_squad(
         samples, sessions = tracking_tables(tracking_rng(seed), traits, sprint_tests, cal, out_day, tracking)
         tables["tracking_samples"] = samples
         truth["tracking_sessions"] = sessions
-    return SimulationResult(tables=tables, truth=truth, latent=LatentSquad(traits, plan, weekly, hamstring, start))
+    return SimulationResult(
+        tables=tables, truth=truth, latent=LatentSquad(traits, plan, weekly, hamstring, start)
+    )
