@@ -4,10 +4,22 @@
 
 Simulates the default squad (``params.yaml`` ``simulate:``; options override), builds the panel
 and both unit tables, trains both models exactly as ``run_train`` does (athlete- and time-grouped
-split, ``params.yaml`` ``train:``), then for each test athlete (unseen in training) takes the
-latest transfer unit (a completed strength block, features as of the week before its closing
-test) and applies every lever with :func:`sprintlab.levers.levers_table`. The true effect of the
-same change comes from :mod:`sprintlab.simulate.causal` with the simulator's own draws.
+split, ``params.yaml`` ``train:``), then for each test athlete (unseen in training) applies every
+lever with :func:`sprintlab.levers.levers_table`:
+
+* transfer, at **decision time**: the latest transfer unit's block, with the features of the week
+  of its opening sprint test and the block's strength plan (:func:`with_planned_strength`); the
+  true effect comes from the block's latent state (:func:`sprintlab.simulate.causal.true_transfer_probability`
+  with the simulator's own noise draws);
+* hamstring: the latest complete week; the true effect is the generator's own hazard equation run
+  on the athlete's **latent states** over the four weeks of the horizon
+  (:func:`sprintlab.simulate.causal.latent_hamstring_probability`).
+
+Steps are **effort-equivalent**: every lever moves each feature it changes by one pooled
+within-athlete SD of that feature over the target's training units (``steps`` in the output), in
+the catalogue's direction; a bundle moves each member by its own step. The catalogue's steps (+5 %
+strength, +1 control point, -15 ms contact...) and the block-end features are kept as
+``<target>.variants``.
 
 Headline, for both outcomes: the bundle a chooser picks per athlete scored against the true best
 bundle (:mod:`sprintlab.lever_choice`): ``mean_regret`` = mean over athletes of (true benefit of the
@@ -16,17 +28,16 @@ true best bundle - true benefit of the chosen bundle), in probability units, and
 for simple rules a coach could use instead (``<target>.baselines``): transfer ``always_strength``
 (always "more strength") and ``one_feature_rule`` (8-week control score below the training units'
 median -> "better control", else "more strength"); hamstring ``always_control``,
-``always_nordic_strength`` (always the strength bundle, the one holding +Nordic force) and
+``always_nordic_strength`` (always the strength bundle, the one holding the Nordic force step) and
 ``one_feature_rule`` (Nordic force below the training units' median -> the strength bundle, else
 "better control").
 
-Older transfer metrics: ``top_lever_agreement`` - share of athletes whose modelled best family
+Older transfer metrics (the same setting): ``top_lever_agreement`` - share of athletes whose modelled best family
 bundle (more strength / better control / better timing / less load spike / better sleep; the
 "Priority:" line) equals the true best bundle; ``rank_correlation`` - Spearman correlation of
 modelled vs true effects across all levers (singles and bundles), per athlete, averaged. Also
-reported: the same over single levers and over all levers, the regret (true effect of the true
-best bundle minus that of the modelled pick) and, as a secondary check, the hamstring figures on
-each test athlete's latest complete week.
+reported: the same over single levers and over all levers (``mean_regret_prob``: the model's
+regret over that lever set).
 """
 
 from __future__ import annotations
@@ -263,7 +274,7 @@ def hamstring_check(squad: TrainedSquad, levers: list[Lever]) -> dict:
         **_choices(sign * hmodel[bundles], sign * htruth[bundles], baselines),
         "one_feature_rule_definition": (
             f"nordic_force_n below the training athletes' median ({nordic_median:.1f} N) -> more_strength "
-            "(the bundle with +30 N Nordic force), else better_control"
+            "(the bundle holding the Nordic force step), else better_control"
         ),
         "bundles": _agreement(hmodel, htruth, bundles, benefit_sign=sign),
         "all_levers": _agreement(hmodel, htruth, names, benefit_sign=sign),
