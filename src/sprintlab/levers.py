@@ -103,6 +103,43 @@ def catalogue_levers(include_bundles: bool = True) -> list[Lever]:
     return out
 
 
+# ------------------------------------------------------------------ effort-equivalent steps
+def within_athlete_sd(units: pd.DataFrame, features: Sequence[str]) -> dict[str, float]:
+    """Pooled within-athlete SD of each feature over the training ``units``:
+    ``sqrt(sum_a sum_i (x_ai - mean_a)^2 / sum_a (n_a - 1))`` over athletes with two or more finite
+    values (what usually varies within one athlete, not between athletes). Features with no such
+    athlete, or an SD of 0, are left out."""
+    out: dict[str, float] = {}
+    for f in features:
+        if f not in units:
+            continue
+        v = pd.to_numeric(units[f], errors="coerce").astype(float)
+        g = pd.DataFrame({"a": units["athlete_id"].to_numpy(), "v": v.to_numpy()}).dropna()
+        grp = g.groupby("a")["v"]
+        n = grp.transform("size")
+        dev = (g["v"] - grp.transform("mean"))[n > 1]
+        dof = float((grp.size() - 1).clip(lower=0).sum())
+        if dof > 0 and float((dev**2).sum()) > 0:
+            out[f] = float(np.sqrt((dev**2).sum() / dof))
+    return out
+
+
+def effort_equivalent_levers(levers: Sequence[Lever], steps: Mapping[str, float]) -> list[Lever]:
+    """The same levers with every change set to one step of its feature in the catalogue's
+    direction: ``change_f -> sign(change_f) * steps[f]`` (``steps``: e.g. :func:`within_athlete_sd`
+    of the training units, so "more strength" and "better control" ask for a comparable effort:
+    one within-athlete SD of each quantity they move). A bundle moves each member by its own step.
+    Features without a step keep the catalogue's change; labels name the new steps."""
+
+    def moved(lv: Lever) -> Lever:
+        changes = {f: float(np.sign(d)) * steps[f] if f in steps else d for f, d in lv.changes.items()}
+        words = " and ".join(f"{f} {changes[f]:+.3g}" for f in changes)
+        head = f"{lv.label.split(' (')[0]} ({words})" if lv.bundle else words
+        return Lever(lv.name, lv.family, f"{head}, one within-athlete SD each", changes, lv.bundle)
+
+    return [moved(lv) for lv in levers]
+
+
 # ------------------------------------------------------------------ training ranges
 #: feature -> (min, max) seen in training
 FeatureRanges = Mapping[str, Sequence[float]]

@@ -229,9 +229,12 @@ def weighted_calibration_slopes(y: np.ndarray, p: np.ndarray, weights: np.ndarra
 
 def _cluster_weights(groups: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """``(n_boot, n_rows)`` multiplicity of every row in each cluster bootstrap resample: a row
-    counts as often as its athlete was drawn (``n_athletes`` draws with replacement)."""
+    counts as often as its athlete was drawn (``n_athletes`` draws with replacement); no rows of
+    weights for ``n_boot = 0``."""
     rng = np.random.default_rng(seed)
     uniq, inv = np.unique(np.asarray(groups), return_inverse=True)
+    if n_boot <= 0:
+        return np.zeros((0, inv.size), dtype=int)
     counts = np.stack(
         [np.bincount(rng.integers(0, uniq.size, uniq.size), minlength=uniq.size) for _ in range(n_boot)]
     )

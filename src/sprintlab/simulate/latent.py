@@ -380,3 +380,16 @@ def _set_hazards(hazard: np.ndarray, week: int, hazard_from_week: np.ndarray) ->
         hazard[:, week + 1] = hazard_from_week
     if week == 0:
         hazard[:, 0] = hazard_from_week
+
+
+@dataclass(frozen=True)
+class LatentSquad:
+    """Everything the simulation drew before writing records: traits, the training plan, the weekly
+    processes and the hamstring weeks (what the lever truth pushes through the generator's
+    equations, :mod:`sprintlab.simulate.causal`)."""
+
+    traits: Traits
+    plan: TrainingPlan
+    weekly: WeeklyProcesses
+    hamstring: HamstringWeeks
+    start: date
