@@ -148,3 +148,22 @@ def test_the_train_stage_stores_the_summary_in_the_drift_reference(tmp_path):
     ref = log_training_reference(None, pd.DataFrame({"x": [1.0, 2.0]}), tmp_path, summary)
     assert ref[REFERENCE_KEY] == summary
     assert '"contract_columns"' in (tmp_path / "drift_reference.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        {"columns": []},
+        {"columns": {"athletes.height_cm": {"median": "tall"}}},
+        {"columns": {"strength_tests.value[test=nordic_eccentric]": {"median": 300, "q05": None}}},
+        {"version": 1},
+    ],
+)
+def test_a_malformed_reference_is_left_out_never_a_traceback(reference, tmp_path):
+    res = validate_folder(
+        write_folder(tmp_path / "in", valid_contract_tables()),
+        today=TODAY,
+        reference=reference,
+        reference_params=SCORE,
+    )
+    assert res.ok

@@ -25,7 +25,7 @@ evidence (share of rows, both medians).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,16 @@ UNIT_RATIOS: dict[str, tuple[tuple[float, str], ...]] = {
 MIN_PAIR_ROWS = 4
 #: share of those rows breaking an ``order`` relation from which the pair looks swapped ("most rows")
 SWAP_SHARE = 0.5
+
+
+class ReferenceThresholds(Protocol):
+    """The thresholds of the unit-slip check (params.yaml ``score.reference_*``)."""
+
+    @property
+    def reference_min_values(self) -> int: ...
+
+    @property
+    def reference_ratio_tolerance(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,23 @@ def contract_reference(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- unit slip vs reference
+_SUMMARY_KEYS = ("median", "q05", "q95", "n")
+
+
+def usable_columns(reference: Any) -> dict[str, dict[str, Any]]:
+    """The column summaries of a reference that hold every number a check reads (a reference read
+    from a file may be malformed: what is not usable is left out, never a traceback)."""
+    columns = reference.get("columns") if isinstance(reference, dict) else None
+    if not isinstance(columns, dict):
+        return {}
+    return {
+        str(k): v
+        for k, v in columns.items()
+        if isinstance(v, dict)
+        and all(isinstance(v.get(f), int | float) and np.isfinite(v[f]) for f in _SUMMARY_KEYS)
+    }
+
+
 def likely_unit(observed: float, ref: dict[str, Any], unit: str, tolerance: float) -> str | None:
     """The unit or scale slip that explains ``observed`` (a column's median) against the training
     summary ``ref``: the median outside the training 5-95 % range and its ratio to the training
@@ -151,7 +178,7 @@ def likely_unit(observed: float, ref: dict[str, Any], unit: str, tolerance: floa
 
 
 def reference_reason(
-    where: str, x: np.ndarray, ref: dict[str, Any] | None, unit: str, params: Any
+    where: str, x: np.ndarray, ref: dict[str, Any] | None, unit: str, params: ReferenceThresholds
 ) -> str | None:
     """Why the numbers ``x`` of column ``where`` (``file: column``) look recorded in another unit
     than the training data, or ``None``. ``params``: ``reference_min_values`` and
@@ -177,7 +204,11 @@ def _numbers(values: pd.Series) -> np.ndarray:
 
 
 def _strength_findings(
-    raw: pd.DataFrame, mapping: dict[str, str], fname: str, columns: dict[str, Any], params: Any
+    raw: pd.DataFrame,
+    mapping: dict[str, str],
+    fname: str,
+    columns: dict[str, Any],
+    params: ReferenceThresholds,
 ) -> dict[int, str]:
     """``strength_tests.value`` checked per test against that test's training summary."""
     if not {"test", "value"} <= set(mapping):
@@ -203,11 +234,11 @@ def reference_findings(
     mapping: dict[str, str],
     fname: str,
     reference: dict[str, Any] | None,
-    params: Any,
+    params: ReferenceThresholds | None,
 ) -> dict[str, dict[int, str]]:
     """Contract column -> {row index -> reason} for the number columns of one raw table whose
     median looks like a unit slip against the training reference (:func:`reference_reason`)."""
-    columns = (reference or {}).get("columns", {})
+    columns = usable_columns(reference)
     if not columns or params is None:
         return {}
     out: dict[str, dict[int, str]] = {}
@@ -276,7 +307,7 @@ def swap_findings(
 ) -> dict[str, dict[int, str]]:
     """Contract column -> {row index -> reason} for both columns of every :data:`SWAP_PAIRS` pair of
     this table that looks swapped; every non-empty cell of both columns is rejected."""
-    columns = (reference or {}).get("columns", {})
+    columns = usable_columns(reference)
     out: dict[str, dict[int, str]] = {}
     for pair in (p for p in SWAP_PAIRS if p.table == spec.name):
         if pair.first not in mapping or pair.second not in mapping:

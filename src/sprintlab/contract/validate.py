@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, NotRequired, TypedDict
 import numpy as np
 import pandas as pd
 
-from sprintlab.contract.plausibility import reference_findings, swap_findings
+from sprintlab.contract.plausibility import ReferenceThresholds, reference_findings, swap_findings
 from sprintlab.contract.provenance import PROVENANCE_COLUMN, ImportProblem, Provenance
 from sprintlab.contract.schemas import dtype_for, schema_for
 from sprintlab.contract.tables import EARLIEST_DATE, REGISTER_TABLE, TABLES, ColumnSpec, TableSpec
@@ -305,7 +305,7 @@ class _Reference(NamedTuple):
     """The training reference of the contract columns and its thresholds (``score.reference_*``)."""
 
     summary: dict[str, Any]
-    params: Any
+    params: ReferenceThresholds
 
 
 @dataclass
@@ -1064,7 +1064,7 @@ def validate_folder(
     today: dt.date | str | None = None,
     fast: bool = True,
     reference: dict[str, Any] | None = None,
-    reference_params: Any = None,
+    reference_params: ReferenceThresholds | None = None,
 ) -> ValidationResult:
     """Validate every contract table in ``in_dir``; optionally write outputs to ``out_dir``.
 
