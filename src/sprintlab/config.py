@@ -145,6 +145,8 @@ class ScoreParams(_Frozen):
     history_weeks: int = Field(ge=1)
     own_usual_weeks: int = Field(ge=1)
     lock_wait_seconds: float = Field(ge=0)
+    reference_min_values: int = Field(ge=1)
+    reference_ratio_tolerance: float = Field(gt=0, lt=1)
 
 
 class InSituParams(_Frozen):

@@ -29,6 +29,9 @@ from sprintlab.io import write_text_atomic
 log = logging.getLogger(__name__)
 
 REFERENCE_FILE = "drift_reference.json"
+#: key of the summary of the validated training tables' contract columns inside the reference
+#: (:mod:`sprintlab.contract.plausibility`: unit slips of new exports against the training data)
+CONTRACT_KEY = "contract_columns"
 ARTIFACT_DIR = "drift"
 FINE_BINS = 20
 SMOOTHING = 0.5
@@ -149,15 +152,21 @@ def save_reference(reference: dict, path: str | Path) -> Path:
 
 
 def log_training_reference(
-    run_id: str | None, X_train: pd.DataFrame, model_dir: str | Path | None = None
+    run_id: str | None,
+    X_train: pd.DataFrame,
+    model_dir: str | Path | None = None,
+    contract: dict | None = None,
 ) -> dict:
     """Compute the training reference of ``X_train``; write it to ``model_dir/drift_reference.json``
-    and log it to the MLflow run ``run_id`` (artifact ``drift/drift_reference.json``).
+    and log it to the MLflow run ``run_id`` (artifact ``drift/drift_reference.json``). ``contract``:
+    the summary of the validated training tables' columns, stored under :data:`CONTRACT_KEY`.
 
     This is the hook ``run_train`` calls after registering a model; either destination may be
     ``None``.
     """
     ref = reference_distribution(X_train)
+    if contract is not None:
+        ref[CONTRACT_KEY] = contract
     path = None
     if model_dir is not None:
         path = save_reference(ref, Path(model_dir) / REFERENCE_FILE)

@@ -937,19 +937,44 @@ class _Steps:
                 self.progress.update(task, completed=1)
 
 
+def training_reference(models: Mapping[str, LoadedModel]) -> dict[str, Any] | None:
+    """The summary of the validated training tables' contract columns the models carry (the first
+    model's that has one; both models train on the same tables), ``None`` when none does (a model
+    trained before it was stored: the unit-slip check against the training data is then skipped)."""
+    from sprintlab.contract.plausibility import REFERENCE_KEY
+
+    for cm in models.values():
+        found = (cm.drift_reference or {}).get(REFERENCE_KEY)
+        if found:
+            return dict(found)
+    return None
+
+
 def _validate(
-    data_dir: str | Path | None, stage: Path, out_dir: Path, today: str | None
+    data_dir: str | Path | None,
+    stage: Path,
+    out_dir: Path,
+    params: Params,
+    reference: dict[str, Any] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """The contract tables of ``data_dir`` (validation outputs written to ``stage/validated``) and a
     note on rejected rows; refuses (exit 2) when there is no folder or a required table is missing
-    or wholly rejected (its validation outputs are then kept in ``OUT/last_refusal/validated``)."""
+    or wholly rejected (its validation outputs are then kept in ``OUT/last_refusal/validated``).
+    ``reference``: the models' training summary of the contract columns; a column that looks like a
+    unit slip against it is rejected with the reason (:mod:`sprintlab.contract.plausibility`)."""
     from sprintlab.contract.tables import TABLES
     from sprintlab.contract.validate import validate_folder
 
     if data_dir is None:
         raise ScoringError("invalid data: no data folder given", EXIT_INVALID_DATA)
     try:
-        res = validate_folder(data_dir, stage / "validated", today=today)
+        res = validate_folder(
+            data_dir,
+            stage / "validated",
+            today=params.validate_.today,
+            reference=reference,
+            reference_params=params.score,
+        )
     except DataError as err:
         raise ScoringError(f"invalid data: {err}", EXIT_INVALID_DATA) from err
     missing = [n for n, spec in TABLES.items() if spec.required and n not in res.tables]
@@ -967,7 +992,23 @@ def _validate(
             f"{n_rej} row(s) rejected by the data contract were left out of scoring and kept in "
             f"{out_dir / 'validated' / 'rejected_rows.csv'}"
         )
+    notes += _column_notes(res.problems)
+    if reference is None:
+        notes.append(
+            "exports not checked for unit slips against the training data: the models carry no "
+            "summary of their training tables (retrain to store one)"
+        )
     return res.tables, notes
+
+
+def _column_notes(problems: pd.DataFrame) -> list[str]:
+    """One note per column-level finding (a unit slip against the training data, swapped columns):
+    the reason once, with the number of cells it rejected."""
+    if problems.empty:
+        return []
+    found = problems[problems["reason"].str.contains("training median|look swapped", regex=True)]
+    counts = found.groupby("reason", sort=True).size()
+    return [f"{reason} ({n} cell(s) rejected or emptied)" for reason, n in counts.items()]
 
 
 def _weeks_back(sp: ScoreParams, report: bool) -> int:
@@ -1140,17 +1181,16 @@ def _week(
     params: Params,
     step: _Steps,
     options: dict[str, Any],
+    loaded: WeekModels,
 ) -> _Week:
-    """Pick and cut the week, load the models, refuse those that may not or cannot score it (a
+    """Pick and cut the week, refuse the ``loaded`` models that may not or cannot score it (a
     simulated model for real exports, a signature the panel lacks), build the panel."""
     week_end = parse_week(options["week"]) if options["week"] else latest_complete_week(tables)
     tables = week_tables(tables, week_end)
     simulated = options["simulated"]
-    with step("models", "loading champion models from the MLflow registry"):
-        models = load_registered_models(options["model_version"])
-        models = models.refuse(
-            simulated_model_refusals(models.scoring, data_simulated=simulated, allowed=options["allow"])
-        ).require_one()
+    models = loaded.refuse(
+        simulated_model_refusals(loaded.scoring, data_simulated=simulated, allowed=options["allow"])
+    ).require_one()
     with step("features", f"building features up to {week_end.date()} ({options['engine']})"):
         weeks_back = _weeks_back(params.score, options["report"])
         panel = week_panel(
@@ -1351,13 +1391,15 @@ def _score_into(
     """Validate, score, check drift and write every output of the week into ``stage``; returns the
     result (paths inside ``stage``) and the updated history (``None`` on hard drift)."""
     params, step, opt = run.params, run.step, run.options
-    with step("validate", "validating exports against the data contract"):
+    with step("models", "loading champion models from the MLflow registry"):
+        loaded = load_registered_models(opt["model_version"])
+    with step("validate", "validating exports against the data contract and the training data"):
         tables, warnings = (
             (tables, [])
             if tables is not None
-            else _validate(run.data_dir, stage, run.out_dir, params.validate_.today)
+            else _validate(run.data_dir, stage, run.out_dir, params, training_reference(loaded.scoring))
         )
-    wk = _week(tables, params, step, opt)
+    wk = _week(tables, params, step, opt, loaded)
     models, week_end = wk.models.scoring, wk.week_end
     proba = None
     if opt["engine"] == "spark":

@@ -114,3 +114,20 @@ def test_simulate_reads_its_defaults_from_the_params_file(tmp_path):
     assert "athletes=2 weeks=12 seed=9" in (tmp_path / "b" / "README.md").read_text()
     res = runner.invoke(app, ["simulate", "--out", str(tmp_path / "c"), "--params", str(tmp_path / "none")])
     assert res.exit_code == 2 and "cannot read" in res.output
+
+
+def test_data_strings_are_printed_literally_never_as_markup(tmp_path):
+    """A file or folder name holding rich markup ('[/x]' closes a tag that was never opened: a
+    MarkupError traceback when printed as markup) is printed as it is by simulate, validate and score."""
+    odd = tmp_path / "club[" / "x]"
+    res = runner.invoke(app, ["simulate", "--out", str(odd), "--params", str(odd / "params.yaml")])
+    assert res.exit_code == 2 and res.exception is None or isinstance(res.exception, SystemExit)
+    assert "[/x]" in res.output and "cannot read" in res.output
+    res = runner.invoke(app, ["validate", str(odd / "missing[/x]")])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert "missing[/x]" in res.output.replace("\n", "")
+    res = runner.invoke(
+        app, ["score", str(odd), "--out", str(tmp_path / "o"), "--project", str(ROOT), "--engine", "[/x]"]
+    )
+    assert isinstance(res.exception, SystemExit), res.output
+    assert "got '[/x]'" in res.output

@@ -150,3 +150,18 @@ def test_import_malformed_option_value_is_an_error_not_a_traceback(tmp_path):
     res = CliRunner().invoke(app, ["import", str(src), "--mapping", str(m), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
     assert "cannot apply an option" in res.output
+
+
+def test_reference_that_cannot_be_used_exits_2_with_the_reason(valid_dir, tmp_path):
+    """--reference: a missing file, or a model's reference without the training tables' summary."""
+    old = tmp_path / "drift_reference.json"
+    old.write_text(json.dumps({"features": {}}), encoding="utf-8")
+    for ref, text in (
+        (tmp_path / "none[/x].json", "cannot read the training reference"),
+        (old, "no 'contract_columns'"),
+    ):
+        res = CliRunner().invoke(
+            _app(), ["validate", str(valid_dir), "--today", TODAY, "--reference", str(ref)]
+        )
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+        assert text in res.output.replace("\n", "")

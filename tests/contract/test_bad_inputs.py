@@ -8,6 +8,7 @@ list and the expectations below are the same set.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -18,6 +19,8 @@ import typer
 from typer.testing import CliRunner
 
 from sprintlab.cli.data import validate
+from sprintlab.config import load_params
+from sprintlab.contract.plausibility import REFERENCE_KEY, contract_reference
 from sprintlab.contract.validate import REPAIRS, validate_folder
 
 from .conftest import TODAY, valid_contract_tables, write_folder
@@ -87,9 +90,34 @@ EXPECT: dict[str, tuple[str, str, int | None, str | None, str]] = {
         "near-miss name of the 'wellness'",
     ),
     "second_sheet": ("warning", "athletes", None, "athletes.xlsx [sheet 'old']", "only the first sheet"),
+    # issue 19, plausibility: against the training reference (the base folder), swapped columns
+    "unit_slip_vs_training_data": (
+        "column",
+        "strength_tests",
+        2,
+        "value",
+        "strength_tests.csv: value (test 'nordic_eccentric'): median 67.8 vs training median 302 N",
+    ),
+    "swapped_columns": (
+        "column",
+        "training_load",
+        2,
+        "hsr_distance_m, sprint_distance_m",
+        "training_load.csv: hsr_distance_m and sprint_distance_m look swapped: sprint_distance_m > "
+        "hsr_distance_m on 12 of 12 rows (100%; medians hsr_distance_m 120, sprint_distance_m 480)",
+    ),
 }
 #: rows (or cells) a column-level finding rejects (or empties): case -> count
-COLUMN_REJECTS = {"unit_slip_in_range": 4, "scale_0_to_1": 12, "date_month_first": 2}
+COLUMN_REJECTS = {
+    "unit_slip_in_range": 4,
+    "scale_0_to_1": 12,
+    "date_month_first": 2,
+    "unit_slip_vs_training_data": 8,
+    "swapped_columns": 24,
+}
+#: cases checked against a training reference: the base folder's (as `sprintlab score` passes the
+#: models' summary of their training tables)
+WITH_REFERENCE = {"unit_slip_vs_training_data"}
 
 # value the repaired cell must hold after validation: case -> (table, column, row in the sorted output selector, value)
 REPAIRED_VALUE = {
@@ -233,16 +261,26 @@ def check_column_rejected(res, case: str) -> None:
     probs = res.problems[res.problems["table"] == table]
     hits = probs[probs["reason"].str.contains(text, regex=False)]
     assert len(hits) == COLUMN_REJECTS[case], probs.to_string()
-    assert hits["row"].iloc[0] == row and set(hits["column"]) == {column}
+    assert hits["row"].iloc[0] == row and set(hits["column"]) == set(column.split(", "))
     kind = "cells_emptied" if hits["level"].eq("cell").all() else "rejected"
     assert res.counts[table][kind] == COLUMN_REJECTS[case]
+
+
+def reference_for(case: str, root: Path) -> dict:
+    """``validate_folder`` keywords of a case checked against the training reference: the summary
+    of the valid base folder, with params.yaml's thresholds."""
+    if case not in WITH_REFERENCE:
+        return {}
+    base = validate_folder(write_folder(root / "training", valid_contract_tables()), today=TODAY)
+    params = load_params(Path(__file__).resolve().parents[2] / "params.yaml")
+    return {"reference": contract_reference(base.tables), "reference_params": params.score}
 
 
 @pytest.mark.parametrize("case", sorted(EXPECT))
 def test_case_is_handled(case, tmp_path):
     handling, table, row, column, text = EXPECT[case]
     folder = build_case(case, tmp_path)
-    res = validate_folder(folder, tmp_path / "out", today=TODAY)
+    res = validate_folder(folder, tmp_path / "out", today=TODAY, **reference_for(case, tmp_path))
     for name, c in res.counts.items():
         assert c["accepted"] + c["rejected"] == c["input"], name
     probs = res.problems
@@ -286,7 +324,12 @@ def cli_app():
 @pytest.mark.parametrize("case", sorted(EXPECT))
 def test_cli_never_tracebacks(case, tmp_path, cli_app):
     folder = build_case(case, tmp_path)
-    res = CliRunner().invoke(cli_app, ["validate", str(folder), "--today", TODAY])
+    args = ["validate", str(folder), "--today", TODAY]
+    if case in WITH_REFERENCE:
+        ref = reference_for(case, tmp_path)["reference"]
+        (tmp_path / "reference.json").write_text(json.dumps({REFERENCE_KEY: ref}), encoding="utf-8")
+        args += ["--reference", str(tmp_path / "reference.json")]
+    res = CliRunner().invoke(cli_app, args)
     assert res.exception is None or isinstance(res.exception, SystemExit), res.output
     handling = EXPECT[case][0]
     assert res.exit_code == (2 if handling in ("reject", "table_error", "cell", "column") else 0), res.output

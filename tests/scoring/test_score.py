@@ -203,3 +203,30 @@ def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(traine
     out = mark_insufficient(out, {gone}, "test")
     for part in ("families", "long", "drivers"):
         assert gone not in set(getattr(out, part)["athlete_id"]), part
+
+
+def test_unit_slip_against_the_training_data_is_rejected_and_named(trained, tmp_path):
+    """Nordic forces exported in pounds-force stay inside the contract's bounds (0..10000); against
+    the models' summary of their training tables they are rejected: named (file, column, both
+    medians, likely unit) in the warnings and kept with their raw values in rejected_rows.csv."""
+    from sprintlab.scoring import load_registered_models, training_reference
+
+    ref = training_reference(load_registered_models().scoring)
+    assert ref is not None and "strength_tests.value[test=nordic_eccentric]" in ref["columns"]
+    data = copy_raw(trained["raw"], tmp_path / "d" / "raw")
+    st = pd.read_csv(data / "strength_tests.csv", dtype=str)
+    nordic = st["test"] == "nordic_eccentric"
+    st.loc[nordic, "value"] = (st.loc[nordic, "value"].astype(float) * 0.224809).round(1).astype(str)
+    st.to_csv(data / "strength_tests.csv", index=False)
+    p = trained["params"]
+    lenient = p.model_copy(update={"score": p.score.model_copy(update={"psi_fail": 1e6})})
+    res = score(data, tmp_path / "out", lenient, week=_week(trained), report=False)
+    said = [
+        w for w in res.warnings if w.startswith("strength_tests.csv: value (test 'nordic_eccentric'): median")
+    ]
+    assert len(said) == 1 and "looks like pounds-force (x 0.2248)" in said[0], res.warnings
+    rejected = pd.read_csv(tmp_path / "out" / "validated" / "rejected_rows.csv")
+    assert rejected["reason"].str.contains("looks like pounds-force").sum() == nordic.sum()
+    # the unchanged exports: no finding
+    base = score(trained["raw"], tmp_path / "base", lenient, week=_week(trained), report=False)
+    assert not any("training median" in w or "look swapped" in w for w in base.warnings), base.warnings

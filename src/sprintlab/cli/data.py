@@ -4,8 +4,10 @@ row accounting per source file)."""
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -72,6 +74,30 @@ def print_validation(
         say(f"... and {rest} more group(s); {escape(where)}")
 
 
+def _reference_checks(path: Path | None) -> dict[str, Any]:
+    """``validate_folder`` keywords for ``--reference``: the training summary of the contract
+    columns in the file and the project's ``score:`` thresholds. Raises :class:`DataError`."""
+    if path is None:
+        return {}
+    from sprintlab.cli import ProjectError, project_paths
+    from sprintlab.config import load_params
+    from sprintlab.contract.plausibility import REFERENCE_KEY
+
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8")).get(REFERENCE_KEY)
+    except (OSError, ValueError, AttributeError) as err:
+        raise DataError(f"cannot read the training reference: {err}", file=path) from None
+    if not found:
+        raise DataError(
+            f"no {REFERENCE_KEY!r} summary in the file: the model was trained before it was stored", file=path
+        )
+    try:
+        params = load_params(project_paths(None)[1])
+    except (ProjectError, OSError, ValueError) as err:
+        raise DataError(f"--reference needs the project's params.yaml: {err}") from None
+    return {"reference": found, "reference_params": params.score}
+
+
 def validate(
     data_dir: Path = typer.Argument(
         ..., help="Folder with the club's exports (athletes.csv, gym_sets.csv, ...)."
@@ -86,11 +112,19 @@ def validate(
         "--today",
         help="Reference date (YYYY-MM-DD) for the 'date in the future' check; default: today.",
     ),
+    reference: Path | None = typer.Option(
+        None,
+        "--reference",
+        help="A model's drift_reference.json (e.g. models/hamstring/drift_reference.json): also reject "
+        "number columns that look like a unit slip against the model's training data, as "
+        "`sprintlab score` does (thresholds: score.reference_* in the project's params.yaml).",
+    ),
 ) -> None:
     """Validate a data folder against the data contract. Exit 0 when valid, 2 when not."""
     console = _console()
     try:
-        res = validate_folder(data_dir, out, today=today)
+        checks = _reference_checks(reference)
+        res = validate_folder(data_dir, out, today=today, **checks)
     except DataError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None

@@ -85,7 +85,9 @@ def score(
     logging.basicConfig(level=logging.WARNING)
     console = Console(stderr=True, width=160)
     if engine not in ("local", "spark"):
-        console.print(f"[red]error:[/red] --engine must be local or spark, got {engine!r}", highlight=False)
+        console.print(
+            f"[red]error:[/red] {escape(f'--engine must be local or spark, got {engine!r}')}", highlight=False
+        )
         raise typer.Exit(EXIT_INVALID_DATA)
     root, params = _project_or_exit(project, params_file, console)
     options: dict[str, Any] = dict(week=week, model_version=model_version, engine=engine, master=master)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 console = Console(stderr=True)
@@ -42,7 +43,7 @@ def simulate(
     try:
         params = load_params(params_file)
     except Exception as err:  # noqa: BLE001 - missing or invalid params file
-        console.print(f"[red]error:[/red] cannot read {params_file}: {err}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(f'cannot read {params_file}: {err}')}", highlight=False)
         raise typer.Exit(2) from None
     given = {"athletes": athletes, "weeks": weeks, "seed": seed, "block_weeks": block_weeks}
     squad = params.simulate.model_copy(update={k: v for k, v in given.items() if v is not None})
@@ -54,5 +55,7 @@ def simulate(
         bar.add_task(f"simulating {squad.athletes} athletes x {squad.weeks} weeks", total=None)
         run_simulate(params, out)
     console.print(
-        f"[green]wrote[/green] {out}/raw (contract tables) and {out}/truth (ground truth) - SIMULATED data"
+        "[green]wrote[/green] "
+        + escape(f"{out}/raw (contract tables) and {out}/truth (ground truth) - SIMULATED data"),
+        highlight=False,
     )

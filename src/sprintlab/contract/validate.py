@@ -25,11 +25,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
 
+from sprintlab.contract.plausibility import ReferenceThresholds, reference_findings, swap_findings
 from sprintlab.contract.provenance import PROVENANCE_COLUMN, ImportProblem, Provenance
 from sprintlab.contract.schemas import dtype_for, schema_for
 from sprintlab.contract.tables import EARLIEST_DATE, REGISTER_TABLE, TABLES, ColumnSpec, TableSpec
@@ -300,6 +301,13 @@ class TableCounts(TypedDict):
     sources: NotRequired[dict[str, SourceCounts]]
 
 
+class _Reference(NamedTuple):
+    """The training reference of the contract columns and its thresholds (``score.reference_*``)."""
+
+    summary: dict[str, Any]
+    params: ReferenceThresholds
+
+
 @dataclass
 class _TableOutcome:
     accepted: pd.DataFrame | None
@@ -480,6 +488,7 @@ def _validate_table(
     today: dt.date,
     rejected_register: dict[str, int] | None = None,
     fast: bool = True,
+    reference: _Reference | None = None,
 ) -> _TableOutcome:
     """Check one raw table: its header, every cell, athlete ids against ``register`` and duplicates.
 
@@ -509,11 +518,20 @@ def _validate_table(
 
     problems = _RowProblems(spec.name, loc.files, loc.rows)
     typed: dict[str, pd.Series] = {}
+    swapped = swap_findings(spec, raw, mapping, fname, reference.summary if reference else None)
+    off = reference_findings(spec, raw, mapping, fname, *reference) if reference else {}
     for col in spec.columns:
         if col.name in mapping:
             values = raw[mapping[col.name]]
             typed[col.name] = _parse_column(
-                col, values, today, problems, repairs, loc.import_problems, fast=fast
+                col,
+                values,
+                today,
+                problems,
+                repairs,
+                loc.import_problems,
+                fast=fast,
+                found=(swapped.get(col.name), off.get(col.name)),
             )
         else:  # optional column absent
             typed[col.name] = pd.Series([None] * n, dtype=object)
@@ -691,6 +709,7 @@ def _parse_column(
     repairs: Counter[str],
     import_problems: dict[int, dict[str, ImportProblem]] | None = None,
     fast: bool = True,
+    found: tuple[dict[int, str] | None, dict[int, str] | None] = (None, None),
 ) -> pd.Series:
     """Typed values of one column (missing where empty or rejected); records problems and repairs.
 
@@ -699,12 +718,14 @@ def _parse_column(
     import's reason. A column-level finding (:func:`_column_findings`: a unit slip, a month-first
     date order) rejects each of its cells with the column's reason. ``fast``: cells that need no
     repair are parsed in bulk (:func:`_fast_values`) and only the rest one by one - the result is
-    the same as with ``fast=False``.
+    the same as with ``fast=False``. ``found``: the table's findings for this column (swapped with
+    another column; a unit slip against the training reference, :mod:`sprintlab.contract.plausibility`):
+    a swap comes first, then the contract's own column findings, then the reference.
     """
     cells = _Cells.of(values)
     n = len(cells.values)
     imported = {i: d[col.name] for i, d in (import_problems or {}).items() if col.name in d}
-    pre = _column_findings(col, cells, problems)
+    pre = found[0] or _column_findings(col, cells, problems) or found[1] or {}
     if fast and not pre:
         parsed, ok = _fast_values(col, cells, today)
     else:
@@ -1042,6 +1063,8 @@ def validate_folder(
     *,
     today: dt.date | str | None = None,
     fast: bool = True,
+    reference: dict[str, Any] | None = None,
+    reference_params: ReferenceThresholds | None = None,
 ) -> ValidationResult:
     """Validate every contract table in ``in_dir``; optionally write outputs to ``out_dir``.
 
@@ -1054,6 +1077,11 @@ def validate_folder(
     Every other file and workbook sheet in ``in_dir`` is listed in ``not_read`` with the reason
     (a near-miss name such as ``Athletes.CSV`` or ``wellness_2026-W48.csv`` is named as such).
     ``fast=False`` parses every cell one by one (the reference the bulk fast path must equal).
+    ``reference``: the training summary of the contract columns
+    (:func:`sprintlab.contract.plausibility.contract_reference`, stored with the model) and
+    ``reference_params`` its thresholds (``score.reference_*``): a column whose median looks like a
+    unit slip against it is rejected like a contract unit slip. Swapped columns
+    (:data:`~sprintlab.contract.plausibility.SWAP_PAIRS`) are checked always.
 
     Raises :class:`DataError` only when ``in_dir`` is not a folder or ``today`` is not a date;
     every problem with the data itself is recorded in the result.
@@ -1063,8 +1091,9 @@ def validate_folder(
         raise DataError("data folder not found (or not a folder)", file=in_dir)
     day = _today(today)
     found = _FolderFindings()
+    ref = _Reference(reference, reference_params) if reference and reference_params is not None else None
     for name in [REGISTER_TABLE] + [t for t in TABLES if t != REGISTER_TABLE]:
-        _validate_table_file(found, in_dir, name, day, fast)
+        _validate_table_file(found, in_dir, name, day, fast, ref)
     found.not_read = not_read_files(in_dir)
     found.warnings += [f"not read: {r['file']}: {r['reason']}" for r in found.not_read]
     if found.register is None:
@@ -1077,7 +1106,9 @@ def validate_folder(
     return result
 
 
-def _validate_table_file(found: _FolderFindings, in_dir: Path, name: str, day: dt.date, fast: bool) -> None:
+def _validate_table_file(
+    found: _FolderFindings, in_dir: Path, name: str, day: dt.date, fast: bool, ref: _Reference | None = None
+) -> None:
     """Find, read and validate table ``name``; record the outcome (the athletes table first: its
     accepted and rejected ids are the register the other tables are checked against)."""
     spec = TABLES[name]
@@ -1102,7 +1133,7 @@ def _validate_table_file(found: _FolderFindings, in_dir: Path, name: str, day: d
         found.counts[name] = TableCounts(input=0, accepted=0, rejected=0, cells_emptied=0)
         return
     register = found.register if (spec.has_athlete and name != REGISTER_TABLE) else None
-    res = _validate_table(spec, raw, path.name, register, day, found.rejected_register, fast)
+    res = _validate_table(spec, raw, path.name, register, day, found.rejected_register, fast, ref)
     assert res.counts["accepted"] + res.counts["rejected"] == res.counts["input"] == len(raw), (
         f"{name}: accepted + rejected != input rows"
     )

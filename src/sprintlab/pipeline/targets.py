@@ -21,7 +21,10 @@ def run_targets(
     params: Params, validated: Path, features_dir: Path, truth_dir: Path | None, out_dir: Path
 ) -> dict:
     """Build both unit tables (with the simulator's truth attached when available); beside them the
-    features the panel could not build, with why (:data:`SKIPPED_FEATURES_FILE`, for training)."""
+    features the panel could not build, with why (:data:`SKIPPED_FEATURES_FILE`, for training), and
+    the summary of the validated tables' number columns (``contract_reference.json``, stored with
+    each model by the train stage)."""
+    from sprintlab.contract.plausibility import REFERENCE_FILE, contract_reference
     from sprintlab.models.datasets import SKIPPED_FEATURES_FILE
 
     tables = load_validated(validated)
@@ -38,6 +41,8 @@ def run_targets(
     write_table_atomic(ham, out_dir / "hamstring_units.parquet")
     write_table_atomic(tr, out_dir / "transfer_units.parquet")
     write_json_atomic(out_dir / SKIPPED_FEATURES_FILE, panel_skipped(Path(features_dir)))
+    # the training data's contract columns, for the unit-slip check of new exports at scoring
+    write_json_atomic(out_dir / REFERENCE_FILE, contract_reference(tables))
     summary = {
         "hamstring": {
             "units": len(ham),

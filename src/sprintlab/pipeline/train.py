@@ -56,6 +56,8 @@ REGISTERED_METRICS = (
     "rule_baselines",
 )
 CARD_FILE = "model_card.md"
+#: the targets stage's summary of the validated training tables (``sprintlab.contract.plausibility``)
+CONTRACT_REFERENCE_FILE = "contract_reference.json"
 #: what a trained model leaves in its folder besides the registry, evaluation, features and card
 #: files (removed when the stage skips, so that no stale model outlives a skip)
 MODEL_ONLY_FILES = (
@@ -74,6 +76,11 @@ SOURCE_WORDS = {
     "athletes with it unless --allow-simulated-model is given",
     "folder": "the club's exports (data.source: folder)",
 }
+
+
+def _read_json_or_none(path: Path) -> dict | None:
+    """A JSON object from ``path``, ``None`` when the file is absent."""
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
 
 
 def units_skipped(targets_dir: Path) -> dict[str, str]:
@@ -124,7 +131,9 @@ def run_train(
     write_json_atomic(model_dir / REGISTRY_FILE, info)
     # drift reference: the whole data window the model was built and evaluated on (not only the
     # earlier training split, else slowly trending features such as age always look drifted)
-    log_training_reference(info.get("run_id"), feature_matrix(units, res.features), model_dir)
+    # with the summary of the validated training tables (targets stage): unit slips at scoring
+    contract = _read_json_or_none(Path(targets_dir) / CONTRACT_REFERENCE_FILE)
+    log_training_reference(info.get("run_id"), feature_matrix(units, res.features), model_dir, contract)
     return {"metrics": metrics, "registry": info}
 
 

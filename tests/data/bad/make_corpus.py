@@ -91,6 +91,20 @@ def cases(t: dict[str, pd.DataFrame] | None = None) -> dict[str, dict[str, bytes
     out["duplicate_table_files"] = {"gym_sets.parquet": b"placeholder: two files for one table"}
     out["corrupt_parquet"] = {"injuries.csv": None, "injuries.parquet": b"this is not parquet"}
     out |= second_round(t)
+    out |= third_round(t)
+    return out
+
+
+def third_round(t: dict[str, pd.DataFrame]) -> dict[str, dict[str, bytes]]:
+    """Issue 19's plausibility classes: a unit slip that stays inside the contract's bounds but not
+    the training data's (checked against the base folder as the training reference), and two
+    columns whose values are swapped."""
+    s = t["strength_tests"].copy()
+    s["value"] = (s["value"].astype(float) * 0.224809).round(1).astype(str)  # N written as lbf
+    out = {"unit_slip_vs_training_data": {"strength_tests.csv": _csv(s).encode()}}
+    g = t["training_load"].copy()
+    g["hsr_distance_m"], g["sprint_distance_m"] = g["sprint_distance_m"], g["hsr_distance_m"]
+    out["swapped_columns"] = {"training_load.csv": _csv(g).encode()}
     return out
 
 
