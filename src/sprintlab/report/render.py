@@ -19,6 +19,7 @@ from sprintlab.io import write_text_atomic
 from sprintlab.privacy import is_alias, load_pseudonym_key, pseudonymise_ids
 from sprintlab.report import charts
 from sprintlab.report.charts import pct
+from sprintlab.report.flag_words import flag_words
 from sprintlab.report.context import (
     INTERACTION_COLUMNS,
     MODEL_WORDS,
@@ -379,11 +380,12 @@ def _risk_trend(ctx: ReportContext, aid: str) -> dict[str, Any] | None:
         return None
     hs = h.sort_values("week_end")
     first, last = float(hs["hamstring_risk"].iloc[0]), float(hs["hamstring_risk"].iloc[-1])
+    words = flag_words(ctx)
     alt = (
         f"Line chart of {aid}'s weekly hamstring risk over {len(hs)} weeks: from {pct(first)} to "
-        f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; flag line at {pct(ctx.flag_threshold)}."
+        f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; {words.line_alt}."
     )
-    return {"svg": Markup(charts.risk_trend_svg(hs, ctx.flag_threshold, alt)), "alt": alt}
+    return {"svg": Markup(charts.risk_trend_svg(hs, words.line, words.line_label, alt)), "alt": alt}
 
 
 def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool) -> dict[str, Any] | None:
@@ -629,7 +631,7 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
         "squad_scope": _squad_scope(athletes, ctx.not_modelled),
         **_outcome_notes(ctx),
         "model_note": _sentence(ctx.model_note) if ctx.model_note else None,
-        "threshold": pct(ctx.flag_threshold),
+        "flag": flag_words(ctx),
         "families": [{"key": f, "label": fam_labels[f], "colour": family_colour(f)} for f in FAMILIES],
         "other_colour": OTHER_COLOUR,
         "athletes": athletes,
