@@ -565,7 +565,10 @@ def score_week(
     squad["insufficient_reason"] = pd.Series(reason, index=squad.index, dtype="string").where(
         squad["insufficient_data"]
     )
-    return ScoredWeek(with_flags(squad, flag_policy), *(_stack(parts[k], EMPTY_COLUMNS[k]) for k in ("drivers", "families", "long")))
+    return ScoredWeek(
+        with_flags(squad, flag_policy),
+        *(_stack(parts[k], EMPTY_COLUMNS[k]) for k in ("drivers", "families", "long")),
+    )
 
 
 #: the columns of a :class:`ScoredWeek`'s explanation frames when no model scored

@@ -391,7 +391,9 @@ def test_cli_flag_status_is_the_squads_weekly_top_share(lever_squad):
     week_end = latest["week_end"].iloc[0]
     activity = recent_activity(tables, week_end, params.score.recent_days)
     flags = week_hamstring_flags(params, latest, model, week_end, activity)
-    risk = pd.Series(model.predict_proba(feature_matrix(latest, list(model.feature_names_in_)))[:, 1], index=flags.index)
+    risk = pd.Series(
+        model.predict_proba(feature_matrix(latest, list(model.feature_names_in_)))[:, 1], index=flags.index
+    )
     n = int(flags.size)  # every simulated athlete has recent records and inputs
     assert flags.sum() == int(np.ceil(0.10 * n)) and risk[flags].min() >= risk[~flags].max()
     models = {"hamstring": SimpleNamespace(model=model)}

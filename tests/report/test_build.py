@@ -177,7 +177,9 @@ def test_report_flags_are_the_weekly_top_share_of_the_scored_squad(squad):
     n, k = int(ranked.sum()), int(np.ceil(PARAMS.train.hamstring.flag_top_share * ranked.sum()))
     evaluated = top_share_flags(sq["hamstring_risk"].to_numpy()[ranked], np.zeros(n), 0.10, PARAMS.split.seed)
     assert sq["hamstring_flag"].sum() == k == evaluated.sum() >= 1
-    assert set(sq.loc[sq["hamstring_flag"], "athlete_id"]) == set(sq["athlete_id"].to_numpy()[ranked][evaluated])
+    assert set(sq.loc[sq["hamstring_flag"], "athlete_id"]) == set(
+        sq["athlete_id"].to_numpy()[ranked][evaluated]
+    )
     ctx = build_report_context(_inputs(squad), PARAMS)
     assert ctx.flag_top_share == 0.10 and ctx.flag_ranked == n
     text = html_lib.unescape(render_html(ctx))

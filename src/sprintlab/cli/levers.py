@@ -222,7 +222,9 @@ def levers(
         {t: m.lever_ranges for t, m in models.items() if m.lever_ranges is not None},
         boosters={t: list(m.lever_boosters) for t, m in models.items() if m.lever_boosters},
     )
-    console.print(render_box(table, athlete, week_end, top=top, status=_status(week, athlete, tables, models, root)))
+    console.print(
+        render_box(table, athlete, week_end, top=top, status=_status(week, athlete, tables, models, root))
+    )
     missing = [t for t, m in models.items() if m.lever_ranges is None]
     if missing:
         console.print(

@@ -112,6 +112,11 @@ def flag_count(share: float, n: int) -> int:
     return int(np.ceil(share * n - 1e-9))
 
 
+def policy_label(share: float) -> str:
+    """The evaluation's name of the weekly top-``share`` policy (``model.flag_policy`` in the metrics)."""
+    return f"top {share:g} of the squad per week"
+
+
 def top_share_flags(score: np.ndarray, week: np.ndarray, share: float, seed: int) -> np.ndarray:
     """Flag ``ceil(share * n_w)`` highest-scoring rows of each week ``w`` (ties at random, ``seed``)."""
     flag_count(share, 0)
@@ -298,7 +303,7 @@ def decision_metrics(
     cut = training_threshold(p_train, share)
     p_all = {"model": p_model, **p_baselines}
     return {
-        "model": {**held.at_share(p_model, share), "flag_policy": f"top {share:g} of the squad per week"},
+        "model": {**held.at_share(p_model, share), "flag_policy": policy_label(share)},
         "baselines": {name: held.at_share(p, share) for name, p in p_baselines.items()},
         "rules": {rule.name: rule_entry(rule, test, p_model, share, held) for rule in rules},
         "threshold_policy": {"threshold": cut, "target_flag_rate": share, **held.figures(p_model >= cut)},

@@ -554,9 +554,7 @@ def _threshold_line(ty: float | None, x0: float, x1: float, label: str) -> list[
     return [
         f'<line class="threshold" x1="{_num(x0)}" y1="{_num(ty)}" x2="{_num(x1)}" y2="{_num(ty)}" '
         f'stroke="{FLAG_COLOUR}" stroke-width="1.2" stroke-dasharray="5 3"/>',
-        _svg_text(
-            x1 + 6, ty + SVG_SMALL * 0.35, label, size=SVG_SMALL, colour=FLAG_COLOUR
-        ),
+        _svg_text(x1 + 6, ty + SVG_SMALL * 0.35, label, size=SVG_SMALL, colour=FLAG_COLOUR),
     ]
 
 

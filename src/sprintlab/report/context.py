@@ -159,7 +159,9 @@ class ReportContext:
         n = self.ranked_count()
         if n < shown:
             return [f"flag_ranked ({n}) is below the {shown} athletes shown with a risk"]
-        flagged = int((sq["hamstring_flag"].fillna(False).astype(bool) & ~sq["insufficient_data"].astype(bool)).sum())
+        flagged = int(
+            (sq["hamstring_flag"].fillna(False).astype(bool) & ~sq["insufficient_data"].astype(bool)).sum()
+        )
         k = flag_count(float(share), n)
         if flagged > k:
             return [f"{flagged} athletes flagged, more than the top {share:g} of {n} ({k})"]

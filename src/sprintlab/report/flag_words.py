@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sprintlab.models.flag_policy import policy_label
 from sprintlab.report.charts import pct
 from sprintlab.report.context import ReportContext
 
@@ -56,7 +57,7 @@ def _threshold_words(threshold: float) -> FlagWords:
 
 
 def _ranking_phrase(k: int, n: int, share: float) -> str:
-    """"the 3 highest of 25 hamstring risks this week, the squad's top 10%", honest for tiny squads
+    """ "the 3 highest of 25 hamstring risks this week, the squad's top 10%", honest for tiny squads
     (one athlete is flagged of any squad up to ``1 / share``)."""
     top = f"the squad's top {pct(share)}"
     if n == 1:
@@ -67,21 +68,33 @@ def _ranking_phrase(k: int, n: int, share: float) -> str:
     return f"{highest} of {n} hamstring risks this week, {top}"
 
 
-def evaluation_sentence(metrics: dict[str, Any]) -> str:
-    """What ``hamstring.json`` measured for the policy (its ``model`` block), from the metrics."""
-    model = (metrics.get("hamstring") or {}).get("model") or {}
-    if "flag_policy" not in model:
-        return "The model's metrics carry no evaluation of this policy."
-    figures = {k: model.get(k) for k in ("flag_rate", "sensitivity", "precision", "injuries_caught")}
-    if any(v is None or not np.isfinite(float(v)) for v in figures.values()):
-        return "The model's metrics carry no evaluation of this policy."
-    n_inj = (metrics.get("hamstring") or {}).get("n_test_injuries")
-    caught = f"{int(figures['injuries_caught'])}" + (f" of {int(n_inj)}" if n_inj is not None else "")
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float, else ``None``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def evaluation_sentence(metrics: dict[str, Any], share: float) -> str:
+    """What ``hamstring.json`` measured for the weekly top ``share`` (its ``model`` block, when it
+    evaluated that same share: :func:`sprintlab.models.flag_policy.policy_label`)."""
+    ham = metrics.get("hamstring") or {}
+    model = ham.get("model") or {}
+    if model.get("flag_policy") != policy_label(share):
+        return f"The model's metrics carry no evaluation of the weekly top {pct(share)}."
+    rate, sens, prec, caught = (
+        _finite(model.get(k)) for k in ("flag_rate", "sensitivity", "precision", "injuries_caught")
+    )
+    if rate is None or sens is None or prec is None or caught is None:
+        return f"The model's metrics carry no evaluation of the weekly top {pct(share)}."
+    n_inj = _finite(ham.get("n_test_injuries"))
+    injuries = f"{int(caught)}" + (f" of {int(n_inj)}" if n_inj is not None else "")
     return (
         f"This is the policy evaluated in hamstring.json: on the held-out athlete-weeks it flagged "
-        f"{float(figures['flag_rate']):.1%} of them, with sensitivity {float(figures['sensitivity']):.2f} "
-        f"(share of weeks before an injury that were flagged) and precision "
-        f"{float(figures['precision']):.2f} at that flag rate; {caught} injuries caught."
+        f"{rate:.1%} of them, with sensitivity {sens:.2f} (share of weeks before an injury that were "
+        f"flagged) and precision {prec:.2f} at that flag rate; {injuries} injuries caught."
     )
 
 
@@ -91,12 +104,14 @@ def _share_words(ctx: ReportContext, share: float) -> FlagWords:
     k = int(risks.size)
     cut = float(risks.min()) if k else None
     if cut is None:
-        rule = "nobody has a hamstring risk this week" if n == 0 else f"none of {n} hamstring risks is flagged"
+        rule = (
+            "nobody has a hamstring risk this week" if n == 0 else f"none of {n} hamstring risks is flagged"
+        )
         return FlagWords(
             rule=rule,
             meaning=f"marks the athletes whose risk ranks in the squad's top {pct(share)} this week",
             methods=f"The hamstring flag marks each week the squad's top {pct(share)} of risks; {rule}. "
-            + evaluation_sentence(ctx.metrics or {}),
+            + evaluation_sentence(ctx.metrics or {}, share),
             line=None,
             line_label="",
             line_alt="no flag line: nobody is flagged this week",
@@ -109,7 +124,7 @@ def _share_words(ctx: ReportContext, share: float) -> FlagWords:
             f"The hamstring flag ranks the squad each week: the ceil({pct(share)} × n) highest risks of the n "
             f"athletes with enough data are flagged (ties broken at random with a fixed seed; athletes "
             f"with insufficient data are never flagged and do not count), this week {k} of {n}. "
-            + evaluation_sentence(ctx.metrics or {})
+            + evaluation_sentence(ctx.metrics or {}, share)
         ),
         line=cut,
         line_label=f"this week's cut-off {pct(cut)}",

@@ -19,7 +19,6 @@ from sprintlab.io import write_text_atomic
 from sprintlab.privacy import is_alias, load_pseudonym_key, pseudonymise_ids
 from sprintlab.report import charts
 from sprintlab.report.charts import pct
-from sprintlab.report.flag_words import flag_words
 from sprintlab.report.context import (
     INTERACTION_COLUMNS,
     MODEL_WORDS,
@@ -27,6 +26,7 @@ from sprintlab.report.context import (
     ReportContext,
     family_colour,
 )
+from sprintlab.report.flag_words import flag_words
 
 __all__ = ["render_html", "render_report"]
 
