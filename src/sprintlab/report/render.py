@@ -192,8 +192,11 @@ def _squad_order(squad: pd.DataFrame) -> pd.DataFrame:
     s = squad.copy()
     s["_thin"] = s["insufficient_data"].fillna(False).astype(bool)
     s["_risk"] = pd.to_numeric(s["hamstring_risk"], errors="coerce").fillna(-1.0)
+    s["_flag"] = s["hamstring_flag"].fillna(False).astype(bool)  # a flagged athlete first among equal risks
     s["_id"] = s["athlete_id"].astype(str)
-    return s.sort_values(["_thin", "_risk", "_id"], ascending=[True, False, True], kind="mergesort")
+    return s.sort_values(
+        ["_thin", "_risk", "_flag", "_id"], ascending=[True, False, False, True], kind="mergesort"
+    )
 
 
 def _main_factor(ctx: ReportContext, aid: str, model: str, family) -> str:
