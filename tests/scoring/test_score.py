@@ -45,6 +45,12 @@ def test_rerun_same_week_keeps_history_identical_and_second_week_appends(trained
     first = hist.read_bytes()
     scores = pd.read_csv(out / "scores.csv")
     assert len(scores) == 40 and set(scores["week"]) == {w1}
+    # the summary line names the flag policy: the weekly top 10 % of the athletes with a risk
+    n = int((scores["hamstring_risk"].notna() & ~scores["insufficient_data"]).sum())
+    k = int(np.ceil(0.10 * n))
+    assert scores["hamstring_flag"].fillna(False).sum() == k
+    line = " ".join(r.output.split())
+    assert f"{k} flagged (the {k} highest of {n} hamstring risks: the squad's top 10%" in line
     assert {
         "hamstring_risk",
         "hamstring_flag",
