@@ -49,7 +49,8 @@ class Target:
     column of the measured quantity behind the label, in seconds (transfer: the 0-10 m change),
     whose conformal regression is scored beside the classifier. ``acwr_baseline``: also scored
     against the acute:chronic workload ratio rule (Gabbett 2016), the load-injury heuristic.
-    ``flag_column``: the weekly score's flag (probability at or above the flag threshold).
+    ``flag_column``: the weekly score's flag (:class:`sprintlab.models.flag_policy.FlagPolicy`: the
+    week's top share of the squad, or a probability at or above the flag threshold).
     """
 
     name: TargetName

@@ -52,6 +52,7 @@ from sprintlab.registry import LoadedModel
 if TYPE_CHECKING:
     from sprintlab.explain import UnitExplanation
     from sprintlab.models.estimator import CalibratedLGBMClassifier
+    from sprintlab.models.flag_policy import FlagPolicy
 
 log = logging.getLogger(__name__)
 
@@ -455,10 +456,10 @@ def _target_columns(
     rows: pd.DataFrame,
     *,
     min_strength_gain: float,
-    flag_threshold: float,
     max_missing_share: float,
 ) -> dict[str, Any]:
-    """The squad columns one model fills: risk and flag, or block and transfer chance."""
+    """The squad columns one model fills: risk, or block and transfer chance (the hamstring flag
+    is set once the whole week is scored, :func:`with_flags`)."""
     if TARGETS[target].needs_strength_block:
         running = in_strength_block(rows, min_strength_gain)
         return {
@@ -473,7 +474,7 @@ def _target_columns(
     return {
         "insufficient_data": thin,
         "hamstring_risk": risk,
-        "hamstring_flag": risk >= flag_threshold,
+        "hamstring_flag": np.zeros(len(rows), dtype=bool),
         "dominant_family_hamstring": _where_or_none(~thin, dominant),
     }
 
@@ -508,7 +509,7 @@ def score_week(
     week_end: pd.Timestamp,
     *,
     min_strength_gain: float,
-    flag_threshold: float,
+    flag_policy: FlagPolicy,
     top_k: int,
     max_missing_share: float,
     own_usual_weeks: int,
@@ -520,7 +521,8 @@ def score_week(
     one (no number and no explanation for an outcome without a model).
 
     An athlete with more than ``max_missing_share`` of a model's features missing gets
-    "insufficient data" rather than a guess. ``proba`` (per target, aligned with the week's rows
+    "insufficient data" rather than a guess. The hamstring flag is ``flag_policy``'s over the
+    week's athletes with a risk (:func:`with_flags`). ``proba`` (per target, aligned with the week's rows
     sorted by athlete) replaces ``model.predict_proba`` - the Spark engine passes the
     probabilities its UDF computed. Driver sentences compare each value with the athlete's own
     usual value: the median over the panel's weeks in the ``own_usual_weeks`` before ``week_end``.
@@ -551,7 +553,6 @@ def score_week(
             explained.families["dominant_family"].to_numpy(),
             rows,
             min_strength_gain=min_strength_gain,
-            flag_threshold=flag_threshold,
             max_missing_share=max_missing_share,
         )
         for name, values in columns.items():
@@ -564,7 +565,10 @@ def score_week(
     squad["insufficient_reason"] = pd.Series(reason, index=squad.index, dtype="string").where(
         squad["insufficient_data"]
     )
-    return ScoredWeek(squad, *(_stack(parts[k], EMPTY_COLUMNS[k]) for k in ("drivers", "families", "long")))
+    return ScoredWeek(
+        with_flags(squad, flag_policy),
+        *(_stack(parts[k], EMPTY_COLUMNS[k]) for k in ("drivers", "families", "long")),
+    )
 
 
 #: the columns of a :class:`ScoredWeek`'s explanation frames when no model scored
@@ -598,6 +602,25 @@ def _unscored_columns(target: str, rows: pd.DataFrame, min_strength_gain: float)
     }
 
 
+def hamstring_flag_policy(params: Params) -> FlagPolicy:
+    """The hamstring flag of ``params.yaml``: the weekly top ``train.hamstring.flag_top_share`` of
+    the squad ranked with ``split.seed`` (the policy ``hamstring.json`` evaluates), or the
+    ``train.hamstring.flag_threshold`` when the share is ``null``."""
+    from sprintlab.models.flag_policy import FlagPolicy
+
+    hp = params.train.hamstring
+    return FlagPolicy(threshold=hp.flag_threshold, share=hp.flag_top_share, seed=params.split.seed)
+
+
+def with_flags(squad: pd.DataFrame, policy: FlagPolicy) -> pd.DataFrame:
+    """``squad`` with ``hamstring_flag`` set by ``policy`` over the athletes with a risk (those with
+    insufficient data are never flagged and do not count)."""
+    out = squad.copy()
+    eligible = ~out["insufficient_data"].fillna(True).to_numpy(dtype=bool)
+    out["hamstring_flag"] = policy.flags(out["hamstring_risk"].to_numpy(dtype=float), eligible)
+    return out
+
+
 def score_week_with(
     params: Params,
     panel: pd.DataFrame,
@@ -615,7 +638,7 @@ def score_week_with(
         models,
         week_end,
         min_strength_gain=params.targets.transfer.min_strength_gain,
-        flag_threshold=params.train.hamstring.flag_threshold,
+        flag_policy=hamstring_flag_policy(params),
         top_k=params.report.top_drivers,
         max_missing_share=params.score.max_missing_share,
         own_usual_weeks=params.score.own_usual_weeks,
@@ -624,14 +647,16 @@ def score_week_with(
     )
 
 
-def mark_insufficient(scored: ScoredWeek, athletes: Collection[str], reason: str) -> ScoredWeek:
+def mark_insufficient(
+    scored: ScoredWeek, athletes: Collection[str], reason: str, policy: FlagPolicy
+) -> ScoredWeek:
     """The week with ``athletes`` turned into "insufficient data" (no risk, no flag, no drivers,
-    and no part in the squad-level explanations), ``reason`` recorded for each."""
+    and no part in the squad-level explanations), ``reason`` recorded for each; the flags drawn
+    again by ``policy`` over the athletes left with a risk (a weekly top share counts only them)."""
     sq = scored.squad.copy()
     m = sq["athlete_id"].isin(athletes).to_numpy() & ~sq["insufficient_data"].to_numpy()
     sq.loc[m, "insufficient_data"] = True
     sq.loc[m, ["hamstring_risk", "transfer_probability"]] = np.nan
-    sq.loc[m, "hamstring_flag"] = False
     sq.loc[m, ["dominant_family_hamstring", "dominant_family_transfer"]] = None
     sq.loc[m, "insufficient_reason"] = reason
     thin = set(sq.loc[sq["insufficient_data"], "athlete_id"])
@@ -640,7 +665,10 @@ def mark_insufficient(scored: ScoredWeek, athletes: Collection[str], reason: str
         return frame[~frame["athlete_id"].isin(thin)].reset_index(drop=True)
 
     return ScoredWeek(
-        sq, without_thin(scored.drivers), without_thin(scored.families), without_thin(scored.long)
+        with_flags(sq, policy),
+        without_thin(scored.drivers),
+        without_thin(scored.families),
+        without_thin(scored.long),
     )
 
 
@@ -902,7 +930,8 @@ class ScoreResult:
     ``refused``: the models not scored this week, each with its own exit code and reason;
     ``notes``: features left out of the drift check (not provided by the exports) and the factor
     families a model could not assess; ``model_note``: the label of scores made by a model trained
-    on simulated athletes (``--allow-simulated-model``), else ``None``.
+    on simulated athletes (``--allow-simulated-model``), else ``None``; ``flag_rule``: the hamstring
+    flag's rule this week (:meth:`sprintlab.models.flag_policy.FlagPolicy.describe`).
     """
 
     exit_code: int
@@ -916,6 +945,7 @@ class ScoreResult:
     refused: dict[str, Refusal] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     model_note: str | None = None
+    flag_rule: str = ""  # who the hamstring flag marks this week (FlagPolicy.describe)
 
 
 class _Steps:
@@ -1069,12 +1099,42 @@ def _score_with_activity(
     sp = params.score
     scored = score_week_with(params, panel, {t: m.model for t, m in models.items()}, week_end, proba=proba)
     ids = scored.squad["athlete_id"]
-    days = activity["recent_days_with_data"].reindex(ids).fillna(0).to_numpy()
     return mark_insufficient(
         scored,
-        set(ids[days < sp.min_recent_days]),
+        set(ids[too_few_recent_days(ids, activity, sp)]),
         f"fewer than {sp.min_recent_days} days with records in the last {sp.recent_days} days",
+        hamstring_flag_policy(params),
     )
+
+
+def too_few_recent_days(ids: pd.Series, activity: pd.DataFrame, sp: ScoreParams) -> np.ndarray:
+    """Whether each athlete of ``ids`` has fewer than ``score.min_recent_days`` days with records
+    (:func:`recent_activity`): "insufficient data" in ``sprintlab score``."""
+    days = activity["recent_days_with_data"].reindex(ids).fillna(0).to_numpy()
+    return np.asarray(days < sp.min_recent_days, dtype=bool)
+
+
+def week_hamstring_flags(
+    params: Params,
+    panel: pd.DataFrame,
+    model: CalibratedLGBMClassifier,
+    week_end: pd.Timestamp,
+    activity: pd.DataFrame,
+) -> pd.Series:
+    """Who ``sprintlab score`` flags in the week ending ``week_end`` (athlete id -> flag), without
+    the explanations: the week's hamstring risks, "insufficient data" for too many missing inputs
+    or too few recent record days, then :func:`hamstring_flag_policy` over the rest (a weekly top
+    share ranks the whole squad, so one athlete's flag needs everyone's risk)."""
+    from sprintlab.models.datasets import feature_matrix
+
+    rows = _week_rows(panel, week_end, None)
+    X = feature_matrix(rows, list(model.feature_names_in_))
+    thin = (X.isna().mean(axis=1).to_numpy() > params.score.max_missing_share) | too_few_recent_days(
+        rows["athlete_id"].astype(str), activity, params.score
+    )
+    risk = model.predict_proba(X)[:, 1] if len(rows) else np.zeros(0)
+    flags = hamstring_flag_policy(params).flags(risk, ~thin)
+    return pd.Series(flags, index=rows["athlete_id"].astype(str).to_numpy(), name="hamstring_flag")
 
 
 def _summary(
@@ -1447,6 +1507,9 @@ def _score_into(
         dict(wk.models.refused),
         (*drift.notes, *_coverage_notes(models)),
         wk.note,
+        hamstring_flag_policy(params).describe(
+            int((scores["hamstring_risk"].notna() & ~scores["insufficient_data"]).sum())
+        ),
     )
     return res, history
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -371,3 +372,32 @@ def test_cli_box_agrees_with_the_report_outside_a_strength_block(lever_squad):
     assert "Transfer chance: not estimated (no strength block running)" in out
     assert "Transfer chance: now" not in out and "transfer chance from" not in out
     assert out.count("Priority:") <= 1
+
+
+def test_cli_flag_status_is_the_squads_weekly_top_share(lever_squad):
+    """``sprintlab levers`` calls an athlete flagged as ``sprintlab score`` does: in the top 10 % of
+    the week's squad (params.yaml), not by the athlete's own risk against a threshold."""
+    from types import SimpleNamespace
+
+    from sprintlab.cli.levers import _status
+    from sprintlab.config import load_params
+    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.scoring import recent_activity, week_hamstring_flags
+
+    root = Path(__file__).resolve().parents[2]
+    params = load_params(root / "params.yaml")
+    latest, tables = lever_squad["latest"], lever_squad["sim"].tables
+    model = lever_squad["models"]["hamstring"]
+    week_end = latest["week_end"].iloc[0]
+    activity = recent_activity(tables, week_end, params.score.recent_days)
+    flags = week_hamstring_flags(params, latest, model, week_end, activity)
+    risk = pd.Series(
+        model.predict_proba(feature_matrix(latest, list(model.feature_names_in_)))[:, 1], index=flags.index
+    )
+    n = int(flags.size)  # every simulated athlete has recent records and inputs
+    assert flags.sum() == int(np.ceil(0.10 * n)) and risk[flags].min() >= risk[~flags].max()
+    models = {"hamstring": SimpleNamespace(model=model)}
+    top, rest = flags[flags].index[0], flags[~flags].index[0]
+    assert _status(latest, top, tables, models, root)[1] is True
+    assert _status(latest, rest, tables, models, root)[1] is False
+    assert _status(latest, rest, tables, {}, root)[1] is False  # no hamstring model: nobody flagged

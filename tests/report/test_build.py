@@ -163,3 +163,26 @@ def test_no_levers_without_training_ranges(squad):
     ctx = build_report_context(_inputs(squad, models=bare), PARAMS)
     assert ctx.levers is None
     assert "What to change first" not in render_html(ctx)
+
+
+def test_report_flags_are_the_weekly_top_share_of_the_scored_squad(squad):
+    """params.yaml flags the top 10 % of the week's athletes with a risk - the policy hamstring.json
+    evaluates (``top_share_flags``, split seed) - and the report says so with the count."""
+    import html as html_lib
+
+    from sprintlab.models.flag_policy import top_share_flags
+
+    sq = squad["scored"].squad
+    ranked = (sq["hamstring_risk"].notna() & ~sq["insufficient_data"]).to_numpy()
+    n, k = int(ranked.sum()), int(np.ceil(PARAMS.train.hamstring.flag_top_share * ranked.sum()))
+    evaluated = top_share_flags(sq["hamstring_risk"].to_numpy()[ranked], np.zeros(n), 0.10, PARAMS.split.seed)
+    assert sq["hamstring_flag"].sum() == k == evaluated.sum() >= 1
+    assert set(sq.loc[sq["hamstring_flag"], "athlete_id"]) == set(
+        sq["athlete_id"].to_numpy()[ranked][evaluated]
+    )
+    ctx = build_report_context(_inputs(squad), PARAMS)
+    assert ctx.flag_top_share == 0.10 and ctx.flag_ranked == n
+    text = html_lib.unescape(render_html(ctx))
+    highest = "the highest" if k == 1 else f"the {k} highest"
+    assert f"{k} flagged for hamstring risk" in text and f"{highest} of {n} hamstring risks this week" in text
+    assert f"this week {k} of {n}" in text

@@ -178,7 +178,7 @@ def _hist(risks):
 
 def test_risk_trend_svg_points_line_and_threshold():
     risks = [0.1, 0.3, float("nan"), 0.15, 0.05]
-    root = ET.fromstring(charts.risk_trend_svg(_hist(risks), 0.2, "Line chart of x"))
+    root = ET.fromstring(charts.risk_trend_svg(_hist(risks), 0.2, "flag at 20%", "Line chart of x"))
     assert root.get("role") == "img" and root.get("aria-label") == "Line chart of x"
     assert root.find("title").text == "Line chart of x"
     pts = root.findall(".//circle[@class='point']")
@@ -204,10 +204,10 @@ def test_risk_trend_svg_points_line_and_threshold():
 
 def test_risk_trend_svg_thins_tick_labels_and_handles_all_missing():
     h = _hist([0.1] * 20)
-    root = ET.fromstring(charts.risk_trend_svg(h, 0.2, "alt text"))
+    root = ET.fromstring(charts.risk_trend_svg(h, 0.2, "flag at 20%", "alt text"))
     dates = [t for t in root.iter("text") if re.fullmatch(r"\d+ [A-Z][a-z]{2}", t.text or "")]
     assert 2 <= len(dates) <= 8
-    empty = ET.fromstring(charts.risk_trend_svg(_hist([float("nan")] * 3), 0.2, "alt text"))
+    empty = ET.fromstring(charts.risk_trend_svg(_hist([float("nan")] * 3), 0.2, "flag at 20%", "alt text"))
     assert not empty.findall(".//circle") and not empty.findall(".//polyline")
 
 
@@ -222,3 +222,12 @@ def _contrast(a: str, b: str) -> float:
 
     la, lb = lum(a), lum(b)
     return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def test_risk_trend_svg_without_a_flag_line():
+    """A weekly top share has no fixed line: with ``None`` nothing is drawn or labelled."""
+    root = ET.fromstring(charts.risk_trend_svg(_hist([0.1, 0.3, 0.2]), None, "", "alt text"))
+    assert root.find(".//line[@class='threshold']") is None
+    assert not [t for t in root.iter("text") if "flag" in " ".join(t.itertext())]
+    cut = ET.fromstring(charts.risk_trend_svg(_hist([0.1, 0.3, 0.2]), 0.25, "this week's cut-off 25%", "alt"))
+    assert "this week's cut-off 25%" in [" ".join(t.itertext()) for t in cut.iter("text")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html as html_lib
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -400,3 +401,99 @@ def test_a_new_factor_family_just_appears(monkeypatch):
     assert ".swatch.fam-bounce-back { background: #56B4E9; }" in html
     assert 'data-family="bounce-back"' in html and 'fill="#56B4E9"' in html
     assert "Test-day variation / regression to own level" in html
+
+
+def _top_share_context(
+    share: float = 0.10, n_thin: int = 0, ranked: int | None = None, evaluated: float | None = None
+):
+    """The demo week (6 athletes) with the hamstring flag as a weekly top ``share`` (params.yaml:
+    0.10) and the evaluation's figures of the top ``evaluated`` (default: ``share``)."""
+    from sprintlab.models.flag_policy import FlagPolicy, policy_label
+    from sprintlab.scoring import with_flags
+
+    ctx = build_demo_context(seed=7)
+    sq = ctx.squad.copy()
+    sq.loc[sq.index[:n_thin], "insufficient_data"] = True
+    sq.loc[sq.index[:n_thin], "hamstring_risk"] = np.nan
+    sq = with_flags(sq, FlagPolicy(threshold=ctx.flag_threshold, share=share, seed=7))
+    metrics = {**ctx.metrics}
+    metrics["hamstring"] = {
+        **metrics["hamstring"],
+        "model": {
+            **metrics["hamstring"]["model"],
+            "flag_policy": policy_label(share if evaluated is None else evaluated),
+            "flag_rate": 0.1027,
+            "sensitivity": 0.0641,
+            "precision": 0.0152,
+            "injuries_caught": 5,
+        },
+        "n_test_injuries": 21,
+    }
+    return replace(ctx, squad=sq, metrics=metrics, flag_top_share=share, flag_ranked=ranked)
+
+
+def test_report_names_the_top_share_policy_and_the_number_flagged():
+    ctx = _top_share_context(share=0.4, n_thin=1)
+    sq = ctx.squad
+    n = int((sq["hamstring_risk"].notna() & ~sq["insufficient_data"]).sum())
+    k = int(np.ceil(0.4 * n))
+    assert n == 4 and k == 2 and sq["hamstring_flag"].sum() == k  # 6 athletes, 2 with insufficient data
+    cut = float(sq.loc[sq["hamstring_flag"], "hamstring_risk"].min())
+    text = html_lib.unescape(_visible_text(render_html(ctx)))
+    assert f"{k} flagged for hamstring risk" in text
+    assert (
+        f"the {k} highest of {n} hamstring risks this week, the squad's top 40%; cut-off {100 * cut:.0f}%"
+        in text
+    )
+    assert f"this week {k} of {n}" in text and "policy evaluated in hamstring.json" in text
+    assert "sensitivity 0.06" in text and "precision 0.02" in text and "5 of 21 injuries caught" in text
+    assert "20% or more" not in text  # no threshold sentence left
+
+
+def test_report_trend_chart_draws_this_weeks_cut_off_under_a_top_share():
+    ctx = _top_share_context()
+    sq = ctx.squad
+    cut = float(sq.loc[sq["hamstring_flag"], "hamstring_risk"].min())
+    html = render_html(ctx)
+    assert f"this week's cut-off {100 * cut:.0f}%" in html
+    assert "flag at 20%" not in html and "flag line at 20%" not in html
+
+
+def test_report_says_one_athlete_of_a_tiny_squad_is_flagged():
+    ctx = _top_share_context()
+    n = int((ctx.squad["hamstring_risk"].notna() & ~ctx.squad["insufficient_data"]).sum())
+    text = html_lib.unescape(_visible_text(render_html(ctx)))
+    assert "1 flagged for hamstring risk" in text
+    assert (
+        f"the highest of {n} hamstring risks this week: the squad's top 10% of {n} rounds up to one athlete"
+        in text
+    )
+    one = ctx.squad.assign(insufficient_data=ctx.squad["athlete_id"] != ctx.squad["athlete_id"].iloc[-1])
+    one = one.assign(
+        hamstring_flag=~one["insufficient_data"],
+        hamstring_risk=one["hamstring_risk"].where(~one["insufficient_data"]),
+    )
+    text = html_lib.unescape(_visible_text(render_html(replace(ctx, squad=one))))
+    assert (
+        "the only hamstring risk this week: the squad's top 10% of a squad of one rounds up to one athlete"
+        in text
+    )
+
+
+def test_report_context_checks_the_top_share():
+    ctx = _top_share_context()
+    with pytest.raises(ValueError, match="flag_top_share"):
+        replace(ctx, flag_top_share=1.5).validate()
+    with pytest.raises(ValueError, match="flag_ranked"):
+        replace(ctx, flag_ranked=3).validate()
+    everyone = ctx.squad.assign(hamstring_flag=ctx.squad["hamstring_risk"].notna())
+    with pytest.raises(ValueError, match="more than the top 0.1"):
+        replace(ctx, squad=everyone).validate()
+    replace(ctx, flag_ranked=len(ctx.squad) + 50).validate()  # a capped report ranks more than it shows
+
+
+def test_report_quotes_the_evaluation_only_for_the_share_it_evaluated():
+    ctx = _top_share_context(share=0.4, evaluated=0.1)  # the metrics evaluated the top 0.1, not 0.4
+    text = html_lib.unescape(_visible_text(render_html(ctx)))
+    assert "policy evaluated in hamstring.json" not in text and "sensitivity 0.06" not in text
+    assert "The model's metrics carry no evaluation of the weekly top 40%." in text

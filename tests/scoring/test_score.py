@@ -45,6 +45,12 @@ def test_rerun_same_week_keeps_history_identical_and_second_week_appends(trained
     first = hist.read_bytes()
     scores = pd.read_csv(out / "scores.csv")
     assert len(scores) == 40 and set(scores["week"]) == {w1}
+    # the summary line names the flag policy: the weekly top 10 % of the athletes with a risk
+    n = int((scores["hamstring_risk"].notna() & ~scores["insufficient_data"]).sum())
+    k = int(np.ceil(0.10 * n))
+    assert scores["hamstring_flag"].fillna(False).sum() == k
+    line = " ".join(r.output.split())
+    assert f"{k} flagged (the {k} highest of {n} hamstring risks: the squad's top 10%" in line
     assert {
         "hamstring_risk",
         "hamstring_flag",
@@ -179,7 +185,7 @@ def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(traine
     """The squad-level charts (family shares, beeswarm) are built from ``families`` and ``long``:
     transfer rows only for athletes in a strength block, nothing for "insufficient data"."""
     from sprintlab.registry import load_pipeline_model
-    from sprintlab.scoring import mark_insufficient, score_week_with
+    from sprintlab.scoring import hamstring_flag_policy, mark_insufficient, score_week_with
 
     panel = pd.read_parquet(trained["tmp"] / "feat" / "panel.parquet")
     models = {t: load_pipeline_model(trained["tmp"] / "models", t).model for t in ("hamstring", "transfer")}
@@ -200,7 +206,7 @@ def test_squad_explanations_cover_only_the_athletes_whose_number_is_shown(traine
             frame = getattr(out, part)
             assert set(frame.loc[frame["model"] == model, "athlete_id"]) == ids, (part, model)
     gone = sorted(shown["transfer"])[0]
-    out = mark_insufficient(out, {gone}, "test")
+    out = mark_insufficient(out, {gone}, "test", hamstring_flag_policy(p))
     for part in ("families", "long", "drivers"):
         assert gone not in set(getattr(out, part)["athlete_id"]), part
 

@@ -66,24 +66,33 @@ def _locations(project: Path | None, models_dir: Path | None, registry: bool) ->
     return root, models_dir if models_dir is not None else root / "models"
 
 
-def _status(rows: pd.DataFrame, table: pd.DataFrame, root: Path | None) -> tuple[bool, bool] | None:
+def _status(
+    week: pd.DataFrame,
+    athlete: str,
+    tables: dict[str, pd.DataFrame],
+    models: dict[str, LoadedModel],
+    root: Path | None,
+) -> tuple[bool, bool] | None:
     """Whether the athlete is in a strength block and flagged, by the report's definitions
-    (:func:`sprintlab.scoring.in_strength_block`, the hamstring flag threshold) and the project's
-    ``params.yaml``; ``None`` without a project (not known)."""
+    (:func:`sprintlab.scoring.in_strength_block`; the hamstring flag of ``sprintlab score``,
+    :func:`sprintlab.scoring.week_hamstring_flags`, over the whole squad of the week ``week``
+    holds, since a weekly top share ranks everyone) and the project's ``params.yaml``; ``None``
+    without a project (not known)."""
     if root is None:
         return None
     from sprintlab.config import load_params
-    from sprintlab.scoring import in_strength_block
+    from sprintlab.scoring import in_strength_block, recent_activity, week_hamstring_flags
     from sprintlab.tracking import PROJECT_FILE
 
     params = load_params(root / PROJECT_FILE)
+    rows = week[week["athlete_id"].astype(str) == athlete]
     in_block = bool(in_strength_block(rows, params.targets.transfer.min_strength_gain)[0])
-    flagged = False
-    for name, spec in TARGETS.items():
-        now = table.loc[table["model"] == name, "baseline_prob"]
-        if spec.flag_column and len(now):
-            flagged = flagged or float(now.iloc[0]) >= getattr(params.train, name).flag_threshold
-    return in_block, flagged
+    if "hamstring" not in models:
+        return in_block, False
+    week_end = pd.Timestamp(week["week_end"].iloc[0])
+    activity = recent_activity(tables, week_end, params.score.recent_days)
+    flags = week_hamstring_flags(params, week, models["hamstring"].model, week_end, activity)
+    return in_block, bool(flags.get(athlete, False))
 
 
 def _lever_grid(t: pd.DataFrame) -> Table:
@@ -190,7 +199,8 @@ def levers(
         )
         raise typer.Exit(2) from None
     week_end = panel["week_end"].max()
-    rows = panel[(panel["week_end"] == week_end) & (panel["athlete_id"].astype(str) == athlete)]
+    week = panel[panel["week_end"] == week_end]
+    rows = week[week["athlete_id"].astype(str) == athlete]
     if rows.empty:
         console.print(
             f"[red]error:[/red] athlete {escape(repr(athlete))} has no record in the week ending {week_end.date()}",
@@ -212,7 +222,9 @@ def levers(
         {t: m.lever_ranges for t, m in models.items() if m.lever_ranges is not None},
         boosters={t: list(m.lever_boosters) for t, m in models.items() if m.lever_boosters},
     )
-    console.print(render_box(table, athlete, week_end, top=top, status=_status(rows, table, root)))
+    console.print(
+        render_box(table, athlete, week_end, top=top, status=_status(week, athlete, tables, models, root))
+    )
     missing = [t for t, m in models.items() if m.lever_ranges is None]
     if missing:
         console.print(

@@ -182,7 +182,8 @@ def _print_outcome(console: Console, res: ScoreResult, out: Path) -> None:
         )
     s = res.scores
     console.print(
-        f"week {res.week}: {len(s)} athletes scored, {int(s['hamstring_flag'].fillna(False).sum())} flagged, "
+        f"week {res.week}: {len(s)} athletes scored, {int(s['hamstring_flag'].fillna(False).sum())} flagged "
+        + escape(f"({res.flag_rule}), " if res.flag_rule else "")
         + escape(f"{int(s['insufficient_data'].sum())} with insufficient data; outputs in {out}"),
         highlight=False,
     )

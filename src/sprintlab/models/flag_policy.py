@@ -104,17 +104,66 @@ def _ranked(score: np.ndarray, seed: int) -> np.ndarray:
     return np.lexsort((tie, -np.asarray(score, dtype=float)))
 
 
-def top_share_flags(score: np.ndarray, week: np.ndarray, share: float, seed: int) -> np.ndarray:
-    """Flag ``ceil(share * n_w)`` highest-scoring rows of each week ``w`` (ties at random, ``seed``)."""
+def flag_count(share: float, n: int) -> int:
+    """``k = ceil(share * n)``: how many of ``n`` athletes a week's top ``share`` flags (at least one
+    of any squad, so one of a squad of 1 to ``1 / share``)."""
     if not 0 < share < 1:
         raise ValueError(f"the flagged share must lie strictly between 0 and 1, got {share}")
+    return int(np.ceil(share * n - 1e-9))
+
+
+def policy_label(share: float) -> str:
+    """The evaluation's name of the weekly top-``share`` policy (``model.flag_policy`` in the metrics)."""
+    return f"top {share:g} of the squad per week"
+
+
+def top_share_flags(score: np.ndarray, week: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """Flag ``ceil(share * n_w)`` highest-scoring rows of each week ``w`` (ties at random, ``seed``)."""
+    flag_count(share, 0)
     score = np.where(np.isnan(np.asarray(score, dtype=float)), -np.inf, score)
     flags = np.zeros(len(score), dtype=bool)
     for _, rows in pd.Series(np.arange(len(score))).groupby(np.asarray(week)):
         idx = rows.to_numpy()
-        k = int(np.ceil(share * idx.size - 1e-9))
-        flags[idx[_ranked(score[idx], seed)[:k]]] = True
+        flags[idx[_ranked(score[idx], seed)[: flag_count(share, idx.size)]]] = True
     return flags
+
+
+@dataclass(frozen=True)
+class FlagPolicy:
+    """The hamstring flag staff see, the one definition every consumer uses.
+
+    With ``share`` (``params.yaml`` ``train.hamstring.flag_top_share``) the flag is the decision
+    policy the evaluation measures: the ``ceil(share * n)`` highest risks of the week's ``n``
+    athletes with a risk (:func:`top_share_flags`, ties at random with ``seed``, the split seed the
+    evaluation ranks with). Without it (``null``), a risk of ``threshold``
+    (``train.hamstring.flag_threshold``) or more. An athlete without a risk (insufficient data) is
+    never flagged and does not count in ``n``."""
+
+    threshold: float
+    share: float | None
+    seed: int
+
+    def flags(self, risk: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+        """One week's flags: ``risk`` of the scored squad, ``eligible`` False for insufficient data."""
+        risk = np.asarray(risk, dtype=float)
+        ranked = np.asarray(eligible, dtype=bool) & np.isfinite(risk)
+        out = np.zeros(risk.size, dtype=bool)
+        if self.share is None:
+            out[ranked] = risk[ranked] >= self.threshold
+        elif ranked.any():
+            out[ranked] = top_share_flags(risk[ranked], np.zeros(int(ranked.sum())), self.share, self.seed)
+        return out
+
+    def describe(self, n: int) -> str:
+        """The rule in a few words for a week of ``n`` athletes with a risk."""
+        if self.share is None:
+            return f"hamstring risk {self.threshold:.0%} or more"
+        top = f"the squad's top {self.share:.0%}"
+        if n == 0:
+            return f"{top} of hamstring risks; nobody has one this week"
+        k = flag_count(self.share, n)
+        highest = "the highest" if k == 1 else f"the {k} highest"
+        return f"{highest} of {n} hamstring risks: {top}, at least one athlete"
 
 
 def top_k_flags(score: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -257,7 +306,7 @@ def decision_metrics(
     cut = training_threshold(p_train, share)
     p_all = {"model": p_model, **p_baselines}
     return {
-        "model": {**held.at_share(p_model, share), "flag_policy": f"top {share:g} of the squad per week"},
+        "model": {**held.at_share(p_model, share), "flag_policy": policy_label(share)},
         "baselines": {name: held.at_share(p, share) for name, p in p_baselines.items()},
         "rules": {rule.name: rule_entry(rule, test, p_model, share, held) for rule in rules},
         "threshold_policy": {"threshold": cut, "target_flag_rate": share, **held.figures(p_model >= cut)},

@@ -5,7 +5,8 @@
 experiment's model that lost: "challenger, not promoted: AUC 0.495 vs champion 0.642"), ``auc``
 (held-out ROC AUC), ``gap_to_ceiling`` (the simulator truth's AUC on the same units minus the
 model's; none on real data), ``brier_skill`` (1 - Brier / Brier of predicting the base rate),
-``calibration_slope``, ``flag_sensitivity`` (share of events flagged at the flag threshold) and
+``calibration_slope``, ``flag_sensitivity`` (share of events flagged by the hamstring flag policy:
+the weekly top share when ``flag_top_share`` is set, else the flag threshold) and
 ``explanation_agreement`` (how often the explanation named the true main factor; simulated data).
 The detailed files (``reports/metrics/<target>.json``, ``explanations.json``) are read by key, so
 fields added to them later change nothing here; a value they lack is ``null``.

@@ -19,7 +19,7 @@ import pandas as pd
 from sprintlab.config import Params
 from sprintlab.domain import TARGETS, TRANSFER, iso_week_label
 from sprintlab.registry import LoadedModel
-from sprintlab.report.context import ReportContext
+from sprintlab.report.context import ReportContext, ranked_count
 from sprintlab.scoring import ScoredWeek
 
 REPORT_TITLE = "sprintlab weekly report"
@@ -124,13 +124,15 @@ def _report_history(history: pd.DataFrame | None, athletes: list[str]) -> pd.Dat
 
 def report_athletes(squad: pd.DataFrame, cap: int) -> tuple[list[str], list[str]]:
     """The athletes the report shows and those a cap of ``cap`` leaves out: highest hamstring risk
-    first (athletes with insufficient data last, then by id), so a cap never drops a flagged
-    athlete in favour of a lower risk."""
+    first (athletes with insufficient data last, flagged athletes before unflagged ones of the
+    same risk - a weekly top share breaks ties at random -, then by id), so a cap never drops a
+    flagged athlete in favour of an unflagged one."""
     order = squad.assign(
         _thin=squad["insufficient_data"].fillna(False).astype(bool),
         _risk=pd.to_numeric(squad["hamstring_risk"], errors="coerce").fillna(-1.0),
+        _flag=squad["hamstring_flag"].fillna(False).astype(bool),
         _id=squad["athlete_id"].astype(str),
-    ).sort_values(["_thin", "_risk", "_id"], ascending=[True, False, True], kind="mergesort")
+    ).sort_values(["_thin", "_risk", "_flag", "_id"], ascending=[True, False, False, True], kind="mergesort")
     ids = order["athlete_id"].tolist()
     return ids[:cap], ids[cap:]
 
@@ -210,6 +212,8 @@ def build_report_context(inputs: ReportInputs, params: Params) -> ReportContext:
         known_limits=list(inputs.known_limits),
         main_factor_hidden=inputs.main_factor_hidden,
         flag_threshold=params.train.hamstring.flag_threshold,
+        flag_top_share=params.train.hamstring.flag_top_share,
+        flag_ranked=ranked_count(inputs.scored.squad),
         own_usual_weeks=params.score.own_usual_weeks,
         not_modelled=dict(inputs.not_modelled),
         not_assessed=not_assessed(inputs.models, _feature_description),

@@ -547,28 +547,31 @@ def _trend_axes(
     return '<g class="grid">' + "".join(grid) + "</g>", '<g class="ticks">' + "".join(labels) + "</g>"
 
 
-def _threshold_line(ty: float, x0: float, x1: float, threshold: float) -> list[str]:
+def _threshold_line(ty: float | None, x0: float, x1: float, label: str) -> list[str]:
+    """The dashed flag line at height ``ty`` labelled ``label`` (nothing when ``ty`` is ``None``)."""
+    if ty is None:
+        return []
     return [
         f'<line class="threshold" x1="{_num(x0)}" y1="{_num(ty)}" x2="{_num(x1)}" y2="{_num(ty)}" '
         f'stroke="{FLAG_COLOUR}" stroke-width="1.2" stroke-dasharray="5 3"/>',
-        _svg_text(
-            x1 + 6, ty + SVG_SMALL * 0.35, f"flag at {pct(threshold)}", size=SVG_SMALL, colour=FLAG_COLOUR
-        ),
+        _svg_text(x1 + 6, ty + SVG_SMALL * 0.35, label, size=SVG_SMALL, colour=FLAG_COLOUR),
     ]
 
 
-def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
-    """Weekly hamstring-risk line with the flag threshold, as inline SVG.
+def risk_trend_svg(hist: pd.DataFrame, line: float | None, label: str, alt: str) -> str:
+    """Weekly hamstring-risk line with the flag line, as inline SVG.
 
     One ``circle.point`` per week with a finite risk (``data-risk`` in percent); the line breaks
-    at missing weeks; the dashed threshold line is labelled "flag at N%".
+    at missing weeks; the dashed flag line at risk ``line`` is labelled ``label`` (the report's
+    words: "flag at N%" for a threshold, this week's cut-off for a weekly top share); no line when
+    ``line`` is ``None``.
     """
     h = hist.sort_values("week_end", kind="mergesort")
     y = h["hamstring_risk"].to_numpy(float) * 100
     n = len(y)
     finite = np.isfinite(y)
     ymax_data = float(y[finite].max()) if finite.any() else 0.0
-    ymax = min(100.0, max(max(ymax_data, threshold * 100) * 1.25, 10.0))
+    ymax = min(100.0, max(max(ymax_data, 0.0 if line is None else line * 100) * 1.25, 10.0))
     width, height = 660, 214
     x0, x1, top, bottom = 72.0, 560.0, 14.0, 160.0
     pad = 14.0
@@ -594,7 +597,7 @@ def risk_trend_svg(hist: pd.DataFrame, threshold: float, alt: str) -> str:
         [
             *_svg_open(width, height, alt, "trend"),
             grid,
-            *_threshold_line(sy(threshold * 100), x0, x1, threshold),
+            *_threshold_line(None if line is None else sy(line * 100), x0, x1, label),
             *_trend_segments(xs, np.asarray(ys), finite),
             '<g class="points">' + points + "</g>",
             f'<path class="axes" d="M{_num(x0)} {_num(top)}V{_num(bottom)}H{_num(x1)}" fill="none" stroke="{MUTED}"/>',

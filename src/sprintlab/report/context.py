@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sprintlab.domain import FAMILY_LABELS, TARGETS
+from sprintlab.models.flag_policy import flag_count
 
 # Okabe-Ito colour-blind-safe palette; used for bars and swatches only (text stays dark on light).
 FAMILY_COLOURS: dict[str, str] = {
@@ -57,6 +58,12 @@ HISTORY_COLUMNS = ("athlete_id", "week_end", "hamstring_risk")
 LEVER_COLUMNS = ("athlete_id", "model", "lever", "text", "effect", "baseline_prob", "new_prob", "low", "high")
 
 
+def ranked_count(squad: pd.DataFrame) -> int:
+    """The athletes of a scored squad the hamstring flag ranks: with a risk, without insufficient data."""
+    thin = squad["insufficient_data"].fillna(True).astype(bool)
+    return int((squad["hamstring_risk"].notna() & ~thin).sum())
+
+
 @dataclass(frozen=True)
 class ReportContext:
     """Inputs of one weekly report. Frames are read, never modified, by the renderer.
@@ -84,7 +91,12 @@ class ReportContext:
     levers: pd.DataFrame | None = None
     drift_warnings: list[str] = field(default_factory=list)
     known_limits: list[str] = field(default_factory=list)
-    flag_threshold: float = 0.2
+    flag_threshold: float = 0.2  # the flag's risk threshold when there is no weekly top share
+    # the hamstring flag as a weekly top share of the squad (params.yaml train.hamstring.flag_top_share;
+    # None: the threshold above) and how many athletes with a risk it ranked this week (None: those of
+    # ``squad``; set it when a report.max_athletes cap shows fewer than were scored)
+    flag_top_share: float | None = None
+    flag_ranked: int | None = None
     own_usual_weeks: int = 26  # driver sentences' "own usual": median of this many previous weeks
     not_modelled: dict[str, str] = field(default_factory=dict)  # outcome -> why it has no number
     not_assessed: dict[str, list[str]] = field(default_factory=dict)  # outcome -> families not assessed
@@ -123,8 +135,37 @@ class ReportContext:
             problems.append("squad has duplicate athlete_id rows")
         if not 0.0 < float(self.flag_threshold) < 1.0:
             problems.append(f"flag_threshold must be in (0, 1), got {self.flag_threshold}")
+        problems.extend(self._flag_share_problems())
         if problems:
             raise ValueError("invalid ReportContext: " + "; ".join(problems))
+
+    def ranked_count(self) -> int:
+        """How many athletes with a risk the week's flag ranked (``flag_ranked``, else counted in
+        ``squad``: athletes with a hamstring risk and without insufficient data)."""
+        return int(self.flag_ranked) if self.flag_ranked is not None else ranked_count(self.squad)
+
+    def _flag_share_problems(self) -> list[str]:
+        """A top share in (0, 1); ``flag_ranked`` at least the athletes shown with a risk and no
+        more flagged athletes than the share's ``ceil(share * n)``."""
+        share = self.flag_top_share
+        if share is None:
+            return []
+        if not 0.0 < float(share) < 1.0:
+            return [f"flag_top_share must be in (0, 1), got {share}"]
+        if not {"hamstring_risk", "hamstring_flag", "insufficient_data"} <= set(self.squad.columns):
+            return []
+        sq = self.squad
+        shown = ranked_count(sq)
+        n = self.ranked_count()
+        if n < shown:
+            return [f"flag_ranked ({n}) is below the {shown} athletes shown with a risk"]
+        flagged = int(
+            (sq["hamstring_flag"].fillna(False).astype(bool) & ~sq["insufficient_data"].astype(bool)).sum()
+        )
+        k = flag_count(float(share), n)
+        if flagged > k:
+            return [f"{flagged} athletes flagged, more than the top {share:g} of {n} ({k})"]
+        return []
 
     def family_label(self, family: str | None) -> str:
         if family is None or (isinstance(family, float) and family != family):

@@ -26,6 +26,7 @@ from sprintlab.report.context import (
     ReportContext,
     family_colour,
 )
+from sprintlab.report.flag_words import flag_words
 
 __all__ = ["render_html", "render_report"]
 
@@ -191,8 +192,11 @@ def _squad_order(squad: pd.DataFrame) -> pd.DataFrame:
     s = squad.copy()
     s["_thin"] = s["insufficient_data"].fillna(False).astype(bool)
     s["_risk"] = pd.to_numeric(s["hamstring_risk"], errors="coerce").fillna(-1.0)
+    s["_flag"] = s["hamstring_flag"].fillna(False).astype(bool)  # a flagged athlete first among equal risks
     s["_id"] = s["athlete_id"].astype(str)
-    return s.sort_values(["_thin", "_risk", "_id"], ascending=[True, False, True], kind="mergesort")
+    return s.sort_values(
+        ["_thin", "_risk", "_flag", "_id"], ascending=[True, False, False, True], kind="mergesort"
+    )
 
 
 def _main_factor(ctx: ReportContext, aid: str, model: str, family) -> str:
@@ -379,11 +383,12 @@ def _risk_trend(ctx: ReportContext, aid: str) -> dict[str, Any] | None:
         return None
     hs = h.sort_values("week_end")
     first, last = float(hs["hamstring_risk"].iloc[0]), float(hs["hamstring_risk"].iloc[-1])
+    words = flag_words(ctx)
     alt = (
         f"Line chart of {aid}'s weekly hamstring risk over {len(hs)} weeks: from {pct(first)} to "
-        f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; flag line at {pct(ctx.flag_threshold)}."
+        f"{pct(last)}, peak {pct(float(hs['hamstring_risk'].max()))}; {words.line_alt}."
     )
-    return {"svg": Markup(charts.risk_trend_svg(hs, ctx.flag_threshold, alt)), "alt": alt}
+    return {"svg": Markup(charts.risk_trend_svg(hs, words.line, words.line_label, alt)), "alt": alt}
 
 
 def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool) -> dict[str, Any] | None:
@@ -629,7 +634,7 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
         "squad_scope": _squad_scope(athletes, ctx.not_modelled),
         **_outcome_notes(ctx),
         "model_note": _sentence(ctx.model_note) if ctx.model_note else None,
-        "threshold": pct(ctx.flag_threshold),
+        "flag": flag_words(ctx),
         "families": [{"key": f, "label": fam_labels[f], "colour": family_colour(f)} for f in FAMILIES],
         "other_colour": OTHER_COLOUR,
         "athletes": athletes,
