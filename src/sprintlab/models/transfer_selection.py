@@ -41,6 +41,8 @@ DECISION_RULE = (
 )
 CI_LEVELS = (2.5, 97.5)
 MIN_RESAMPLES = 10  # as bootstrap_cis: fewer usable resamples give no interval
+#: training AUCs closer than this are a tie (float rounding of equal AUCs must not pick a baseline)
+AUC_TIE_TOL = 1e-9
 
 
 def training_cv_auc(
@@ -68,7 +70,8 @@ def choose_best_baseline(
     candidates: tuple[str, ...] = FAMILY_BASELINES,
 ) -> tuple[str, dict[str, float]]:
     """The ``candidates`` member (simplest first) with the highest :func:`training_cv_auc` on the
-    training blocks ``x`` (ties and NaN: the simpler, earlier one), and every candidate's training AUC."""
+    training blocks ``x`` (ties within ``AUC_TIE_TOL`` and NaN: the simpler, earlier one), and every
+    candidate's training AUC."""
 
     def maker(name: str) -> Callable[[], FeatureLogistic]:
         return lambda: transfer_baselines(features)[name]
@@ -76,7 +79,7 @@ def choose_best_baseline(
     aucs = {name: training_cv_auc(maker(name), x, y, groups, folds) for name in candidates}
     best = candidates[0]
     for name in candidates[1:]:
-        if np.isfinite(aucs[name]) and not aucs[name] <= aucs[best]:
+        if np.isfinite(aucs[name]) and not aucs[name] <= aucs[best] + AUC_TIE_TOL:
             best = name
     return best, aucs
 
