@@ -240,6 +240,14 @@ def transfer_selection(
     )
     base_rec["training_cv_auc"] = cv
     out: dict[str, Any] = {"selection": selection_record(model_rec, base_rec, diff)}
+    out["selection"]["blocks"] = {
+        "auc": f"{len(test)} blocks of the held-out athletes from the split's cutoff (as `model`, `baselines`)",
+        "explanations": (
+            f"{expl_m['n_blocks']} blocks of every athlete from the cutoff's day (as explanations.json)"
+            if expl_m
+            else "not measured: no simulator truth"
+        ),
+    }
     if expl_b is not None:
         out["best_baseline_explanations"] = {"name": best, **expl_b, "auc": bm["roc_auc"]}
     return out
