@@ -13,12 +13,18 @@ from sprintlab.models.transfer_baselines import FeatureLogistic, transfer_baseli
 from sprintlab.models.transfer_selection import (
     DECISION_RULE,
     FAMILY_BASELINES,
+    auc_selection,
     choose_best_baseline,
+    complete_selection,
     paired_auc_difference,
-    selection_record,
     transfer_selection,
 )
-from sprintlab.transfer_explanations import TRUE_LATENT_UNIT_COLUMNS, model_family_values
+from sprintlab.transfer_explanations import (
+    TRUE_LATENT_UNIT_COLUMNS,
+    explanation_blocks,
+    model_family_values,
+    transfer_explanation_metrics,
+)
 
 FEATURES = [
     "strength_change_since_test_pct",  # strength
@@ -110,9 +116,10 @@ def test_paired_auc_difference_known_answers():
 
 
 def _record(d: float, ci: list[float], agree_model: float | None, agree_base: float | None) -> dict:
-    return selection_record(
-        {"name": "lightgbm", "auc": 0.80, "all_blocks_agreement": agree_model},
-        {"name": "logistic_all_features", "auc": 0.80 - d, "all_blocks_agreement": agree_base},
+    """The AUC part (train stage) completed with the agreements (explain stage)."""
+    auc_part = auc_selection(
+        {"name": "lightgbm", "auc": 0.80},
+        {"name": "logistic_all_features", "auc": 0.80 - d},
         {
             "model_minus_baseline": d,
             "ci": ci,
@@ -121,6 +128,13 @@ def _record(d: float, ci: list[float], agree_model: float | None, agree_base: fl
             "seed": 7,
         },
     )
+    assert "winner_explanations" not in auc_part and "decision" not in auc_part
+    assert "explanations.json" in auc_part["note"]
+    rec = complete_selection(auc_part, agree_model, agree_base)
+    assert rec["winner_auc"] == auc_part["winner_auc"] and "note" not in rec
+    assert rec["model"]["all_blocks_agreement"] == agree_model
+    assert rec["best_baseline"]["all_blocks_agreement"] == agree_base
+    return rec
 
 
 def test_selection_names_a_baseline_better_on_auc_and_agreement():
@@ -159,7 +173,7 @@ def test_best_baseline_block_has_the_four_metrics_in_unit_interval():
     p |= {f"p_{n}": baselines[n].predict_proba(test[FEATURES])[:, 1] for n in FAMILY_BASELINES}
     metrics = {"model": {"roc_auc": roc_auc_score(test["y"], p["p_model"])}}
     metrics["baselines"] = {n: {"roc_auc": roc_auc_score(test["y"], p[f"p_{n}"])} for n in FAMILY_BASELINES}
-    out = transfer_selection(model, baselines, u, split, FEATURES, metrics, p, n_boot=100, seed=7, folds=5)
+    out = transfer_selection(baselines, u, split, FEATURES, metrics, p, n_boot=100, seed=7, folds=5)
     best = out["best_baseline_explanations"]
     assert best["name"] in FAMILY_BASELINES and best["name"] == out["selection"]["best_baseline"]["name"]
     for key in (
@@ -171,14 +185,19 @@ def test_best_baseline_block_has_the_four_metrics_in_unit_interval():
         assert 0 <= best[key] <= 1
     assert best["auc"] == metrics["baselines"][best["name"]]["roc_auc"]
     sel = out["selection"]
-    assert 0 <= sel["model"]["all_blocks_agreement"] <= 1
+    # the train stage records the AUC part only: no group Shapley of the model, no decision yet
+    assert "all_blocks_agreement" not in sel["model"] and "decision" not in sel
     assert sel["winner_auc"] in ("lightgbm", best["name"]) and sel["rule"] == DECISION_RULE
-    # without the simulator's truth: AUC comparison only
+    model_agreement = transfer_explanation_metrics(model, FEATURES, *explanation_blocks(u, split.cutoff))
+    done = complete_selection(sel, model_agreement["all_blocks_agreement"], best["all_blocks_agreement"])
+    assert done["winner_explanations"] in ("lightgbm", best["name"]) and done["rule_keeps"]
+    # without the simulator's truth: AUC comparison only, completed in the train stage
     blind = transfer_selection(
-        model, baselines, u.drop(columns=list(TRUE_LATENT_UNIT_COLUMNS.values())), split, FEATURES, metrics, p,
+        baselines, u.drop(columns=list(TRUE_LATENT_UNIT_COLUMNS.values())), split, FEATURES, metrics, p,
         n_boot=100, seed=7, folds=5,
     )  # fmt: skip
     assert "best_baseline_explanations" not in blind and blind["selection"]["winner_explanations"] is None
+    assert blind["selection"]["rule_keeps"] == blind["selection"]["winner_auc"]
 
 
 def test_choose_best_baseline_prefers_the_simpler_on_a_tie(monkeypatch):

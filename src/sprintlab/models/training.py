@@ -121,7 +121,7 @@ def train_and_evaluate(
     metrics["baselines"], p_baselines = _score_baselines(baselines, train, test, feats, score)
     p_test = {"p_model": p_model, **p_baselines}
     metrics.update(
-        _selection(spec, model, baselines, usable, split, feats, metrics, p_test, score, model_params)
+        _selection(spec, baselines, usable, split, feats, metrics, p_test, score, model_params)
     )
     oracles, p_oracle = _score_oracles(test, score)
     metrics.update(oracles)
@@ -146,7 +146,6 @@ def train_and_evaluate(
 
 def _selection(
     spec: Target,
-    model: CalibratedLGBMClassifier,
     baselines: Mapping[str, Baseline],
     usable: pd.DataFrame,
     split: Split,
@@ -156,16 +155,16 @@ def _selection(
     score: HeldOutScorer,
     model_params: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Transfer only: the model-family selection record against the best family baseline
-    (:func:`sprintlab.models.transfer_selection.transfer_selection`, the scorer's bootstrap size and
-    seed, the model's ``cv_folds`` for choosing the baseline on the training blocks)."""
+    """Transfer only: the AUC part of the model-family selection record against the best family
+    baseline (:func:`sprintlab.models.transfer_selection.transfer_selection`, the scorer's bootstrap
+    size and seed, the model's ``cv_folds`` for choosing the baseline on the training blocks); no
+    group Shapley of the model here (the explain stage completes the record)."""
     if spec.name != "transfer":
         return {}
     from sprintlab.models.transfer_selection import transfer_selection
 
     folds = int(model_params.get("cv_folds", 5))
     return transfer_selection(
-        model,
         baselines,
         usable,
         split,

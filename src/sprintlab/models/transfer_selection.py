@@ -16,6 +16,12 @@ shipped model is not switched here.
 * **Explanation agreement** - the four metrics of :mod:`sprintlab.transfer_explanations` for both,
   one definition: exact family group Shapley of each one's log-odds margin against the
   training-period blocks, on the explain stage's held-out blocks (:func:`explanation_blocks`).
+
+Split in two so the model's group Shapley values (minutes on the default squad) are computed once,
+in the explain stage: the train stage records the AUC part (:func:`transfer_selection`,
+:func:`auc_selection`, and the baseline's cheap logit explanations) in ``evaluation.json``; the
+explain stage completes it with both agreements and the decision (:func:`complete_selection`) in
+``explanations.json`` ``transfer.selection``.
 """
 
 from __future__ import annotations
@@ -118,37 +124,63 @@ def _finite(v: Any) -> bool:
     return v is not None and bool(np.isfinite(v))
 
 
-def selection_record(
+#: where the AUC part of the record (train stage, ``evaluation.json``) says the rest is
+EXPLANATIONS_NOTE = (
+    "explanation agreement (winner_explanations), rule_keeps and the decision: explanations.json "
+    "transfer.selection (the explain stage computes the model's group Shapley values once)"
+)
+
+
+def auc_selection(
     model: Mapping[str, Any], baseline: Mapping[str, Any], difference: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The comparison under ``DECISION_RULE``: ``model`` and ``baseline`` carry ``name``, ``auc``,
-    ``all_blocks_agreement`` (None: not measured), ``difference`` is :func:`paired_auc_difference`.
-
-    * ``winner_auc`` - the simple one on a tie within the interval, else the higher AUC;
-    * ``winner_explanations`` - the higher all-blocks agreement, the simple one on equality, None when
-      either is not measured;
-    * ``rule_keeps`` - the model only when it wins both (AUC alone without explanation figures).
-    """
+    """The AUC part of the comparison under ``DECISION_RULE`` (train stage): ``model`` and
+    ``baseline`` carry ``name`` and ``auc``, ``difference`` is :func:`paired_auc_difference`.
+    ``winner_auc`` - the simple one on a tie within the interval, else the higher AUC. Completed by
+    :func:`complete_selection` with the explanation agreements."""
     m, b = str(model["name"]), str(baseline["name"])
     if difference["tie_within_interval"]:
         winner_auc = b
     else:
         winner_auc = m if difference["model_minus_baseline"] > 0 else b
-    ma, ba = model.get("all_blocks_agreement"), baseline.get("all_blocks_agreement")
-    winner_expl = None
-    if ma is not None and ba is not None and _finite(ma) and _finite(ba):
-        winner_expl = m if float(ma) > float(ba) else b
-    keeps = m if winner_auc == m and winner_expl in (m, None) else b
     return {
         "model": dict(model),
         "best_baseline": dict(baseline),
         "auc_difference": dict(difference),
         "winner_auc": winner_auc,
-        "winner_explanations": winner_expl,
         "rule": DECISION_RULE,
-        "rule_keeps": keeps,
-        "decision": decision_text(model, baseline, difference, winner_auc, winner_expl, keeps),
+        "note": EXPLANATIONS_NOTE,
     }
+
+
+def complete_selection(
+    auc_record: Mapping[str, Any], model_agreement: float | None, baseline_agreement: float | None
+) -> dict[str, Any]:
+    """The whole record: :func:`auc_selection`'s ``auc_record`` with both ``all_blocks_agreement``
+    figures (None: not measured) and the decision (explain stage; train stage without the truth).
+
+    * ``winner_explanations`` - the higher all-blocks agreement, the simple one on equality, None when
+      either is not measured;
+    * ``rule_keeps`` - the model only when it wins both (AUC alone without explanation figures).
+    """
+    rec = {k: v for k, v in auc_record.items() if k != "note"}
+    model = {**auc_record["model"], "all_blocks_agreement": model_agreement}
+    baseline = {**auc_record["best_baseline"], "all_blocks_agreement": baseline_agreement}
+    difference, winner_auc = auc_record["auc_difference"], str(auc_record["winner_auc"])
+    m, b = str(model["name"]), str(baseline["name"])
+    winner_expl = None
+    if model_agreement is not None and baseline_agreement is not None:
+        if _finite(model_agreement) and _finite(baseline_agreement):
+            winner_expl = m if float(model_agreement) > float(baseline_agreement) else b
+    keeps = m if winner_auc == m and winner_expl in (m, None) else b
+    rec.update(
+        model=model,
+        best_baseline=baseline,
+        winner_explanations=winner_expl,
+        rule_keeps=keeps,
+        decision=decision_text(model, baseline, difference, winner_auc, winner_expl, keeps),
+    )
+    return rec
 
 
 def decision_text(
@@ -182,25 +214,21 @@ def decision_text(
     )
 
 
-def _explanations(
-    model: Any, baseline: FeatureLogistic, units: pd.DataFrame, cutoff: pd.Timestamp, features: list[str]
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """:func:`sprintlab.transfer_explanations.transfer_explanation_metrics` of the model and the
-    baseline on the explain stage's held-out blocks against the training-period blocks (None, None
-    without the simulator's truth)."""
+def _baseline_explanations(
+    baseline: FeatureLogistic, units: pd.DataFrame, cutoff: pd.Timestamp, features: list[str]
+) -> dict[str, Any] | None:
+    """:func:`sprintlab.transfer_explanations.transfer_explanation_metrics` of the baseline on the
+    explain stage's held-out blocks against the training-period blocks (None without the simulator's
+    truth). The model's are the explain stage's (its group Shapley values are computed once, there)."""
     from sprintlab.transfer_explanations import explanation_blocks, has_truth, transfer_explanation_metrics
 
     if not has_truth(units):
-        return None, None
+        return None
     blocks, reference = explanation_blocks(units, cutoff)
-    return (
-        transfer_explanation_metrics(model, features, blocks, reference),
-        transfer_explanation_metrics(baseline, features, blocks, reference),
-    )
+    return transfer_explanation_metrics(baseline, features, blocks, reference)
 
 
 def transfer_selection(
-    model: Any,
     baselines: Mapping[str, Any],
     usable: pd.DataFrame,
     split: Split,
@@ -212,11 +240,14 @@ def transfer_selection(
     seed: int,
     folds: int,
 ) -> dict[str, Any]:
-    """``{"selection": ..., "best_baseline_explanations": ...}`` for ``evaluation.json``: the best
-    family baseline chosen on the training blocks, its paired AUC difference with the model on the
-    held-out blocks (``p_test``: ``p_model`` and ``p_<baseline>``), both explanation agreements and
-    :func:`selection_record`. ``usable``: the complete-label units ``split`` indexes; ``metrics``: the
-    evaluation so far (``model``, ``baselines``). Empty when no family baseline was fitted."""
+    """``{"selection": ..., "best_baseline_explanations": ...}`` for ``evaluation.json`` (train
+    stage, no group Shapley of the model): the best family baseline chosen on the training blocks,
+    its paired AUC difference with the model on the held-out blocks (``p_test``: ``p_model`` and
+    ``p_<baseline>``) as :func:`auc_selection`, and the baseline's explanation agreement (cheap: a
+    logistic logit). The explain stage completes the record (:func:`complete_selection`) with the
+    model's agreement; without the simulator's truth there is none to wait for, and the record is
+    completed here on AUC alone. ``usable``: the complete-label units ``split`` indexes; ``metrics``:
+    the evaluation so far (``model``, ``baselines``). Empty when no family baseline was fitted."""
     fitted = tuple(n for n in FAMILY_BASELINES if f"p_{n}" in p_test and n in baselines)
     if not fitted:
         return {}
@@ -229,25 +260,26 @@ def transfer_selection(
     diff = paired_auc_difference(
         test["y"].to_numpy(), p_test["p_model"], p_test[f"p_{best}"], groups, n_boot, seed
     )
-    expl_m, expl_b = _explanations(model, baselines[best], usable, split.cutoff, features)
+    expl_b = _baseline_explanations(baselines[best], usable, split.cutoff, features)
     mm, bm = metrics["model"], metrics["baselines"][best]
     model_rec = {"name": MODEL_NAME, "auc": mm["roc_auc"], "auc_ci": mm.get("roc_auc_ci")}
-    model_rec["all_blocks_agreement"] = expl_m["all_blocks_agreement"] if expl_m else None
     base_rec = {"name": best, "auc": bm["roc_auc"], "auc_ci": bm.get("roc_auc_ci")}
-    base_rec["all_blocks_agreement"] = expl_b["all_blocks_agreement"] if expl_b else None
     base_rec["chosen_by"] = (
         f"highest out-of-fold ROC AUC on the training blocks ({folds} athlete-grouped folds)"
     )
     base_rec["training_cv_auc"] = cv
-    out: dict[str, Any] = {"selection": selection_record(model_rec, base_rec, diff)}
-    out["selection"]["blocks"] = {
+    record = auc_selection(model_rec, base_rec, diff)
+    if expl_b is None:  # no truth: nothing for the explain stage to add
+        record = complete_selection(record, None, None)
+    record["blocks"] = {
         "auc": f"{len(test)} blocks of the held-out athletes from the split's cutoff (as `model`, `baselines`)",
         "explanations": (
-            f"{expl_m['n_blocks']} blocks of every athlete from the cutoff's day (as explanations.json)"
-            if expl_m
+            f"{expl_b['n_blocks']} blocks of every athlete from the cutoff's day (as explanations.json)"
+            if expl_b
             else "not measured: no simulator truth"
         ),
     }
+    out: dict[str, Any] = {"selection": record}
     if expl_b is not None:
         out["best_baseline_explanations"] = {"name": best, **expl_b, "auc": bm["roc_auc"]}
     return out

@@ -78,7 +78,9 @@ def _family_agreement(model: Any, targets_dir: Path, models_dir: Path, test: pd.
     both against the training-period blocks (:mod:`sprintlab.transfer_explanations`), and under
     ``best_baseline`` the same four metrics of the best simple baseline (name, metrics, held-out AUC:
     computed by the train stage with the same function, reference and blocks,
-    :mod:`sprintlab.models.transfer_selection`); empty without the truth's latent state."""
+    :mod:`sprintlab.models.transfer_selection`), and under ``selection`` the train stage's AUC
+    comparison completed with both agreements and the decision (the model's group Shapley values are
+    computed here only); empty without the truth's latent state."""
     from sprintlab.transfer_explanations import explanation_blocks, has_truth, transfer_explanation_metrics
 
     if not has_truth(test):
@@ -90,6 +92,14 @@ def _family_agreement(model: Any, targets_dir: Path, models_dir: Path, test: pd.
     out = transfer_explanation_metrics(model, features, test, reference)
     if "best_baseline_explanations" in evaluation:
         out["best_baseline"] = evaluation["best_baseline_explanations"]
+        if "selection" in evaluation:
+            from sprintlab.models.transfer_selection import complete_selection
+
+            out["selection"] = complete_selection(
+                evaluation["selection"],
+                out["all_blocks_agreement"],
+                out["best_baseline"]["all_blocks_agreement"],
+            )
     return {"transfer": out}
 
 
