@@ -120,9 +120,7 @@ def train_and_evaluate(
     baselines = _baselines(spec, acwr_threshold, feats)
     metrics["baselines"], p_baselines = _score_baselines(baselines, train, test, feats, score)
     p_test = {"p_model": p_model, **p_baselines}
-    metrics.update(
-        _selection(spec, baselines, usable, split, feats, metrics, p_test, score, model_params)
-    )
+    metrics.update(_selection(spec, baselines, usable, split, feats, metrics, p_test, score, model_params))
     oracles, p_oracle = _score_oracles(test, score)
     metrics.update(oracles)
     ids = {"athlete_id": score.groups, "unit_date": test["unit_date"].to_numpy(), "y": score.y}
