@@ -89,6 +89,21 @@ def agreement_metrics(model_phi: pd.DataFrame, truth_phi: pd.DataFrame) -> dict[
     }
 
 
+def explanation_blocks(units: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The held-out blocks explained (complete labels dated on or after ``cutoff``'s day, every
+    athlete) and the reference (complete labels dated before it), both re-indexed from 0; the cutoff
+    is taken at day resolution, as ``evaluation.json`` ``split_cutoff`` records it."""
+    day = pd.Timestamp(pd.Timestamp(cutoff).date())
+    done = units[units["label_complete"].astype(bool)]
+    later = pd.to_datetime(done["unit_date"]) >= day
+    return done[later].reset_index(drop=True), done[~later].reset_index(drop=True)
+
+
+def has_truth(units: pd.DataFrame) -> bool:
+    """Whether ``units`` carry the simulator's latent state (:data:`TRUE_LATENT_UNIT_COLUMNS`)."""
+    return set(TRUE_LATENT_UNIT_COLUMNS.values()) <= set(units.columns)
+
+
 def transfer_explanation_metrics(
     model: Any, features: list[str], test: pd.DataFrame, reference: pd.DataFrame
 ) -> dict[str, Any]:

@@ -227,7 +227,7 @@ def weighted_calibration_slopes(y: np.ndarray, p: np.ndarray, weights: np.ndarra
     return slopes
 
 
-def _cluster_weights(groups: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+def cluster_weights(groups: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """``(n_boot, n_rows)`` multiplicity of every row in each cluster bootstrap resample: a row
     counts as often as its athlete was drawn (``n_athletes`` draws with replacement); no rows of
     weights for ``n_boot = 0``."""
@@ -255,7 +255,7 @@ def bootstrap_cis(
     """
     y = np.asarray(y)
     p = np.asarray(p)
-    weights = _cluster_weights(groups, n_boot, seed)
+    weights = cluster_weights(groups, n_boot, seed)
     aucs, slopes = [], []
     chunk = max(1, BOOT_CHUNK_CELLS // max(y.size, 1))
     for lo in range(0, n_boot, chunk):

@@ -92,7 +92,8 @@ def train_and_evaluate(
     ``oracle`` is scored too. For an outcome with a ``measured_change_column`` (transfer: the
     0-10 m change ``t10_change_s``) a regression of that change with a conformal
     ``interval_coverage`` prediction interval is fitted on the same training rows and scored under
-    ``regression``. ``outcome`` names the unit column a ``learn_from="outcome"`` model learns.
+    ``regression``. Transfer: ``selection``, the model against its best family baseline
+    (:mod:`sprintlab.models.transfer_selection`). ``outcome`` names the unit column a ``learn_from="outcome"`` model learns.
 
     Raises :class:`TooLittleData` when no feature has a value or a split ("training", "test") holds
     fewer than ``min_units`` units or fewer than ``min_events`` units of either outcome.
@@ -116,21 +117,14 @@ def train_and_evaluate(
     score = HeldOutScorer(test["y"].to_numpy(), test["athlete_id"].to_numpy(), flag_threshold, n_boot, seed)
     p_model = model.predict_proba(feature_matrix(test, feats))[:, 1]
     metrics: dict[str, Any] = {"model": score(p_model)}
-    metrics["baselines"], p_baselines = _score_baselines(
-        _baselines(spec, acwr_threshold, feats), train, test, feats, score
-    )
+    baselines = _baselines(spec, acwr_threshold, feats)
+    metrics["baselines"], p_baselines = _score_baselines(baselines, train, test, feats, score)
+    p_test = {"p_model": p_model, **p_baselines}
+    metrics.update(_selection(spec, baselines, usable, split, feats, metrics, p_test, score, model_params))
     oracles, p_oracle = _score_oracles(test, score)
     metrics.update(oracles)
-    preds = pd.DataFrame(
-        {
-            "athlete_id": score.groups,
-            "unit_date": test["unit_date"].to_numpy(),
-            "y": score.y,
-            "p_model": p_model,
-            **p_baselines,
-            **p_oracle,
-        }
-    )
+    ids = {"athlete_id": score.groups, "unit_date": test["unit_date"].to_numpy(), "y": score.y}
+    preds = pd.DataFrame({**ids, **p_test, **p_oracle})
     change = spec.measured_change_column
     if change is not None and change in usable:
         metrics["regression"], interval = _change_regression(
@@ -145,6 +139,39 @@ def train_and_evaluate(
         split=split,
         test_predictions=preds,
         curves=_curves(score.y, preds),
+    )
+
+
+def _selection(
+    spec: Target,
+    baselines: Mapping[str, Baseline],
+    usable: pd.DataFrame,
+    split: Split,
+    feats: list[str],
+    metrics: Mapping[str, Any],
+    p_test: Mapping[str, np.ndarray],
+    score: HeldOutScorer,
+    model_params: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Transfer only: the AUC part of the model-family selection record against the best family
+    baseline (:func:`sprintlab.models.transfer_selection.transfer_selection`, the scorer's bootstrap
+    size and seed, the model's ``cv_folds`` for choosing the baseline on the training blocks); no
+    group Shapley of the model here (the explain stage completes the record)."""
+    if spec.name != "transfer":
+        return {}
+    from sprintlab.models.transfer_selection import transfer_selection
+
+    folds = int(model_params.get("cv_folds", 5))
+    return transfer_selection(
+        baselines,
+        usable,
+        split,
+        feats,
+        metrics,
+        p_test,
+        n_boot=score.n_boot,
+        seed=score.seed,
+        folds=folds,
     )
 
 

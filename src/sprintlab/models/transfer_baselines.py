@@ -69,6 +69,12 @@ class FeatureLogistic:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.model_.predict_proba(self._design(X))
 
+    def margin(self, X: pd.DataFrame) -> np.ndarray:
+        """Log-odds margin ``b0 + sum_j b_j z_j`` (the logistic regression's ``decision_function``
+        on the imputed, standardised design): the space group Shapley explains, as the model's
+        :meth:`~sprintlab.models.estimator.CalibratedLGBMClassifier.margin`."""
+        return np.asarray(self.model_.decision_function(self._design(X)), dtype=float)
+
 
 def transfer_baselines(model_features: list[str]) -> dict[str, FeatureLogistic]:
     """The transfer-only baselines by name, for a model on ``model_features``."""

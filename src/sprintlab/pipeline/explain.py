@@ -75,21 +75,32 @@ def run_explain(
 
 def _family_agreement(model: Any, targets_dir: Path, models_dir: Path, test: pd.DataFrame) -> dict[str, Any]:
     """``{"transfer": ...}``: the transfer model's exact family Shapley values against the truth's,
-    both against the training-period blocks (:mod:`sprintlab.transfer_explanations`); empty without
-    the truth's latent state."""
-    from sprintlab.transfer_explanations import TRUE_LATENT_UNIT_COLUMNS, transfer_explanation_metrics
+    both against the training-period blocks (:mod:`sprintlab.transfer_explanations`), and under
+    ``best_baseline`` the same four metrics of the best simple baseline (name, metrics, held-out AUC:
+    computed by the train stage with the same function, reference and blocks,
+    :mod:`sprintlab.models.transfer_selection`), and under ``selection`` the train stage's AUC
+    comparison completed with both agreements and the decision (the model's group Shapley values are
+    computed here only); empty without the truth's latent state."""
+    from sprintlab.transfer_explanations import explanation_blocks, has_truth, transfer_explanation_metrics
 
-    if not set(TRUE_LATENT_UNIT_COLUMNS.values()) <= set(test.columns):
+    if not has_truth(test):
         return {}
     units = pd.read_parquet(targets_dir / "transfer_units.parquet")
     evaluation = json.loads((models_dir / "transfer" / "evaluation.json").read_text(encoding="utf-8"))
-    before = units["label_complete"] & (
-        pd.to_datetime(units["unit_date"]) < pd.Timestamp(evaluation["split_cutoff"])
-    )
+    _, reference = explanation_blocks(units, pd.Timestamp(evaluation["split_cutoff"]))
     features = list(model.feature_names_in_)
-    return {
-        "transfer": transfer_explanation_metrics(model, features, test, units[before].reset_index(drop=True))
-    }
+    out = transfer_explanation_metrics(model, features, test, reference)
+    if "best_baseline_explanations" in evaluation:
+        out["best_baseline"] = evaluation["best_baseline_explanations"]
+        if "selection" in evaluation:
+            from sprintlab.models.transfer_selection import complete_selection
+
+            out["selection"] = complete_selection(
+                evaluation["selection"],
+                out["all_blocks_agreement"],
+                out["best_baseline"]["all_blocks_agreement"],
+            )
+    return {"transfer": out}
 
 
 def _group_shapley_recovery(
