@@ -148,7 +148,8 @@ def test_metrics_files_have_model_baselines_and_oracle(pipeline_run):
     assert "acwr_threshold" in ham["baselines"]
     # the flag policy: every block at the model's flag rate, injuries (onsets) counted
     decision = {"flag_rate", "sensitivity", "precision", "injuries_caught"}
-    for block in [ham["model"], *ham["baselines"].values(), *ham["rule_baselines"].values()]:
+    # the ceiling at the same flag rate: the simulator's oracles flagged by the same top-share rule
+    for block in [ham["model"], ham["oracle"], *ham["baselines"].values(), *ham["rule_baselines"].values()]:
         assert decision <= set(block)
         assert block["flag_rate"] == pytest.approx(ham["model"]["flag_rate"])
     for rule in ham["rule_baselines"].values():

@@ -224,6 +224,21 @@ def _add_flag_policy(params: Params, target: str, res: TrainResult, units: pd.Da
         res.metrics["baselines"][name].update(figures)
     res.metrics["rule_baselines"] = dm.pop("rules")
     res.metrics.update(dm)
+    _add_ceiling_flags(res, test, share, params.split.seed)
+
+
+def _add_ceiling_flags(res: TrainResult, test: pd.DataFrame, share: float, seed: int) -> None:
+    """The ceiling at the policy's flag rate: each simulator oracle (``oracle``: the latent risk;
+    ``oracle_realised_path``: the risk given the load actually done) flagged by the same top-share
+    rule, so "injuries caught" of the model and the rules can be read against what the best
+    flags could catch on the same test weeks. Absent (nothing added) without the simulator truth."""
+    from sprintlab.models.flag_policy import HeldOut
+
+    columns = {"oracle": "p_true", "oracle_realised_path": "p_true_realised"}
+    held = HeldOut.of(test, seed)
+    for name, column in columns.items():
+        if name in res.metrics and column in test.columns:
+            res.metrics[name].update(held.at_share(test[column].to_numpy(dtype=float), share))
 
 
 def _model_params(params: Params, target: str) -> ModelParams:
