@@ -727,9 +727,10 @@ def _solve_trace_rows(
     upper = np.broadcast_to(np.array([TRACE_BOUNDS[k][1] for k in model.parameters]), p0.shape).copy()
 
     def fun(p: FloatArray, idx: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-        pred, cols = model.predict(p, t[idx])
-        ww = weight[idx]
-        return (pred - y[idx]) * ww, np.stack([np.broadcast_to(c, pred.shape) * ww for c in cols], axis=2)
+        pred, cols = model.predict(p, np.take(t, idx, axis=0))
+        ww = np.take(weight, idx, axis=0)
+        jac = np.stack([np.broadcast_to(c, pred.shape) * ww for c in cols])  # parameter-major
+        return (pred - np.take(y, idx, axis=0)) * ww, jac.transpose(1, 2, 0)
 
     return batched_lm(fun, p0, lower, upper, max_iter=max_iter), lower, upper
 
