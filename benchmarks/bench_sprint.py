@@ -13,7 +13,8 @@ flying start) and fits them three ways, interleaved and best of ``--repeats``:
   benchmark's earlier "naive loop": it shares sprintlab's model code, so it is not independent).
 
 Loops run on the first ``--loop-subset`` trials and are scaled to all trials. Prints throughput,
-the ratios measured in this run and the largest parameter difference to each loop on the subset.
+the ratios measured in this run and the largest parameter difference to each loop on the subset
+(absolute over all parameters, and relative for MSS and TAU).
 Prints figures only; no asserts on timing.
 """
 
@@ -140,13 +141,19 @@ def main() -> None:
         t_loop = min(times[name]) * args.trials / n_loop
         both = np.isfinite(params[name]).all(axis=1) & np.isfinite(ours).all(axis=1)
         diff = float(np.max(np.abs(ours[both] - params[name][both]))) if both.any() else float("nan")
+        rel = (
+            np.max(np.abs(ours[both, :2] / params[name][both, :2] - 1.0), axis=0)
+            if both.any()
+            else [np.nan] * 2
+        )
         model = loops[name][0]
         excess = rss_excess(model, d[:n_loop][both], t[:n_loop][both], ours[both], params[name][both])
         print(
             f"  {name}: {t_loop:8.3f} s -> {args.trials / t_loop:8,.0f} trials/s "
             f"({1e3 * min(times[name]) / n_loop:.3f} ms/trial on {n_loop} trials); "
             f"batched is {t_loop / t_batch:5.1f}x faster\n"
-            f"      max |param diff| {diff:.1e} on {int(both.sum())} trials; "
+            f"      max |param diff| {diff:.1e} (relative: MSS {rel[0]:.1e}, TAU {rel[1]:.1e}) "
+            f"on {int(both.sum())} trials; "
             f"max relative RSS excess of the batched fit {excess:+.1e}"
         )
 

@@ -156,6 +156,17 @@ def test_fixed_correction_recovers_known_clock_delay():
     np.testing.assert_allclose(f.pred_time_s, t, atol=1e-9)  # predictions on the device clock
 
 
+def test_padded_trial_recovers_a_distance_correction_beyond_one_metre():
+    """A NaN-padded trial (4 of 5 gates) fits DC = 2 m as the full trial does (padding stays valid)."""
+    t = time_at_distance(GATES - 2.0, 8.0, 1.0)
+    d2 = np.vstack([GATES, np.r_[GATES[:-1], np.nan]])
+    t2 = np.vstack([t, np.r_[t[:-1], np.nan]])
+    f = fit_timing_gates(d2, t2, "dc")
+    assert f.fit_ok.all(), f.fit_issue
+    np.testing.assert_allclose(f.distance_correction_m, [2.0, 2.0], atol=1e-6)
+    np.testing.assert_allclose(f.mss_m_s, [8.0, 8.0], atol=1e-6)
+
+
 def test_batched_fit_equals_one_trial_at_a_time():
     rng = np.random.default_rng(3)
     mss, tau = TRUE[:, 0], TRUE[:, 1]

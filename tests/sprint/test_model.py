@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from sprintlab.sprint.model import acceleration, distance, time_at_distance, time_derivatives, velocity
+from sprintlab.sprint.model import (
+    acceleration,
+    distance,
+    time_and_partials,
+    time_at_distance,
+    time_derivatives,
+    velocity,
+)
 
 
 def test_velocity_acceleration_distance_closed_forms():
@@ -62,6 +69,17 @@ def test_time_derivatives_match_finite_differences():
     np.testing.assert_allclose(
         t_tau, (time_at_distance(d, mss, tau + h) - time_at_distance(d, mss, tau - h)) / (2 * h), rtol=1e-6
     )
+
+
+def test_time_and_partials_equal_time_at_distance_and_time_derivatives():
+    """The fits' one-pass evaluation gives the same numbers as the two public functions."""
+    rng = np.random.default_rng(2)
+    d = rng.uniform(0.01, 80.0, (40, 5))
+    mss, tau = rng.uniform(3, 13, (40, 1)), rng.uniform(0.3, 2.5, (40, 1))
+    t, t_d, t_m, t_tau = time_and_partials(d, mss, tau)
+    np.testing.assert_array_equal(t, time_at_distance(d, mss, tau))
+    for got, want in zip((t_d, t_m, t_tau), time_derivatives(t, d, mss, tau), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_time_at_distance_matches_a_50_digit_reference():

@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sprintlab.sprint.lm import LMResult, ResidualFn, batched_lm, covariance
-from sprintlab.sprint.model import distance, time_at_distance, time_derivatives, velocity
+from sprintlab.sprint.model import distance, time_and_partials, time_at_distance, velocity
 
 FloatArray = NDArray[np.float64]
 
@@ -299,10 +299,13 @@ def _solve_gate_rows(
 
     Returns ``(result, lower bounds, upper bounds, predicted device times)`` (NaN on padding).
     """
-    dd = np.where(valid, ds, 1.0)  # padded slots get harmless values, zero weight
+    # padded slots get zero weight and the trial's largest distance, which stays a valid model
+    # input for every correction (d - DC > 0 as DC < min d; a fixed 1 m made DC > 1 m unreachable)
+    d_valid = np.where(valid, ds, np.nan)
+    min_d = np.nanmin(d_valid, axis=1)
+    dd = np.where(valid, ds, np.nanmax(d_valid, axis=1)[:, None])
     yy = np.where(valid, ts + shift, 0.0)
     weight = valid.astype(float)
-    min_d = np.nanmin(np.where(valid, dd, np.nan), axis=1)
     p0, lower, upper = _gate_start(dd, yy, valid, kind, min_d)
     res = batched_lm(_gate_residual_fn(dd, yy, weight, kind), p0, lower, upper, max_iter=max_iter)
     pred = np.where(valid, yy + res.residuals - shift, np.nan)
@@ -441,36 +444,37 @@ def _gate_start(
 
 
 def _gate_residual_fn(dd: FloatArray, yy: FloatArray, w: FloatArray, kind: str) -> ResidualFn:
-    """Residuals ``t_pred - y`` and analytic Jacobians for the gate models (see module doc)."""
+    """Residuals ``t_pred - y`` and analytic Jacobians for the gate models (see module doc); the
+    Jacobian is laid out parameter-major (contiguous columns, see :data:`ResidualFn`)."""
+    weighted = not bool((w == 1.0).all())  # padded gates get weight 0
 
     def fun(p: FloatArray, idx: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-        d, y, ww = dd[idx], yy[idx], w[idx]
+        d, y = np.take(dd, idx, axis=0), np.take(yy, idx, axis=0)
         mss, tau = p[:, 0:1], p[:, 1:2]
-        if kind in ("none", "fixed", "tc"):
-            big_t = time_at_distance(d, mss, tau)
-            _, t_mss, t_tau = time_derivatives(big_t, d, mss, tau)
-            pred = big_t
-            cols = [t_mss, t_tau]
-            if kind == "tc":
-                pred = big_t - p[:, 2:3]
-                cols.append(-np.ones_like(big_t))
-        elif kind == "fd":
+        if kind == "fd":
             tf = p[:, 2:3]
             dtot = d + distance(tf, mss, tau)
-            big_t = time_at_distance(dtot, mss, tau)
-            t_d, t_mss, t_tau = time_derivatives(big_t, dtot, mss, tau)
+            big_t, t_d, t_mss, t_tau = time_and_partials(dtot, mss, tau)
             fd_mss, fd_tau, fd_tf = _flying_distance_partials(tf, mss, tau)
-            pred = big_t - tf
+            r = big_t - tf
             cols = [t_mss + t_d * fd_mss, t_tau + t_d * fd_tau, t_d * fd_tf - 1.0]
-        else:  # dc
-            dshift = d - p[:, 2:3]
-            big_t = time_at_distance(dshift, mss, tau)
-            t_d, t_mss, t_tau = time_derivatives(big_t, dshift, mss, tau)
-            pred = big_t
+        elif kind == "dc":
+            big_t, t_d, t_mss, t_tau = time_and_partials(d - p[:, 2:3], mss, tau)
+            r = big_t
             cols = [t_mss, t_tau, -t_d]
-        r = (pred - y) * ww
-        jac = np.stack([c * ww for c in cols], axis=2)
-        return r, jac
+        else:  # none, fixed, tc
+            r, _, t_mss, t_tau = time_and_partials(d, mss, tau)
+            cols = [t_mss, t_tau]
+            if kind == "tc":
+                r -= p[:, 2:3]
+                cols.append(np.full_like(r, -1.0))
+        r -= y
+        jac = np.stack(cols)
+        if weighted:
+            ww = np.take(w, idx, axis=0)
+            r *= ww
+            jac *= ww
+        return r, jac.transpose(1, 2, 0)
 
     return fun
 
@@ -723,9 +727,10 @@ def _solve_trace_rows(
     upper = np.broadcast_to(np.array([TRACE_BOUNDS[k][1] for k in model.parameters]), p0.shape).copy()
 
     def fun(p: FloatArray, idx: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
-        pred, cols = model.predict(p, t[idx])
-        ww = weight[idx]
-        return (pred - y[idx]) * ww, np.stack([np.broadcast_to(c, pred.shape) * ww for c in cols], axis=2)
+        pred, cols = model.predict(p, np.take(t, idx, axis=0))
+        ww = np.take(weight, idx, axis=0)
+        jac = np.stack([np.broadcast_to(c, pred.shape) * ww for c in cols])  # parameter-major
+        return (pred - np.take(y, idx, axis=0)) * ww, jac.transpose(1, 2, 0)
 
     return batched_lm(fun, p0, lower, upper, max_iter=max_iter), lower, upper
 
