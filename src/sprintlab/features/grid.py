@@ -100,25 +100,24 @@ class DayGrid:
         a, d, ok = self.index(df, date_col)
         v = df[column].to_numpy(dtype=float) if isinstance(column, str) else np.asarray(column, dtype=float)
         ok = ok & np.isfinite(v)
-        out = np.full((self.n_athletes, self.n_days), np.nan)
+        shape = (self.n_athletes, self.n_days)
         if not ok.any():
-            return out
+            return np.full(shape, np.nan)
         flat, v = self._cell(df, date_col)[ok], v[ok]
-        if how == "sum":
-            s = np.bincount(flat, weights=v, minlength=out.size)
+        if how in ("sum", "mean"):  # filled in place: sum (or sum / count) of the day's records
+            out = np.bincount(flat, weights=v, minlength=shape[0] * shape[1])
             c = np.bincount(flat, minlength=out.size)
-            out = np.where(c > 0, s, np.nan).reshape(out.shape)
-        elif how == "mean":
-            s = np.bincount(flat, weights=v, minlength=out.size)
-            c = np.bincount(flat, minlength=out.size)
-            out = np.where(c > 0, s / np.maximum(c, 1), np.nan).reshape(out.shape)
+            empty = c == 0
+            if how == "mean":
+                np.divide(out, c, out=out, where=~empty)
+            out[empty] = np.nan
         elif how == "max":
-            tmp = np.full(out.size, -np.inf)
-            np.maximum.at(tmp, flat, v)
-            out = np.where(np.isfinite(tmp), tmp, np.nan).reshape(out.shape)
+            out = np.full(shape[0] * shape[1], -np.inf)
+            np.maximum.at(out, flat, v)
+            out[np.isneginf(out)] = np.nan
         else:
             raise ValueError(f"unknown aggregation {how!r}")
-        return out
+        return out.reshape(shape)
 
 
 def nan_to_zero(x: np.ndarray) -> np.ndarray:
@@ -132,8 +131,9 @@ def nan_to_zero(x: np.ndarray) -> np.ndarray:
 
 def _window_sums(c: np.ndarray, window: int) -> np.ndarray:
     """Sums over the last ``window`` days from running sums ``c``: ``c_d - c_(d-window)``."""
-    out = c.copy()
-    out[:, window:] = c[:, window:] - c[:, :-window]
+    out = np.empty_like(c)
+    out[:, :window] = c[:, :window]
+    np.subtract(c[:, window:], c[:, :-window], out=out[:, window:])
     return out
 
 
@@ -178,8 +178,12 @@ class RunningSums:
         s1 = self.sum(window)
         s2 = _window_sums(self.squares, window)
         with np.errstate(invalid="ignore", divide="ignore"):
-            var = (s2 - s1 * s1 / n) / (n - 1)
-        return np.where(n > 1, np.sqrt(np.clip(var, 0, None)), np.nan)
+            var = s1 * s1  # in place from here on: the same operations, fewer temporaries
+            var /= n
+            np.subtract(s2, var, out=var)
+            var /= n - 1
+        np.clip(var, 0, None, out=var)
+        return np.where(n > 1, np.sqrt(var, out=var), np.nan)
 
 
 def rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
