@@ -27,21 +27,6 @@ def estimated_one_rm_epley(load_kg: pd.Series | np.ndarray, reps: pd.Series | np
     return np.where((r >= 1) & (r <= EPLEY_MAX_REPS), e1rm, np.nan)
 
 
-def session_e1rm(gym_sets: pd.DataFrame, exercise: str) -> pd.DataFrame:
-    """Best Epley 1RM per athlete and day for one exercise (athlete_id, date, e1rm_kg)."""
-    lifts = gym_sets[gym_sets["exercise"] == exercise]
-    if lifts.empty:
-        return pd.DataFrame(
-            {
-                "athlete_id": pd.Series(dtype=str),
-                "date": pd.Series(dtype="datetime64[ns]"),
-                "e1rm_kg": pd.Series(dtype=float),
-            }
-        )
-    e = lifts.assign(e1rm_kg=estimated_one_rm_epley(lifts["load_kg"], lifts["reps"]))
-    return e.groupby(["athlete_id", "date"], as_index=False)["e1rm_kg"].max().dropna()
-
-
 def block_strength_change(lifts: pd.DataFrame, blocks: pd.DataFrame) -> np.ndarray:
     """Relative strength change over each block from a least-squares line through its sessions.
 
@@ -68,10 +53,13 @@ def block_strength_change(lifts: pd.DataFrame, blocks: pd.DataFrame) -> np.ndarr
 
 
 def _daily_e1rm_kg(inputs: PanelInputs, exercise: str) -> np.ndarray:
-    """Daily estimated 1RM of ``exercise``: the 14-day mean of session bests, carried forward."""
+    """Daily estimated 1RM of ``exercise``: the 14-day mean of the session bests (each day's
+    best Epley estimate), carried forward."""
 
     def compute() -> np.ndarray:
-        bests = inputs.grid.scatter(session_e1rm(inputs.tables["gym_sets"], exercise), "e1rm_kg", "max")
+        gym_sets = inputs.tables["gym_sets"]
+        lifts = gym_sets[gym_sets["exercise"] == exercise]
+        bests = inputs.grid.scatter(lifts, estimated_one_rm_epley(lifts["load_kg"], lifts["reps"]), "max")
         return carry_forward(rolling_mean(bests, E1RM_SMOOTHING_DAYS))
 
     return inputs.shared(f"e1rm/{exercise}", compute)
