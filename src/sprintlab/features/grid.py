@@ -144,6 +144,13 @@ class RunningSums:
 
     def __init__(self, x: np.ndarray) -> None:
         self.x = x
+        self._windows: dict[tuple[str, int], np.ndarray] = {}  # window sums, each computed once
+
+    def _window(self, what: str, window: int) -> np.ndarray:
+        key = (what, window)
+        if key not in self._windows:
+            self._windows[key] = _window_sums(getattr(self, what), window)
+        return self._windows[key]
 
     @cached_property
     def count(self) -> np.ndarray:
@@ -159,11 +166,11 @@ class RunningSums:
 
     def sum(self, window: int) -> np.ndarray:
         """Causal rolling sum over the last ``window`` days (NaN counted as 0)."""
-        return _window_sums(self.total, window)
+        return self._window("total", window)
 
     def n(self, window: int) -> np.ndarray:
         """Causal count of non-missing days in the last ``window`` days."""
-        return _window_sums(self.count, window)
+        return self._window("count", window)
 
     def mean(self, window: int) -> np.ndarray:
         """Causal mean of the non-missing values in the last ``window`` days (NaN when none)."""
@@ -176,7 +183,7 @@ class RunningSums:
         ``sqrt((s2 - s1^2 / n) / (n - 1))``, negative rounding clipped to 0."""
         n = self.n(window)
         s1 = self.sum(window)
-        s2 = _window_sums(self.squares, window)
+        s2 = self._window("squares", window)
         with np.errstate(invalid="ignore", divide="ignore"):
             var = s1 * s1  # in place from here on: the same operations, fewer temporaries
             var /= n

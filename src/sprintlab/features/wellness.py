@@ -37,15 +37,10 @@ def _daily(inputs: PanelInputs, item: str) -> np.ndarray:
     )
 
 
-def _sums(inputs: PanelInputs, item: str) -> RunningSums:
-    """Running sums of one wellness item's daily values (its rolling means and SDs)."""
-    return inputs.shared(f"wellness/{item}/sums", lambda: RunningSums(_daily(inputs, item)))
-
-
 def item_trend(inputs: PanelInputs, item: str) -> Features:
     """``<item>_7d``: mean over the last 7 days; ``<item>_z``: that mean against the athlete's
     baseline, (7-day mean - baseline mean) / baseline SD over ``wellness_baseline_days``."""
-    sums = _sums(inputs, item)
+    sums = RunningSums(_daily(inputs, item))
     recent = sums.mean(RECENT_DAYS)
     baseline_mean = sums.mean(inputs.wellness_baseline_days)
     baseline_sd = sums.std(inputs.wellness_baseline_days)
@@ -58,7 +53,7 @@ def item_vs_norm(inputs: PanelInputs, item: str) -> Features:
     """7-day mean against the athlete's long-term norm (:func:`long_term_norm`, the days before
     the last 7): a 56-day baseline follows slow swings (weeks of poor sleep) and hides them."""
     daily = _daily(inputs, item)
-    gap = _sums(inputs, item).mean(RECENT_DAYS) - long_term_norm(daily, RECENT_DAYS)
+    gap = RunningSums(daily).mean(RECENT_DAYS) - long_term_norm(daily, RECENT_DAYS)
     return {f"{item}_vs_norm": inputs.grid.at_week_ends(gap)}
 
 
