@@ -246,6 +246,7 @@ def _build_chunked(
         skipped.update(res.skipped)
         not_recorded.update(res.not_recorded)
         row += n
+        del part, res  # the chunk's tables, features and grid caches go before the next chunk is built
     built = _compact_columns(block, names, spans, row)
     panel = pd.DataFrame(block[:row, : len(built)], columns=built, copy=False)
     id_values = pd.concat(id_parts, ignore_index=True)
