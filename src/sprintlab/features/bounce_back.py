@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sprintlab.features.builder import Builder, Features, PanelInputs
-from sprintlab.features.grid import expanding_mean_std, forward_fill
+from sprintlab.features.grid import expanding_mean_std
 from sprintlab.features.timing import SPRINT
 
 
@@ -28,17 +28,17 @@ def t10_against_own_tests(inputs: PanelInputs) -> Features:
     sessions = inputs.sprint_sessions
     grid = inputs.grid
     t10_s = grid.scatter(sessions, "t10_best_s", "mean")
-    latest_s, _ = forward_fill(t10_s)
-    typical_s, _ = forward_fill(expanding_mean_std(t10_s)[0])
+    latest_s = grid.latest_at_week_ends(t10_s)
+    typical_s = grid.latest_at_week_ends(expanding_mean_std(t10_s)[0])
     first_s = t10_s[np.arange(t10_s.shape[0]), np.argmax(np.isfinite(t10_s), axis=1)]
     previous = sessions.sort_values(["athlete_id", "date"]).assign(
         t10_prev=lambda d: d.groupby("athlete_id")["t10_best_s"].shift(1)
     )
-    previous_s, _ = forward_fill(grid.scatter(previous, "t10_prev", "mean"))
+    previous_s = grid.latest_at_week_ends(grid.scatter(previous, "t10_prev", "mean"))
     return {
-        "t10_vs_own_typical_s": grid.at_week_ends(latest_s - typical_s),
-        "t10_vs_first_test_s": grid.at_week_ends(latest_s - first_s[:, None]),
-        "t10_trend_s": grid.at_week_ends(latest_s - previous_s),
+        "t10_vs_own_typical_s": latest_s - typical_s,
+        "t10_vs_first_test_s": latest_s - first_s[:, None],
+        "t10_trend_s": latest_s - previous_s,
     }
 
 

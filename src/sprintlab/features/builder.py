@@ -18,16 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from sprintlab.config import InSituParams
-from sprintlab.features.grid import DayGrid, forward_fill
+from sprintlab.features.grid import DayGrid
 from sprintlab.features.sprint_sessions import sprint_sessions
 from sprintlab.features.tracking import InSituWeeks, insitu_weeks
 
 Features = dict[str, np.ndarray]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,14 @@ class PanelInputs:
     wellness_baseline_days: int
     features: Features = field(default_factory=dict)  # built so far, in registry order
     insitu: InSituParams | None = None  # params.yaml insitu (needed by the in-situ builders)
+    _shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, computed once per build under ``key``: a daily array (or its running
+        sums) that several builders read, e.g. one wellness item or the back-squat e1RM."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return cast(T, self._shared[key])
 
     @cached_property
     def register(self) -> pd.DataFrame:
@@ -108,7 +118,7 @@ class PanelInputs:
 
     def latest(self, records: pd.DataFrame, column: str, how: str = "mean") -> np.ndarray:
         """The latest record of ``column`` at each week end, carried forward (never interpolated)."""
-        return self.grid.at_week_ends(forward_fill(self.grid.scatter(records, column, how))[0])
+        return self.grid.latest_at_week_ends(self.grid.scatter(records, column, how))
 
 
 @dataclass(frozen=True)

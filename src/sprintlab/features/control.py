@@ -38,7 +38,7 @@ def movement_screens(inputs: PanelInputs) -> Features:
         "pelvic_control_score": grid.at_week_ends(latest_pelvic),
         "trunk_control_score": grid.at_week_ends(latest_trunk),
         "screen_age_days": grid.at_week_ends(age_days),
-        "control_score_8w": grid.at_week_ends(forward_fill(rolling_mean(per_screen, CONTROL_SCREEN_DAYS))[0]),
+        "control_score_8w": grid.latest_at_week_ends(rolling_mean(per_screen, CONTROL_SCREEN_DAYS)),
         "control_change_8w": grid.at_week_ends(control - lagged(control, CONTROL_CHANGE_DAYS)),
     }
 

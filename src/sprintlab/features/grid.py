@@ -8,6 +8,7 @@ causally (day ``d`` only sees days ``<= d``). Week-end samples are then taken at
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,11 @@ class DayGrid:
     def at_week_ends(self, daily: np.ndarray) -> np.ndarray:
         """The ``(n_athletes, n_weeks)`` week-end samples of a daily array."""
         return daily[:, self.week_end_days]
+
+    def latest_at_week_ends(self, daily: np.ndarray) -> np.ndarray:
+        """The last non-missing value of a daily array up to each week end (NaN before any):
+        ``at_week_ends(carry_forward(daily))``, looked up at the Sundays only."""
+        return _carried(daily, self.at_week_ends(_last_finite(daily)))
 
     def first_day(self, df: pd.DataFrame, date_col: str = "date") -> np.ndarray:
         """Each athlete's first day index with a record in ``df`` (``n_days`` when none)."""
@@ -94,25 +100,24 @@ class DayGrid:
         a, d, ok = self.index(df, date_col)
         v = df[column].to_numpy(dtype=float) if isinstance(column, str) else np.asarray(column, dtype=float)
         ok = ok & np.isfinite(v)
-        out = np.full((self.n_athletes, self.n_days), np.nan)
+        shape = (self.n_athletes, self.n_days)
         if not ok.any():
-            return out
+            return np.full(shape, np.nan)
         flat, v = self._cell(df, date_col)[ok], v[ok]
-        if how == "sum":
-            s = np.bincount(flat, weights=v, minlength=out.size)
+        if how in ("sum", "mean"):  # filled in place: sum (or sum / count) of the day's records
+            out = np.bincount(flat, weights=v, minlength=shape[0] * shape[1])
             c = np.bincount(flat, minlength=out.size)
-            out = np.where(c > 0, s, np.nan).reshape(out.shape)
-        elif how == "mean":
-            s = np.bincount(flat, weights=v, minlength=out.size)
-            c = np.bincount(flat, minlength=out.size)
-            out = np.where(c > 0, s / np.maximum(c, 1), np.nan).reshape(out.shape)
+            empty = c == 0
+            if how == "mean":
+                np.divide(out, c, out=out, where=~empty)
+            out[empty] = np.nan
         elif how == "max":
-            tmp = np.full(out.size, -np.inf)
-            np.maximum.at(tmp, flat, v)
-            out = np.where(np.isfinite(tmp), tmp, np.nan).reshape(out.shape)
+            out = np.full(shape[0] * shape[1], -np.inf)
+            np.maximum.at(out, flat, v)
+            out[np.isneginf(out)] = np.nan
         else:
             raise ValueError(f"unknown aggregation {how!r}")
-        return out
+        return out.reshape(shape)
 
 
 def nan_to_zero(x: np.ndarray) -> np.ndarray:
@@ -124,34 +129,88 @@ def nan_to_zero(x: np.ndarray) -> np.ndarray:
     return np.nan_to_num(x) if np.isinf(out).any() else out
 
 
+def _window_sums(c: np.ndarray, window: int) -> np.ndarray:
+    """Sums over the last ``window`` days from running sums ``c``: ``c_d - c_(d-window)``."""
+    out = np.empty_like(c)
+    out[:, :window] = c[:, :window]
+    np.subtract(c[:, window:], c[:, :-window], out=out[:, window:])
+    return out
+
+
+class RunningSums:
+    """Running count, sum and sum of squares of the non-missing values of a daily array: every
+    causal rolling sum, count, mean and SD is a difference of them, so several windows of one
+    series share one cumulative sum each (the sum counts NaN as 0, via :func:`nan_to_zero`)."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x = x
+        self._windows: dict[tuple[str, int], np.ndarray] = {}  # window sums, each computed once
+
+    def _window(self, what: str, window: int) -> np.ndarray:
+        key = (what, window)
+        if key not in self._windows:
+            self._windows[key] = _window_sums(getattr(self, what), window)
+        return self._windows[key]
+
+    @cached_property
+    def count(self) -> np.ndarray:
+        return np.cumsum(np.isfinite(self.x), axis=1, dtype=float)
+
+    @cached_property
+    def total(self) -> np.ndarray:
+        return np.cumsum(nan_to_zero(self.x), axis=1)
+
+    @cached_property
+    def squares(self) -> np.ndarray:
+        return np.cumsum(np.where(np.isfinite(self.x), self.x * self.x, 0.0), axis=1)
+
+    def sum(self, window: int) -> np.ndarray:
+        """Causal rolling sum over the last ``window`` days (NaN counted as 0)."""
+        return self._window("total", window)
+
+    def n(self, window: int) -> np.ndarray:
+        """Causal count of non-missing days in the last ``window`` days."""
+        return self._window("count", window)
+
+    def mean(self, window: int) -> np.ndarray:
+        """Causal mean of the non-missing values in the last ``window`` days (NaN when none)."""
+        n = self.n(window)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, self.sum(window) / n, np.nan)
+
+    def std(self, window: int) -> np.ndarray:
+        """Causal sample SD of the values in the last ``window`` days (NaN when fewer than 2):
+        ``sqrt((s2 - s1^2 / n) / (n - 1))``, negative rounding clipped to 0."""
+        n = self.n(window)
+        s1 = self.sum(window)
+        s2 = self._window("squares", window)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = s1 * s1  # in place from here on: the same operations, fewer temporaries
+            var /= n
+            np.subtract(s2, var, out=var)
+            var /= n - 1
+        np.clip(var, 0, None, out=var)
+        return np.where(n > 1, np.sqrt(var, out=var), np.nan)
+
+
 def rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
-    """Causal rolling sum over the last ``window`` days (NaN counted as 0): ``c_d - c_(d-window)``
-    with ``c`` the running sum."""
-    c = np.cumsum(nan_to_zero(x), axis=1)
-    c[:, window:] = c[:, window:] - c[:, :-window]  # the right side is computed before writing
-    return c
+    """Causal rolling sum over the last ``window`` days (NaN counted as 0)."""
+    return RunningSums(x).sum(window)
 
 
 def rolling_count(x: np.ndarray, window: int) -> np.ndarray:
     """Causal count of non-missing days in the last ``window`` days."""
-    return rolling_sum(np.isfinite(x).astype(float), window)
+    return RunningSums(x).n(window)
 
 
 def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
     """Causal mean of the non-missing values in the last ``window`` days (NaN when none)."""
-    n = rolling_count(x, window)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, rolling_sum(x, window) / n, np.nan)
+    return RunningSums(x).mean(window)
 
 
 def rolling_std(x: np.ndarray, window: int) -> np.ndarray:
     """Causal sample SD of the values in the last ``window`` days (NaN when fewer than 2)."""
-    n = rolling_count(x, window)
-    s1 = rolling_sum(x, window)
-    s2 = rolling_sum(np.where(np.isfinite(x), x * x, 0.0), window)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = (s2 - s1 * s1 / n) / (n - 1)
-    return np.where(n > 1, np.sqrt(np.clip(var, 0, None)), np.nan)
+    return RunningSums(x).std(window)
 
 
 def expanding_mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -249,14 +308,27 @@ def ewma(x: np.ndarray, span_days: int) -> np.ndarray:
     return out
 
 
+def _last_finite(x: np.ndarray) -> np.ndarray:
+    """Index of the latest day with a finite value up to each day (-1 before any)."""
+    idx = np.where(np.isfinite(x), np.arange(x.shape[1])[None, :], -1)
+    return np.maximum.accumulate(idx, axis=1)
+
+
+def _carried(x: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The value of ``x`` at index ``last`` of its row (NaN where ``last`` is -1)."""
+    return np.where(last >= 0, np.take_along_axis(x, np.maximum(last, 0), axis=1), np.nan)
+
+
 def forward_fill(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Carry the last non-missing value forward; also return its age in days (NaN before any)."""
-    n_a, n_d = x.shape
-    idx = np.where(np.isfinite(x), np.arange(n_d)[None, :], -1)
-    last = np.maximum.accumulate(idx, axis=1)
-    filled = np.where(last >= 0, np.take_along_axis(x, np.maximum(last, 0), axis=1), np.nan)
-    age = np.where(last >= 0, np.arange(n_d)[None, :] - last, np.nan)
-    return filled, age
+    last = _last_finite(x)
+    age = np.where(last >= 0, np.arange(x.shape[1])[None, :] - last, np.nan)
+    return _carried(x, last), age
+
+
+def carry_forward(x: np.ndarray) -> np.ndarray:
+    """The last non-missing value up to each day (NaN before any): ``forward_fill(x)[0]``."""
+    return _carried(x, _last_finite(x))
 
 
 def lagged(x: np.ndarray, days: int) -> np.ndarray:

@@ -8,13 +8,12 @@ import numpy as np
 
 from sprintlab.features.builder import Builder, Features, Need, PanelInputs
 from sprintlab.features.grid import (
+    RunningSums,
     baseline_before,
     days_since,
     ewma,
     forward_fill,
     lagged,
-    rolling_mean,
-    rolling_std,
     rolling_sum,
     segment_mean,
 )
@@ -29,6 +28,11 @@ def _daily_srpe_load_au(inputs: PanelInputs) -> np.ndarray:
     """Daily session-RPE load = duration (min) x RPE (Foster et al. 2001), or the exported
     ``srpe_load_au`` where either is missing; summed per day. Days without a session count as 0
     from the athlete's first recorded day on, NaN before it."""
+    return inputs.shared("srpe_load_au", lambda: _srpe_load_au(inputs))
+
+
+def _srpe_load_au(inputs: PanelInputs) -> np.ndarray:
+    """The daily session-RPE load of :func:`_daily_srpe_load_au`, computed."""
     sessions = inputs.tables["training_load"]
     missing = np.full(len(sessions), np.nan)
     duration_min = sessions["duration_min"].to_numpy(dtype=float) if "duration_min" in sessions else missing
@@ -67,8 +71,9 @@ def weekly_load(inputs: PanelInputs) -> Features:
     previous_au = lagged(week_au, 7)
     with np.errstate(invalid="ignore", divide="ignore"):
         change_pct = np.where(previous_au > 0, 100 * (week_au / previous_au - 1), np.nan)
-        mean_au = rolling_mean(np.nan_to_num(load_au), 7)
-        sd_au = rolling_std(np.nan_to_num(load_au), 7)
+        load_sums = RunningSums(np.nan_to_num(load_au))
+        mean_au = load_sums.mean(7)
+        sd_au = load_sums.std(7)
         monotony = np.where(sd_au > 0, mean_au / sd_au, np.nan)
     grid = inputs.grid
     return {
@@ -79,17 +84,22 @@ def weekly_load(inputs: PanelInputs) -> Features:
     }
 
 
-def _daily_hsr_m(inputs: PanelInputs) -> np.ndarray:
-    """High-speed running distance per day (m); days without records count as 0."""
-    return np.nan_to_num(inputs.grid.scatter(inputs.tables["training_load"], "hsr_distance_m", "sum"))
+def _hsr_sums(inputs: PanelInputs) -> RunningSums:
+    """Running sums of the high-speed running distance per day (m); days without records count as 0."""
+    return inputs.shared(
+        "hsr_m",
+        lambda: RunningSums(
+            np.nan_to_num(inputs.grid.scatter(inputs.tables["training_load"], "hsr_distance_m", "sum"))
+        ),
+    )
 
 
 def high_speed_running(inputs: PanelInputs) -> Features:
     """High-speed running over the last 7 days (m), against the athlete's own norm - the weekly
     mean of the 4 weeks before (ratio) - this week and the week before."""
-    daily_m = _daily_hsr_m(inputs)
-    week_m = rolling_sum(daily_m, 7)
-    norm_m = lagged(rolling_sum(daily_m, 28), 7) / 4
+    daily_m = _hsr_sums(inputs)
+    week_m = daily_m.sum(7)
+    norm_m = lagged(daily_m.sum(28), 7) / 4
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(norm_m > 0, week_m / norm_m, np.nan)
     grid = inputs.grid
@@ -104,7 +114,7 @@ def hsr_excess_since_test(inputs: PanelInputs) -> Features:
     """Mean log ratio of weekly high-speed running since the last sprint test against the
     athlete's long-term norm before that test (:func:`baseline_before`):
     mean(log(max(week / norm, 0.05))). A rolling 4-week norm would follow the block itself."""
-    week_m = rolling_sum(_daily_hsr_m(inputs), 7)
+    week_m = _hsr_sums(inputs).sum(7)
     test_days = inputs.sprint_test_days
     norm_m = baseline_before(np.where(week_m > 0, week_m, np.nan), test_days)
     with np.errstate(invalid="ignore", divide="ignore"):

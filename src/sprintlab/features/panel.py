@@ -58,7 +58,7 @@ def _window(
     for name, df in tables.items():
         col = "onset_date" if name == "injuries" else "date"
         if name != "athletes" and col in df and len(df):
-            dates = pd.to_datetime(df[col])
+            dates = df[col] if pd.api.types.is_datetime64_any_dtype(df[col]) else pd.to_datetime(df[col])
             (history if name == "injuries" else records).append((dates.min(), dates.max()))
     if not records and not history:
         raise ValueError("no dated records: the feature panel needs at least one dated table")
@@ -107,21 +107,46 @@ def build_panel(
             chunk_athletes=chunk_athletes,
             insitu=insitu,
         )
-    first_monday, last_sunday = _window(tables, end, start)
+    built = _build_features(tables, *_window(tables, end, start), wellness_baseline_days, insitu)
+    panel = _assemble(built.grid, built.features, load_catalogue().names)
+    panel = panel[built.keep].reset_index(drop=True)
+    for f, why in sorted(built.skipped.items()):
+        log.info("feature %s skipped: %s", f, why)
+    return PanelResult(panel=panel, skipped=built.skipped, not_recorded=built.not_recorded)
+
+
+@dataclass(frozen=True)
+class _Built:
+    """The features of one build on its grid, before they become a frame: ``keep`` marks the
+    athlete-week rows (athlete-major) from each athlete's first dated record on."""
+
+    grid: DayGrid
+    features: Features
+    keep: np.ndarray
+    skipped: dict[str, str]
+    not_recorded: dict[str, str]
+
+
+def _build_features(
+    tables: dict[str, pd.DataFrame],
+    first_monday: pd.Timestamp,
+    last_sunday: pd.Timestamp,
+    wellness_baseline_days: int,
+    insitu: InSituParams | None,
+) -> _Built:
+    """Run the builders on the athlete x day grid of ``tables`` over the window; the skipped
+    features in catalogue order."""
     n_days = int((last_sunday - first_monday) / pd.Timedelta(days=1)) + 1
     athlete_ids = np.sort(tables["athletes"]["athlete_id"].astype(str).unique())
     grid = DayGrid(athlete_ids, first_monday, n_days)
     inputs = PanelInputs(tables, grid, wellness_baseline_days, insitu=insitu)
     skipped, not_recorded = _run_builders(inputs)
-    names = load_catalogue().names
-    panel = _assemble(grid, inputs.features, names)
     # each athlete's rows start at the week of their first dated record
     first_week_end = np.repeat(_first_record(tables, grid), grid.week_end_days.size)
-    panel = panel[panel["week_end"].to_numpy() >= first_week_end].reset_index(drop=True)
+    keep = np.tile(grid.week_end_dates.to_numpy(), grid.n_athletes) >= first_week_end
+    names = load_catalogue().names
     skipped = {f: skipped[f] for f in names if f in skipped}
-    for f, why in sorted(skipped.items()):
-        log.info("feature %s skipped: %s", f, why)
-    return PanelResult(panel=panel, skipped=skipped, not_recorded=not_recorded)
+    return _Built(grid, inputs.features, keep, skipped, not_recorded)
 
 
 def _run_builders(inputs: PanelInputs) -> tuple[dict[str, str], dict[str, str]]:
@@ -145,18 +170,23 @@ def _run_builders(inputs: PanelInputs) -> tuple[dict[str, str], dict[str, str]]:
 
 def _assemble(grid: DayGrid, features: Features, catalogue_names: Sequence[str]) -> pd.DataFrame:
     """One row per athlete and week end; the built features as float columns in catalogue order."""
+    panel = _id_columns(grid)
+    for f in catalogue_names:
+        if f in features:
+            panel[f] = np.asarray(features[f], dtype=float).reshape(-1)
+    return panel
+
+
+def _id_columns(grid: DayGrid) -> pd.DataFrame:
+    """Athlete id, week start and week end of every athlete-week of ``grid`` (athlete-major)."""
     week_ends = grid.week_end_dates
-    panel = pd.DataFrame(
+    return pd.DataFrame(
         {
             "athlete_id": np.repeat(grid.athlete_ids, week_ends.size),
             "week_start": np.tile((week_ends - pd.Timedelta(days=6)).to_numpy(), grid.n_athletes),
             "week_end": np.tile(week_ends.to_numpy(), grid.n_athletes),
         }
     )
-    for f in catalogue_names:
-        if f in features:
-            panel[f] = np.asarray(features[f], dtype=float).reshape(-1)
-    return panel
 
 
 def _with_register(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -205,24 +235,25 @@ def _build_chunked(
     not_recorded: dict[str, str] = {}
     row = 0
     for k in range(-(-ids.size // chunk_athletes)):
-        part = {name: df[chunk_of[name] == k] for name, df in tables.items()}
-        res = build_panel(
-            part, end=hi, start=lo, wellness_baseline_days=wellness_baseline_days, insitu=insitu
-        )
-        n = len(res.panel)
+        part = _with_register({name: df[chunk_of[name] == k] for name, df in tables.items()})
+        res = _build_features(part, lo, hi, wellness_baseline_days, insitu)
+        n = int(res.keep.sum())
         for j, f in enumerate(names):
-            if f in res.panel:
-                block[row : row + n, j] = res.panel[f].to_numpy(dtype=float)
-        spans.append((row, n, set(res.panel.columns)))
-        id_parts.append(res.panel[ID_COLUMNS])
+            if f in res.features:
+                block[row : row + n, j] = np.asarray(res.features[f], dtype=float).reshape(-1)[res.keep]
+        spans.append((row, n, set(res.features)))
+        id_parts.append(_id_columns(res.grid)[res.keep])
         skipped.update(res.skipped)
         not_recorded.update(res.not_recorded)
         row += n
+        del part, res  # the chunk's tables, features and grid caches go before the next chunk is built
     built = _compact_columns(block, names, spans, row)
     panel = pd.DataFrame(block[:row, : len(built)], columns=built, copy=False)
     id_values = pd.concat(id_parts, ignore_index=True)
     for k, col in enumerate(ID_COLUMNS):  # inserted in front, without copying the feature block
         panel.insert(k, col, id_values[col].to_numpy())
+    for f, why in sorted(skipped.items()):
+        log.info("feature %s skipped: %s", f, why)
     return PanelResult(panel=panel, skipped=skipped, not_recorded=not_recorded)
 
 

@@ -37,8 +37,9 @@ def sprint_sessions(splits: pd.DataFrame, steps: pd.DataFrame | None, athletes: 
     parts = []
     for lo in range(0, ids.size, SPRINT_CHUNK_ATHLETES):
         chunk = splits[splits["athlete_id"].isin(ids[lo : lo + SPRINT_CHUNK_ATHLETES])]
-        parts.append(summarise_sessions(profile_splits(chunk, athletes=athletes, correction="fd")))
-    sessions = pd.concat(parts, ignore_index=True)
+        parts.append(profile_splits(chunk, athletes=athletes, correction="fd"))
+    # one summary of all the trials: its groups are (athlete, date), so the same rows in the same order
+    sessions = summarise_sessions(pd.concat(parts, ignore_index=True))
     sessions = sessions[[c for c in SESSION_COLUMNS if c in sessions.columns]].rename(
         columns={"any_flying_start": "flying_start_flag"}
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sprintlab.features.builder import Builder, Features, Need, PanelInputs
-from sprintlab.features.grid import forward_fill, lagged, rolling_mean
+from sprintlab.features.grid import carry_forward, forward_fill, lagged, rolling_mean
 
 EPLEY_MAX_REPS = 10
 E1RM_SMOOTHING_DAYS = 14  # the e1RM features are 14-day means of the session bests
@@ -25,21 +25,6 @@ def estimated_one_rm_epley(load_kg: pd.Series | np.ndarray, reps: pd.Series | np
     r = np.asarray(reps, dtype=float)
     e1rm = load * (1.0 + r / 30.0)
     return np.where((r >= 1) & (r <= EPLEY_MAX_REPS), e1rm, np.nan)
-
-
-def session_e1rm(gym_sets: pd.DataFrame, exercise: str) -> pd.DataFrame:
-    """Best Epley 1RM per athlete and day for one exercise (athlete_id, date, e1rm_kg)."""
-    lifts = gym_sets[gym_sets["exercise"] == exercise]
-    if lifts.empty:
-        return pd.DataFrame(
-            {
-                "athlete_id": pd.Series(dtype=str),
-                "date": pd.Series(dtype="datetime64[ns]"),
-                "e1rm_kg": pd.Series(dtype=float),
-            }
-        )
-    e = lifts.assign(e1rm_kg=estimated_one_rm_epley(lifts["load_kg"], lifts["reps"]))
-    return e.groupby(["athlete_id", "date"], as_index=False)["e1rm_kg"].max().dropna()
 
 
 def block_strength_change(lifts: pd.DataFrame, blocks: pd.DataFrame) -> np.ndarray:
@@ -68,9 +53,16 @@ def block_strength_change(lifts: pd.DataFrame, blocks: pd.DataFrame) -> np.ndarr
 
 
 def _daily_e1rm_kg(inputs: PanelInputs, exercise: str) -> np.ndarray:
-    """Daily estimated 1RM of ``exercise``: the 14-day mean of session bests, carried forward."""
-    bests = inputs.grid.scatter(session_e1rm(inputs.tables["gym_sets"], exercise), "e1rm_kg", "max")
-    return forward_fill(rolling_mean(bests, E1RM_SMOOTHING_DAYS))[0]
+    """Daily estimated 1RM of ``exercise``: the 14-day mean of the session bests (each day's
+    best Epley estimate), carried forward."""
+
+    def compute() -> np.ndarray:
+        gym_sets = inputs.tables["gym_sets"]
+        lifts = gym_sets[gym_sets["exercise"] == exercise]
+        bests = inputs.grid.scatter(lifts, estimated_one_rm_epley(lifts["load_kg"], lifts["reps"]), "max")
+        return carry_forward(rolling_mean(bests, E1RM_SMOOTHING_DAYS))
+
+    return inputs.shared(f"e1rm/{exercise}", compute)
 
 
 def squat(inputs: PanelInputs) -> Features:
@@ -90,7 +82,7 @@ def squat(inputs: PanelInputs) -> Features:
 def strength_since_test(inputs: PanelInputs) -> Features:
     """Back-squat e1RM change since the last sprint test: 100 x (e1RM / e1RM on the test day - 1) (%)."""
     squat_kg = _daily_e1rm_kg(inputs, "back_squat")
-    at_test, _ = forward_fill(np.where(inputs.sprint_test_days, squat_kg, np.nan))
+    at_test = carry_forward(np.where(inputs.sprint_test_days, squat_kg, np.nan))
     return {"strength_change_since_test_pct": inputs.grid.at_week_ends(100 * (squat_kg / at_test - 1))}
 
 
@@ -107,13 +99,13 @@ def nordic(inputs: PanelInputs) -> Features:
     nordics = tests[tests["test"] == "nordic_eccentric"]
     grid = inputs.grid
     force_n, age_days = forward_fill(grid.scatter(nordics, "value", "mean"))
-    left_n, _ = forward_fill(grid.scatter(nordics[nordics["side"] == "left"], "value", "mean"))
-    right_n, _ = forward_fill(grid.scatter(nordics[nordics["side"] == "right"], "value", "mean"))
+    left_n = grid.latest_at_week_ends(grid.scatter(nordics[nordics["side"] == "left"], "value", "mean"))
+    right_n = grid.latest_at_week_ends(grid.scatter(nordics[nordics["side"] == "right"], "value", "mean"))
     weekly_force_n = grid.at_week_ends(force_n)
     return {
         "nordic_force_n": weekly_force_n,
         "nordic_force_rel_n_kg": weekly_force_n / inputs.body_mass_kg[:, None],
-        "nordic_asymmetry_pct": grid.at_week_ends(100 * np.abs(left_n - right_n) / ((left_n + right_n) / 2)),
+        "nordic_asymmetry_pct": 100 * np.abs(left_n - right_n) / ((left_n + right_n) / 2),
         "nordic_test_age_days": grid.at_week_ends(age_days),
     }
 

@@ -9,11 +9,10 @@ import numpy as np
 
 from sprintlab.features.builder import Builder, Features, Need, PanelInputs
 from sprintlab.features.grid import (
+    RunningSums,
     baseline_before,
     long_term_norm,
     rolling_count,
-    rolling_mean,
-    rolling_std,
     segment_mean,
 )
 
@@ -33,16 +32,18 @@ MISSING_RATE_DAYS = 28
 
 def _daily(inputs: PanelInputs, item: str) -> np.ndarray:
     """Daily value of one wellness item (mean of the day's reports; NaN without a report)."""
-    return inputs.grid.scatter(inputs.tables["wellness"], item, "mean")
+    return inputs.shared(
+        f"wellness/{item}", lambda: inputs.grid.scatter(inputs.tables["wellness"], item, "mean")
+    )
 
 
 def item_trend(inputs: PanelInputs, item: str) -> Features:
     """``<item>_7d``: mean over the last 7 days; ``<item>_z``: that mean against the athlete's
     baseline, (7-day mean - baseline mean) / baseline SD over ``wellness_baseline_days``."""
-    daily = _daily(inputs, item)
-    recent = rolling_mean(daily, RECENT_DAYS)
-    baseline_mean = rolling_mean(daily, inputs.wellness_baseline_days)
-    baseline_sd = rolling_std(daily, inputs.wellness_baseline_days)
+    sums = RunningSums(_daily(inputs, item))
+    recent = sums.mean(RECENT_DAYS)
+    baseline_mean = sums.mean(inputs.wellness_baseline_days)
+    baseline_sd = sums.std(inputs.wellness_baseline_days)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(baseline_sd > 0, (recent - baseline_mean) / baseline_sd, np.nan)
     return {f"{item}_7d": inputs.grid.at_week_ends(recent), f"{item}_z": inputs.grid.at_week_ends(z)}
@@ -52,7 +53,7 @@ def item_vs_norm(inputs: PanelInputs, item: str) -> Features:
     """7-day mean against the athlete's long-term norm (:func:`long_term_norm`, the days before
     the last 7): a 56-day baseline follows slow swings (weeks of poor sleep) and hides them."""
     daily = _daily(inputs, item)
-    gap = rolling_mean(daily, RECENT_DAYS) - long_term_norm(daily, RECENT_DAYS)
+    gap = RunningSums(daily).mean(RECENT_DAYS) - long_term_norm(daily, RECENT_DAYS)
     return {f"{item}_vs_norm": inputs.grid.at_week_ends(gap)}
 
 
