@@ -118,10 +118,11 @@ def test_train_entry_point_exits_nonzero_with_message(tmp_path):
 def test_locked_mlflow_store_gives_a_clear_error(tmp_path, monkeypatch):
     import sqlite3
 
-    from sprintlab.tracking import TrackingError, ensure_experiment
+    from sprintlab.tracking import LOCK_WAIT_VARIABLE, TrackingError, ensure_experiment
 
     db = tmp_path / "mlflow.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    monkeypatch.setenv(LOCK_WAIT_VARIABLE, "0.5")  # the default waits MLflow's 20 s
     ensure_experiment("sprintlab")
     holder = sqlite3.connect(db, timeout=1)
     holder.execute("BEGIN EXCLUSIVE")  # another process holds the store (e.g. a second writer)
@@ -131,3 +132,16 @@ def test_locked_mlflow_store_gives_a_clear_error(tmp_path, monkeypatch):
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_store_lock_wait_setting(monkeypatch):
+    from sprintlab.tracking import DEFAULT_LOCK_WAIT_S, LOCK_WAIT_VARIABLE, TrackingError, lock_wait_s
+
+    monkeypatch.delenv(LOCK_WAIT_VARIABLE, raising=False)
+    assert lock_wait_s() == DEFAULT_LOCK_WAIT_S == 20.0
+    monkeypatch.setenv(LOCK_WAIT_VARIABLE, "2.5")
+    assert lock_wait_s() == 2.5
+    for bad in ("soon", "-1", "nan"):
+        monkeypatch.setenv(LOCK_WAIT_VARIABLE, bad)
+        with pytest.raises(TrackingError, match=LOCK_WAIT_VARIABLE):
+            lock_wait_s()

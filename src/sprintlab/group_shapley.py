@@ -20,6 +20,7 @@ Shapley as in Sundararajan & Najmi 2020, "The many Shapley values for model expl
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from itertools import combinations
 from math import factorial
 
@@ -59,21 +60,35 @@ def _check_groups(groups: Mapping[str, Sequence[str]], columns: Sequence[str]) -
 def _coalition_values(
     value: ValueFunction, x: pd.DataFrame, reference: pd.DataFrame, masks: np.ndarray
 ) -> np.ndarray:
-    """``v(S)`` for every row of ``x`` (rows) and every coalition (columns), averaged over ``reference``."""
+    """``v(S)`` for every row of ``x`` (rows) and every coalition (columns), averaged over ``reference``.
+
+    The empty coalition (every row: ``mean_r f(r)``) and the full one (``f(x)``) need no
+    (row, reference row) pairs: ``f`` is evaluated once per reference row and once per row. The
+    other coalitions' pairs go to ``value`` together, at most :data:`ROWS_PER_CHUNK` at a time.
+    The averages are taken over the same ``m`` values in the same order as pair by pair."""
     n, m = len(x), len(reference)
     xv = x.to_numpy(dtype=float)
     rv = reference[list(x.columns)].to_numpy(dtype=float)
     out = np.empty((n, len(masks)))
-    rows_per_chunk = max(1, ROWS_PER_CHUNK // m)
+    if n == 0:
+        return out
+    frame = partial(pd.DataFrame, columns=x.columns)
+    empty, full = ~masks.any(axis=1), masks.all(axis=1)
+    out[:, empty] = np.asarray(value(frame(rv)), dtype=float).reshape(1, m).mean(axis=1)[:, None]
+    fx = np.asarray(value(frame(xv)), dtype=float)
+    out[:, full] = np.repeat(fx[:, None], m, axis=1).mean(axis=1)[:, None]
+    mixed_masks = np.flatnonzero(~(empty | full))
+    if mixed_masks.size == 0:
+        return out
+    rows_per_chunk = max(1, ROWS_PER_CHUNK // (m * mixed_masks.size))
     for start in range(0, n, rows_per_chunk):
         xs = xv[start : start + rows_per_chunk]
-        # every (row, reference row) pair: shape (len(xs) * m, n_features)
+        # every (coalition, row, reference row): shape (n_coalitions * len(xs) * m, n_features)
         xr = np.repeat(xs, m, axis=0)
         rr = np.tile(rv, (len(xs), 1))
-        for j, mask in enumerate(masks):
-            mixed = np.where(mask, xr, rr)
-            f = np.asarray(value(pd.DataFrame(mixed, columns=x.columns)), dtype=float)
-            out[start : start + len(xs), j] = f.reshape(len(xs), m).mean(axis=1)
+        mixed = np.where(masks[mixed_masks][:, None, :], xr[None], rr[None]).reshape(-1, xv.shape[1])
+        f = np.asarray(value(frame(mixed)), dtype=float).reshape(mixed_masks.size, len(xs), m)
+        out[start : start + len(xs), mixed_masks] = f.mean(axis=2).T
     return out
 
 

@@ -30,6 +30,11 @@ STORE_FILE = "mlflow.db"
 URI_VARIABLE = "MLFLOW_TRACKING_URI"
 #: the tag with a model's training data source; a champion is compared only with models of its own
 SOURCE_TAG = "data_source"
+#: seconds to wait for another writer's lock on a SQLite store before failing with
+#: :class:`TrackingError`; ``SPRINTLAB_STORE_LOCK_WAIT_S`` overrides the default, which is MLflow's own
+#: SQLite ``busy_timeout`` (20 s)
+LOCK_WAIT_VARIABLE = "SPRINTLAB_STORE_LOCK_WAIT_S"
+DEFAULT_LOCK_WAIT_S = 20.0
 # types inside a CalibratedLGBMClassifier that skops (MLflow's sklearn serialiser) may load
 SKOPS_TRUSTED_TYPES = [
     "collections.OrderedDict",
@@ -103,8 +108,44 @@ def _client():
     return mlflow, mlflow.tracking.MlflowClient(uri)
 
 
+def lock_wait_s() -> float:
+    """The SQLite store's lock wait in seconds: ``SPRINTLAB_STORE_LOCK_WAIT_S`` when set (a number
+    >= 0, else :class:`TrackingError`), else :data:`DEFAULT_LOCK_WAIT_S`."""
+    text = os.environ.get(LOCK_WAIT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_LOCK_WAIT_S
+    try:
+        wait = float(text)
+    except ValueError:
+        wait = -1.0
+    if not wait >= 0:
+        raise TrackingError(f"{LOCK_WAIT_VARIABLE} must be a number of seconds >= 0, got {text!r}")
+    return wait
+
+
+def _check_store_unlocked(uri: str) -> None:
+    """Fail with :class:`TrackingError` when another connection holds an existing SQLite store's
+    write lock for longer than :func:`lock_wait_s` (a ``BEGIN IMMEDIATE`` probe, rolled back)."""
+    import sqlite3
+
+    path = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    if path is None or not path.is_file():
+        return
+    try:
+        probe = sqlite3.connect(path, timeout=lock_wait_s())
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+        finally:
+            probe.close()
+    except sqlite3.OperationalError as err:
+        raise TrackingError(f"MLflow store at {uri} is unavailable or locked: {err}") from err
+
+
 def ensure_experiment(name: str) -> str:
-    """Create the experiment (artifacts beside the SQLite file) if needed; return its id."""
+    """Create the experiment (artifacts beside the SQLite file) if needed; return its id. A store
+    another writer keeps locked fails after :func:`lock_wait_s` seconds."""
+    _check_store_unlocked(tracking_uri())
     try:
         mlflow, client = _client()
         exp = client.get_experiment_by_name(name)
