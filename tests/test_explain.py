@@ -335,6 +335,7 @@ def test_pipeline_explanations_recover_the_true_main_factor_on_the_default_squad
         units,
         target="transfer",
         features=mp.features,
+        family=mp.model_family,
         model_params=mp.estimator_kwargs(),
         split_params=params.split.model_dump(exclude={"seed"}),
         flag_threshold=mp.flag_threshold,

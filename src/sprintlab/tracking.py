@@ -30,7 +30,8 @@ STORE_FILE = "mlflow.db"
 URI_VARIABLE = "MLFLOW_TRACKING_URI"
 #: the tag with a model's training data source; a champion is compared only with models of its own
 SOURCE_TAG = "data_source"
-# types inside a CalibratedLGBMClassifier that skops (MLflow's sklearn serialiser) may load
+# types inside either model family (CalibratedLGBMClassifier, InteractionLogisticClassifier) that
+# skops (MLflow's sklearn serialiser) may load
 SKOPS_TRUSTED_TYPES = [
     "collections.OrderedDict",
     "lightgbm.basic.Booster",
@@ -39,6 +40,10 @@ SKOPS_TRUSTED_TYPES = [
     "sprintlab.models.estimator.CalibratedLGBMClassifier",
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.isotonic.IsotonicRegression",
+    "sprintlab.models.linear.InteractionLogisticClassifier",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.preprocessing._data.StandardScaler",
 ]
 
 
