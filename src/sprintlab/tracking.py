@@ -44,6 +44,7 @@ SKOPS_TRUSTED_TYPES = [
     "sklearn.pipeline.Pipeline",
     "sklearn.impute._base.SimpleImputer",
     "sklearn.preprocessing._data.StandardScaler",
+    "numpy.dtype",  # SimpleImputer's fitted dtype
 ]
 
 
