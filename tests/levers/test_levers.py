@@ -291,6 +291,7 @@ def test_linear_model_bootstrap_members_are_refits_and_deterministic(lever_squad
     """The shipped linear family: members are the same estimator refitted on the athlete-bootstrap
     resamples (the same seed gives the same members), and the lever effect is bagged over the model
     and its members exactly as for LightGBM."""
+    from sprintlab.models.datasets import feature_matrix
     from sprintlab.models.linear import InteractionLogisticClassifier
     from sprintlab.models.transfer_baselines import INTERACTION_PAIR
 
