@@ -104,6 +104,7 @@ def time_training(repeats: int) -> None:
                     units[target],
                     target=target,
                     features=mp.features,
+                    family=mp.model_family,
                     model_params=mp.estimator_kwargs(),
                     split_params=params.split.model_dump(exclude={"seed"}),
                     flag_threshold=mp.flag_threshold,

@@ -33,6 +33,7 @@ def explain_seed(units: pd.DataFrame, target: str, params, seed: int) -> dict:
         units,
         target=target,
         features=mp.features,
+        family=mp.model_family,
         model_params=mp.estimator_kwargs(),
         split_params=params.split.model_dump(exclude={"seed"}),
         flag_threshold=mp.flag_threshold,

@@ -126,6 +126,7 @@ def train_squad(p: Params, athletes: int, weeks: int, seed: int, k_boot: int) ->
             u,
             target=target,
             features=mp.features,
+            family=mp.model_family,
             model_params=mp.estimator_kwargs(),
             split_params=p.split.model_dump(exclude={"seed"}),
             flag_threshold=mp.flag_threshold,

@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> dict:
                 units[target],
                 target=target,
                 features=mp.features,
+                family=mp.model_family,
                 model_params=mp.estimator_kwargs(),
                 split_params=params.split.model_dump(exclude={"seed"}),
                 flag_threshold=mp.flag_threshold,
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "oracle": m.get("oracle"),
                 "baselines": m["baselines"],
                 "regression": m.get("regression"),
-                "n_rounds": int(res.model.n_rounds_),
+                "n_rounds": getattr(res.model, "n_rounds_", None),  # LightGBM only
             }
             rows.append(row)
         results["runs"][target] = rows

@@ -72,6 +72,28 @@ def test_additivity_in_log_odds_for_a_model_that_learns_the_outcome():
     np.testing.assert_allclose(1 / (1 + np.exp(-margin)), m.predict_proba(u[FEATS])[:, 1])
 
 
+def test_shap_matrix_of_the_linear_model_is_its_exact_shapley_values():
+    """The shipped linear family dispatches to its exact Shapley values (additive to 1e-10), and the
+    strength x control chart reads the strength change's contribution from them."""
+    from sprintlab.explain import strength_control_interaction
+    from sprintlab.models.linear import InteractionLogisticClassifier
+
+    u = _units().rename(columns={"pelvic_control_score": "control_score_8w"})
+    feats = [f if f != "pelvic_control_score" else "control_score_8w" for f in FEATS]
+    m = InteractionLogisticClassifier(interaction=("strength_change_since_test_pct", "control_score_8w"))
+    m.fit(u[feats], u["y"])
+    values, base = shap_matrix(m, u[["athlete_id", *feats]])
+    np.testing.assert_allclose(base + values.sum(axis=1), m.margin(u[feats]), atol=1e-10, rtol=0)
+    direct, direct_base = m.feature_contributions(u[feats])
+    np.testing.assert_array_equal(values, direct)
+    assert base == direct_base
+    inter = strength_control_interaction(m, u)
+    assert inter is not None and len(inter) == len(u)
+    np.testing.assert_array_equal(inter["shap_strength"], values[:, 0])
+    drivers = explain_units(m, u, "transfer", top_k=2).drivers
+    assert len(drivers) == 2 * len(u) and set(drivers["feature"]) <= set(feats)
+
+
 def test_family_sums_use_the_catalogue():
     values = np.array([[1.0, 2.0, 3.0, 4.0]])
     fam = family_contributions(values, FEATS)
@@ -335,6 +357,7 @@ def test_pipeline_explanations_recover_the_true_main_factor_on_the_default_squad
         units,
         target="transfer",
         features=mp.features,
+        family=mp.model_family,
         model_params=mp.estimator_kwargs(),
         split_params=params.split.model_dump(exclude={"seed"}),
         flag_threshold=mp.flag_threshold,

@@ -164,12 +164,57 @@ def test_models_saved_and_registered_as_champion(pipeline_run):
     tmp = pipeline_run["tmp"]
     for target, reg in pipeline_run["registry"].items():
         d = tmp / "models" / target
-        assert (d / "model.joblib").exists() and (d / "booster.txt").exists()
+        # the model in plain text: the linear transfer model's coefficients, the hamstring booster
+        text = {"transfer": "coefficients.csv", "hamstring": "booster.txt"}[target]
+        other = {"transfer": "booster.txt", "hamstring": "coefficients.csv"}[target]
+        assert (d / "model.joblib").exists() and (d / text).exists() and not (d / other).exists()
         assert json.loads((d / "features.json").read_text())
         assert "Intended use" in (d / "model_card.md").read_text()
         assert reg["champion"] and reg["version"] == "1"
         model = mlflow.sklearn.load_model(f"models:/sprintlab-{target}@champion")
         assert hasattr(model, "predict_proba")
+
+
+def test_transfer_ships_the_linear_family_and_records_the_comparison_with_lightgbm(pipeline_run):
+    """``model_family: linear_interaction``: the shipped model is the linear_interaction baseline (same
+    probabilities, so the same figures), its coefficient table lists the product term, and the
+    selection record compares it with LightGBM fitted on the same rows and says what is shipped."""
+    tmp = pipeline_run["tmp"]
+    m = json.loads((tmp / "metrics" / "transfer.json").read_text())
+    assert m["model"]["family"] == "linear_interaction"
+    assert m["model"]["roc_auc"] == m["baselines"]["linear_interaction"]["roc_auc"]
+    assert m["model"]["brier"] == m["baselines"]["linear_interaction"]["brier"]
+    coef = pd.read_csv(tmp / "models" / "transfer" / "coefficients.csv")
+    assert list(coef.columns) == ["feature", "standardised_coefficient", "training_mean", "training_sd"]
+    assert coef["feature"].iloc[0] == "(intercept)" and "strength_x_control" in set(coef["feature"])
+    sel = json.loads((tmp / "metrics" / "explanations.json").read_text())["transfer"]["selection"]
+    assert sel["shipped"] == sel["model"]["name"] == "linear_interaction"
+    assert sel["other_family"]["name"] == "lightgbm" and sel["rule_keeps"] in (
+        "linear_interaction",
+        "lightgbm",
+    )
+    assert sel["shipped_is_rule_choice"] == (sel["rule_keeps"] == "linear_interaction")
+    assert "Shipped: linear_interaction" in sel["decision"] and "Recorded only" not in sel["decision"]
+
+
+def test_the_lightgbm_family_still_trains_by_the_parameter(pipeline_run, tmp_path):
+    """``train.transfer.model_family: lightgbm`` gives the calibrated LightGBM back (booster text, the
+    linear_interaction baseline as the other family)."""
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
+    from sprintlab.pipeline.train import run_train
+    from sprintlab.registry import load_pipeline_model
+
+    params = pipeline_run["params"]
+    lgbm = params.train.transfer.model_copy(update={"model_family": "lightgbm"})
+    params = params.model_copy(update={"train": params.train.model_copy(update={"transfer": lgbm})})
+    out = run_train(params, "transfer", pipeline_run["tmp"] / "tg", tmp_path / "transfer", register=False)
+    assert out["metrics"]["model"]["family"] == "lightgbm"
+    assert isinstance(load_pipeline_model(tmp_path, "transfer").model, CalibratedLGBMClassifier)
+    assert (tmp_path / "transfer" / "booster.txt").exists()
+    assert not (tmp_path / "transfer" / "coefficients.csv").exists()
+    sel = out["metrics"]["selection"]
+    assert sel["model"]["name"] == "lightgbm" and sel["other_family"]["name"] == "linear_interaction"
+    assert sel["other_family"]["auc"] == out["metrics"]["baselines"]["linear_interaction"]["roc_auc"]
 
 
 def test_mlflow_run_logs_params_metrics_signature_and_shap(pipeline_run):

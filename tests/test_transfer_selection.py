@@ -12,9 +12,8 @@ from sprintlab.models.evaluation import athlete_time_split
 from sprintlab.models.transfer_baselines import FeatureLogistic, transfer_baselines
 from sprintlab.models.transfer_selection import (
     DECISION_RULE,
-    FAMILY_BASELINES,
+    FamilyFit,
     auc_selection,
-    choose_best_baseline,
     complete_selection,
     paired_auc_difference,
     transfer_selection,
@@ -79,8 +78,8 @@ def test_group_shapley_of_a_linear_logit_is_coef_times_distance_to_the_reference
     x, ref = u[FEATURES].iloc[:30], u[FEATURES].iloc[100:160]
     base = FeatureLogistic(FEATURES).fit(u[FEATURES], u["y"].to_numpy())
     scaler, logistic = (
-        base.model_.named_steps["standardscaler"],
-        base.model_.named_steps["logisticregression"],
+        base.model_.pipeline_.named_steps["standardscaler"],
+        base.model_.pipeline_.named_steps["logisticregression"],
     )
     slope = pd.Series(logistic.coef_[0] / scaler.scale_, index=FEATURES)
     phi = model_family_values(base.margin, x, ref)
@@ -115,11 +114,15 @@ def test_paired_auc_difference_known_answers():
     assert paired_auc_difference(y, perfect, noise, groups, n_boot=200, seed=7) == better
 
 
-def _record(d: float, ci: list[float], agree_model: float | None, agree_base: float | None) -> dict:
-    """The AUC part (train stage) completed with the agreements (explain stage)."""
+def _record(
+    d: float, ci: list[float], agree_model: float | None, agree_other: float | None, shipped: str = "lightgbm"
+) -> dict:
+    """The AUC part (train stage) completed with the agreements (explain stage); ``d`` is the
+    shipped family's AUC minus the other's."""
+    other = "linear_interaction" if shipped == "lightgbm" else "lightgbm"
     auc_part = auc_selection(
-        {"name": "lightgbm", "auc": 0.80},
-        {"name": "logistic_all_features", "auc": 0.80 - d},
+        {"name": shipped, "auc": 0.80},
+        {"name": other, "auc": 0.80 - d},
         {
             "model_minus_baseline": d,
             "ci": ci,
@@ -129,103 +132,96 @@ def _record(d: float, ci: list[float], agree_model: float | None, agree_base: fl
         },
     )
     assert "winner_explanations" not in auc_part and "decision" not in auc_part
-    assert "explanations.json" in auc_part["note"]
-    rec = complete_selection(auc_part, agree_model, agree_base)
+    assert "explanations.json" in auc_part["note"] and auc_part["model"]["shipped"]
+    rec = complete_selection(auc_part, agree_model, agree_other)
     assert rec["winner_auc"] == auc_part["winner_auc"] and "note" not in rec
     assert rec["model"]["all_blocks_agreement"] == agree_model
-    assert rec["best_baseline"]["all_blocks_agreement"] == agree_base
+    assert rec["other_family"]["all_blocks_agreement"] == agree_other
+    assert rec["shipped"] == shipped and rec["shipped_is_rule_choice"] == (rec["rule_keeps"] == shipped)
+    assert "Recorded only" not in rec["decision"]
     return rec
 
 
-def test_selection_names_a_baseline_better_on_auc_and_agreement():
-    rec = _record(-0.05, [-0.08, -0.02], 0.60, 0.70)
-    assert rec["winner_auc"] == rec["winner_explanations"] == rec["rule_keeps"] == "logistic_all_features"
-    assert DECISION_RULE in rec["decision"] and "the shipped model is unchanged" in rec["decision"]
+def test_selection_names_the_linear_family_better_on_auc_and_agreement_and_says_lightgbm_is_not_it():
+    rec = _record(-0.05, [-0.08, -0.02], 0.60, 0.70)  # an analyst ships lightgbm
+    assert rec["winner_auc"] == rec["winner_explanations"] == rec["rule_keeps"] == "linear_interaction"
+    assert DECISION_RULE in rec["decision"] and not rec["shipped_is_rule_choice"]
+    assert "Shipped: lightgbm (train.transfer.model_family), NOT the family the rule keeps" in rec["decision"]
+    assert "set train.transfer.model_family: linear_interaction" in rec["decision"]
 
 
 def test_selection_tie_within_the_interval_names_the_simple_one():
-    rec = _record(0.01, [-0.02, 0.04], 0.75, 0.70)  # the model is ahead, but inside the interval
-    assert rec["winner_auc"] == "logistic_all_features" and rec["winner_explanations"] == "lightgbm"
-    assert rec["rule_keeps"] == "logistic_all_features" and "tie within the AUC interval" in rec["decision"]
+    rec = _record(0.01, [-0.02, 0.04], 0.75, 0.70)  # lightgbm ahead, but inside the interval
+    assert rec["winner_auc"] == "linear_interaction" and rec["winner_explanations"] == "lightgbm"
+    assert rec["rule_keeps"] == "linear_interaction" and "tie within the AUC interval" in rec["decision"]
     # equal agreement also goes to the simple one
-    assert _record(0.05, [0.02, 0.08], 0.70, 0.70)["winner_explanations"] == "logistic_all_features"
+    assert _record(0.05, [0.02, 0.08], 0.70, 0.70)["winner_explanations"] == "linear_interaction"
 
 
-def test_selection_keeps_the_model_only_when_it_wins_both():
+def test_selection_of_the_shipped_linear_family_on_the_default_squad_figures():
+    """The default squad's figures (docs/models.md): linear shipped, AUC -0.003 (CI -0.038..+0.028)
+    against LightGBM, agreement 0.780 vs 0.701: the rule keeps the shipped family."""
+    rec = _record(0.003, [-0.028, 0.038], 0.780, 0.701, shipped="linear_interaction")
+    assert rec["winner_auc"] == rec["winner_explanations"] == rec["rule_keeps"] == "linear_interaction"
+    assert rec["shipped_is_rule_choice"] and rec["other_family"]["name"] == "lightgbm"
+    assert (
+        "Shipped: linear_interaction (train.transfer.model_family), the family the rule keeps."
+        in rec["decision"]
+    )
+
+
+def test_selection_keeps_lightgbm_only_when_it_wins_both():
     rec = _record(0.05, [0.02, 0.08], 0.75, 0.70)
     assert rec["winner_auc"] == rec["winner_explanations"] == rec["rule_keeps"] == "lightgbm"
+    assert rec["shipped_is_rule_choice"]
     unmeasured = _record(0.05, [0.02, 0.08], None, None)
     assert unmeasured["winner_explanations"] is None and unmeasured["rule_keeps"] == "lightgbm"
     assert "not measured" in unmeasured["decision"]
+    # linear shipped but LightGBM better on both: the record says the rule keeps LightGBM
+    beaten = _record(-0.05, [-0.08, -0.02], 0.60, 0.70, shipped="linear_interaction")
+    assert (
+        beaten["rule_keeps"] == "lightgbm"
+        and "NOT the family the rule keeps (lightgbm)" in beaten["decision"]
+    )
 
 
-def test_best_baseline_block_has_the_four_metrics_in_unit_interval():
-    """The whole record on a small squad with the simulator's latent state: a logistic 'model' (it has
-    a log-odds margin) against the best family baseline chosen on the training blocks."""
+def test_other_family_block_has_the_four_metrics_in_unit_interval():
+    """The whole record on a small squad with the simulator's latent state: the shipped linear model
+    against the other family (here a plain logistic stands in for it: it has a log-odds margin)."""
     u = _units()
     split = athlete_time_split(u, test_athlete_fraction=0.4, test_time_fraction=0.4, seed=7)
     train, test = u.iloc[split.train], u.iloc[split.test]
-    model = FeatureLogistic(FEATURES[:3]).fit(train[FEATURES], train["y"].to_numpy())
-    baselines = {
-        n: b.fit(train[FEATURES], train["y"].to_numpy()) for n, b in transfer_baselines(FEATURES).items()
-    }
-    p = {"p_model": model.predict_proba(test[FEATURES])[:, 1]}
-    p |= {f"p_{n}": baselines[n].predict_proba(test[FEATURES])[:, 1] for n in FAMILY_BASELINES}
-    metrics = {"model": {"roc_auc": roc_auc_score(test["y"], p["p_model"])}}
-    metrics["baselines"] = {n: {"roc_auc": roc_auc_score(test["y"], p[f"p_{n}"])} for n in FAMILY_BASELINES}
-    out = transfer_selection(baselines, u, split, FEATURES, metrics, p, n_boot=100, seed=7, folds=5)
-    best = out["best_baseline_explanations"]
-    assert best["name"] in FAMILY_BASELINES and best["name"] == out["selection"]["best_baseline"]["name"]
+    y_test = test["y"].to_numpy()
+    fits = {}
+    for name, b in (("linear_interaction", "linear_interaction"), ("lightgbm", "logistic_all_features")):
+        model = transfer_baselines(FEATURES)[b].fit(train[FEATURES], train["y"].to_numpy())
+        p = model.predict_proba(test[FEATURES])[:, 1]
+        fits[name] = FamilyFit(name, model, p, {"roc_auc": roc_auc_score(y_test, p)})
+    out = transfer_selection(
+        fits["linear_interaction"], fits["lightgbm"], u, split, FEATURES, n_boot=100, seed=7
+    )
+    other = out["other_family_explanations"]
+    assert other["name"] == "lightgbm" == out["selection"]["other_family"]["name"]
     for key in (
         "named_share_ge_80pct",
         "family_cosine_median",
         "clear_truth_agreement",
         "all_blocks_agreement",
     ):
-        assert 0 <= best[key] <= 1
-    assert best["auc"] == metrics["baselines"][best["name"]]["roc_auc"]
+        assert 0 <= other[key] <= 1
+    assert other["auc"] == fits["lightgbm"].scores["roc_auc"]
     sel = out["selection"]
-    # the train stage records the AUC part only: no group Shapley of the model, no decision yet
+    # the train stage records the AUC part only: no group Shapley of the shipped model, no decision yet
     assert "all_blocks_agreement" not in sel["model"] and "decision" not in sel
-    assert sel["winner_auc"] in ("lightgbm", best["name"]) and sel["rule"] == DECISION_RULE
-    model_agreement = transfer_explanation_metrics(model, FEATURES, *explanation_blocks(u, split.cutoff))
-    done = complete_selection(sel, model_agreement["all_blocks_agreement"], best["all_blocks_agreement"])
-    assert done["winner_explanations"] in ("lightgbm", best["name"]) and done["rule_keeps"]
+    assert sel["winner_auc"] in ("lightgbm", "linear_interaction") and sel["rule"] == DECISION_RULE
+    shipped = fits["linear_interaction"].model
+    model_agreement = transfer_explanation_metrics(shipped, FEATURES, *explanation_blocks(u, split.cutoff))
+    done = complete_selection(sel, model_agreement["all_blocks_agreement"], other["all_blocks_agreement"])
+    assert done["winner_explanations"] in ("lightgbm", "linear_interaction") and done["rule_keeps"]
     # without the simulator's truth: AUC comparison only, completed in the train stage
     blind = transfer_selection(
-        baselines, u.drop(columns=list(TRUE_LATENT_UNIT_COLUMNS.values())), split, FEATURES, metrics, p,
-        n_boot=100, seed=7, folds=5,
+        fits["linear_interaction"], fits["lightgbm"], u.drop(columns=list(TRUE_LATENT_UNIT_COLUMNS.values())),
+        split, FEATURES, n_boot=100, seed=7,
     )  # fmt: skip
-    assert "best_baseline_explanations" not in blind and blind["selection"]["winner_explanations"] is None
+    assert "other_family_explanations" not in blind and blind["selection"]["winner_explanations"] is None
     assert blind["selection"]["rule_keeps"] == blind["selection"]["winner_auc"]
-
-
-def test_choose_best_baseline_prefers_the_simpler_on_a_tie(monkeypatch):
-    """The higher training AUC wins; equal AUCs (up to float rounding: 0.8138888888888889 vs
-    0.813888888888889, met on the golden squad) and NaN go to the simpler, first candidate."""
-    import sprintlab.models.transfer_selection as sel
-
-    u = _units()
-    x, y, g = u[FEATURES], u["y"].to_numpy(), u["athlete_id"].to_numpy()
-    for simple, interaction, want in (
-        (0.80, 0.82, "linear_interaction"),
-        (0.82, 0.80, "logistic_all_features"),
-        (0.813888888888889, 0.8138888888888899, "logistic_all_features"),
-        (0.80, float("nan"), "logistic_all_features"),
-    ):
-        fake = {"logistic_all_features": simple, "linear_interaction": interaction}
-        monkeypatch.setattr(sel, "training_cv_auc", lambda make, *a, fake=fake: fake[_name(make())])
-        best, aucs = choose_best_baseline(x, y, g, FEATURES, folds=5)
-        assert best == want and set(aucs) == set(FAMILY_BASELINES)
-    monkeypatch.undo()
-    best, aucs = choose_best_baseline(x, y, g, FEATURES, folds=5)  # the real out-of-fold AUCs
-    assert all(0.5 < a <= 1 for a in aucs.values())
-    assert best == (
-        "linear_interaction"
-        if aucs["linear_interaction"] > aucs["logistic_all_features"] + 1e-9
-        else "logistic_all_features"
-    )
-
-
-def _name(baseline: FeatureLogistic) -> str:
-    return "linear_interaction" if baseline.interaction is not None else "logistic_all_features"

@@ -62,6 +62,9 @@ class SplitParams(_Frozen):
 
 
 class ModelParams(_Frozen):
+    #: the shipped model's family (:mod:`sprintlab.models.families`); the LightGBM settings below are
+    #: used when it is ``lightgbm`` (and for the transfer selection's LightGBM fit)
+    model_family: Literal["linear_interaction", "lightgbm"]
     flag_threshold: float
     flag_top_share: float | None = Field(gt=0, lt=1)
     n_estimators: int
@@ -90,7 +93,10 @@ class ModelParams(_Frozen):
         return self
 
     def estimator_kwargs(self) -> dict:
-        return self.model_dump(exclude={"flag_threshold", "flag_top_share", "features", "outcome"})
+        """The LightGBM estimator's settings (:class:`~sprintlab.models.estimator.CalibratedLGBMClassifier`)."""
+        return self.model_dump(
+            exclude={"model_family", "flag_threshold", "flag_top_share", "features", "outcome"}
+        )
 
     def outcome_column(self) -> str | None:
         """The unit column the boosters learn (None when they learn the 0/1 label)."""

@@ -11,7 +11,7 @@ from sprintlab import domain
 from sprintlab.domain import FAMILIES, TARGETS, TRANSFER
 from sprintlab.dominance import dominance_columns
 from sprintlab.features.catalogue import load_catalogue
-from sprintlab.models.estimator import CalibratedLGBMClassifier
+from sprintlab.models.families import Classifier
 
 CLEAR_LEAD_BELOW = 0.5  # runner-up family under half the leading family's size: a clear main factor
 CLOSE_CALL_FROM = 0.8  # runner-up at 80 % of the leader or more: a close call between two families
@@ -30,21 +30,15 @@ UNIT_DECIMALS = {
 }
 
 
-def shap_matrix(model: CalibratedLGBMClassifier, X: pd.DataFrame) -> tuple[np.ndarray, float]:
-    """Tree SHAP values (n_rows x n_features) and base value, in LightGBM log-odds.
-
-    LightGBM's own Tree SHAP (``predict(pred_contrib=True)``: the path-dependent algorithm of
-    shap's ``TreeExplainer``, the expected value in the last column) for the positive class.
-    Additivity: base + row sum = ``model.margin(X)`` (for a model that learns the outcome, the
-    booster's SHAP values are scaled by the calibration slope into log-odds).
+def shap_matrix(model: Classifier, X: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """Per-feature contributions (n_rows x n_features) and base value, in the model's log-odds:
+    ``model.feature_contributions`` on the model's features. LightGBM: Tree SHAP
+    (:meth:`~sprintlab.models.estimator.CalibratedLGBMClassifier.feature_contributions`); the linear
+    model: exact Shapley values against the training design mean
+    (:meth:`~sprintlab.models.linear.InteractionLogisticClassifier.feature_contributions`).
+    Additivity: base + row sum = ``model.margin(X)``.
     """
-    Xc = X[list(model.feature_names_in_)].astype(float)
-    contrib = np.asarray(model.booster_.booster_.predict(Xc, pred_contrib=True), dtype=float)
-    values = contrib[:, :-1]
-    base_value = float(contrib[0, -1]) if len(contrib) else float("nan")
-    # the model's log-odds are affine in the booster output (identity unless learn_from="outcome")
-    intercept, slope = getattr(model, "margin_affine_", (0.0, 1.0))
-    return values * slope, intercept + slope * base_value
+    return model.feature_contributions(X[list(model.feature_names_in_)].astype(float))
 
 
 def family_contributions(values: np.ndarray, features: list[str]) -> pd.DataFrame:
@@ -177,7 +171,7 @@ class UnitExplanation:
 
 
 def explain_units(
-    model: CalibratedLGBMClassifier,
+    model: Classifier,
     units: pd.DataFrame,
     target: str,
     top_k: int = 3,
@@ -286,7 +280,7 @@ STRENGTH_GAIN_FEATURE = "strength_change_since_test_pct"
 CONTROL_COLOUR_FEATURES = ("control_score_8w", "pelvic_control_score")  # first one present colours the plot
 
 
-def strength_control_interaction(model: CalibratedLGBMClassifier, rows: pd.DataFrame) -> pd.DataFrame | None:
+def strength_control_interaction(model: Classifier, rows: pd.DataFrame) -> pd.DataFrame | None:
     """The thesis' key interaction for a dependence plot: per row the strength change since the
     last sprint test, its SHAP value on the transfer model and the athlete's control score
     (``control_score_8w``, else the latest ``pelvic_control_score``), with the row's

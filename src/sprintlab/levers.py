@@ -8,9 +8,9 @@ measurement move with it (e.g. more squat strength also raises ``squat_e1rm_rel`
 change; +1 pelvic and +1 trunk control point raise the 8-week control score by 1 and shrink the
 strength-control gap), each changed feature is
 clipped to the range seen in training, and both models are re-scored. The effect is the change in
-calibrated probability; its uncertainty is the spread over K bootstrap boosters (refitted on
-athlete-bootstrap resamples of the training units, margins passed through the deployed model's
-calibrator).
+calibrated probability; its uncertainty is the spread over K bootstrap members (the model refitted
+on athlete-bootstrap resamples of the training units: LightGBM boosters whose margins pass through
+the deployed model's calibrator, or the linear model refitted).
 
 These are modelled associations, not proven causes: the model says how the predicted chance
 moves when a feature moves, everything else held fixed.
@@ -33,9 +33,7 @@ from sprintlab.features.catalogue import load_catalogue
 from sprintlab.io import write_json_atomic
 
 if TYPE_CHECKING:
-    import lightgbm as lgb
-
-    from sprintlab.models.estimator import CalibratedLGBMClassifier
+    from sprintlab.models.families import Classifier
 
 GUARD_RAIL = (
     "These are modelled associations, not proven causes: the model's predicted chance with one "
@@ -309,41 +307,39 @@ def _clip_to_ranges(
 
 
 # ------------------------------------------------------------------ uncertainty: bootstrap boosters
-def fit_bootstrap_boosters(
-    model: CalibratedLGBMClassifier, units: pd.DataFrame, k: int = 8, seed: int = 0
-) -> list[lgb.LGBMModel]:
-    """Refit the model's booster on ``k`` athlete-bootstrap resamples of the training ``units``.
+def fit_bootstrap_boosters(model: Classifier, units: pd.DataFrame, k: int = 8, seed: int = 0) -> list[Any]:
+    """Refit the model on ``k`` athlete-bootstrap resamples of the training ``units`` (the members).
 
-    Same hyperparameters as the deployed booster; their margins are put through the deployed
-    model's calibrator, so each member is a plausible alternative calibrated model.
+    One code path for both families: resample ``b`` draws the athletes with replacement
+    (``numpy.random.default_rng(seed)``) and ``model.fit_member`` refits on its rows - LightGBM: the
+    deployed booster's settings (``random_state`` + b + 1), its margins put through the deployed
+    model's calibrator; the linear model: the same estimator refitted (its own logistic
+    probabilities). Each member is a plausible alternative model; ``model.member_proba`` scores it.
+    Resamples with one class only are skipped.
     """
-    import lightgbm as lgb
-
     from sprintlab.models.datasets import feature_matrix
 
     X = feature_matrix(units, list(model.feature_names_in_))
     y = units["y"].to_numpy(dtype=int)
+    outcome_name = getattr(model, "outcome_name_", None)
+    outcome = units[outcome_name].to_numpy(dtype=float) if outcome_name else None
     ids = units["athlete_id"].to_numpy()
     uniq = np.unique(ids)
     pos = {a: np.flatnonzero(ids == a) for a in uniq}
     rng = np.random.default_rng(seed)
-    params = model.booster_.get_params()
-    by_outcome = getattr(model, "learn_from", "label") == "outcome"
-    target = model.outcome_sign * units[model.outcome_name_].to_numpy(dtype=float) if by_outcome else y
-    booster_class: type[lgb.LGBMModel] = lgb.LGBMRegressor if by_outcome else lgb.LGBMClassifier
     members = []
     for b in range(k):
         pick = rng.choice(uniq, uniq.size, replace=True)
         idx = np.concatenate([pos[a] for a in pick])
         if np.unique(y[idx]).size < 2:
             continue
-        member = booster_class(**{**params, "random_state": int(params.get("random_state") or 0) + b + 1})
-        members.append(member.fit(X.iloc[idx], target[idx]))
+        part = None if outcome is None else outcome[idx]
+        members.append(model.fit_member(X.iloc[idx], y[idx], part, b + 1))
     return members
 
 
 def save_bootstrap_boosters(
-    model: CalibratedLGBMClassifier, units: pd.DataFrame, path: str | Path, k: int = 8, seed: int = 0
+    model: Classifier, units: pd.DataFrame, path: str | Path, k: int = 8, seed: int = 0
 ) -> Path:
     """Fit :func:`fit_bootstrap_boosters` and store them with joblib at ``path``."""
     import joblib
@@ -354,13 +350,9 @@ def save_bootstrap_boosters(
     return path
 
 
-def _members_proba(
-    model: CalibratedLGBMClassifier, members: Sequence[lgb.LGBMModel], X: pd.DataFrame
-) -> np.ndarray:
-    """Calibrated probabilities of each bootstrap member (rows: members), through ``model``'s calibration."""
-    return np.array(
-        [model.proba_from_raw(np.asarray(member.predict(X, raw_score=True))) for member in members]
-    )
+def _members_proba(model: Classifier, members: Sequence[Any], X: pd.DataFrame) -> np.ndarray:
+    """Event probabilities of each bootstrap member (rows: members), ``model.member_proba``."""
+    return np.array([model.member_proba(member, X) for member in members])
 
 
 # ------------------------------------------------------------------ the table
@@ -386,16 +378,14 @@ class CurrentScores:
     """The athletes' current rows scored once by a model and its bootstrap members; every lever is
     measured against these."""
 
-    model: CalibratedLGBMClassifier
-    members: Sequence[lgb.LGBMModel]
+    model: Classifier
+    members: Sequence[Any]
     features: list[str]
     proba: np.ndarray
     members_proba: np.ndarray
 
     @classmethod
-    def of(
-        cls, rows: pd.DataFrame, model: CalibratedLGBMClassifier, members: Sequence[lgb.LGBMModel]
-    ) -> CurrentScores:
+    def of(cls, rows: pd.DataFrame, model: Classifier, members: Sequence[Any]) -> CurrentScores:
         """Score ``rows`` (members' probabilities: one row per member, empty without members)."""
         from sprintlab.models.datasets import feature_matrix
 
@@ -440,18 +430,18 @@ class LeverEffect:
 
 def levers_table(
     panel_rows: pd.DataFrame,
-    models: Mapping[str, CalibratedLGBMClassifier | None],
+    models: Mapping[str, Classifier | None],
     training_ranges: Mapping[str, Any] | None,
     *,
     levers: Sequence[Lever] | None = None,
-    boosters: Mapping[str, Sequence[lgb.LGBMModel]] | None = None,
+    boosters: Mapping[str, Sequence[Any]] | None = None,
     interval: float = 0.8,
     top_n: int | None = None,
 ) -> pd.DataFrame:
     """Every lever's modelled effect for every athlete row and model.
 
     ``panel_rows``: one row per athlete (the current week) with the models' features.
-    ``models``: target -> fitted :class:`CalibratedLGBMClassifier`.
+    ``models``: target -> fitted model (either family, :mod:`sprintlab.models.families`).
     ``training_ranges``: either target -> {feature: (min, max)} or one {feature: (min, max)}.
     ``boosters``: target -> bootstrap members (:func:`fit_bootstrap_boosters`); without them
     ``low``/``high`` are NaN. ``low``/``high`` bound the new probability: baseline plus the
@@ -609,7 +599,7 @@ BOOTSTRAP_FILE = "levers_bootstrap.joblib"
 
 
 def save_lever_artifacts(
-    model: CalibratedLGBMClassifier,
+    model: Classifier,
     train_units: pd.DataFrame,
     model_dir: str | Path,
     *,

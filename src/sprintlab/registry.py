@@ -53,7 +53,7 @@ from sprintlab.tracking import CHAMPION, SOURCE_TAG, _client, tracking_uri
 
 if TYPE_CHECKING:
     from sprintlab.models.datasets import FeatureCoverage
-    from sprintlab.models.estimator import CalibratedLGBMClassifier
+    from sprintlab.models.families import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class LoadedModel:
     alias: str
     run_id: str | None
     uri: str
-    model: CalibratedLGBMClassifier
+    model: Classifier
     signature: tuple[tuple[str, str], ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
     drift_reference: dict[str, Any] | None = None

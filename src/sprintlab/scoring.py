@@ -51,7 +51,7 @@ from sprintlab.registry import LoadedModel
 
 if TYPE_CHECKING:
     from sprintlab.explain import UnitExplanation
-    from sprintlab.models.estimator import CalibratedLGBMClassifier
+    from sprintlab.models.families import Classifier
     from sprintlab.models.flag_policy import FlagPolicy
 
 log = logging.getLogger(__name__)
@@ -505,7 +505,7 @@ def _shown_explanations(explained: UnitExplanation, target: str, squad: pd.DataF
 
 def score_week(
     panel: pd.DataFrame,
-    models: Mapping[str, CalibratedLGBMClassifier],
+    models: Mapping[str, Classifier],
     week_end: pd.Timestamp,
     *,
     min_strength_gain: float,
@@ -624,7 +624,7 @@ def with_flags(squad: pd.DataFrame, policy: FlagPolicy) -> pd.DataFrame:
 def score_week_with(
     params: Params,
     panel: pd.DataFrame,
-    models: Mapping[str, CalibratedLGBMClassifier],
+    models: Mapping[str, Classifier],
     week_end: pd.Timestamp,
     *,
     athletes: Collection[str] | None = None,
@@ -1117,7 +1117,7 @@ def too_few_recent_days(ids: pd.Series, activity: pd.DataFrame, sp: ScoreParams)
 def week_hamstring_flags(
     params: Params,
     panel: pd.DataFrame,
-    model: CalibratedLGBMClassifier,
+    model: Classifier,
     week_end: pd.Timestamp,
     activity: pd.DataFrame,
 ) -> pd.Series:

@@ -35,7 +35,8 @@ SOURCE_TAG = "data_source"
 #: SQLite ``busy_timeout`` (20 s)
 LOCK_WAIT_VARIABLE = "SPRINTLAB_STORE_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 20.0
-# types inside a CalibratedLGBMClassifier that skops (MLflow's sklearn serialiser) may load
+# types inside either model family (CalibratedLGBMClassifier, InteractionLogisticClassifier) that
+# skops (MLflow's sklearn serialiser) may load
 SKOPS_TRUSTED_TYPES = [
     "collections.OrderedDict",
     "lightgbm.basic.Booster",
@@ -44,6 +45,11 @@ SKOPS_TRUSTED_TYPES = [
     "sprintlab.models.estimator.CalibratedLGBMClassifier",
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.isotonic.IsotonicRegression",
+    "sprintlab.models.linear.InteractionLogisticClassifier",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.preprocessing._data.StandardScaler",
+    "numpy.dtype",  # SimpleImputer's fitted dtype
 ]
 
 

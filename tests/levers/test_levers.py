@@ -287,6 +287,37 @@ def test_bagged_effect_of_an_outcome_learning_model(lever_squad):
     assert (tab["effect"] >= -1e-12).all() and (tab["effect"] > 0.005).any()
 
 
+def test_linear_model_bootstrap_members_are_refits_and_deterministic(lever_squad):
+    """The shipped linear family: members are the same estimator refitted on the athlete-bootstrap
+    resamples (the same seed gives the same members), and the lever effect is bagged over the model
+    and its members exactly as for LightGBM."""
+    from sprintlab.models.datasets import feature_matrix
+    from sprintlab.models.linear import InteractionLogisticClassifier
+    from sprintlab.models.transfer_baselines import INTERACTION_PAIR
+
+    units = lever_squad["units"]["transfer"]
+    feats = list(lever_squad["models"]["transfer"].feature_names_in_)
+    model = InteractionLogisticClassifier(interaction=INTERACTION_PAIR).fit(
+        feature_matrix(units, feats), units["y"].to_numpy()
+    )
+    members = fit_bootstrap_boosters(model, units, k=3, seed=2)
+    again = fit_bootstrap_boosters(model, units, k=3, seed=2)
+    other_seed = fit_bootstrap_boosters(model, units, k=3, seed=3)
+    assert len(members) == 3 and all(isinstance(m, InteractionLogisticClassifier) for m in members)
+    coef = [m.pipeline_[-1].coef_ for m in members]
+    np.testing.assert_array_equal(coef, [m.pipeline_[-1].coef_ for m in again])
+    assert not np.allclose(coef, [m.pipeline_[-1].coef_ for m in other_seed])
+    assert not np.allclose(coef[0], model.pipeline_[-1].coef_)  # a refit on a resample, not a copy
+    rows = lever_squad["latest"].head(6)
+    lever = Lever("more_strength", "strength", "+5 % squat", {"strength_change_since_test_pct": 5.0})
+    tab = levers_table(rows, {"transfer": model}, None, levers=[lever], boosters={"transfer": members})
+    X0 = feature_matrix(rows.reset_index(drop=True), feats)
+    X1 = feature_matrix(apply_lever(rows.reset_index(drop=True), lever)[0], feats)
+    effects = [m.predict_proba(X1)[:, 1] - m.predict_proba(X0)[:, 1] for m in [model, *members]]
+    np.testing.assert_allclose(tab["effect"].to_numpy(), np.mean(effects, axis=0), atol=1e-12)
+    assert np.isfinite(tab[["low", "high"]].to_numpy()).all()
+
+
 def test_control_screen_levers_move_the_8_week_control_score():
     rows = pd.DataFrame(
         {

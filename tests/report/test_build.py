@@ -84,7 +84,13 @@ def test_a_cap_keeps_the_highest_risks_and_names_who_is_left_out(squad):
         ctx.models
         == model_rows(squad["models"])
         == [
-            {"name": TARGETS[t].registered_name, "version": "unregistered", "alias": "-", "trained_on": ""}
+            {
+                "name": TARGETS[t].registered_name,
+                "kind": "LightGBM (calibrated)",  # this fixture's models are both LightGBM
+                "version": "unregistered",
+                "alias": "-",
+                "trained_on": "",
+            }
             for t in TARGETS
         ]
     )

@@ -396,6 +396,44 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         event = self.predict_proba(X)[:, 1] > threshold
         return self.classes_[event.astype(int)]
 
+    # ---------------------------------------------------------------- explanation
+    def feature_contributions(self, X: Any) -> tuple[np.ndarray, float]:
+        """Tree SHAP values (rows x features, log-odds of :meth:`margin`) and the base value.
+
+        LightGBM's own Tree SHAP (``predict(pred_contrib=True)``: the path-dependent algorithm of
+        shap's ``TreeExplainer``, the expected value in the last column). Additivity: base + row sum
+        = ``margin(X)`` (for a model that learns the outcome, the booster's SHAP values are scaled by
+        the calibration slope into log-odds).
+        """
+        check_is_fitted(self, "booster_")
+        contrib = np.asarray(
+            self.booster_.booster_.predict(_prediction_features(self, X), pred_contrib=True), dtype=float
+        )
+        base_value = float(contrib[0, -1]) if len(contrib) else float("nan")
+        # the model's log-odds are affine in the booster output (identity unless learn_from="outcome")
+        intercept, slope = getattr(self, "margin_affine_", (0.0, 1.0))
+        return contrib[:, :-1] * slope, intercept + slope * base_value
+
+    # ---------------------------------------------------------------- bootstrap members
+    def fit_member(self, X: pd.DataFrame, y: np.ndarray, outcome: Any, offset: int) -> lgb.LGBMModel:
+        """A bootstrap member (:func:`sprintlab.levers.fit_bootstrap_boosters`): the final booster's
+        settings refitted on a resample, ``random_state`` moved by ``offset``; it learns
+        ``outcome_sign * outcome`` with ``learn_from="outcome"``, else the labels ``y``."""
+        import lightgbm as lgb
+
+        check_is_fitted(self, "booster_")
+        params = self.booster_.get_params()
+        by_outcome = getattr(self, "learn_from", "label") == "outcome"
+        target = self.outcome_sign * np.asarray(outcome, dtype=float) if by_outcome else np.asarray(y)
+        booster_class: type[lgb.LGBMModel] = lgb.LGBMRegressor if by_outcome else lgb.LGBMClassifier
+        member = booster_class(**{**params, "random_state": int(params.get("random_state") or 0) + offset})
+        return member.fit(X, target)
+
+    def member_proba(self, member: lgb.LGBMModel, X: pd.DataFrame) -> np.ndarray:
+        """A bootstrap member's calibrated event probability: its raw output through this model's
+        calibration (:meth:`proba_from_raw`)."""
+        return self.proba_from_raw(np.asarray(member.predict(X, raw_score=True)))
+
 
 # ------------------------------------------------------------------ regressor
 class ConformalLGBMRegressor(RegressorMixin, BaseEstimator):

@@ -14,7 +14,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from sprintlab import domain
 from sprintlab.domain import Target
 from sprintlab.models.datasets import feature_matrix
-from sprintlab.models.estimator import CalibratedLGBMClassifier, ConformalLGBMRegressor
+from sprintlab.models.estimator import ConformalLGBMRegressor
 from sprintlab.models.evaluation import (
     AcwrThresholdRule,
     PrevalenceBaseline,
@@ -23,7 +23,9 @@ from sprintlab.models.evaluation import (
     athlete_time_split,
     score_block,
 )
+from sprintlab.models.families import LIGHTGBM, Classifier, make_classifier, other_family
 from sprintlab.models.transfer_baselines import OPENING_TEST_FEATURES, transfer_baselines
+from sprintlab.models.transfer_selection import FamilyFit, transfer_selection
 
 STRENGTH_BASELINE_FEATURES = [
     "squat_e1rm_rel",
@@ -59,7 +61,7 @@ class Baseline(Protocol):
 class TrainResult:
     """A fitted model, its evaluation and the predictions behind it."""
 
-    model: CalibratedLGBMClassifier
+    model: Classifier
     features: list[str]
     metrics: dict[str, Any]
     split: Split
@@ -72,6 +74,7 @@ def train_and_evaluate(
     *,
     target: str,
     features: list[str],
+    family: str,
     model_params: dict[str, Any],
     split_params: dict[str, Any],
     flag_threshold: float,
@@ -83,7 +86,9 @@ def train_and_evaluate(
     min_units: Mapping[str, int] = AT_LEAST_ONE,
     min_events: Mapping[str, int] = AT_LEAST_ONE,
 ) -> TrainResult:
-    """Fit the calibrated LightGBM model on the training split and score it beside baselines.
+    """Fit the model of ``family`` (:mod:`sprintlab.models.families`: ``linear_interaction`` or
+    ``lightgbm`` with the LightGBM settings ``model_params``) on the training split and score it beside
+    baselines (``metrics["model"]["family"]`` names it).
 
     Baselines are fitted on the same training rows and scored on the same test rows:
     ``prevalence``, ``strength_only_logistic``, for an outcome with ``acwr_baseline``
@@ -92,8 +97,8 @@ def train_and_evaluate(
     ``oracle`` is scored too. For an outcome with a ``measured_change_column`` (transfer: the
     0-10 m change ``t10_change_s``) a regression of that change with a conformal
     ``interval_coverage`` prediction interval is fitted on the same training rows and scored under
-    ``regression``. Transfer: ``selection``, the model against its best family baseline
-    (:mod:`sprintlab.models.transfer_selection`). ``outcome`` names the unit column a ``learn_from="outcome"`` model learns.
+    ``regression``. Transfer: ``selection``, the shipped family against the other one fitted on the
+    same training rows (:mod:`sprintlab.models.transfer_selection`). ``outcome`` names the unit column a ``learn_from="outcome"`` model learns.
 
     Raises :class:`TooLittleData` when no feature has a value or a split ("training", "test") holds
     fewer than ``min_units`` units or fewer than ``min_events`` units of either outcome.
@@ -108,19 +113,19 @@ def train_and_evaluate(
     split = athlete_time_split(usable, seed=seed, **split_params)
     train, test = usable.iloc[split.train], usable.iloc[split.test]
     require_enough_data(target, {"training": train, "test": test}, min_units, min_events)
-    model = CalibratedLGBMClassifier(random_state=seed, **model_params).fit(
-        feature_matrix(train, feats),
-        train["y"].to_numpy(),
-        groups=train["athlete_id"].to_numpy(),
-        outcome=train[outcome] if outcome else None,
-    )
+    fit_family = _FamilyFitter(train, test, feats, model_params, seed, outcome)
+    model = fit_family(family)
     score = HeldOutScorer(test["y"].to_numpy(), test["athlete_id"].to_numpy(), flag_threshold, n_boot, seed)
     p_model = model.predict_proba(feature_matrix(test, feats))[:, 1]
-    metrics: dict[str, Any] = {"model": score(p_model)}
+    metrics: dict[str, Any] = {"model": {"family": family, **score(p_model)}}
     baselines = _baselines(spec, acwr_threshold, feats)
     metrics["baselines"], p_baselines = _score_baselines(baselines, train, test, feats, score)
     p_test = {"p_model": p_model, **p_baselines}
-    metrics.update(_selection(spec, baselines, usable, split, feats, metrics, p_test, score, model_params))
+    if spec.name == "transfer":
+        shipped = FamilyFit(family, model, p_model, metrics["model"])
+        metrics.update(
+            _selection(shipped, baselines, usable, split, feats, metrics, p_test, score, fit_family)
+        )
     oracles, p_oracle = _score_oracles(test, score)
     metrics.update(oracles)
     ids = {"athlete_id": score.groups, "unit_date": test["unit_date"].to_numpy(), "y": score.y}
@@ -142,8 +147,28 @@ def train_and_evaluate(
     )
 
 
+@dataclass(frozen=True)
+class _FamilyFitter:
+    """Fits a model of a family on the training units (the same rows, features and seed for each)."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    features: list[str]
+    lgbm_params: Mapping[str, Any]
+    seed: int
+    outcome: str | None
+
+    def __call__(self, family: str) -> Classifier:
+        return make_classifier(family, self.lgbm_params, self.seed, self.features).fit(
+            feature_matrix(self.train, self.features),
+            self.train["y"].to_numpy(),
+            groups=self.train["athlete_id"].to_numpy(),
+            outcome=self.train[self.outcome] if self.outcome else None,
+        )
+
+
 def _selection(
-    spec: Target,
+    shipped: FamilyFit,
     baselines: Mapping[str, Baseline],
     usable: pd.DataFrame,
     split: Split,
@@ -151,28 +176,22 @@ def _selection(
     metrics: Mapping[str, Any],
     p_test: Mapping[str, np.ndarray],
     score: HeldOutScorer,
-    model_params: Mapping[str, Any],
+    fit_family: _FamilyFitter,
 ) -> dict[str, Any]:
-    """Transfer only: the AUC part of the model-family selection record against the best family
-    baseline (:func:`sprintlab.models.transfer_selection.transfer_selection`, the scorer's bootstrap
-    size and seed, the model's ``cv_folds`` for choosing the baseline on the training blocks); no
-    group Shapley of the model here (the explain stage completes the record)."""
-    if spec.name != "transfer":
+    """Transfer: the model-family selection record (:func:`sprintlab.models.transfer_selection.
+    transfer_selection`, the scorer's bootstrap size and seed) of the shipped family against the other
+    one: LightGBM fitted here on the same training rows with the ``train.transfer`` LightGBM settings,
+    or the fitted ``linear_interaction`` baseline (empty when it could not be fitted)."""
+    other = other_family(shipped.name)
+    if other == LIGHTGBM:
+        model = fit_family(LIGHTGBM)
+        p_other = model.predict_proba(feature_matrix(fit_family.test, feats))[:, 1]
+        other_fit = FamilyFit(other, model, p_other, score(p_other))
+    elif f"p_{other}" in p_test:
+        other_fit = FamilyFit(other, baselines[other], p_test[f"p_{other}"], metrics["baselines"][other])
+    else:
         return {}
-    from sprintlab.models.transfer_selection import transfer_selection
-
-    folds = int(model_params.get("cv_folds", 5))
-    return transfer_selection(
-        baselines,
-        usable,
-        split,
-        feats,
-        metrics,
-        p_test,
-        n_boot=score.n_boot,
-        seed=score.seed,
-        folds=folds,
-    )
+    return transfer_selection(shipped, other_fit, usable, split, feats, n_boot=score.n_boot, seed=score.seed)
 
 
 @dataclass(frozen=True)

@@ -74,13 +74,13 @@ def run_explain(
 
 
 def _family_agreement(model: Any, targets_dir: Path, models_dir: Path, test: pd.DataFrame) -> dict[str, Any]:
-    """``{"transfer": ...}``: the transfer model's exact family Shapley values against the truth's,
-    both against the training-period blocks (:mod:`sprintlab.transfer_explanations`), and under
-    ``best_baseline`` the same four metrics of the best simple baseline (name, metrics, held-out AUC:
-    computed by the train stage with the same function, reference and blocks,
-    :mod:`sprintlab.models.transfer_selection`), and under ``selection`` the train stage's AUC
-    comparison completed with both agreements and the decision (the model's group Shapley values are
-    computed here only); empty without the truth's latent state."""
+    """``{"transfer": ...}``: the shipped transfer model's exact family Shapley values against the
+    truth's, both against the training-period blocks (:mod:`sprintlab.transfer_explanations`); under
+    ``other_family`` the same four metrics of the other model family (name, metrics, held-out AUC:
+    computed by the train stage with the same function, reference and blocks on the same training
+    rows, :mod:`sprintlab.models.transfer_selection`), and under ``selection`` the train stage's AUC
+    comparison completed with both agreements, the family the rule keeps and the shipped one; empty
+    without the truth's latent state."""
     from sprintlab.transfer_explanations import explanation_blocks, has_truth, transfer_explanation_metrics
 
     if not has_truth(test):
@@ -90,15 +90,16 @@ def _family_agreement(model: Any, targets_dir: Path, models_dir: Path, test: pd.
     _, reference = explanation_blocks(units, pd.Timestamp(evaluation["split_cutoff"]))
     features = list(model.feature_names_in_)
     out = transfer_explanation_metrics(model, features, test, reference)
-    if "best_baseline_explanations" in evaluation:
-        out["best_baseline"] = evaluation["best_baseline_explanations"]
+    out["family"] = evaluation.get("model", {}).get("family")
+    if "other_family_explanations" in evaluation:
+        out["other_family"] = evaluation["other_family_explanations"]
         if "selection" in evaluation:
             from sprintlab.models.transfer_selection import complete_selection
 
             out["selection"] = complete_selection(
                 evaluation["selection"],
                 out["all_blocks_agreement"],
-                out["best_baseline"]["all_blocks_agreement"],
+                out["other_family"]["all_blocks_agreement"],
             )
     return {"transfer": out}
 

@@ -32,7 +32,7 @@ from sprintlab.scoring import check_drift, score_week_with
 from sprintlab.tracking import CHAMPION
 
 if TYPE_CHECKING:
-    from sprintlab.models.estimator import CalibratedLGBMClassifier
+    from sprintlab.models.families import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _main_factor_limit(path: Path) -> list[str]:
 
 def risk_history(
     panel: pd.DataFrame,
-    hamstring: CalibratedLGBMClassifier,
+    hamstring: Classifier,
     athletes: list[str],
     week_end: pd.Timestamp,
     weeks: int,

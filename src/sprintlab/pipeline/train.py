@@ -41,6 +41,7 @@ from sprintlab.registry import (
 
 if TYPE_CHECKING:
     from sprintlab.models.datasets import FeatureCoverage
+    from sprintlab.models.families import Classifier
     from sprintlab.models.training import TrainResult
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ CONTRACT_REFERENCE_FILE = "contract_reference.json"
 MODEL_ONLY_FILES = (
     MODEL_FILE,
     "booster.txt",
+    "coefficients.csv",
     "test_predictions.parquet",
     "drift_reference.json",
     RANGES_FILE,
@@ -180,6 +182,7 @@ def _train(params: Params, target: str, units: pd.DataFrame, coverage: FeatureCo
         units,
         target=target,
         features=list(coverage.used),
+        family=mp.model_family,
         model_params={**mp.estimator_kwargs(), "monotone": monotone},
         split_params=params.split.model_dump(exclude={"seed"}),
         flag_threshold=mp.flag_threshold,
@@ -249,15 +252,15 @@ def _model_params(params: Params, target: str) -> ModelParams:
 def _write_model_files(
     res: TrainResult, units: pd.DataFrame, model_dir: Path, *, seed: int
 ) -> dict[str, Any]:
-    """Model, lever artifacts, booster text, features, evaluation (returned, NaN as None), test
-    predictions and curves, written atomically into ``model_dir``."""
+    """Model, lever artifacts, the model in plain text (:func:`_write_model_text`), evaluation
+    (returned, NaN as None), test predictions and curves, written atomically into ``model_dir``."""
     from sprintlab.levers import save_lever_artifacts
 
     model_dir.mkdir(parents=True, exist_ok=True)
     save_estimator(res.model, model_dir)
     train = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train]
     save_lever_artifacts(res.model, train, model_dir, seed=seed)
-    write_text_atomic(model_dir / "booster.txt", res.model.booster_.booster_.model_to_string())
+    _write_model_text(res.model, model_dir)
     metrics = nan_to_none(res.metrics)
     write_json_atomic(model_dir / EVALUATION_FILE, metrics)
     write_table_atomic(
@@ -266,6 +269,20 @@ def _write_model_files(
     for name, df in res.curves.items():
         write_table_atomic(df, model_dir / f"curve_{name}.csv")
     return metrics
+
+
+def _write_model_text(model: Classifier, model_dir: Path) -> None:
+    """The fitted model in plain text beside ``model.joblib``: LightGBM's ``booster.txt``, or for the
+    linear model ``coefficients.csv`` (feature, standardised coefficient, training mean and SD; the
+    intercept first); the other family's file is removed so no stale one outlives a switch."""
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
+
+    if isinstance(model, CalibratedLGBMClassifier):
+        write_text_atomic(model_dir / "booster.txt", model.booster_.booster_.model_to_string())
+        (model_dir / "coefficients.csv").unlink(missing_ok=True)
+        return
+    write_table_atomic(model.coefficient_table(), model_dir / "coefficients.csv")
+    (model_dir / "booster.txt").unlink(missing_ok=True)
 
 
 def _family_importance(res: TrainResult, test: pd.DataFrame, target: str, *, top_k: int) -> pd.DataFrame:
@@ -354,6 +371,8 @@ def _model_card(
 ) -> str:
     """The model card (markdown): intended use, training data, data window, test metrics beside the
     baselines and the oracle, features (and those not assessed), factor families, limits."""
+    from sprintlab.models.families import FAMILY_WORDS, family_of
+
     spec = domain.target(target)
     m = res.metrics
     lines = [
@@ -369,7 +388,7 @@ def _model_card(
         "| model | ROC AUC (95% CI) | PR AUC | Brier | calibration slope (95% CI) |",
         "|---|---|---|---|---|",
     ]
-    rows = [("LightGBM (calibrated)", m["model"])] + [
+    rows = [(FAMILY_WORDS[family_of(res.model)], m["model"])] + [
         (f"baseline: {k}", v) for k, v in m["baselines"].items() if "roc_auc" in v
     ]
     if "oracle" in m:

@@ -59,9 +59,18 @@ class ReportInputs:
 
 
 def model_rows(models: Mapping[str, LoadedModel]) -> list[dict[str, str]]:
-    """The methods appendix's model table: registry name, version, alias, training cutoff."""
+    """The methods appendix's model table: registry name, the kind of model (its family,
+    :data:`sprintlab.models.families.FAMILY_WORDS`), version, alias, training cutoff."""
+    from sprintlab.models.families import FAMILY_WORDS, family_of
+
     return [
-        {"name": m.name, "version": m.version, "alias": m.alias, "trained_on": m.trained_on}
+        {
+            "name": m.name,
+            "kind": FAMILY_WORDS[family_of(m.model)],
+            "version": m.version,
+            "alias": m.alias,
+            "trained_on": m.trained_on,
+        }
         for m in models.values()
     ]
 

@@ -1,0 +1,229 @@
+"""The linear-interaction transfer model as a scikit-learn estimator (issue #23: the shipped family).
+
+:class:`InteractionLogisticClassifier` - an L2 logistic regression (scikit-learn defaults, C = 1) on
+the features imputed with their training median and standardised with the training mean and SD, plus,
+with ``interaction = (a, b)``, the product ``z_a z_b`` of the two features standardised with their
+training mean and SD (missing -> 0, the mean), itself standardised like the other columns. With
+(strength change, control score) that product is the simulator's strength x access term
+(``-gamma g A(c)``). It is the one definition of the transfer baselines ``logistic_all_features``,
+``opening_test_only`` and ``linear_interaction`` (:mod:`sprintlab.models.transfer_baselines`) and of
+the shipped transfer model (``params.yaml`` ``train.transfer.model_family: linear_interaction``).
+
+The probabilities are the logistic regression's own (no separate calibrator): ``margin`` (log-odds),
+``decision_function`` and ``logit(predict_proba)`` are the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Tags
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sprintlab.models.estimator import _binary_labels, _feature_frame, _prediction_features
+
+#: the name of the product column in the design (after the features)
+INTERACTION_COLUMN = "strength_x_control"
+
+
+class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
+    """L2 logistic regression on standardised features and, optionally, one standardised product.
+
+    Fitting: the columns with a finite training value are used (the others get no coefficient and
+    are ignored at prediction); ``interaction`` names two feature columns (``ValueError`` when either
+    is absent or has fewer than two training values) whose product ``z_a z_b`` joins the design, with
+    ``z = (x - mean) / sd`` over the training values (``sd``: sample SD, 1 when 0; missing -> 0).
+    The design is imputed with the training median, standardised (``StandardScaler``) and fitted by
+    ``LogisticRegression(C=C, max_iter=max_iter)``.
+
+    ``fit(X, y, groups=None, outcome=None)`` has the signature of
+    :class:`~sprintlab.models.estimator.CalibratedLGBMClassifier`; ``groups`` and ``outcome`` are
+    ignored (no internal folds, the model learns the 0/1 label).
+
+    Explanations (:meth:`feature_contributions`): exact Shapley values of the margin against one
+    reference point, the training design mean (every standardised coordinate's training mean, 0 up
+    to rounding).
+    """
+
+    def __init__(
+        self, interaction: tuple[str, str] | None = None, C: float = 1.0, max_iter: int = 2000
+    ) -> None:
+        self.interaction = interaction
+        self.C = C
+        self.max_iter = max_iter
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # one event against its absence
+        tags.input_tags.allow_nan = True  # missing values are imputed with the training median
+        return tags
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: Any, groups: Any = None, outcome: Any = None) -> InteractionLogisticClassifier:
+        """Fit on features ``X`` and binary labels ``y`` (``groups`` and ``outcome`` ignored)."""
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
+        )
+        self.classes_, labels = _binary_labels(y)
+        frame = _feature_frame(self, X)
+        used = np.isfinite(X).any(axis=0)
+        if not used.any():
+            raise ValueError("no feature has a value in the training data")
+        self.used_features_ = [c for c, u in zip(frame.columns, used, strict=True) if u]
+        self.pair_moments_ = self._pair_moments(frame)
+        design = self._design(frame)
+        self.pipeline_: Pipeline = make_pipeline(
+            SimpleImputer(strategy="median"),
+            StandardScaler(),
+            LogisticRegression(C=self.C, max_iter=self.max_iter),
+        ).fit(design, labels)
+        self.n_iter_ = int(self.pipeline_[-1].n_iter_[0])
+        self.reference_ = self._coordinates(frame).mean(axis=0)
+        return self
+
+    def _pair_moments(self, frame: pd.DataFrame) -> tuple[float, float, float, float] | None:
+        """(mean_a, sd_a, mean_b, sd_b) of the interaction pair over its training values."""
+        if self.interaction is None:
+            return None
+        a, b = self.interaction
+        present = [f for f in (a, b) if f in self.used_features_ and frame[f].notna().sum() > 1]
+        if len(present) < 2:
+            raise ValueError(
+                f"the interaction needs features {a} and {b} with two or more training values; "
+                f"X has {frame.shape[1]} feature(s): {', '.join(map(str, frame.columns))}"
+            )
+        sd_a, sd_b = float(frame[a].std()) or 1.0, float(frame[b].std()) or 1.0
+        return float(frame[a].mean()), sd_a, float(frame[b].mean()), sd_b
+
+    def _pair_z(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The interaction pair standardised with the training moments (missing -> 0)."""
+        assert self.interaction is not None and self.pair_moments_ is not None
+        (a, b), (ma, sa, mb, sb) = self.interaction, self.pair_moments_
+        za = np.nan_to_num((frame[a].to_numpy(dtype=float) - ma) / sa, nan=0.0)
+        zb = np.nan_to_num((frame[b].to_numpy(dtype=float) - mb) / sb, nan=0.0)
+        return za, zb
+
+    def _design(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The used feature columns, then the product column (with an interaction)."""
+        d = frame[self.used_features_].copy()
+        if self.interaction is not None:
+            za, zb = self._pair_z(frame)
+            d[INTERACTION_COLUMN] = za * zb
+        return d
+
+    # ---------------------------------------------------------------- prediction
+    def _frame(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "pipeline_")
+        return _prediction_features(self, X)
+
+    def margin(self, X: Any) -> np.ndarray:
+        """Log-odds ``b0 + sum_j w_j d_j`` of the standardised design ``d`` (the explained space)."""
+        design = self._design(self._frame(X))
+        return np.asarray(self.pipeline_.decision_function(design), dtype=float)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The log-odds of ``classes_[1]`` (= :meth:`margin`; no separate calibrator)."""
+        return self.margin(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Columns: probability of ``classes_[0]`` and of ``classes_[1]`` (the event)."""
+        design = self._design(self._frame(X))
+        return np.asarray(self.pipeline_.predict_proba(design), dtype=float)
+
+    def predict(self, X: Any, threshold: float = 0.5) -> np.ndarray:
+        """``classes_[1]`` where the event probability exceeds ``threshold``, else ``classes_[0]``."""
+        event = self.predict_proba(X)[:, 1] > threshold
+        return self.classes_[event.astype(int)]
+
+    # ---------------------------------------------------------------- explanation
+    def _weights(self) -> tuple[np.ndarray, float, float, float]:
+        """Per used feature the log-odds per standardised unit ``w_j``; the product's ``v`` per unit
+        of ``z_a z_b`` and its offset ``c`` (the product term is ``v z_a z_b + c``); the intercept."""
+        scaler, logistic = self.pipeline_.steps[1][1], self.pipeline_[-1]
+        coef, k = logistic.coef_[0], len(self.used_features_)
+        if self.interaction is None:
+            return coef, 0.0, 0.0, float(logistic.intercept_[0])
+        v = float(coef[k] / scaler.scale_[k])
+        return coef[:k], v, -v * float(scaler.mean_[k]), float(logistic.intercept_[0])
+
+    def _coordinates(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per row the standardised linear coordinates ``u_j = (imputed x_j - mean_j) / sd_j`` of the
+        used features, then ``z_a``, ``z_b`` of the interaction pair (with one)."""
+        imputer, scaler = self.pipeline_.steps[0][1], self.pipeline_.steps[1][1]
+        k = len(self.used_features_)
+        x = frame[self.used_features_].to_numpy(dtype=float)
+        x = np.where(np.isnan(x), imputer.statistics_[:k], x)
+        u = (x - scaler.mean_[:k]) / scaler.scale_[:k]
+        if self.interaction is None:
+            return u
+        za, zb = self._pair_z(frame)
+        return np.column_stack([u, za, zb])
+
+    def feature_contributions(self, X: Any) -> tuple[np.ndarray, float]:
+        """Exact Shapley values of :meth:`margin` (rows x features of ``X``, log-odds) and the base
+        value, against one reference point ``r``: the training design mean.
+
+        The margin is ``b0 + sum_j w_j u_j + v z_a z_b + c``. Linear term: ``w_j (u_j - r_j)`` to
+        feature j; the product splits exactly (Shapley of a two-player product):
+        ``phi_a = v/2 (z_a - r_a)(z_b + r_b)``, ``phi_b = v/2 (z_b - r_b)(z_a + r_a)`` (sum
+        ``v (z_a z_b - r_a r_b)``). Base value = the margin at ``r``, so base + row sum = margin.
+        Features without a training value contribute 0.
+        """
+        frame = self._frame(X)
+        w, v, c, b0 = self._weights()
+        coords, r = self._coordinates(frame), self.reference_
+        k = len(self.used_features_)
+        values = np.zeros((len(frame), frame.shape[1]))
+        position = {name: j for j, name in enumerate(frame.columns)}
+        for j, name in enumerate(self.used_features_):
+            values[:, position[name]] = w[j] * (coords[:, j] - r[j])
+        base = b0 + float(w @ r[:k]) + c
+        if self.interaction is not None:
+            (a, b), za, zb, ra, rb = self.interaction, coords[:, k], coords[:, k + 1], r[k], r[k + 1]
+            values[:, position[a]] += v / 2 * (za - ra) * (zb + rb)
+            values[:, position[b]] += v / 2 * (zb - rb) * (za + ra)
+            base += v * ra * rb
+        return values, float(base)
+
+    def coefficient_table(self) -> pd.DataFrame:
+        """The fitted model in plain numbers: per design column (features, then the product) the
+        standardised coefficient (log-odds per training SD), the training mean and SD of the
+        column, and the intercept as the first row."""
+        scaler, logistic = self.pipeline_.steps[1][1], self.pipeline_[-1]
+        names = list(self.used_features_) + ([INTERACTION_COLUMN] if self.interaction is not None else [])
+        table = pd.DataFrame(
+            {
+                "feature": names,
+                "standardised_coefficient": logistic.coef_[0],
+                "training_mean": scaler.mean_,
+                "training_sd": scaler.scale_,
+            }
+        )
+        intercept = pd.DataFrame(
+            {
+                "feature": ["(intercept)"],
+                "standardised_coefficient": [float(logistic.intercept_[0])],
+                "training_mean": [np.nan],
+                "training_sd": [np.nan],
+            }
+        )
+        return pd.concat([intercept, table], ignore_index=True)
+
+    # ---------------------------------------------------------------- bootstrap members
+    def fit_member(
+        self, X: pd.DataFrame, y: np.ndarray, outcome: Any, offset: int
+    ) -> InteractionLogisticClassifier:
+        """A bootstrap member (:func:`sprintlab.levers.fit_bootstrap_boosters`): the same estimator
+        refitted on a resample (``outcome`` and ``offset`` unused: the fit is deterministic)."""
+        return clone(self).fit(X, y)
+
+    def member_proba(self, member: InteractionLogisticClassifier, X: pd.DataFrame) -> np.ndarray:
+        """A bootstrap member's event probability (its own logistic; no calibrator to share)."""
+        return member.predict_proba(X)[:, 1]
