@@ -183,5 +183,6 @@ def test_every_athlete_one_a4_page_and_every_chart_drawn(reports, chromium, whic
     assert first == list(range(summary, summary + N_ATHLETES))
     assert starts["methods"] == summary + N_ATHLETES  # the appendix follows the last athlete's page
     # summary: page one (with the flagged table: the weekly top 10 % always flags ceil(0.1 * 40) = 4
-    # athletes here), the squad table of 40 rows and the squad charts
-    assert total == summary + N_ATHLETES + appendix and 1 <= summary <= 7 and 1 <= appendix <= 3
+    # athletes here), the squad table of 40 rows and the squad charts (8 pages since the shipped linear
+    # transfer model ranks the squad: its flagged rows, drivers and levers fill more of the summary)
+    assert total == summary + N_ATHLETES + appendix and 1 <= summary <= 8 and 1 <= appendix <= 3
