@@ -1004,6 +1004,7 @@ def _validate(
             today=params.validate_.today,
             reference=reference,
             reference_params=params.score,
+            check_schema=False,
         )
     except DataError as err:
         raise ScoringError(f"invalid data: {err}", EXIT_INVALID_DATA) from err

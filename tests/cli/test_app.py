@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -131,3 +132,17 @@ def test_data_strings_are_printed_literally_never_as_markup(tmp_path):
     )
     assert isinstance(res.exception, SystemExit), res.output
     assert "got '[/x]'" in res.output
+
+
+def test_score_defers_full_garbage_collections_only_while_it_runs():
+    import gc
+
+    from sprintlab.cli.score import FULL_GC_AFTER, _full_collections_deferred
+
+    before = gc.get_threshold()
+    with _full_collections_deferred():
+        assert gc.get_threshold() == (*before[:2], FULL_GC_AFTER)
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), _full_collections_deferred():
+        raise RuntimeError("a failed run")
+    assert gc.get_threshold() == before

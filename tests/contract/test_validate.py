@@ -146,6 +146,29 @@ def test_schema_catches_bad_outputs(valid_dir):
         schema_for("athletes").validate(res.tables["athletes"].assign(extra=1))  # strict: no extra columns
 
 
+def test_schema_check_can_be_left_out_without_changing_the_tables(valid_tables, tmp_path, monkeypatch):
+    """``check_schema=False`` (``sprintlab score``) skips only the pandera assertion: the same
+    tables, problems and counts, and the tables still pass their schemas."""
+    import sprintlab.contract.validate as validate_module
+
+    valid_tables["gym_sets"].loc[2, "load_kg"] = "abc"  # one rejected row
+    src = write_folder(tmp_path / "in", valid_tables)
+    checked = validate_folder(src, today=TODAY)
+
+    def no_schema(name):
+        raise AssertionError(f"schema_for({name!r}) called")
+
+    monkeypatch.setattr(validate_module, "schema_for", no_schema)
+    unchecked = validate_folder(src, today=TODAY, check_schema=False)
+    with pytest.raises(AssertionError, match="schema_for"):
+        validate_folder(src, today=TODAY)
+    assert sorted(unchecked.tables) == sorted(checked.tables) and unchecked.counts == checked.counts
+    pd.testing.assert_frame_equal(unchecked.problems, checked.problems)
+    for name, df in unchecked.tables.items():
+        pd.testing.assert_frame_equal(df, checked.tables[name], check_exact=True)
+        schema_for(name).validate(df)
+
+
 def test_outputs_do_not_depend_on_the_run_date(valid_dir, tmp_path, monkeypatch):
     """Without a ``today`` given, the cut-off is the run date, which the outputs must not carry:
     the same export validated on two days writes byte-identical files (a DVC lock reproduces)."""

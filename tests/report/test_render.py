@@ -285,6 +285,37 @@ def test_close_call_names_both_families_and_clear_lead_names_one():
     assert html.count(f"<td>{strength}</td>") >= 1
 
 
+def test_close_calls_name_the_runner_up_of_each_close_athlete_and_outcome():
+    from sprintlab.report.render import close_calls
+
+    rows = [
+        ("A", "hamstring", "strength", 1.0),
+        ("A", "hamstring", "timing", -0.9),  # 90 % of the leader: close, timing second
+        ("A", "transfer", "strength", 0.5),  # one family alone (the others count 0): clear
+        ("B", "hamstring", "strength", 1.0),
+        ("B", "hamstring", "timing", 0.2),  # 20 %: clear
+        ("C", "hamstring", "wellness", 0.3),
+        ("C", "hamstring", "load", -0.3),  # a tie: load leads (first in FAMILIES), wellness second
+        ("C", "hamstring", "not_a_family", 9.0),  # outside FAMILIES: left out
+    ]
+    fc = pd.DataFrame(rows, columns=["athlete_id", "model", "family", "shap"])
+    assert close_calls(fc) == {("A", "hamstring"): "timing", ("C", "hamstring"): "wellness"}
+    assert close_calls(fc.iloc[:0]) == {}
+
+
+def test_athlete_rows_are_the_rows_of_the_athlete_and_outcome_in_order():
+    ctx = build_demo_context(n_athletes=6, seed=5)
+    for aid in ctx.squad["athlete_id"].astype(str):
+        for name in ("drivers", "shap_long", "family_contributions"):
+            frame = getattr(ctx, name)
+            for model in ("hamstring", "transfer"):
+                want = frame[(frame["athlete_id"].astype(str) == aid) & (frame["model"] == model)]
+                pd.testing.assert_frame_equal(ctx.athlete_rows(name, aid, model), want)
+            pd.testing.assert_frame_equal(ctx.athlete_rows(name, aid), frame[frame["athlete_id"] == aid])
+    assert ctx.athlete_rows("drivers", "nobody", "hamstring").empty
+    assert list(ctx.athlete_rows("drivers", "nobody").columns) == list(ctx.drivers.columns)
+
+
 def test_squad_section_says_whose_numbers_it_explains():
     ctx = build_demo_context(n_athletes=6, seed=5)
     sq = ctx.squad

@@ -54,9 +54,15 @@ _RC: dict[Any, Any] = {
 }
 
 
+# matplotlib's defaults without ``backend``: setting the global backend back to its "auto" default
+# makes matplotlib resolve it, which imports pyplot and its style library (~0.3 s); the charts are
+# drawn on a Figure's own canvas and never use the global backend
+_DEFAULTS: dict[Any, Any] = {k: v for k, v in mpl.rcParamsDefault.items() if k != "backend"}
+
+
 @contextmanager
 def _style() -> Iterator[None]:
-    with mpl.rc_context(rc=mpl.rcParamsDefault), mpl.rc_context(rc=_RC):
+    with mpl.rc_context(rc=_DEFAULTS), mpl.rc_context(rc=_RC):
         yield
 
 

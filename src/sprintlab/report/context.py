@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sprintlab.domain import FAMILY_LABELS, TARGETS
@@ -138,6 +141,26 @@ class ReportContext:
         problems.extend(self._flag_share_problems())
         if problems:
             raise ValueError("invalid ReportContext: " + "; ".join(problems))
+
+    @cached_property
+    def _row_positions(self) -> dict[tuple[str, bool], dict[Any, np.ndarray]]:
+        """Per frame (and whether split by model): athlete id (and model) -> row positions."""
+        return {}
+
+    def athlete_rows(self, frame: str, athlete_id: str, model: str | None = None) -> pd.DataFrame:
+        """The rows of ``athlete_id`` (ids compared as text) and, when given, of ``model`` in the
+        per-athlete frame named ``frame`` (``drivers``, ``shap_long``, ``family_contributions``,
+        ``history`` or ``levers``), in the frame's order. Each frame is split once (a squad report
+        asks some 300 times)."""
+        df: pd.DataFrame = getattr(self, frame)
+        key = (frame, model is not None)
+        if key not in self._row_positions:
+            ids = df["athlete_id"].astype(str)
+            self._row_positions[key] = df.groupby(
+                [ids, df["model"]] if model is not None else ids, sort=False
+            ).indices
+        found = self._row_positions[key].get((athlete_id, model) if model is not None else athlete_id)
+        return df.iloc[found] if found is not None else df.iloc[:0]
 
     def ranked_count(self) -> int:
         """How many athletes with a risk the week's flag ranked (``flag_ranked``, else counted in

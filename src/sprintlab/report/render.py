@@ -199,29 +199,29 @@ def _squad_order(squad: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _main_factor(ctx: ReportContext, aid: str, model: str, family) -> str:
-    """The main factor family's label; a close call names the runner-up too
-    ("Strength, about level with Sprint timing and braking", :func:`sprintlab.explain.dominance`)."""
+def close_calls(fc: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(athlete id, outcome) -> the runner-up family, for each athlete and outcome whose main factor
+    family is a close call (:func:`sprintlab.explain.dominance` of the athlete's contributions summed
+    per family of ``domain.FAMILIES``, 0 for a family without any)."""
     from sprintlab.explain import dominance
 
+    if fc.empty:
+        return {}
+    sums = fc.groupby([fc["athlete_id"].astype(str), fc["model"], fc["family"]])["shap"].sum()
+    wide = sums.unstack("family").reindex(columns=list(FAMILIES)).fillna(0.0)
+    d = dominance(wide)
+    close = d[d["dominance"] == "close"]
+    return dict(zip(close.index, close["runner_up_family"], strict=True))
+
+
+def _main_factor(ctx: ReportContext, close: dict[tuple[str, str], str], aid: str, model: str, family) -> str:
+    """The main factor family's label; a close call (``close``: :func:`close_calls`) names the
+    runner-up too ("Strength, about level with Sprint timing and braking")."""
     label = ctx.family_label(family)
-    fc = ctx.family_contributions
-    fc = fc[(fc["athlete_id"].astype(str) == aid) & (fc["model"] == model)]
-    if _is_missing(family) or fc.empty:
+    runner_up = close.get((aid, model))
+    if _is_missing(family) or runner_up is None or runner_up == family:
         return label
-    wide = fc.groupby("family")["shap"].sum().reindex(FAMILIES, fill_value=0.0).to_frame().T
-    d = dominance(wide).iloc[0]
-    if d["dominance"] == "close" and d["runner_up_family"] != family:
-        return f"{label}, about level with {ctx.family_label(d['runner_up_family'])}"
-    return label
-
-
-def _athlete_rows(frame: pd.DataFrame, aid: str, model: str | None = None) -> pd.DataFrame:
-    """The rows of ``frame`` for athlete ``aid`` (and ``model``, when given)."""
-    keep = frame["athlete_id"].astype(str) == aid
-    if model is not None:
-        keep &= frame["model"] == model
-    return frame[keep]
+    return f"{label}, about level with {ctx.family_label(runner_up)}"
 
 
 def _shown_probabilities(row: pd.Series) -> dict[str, float]:
@@ -236,7 +236,7 @@ def _sort_key(x: float) -> str:
     return f"{x:.4f}" if not _is_missing(x) and np.isfinite(x) else "-1"
 
 
-def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
+def _athlete_summary(ctx: ReportContext, row: pd.Series, close: dict[tuple[str, str], str]) -> dict[str, Any]:
     """The athlete's numbers and words for the squad table and the section header."""
     aid = str(row["athlete_id"])
     probs = _shown_probabilities(row)
@@ -259,8 +259,8 @@ def _athlete_summary(ctx: ReportContext, row: pd.Series) -> dict[str, Any]:
         "in_block": in_block,
         "transfer": pct(tp) if in_block else None,
         "transfer_words": _transfer_words(tp) if in_block else None,
-        "dominant_hamstring": _main_factor(ctx, aid, "hamstring", row["dominant_family_hamstring"]),
-        "dominant_transfer": _main_factor(ctx, aid, "transfer", row["dominant_family_transfer"])
+        "dominant_hamstring": _main_factor(ctx, close, aid, "hamstring", row["dominant_family_hamstring"]),
+        "dominant_transfer": _main_factor(ctx, close, aid, "transfer", row["dominant_family_transfer"])
         if in_block
         else "Not estimated",
     }
@@ -278,16 +278,18 @@ def _candidates(drivers: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
     return drivers.sort_values("rank", kind="mergesort")[["feature", "family", "shap"]].reset_index(drop=True)
 
 
-def _visible(chosen: pd.DataFrame, p: float, total: float) -> pd.DataFrame:
-    """``chosen`` without the drivers whose bar would be under half a percentage point (their
-    share goes to "Other factors"), re-ranked."""
-    while len(chosen):
-        steps = charts.waterfall_steps(p, chosen["shap"].tolist(), total)[:-1]
-        small = np.array([abs(b - a) * 100 < 0.5 for a, b in steps])
-        if not small.any():
+def _visible(shap: list[float], p: float, total: float) -> list[int]:
+    """The positions in ``shap`` (drivers in order) left once the drivers whose bar would be under
+    half a percentage point are dropped (their share goes to "Other factors"), the steps recomputed
+    until none is."""
+    keep = list(range(len(shap)))
+    while keep:
+        steps = charts.waterfall_steps(p, [shap[i] for i in keep], total)[:-1]
+        small = [abs(b - a) * 100 < 0.5 for a, b in steps]
+        if not any(small):
             break
-        chosen = chosen[~small]
-    return chosen.assign(rank=np.arange(1, len(chosen) + 1)).reset_index(drop=True)
+        keep = [i for i, drop in zip(keep, small, strict=True) if not drop]
+    return keep
 
 
 def named_bars(
@@ -298,14 +300,16 @@ def named_bars(
     bar, at most :data:`MAX_NAMED_BARS`; bars under half a point are not drawn. When "Other factors"
     holds anything, its label names its largest families."""
     cand = _candidates(drivers, long)
+    shap = cand["shap"].tolist()
     k = max(len(drivers), 1)
     while True:
-        chosen = _visible(cand.head(k), p, total)
-        steps = charts.waterfall_steps(p, chosen["shap"].tolist(), total)
+        keep = _visible(shap[:k], p, total)
+        steps = charts.waterfall_steps(p, [shap[i] for i in keep], total)
         moves = [abs(b - a) for a, b in steps]
         if k >= min(len(cand), MAX_NAMED_BARS) or (len(moves) > 1 and moves[-1] <= max(moves[:-1])):
             break
         k += 1
+    chosen = cand.iloc[keep].assign(rank=np.arange(1, len(keep) + 1)).reset_index(drop=True)
     rest = cand[~cand["feature"].isin(chosen["feature"])]
     by_family = rest.groupby("family")["shap"].sum().abs().sort_values(ascending=False, kind="mergesort")
     top = [fam_labels.get(f, str(f)) for f, v in by_family.head(2).items() if v > 0]
@@ -323,11 +327,11 @@ def _driver_chart(
     """One outcome's waterfall of the athlete's named drivers (:func:`named_bars`) with its text
     alternative and the drawn drivers' sentences; ``None`` when the outcome has no number or no
     explanation."""
-    d = _athlete_rows(ctx.drivers, aid, model).sort_values("rank", kind="mergesort")
-    long = _athlete_rows(ctx.shap_long, aid, model)
+    d = ctx.athlete_rows("drivers", aid, model).sort_values("rank", kind="mergesort")
+    long = ctx.athlete_rows("shap_long", aid, model)
     if (d.empty and long.empty) or not np.isfinite(p):
         return None
-    fc = _athlete_rows(ctx.family_contributions, aid, model)
+    fc = ctx.athlete_rows("family_contributions", aid, model)
     total = float(fc["shap"].sum()) if not fc.empty else float((long if len(long) else d)["shap"].sum())
     bars, other = named_bars(d, long, p, total, fam_labels)
     feat_labels = [labels.get(f, f) for f in bars["feature"]]
@@ -378,7 +382,7 @@ def _risk_trend(ctx: ReportContext, aid: str) -> dict[str, Any] | None:
     """The week-by-week hamstring-risk line (two weeks of history at least)."""
     if ctx.history is None:
         return None
-    h = _athlete_rows(ctx.history, aid)
+    h = ctx.athlete_rows("history", aid)
     if len(h) < 2:
         return None
     hs = h.sort_values("week_end")
@@ -402,7 +406,7 @@ def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool)
         return None
     outcomes = athlete_outcomes(in_block, flagged)
     order = {m: i for i, m in enumerate(outcomes)}
-    rows = _athlete_rows(ctx.levers, aid)
+    rows = ctx.athlete_rows("levers", aid)
     rows = rows[rows["model"].isin(order)].sort_values("model", key=lambda m: m.map(order), kind="mergesort")
     items = [
         {
@@ -425,10 +429,14 @@ def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool)
 
 
 def _athlete_view(
-    ctx: ReportContext, row: pd.Series, labels: dict[str, str], fam_labels: dict[str, str]
+    ctx: ReportContext,
+    row: pd.Series,
+    labels: dict[str, str],
+    fam_labels: dict[str, str],
+    close: dict[tuple[str, str], str],
 ) -> dict[str, Any]:
-    """Everything the template shows for one athlete."""
-    view = _athlete_summary(ctx, row)
+    """Everything the template shows for one athlete (``close``: :func:`close_calls`)."""
+    view = _athlete_summary(ctx, row, close)
     probs = _shown_probabilities(row)
     view["charts"] = [
         chart
@@ -457,7 +465,7 @@ def _page_lines(view: dict[str, Any]) -> int:
 def _why(ctx: ReportContext, aid: str, model: str, raising: bool) -> str | None:
     """One line on why: the athlete's largest driver (that raises the number, with ``raising``),
     its sentence without the "- raises ..." ending."""
-    d = _athlete_rows(ctx.drivers, aid, model).sort_values("rank", kind="mergesort")
+    d = ctx.athlete_rows("drivers", aid, model).sort_values("rank", kind="mergesort")
     if raising:
         d = d[d["shap"] > 0]
     return str(d["text"].iloc[0]).rsplit(" - ", 1)[0] if len(d) else None
@@ -625,7 +633,10 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
     fam_labels = {f: ctx.family_label(f) for f in FAMILIES}
     fam_labels.update({k: v for k, v in ctx.family_labels.items()})
     labels = _feature_labels(sorted(set(ctx.drivers["feature"]) | set(ctx.shap_long["feature"])))
-    athletes = [_athlete_view(ctx, r, labels, fam_labels) for _, r in _squad_order(ctx.squad).iterrows()]
+    close = close_calls(ctx.family_contributions)
+    athletes = [
+        _athlete_view(ctx, r, labels, fam_labels, close) for _, r in _squad_order(ctx.squad).iterrows()
+    ]
     metrics = ctx.metrics or {}
     return {
         "ctx": ctx,
