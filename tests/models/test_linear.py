@@ -31,7 +31,11 @@ def _data(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 @parametrize_with_checks(
-    [InteractionLogisticClassifier(), InteractionLogisticClassifier(interaction=("x0", "x1"), C=0.5)]
+    [
+        InteractionLogisticClassifier(),
+        InteractionLogisticClassifier(interaction=("x0", "x1"), C=0.5),
+        InteractionLogisticClassifier(monotone={"unrecorded": -1}),  # the parameter through the API checks
+    ]
 )
 def test_scikit_learn_estimator_checks(estimator, check):
     """Every scikit-learn API check that applies (none expected to fail), with and without the
@@ -118,3 +122,41 @@ def test_bootstrap_member_is_the_same_estimator_refitted():
         m.member_proba(member, x),
         InteractionLogisticClassifier(**m.get_params()).fit(half, y[:300]).predict_proba(x)[:, 1],
     )
+
+
+def _wrong_sign_sample(seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
+    """40 rows: the event rises with ``sleep`` (logit 1.2 per unit); ``noise`` is unrelated to it but,
+    in this small sample, correlated with the event the wrong way for a +1 constraint."""
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame({"sleep": rng.normal(0, 1, 40), "noise": rng.normal(0, 1, 40)})
+    y = (rng.random(40) < 1 / (1 + np.exp(-1.2 * x["sleep"]))).astype(int).to_numpy()
+    return x, y
+
+
+def test_monotone_signs_bound_a_wrong_sign_coefficient_at_zero():
+    """The free fit gives ``noise`` a negative coefficient; with ``noise: +1`` the refit holds it at 0,
+    and then (known answer: an active bound at 0 is the fit without the column) the other coefficient
+    and the intercept equal the free fit on ``sleep`` alone."""
+    x, y = _wrong_sign_sample()
+    free = InteractionLogisticClassifier().fit(x, y)
+    assert free.coefficient_table().set_index("feature").loc["noise", "standardised_coefficient"] < 0
+    bounded = InteractionLogisticClassifier(monotone={"noise": 1, "sleep": 1}).fit(x, y)
+    coef = bounded.coefficient_table().set_index("feature")["standardised_coefficient"]
+    assert bounded.sign_bounded_ == ["noise"] and coef["noise"] == 0.0 and coef["sleep"] > 0
+    alone = InteractionLogisticClassifier().fit(x[["sleep"]], y).coefficient_table().set_index("feature")
+    np.testing.assert_allclose(coef["sleep"], alone.loc["sleep", "standardised_coefficient"], rtol=1e-5)
+    np.testing.assert_allclose(
+        coef["(intercept)"], alone.loc["(intercept)", "standardised_coefficient"], rtol=1e-5, atol=1e-7
+    )
+    values, base = bounded.feature_contributions(x)
+    np.testing.assert_allclose(values.sum(axis=1) + base, bounded.margin(x), atol=1e-10)
+    assert np.all(values[:, 1] == 0.0)  # a held coefficient names nothing to the coach
+
+
+def test_monotone_signs_leave_a_fit_that_keeps_them_unchanged():
+    """Signs the free fit already keeps change nothing (bitwise the same probabilities)."""
+    x, y = _wrong_sign_sample()
+    free = InteractionLogisticClassifier().fit(x, y)
+    kept = InteractionLogisticClassifier(monotone={"sleep": 1, "noise": -1}).fit(x, y)
+    assert kept.sign_bounded_ == []
+    np.testing.assert_array_equal(kept.predict_proba(x), free.predict_proba(x))

@@ -41,17 +41,18 @@ def make_classifier(
 ) -> Classifier:
     """An unfitted model of ``family``: LightGBM with ``lgbm_params`` and ``random_state=seed``, or
     the linear-interaction logistic regression on ``features`` (with the strength x control product
-    when both are among them, else plain; logged). ``ValueError`` for an unknown family."""
+    when both are among them, else plain; logged) and the section's ``monotone`` signs as bounds. ``ValueError`` for an unknown family."""
     if family == LIGHTGBM:
         return CalibratedLGBMClassifier(random_state=seed, **lgbm_params)
     if family == LINEAR_INTERACTION:
+        monotone = lgbm_params.get("monotone")
         if all(f in features for f in INTERACTION_PAIR):
-            return InteractionLogisticClassifier(interaction=INTERACTION_PAIR)
+            return InteractionLogisticClassifier(interaction=INTERACTION_PAIR, monotone=monotone)
         log.warning(
             "linear_interaction without its interaction: %s and %s are not both among the features",
             *INTERACTION_PAIR,
         )
-        return InteractionLogisticClassifier()
+        return InteractionLogisticClassifier(monotone=monotone)
     raise ValueError(f"model_family must be one of {', '.join(MODEL_FAMILIES)}, got {family!r}")
 
 

@@ -33,6 +33,36 @@ from sprintlab.models.estimator import _binary_labels, _feature_frame, _predicti
 INTERACTION_COLUMN = "strength_x_control"
 
 
+def sign_bounded_logistic(
+    d: np.ndarray, y: np.ndarray, signs: np.ndarray, C: float, max_iter: int
+) -> tuple[np.ndarray, float]:
+    """L2 logistic regression with sign bounds: minimise ``0.5 |w|^2 + C sum_i [log(1 + e^z_i) - y_i z_i]``,
+    ``z = d w + b`` (scikit-learn's ``lbfgs`` objective: the intercept is not penalised), subject to
+    ``w_j >= 0`` where ``signs_j = +1`` and ``w_j <= 0`` where ``signs_j = -1``, by L-BFGS-B (a convex
+    problem: one optimum). Returns ``(w, b)``."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:-1], theta[-1]
+        z = d @ w + b
+        residual = expit(z) - y
+        value = C * float(np.sum(np.logaddexp(0.0, z) - y * z)) + 0.5 * float(w @ w)
+        return value, np.append(C * (d.T @ residual) + w, C * residual.sum())
+
+    bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
+    start = np.zeros(d.shape[1] + 1)
+    res = minimize(
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[*bounds, (None, None)],
+        options={"maxiter": max_iter, "gtol": 1e-10, "ftol": 1e-15},
+    )
+    return np.asarray(res.x[:-1], dtype=float), float(res.x[-1])
+
+
 class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
     """L2 logistic regression on standardised features and, optionally, one standardised product.
 
@@ -41,7 +71,11 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
     is absent or has fewer than two training values) whose product ``z_a z_b`` joins the design, with
     ``z = (x - mean) / sd`` over the training values (``sd``: sample SD, 1 when 0; missing -> 0).
     The design is imputed with the training median, standardised (``StandardScaler``) and fitted by
-    ``LogisticRegression(C=C, max_iter=max_iter)``.
+    ``LogisticRegression(C=C, max_iter=max_iter)``. ``monotone`` (feature -> +1/-1, the directions
+    the thesis fixes, as LightGBM's monotone constraints in ``params.yaml``): when the free fit gives a
+    coefficient the opposite sign, the model is refitted with those signs as bounds
+    (:func:`sign_bounded_logistic`), so a small squad cannot tell a coach that sleep debt raises the
+    transfer chance; ``sign_bounded_`` lists the features held at 0 (empty: the free fit stood).
 
     ``fit(X, y, groups=None, outcome=None)`` has the signature of
     :class:`~sprintlab.models.estimator.CalibratedLGBMClassifier`; ``groups`` and ``outcome`` are
@@ -53,11 +87,16 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, interaction: tuple[str, str] | None = None, C: float = 1.0, max_iter: int = 2000
+        self,
+        interaction: tuple[str, str] | None = None,
+        C: float = 1.0,
+        max_iter: int = 2000,
+        monotone: dict[str, int] | None = None,
     ) -> None:
         self.interaction = interaction
         self.C = C
         self.max_iter = max_iter
+        self.monotone = monotone
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -85,8 +124,32 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
             LogisticRegression(C=self.C, max_iter=self.max_iter),
         ).fit(design, labels)
         self.n_iter_ = int(self.pipeline_[-1].n_iter_[0])
+        self.sign_bounded_ = self._bound_signs(design, labels)
         self.reference_ = self._coordinates(frame).mean(axis=0)
         return self
+
+    def _signs(self) -> np.ndarray:
+        """Per design column the sign its coefficient must keep (``monotone``: +1 = the event grows
+        with the feature, -1 = falls, 0 or absent = free; the product column is free)."""
+        bad = {k: v for k, v in (self.monotone or {}).items() if v not in (-1, 0, 1)}
+        if bad:
+            raise ValueError(f"monotone constraints must be -1, 0 or 1, got {bad}")
+        signs = [int((self.monotone or {}).get(c, 0)) for c in self.used_features_]
+        return np.array(signs + ([0] if self.interaction is not None else []), dtype=float)
+
+    def _bound_signs(self, design: pd.DataFrame, labels: np.ndarray) -> list[str]:
+        """Refit with the ``monotone`` signs as bounds when the free fit breaks one; returns the
+        features whose coefficient the bound holds at 0 or moved (empty: the free fit kept)."""
+        signs = self._signs()
+        logistic = self.pipeline_[-1]
+        if not np.any(signs * logistic.coef_[0] < 0):
+            return []
+        d = self.pipeline_[:-1].transform(design)
+        w, b = sign_bounded_logistic(d, labels.astype(float), signs, self.C, self.max_iter)
+        logistic.coef_ = w[None, :]
+        logistic.intercept_ = np.array([b])
+        names = list(self.used_features_) + ([INTERACTION_COLUMN] if self.interaction is not None else [])
+        return [n for n, s, wj in zip(names, signs, w, strict=True) if s != 0 and wj == 0.0]
 
     def _pair_moments(self, frame: pd.DataFrame) -> tuple[float, float, float, float] | None:
         """(mean_a, sd_a, mean_b, sd_b) of the interaction pair over its training values."""
