@@ -72,8 +72,8 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
     ``z = (x - mean) / sd`` over the training values (``sd``: sample SD, 1 when 0; missing -> 0).
     The design is imputed with the training median, standardised (``StandardScaler``) and fitted by
     ``LogisticRegression(C=C, max_iter=max_iter)``. ``monotone`` (feature -> +1/-1, the directions
-    the thesis fixes, as LightGBM's monotone constraints in ``params.yaml``): when the free fit gives a
-    coefficient the opposite sign, the model is refitted with those signs as bounds
+    the thesis fixes, as LightGBM's monotone constraints in ``params.yaml``; the product keeps the
+    product of its pair's signs): when the free fit gives a coefficient the opposite sign, the model is refitted with those signs as bounds
     (:func:`sign_bounded_logistic`), so a small squad cannot tell a coach that sleep debt raises the
     transfer chance; ``sign_bounded_`` lists the features held at 0 (empty: the free fit stood).
 
@@ -130,12 +130,18 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
 
     def _signs(self) -> np.ndarray:
         """Per design column the sign its coefficient must keep (``monotone``: +1 = the event grows
-        with the feature, -1 = falls, 0 or absent = free; the product column is free)."""
-        bad = {k: v for k, v in (self.monotone or {}).items() if v not in (-1, 0, 1)}
+        with the feature, -1 = falls, 0 or absent = free); the product ``z_a z_b`` keeps the product of
+        the pair's signs (strength +1 x control +1: strength helps more with better control)."""
+        monotone = self.monotone or {}
+        bad = {k: v for k, v in monotone.items() if v not in (-1, 0, 1)}
         if bad:
             raise ValueError(f"monotone constraints must be -1, 0 or 1, got {bad}")
-        signs = [int((self.monotone or {}).get(c, 0)) for c in self.used_features_]
-        return np.array(signs + ([0] if self.interaction is not None else []), dtype=float)
+        signs = [int(monotone.get(c, 0)) for c in self.used_features_]
+        if self.interaction is not None:
+            signs.append(
+                int(monotone.get(self.interaction[0], 0)) * int(monotone.get(self.interaction[1], 0))
+            )
+        return np.array(signs, dtype=float)
 
     def _bound_signs(self, design: pd.DataFrame, labels: np.ndarray) -> list[str]:
         """Refit with the ``monotone`` signs as bounds when the free fit breaks one; returns the
