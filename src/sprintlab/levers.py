@@ -462,28 +462,60 @@ def levers_table(
         ranges = {
             f: r for f, r in (_ranges_for(training_ranges, name) or {}).items() if f in current.features
         }
-        for lever in levers:
-            effect = _lever_effect(rows, current, lever, ranges, interval)
+        for lever, effect in zip(
+            levers, _lever_effects(rows, current, levers, ranges, interval), strict=True
+        ):
             records += effect.records(rows["athlete_id"], domain.target(name), lever)
     table = pd.DataFrame(records, columns=LEVER_COLUMNS)
     return table if table.empty else _rank_by_benefit(table, top_n)
 
 
-def _lever_effect(
-    rows: pd.DataFrame, current: CurrentScores, lever: Lever, ranges: FeatureRanges, interval: float
-) -> LeverEffect:
-    """One lever applied to ``rows`` and re-scored. With K bootstrap members the new probability is
-    bagged, ``p1 = p0 + (e_model + sum_k e_k) / (K + 1)``, and ``low``/``high`` are ``p0`` plus the
-    members' ``interval`` effect quantiles (all clipped to [0, 1]); without members they are NaN."""
+def _lever_effects(
+    rows: pd.DataFrame,
+    current: CurrentScores,
+    levers: Sequence[Lever],
+    ranges: FeatureRanges,
+    interval: float,
+) -> list[LeverEffect]:
+    """Every lever applied to ``rows`` and re-scored, all levers in one prediction per model and member
+    (rows are scored independently, so the values are those of one call per lever)."""
     from sprintlab.models.datasets import feature_matrix
 
-    moved, clipped = apply_lever(rows, lever, ranges)
-    X = feature_matrix(moved, current.features)
-    p0, p1 = current.proba, current.model.predict_proba(X)[:, 1]
-    if not current.members:
-        nan = np.full(len(rows), np.nan)
+    if not levers:
+        return []
+    moved = [apply_lever(rows, lever, ranges) for lever in levers]
+    X = pd.concat([feature_matrix(m, current.features) for m, _ in moved], ignore_index=True)
+    p1 = current.model.predict_proba(X)[:, 1]
+    members_p1 = _members_proba(current.model, current.members, X) if current.members else None
+    n = len(rows)
+    return [
+        _lever_effect(
+            current,
+            p1[j * n : (j + 1) * n],
+            None if members_p1 is None else members_p1[:, j * n : (j + 1) * n],
+            clipped,
+            interval,
+        )
+        for j, (_, clipped) in enumerate(moved)
+    ]
+
+
+def _lever_effect(
+    current: CurrentScores,
+    p1: np.ndarray,
+    members_p1: np.ndarray | None,
+    clipped: np.ndarray,
+    interval: float,
+) -> LeverEffect:
+    """One lever's effect from the re-scored probabilities (``p1``: the model's, ``members_p1``: one
+    row per bootstrap member). With K bootstrap members the new probability is bagged,
+    ``p1 = p0 + (e_model + sum_k e_k) / (K + 1)``, and ``low``/``high`` are ``p0`` plus the members'
+    ``interval`` effect quantiles (all clipped to [0, 1]); without members they are NaN."""
+    p0 = current.proba
+    if members_p1 is None:
+        nan = np.full(len(p0), np.nan)
         return LeverEffect(p0, p1, nan, nan, clipped)
-    effects = _members_proba(current.model, current.members, X) - current.members_proba
+    effects = members_p1 - current.members_proba
     # bagged effect: the mean over the deployed model and its bootstrap refits smooths the trees'
     # steps (a 15 ms change may or may not cross one model's split)
     bagged = np.clip(p0 + (effects.sum(axis=0) + (p1 - p0)) / (len(current.members) + 1), 0, 1)
