@@ -33,6 +33,8 @@ CALIBRATIONS = ("isotonic", "sigmoid", "none")
 LEARN_FROM = ("label", "outcome")
 #: the range an isotonic calibrator's probabilities are kept in (never exactly 0 or 1)
 ISOTONIC_RANGE = (1e-4, 1 - 1e-4)
+#: rows from which a prediction runs on every core (LightGBM's ``num_threads=0``: OpenMP's default)
+PARALLEL_PREDICTION_ROWS = 20_000
 #: a fold's fitted booster and the row positions it predicts out of fold
 FoldModel = tuple[np.ndarray, Any]
 
@@ -352,9 +354,13 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- prediction
     def _raw(self, X: Any) -> np.ndarray:
-        """The final booster's raw output for validated ``X``."""
+        """The final booster's raw output for validated ``X``; a batch of at least
+        :data:`PARALLEL_PREDICTION_ROWS` rows (group Shapley's coalitions) on every core - each row is
+        one thread's sum over the trees, so the values do not depend on the thread count."""
         check_is_fitted(self, "booster_")
-        return np.asarray(self.booster_.predict(_prediction_features(self, X), raw_score=True))
+        frame = _prediction_features(self, X)
+        threads = 0 if len(frame) >= PARALLEL_PREDICTION_ROWS else self.booster_.n_jobs
+        return np.asarray(self.booster_.predict(frame, raw_score=True, num_threads=threads))
 
     def margin(self, X: Any) -> np.ndarray:
         """Log-odds margin - the space SHAP explains: the raw LightGBM margin, or ``a + b f(x)`` with
