@@ -11,9 +11,9 @@ draws an independent **reference squad** (``--reference-athletes``, simulator se
 ``simulate.seed + --reference-seed-offset``) whose every label-complete block is learned from the
 pipeline's own features; with five times the default squad's blocks, that fit approaches the best
 function of the features the records give. It is scored on the same held-out blocks as the model (the
-default squad's split, each ``--seeds`` split seed). Reference learners: the shipped model family's
-configuration on the large sample (``train.transfer``), the linear strength x control model
-(``linear_interaction``), and a wider LightGBM (``--wide-leaves`` leaves) that the large sample can
+default squad's split, each ``--seeds`` split seed). Reference learners: both model families as the
+pipeline builds them from ``train.transfer`` (the sign-bounded linear strength x control model and the
+calibrated LightGBM) and a wider LightGBM (``--wide-leaves`` leaves) that the large sample can
 support. Printed per split seed and as the mean: ROC AUC of the model and of the ``linear_interaction``
 baseline (both trained on the default squad like the pipeline), each reference, the oracle and the conditional oracle, and the gaps.
 Nothing is registered in MLflow; no timing figures.
@@ -53,26 +53,22 @@ def _squad_units(params, athletes: int | None, seed_offset: int) -> pd.DataFrame
 
 
 def _reference_learners(params, reference: pd.DataFrame, features: list[str], wide_leaves: int) -> dict:
-    """Fit the reference learners on every block of the reference squad."""
+    """Fit the reference learners on every block of the reference squad: both model families as the
+    pipeline builds them (``train.transfer``) and a wider LightGBM."""
     from sprintlab.models.datasets import feature_matrix
-    from sprintlab.models.estimator import CalibratedLGBMClassifier
-    from sprintlab.models.transfer_baselines import INTERACTION_PAIR, FeatureLogistic
+    from sprintlab.models.families import MODEL_FAMILIES, make_classifier
 
     mp = params.train.transfer
     X, y = feature_matrix(reference, features), reference["y"].to_numpy()
-    groups = reference["athlete_id"].to_numpy()
-    outcome = reference[mp.outcome_column()] if mp.outcome_column() else None
-    kwargs = mp.estimator_kwargs()
-    seed = params.split.seed
-    return {
-        "reference_lightgbm": CalibratedLGBMClassifier(random_state=seed, **kwargs).fit(
-            X, y, groups=groups, outcome=outcome
-        ),
-        "reference_lightgbm_wide": CalibratedLGBMClassifier(
-            random_state=seed, **{**kwargs, "num_leaves": wide_leaves}
-        ).fit(X, y, groups=groups, outcome=outcome),
-        "reference_linear_interaction": FeatureLogistic(features, interaction=INTERACTION_PAIR).fit(X, y),
+    fit = {"groups": reference["athlete_id"].to_numpy()}
+    fit["outcome"] = reference[mp.outcome_column()] if mp.outcome_column() else None
+    kwargs, seed = mp.estimator_kwargs(), params.split.seed
+    learners = {
+        f"reference_{family}": make_classifier(family, kwargs, seed, features) for family in MODEL_FAMILIES
     }
+    wide = make_classifier("lightgbm", {**kwargs, "num_leaves": wide_leaves}, seed, features)
+    learners["reference_lightgbm_wide"] = wide
+    return {name: learner.fit(X, y, **fit) for name, learner in learners.items()}
 
 
 def _one_seed(params, units: pd.DataFrame, learners: dict, seed: int, n_boot: int) -> dict:
@@ -91,6 +87,7 @@ def _one_seed(params, units: pd.DataFrame, learners: dict, seed: int, n_boot: in
         n_boot=n_boot,
         seed=seed,
         outcome=mp.outcome_column(),
+        family=mp.model_family,
     )
     test = units.iloc[res.split.test]
     score = HeldOutScorer(

@@ -60,8 +60,11 @@ def loop(tmp_path_factory):
     run_training_chain(params, tmp, today=TODAY)
     before = stages_after_training("before.html")
     shutil.copytree(tmp / "models" / "transfer", tmp / "champion_transfer")
-    # the experiment: leaves of at least 100,000 units cannot split a few hundred blocks - no signal
-    transfer = params.train.transfer.model_copy(update={"min_child_samples": 100_000})
+    # the experiment: LightGBM whose leaves need at least 100,000 units cannot split a few hundred
+    # blocks - no signal (the shipped family is the linear model, which has no leaves to restrict)
+    transfer = params.train.transfer.model_copy(
+        update={"model_family": "lightgbm", "min_child_samples": 100_000}
+    )
     worse = params.model_copy(update={"train": params.train.model_copy(update={"transfer": transfer})})
     lost = run_train(worse, "transfer", tmp / "tg", tmp / "models" / "transfer")["registry"]
     after = stages_after_training("after.html")
@@ -88,9 +91,10 @@ def test_the_staff_report_still_shows_the_champion(loop):
     from sprintlab.registry import load_registered_model
 
     before, after = _report_text(loop["before"][1]), _report_text(loop["after"][1])
-    # the model versions table names champion v1, not the challenger v2
+    # the model versions table names champion v1 (the shipped linear model), not the challenger v2
     table = after[after.index("Model versions used for this report") :]
-    assert table[table.index("sprintlab-transfer") + 1 : table.index("sprintlab-transfer") + 3] == [
+    assert table[table.index("sprintlab-transfer") + 1 : table.index("sprintlab-transfer") + 4] == [
+        "logistic regression with the strength x control interaction",
         "1",
         "champion",
     ]
