@@ -176,17 +176,24 @@ def test_models_saved_and_registered_as_champion(pipeline_run):
 
 
 def test_transfer_ships_the_linear_family_and_records_the_comparison_with_lightgbm(pipeline_run):
-    """``model_family: linear_interaction``: the shipped model is the linear_interaction baseline (same
-    probabilities, so the same figures), its coefficient table lists the product term, and the
+    """``model_family: linear_interaction``: the shipped model is the linear_interaction baseline with
+    the thesis's signs as bounds (where no bound binds: the same probabilities, so the same figures;
+    where one does: that coefficient is 0), its coefficient table lists the product term, and the
     selection record compares it with LightGBM fitted on the same rows and says what is shipped."""
+    from sprintlab.registry import load_pipeline_model
+
     tmp = pipeline_run["tmp"]
     m = json.loads((tmp / "metrics" / "transfer.json").read_text())
     assert m["model"]["family"] == "linear_interaction"
-    assert m["model"]["roc_auc"] == m["baselines"]["linear_interaction"]["roc_auc"]
-    assert m["model"]["brier"] == m["baselines"]["linear_interaction"]["brier"]
     coef = pd.read_csv(tmp / "models" / "transfer" / "coefficients.csv")
     assert list(coef.columns) == ["feature", "standardised_coefficient", "training_mean", "training_sd"]
     assert coef["feature"].iloc[0] == "(intercept)" and "strength_x_control" in set(coef["feature"])
+    bounded = load_pipeline_model(tmp / "models", "transfer").model.sign_bounded_
+    if bounded:
+        assert (coef.set_index("feature").loc[bounded, "standardised_coefficient"] == 0).all()
+    else:
+        assert m["model"]["roc_auc"] == m["baselines"]["linear_interaction"]["roc_auc"]
+        assert m["model"]["brier"] == m["baselines"]["linear_interaction"]["brier"]
     sel = json.loads((tmp / "metrics" / "explanations.json").read_text())["transfer"]["selection"]
     assert sel["shipped"] == sel["model"]["name"] == "linear_interaction"
     assert sel["other_family"]["name"] == "lightgbm" and sel["rule_keeps"] in (
