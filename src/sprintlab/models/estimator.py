@@ -47,6 +47,13 @@ def _eval_kwargs(X: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
     return {"eval_set": [(X, y)]}
 
 
+def check_monotone(monotone: dict[str, int] | None) -> None:
+    """``ValueError`` unless every monotone constraint (feature -> direction) is -1, 0 or 1."""
+    bad = {k: v for k, v in (monotone or {}).items() if v not in (-1, 0, 1)}
+    if bad:
+        raise ValueError(f"monotone constraints must be -1, 0 or 1, got {bad}")
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     """log(p / (1 - p)) with p clipped to [1e-6, 1 - 1e-6]."""
     p = np.clip(p, 1e-6, 1 - 1e-6)
@@ -256,9 +263,7 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("learn_from=outcome needs calibration: sigmoid (log-odds linear in the outcome)")
         if self.cv_folds < 2:
             raise ValueError("cv_folds must be at least 2")
-        bad = {k: v for k, v in (self.monotone or {}).items() if v not in (-1, 0, 1)}
-        if bad:
-            raise ValueError(f"monotone constraints must be -1, 0 or 1, got {bad}")
+        check_monotone(self.monotone)
 
     def _boosting_target(self, labels: np.ndarray, outcome: Any) -> np.ndarray:
         """What the boosters learn: the 0/1 labels, or ``outcome_sign * outcome`` (learn_from="outcome")."""

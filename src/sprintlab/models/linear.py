@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sprintlab.models.estimator import _binary_labels, _feature_frame, _prediction_features
+from sprintlab.models.estimator import _binary_labels, _feature_frame, _prediction_features, check_monotone
 
 #: the name of the product column in the design (after the features)
 INTERACTION_COLUMN = "strength_x_control"
@@ -132,10 +132,8 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         """Per design column the sign its coefficient must keep (``monotone``: +1 = the event grows
         with the feature, -1 = falls, 0 or absent = free); the product ``z_a z_b`` keeps the product of
         the pair's signs (strength +1 x control +1: strength helps more with better control)."""
+        check_monotone(self.monotone)
         monotone = self.monotone or {}
-        bad = {k: v for k, v in monotone.items() if v not in (-1, 0, 1)}
-        if bad:
-            raise ValueError(f"monotone constraints must be -1, 0 or 1, got {bad}")
         signs = [int(monotone.get(c, 0)) for c in self.used_features_]
         if self.interaction is not None:
             signs.append(
