@@ -72,7 +72,7 @@ from sprintlab.models.training import train_and_evaluate
 from sprintlab.pipeline.simulate import simulate_params_squad
 from sprintlab.pipeline.targets import unit_tables
 from sprintlab.simulate import causal
-from sprintlab.simulate.truth import transfer_noise
+from sprintlab.simulate.truth import label_transfer_truth, transfer_noise
 
 KEYS = ["athlete_id", "block_start_date", "block_end_date"]
 
@@ -182,8 +182,9 @@ def transfer_check(squad: TrainedSquad, levers: list[Lever], seed: int, rows: pd
     tab = levers_table(
         rows, {"transfer": squad.models["transfer"]}, squad.ranges, levers=levers, boosters=squad.boosters
     )
-    tb = rows[KEYS].merge(squad.sim.truth["transfer_blocks"], on=KEYS, how="left", validate="one_to_one")
-    z = transfer_noise(seed)
+    labelled = label_transfer_truth(squad.sim.truth["transfer_blocks"], squad.latest_test_units["transfer"])
+    tb = rows[KEYS].merge(labelled, on=KEYS, how="left", validate="one_to_one")
+    z = transfer_noise(seed, opening_weight=1 - float(labelled["own_level_slope"].iloc[0]))
     p_base = causal.true_transfer_probability(tb, {}, z)
     truth = pd.DataFrame(
         {

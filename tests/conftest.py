@@ -42,7 +42,7 @@ def small_panel(small_squad):
 
 @pytest.fixture(scope="session")
 def trained_squad(tmp_path_factory):
-    """The quick squad (``quick_params``: 40 athletes x 60 weeks, seed 5) simulated, validated,
+    """The quick squad (``quick_params``: 40 athletes x 66 weeks, seed 6) simulated, validated,
     featurised and both models trained and registered in a temporary MLflow store - once per
     session for every test that reads it (scoring, the Spark engine, the golden outputs).
 

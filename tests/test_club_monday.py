@@ -52,7 +52,7 @@ def _scratch_project(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def monday(tmp_path_factory):
     root = tmp_path_factory.mktemp("monday")
-    club = write_club_folder(root / "exports", n_athletes=40, n_weeks=60, seed=5)
+    club = write_club_folder(root / "exports", n_athletes=40, n_weeks=66, seed=6)
     project = _scratch_project(root)
     env = {
         **os.environ,

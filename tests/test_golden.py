@@ -80,7 +80,7 @@ def golden_run(trained_squad):
     from sprintlab.scoring import score
 
     tmp = trained_squad["tmp"]
-    params = quick_params(load_params(ROOT / "params.yaml"), athletes=40, weeks=60, seed=5)
+    params = quick_params(load_params(ROOT / "params.yaml"), athletes=40, weeks=66, seed=6)
     assert trained_squad["chain_params"] == params, "the shared trained squad is not the golden chain"
     with pytest.MonkeyPatch.context() as mp:
         use_store(mp, tmp)

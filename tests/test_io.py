@@ -188,3 +188,11 @@ def test_decoding_order_utf8_then_windows_1252_then_latin1():
     assert decode_text(b"\xef\xbb\xbfa") == ("a", "utf-8-sig")
     assert decode_text("’Š€".encode("cp1252")) == ("’Š€", "cp1252")
     assert decode_text(b"a\x81b") == ("a\x81b", "latin-1")  # 0x81 is not Windows-1252
+
+
+def test_a_vertical_tab_and_nul_byte_is_a_clear_error(tmp_path):
+    """Found by the random-bytes property test: ``\\x0b`` splits lines but pandas sees no column."""
+    p = tmp_path / "athletes.csv"
+    p.write_bytes(b"\x0b\x00")
+    with pytest.raises(DataError, match="cannot parse CSV"):
+        read_table(p)

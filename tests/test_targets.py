@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sprintlab.targets import hamstring_labels, smallest_worthwhile_change, transfer_blocks
+from sprintlab.targets import (
+    hamstring_labels,
+    regression_to_own_level,
+    smallest_worthwhile_change,
+    transfer_blocks,
+)
 
 
 def test_swc_is_a_fifth_of_between_athlete_sd_of_first_tests():
@@ -105,9 +110,68 @@ def test_transfer_blocks_known_answer():
         ],
         columns=["athlete_id", "date", "exercise", "load_kg", "reps", "sets", "rpe"],
     )
-    b = transfer_blocks(splits, gym).set_index("athlete_id")
+    b = transfer_blocks(splits, gym, adjust_for_own_level=False).set_index("athlete_id")
     assert b.loc["a", "strength_gain"] == pytest.approx(
         0.10 * (len(gym_days) - 1) / len(gym_days) * 42 / 39, rel=0.05
     )
     assert b["is_unit"].all()
     assert b.loc["a", "transfer"] == 1 and b.loc["b", "transfer"] == 0
+
+
+def _regressing_splits(b_true: float, n_tests: int, later_shift_s: float = 0.0) -> pd.DataFrame:
+    """Eight athletes whose every next test is ``next = O - b_true (O - L) - 0.005`` exactly (``O`` the
+    opening test, ``L`` the mean of the earlier tests), two random opening tests each; tests from the
+    sixth on are moved by ``later_shift_s`` (the "test period")."""
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2025-01-07", periods=n_tests, freq="42D")
+    rows = []
+    for i in range(8):
+        t = list(1.75 + rng.normal(0, 0.03, 2))
+        while len(t) < n_tests:
+            own = float(np.mean(t[:-1]))
+            t.append(t[-1] - b_true * (t[-1] - own) - 0.005)
+        for j, (d, tj) in enumerate(zip(dates, t, strict=True)):
+            shift = later_shift_s * (j >= 5) * (1 + 0.5 * i)
+            rows.append((f"a{i}", d, 1, 10.0, tj + shift, "standing", "photocell"))
+    return pd.DataFrame(
+        rows, columns=["athlete_id", "date", "trial", "distance_m", "time_s", "start_type", "timing_system"]
+    )
+
+
+def _rising_gym(athletes: int) -> pd.DataFrame:
+    days = pd.date_range("2025-01-07", periods=120, freq="3D")
+    return pd.DataFrame(
+        [
+            (f"a{i}", d, "back_squat", 100.0 + 0.5 * k, 5, 3, 8.0)
+            for i in range(athletes)
+            for k, d in enumerate(days)
+        ],
+        columns=["athlete_id", "date", "exercise", "load_kg", "reps", "sets", "rpe"],
+    )
+
+
+def test_regression_to_own_level_recovers_the_slope_and_adjusts_the_label():
+    """Known answer: every next test regresses by exactly half the opening test's deviation from the
+    athlete's own level, so b = 0.5, the adjusted change is the constant drift -0.005 s for every
+    block with an own level, and the label is "faster than expected from own level by > SWC"."""
+    blocks = transfer_blocks(_regressing_splits(0.5, 5), _rising_gym(8), baseline_tests=4)
+    assert blocks["own_level_slope"].iloc[0] == pytest.approx(0.5, abs=1e-9)
+    has_own = blocks["own_level_s"].notna()
+    assert (blocks.loc[~has_own, "n_prior_tests"] == 0).all() and not blocks.loc[~has_own, "is_unit"].any()
+    np.testing.assert_allclose(blocks.loc[has_own, "t10_change_adjusted_s"], -0.005, atol=1e-9)
+    swc = blocks["swc_s"].iloc[0]
+    assert blocks.loc[has_own, "transfer"].eq(int(0.005 > swc)).all()
+    raw = transfer_blocks(_regressing_splits(0.5, 5), _rising_gym(8), adjust_for_own_level=False)
+    assert (raw["own_level_slope"] == 0).all()
+    np.testing.assert_allclose(raw["t10_change_adjusted_s"], raw["t10_change_s"])
+
+
+def test_regression_to_own_level_ignores_blocks_after_the_baseline_window():
+    """b is fixed from each athlete's first ``baseline_tests`` tests: moving the later tests (the test
+    period) changes their labels' inputs but not b; too few baseline blocks give b = 0."""
+    base = transfer_blocks(_regressing_splits(0.5, 8), _rising_gym(8), baseline_tests=4)
+    moved = transfer_blocks(_regressing_splits(0.5, 8, later_shift_s=0.2), _rising_gym(8), baseline_tests=4)
+    assert not np.allclose(base["t10_end_s"], moved["t10_end_s"])
+    assert moved["own_level_slope"].iloc[0] == base["own_level_slope"].iloc[0] == pytest.approx(0.5)
+    few = base[base["athlete_id"].isin(["a0", "a1"])]
+    assert regression_to_own_level(few, baseline_tests=4) == 0.0

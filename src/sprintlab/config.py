@@ -43,6 +43,8 @@ class TransferTargetParams(_Frozen):
     min_strength_gain: float
     swc_factor: float
     swc_method: Literal["between_sd", "typical_error"]
+    adjust_for_own_level: bool
+    baseline_tests: int = Field(ge=3)
 
 
 class HamstringTargetParams(_Frozen):

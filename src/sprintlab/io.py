@@ -243,7 +243,7 @@ def _read_csv(path: Path, infer_types: bool, opts: ReadOptions) -> pd.DataFrame:
             skiprows=lead,
             **_missing_markers(infer_types),
         )
-    except (pd.errors.ParserError, csv.Error) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise DataError(f"cannot parse CSV (delimiter {delim!r}): {exc}", file=path) from exc
     df = _finish(df, path, lead + 2, {"format": "csv", "encoding": encoding, "delimiter": delim})
     return _numbers_typed(df) if infer_types else df

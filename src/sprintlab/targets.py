@@ -8,8 +8,19 @@
   0.2 x the between-athlete SD of each athlete's *first* best-of-trials 0-10 m time (Hopkins
   2004, "How to interpret changes in an athletic performance test"); ``swc_method="typical_error"``
   uses the athlete's own typical error of repeated trials, averaged over the sessions up to and
-  including the block's opening test. In words: "the next test is at least one SWC faster than
-  the opening test", with the SWC known before any block starts.
+  including the block's opening test.
+  **Own-level adjustment** (``adjust_for_own_level``): a slow opening test is followed by a faster
+  one whatever the training (regression to the athlete's own level: test-day variation and the
+  test's limited reliability). The label therefore compares the next test with what the athlete's
+  own level predicts: own level ``L`` = mean best 0-10 m time of the athlete's tests *before* the
+  opening test ``O``; adjusted change = ``(next - O) + b (O - L)``, where ``b`` is the
+  regression-to-own-level coefficient, the least-squares slope of ``-(next - O)`` on ``O - L`` over
+  the blocks inside each athlete's first ``baseline_tests`` tests (fixed in advance, never from the
+  blocks it labels later; Bland & Altman 1994, BMJ 309:780: ``b = 1 - r`` with ``r`` the test-retest
+  reliability of the deviation, so it carries the typical error of repeated tests). In words: "the
+  next test is at least one SWC faster than expected from the athlete's own level", with SWC and
+  ``b`` known before any later block starts. An athlete's first test has no own level and opens no
+  unit.
 * **Hamstring** - unit: athlete-week (ISO week, Monday to Sunday). Label: a hamstring injury
   onset within ``horizon_days`` (default 28) after the week's end. Weeks in which the athlete is
   injured (any time-loss injury active on the week's last day) are excluded.
@@ -20,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sprintlab.features.bounce_back import own_level_before
 from sprintlab.features.strength import block_strength_change, estimated_one_rm_epley
 
 
@@ -57,6 +69,34 @@ def smallest_worthwhile_change(session_best: pd.DataFrame, factor: float = 0.2) 
     return float(factor * per_athlete.std(ddof=1))
 
 
+#: fewer baseline blocks than this with an own level: no adjustment (b = 0), logged
+MIN_BASELINE_BLOCKS = 10
+
+
+def regression_to_own_level(blocks: pd.DataFrame, baseline_tests: int) -> float:
+    """The regression-to-own-level coefficient ``b`` = least-squares slope of the improvement
+    ``-(t10_change_s)`` on the opening test's deviation from own level ``O - L``
+    (``opening_vs_own_s``), over the blocks that close within each athlete's first
+    ``baseline_tests`` tests (``n_prior_tests + 1 < baseline_tests``); clipped to [0, 1].
+
+    ``E[next - O | O - L] = -b (O - L)``: with ``O = T + e`` (true level plus test error) and ``L``
+    the own level, ``b = (var e + rho var(T - L)) / var(O - L) = 1 - r`` (Bland & Altman 1994,
+    BMJ 309:780), ``r`` the test-retest reliability of the deviation; estimated only from the
+    baseline window, so no block after it moves ``b``. With fewer than
+    :data:`MIN_BASELINE_BLOCKS` such blocks ``b = 0`` (the label is the raw change)."""
+    window = blocks[(blocks["n_prior_tests"] >= 1) & (blocks["n_prior_tests"] + 1 < baseline_tests)]
+    window = window[np.isfinite(window["opening_vs_own_s"]) & np.isfinite(window["t10_change_s"])]
+    if len(window) < MIN_BASELINE_BLOCKS:
+        return 0.0
+    dev = window["opening_vs_own_s"].to_numpy(dtype=float)
+    gain = -window["t10_change_s"].to_numpy(dtype=float)
+    dev_c = dev - dev.mean()
+    var = float(dev_c @ dev_c)
+    if var <= 0:
+        return 0.0
+    return float(np.clip(dev_c @ (gain - gain.mean()) / var, 0.0, 1.0))
+
+
 def typical_error_to_date(session_best: pd.DataFrame, blocks: pd.DataFrame) -> pd.Series:
     """Each block's typical error: the mean within-session trial SD of the athlete's sessions up to
     and including the block's opening test (``block_start_date``), so no later test enters
@@ -87,15 +127,21 @@ def transfer_blocks(
     min_strength_gain: float = 0.05,
     swc_factor: float = 0.2,
     swc_method: str = "between_sd",
+    adjust_for_own_level: bool = True,
+    baseline_tests: int = 6,
     exercise: str = "back_squat",
 ) -> pd.DataFrame:
     """One row per athlete x block (consecutive sprint test sessions) with strength change and label.
 
     Columns: athlete_id, block_start_date, block_end_date, t10_start_s, t10_end_s,
-    t10_change_s (end - start; negative = faster), strength_gain (relative change of the
-    back-squat estimated 1RM over the block, from a least-squares line through the block's
-    sessions), swc_s, is_unit (strength rose by >= min_strength_gain) and transfer (0/1 label,
-    meaningful where is_unit).
+    t10_change_s (end - start; negative = faster), own_level_s / n_prior_tests
+    (:func:`own_level_before`), opening_vs_own_s (``O - L``), own_level_slope (``b``,
+    :func:`regression_to_own_level`; 0 without the adjustment), t10_change_adjusted_s
+    (``t10_change_s + b (O - L)``: the change against what the own level predicts), strength_gain
+    (relative change of the back-squat estimated 1RM over the block, from a least-squares line
+    through the block's sessions), swc_s, is_unit (strength rose by >= min_strength_gain and, with
+    the adjustment, the athlete has an own level) and transfer (0/1 label: ``-adjusted change >
+    SWC``, meaningful where is_unit).
     """
     if swc_method not in ("between_sd", "typical_error"):
         raise ValueError(f"swc_method must be 'between_sd' or 'typical_error', got {swc_method!r}")
@@ -115,8 +161,20 @@ def transfer_blocks(
         rows, columns=["athlete_id", "block_start_date", "block_end_date", "t10_start_s", "t10_end_s"]
     )
     if blocks.empty:
-        return blocks.assign(t10_change_s=[], strength_gain=[], swc_s=[], is_unit=[], transfer=[])
+        return blocks.assign(
+            t10_change_s=[],
+            own_level_s=[],
+            n_prior_tests=[],
+            opening_vs_own_s=[],
+            own_level_slope=[],
+            t10_change_adjusted_s=[],
+            strength_gain=[],
+            swc_s=[],
+            is_unit=[],
+            transfer=[],
+        )
     blocks["t10_change_s"] = blocks["t10_end_s"] - blocks["t10_start_s"]
+    blocks = _with_own_level(blocks, best, adjust_for_own_level, baseline_tests)
     lifts = gym_sets[gym_sets["exercise"] == exercise].copy()
     lifts["e1rm_kg"] = estimated_one_rm_epley(lifts["load_kg"], lifts["reps"])
     blocks["strength_gain"] = block_strength_change(lifts, blocks)
@@ -125,7 +183,22 @@ def transfer_blocks(
     else:
         blocks["swc_s"] = typical_error_to_date(best, blocks).fillna(swc_between).to_numpy()
     blocks["is_unit"] = blocks["strength_gain"] >= min_strength_gain
-    blocks["transfer"] = (-blocks["t10_change_s"] > blocks["swc_s"]).astype(int)
+    if adjust_for_own_level:
+        blocks["is_unit"] &= blocks["own_level_s"].notna()
+    blocks["transfer"] = (-blocks["t10_change_adjusted_s"] > blocks["swc_s"]).astype(int)
+    return blocks
+
+
+def _with_own_level(
+    blocks: pd.DataFrame, best: pd.DataFrame, adjust: bool, baseline_tests: int
+) -> pd.DataFrame:
+    """``blocks`` with own level, deviation, ``b`` and the adjusted change (``b = 0`` unadjusted)."""
+    blocks = pd.concat([blocks, own_level_before(best, blocks)], axis=1)
+    blocks["opening_vs_own_s"] = blocks["t10_start_s"] - blocks["own_level_s"]
+    b = regression_to_own_level(blocks, baseline_tests) if adjust else 0.0
+    blocks["own_level_slope"] = b
+    deviation = blocks["opening_vs_own_s"].fillna(0.0) if b == 0.0 else blocks["opening_vs_own_s"]
+    blocks["t10_change_adjusted_s"] = blocks["t10_change_s"] + b * deviation
     return blocks
 
 

@@ -40,6 +40,8 @@ TRUE_LATENT_UNIT_COLUMNS: dict[str, str] = {
     "load": "true_load_excess",
     "sleep": "true_sleep_deficit",
 }
+#: the own-level adjustment's latent part ``b (T - L)`` (bounce-back family; absent: raw label)
+TRUE_SHIFT_COLUMN = "true_own_level_shift_s"
 NAMED_SHARE = 0.8
 CLEAR_LEAD_BELOW = 0.5
 
@@ -53,7 +55,11 @@ def truth_family_values(units: pd.DataFrame, reference: pd.DataFrame) -> pd.Data
     g, c, k, rev, load, sleep = (
         units[col].to_numpy(dtype=float) for col in TRUE_LATENT_UNIT_COLUMNS.values()
     )
-    return -transfer_shapley(g, c, k, rev, load, sleep, ref).set_index(units.index)
+    shift = None
+    if TRUE_SHIFT_COLUMN in units and TRUE_SHIFT_COLUMN in reference:
+        shift = units[TRUE_SHIFT_COLUMN].to_numpy(dtype=float)
+        ref["shift"] = float(reference[TRUE_SHIFT_COLUMN].mean())
+    return -transfer_shapley(g, c, k, rev, load, sleep, ref, shift).set_index(units.index)
 
 
 def model_family_values(

@@ -49,3 +49,31 @@ def test_averaged_over_the_opening_error_it_is_the_stored_oracle():
         conditional = p_transfer_given_opening(np.full(e_s.size, mu), e_s, 0.014, w).mean()
         stored = 1 - np.searchsorted(z, 0.014 + mu, side="right") / z.size
         assert conditional == pytest.approx(stored, abs=0.006)
+
+
+@pytest.mark.parametrize("b", [0.0, 0.3])
+def test_adjusted_label_averaged_over_the_opening_error_is_its_stored_oracle(b):
+    """Own-level adjusted change ``mu' + W - (1 - b) e_s``: E_{e_s}[F_W((1 - b) e_s - mu' - SWC)] equals
+    1 - F_Z(SWC + mu') with Z drawn at opening weight 1 - b; with b = 0 the draws are the raw label's."""
+    rng = np.random.default_rng(4)
+    e_s = rng.normal(0, E_SD, (100_000, MEASUREMENT.trials)).min(1)
+    w, z = transfer_end_noise(SEED), transfer_noise(SEED, opening_weight=1 - b)
+    if b == 0.0:
+        np.testing.assert_array_equal(z, transfer_noise(SEED))
+    for mu in (-0.03, 0.0, 0.015):
+        conditional = p_transfer_given_opening(
+            np.full(e_s.size, mu), e_s, 0.014, w, opening_weight=1 - b
+        ).mean()
+        stored = 1 - np.searchsorted(z, 0.014 + mu, side="right") / z.size
+        assert conditional == pytest.approx(stored, abs=0.006)
+
+
+def test_the_adjustment_takes_back_share_b_of_the_opening_error():
+    """With b = 1 the opening test's error drops out of the adjusted change: the conditional oracle no
+    longer depends on it; with b = 0.5 an error of 20 ms moves the threshold by 10 ms."""
+    w = transfer_end_noise(SEED)
+    mu = np.zeros(2)
+    p_full = p_transfer_given_opening(mu, np.array([-0.02, 0.02]), 0.014, w, opening_weight=0.0)
+    assert p_full[0] == p_full[1]
+    half = p_transfer_given_opening(np.zeros(1), np.array([0.02]), 0.014, w, opening_weight=0.5)
+    assert half[0] == pytest.approx(p_transfer_given_opening(np.zeros(1), np.array([0.01]), 0.014, w)[0])

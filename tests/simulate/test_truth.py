@@ -129,3 +129,32 @@ def test_hamstring_truth_history_part_is_previous_injury_and_age_over_the_28_day
         int(traits.loc[a, "previous_hamstring_injury"]) - int(traits.loc[b, "previous_hamstring_injury"])
     )
     np.testing.assert_allclose(w0[a] - w0[b], expected, atol=HAZARD["age_per_year"] * 0.006)
+
+
+def test_label_truth_of_the_adjusted_label():
+    """The own-level adjusted label's truth (``label_transfer_truth``): with b = 0 it is the raw
+    label's truth exactly; with b > 0 the family values still add up to the expected adjusted change
+    ``mu + b (T - L)`` minus its reference, and the adjustment's part sits in bounce-back only."""
+    from sprintlab.targets import transfer_blocks
+
+    sim = simulate_squad(40, 40, seed=3)
+    tb = sim.truth["transfer_blocks"]
+    splits, gym = sim.tables["sprint_splits"], sim.tables["gym_sets"]
+    raw = truth.label_transfer_truth(tb, transfer_blocks(splits, gym, adjust_for_own_level=False))
+    keyed = tb.set_index(truth.BLOCK_KEYS).loc[raw.set_index(truth.BLOCK_KEYS).index]
+    for col in ("p_transfer", "p_transfer_given_opening", "phi_bounce_back_s", "dominant_family"):
+        np.testing.assert_array_equal(raw[col].to_numpy(), keyed[col].to_numpy())
+    adj = truth.label_transfer_truth(tb, transfer_blocks(splits, gym, baseline_tests=4))
+    b = adj["own_level_slope"].iloc[0]
+    assert 0.05 < b < 0.9 and adj["own_level_s"].notna().all()
+    np.testing.assert_allclose(adj["own_level_shift_s"], b * (adj["t10_true_start_s"] - adj["own_level_s"]))
+    phi = adj[[f"phi_{f}_s" for f in ("strength", "control", "timing", "bounce_back", "load", "wellness")]]
+    mu_adj = adj["expected_change_s"] + adj["own_level_shift_s"]
+    centred = mu_adj - phi.sum(axis=1)
+    np.testing.assert_allclose(centred, centred.iloc[0], atol=1e-12)  # sum = mu' - reference
+    unshifted = truth.label_transfer_truth(
+        tb.assign(noise_seed=tb["noise_seed"]), adj.assign(own_level_slope=0.0)
+    )
+    moved = (phi["phi_bounce_back_s"] - unshifted["phi_bounce_back_s"]).abs().max()
+    assert moved > 0
+    np.testing.assert_allclose(phi["phi_timing_s"], unshifted["phi_timing_s"], atol=1e-15)

@@ -48,9 +48,13 @@ def transfer_units(
     min_strength_gain: float = 0.05,
     swc_factor: float = 0.2,
     swc_method: str = "between_sd",
+    adjust_for_own_level: bool = True,
+    baseline_tests: int = 6,
 ) -> pd.DataFrame:
-    """Blocks in which strength rose by ``min_strength_gain`` or more, with features as of the
-    last week that ended before the closing sprint test (no record of the closing test is used).
+    """Blocks in which strength rose by ``min_strength_gain`` or more (and, with the own-level
+    adjustment, whose athlete has an own level), labelled as :func:`sprintlab.targets.transfer_blocks`
+    does, with features as of the last week that ended before the closing sprint test (no record of
+    the closing test is used).
     """
     blocks = transfer_blocks(
         splits,
@@ -59,6 +63,8 @@ def transfer_units(
         min_strength_gain=min_strength_gain,
         swc_factor=swc_factor,
         swc_method=swc_method,
+        adjust_for_own_level=adjust_for_own_level,
+        baseline_tests=baseline_tests,
     )
     blocks = blocks[blocks["is_unit"]].copy()
     if blocks.empty:
@@ -106,6 +112,7 @@ TRUE_LATENT = (
     "t10_above_typical_s",
     "load_excess",
     "sleep_deficit",
+    "own_level_shift_s",
 )
 
 
@@ -113,7 +120,9 @@ def attach_truth_transfer(units: pd.DataFrame, block_truth: pd.DataFrame) -> pd.
     """Add the simulator's true transfer probability, dominant family and how clearly it leads
     (``true_runner_up_ratio``; absent from truth tables written before it existed) to transfer units,
     and, where the truth has it, the conditional oracle ``p_true_conditional`` (latent state and the
-    observed opening test: :func:`sprintlab.simulate.truth.p_transfer_given_opening`)."""
+    observed opening test: :func:`sprintlab.simulate.truth.p_transfer_given_opening`). Give it the
+    truth of the units' own label (:func:`sprintlab.simulate.truth.label_transfer_truth`: the
+    own-level adjusted change, with ``own_level_shift_s``)."""
     cols = ["athlete_id", "block_start_date", "block_end_date", "p_transfer", "dominant_family"]
     cols += [c for c in ("runner_up_ratio", "p_transfer_given_opening", *TRUE_LATENT) if c in block_truth]
     t = block_truth[cols].rename(

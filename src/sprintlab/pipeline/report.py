@@ -152,18 +152,19 @@ def staff_model(models_dir: Path, target: str) -> tuple[LoadedModel, bool]:
     return load_registered_model(name), False
 
 
-def pipeline_models(models_dir: Path) -> tuple[dict[str, LoadedModel], dict[str, str], bool]:
-    """The champion models (:func:`staff_model`), for the others why there is none, and whether
-    every model shown is the pipeline folder's own (so the explain stage's figures describe it)."""
-    models, missing, own = {}, {}, True
+def pipeline_models(models_dir: Path) -> tuple[dict[str, LoadedModel], dict[str, str], frozenset[str]]:
+    """The champion models (:func:`staff_model`), for the others why there is none, and the outcomes
+    whose shown model is the pipeline folder's own (so the explain stage's figures describe it)."""
+    models, missing, own = {}, {}, set()
     for target in TARGETS:
         try:
             models[target], from_folder = staff_model(models_dir, target)
-            own = own and from_folder
+            if from_folder:
+                own.add(target)
         except ModelNotFoundError as err:
             missing[target] = str(err)
             log.warning("report without the %s model: %s", target, err)
-    return models, missing, own
+    return models, missing, frozenset(own)
 
 
 def run_report(
@@ -209,14 +210,14 @@ def run_report(
         drift_warnings=(*drift.warnings, *drift.notes),
         known_limits=(
             *PIPELINE_REPORT_LIMITS,
-            *(_main_factor_limit(Path(metrics_dir) / "explanations.json") if own else ()),
+            *(_main_factor_limit(Path(metrics_dir) / "explanations.json") if own >= set(models) else ()),
         ),
         simulated=simulated,
         pseudonymised=pseudonymise,
         generated_at=generated_at,
         not_modelled=not_modelled,
         main_factor_hidden=main_factor_hidden(
-            Path(metrics_dir) / "explanations.json", measured_on_shown_model=own
+            Path(metrics_dir) / "explanations.json", measured_on_shown_model="hamstring" in own
         ),
     )
     return render_report(build_report_context(inputs, params), Path(out_path))

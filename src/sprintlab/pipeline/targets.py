@@ -83,6 +83,8 @@ def unit_tables(
             min_strength_gain=t.transfer.min_strength_gain,
             swc_factor=t.transfer.swc_factor,
             swc_method=t.transfer.swc_method,
+            adjust_for_own_level=t.transfer.adjust_for_own_level,
+            baseline_tests=t.transfer.baseline_tests,
         )
         if {"sprint_splits", "gym_sets"} <= set(tables)
         else pd.DataFrame()
@@ -90,8 +92,19 @@ def unit_tables(
     if truth is not None:
         ham = attach_truth_hamstring(ham, truth["hamstring_weekly"])
         if len(tr):
-            tr = attach_truth_transfer(tr, truth["transfer_blocks"])
+            tr = attach_truth_transfer(tr, transfer_truth_for_label(truth["transfer_blocks"], tr))
     return {"hamstring": ham, "transfer": tr}
+
+
+def transfer_truth_for_label(block_truth: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """The simulator's block truth for the units' own label: relabelled for the own-level adjusted
+    change (:func:`sprintlab.simulate.truth.label_transfer_truth`) when the truth keeps its noise
+    seed; truth tables written before that are used as they are (the raw change)."""
+    if "noise_seed" not in block_truth or "own_level_slope" not in units:
+        return block_truth
+    from sprintlab.simulate.truth import label_transfer_truth
+
+    return label_transfer_truth(block_truth, units)
 
 
 def simulated_units(

@@ -94,6 +94,8 @@ def true_transfer_probability(
         for k, c in TRANSFER_LATENT_COLUMNS.items()
     }
     mu = transfer_mean_change(lat["g"], lat["c"], lat["k"], lat["rev"], lat["load"], lat["sleep"])
+    if "own_level_shift_s" in blocks:  # the own-level adjusted label (truth.label_transfer_truth)
+        mu = mu + blocks["own_level_shift_s"].to_numpy(dtype=float)
     thresh = blocks["swc_s"].to_numpy(dtype=float) + mu
     return 1 - np.searchsorted(z, thresh, side="right") / z.size
 

@@ -313,6 +313,7 @@ def transfer_shapley(
     load: np.ndarray,
     sleep: np.ndarray,
     ref: dict[str, float],
+    own_level_shift: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Exact Shapley decomposition of the expected block change ``mu`` into factor families.
 
@@ -321,35 +322,42 @@ def transfer_shapley(
     ``phi_g = -gamma (g - g_r)(A + A_r)/2`` and ``phi_c = -gamma (A - A_r)(g + g_r)/2``.
     The additive terms: ``timing`` = braking ``delta (k - k_r)``; ``bounce_back`` = regression to the
     athlete's own level ``-rho_rev (rev - rev_r)`` (a slow opening test is followed by a faster one
-    whatever the training: test-day variation, not a trainable factor); ``load``, ``wellness``.
+    whatever the training: test-day variation, not a trainable factor) plus, for the own-level
+    adjusted label, the adjustment's part ``s - s_r`` (``own_level_shift`` = ``b (T - L)``,
+    :func:`label_transfer_truth`; ``ref["shift"]`` its reference); ``load``, ``wellness``.
     Values are in seconds of 0-10 m time (negative = faster = more transfer).
     """
     p = TRANSFER
     a = access_to_strength(c)
     a_r = float(access_to_strength(np.asarray(ref["c"])))
+    bounce_back = -p["rho_rev"] * (rev - ref["rev"])
+    if own_level_shift is not None:
+        bounce_back = bounce_back + (own_level_shift - ref["shift"])
     return pd.DataFrame(
         {
             "strength": -p["gamma_s"] * (g - ref["g"]) * (a + a_r) / 2,
             "control": -p["gamma_s"] * (a - a_r) * (g + ref["g"]) / 2,
             "timing": p["delta_s"] * (k - ref["k"]),
-            "bounce_back": -p["rho_rev"] * (rev - ref["rev"]),
+            "bounce_back": bounce_back,
             "load": p["lam_s"] * (load - ref["load"]),
             "wellness": p["omega_s"] * (sleep - ref["sleep"]),
         }
     )
 
 
-def transfer_noise(seed: int, m: int = 200_000) -> np.ndarray:
-    """``m`` sorted draws of the block's noise ``Z = -e_bio + min_j e_start,j - min_j e_end,j`` (biological
-    variation plus best-of-trials trial and gate noise at both tests), from its own generator
-    (``seed + 7919``): the empirical distribution behind every true transfer probability."""
+def transfer_noise(seed: int, m: int = 200_000, opening_weight: float = 1.0) -> np.ndarray:
+    """``m`` sorted draws of the block's noise ``Z = -e_bio + w min_j e_start,j - min_j e_end,j``
+    (biological variation plus best-of-trials trial and gate noise at both tests; ``w = 1 - b`` for
+    the own-level adjusted label, whose adjustment ``b (O - L)`` takes back the share ``b`` of the
+    opening test's error), from its own generator (``seed + 7919``; the same draws for every ``w``):
+    the empirical distribution behind every true transfer probability."""
     p = TRANSFER
     rng = np.random.default_rng(seed + TRANSFER_NOISE_SEED_OFFSET)
     e = math.sqrt(p["trial_sd_s"] ** 2 + p["gate_sd_s"] ** 2)
     trials = MEASUREMENT.trials
     z = (
         -rng.normal(0, p["bio_sd_s"], m)
-        + rng.normal(0, e, (m, trials)).min(1)
+        + opening_weight * rng.normal(0, e, (m, trials)).min(1)
         - rng.normal(0, e, (m, trials)).min(1)
     )
     z.sort()
@@ -369,67 +377,119 @@ def transfer_end_noise(seed: int, m: int = 200_000) -> np.ndarray:
 
 
 def p_transfer_given_opening(
-    mu: np.ndarray, opening_error_s: np.ndarray, swc: float, end_noise: np.ndarray
+    mu: np.ndarray,
+    opening_error_s: np.ndarray,
+    swc: float | np.ndarray,
+    end_noise: np.ndarray,
+    opening_weight: float = 1.0,
 ) -> np.ndarray:
     """The conditional oracle: the transfer probability given the latent state *and* the observed
     opening test.
 
     The observed change is ``mu + W - e_s`` with ``e_s`` the opening test's best-of-trials error
     (observed best minus true 0-10 m time, known to the simulator) and ``W = e_bio + min_j e_end,j``
-    (:func:`transfer_end_noise`). Transfer means ``-(change) > SWC``, so
-    ``p = P(W < e_s - mu - SWC) = F_W(e_s - mu - SWC)`` (empirical CDF of ``end_noise``, sorted).
-    Averaged over ``e_s`` it is the stored oracle ``1 - F_Z(SWC + mu)``; knowing ``e_s`` it is the
-    ceiling for a model that sees the opening test. (Millisecond rounding of the recorded splits is
-    folded into ``e_s``.)"""
-    x = np.asarray(opening_error_s, dtype=float) - np.asarray(mu, dtype=float) - swc
+    (:func:`transfer_end_noise`); the own-level adjusted change is ``mu' + W - w e_s`` (``w = 1 - b``,
+    ``mu'`` = ``mu`` plus the adjustment's latent part, :func:`label_transfer_truth`). Transfer means
+    ``-(change) > SWC``, so ``p = P(W < w e_s - mu - SWC) = F_W(w e_s - mu - SWC)`` (empirical CDF of
+    ``end_noise``, sorted). Averaged over ``e_s`` it is the stored oracle ``1 - F_Z(SWC + mu)``;
+    knowing ``e_s`` it is the ceiling for a model that sees the opening test. (Millisecond rounding
+    of the recorded splits is folded into ``e_s``.)"""
+    x = opening_weight * np.asarray(opening_error_s, dtype=float) - np.asarray(mu, dtype=float) - swc
     return np.searchsorted(end_noise, x, side="right") / end_noise.size
 
 
-def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Add each block's true transfer probability and true dominant factor family.
+def _p_transfer(z: np.ndarray, swc: float | np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """The stored oracle ``P(-mu + Z > SWC) = 1 - F_Z(SWC + mu)`` (empirical CDF of sorted ``z``)."""
+    return 1 - np.searchsorted(z, swc + mu, side="right") / z.size
 
-    The label the pipeline learns is "best-of-trials 0-10 m time improved by more than the
-    smallest worthwhile change (SWC)". Its true probability is
-    ``P(-mu + Z > SWC) = 1 - F_Z(SWC + mu)`` with ``Z = -e_bio + min_j e_start,j - min_j e_end,j``
-    (trial and gate noise), evaluated with the empirical CDF of 200,000 draws of ``Z``. SWC is
-    computed from the observed splits exactly as :func:`sprintlab.targets.smallest_worthwhile_change`
-    does (first tests only). ``p_transfer_given_opening`` is the conditional oracle
-    (:func:`p_transfer_given_opening`: latent state and the observed opening test). The dominant family is the family with the largest absolute Shapley contribution to
-    ``mu`` (:func:`transfer_shapley`) against the mean of the strength-gain blocks (g >= 5 %);
-    ``runner_up_family`` is the second-largest and ``runner_up_ratio = |phi_2nd| / |phi_1st|`` says
-    how clearly the truth itself has one main factor (near 1: two families of about equal size).
-    """
-    from sprintlab.targets import session_best_times, smallest_worthwhile_change
 
-    best = session_best_times(splits)
-    swc = smallest_worthwhile_change(best)
-    z = transfer_noise(seed)
-    cdf = np.searchsorted(z, swc + blocks["expected_change_s"].to_numpy(), side="right") / z.size
-    out = blocks.copy()
-    out["swc_s"] = swc
-    out["p_transfer"] = 1 - cdf
-    opening = out[["athlete_id", "block_start_date"]].merge(
-        best.rename(columns={"date": "block_start_date"})[["athlete_id", "block_start_date", "t10_best_s"]],
-        on=["athlete_id", "block_start_date"],
-        how="left",
-    )
-    out["p_transfer_given_opening"] = p_transfer_given_opening(
-        out["expected_change_s"].to_numpy(),
-        opening["t10_best_s"].to_numpy() - out["t10_true_start_s"].to_numpy(),
-        swc,
-        transfer_end_noise(seed),
-    )
+def _family_truth(out: pd.DataFrame, own_level_shift: np.ndarray | None) -> pd.DataFrame:
+    """``out`` with each family's Shapley value ``phi_<family>_s`` of the expected change and the
+    dominance columns, against the mean of the strength-gain blocks (g >= 5 %)."""
     units = out["strength_gain"] >= 0.05
     ref_src = out[units] if units.any() else out
     ref = {latent: float(ref_src[col].mean()) for latent, col in TRANSFER_LATENT_COLUMNS.items()}
+    if own_level_shift is not None:
+        ref["shift"] = float(np.mean(own_level_shift[units.to_numpy()] if units.any() else own_level_shift))
     g, c, k, rev, load, sleep = (out[col].to_numpy() for col in TRANSFER_LATENT_COLUMNS.values())
-    phi = transfer_shapley(g, c, k, rev, load, sleep, ref)
+    phi = transfer_shapley(g, c, k, rev, load, sleep, ref, own_level_shift)
     for fam in phi.columns:
         out[f"phi_{fam}_s"] = phi[fam].to_numpy()
     dom = dominance_columns(phi)
     for col in dom.columns:
         out[col] = dom[col].to_numpy()
     return out
+
+
+def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Add each block's true transfer probability and true dominant factor family for the raw
+    change (the own-level adjusted label's truth: :func:`label_transfer_truth`).
+
+    The raw label is "best-of-trials 0-10 m time improved by more than the smallest worthwhile
+    change (SWC)". Its true probability is ``P(-mu + Z > SWC) = 1 - F_Z(SWC + mu)`` with
+    ``Z = -e_bio + min_j e_start,j - min_j e_end,j`` (trial and gate noise), evaluated with the
+    empirical CDF of 200,000 draws of ``Z``. SWC is computed from the observed splits exactly as
+    :func:`sprintlab.targets.smallest_worthwhile_change` does (first tests only).
+    ``p_transfer_given_opening`` is the conditional oracle (:func:`p_transfer_given_opening`: latent
+    state and the observed opening test, whose error is kept as ``opening_error_s``; ``noise_seed``
+    keeps ``seed`` for the oracles of other labels). The dominant family is the family with the
+    largest absolute Shapley contribution to ``mu`` (:func:`transfer_shapley`) against the mean of
+    the strength-gain blocks (g >= 5 %); ``runner_up_family`` is the second-largest and
+    ``runner_up_ratio = |phi_2nd| / |phi_1st|`` says how clearly the truth itself has one main
+    factor (near 1: two families of about equal size).
+    """
+    from sprintlab.targets import session_best_times, smallest_worthwhile_change
+
+    best = session_best_times(splits)
+    swc = smallest_worthwhile_change(best)
+    out = blocks.copy()
+    out["swc_s"] = swc
+    out["p_transfer"] = _p_transfer(transfer_noise(seed), swc, blocks["expected_change_s"].to_numpy())
+    opening = out[["athlete_id", "block_start_date"]].merge(
+        best.rename(columns={"date": "block_start_date"})[["athlete_id", "block_start_date", "t10_best_s"]],
+        on=["athlete_id", "block_start_date"],
+        how="left",
+    )
+    out["opening_error_s"] = opening["t10_best_s"].to_numpy() - out["t10_true_start_s"].to_numpy()
+    out["noise_seed"] = seed
+    out["p_transfer_given_opening"] = p_transfer_given_opening(
+        out["expected_change_s"].to_numpy(), out["opening_error_s"].to_numpy(), swc, transfer_end_noise(seed)
+    )
+    return _family_truth(out, None)
+
+
+#: the observed block columns the label's truth needs (:func:`sprintlab.targets.transfer_blocks`)
+LABEL_COLUMNS = ("own_level_s", "own_level_slope", "swc_s")
+BLOCK_KEYS = ["athlete_id", "block_start_date", "block_end_date"]
+
+
+def label_transfer_truth(truth_blocks: pd.DataFrame, observed_blocks: pd.DataFrame) -> pd.DataFrame:
+    """The truth of the pipeline's transfer label (:func:`sprintlab.targets.transfer_blocks`) for
+    each observed block: the own-level adjusted change ``(next - O) + b (O - L)`` with ``O = T + e_s``
+    (true opening level ``T``, opening error ``e_s``) is ``mu' + W - (1 - b) e_s`` with
+    ``mu' = mu + b (T - L)`` (``own_level_shift_s``; ``L`` the observed own level, known before the
+    block). Stored oracle ``p_transfer = 1 - F_Z(SWC + mu')`` with ``Z`` drawn at ``w = 1 - b``
+    (:func:`transfer_noise`); conditional oracle ``F_W((1 - b) e_s - mu' - SWC)``
+    (:func:`p_transfer_given_opening`); family values of ``mu'`` with the shift in ``bounce_back``.
+    With ``b = 0`` these are the raw label's :func:`finalise_transfer_truth` values. Blocks without
+    an own level (first tests) are dropped when ``b > 0`` (they open no unit)."""
+    obs = observed_blocks[[*BLOCK_KEYS, *LABEL_COLUMNS]]
+    out = truth_blocks.drop(columns=["swc_s"]).merge(obs, on=BLOCK_KEYS, how="inner", validate="one_to_one")
+    b = float(out["own_level_slope"].iloc[0]) if len(out) else 0.0
+    if b > 0:
+        out = out[out["own_level_s"].notna()].reset_index(drop=True)
+    shift = (b * (out["t10_true_start_s"] - out["own_level_s"])).fillna(0.0).to_numpy()
+    if out.empty:
+        return out.assign(own_level_shift_s=[], p_transfer=[], p_transfer_given_opening=[])
+    seed = int(out["noise_seed"].iloc[0])
+    mu = out["expected_change_s"].to_numpy() + shift
+    swc = out["swc_s"].to_numpy(dtype=float)
+    out["own_level_shift_s"] = shift
+    out["p_transfer"] = _p_transfer(transfer_noise(seed, opening_weight=1 - b), swc, mu)
+    out["p_transfer_given_opening"] = p_transfer_given_opening(
+        mu, out["opening_error_s"].to_numpy(), swc, transfer_end_noise(seed), opening_weight=1 - b
+    )
+    return _family_truth(out, shift)
 
 
 def truth_tables(
