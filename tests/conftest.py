@@ -1,6 +1,6 @@
 """Shared fixtures: a small simulated squad (session-scoped, deterministic), the quick squad trained
-and registered once per session (``trained``: the scoring, engine and golden tests), and the
-shared data path."""
+and registered once per session - once per pytest-xdist worker that needs it (``trained``: the
+scoring, engine, golden and squad-report tests), and the shared data path."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def small_panel(small_squad):
 def trained_squad(tmp_path_factory):
     """The quick squad (``quick_params``: 40 athletes x 60 weeks, seed 5) simulated, validated,
     featurised and both models trained and registered in a temporary MLflow store - once per
-    session for every test that reads it (scoring, the Spark engine, the golden outputs).
+    session (per xdist worker) for every test that reads it (scoring, the Spark engine, the golden
+    outputs, the squad reports in Chromium).
 
     ``chain_params``: the parameters of that chain; ``params`` / ``params_file``: the scoring
     tests' parameters (the report limited to 6 athletes, which the chain does not read). The
