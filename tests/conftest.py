@@ -1,9 +1,10 @@
 """Shared fixtures: a small simulated squad (session-scoped, deterministic), the quick squad trained
-and registered once per session (``trained``: the scoring, engine and golden tests), and the
-shared data path."""
+and registered once per session - once per pytest-xdist worker that needs it (``trained``: the
+scoring, engine, golden and squad-report tests), and the shared data path."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,26 @@ def shared_dataset(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _mlflow_default_requirements():
+    """Every model the tests log to MLflow gets the flavor's default pip requirements without
+    MLflow's inference, which loads the model again in a fresh Python process (~4 s per logged
+    model; about 20 in a run of the suite). MLflow itself falls back to those defaults when the
+    inference fails, and no test reads a logged model's requirements. Set
+    ``SPRINTLAB_TEST_INFER_REQUIREMENTS=1`` to keep the inference."""
+    if os.environ.get("SPRINTLAB_TEST_INFER_REQUIREMENTS") == "1":
+        yield
+        return
+    import mlflow.models
+
+    def defaults(model_uri, flavor, fallback=None, **kwargs):
+        return list(fallback or [])
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mlflow.models, "infer_pip_requirements", defaults)
+        yield
+
+
 @pytest.fixture(scope="session")
 def small_squad():
     """24 athletes x 40 weeks: enough blocks and injuries for every stage, fast to build."""
@@ -44,7 +65,8 @@ def small_panel(small_squad):
 def trained_squad(tmp_path_factory):
     """The quick squad (``quick_params``: 40 athletes x 66 weeks, seed 6) simulated, validated,
     featurised and both models trained and registered in a temporary MLflow store - once per
-    session for every test that reads it (scoring, the Spark engine, the golden outputs).
+    session (per xdist worker) for every test that reads it (scoring, the Spark engine, the golden
+    outputs, the squad reports in Chromium).
 
     ``chain_params``: the parameters of that chain; ``params`` / ``params_file``: the scoring
     tests' parameters (the report limited to 6 athletes, which the chain does not read). The

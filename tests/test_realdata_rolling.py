@@ -4,6 +4,8 @@ figures on hand-computed cases; the whole protocol on the Jovanovic sample (skip
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -166,7 +168,8 @@ def test_rolling_protocol_on_jovanovic():
 
     from sprintlab.config import load_params
 
-    params = load_params("params.yaml")
+    # the project's params.yaml, whatever the working directory (a session fixture may have changed it)
+    params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     units = real_units(load_jovanovic()[0], "hamstring")
     res = evaluate_rolling(
         units, protocol="jovanovic", model_params=params.train.hamstring.estimator_kwargs(), n_boot=20, seed=7

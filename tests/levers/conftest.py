@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sprintlab.config import load_params
@@ -10,7 +12,7 @@ from sprintlab.models.datasets import feature_matrix, hamstring_units, transfer_
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.simulate.generator import simulate_squad
 
-PARAMS = load_params("params.yaml")
+PARAMS = load_params(Path(__file__).resolve().parents[2] / "params.yaml")
 # transfer features plus one with no causal path to transfer in the simulator
 TRANSFER_FEATURES = [*PARAMS.train.transfer.features, "nordic_force_n"]
 HAMSTRING_FEATURES = list(PARAMS.train.hamstring.features)

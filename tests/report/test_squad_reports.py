@@ -31,26 +31,27 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    """The quick training chain on a simulated 40-athlete squad, then both reports."""
-    from sprintlab.pipeline.chain import quick_params, run_training_chain
+def reports(trained_squad, tmp_path_factory):
+    """The quick training chain on a simulated 40-athlete squad - the session's ``trained_squad``
+    (tests/conftest.py: the same parameters, checked here) - then both reports, written to this
+    module's own folder (no evaluate stage: no metrics folder, as after the training chain alone)."""
+    from tests.conftest import use_store
+
+    from sprintlab.pipeline.chain import quick_params
     from sprintlab.pipeline.report import run_report
     from sprintlab.scoring import score
 
-    mp = pytest.MonkeyPatch()
+    trained = trained_squad["tmp"]
     tmp = tmp_path_factory.mktemp("squad_reports")
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
-    mp.chdir(tmp)
     params = quick_params(load_params(ROOT / "params.yaml"), athletes=N_ATHLETES, weeks=60, seed=5)
-    try:
-        run_training_chain(params, tmp, today="2026-11-24")
+    assert trained_squad["chain_params"] == params, "the shared trained squad is not this module's squad"
+    with pytest.MonkeyPatch.context() as mp:
+        use_store(mp, trained)
         pipeline = run_report(
-            params, tmp / "feat", tmp / "models", tmp / "metrics", tmp / "report.html", simulated=True
+            params, trained / "feat", trained / "models", tmp / "metrics", tmp / "report.html", simulated=True
         )
-        scored = score(tmp / "sim" / "raw", tmp / "score", params, simulated=True)
-        yield {"pipeline": pipeline, "score": scored.paths["report"], "n_scored": len(scored.scores)}
-    finally:
-        mp.undo()
+        scored = score(trained / "sim" / "raw", tmp / "score", params, simulated=True)
+    return {"pipeline": pipeline, "score": scored.paths["report"], "n_scored": len(scored.scores)}
 
 
 @pytest.fixture(scope="module")
