@@ -4,7 +4,6 @@ scoring, engine, golden and squad-report tests), and the shared data path."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -26,26 +25,6 @@ def shared_dataset(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"../shared/datasets/{name} is not available on this machine (real-data test)")
     return path
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _mlflow_default_requirements():
-    """Every model the tests log to MLflow gets the flavor's default pip requirements without
-    MLflow's inference, which loads the model again in a fresh Python process (~4 s per logged
-    model; about 20 in a run of the suite). MLflow itself falls back to those defaults when the
-    inference fails, and no test reads a logged model's requirements. Set
-    ``SPRINTLAB_TEST_INFER_REQUIREMENTS=1`` to keep the inference."""
-    if os.environ.get("SPRINTLAB_TEST_INFER_REQUIREMENTS") == "1":
-        yield
-        return
-    import mlflow.models
-
-    def defaults(model_uri, flavor, fallback=None, **kwargs):
-        return list(fallback or [])
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mlflow.models, "infer_pip_requirements", defaults)
-        yield
 
 
 @pytest.fixture(scope="session")

@@ -60,10 +60,6 @@ def monday(tmp_path_factory):
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # DVC runs `python`
         "PYTHONPATH": str(project / "src"),  # the stages run the scratch copy's code
     }
-    if os.environ.get("SPRINTLAB_TEST_INFER_REQUIREMENTS") != "1":
-        # as in-process (tests/conftest.py): MLflow's fallback requirements for the models the train
-        # stages log, without its ~4 s inference subprocess (a timeout of 0 s stops it at once)
-        env["MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT"] = "0"
     sprintlab = str(Path(sys.executable).with_name("sprintlab"))
     dvc = str(Path(sys.executable).with_name("dvc"))
     imported = _run(

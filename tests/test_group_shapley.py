@@ -114,3 +114,29 @@ def test_family_shapley_groups_model_features_by_catalogue_family() -> None:
         "load": ["acwr_ewma"],
         "wellness": ["sleep_hours_z"],
     }
+
+
+@pytest.mark.parametrize("leaves", [2, 4, 8])
+def test_a_tree_ensembles_additive_path_equals_every_coalition(leaves: int) -> None:
+    """A LightGBM model's margin as a sum of trees (``additive_margin``): the trees' own groups'
+    coalitions give the same group Shapley values as all 2^k, with missing values and a two-feature
+    group; stumps (2 leaves) need only the empty and the full coalition."""
+    from sprintlab.group_shapley import _covering_coalitions, additive_group_shapley
+    from sprintlab.models.estimator import CalibratedLGBMClassifier
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.normal(size=(600, 6)), columns=list("abcdef"))
+    x.iloc[::17, 2] = np.nan
+    y = ((x.a * x.b + x.c.fillna(0) - x.d + rng.normal(size=600)) > 0).astype(int)
+    groups = {"g1": ["a"], "g2": ["b", "c"], "g3": ["d"], "g4": ["e", "f"]}
+    model = CalibratedLGBMClassifier(n_estimators=60, num_leaves=leaves, random_state=0, cv_folds=3).fit(x, y)
+    terms = model.additive_margin()
+    np.testing.assert_allclose(terms.term_values(x).sum(axis=1), model._raw(x), atol=1e-12)
+    every = group_shapley(model.margin, x.head(40), x.tail(90), groups)
+    fast = additive_group_shapley(terms, x.head(40), x.tail(90), groups)
+    np.testing.assert_allclose(fast.to_numpy(), every.to_numpy(), atol=1e-12)
+    if leaves == 2:
+        term_groups = [
+            1 << next(i for i, g in enumerate(groups.values()) if f <= set(g)) for f in terms.term_features
+        ]
+        assert _covering_coalitions(term_groups, 4) == [0, 15]

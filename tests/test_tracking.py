@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,6 +66,15 @@ def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path,
     assert tie.promotion.identical and tie.promotion.champion_version == "1"
     assert not second.promotion.identical and second.promotion.champion_score > second.promotion.score
     assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+
+    # the requirements are stated from the installed versions (tracking.MODEL_REQUIREMENTS), not inferred
+    from importlib.metadata import version as installed
+
+    from sprintlab.tracking import MODEL_REQUIREMENTS
+
+    reqs_file = mlflow.artifacts.download_artifacts(f"models:/{name}/1") + "/requirements.txt"
+    reqs = Path(reqs_file).read_text().split()
+    assert [f"{d}=={installed(d)}" for d in MODEL_REQUIREMENTS] == [r for r in reqs if "==" in r]
 
     loaded = mlflow.sklearn.load_model(f"models:/{name}@champion")
     np.testing.assert_allclose(loaded.predict_proba(X_te)[:, 1], good.predict_proba(X_te)[:, 1])

@@ -20,6 +20,7 @@ Shapley as in Sundararajan & Najmi 2020, "The many Shapley values for model expl
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from itertools import combinations
 from math import factorial
@@ -128,6 +129,104 @@ def group_shapley(
     return out
 
 
+@dataclass(frozen=True)
+class AdditiveMargin:
+    """A value function written as ``intercept + slope * sum_t term_t(x)`` where term ``t`` reads only
+    the features ``term_features[t]`` (a tree ensemble: one term per tree, the features it splits on).
+    ``term_values(frame)`` gives every term per row, shape ``(rows, terms)``."""
+
+    intercept: float
+    slope: float
+    term_features: tuple[frozenset[str], ...]
+    term_values: Callable[[pd.DataFrame], np.ndarray]
+
+
+def additive_margin_of(model: object) -> AdditiveMargin | None:
+    """``model.additive_margin()`` when the model has one (tree ensembles), else None."""
+    method = getattr(model, "additive_margin", None)
+    return method() if callable(method) else None
+
+
+def _covering_coalitions(term_groups: Sequence[int], k: int) -> list[int]:
+    """Coalitions (bit masks over ``k`` groups) such that every term's group set ``G`` meets them in
+    every subset of ``G``: the empty and the full coalition (cheap: no row pairs) first, then greedily
+    the coalition covering most missing (G, subset) patterns (ties: smallest mask)."""
+    full = (1 << k) - 1
+    needed = {(g, t) for g in set(term_groups) for t in range(1 << k) if t & g == t}
+    chosen = [0, full]
+    needed -= {(g, s & g) for g in set(term_groups) for s in chosen}
+    while needed:
+        gain = [sum((g, s & g) in needed for g in set(term_groups)) for s in range(1 << k)]
+        best = int(np.argmax(gain))
+        chosen.append(best)
+        needed -= {(g, best & g) for g in set(term_groups)}
+    return chosen
+
+
+def _term_means(
+    terms: AdditiveMargin, x: pd.DataFrame, reference: pd.DataFrame, mask: np.ndarray
+) -> np.ndarray:
+    """``mean_r term_t(x_S, r_{-S})`` per row and term for one coalition's feature ``mask``."""
+    n, m = len(x), len(reference)
+    xv = x.to_numpy(dtype=float)
+    rv = reference[list(x.columns)].to_numpy(dtype=float)
+    if not mask.any():
+        ref_terms = terms.term_values(pd.DataFrame(rv, columns=x.columns))
+        return np.repeat(ref_terms.mean(axis=0, keepdims=True), n, axis=0)
+    if mask.all():
+        return np.asarray(terms.term_values(x), dtype=float)
+    out = np.empty((n, len(terms.term_features)))
+    rows_per_chunk = max(1, ROWS_PER_CHUNK // m)
+    for start in range(0, n, rows_per_chunk):
+        xs = xv[start : start + rows_per_chunk]
+        mixed = np.where(mask[None, :], np.repeat(xs, m, axis=0), np.tile(rv, (len(xs), 1)))
+        values = terms.term_values(pd.DataFrame(mixed, columns=x.columns))
+        out[start : start + len(xs)] = values.reshape(len(xs), m, -1).mean(axis=1)
+    return out
+
+
+def additive_group_shapley(
+    terms: AdditiveMargin, x: pd.DataFrame, reference: pd.DataFrame, groups: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """:func:`group_shapley` of an :class:`AdditiveMargin`, exactly, without all ``2^k`` coalitions.
+
+    Shapley values add over a sum of games, and in term ``t``'s game the groups it does not read are
+    null players; so each term needs ``v_t(T)`` only for the subsets ``T`` of its own groups ``G_t``,
+    and any coalition ``S`` with ``S & G_t = T`` gives it. :func:`_covering_coalitions` picks such
+    coalitions for every term at once (a tree with 3 splits reads at most 3 groups: ~12 of 64
+    coalitions; stumps need only the empty and the full one). Same output as :func:`group_shapley`."""
+    _check_groups(groups, list(x.columns))
+    if len(reference) == 0:
+        raise ValueError("the reference set is empty")
+    names = list(groups)
+    k = len(names)
+    group_of = {c: i for i, g in enumerate(names) for c in groups[g]}
+    term_groups = [sum(1 << i for i in {group_of[c] for c in f}) for f in terms.term_features]
+    in_group = np.array([[c in groups[g] for c in x.columns] for g in names])
+    chosen = _covering_coalitions(term_groups, k)
+    coalition_features = {
+        s: np.asarray(in_group[[i for i in range(k) if s >> i & 1]].any(axis=0)) for s in chosen
+    }
+    means = {s: _term_means(terms, x, reference, mask) for s, mask in coalition_features.items()}
+    phi = np.zeros((len(x), k))
+    for g in set(term_groups):
+        cols = [t for t, tg in enumerate(term_groups) if tg == g]
+        v = {
+            t: means[next(s for s in chosen if s & g == t)][:, cols].sum(axis=1)
+            for t in range(1 << k)
+            if t & g == t
+        }
+        players = [i for i in range(k) if g >> i & 1]
+        for i in players:
+            for t in v:
+                if not t >> i & 1:
+                    phi[:, i] += shapley_weight(bin(t).count("1"), len(players)) * (v[t | 1 << i] - v[t])
+    out = pd.DataFrame(terms.slope * phi, columns=names, index=x.index)
+    out["reference_value"] = terms.intercept + terms.slope * means[0].sum(axis=1)
+    out["full_value"] = terms.intercept + terms.slope * means[(1 << k) - 1].sum(axis=1)
+    return out
+
+
 def feature_families(features: Sequence[str]) -> dict[str, list[str]]:
     """The catalogue's factor families of ``features`` as Shapley groups (``FAMILIES`` order, only the
     families with at least one of the features)."""
@@ -141,6 +240,12 @@ def feature_families(features: Sequence[str]) -> dict[str, list[str]]:
     return {fam: cols for fam, cols in groups.items() if cols}
 
 
-def family_shapley(value: ValueFunction, x: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """:func:`group_shapley` with the catalogue's factor families of ``x``'s columns as the groups."""
-    return group_shapley(value, x, reference, feature_families(list(x.columns)))
+def family_shapley(
+    value: ValueFunction, x: pd.DataFrame, reference: pd.DataFrame, terms: AdditiveMargin | None = None
+) -> pd.DataFrame:
+    """:func:`group_shapley` with the catalogue's factor families of ``x``'s columns as the groups;
+    given ``value``'s additive terms (a tree ensemble's trees), :func:`additive_group_shapley`."""
+    groups = feature_families(list(x.columns))
+    if terms is not None:
+        return additive_group_shapley(terms, x, reference, groups)
+    return group_shapley(value, x, reference, groups)

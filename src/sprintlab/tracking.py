@@ -263,13 +263,28 @@ def log_and_register(
         raise
 
 
+#: what a logged model needs besides sprintlab itself (whose estimators it holds), pinned to the
+#: installed versions: stated, not inferred - MLflow's inference reloads the model in a fresh Python
+#: process (~4 s per logged model) and its answer depends on what that process happens to import
+MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "lightgbm", "numpy", "pandas", "scipy")
+
+
+def model_pip_requirements() -> list[str]:
+    """``name==version`` of :data:`MODEL_REQUIREMENTS` as installed here."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in MODEL_REQUIREMENTS]
+
+
 def _log_model(mlflow, model, X_example: pd.DataFrame, registered_name: str):
-    """Log ``model`` with its signature and an input example, registered as ``registered_name``."""
+    """Log ``model`` with its signature, an input example and its pip requirements
+    (:func:`model_pip_requirements`), registered as ``registered_name``."""
     from mlflow.models import infer_signature
 
     return mlflow.sklearn.log_model(
         model,
         name="model",
+        pip_requirements=model_pip_requirements(),
         signature=infer_signature(X_example, model.predict_proba(X_example)),
         input_example=X_example.head(3),
         pyfunc_predict_fn="predict_proba",

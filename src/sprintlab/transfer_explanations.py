@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sprintlab.dominance import dominance_columns
-from sprintlab.group_shapley import family_shapley
+from sprintlab.group_shapley import AdditiveMargin, additive_margin_of, family_shapley
 
 #: the simulator's latent inputs of ``mu`` (``transfer_shapley`` argument -> unit column, attached
 #: by :func:`sprintlab.models.datasets.attach_truth_transfer`)
@@ -63,10 +63,14 @@ def truth_family_values(units: pd.DataFrame, reference: pd.DataFrame) -> pd.Data
 
 
 def model_family_values(
-    margin: Callable[[pd.DataFrame], np.ndarray], x: pd.DataFrame, reference: pd.DataFrame
+    margin: Callable[[pd.DataFrame], np.ndarray],
+    x: pd.DataFrame,
+    reference: pd.DataFrame,
+    terms: AdditiveMargin | None = None,
 ) -> pd.DataFrame:
-    """The model's family Shapley values (log-odds) of the rows of ``x`` against ``reference``."""
-    phi = family_shapley(lambda frame: np.asarray(margin(frame), dtype=float), x, reference)
+    """The model's family Shapley values (log-odds) of the rows of ``x`` against ``reference``
+    (``terms``: the margin's additive terms, for a tree ensemble's faster exact path)."""
+    phi = family_shapley(lambda frame: np.asarray(margin(frame), dtype=float), x, reference, terms)
     return phi.drop(columns=["reference_value", "full_value"])
 
 
@@ -116,6 +120,8 @@ def transfer_explanation_metrics(
     """Model and truth family values of the held-out ``test`` blocks against the training-period
     ``reference`` blocks, and :func:`agreement_metrics` (``model.margin``: log-odds)."""
     ref_x = reference[features].astype(float)
-    model_phi = model_family_values(model.margin, test[features].astype(float), ref_x)
+    model_phi = model_family_values(
+        model.margin, test[features].astype(float), ref_x, additive_margin_of(model)
+    )
     truth_phi = truth_family_values(test, reference)
     return agreement_metrics(model_phi, truth_phi)

@@ -43,7 +43,7 @@ def reports(trained_squad, tmp_path_factory):
 
     trained = trained_squad["tmp"]
     tmp = tmp_path_factory.mktemp("squad_reports")
-    params = quick_params(load_params(ROOT / "params.yaml"), athletes=N_ATHLETES, weeks=60, seed=5)
+    params = quick_params(load_params(ROOT / "params.yaml"), athletes=N_ATHLETES, weeks=66, seed=6)
     assert trained_squad["chain_params"] == params, "the shared trained squad is not this module's squad"
     with pytest.MonkeyPatch.context() as mp:
         use_store(mp, trained)

@@ -27,6 +27,8 @@ from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sprintlab.group_shapley import AdditiveMargin
+
 log = logging.getLogger(__name__)
 
 CALIBRATIONS = ("isotonic", "sigmoid", "none")
@@ -58,6 +60,16 @@ def _logit(p: np.ndarray) -> np.ndarray:
     """log(p / (1 - p)) with p clipped to [1e-6, 1 - 1e-6]."""
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
+
+
+def _walk_tree(node: dict, leaf_values: np.ndarray, features: set[str], names: list[str]) -> None:
+    """Fill ``leaf_values[leaf_index]`` and the split ``features`` of one dumped LightGBM tree."""
+    if "leaf_value" in node:
+        leaf_values[node.get("leaf_index", 0)] = node["leaf_value"]
+        return
+    features.add(names[node["split_feature"]])
+    _walk_tree(node["left_child"], leaf_values, features, names)
+    _walk_tree(node["right_child"], leaf_values, features, names)
 
 
 def _prediction_features(estimator: BaseEstimator, X: Any) -> pd.DataFrame:
@@ -371,6 +383,38 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         """Log-odds margin - the space SHAP explains: the raw LightGBM margin, or ``a + b f(x)`` with
         ``learn_from="outcome"`` (then already the calibrated log-odds)."""
         return self.margin_from_raw(self._raw(X))
+
+    def additive_margin(self) -> AdditiveMargin:
+        """The margin as ``a + b * sum of the final booster's trees`` (``margin_affine_``), each tree
+        with the features it splits on: exact group Shapley without every coalition
+        (:func:`sprintlab.group_shapley.additive_group_shapley`). A tree's value per row comes from
+        LightGBM's leaf indices (``pred_leaf``) and the dumped leaf values."""
+        check_is_fitted(self, "booster_")
+        booster = self.booster_.booster_
+        names = booster.feature_name()
+        trees = booster.dump_model()["tree_info"][: self._n_trees()]
+        leaf_values = np.zeros((len(trees), max(t["num_leaves"] for t in trees)))
+        features = []
+        for j, tree in enumerate(trees):
+            split_features: set[str] = set()
+            _walk_tree(tree["tree_structure"], leaf_values[j], split_features, names)
+            features.append(frozenset(split_features))
+        intercept, slope = getattr(self, "margin_affine_", (0.0, 1.0))
+
+        def term_values(frame: pd.DataFrame) -> np.ndarray:
+            x = _prediction_features(self, frame)
+            threads = 0 if len(x) >= PARALLEL_PREDICTION_ROWS else self.booster_.n_jobs
+            leaves = np.asarray(self.booster_.predict(x, pred_leaf=True, num_threads=threads)).reshape(
+                len(x), -1
+            )
+            return leaf_values[np.arange(len(trees))[None, :], leaves]
+
+        return AdditiveMargin(float(intercept), float(slope), tuple(features), term_values)
+
+    def _n_trees(self) -> int:
+        """How many trees a prediction uses (LightGBM's best iteration when it kept one)."""
+        best = getattr(self.booster_, "best_iteration_", None)
+        return int(best) if best else int(self.booster_.booster_.num_trees())
 
     def margin_from_raw(self, raw: np.ndarray) -> np.ndarray:
         """The model's log-odds margin from a booster's raw output (``margin_affine_``)."""

@@ -116,7 +116,7 @@ def _group_shapley_recovery(
     one (``majority_family_baseline``). When it does not, a per-athlete main factor is less
     informative than a constant."""
     from sprintlab.explain import dominance, dominant_family, truth_recovery
-    from sprintlab.group_shapley import family_shapley
+    from sprintlab.group_shapley import additive_margin_of, family_shapley
 
     feats = list(model.feature_names_in_)
     units = pd.read_parquet(targets_dir / "hamstring_units.parquet")
@@ -124,7 +124,7 @@ def _group_shapley_recovery(
     earlier = units[units["label_complete"] & (pd.to_datetime(units["unit_date"]) < start)]
     n_ref = min(GROUP_SHAPLEY_REFERENCE_UNITS, len(earlier))
     reference = earlier.sample(n_ref, random_state=params.split.seed)[feats].astype(float)
-    phi = family_shapley(model.margin, test[feats].astype(float), reference)
+    phi = family_shapley(model.margin, test[feats].astype(float), reference, additive_margin_of(model))
     fam = phi.reindex(columns=list(FAMILIES), fill_value=0.0)
     fam["dominant_family"] = dominant_family(fam[list(FAMILIES)])
     fam = pd.concat([fam, dominance(fam[list(FAMILIES)])], axis=1)
