@@ -5,7 +5,7 @@ Each is fitted on the training blocks and scored on the held-out blocks like the
 ``strength_only_logistic`` (:mod:`sprintlab.models.evaluation`):
 
 * ``opening_test_only`` - the opening test's 0-10 m level alone (``t10_vs_own_level_s``,
-  ``t10_vs_first_test_s``, ``t10_best_s``): how much a slow opening test (bounce-back) predicts;
+  ``t10_vs_first_test_s``, ``t10_best_s``, ``t10_trend_s``): how much a slow opening test (bounce-back) predicts;
 * ``logistic_all_features`` - a plain logistic regression on exactly the model's features;
 * ``linear_interaction`` - the same plus the explicit product of the standardised strength change and
   control score (the simulator's ``-gamma g A(c)`` term is a strength x access product). With
@@ -27,7 +27,12 @@ if TYPE_CHECKING:
     from sprintlab.models.linear import InteractionLogisticClassifier
 
 #: the opening test's 0-10 m level as the panel states it (the "bounce-back" features)
-OPENING_TEST_FEATURES: tuple[str, ...] = ("t10_vs_own_level_s", "t10_vs_first_test_s", "t10_best_s")
+OPENING_TEST_FEATURES: tuple[str, ...] = (
+    "t10_vs_own_level_s",
+    "t10_vs_first_test_s",
+    "t10_best_s",
+    "t10_trend_s",
+)
 #: the two features whose product is the strength x access interaction
 INTERACTION_PAIR: tuple[str, str] = ("strength_change_since_test_pct", "control_score_8w")
 
