@@ -60,7 +60,7 @@ from sprintlab.simulate.processes import (
     transfer_mean_change,
     weekly_hazard,
 )
-from sprintlab.simulate.truth import TRANSFER_LATENT_COLUMNS
+from sprintlab.simulate.truth import TRANSFER_LATENT_COLUMNS, p_transfer_from_noise
 
 _M, _W = MEASUREMENT, WELLNESS
 # observed feature -> (latent, latent change per unit of the feature)
@@ -96,8 +96,7 @@ def true_transfer_probability(
     mu = transfer_mean_change(lat["g"], lat["c"], lat["k"], lat["rev"], lat["load"], lat["sleep"])
     if "own_level_shift_s" in blocks:  # the own-level adjusted label (truth.label_transfer_truth)
         mu = mu + blocks["own_level_shift_s"].to_numpy(dtype=float)
-    thresh = blocks["swc_s"].to_numpy(dtype=float) + mu
-    return 1 - np.searchsorted(z, thresh, side="right") / z.size
+    return p_transfer_from_noise(z, blocks["swc_s"].to_numpy(dtype=float), mu)
 
 
 def _f(rows: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarray:

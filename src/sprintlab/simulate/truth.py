@@ -398,7 +398,7 @@ def p_transfer_given_opening(
     return np.searchsorted(end_noise, x, side="right") / end_noise.size
 
 
-def _p_transfer(z: np.ndarray, swc: float | np.ndarray, mu: np.ndarray) -> np.ndarray:
+def p_transfer_from_noise(z: np.ndarray, swc: float | np.ndarray, mu: np.ndarray) -> np.ndarray:
     """The stored oracle ``P(-mu + Z > SWC) = 1 - F_Z(SWC + mu)`` (empirical CDF of sorted ``z``)."""
     return 1 - np.searchsorted(z, swc + mu, side="right") / z.size
 
@@ -444,7 +444,9 @@ def finalise_transfer_truth(blocks: pd.DataFrame, splits: pd.DataFrame, seed: in
     swc = smallest_worthwhile_change(best)
     out = blocks.copy()
     out["swc_s"] = swc
-    out["p_transfer"] = _p_transfer(transfer_noise(seed), swc, blocks["expected_change_s"].to_numpy())
+    out["p_transfer"] = p_transfer_from_noise(
+        transfer_noise(seed), swc, blocks["expected_change_s"].to_numpy()
+    )
     opening = out[["athlete_id", "block_start_date"]].merge(
         best.rename(columns={"date": "block_start_date"})[["athlete_id", "block_start_date", "t10_best_s"]],
         on=["athlete_id", "block_start_date"],
@@ -485,7 +487,7 @@ def label_transfer_truth(truth_blocks: pd.DataFrame, observed_blocks: pd.DataFra
     mu = out["expected_change_s"].to_numpy() + shift
     swc = out["swc_s"].to_numpy(dtype=float)
     out["own_level_shift_s"] = shift
-    out["p_transfer"] = _p_transfer(transfer_noise(seed, opening_weight=1 - b), swc, mu)
+    out["p_transfer"] = p_transfer_from_noise(transfer_noise(seed, opening_weight=1 - b), swc, mu)
     out["p_transfer_given_opening"] = p_transfer_given_opening(
         mu, out["opening_error_s"].to_numpy(), swc, transfer_end_noise(seed), opening_weight=1 - b
     )
