@@ -11,7 +11,9 @@ fresh ``python`` process started with ``subprocess`` (the ``sprintlab`` console 
 
 1. **squad**: ``sprintlab score <project>/sim/raw --out <dir> --project <project>`` (CSV
    validation, SHAP, drift, the HTML report) ``--repeats`` times; wall clock from the start of the
-   process to its exit (best and median) and the process's peak RSS (``os.wait4``). With
+   process to its exit (best and median) and the process's peak RSS (its own ``VmHWM``, written at
+   exit: ``os.wait4``'s ``ru_maxrss`` would carry the set-up parent's high-water mark into a child
+   started with vfork/exec). With
    ``--compare-src`` the same command runs interleaved with another checkout's ``src`` and the
    ratio is printed - both in the same run, so the machine's load hits both alike.
 2. **breakdown**: one more process running the same command that also prints the step timings of
@@ -95,20 +97,35 @@ def setup_project(tmp: Path) -> Path:
     return project
 
 
+PEAK_HOOK = """import atexit as _a, os as _o
+def _peak():  # the process's own peak RSS (kB), written at exit for the benchmark
+    with open("/proc/self/status") as f, open(_o.environ["BENCH_PEAK_FILE"], "w") as out:
+        out.write(next(l for l in f if l.startswith("VmHWM:")).split()[1])
+_a.register(_peak)
+"""
+
+
 def run_process(argv: list[str], src: Path, cwd: Path) -> dict:
-    """One fresh process: wall clock from start to exit, peak RSS, exit code, stdout and stderr."""
-    env = {**os.environ, "PYTHONPATH": str(src), "COLUMNS": "160"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    """One fresh process (``python -c CODE ...``): wall clock from start to exit, the process's own
+    peak RSS (``VmHWM`` at exit), exit code, stdout and stderr."""
+    argv = list(argv)
+    argv[argv.index("-c") + 1] = PEAK_HOOK + argv[argv.index("-c") + 1]
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.TemporaryDirectory() as d,
+    ):
+        env = {**os.environ, "PYTHONPATH": str(src), "COLUMNS": "160", "BENCH_PEAK_FILE": f"{d}/peak"}
+        env.pop("MLFLOW_TRACKING_URI", None)
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, _ = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         out.seek(0)
         err.seek(0)
         return {
             "wall": wall,
-            "rss_mib": usage.ru_maxrss / 1024,
+            "rss_mib": int(Path(f"{d}/peak").read_text()) / 1024,
             "code": os.waitstatus_to_exitcode(status),
             "out": out.read(),
             "err": err.read(),
