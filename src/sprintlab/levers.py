@@ -172,6 +172,7 @@ _LINKED = (
     "control_score_8w",
     "strength_control_gap",
     "sleep_hours_z",
+    "sleep_hours_vs_norm",
     "sleep_deficit_since_test_h",
     "nordic_force_rel_n_kg",
 )
@@ -236,13 +237,15 @@ def _gap_link(rows: pd.DataFrame, moved: pd.DataFrame, changes: Mapping[str, flo
 def _sleep_links(
     rows: pd.DataFrame, moved: pd.DataFrame, changes: Mapping[str, float]
 ) -> dict[str, np.ndarray]:
-    """More nightly sleep (d hours) raises the sleep z-score by ``d / SLEEP_Z_SD_H`` and lowers the
-    sleep deficit since the last test by d."""
+    """More nightly sleep (d hours) raises the sleep z-score by ``d / SLEEP_Z_SD_H`` and the 7-day
+    mean against the long-term norm (``sleep_hours_vs_norm``, h) by d, and lowers the sleep deficit
+    since the last test by d."""
     if "sleep_hours_7d" not in changes:
         return {}
     d = changes["sleep_hours_7d"]
     return {
         "sleep_hours_z": _col(rows, "sleep_hours_z") + d / SLEEP_Z_SD_H,
+        "sleep_hours_vs_norm": _col(rows, "sleep_hours_vs_norm") + d,
         "sleep_deficit_since_test_h": _col(rows, "sleep_deficit_since_test_h") - d,
     }
 

@@ -347,6 +347,31 @@ def test_control_screen_levers_move_the_8_week_control_score():
     assert clipped.tolist() == [True, False]
 
 
+def test_sleep_lever_moves_every_sleep_feature_of_the_same_nights():
+    # the hamstring model reads its sleep signal mostly from sleep_hours_vs_norm (7-day mean minus the
+    # long-term norm, h): +0.5 h a night must move it by 0.5 h, not leave it where it was
+    rows = pd.DataFrame(
+        {
+            "athlete_id": ["A", "B"],
+            "sleep_hours_7d": [6.5, 7.5],
+            "sleep_hours_z": [-1.0, 0.2],
+            "sleep_hours_vs_norm": [-0.8, np.nan],
+            "sleep_deficit_since_test_h": [0.6, -0.1],
+        }
+    )
+    sleep = Lever("sleep_hours_7d", "wellness", "+30 min sleep a night", {"sleep_hours_7d": 0.5})
+    new, clipped = apply_lever(rows, sleep)
+    np.testing.assert_allclose(new["sleep_hours_7d"], [7.0, 8.0])
+    np.testing.assert_allclose(new["sleep_hours_z"], [-1.0 + 0.5 / 0.8, 0.2 + 0.5 / 0.8])
+    np.testing.assert_allclose(new["sleep_hours_vs_norm"], [-0.3, np.nan])  # missing stays missing
+    np.testing.assert_allclose(new["sleep_deficit_since_test_h"], [0.1, -0.6])
+    assert not clipped.any()
+    # clipped at the training range like every changed feature
+    new, clipped = apply_lever(rows, sleep, {"sleep_hours_vs_norm": (-3.0, -0.5)})
+    np.testing.assert_allclose(new["sleep_hours_vs_norm"], [-0.5, np.nan])
+    assert clipped.tolist() == [True, False]
+
+
 def test_distinct_levers_drops_a_bundle_that_repeats_its_part_and_repeated_sentences():
     from sprintlab.levers import best_levers, distinct_levers
 
