@@ -51,6 +51,17 @@ def _cli(trained, data, out, *extra):
     )
 
 
+def _few_athletes(trained, dst: Path, n: int = 6) -> Path:
+    """The squad's contract folder cut to its first ``n`` athletes (every table, every write of a
+    scoring run, in a fraction of the time: the loop below scores once per file write)."""
+    raw = copy_raw(trained["raw"], dst)
+    keep = sorted(pd.read_csv(raw / "athletes.csv", dtype=str)["athlete_id"])[:n]
+    for f in raw.glob("*.csv"):
+        df = pd.read_csv(f, dtype=str, keep_default_na=False)
+        df[df["athlete_id"].isin(keep)].to_csv(f, index=False)
+    return raw
+
+
 def _tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -71,7 +82,8 @@ def test_a_failure_at_any_write_leaves_the_previous_week_never_a_mix(trained, tm
     out = tmp_path / "out"
     w1, w0 = _week(trained), _week(trained, 1)
     params = trained["params"]
-    score(trained["raw"], out, params, week=w0, simulated=True)
+    raw = _few_athletes(trained, tmp_path / "squad" / "raw")
+    score(raw, out, params, week=w0, simulated=True)
     previous = _tree(out)
     manifest = json.loads(previous[MANIFEST_FILE])
     assert manifest["week"] == w0 and set(manifest["files"]) == set(previous) - {MANIFEST_FILE}
@@ -80,17 +92,17 @@ def test_a_failure_at_any_write_leaves_the_previous_week_never_a_mix(trained, tm
     scratch = tmp_path / "scratch"
     shutil.copytree(out, scratch)
     monkeypatch.setattr(sio, "WRITE_HOOK", counter)
-    score(trained["raw"], scratch, params, week=w1, simulated=True)
+    score(raw, scratch, params, week=w1, simulated=True)
     writes = counter.n
     assert writes >= 10  # validated tables, rejected rows/cells, report, scores, summary, history, commit
     for k in range(1, writes + 1):
         monkeypatch.setattr(sio, "WRITE_HOOK", _FailAt(k))
         with pytest.raises(OSError, match="injected"):
-            score(trained["raw"], out, params, week=w1, simulated=True)
+            score(raw, out, params, week=w1, simulated=True)
         assert _tree(out) == previous, f"write {k} of {writes} left a mix"
         assert not list(tmp_path.glob(".out.staging-*")), k
     monkeypatch.setattr(sio, "WRITE_HOOK", None)
-    score(trained["raw"], out, params, week=w1, simulated=True)
+    score(raw, out, params, week=w1, simulated=True)
     new = _tree(out)
     assert json.loads(new[MANIFEST_FILE])["week"] == w1
     assert json.loads(new["score_summary.json"])["week"] == w1
