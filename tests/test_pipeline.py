@@ -342,6 +342,19 @@ def test_dvc_yaml_stages_declare_code_params_and_outputs():
     load_params(ROOT / "params.yaml")
 
 
+def test_bytecode_caches_are_not_stage_dependencies():
+    """Python writes ``__pycache__`` beside the code on first import; DVC must not hash it, or the
+    second ``dvc repro`` on a machine that keeps bytecode re-runs every stage."""
+    from dvc.repo import Repo
+
+    ignore = Repo(str(ROOT)).dvcignore
+    package = ROOT / "src" / "sprintlab"
+    assert ignore.is_ignored_dir(str(package / "__pycache__"))
+    assert ignore.is_ignored_file(str(package / "__pycache__" / "levers.cpython-311.pyc"))
+    assert ignore.is_ignored_file(str(package / "levers.pyc"))
+    assert not ignore.is_ignored_file(str(package / "levers.py"))
+
+
 def test_main_factor_limit_states_the_truth_figures_in_words(tmp_path):
     from sprintlab.pipeline.report import _main_factor_limit
 
