@@ -4,7 +4,11 @@ scoring, engine, golden and squad-report tests), and the shared data path."""
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -74,10 +78,34 @@ def trained_squad(tmp_path_factory):
     }
 
 
-def use_store(mp: pytest.MonkeyPatch, tmp: Path) -> None:
-    """MLflow store ``tmp/mlflow.db`` and working directory ``tmp`` until ``mp`` is undone."""
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+@functools.cache
+def _empty_store_template() -> Path:
+    """An empty MLflow SQLite store, created (schema migrated) by MLflow itself once per process."""
+    from mlflow.tracking import MlflowClient  # telemetry is off: conftest imported sprintlab first
+
+    folder = tempfile.mkdtemp(prefix="mlflow-template-")
+    atexit.register(shutil.rmtree, folder, True)
+    db = Path(folder) / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()  # creates and migrates the store
+    return db
+
+
+def new_store(mp: pytest.MonkeyPatch, folder: Path) -> Path:
+    """MLflow store ``folder/mlflow.db`` (until ``mp`` is undone), started as a copy of an empty store
+    MLflow created: the same schema without the ~1 s of migrations each new store costs. The club's
+    Monday test (``test_club_monday.py``) and the pipeline's ``dvc repro`` keep creating theirs."""
+    db = Path(folder) / "mlflow.db"
+    if not db.exists():
+        shutil.copy(_empty_store_template(), db)
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
     mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    return db
+
+
+def use_store(mp: pytest.MonkeyPatch, tmp: Path) -> None:
+    """MLflow store ``tmp/mlflow.db`` (:func:`new_store`) and working directory ``tmp`` until ``mp``
+    is undone."""
+    new_store(mp, tmp)
     mp.chdir(tmp)
 
 

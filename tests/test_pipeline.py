@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from pydantic import BaseModel
+from tests.conftest import new_store
 
 from sprintlab.config import load_params
 
@@ -32,7 +33,7 @@ def pipeline_run(tmp_path_factory):
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("pipeline")
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+    new_store(mp, tmp)
     mp.chdir(tmp)
     base = load_params(ROOT / "params.yaml")
     params = base.model_copy(

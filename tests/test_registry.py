@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import new_store
 
 from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE, save_lever_artifacts
 from sprintlab.models.estimator import CalibratedLGBMClassifier
@@ -79,7 +80,7 @@ def test_pipeline_folder_gives_model_identity_evaluation_and_lever_artifacts(tmp
 
 
 def test_registered_model_carries_its_run_artifacts(tmp_path, monkeypatch, fitted):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    new_store(monkeypatch, tmp_path)
     from sprintlab.drift import log_training_reference
     from sprintlab.tracking import log_and_register
 
@@ -125,7 +126,7 @@ def test_a_registered_version_is_loaded_from_the_local_cache_without_mlflow(tmp_
     from sprintlab import registry
     from sprintlab.tracking import log_and_register
 
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    new_store(monkeypatch, tmp_path)
     model, units = fitted
     folder = _model_folder(tmp_path, fitted, None)
     X = units[["signal", "noise"]]

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import new_store
 
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 
@@ -21,7 +22,7 @@ def _data(n: int, seed: int):
 
 
 def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    new_store(monkeypatch, tmp_path)
     from sprintlab.registry import load_registered_model
     from sprintlab.tracking import log_and_register
 
@@ -86,7 +87,7 @@ def test_first_model_is_champion_worse_model_is_not_and_champion_loads(tmp_path,
 def test_a_champion_of_another_data_source_is_replaced_and_the_source_travels(tmp_path, monkeypatch):
     """A model trained on a club's exports is never measured against a champion trained on simulated
     athletes: it replaces it; the loaded model knows its source and the features it lacks."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    new_store(monkeypatch, tmp_path)
     import json
 
     from sprintlab.registry import load_registered_model

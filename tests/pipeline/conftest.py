@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from tests.conftest import new_store
 
 from sprintlab.config import load_params
 
@@ -41,7 +42,7 @@ def club(tmp_path_factory):
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("club")
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+    new_store(mp, tmp)
     mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mp.chdir(tmp)
     base = quick_params(load_params(ROOT / "params.yaml"))

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import new_store
 
 from sprintlab.config import load_params
 
@@ -36,7 +37,7 @@ def loop(tmp_path_factory):
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("loop")
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+    new_store(mp, tmp)
     mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mp.chdir(tmp)
     # a squad big enough for a transfer model with signal (AUC ~0.8), so that a model without one loses

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.conftest import new_store
 
 from sprintlab.config import load_params
 from sprintlab.registry import ModelSkippedError, load_pipeline_model, skip_reason
@@ -23,7 +24,7 @@ def small(tmp_path_factory):
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("small")
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp / 'mlflow.db'}")
+    new_store(mp, tmp)
     mp.chdir(tmp)
     params = quick_params(load_params(ROOT / "params.yaml"), athletes=12, weeks=20, seed=5)
     trained = run_training_chain(params, tmp, today="2026-11-24")["trained"]
