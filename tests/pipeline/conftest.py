@@ -32,10 +32,9 @@ def club_exports(simulated_raw: Path, out: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def club(tmp_path_factory):
+def club(tmp_path_factory, trained_squad):
     from sprintlab.pipeline.chain import quick_params
     from sprintlab.pipeline.features import run_features
-    from sprintlab.pipeline.simulate import run_simulate
     from sprintlab.pipeline.targets import run_targets
     from sprintlab.pipeline.train import run_train
     from sprintlab.pipeline.validate import run_validate
@@ -53,9 +52,9 @@ def club(tmp_path_factory):
             "report": base.report.model_copy(update={"max_athletes": 6}),
         }
     )
-    run_simulate(base, tmp / "sim")
-    raw = club_exports(tmp / "sim" / "raw", tmp / "club" / "raw")
-    run_validate(params, tmp / "sim" / "raw", raw, tmp / "val")
+    sim_raw = trained_squad["raw"]  # the quick squad's exports, simulated once per session
+    raw = club_exports(sim_raw, tmp / "club" / "raw")
+    run_validate(params, sim_raw, raw, tmp / "val")
     run_features(params, tmp / "val", tmp / "feat")
     run_targets(params, tmp / "val", tmp / "feat", None, tmp / "tg")
     trained = {t: run_train(params, t, tmp / "tg", tmp / "models" / t) for t in ("transfer", "hamstring")}
