@@ -17,11 +17,12 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def squad_arguments(description: str, seeds: list[int]) -> argparse.ArgumentParser:
-    """``--params --athletes --weeks --seeds --json``; a script adds its own options."""
+    """``--params --athletes --weeks --simulate-seed --seeds --json``; a script adds its own options."""
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--params", default=str(ROOT / "params.yaml"))
     ap.add_argument("--athletes", type=int)
     ap.add_argument("--weeks", type=int)
+    ap.add_argument("--simulate-seed", type=int, help="another squad: overrides simulate.seed")
     ap.add_argument("--seeds", type=int, nargs="+", default=seeds)
     ap.add_argument("--json", type=Path)
     return ap
@@ -34,6 +35,10 @@ def simulate_units(a: argparse.Namespace) -> tuple[object, dict, dict]:
     from sprintlab.pipeline.targets import simulated_units
 
     params = load_params(a.params)
+    if getattr(a, "simulate_seed", None) is not None:
+        params = params.model_copy(
+            update={"simulate": params.simulate.model_copy(update={"seed": a.simulate_seed})}
+        )
     athletes = a.athletes or params.simulate.athletes
     weeks = a.weeks or params.simulate.weeks
     t0 = time.time()

@@ -2,18 +2,24 @@
 
     .venv/bin/python benchmarks/bench_models.py                 # default squad of params.yaml
     .venv/bin/python benchmarks/bench_models.py --athletes 60 --weeks 52 --seeds 7 11
+    .venv/bin/python benchmarks/bench_models.py --targets hamstring --seeds 7 1 2 3 4 --json PATH
 
 Simulates the squad of ``params.yaml`` (``simulate:``), builds the panel and both unit tables
 exactly like the pipeline, then for every split seed trains with ``train:`` / ``split:`` and
 prints ROC AUC of the model, the oracle (the simulator's true probabilities on the same test
 units) and the baselines, the calibration slope, and (transfer) the regression interval. Nothing
-is registered in MLflow. ``--json PATH`` writes all numbers.
+is registered in MLflow. With ``train.<target>.flag_top_share`` set (hamstring) it also prints the
+flag policy of issue #24 (``_flags.py``): model, oracles and rules at the weekly top share, each rule
+at its own cut-off beside the model and the oracles, whether the goal holds, the figures pooled over
+the split seeds. ``--simulate-seed`` simulates another squad of the same size. ``--json PATH``
+writes all numbers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+import _flags
 from _squad import fmt as _f
 from _squad import simulate_units, squad_arguments, write_json
 from sprintlab import domain
@@ -25,10 +31,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     ap = squad_arguments(__doc__.splitlines()[0], [7, 11, 23, 31, 47])
     ap.add_argument("--bootstrap", type=int, default=200)
+    ap.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
     a = ap.parse_args(argv)
     params, units, header = simulate_units(a)
     results: dict = {**header, "runs": {}}
-    for target in TARGETS:
+    for target in a.targets:
         mp = getattr(params.train, target)
         rows = []
         for seed in a.seeds:
@@ -56,12 +63,27 @@ def main(argv: list[str] | None = None) -> dict:
                 "baselines": m["baselines"],
                 "regression": m.get("regression"),
                 "n_rounds": getattr(res.model, "n_rounds_", None),  # LightGBM only
+                "flags": _flags.seed_flags(params, target, res, units[target], seed),
             }
             rows.append(row)
         results["runs"][target] = rows
         print(_table(target, rows))
+        if any(r["flags"] for r in rows):
+            results.setdefault("flags", {})[target] = _flag_summary(mp.flag_top_share, rows)
     write_json(a.json, results)
     return results
+
+
+def _flag_summary(share: float, rows: list[dict]) -> dict:
+    """Prints the flag policy tables of ``_flags`` and returns the pooled figures and differences."""
+    pooled = _flags.pooled(rows)
+    diffs = {fig: _flags.differences(rows, fig) for fig in ("sensitivity", "injury_sensitivity")}
+    print(_flags.share_table(rows, share))
+    print(_flags.cutoff_table(rows))
+    print(_flags.pooled_table(pooled))
+    for fig, d in diffs.items():
+        print(_flags.differences_table(d, f"{fig}, one value per split seed"))
+    return {"pooled": pooled, "differences": diffs}
 
 
 def _table(target: str, rows: list[dict]) -> str:

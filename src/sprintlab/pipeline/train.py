@@ -118,7 +118,7 @@ def run_train(
         res = _train(params, target, units, coverage)
     except TooLittleData as err:
         return _write_skipped(model_dir, target, str(err), coverage, params.data.source)
-    _add_flag_policy(params, target, res, units)
+    add_flag_policy(params, target, res, units)
     metrics = _write_model_files(res, units, model_dir, seed=params.split.seed)
     write_json_atomic(model_dir / FEATURES_FILE, {**coverage.to_json(), SOURCE_TAG: params.data.source})
     test = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.test]
@@ -195,11 +195,12 @@ def _train(params: Params, target: str, units: pd.DataFrame, coverage: FeatureCo
     )
 
 
-def _add_flag_policy(params: Params, target: str, res: TrainResult, units: pd.DataFrame) -> None:
+def add_flag_policy(params: Params, target: str, res: TrainResult, units: pd.DataFrame) -> None:
     """With ``train.<target>.flag_top_share`` set, the flag policy's figures in the evaluation
     (:func:`sprintlab.models.flag_policy.decision_metrics`): ``model`` and every fitted baseline
     report ``flag_rate``, ``sensitivity``, ``precision`` and ``injuries_caught`` at the model's flag
-    rate; the rule baselines under ``rule_baselines``; net benefit, Brier skill and injury counts."""
+    rate; the rule baselines under ``rule_baselines``; net benefit, Brier skill and injury counts.
+    Ties are ranked with ``params.split.seed`` (``benchmarks/bench_models.py`` calls it per split seed)."""
     from sprintlab.models.datasets import feature_matrix
     from sprintlab.models.flag_policy import decision_metrics, hamstring_rules
 
