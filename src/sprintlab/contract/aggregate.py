@@ -83,19 +83,23 @@ def _increase_where(values: list[Any], cond: list[Any], above: float) -> float |
     return clean(total) if seen else None
 
 
-def _apply(rule: Any, col: str, rows: pd.DataFrame) -> Any:
+#: one group of source rows: each column's values in file order
+Group = dict[str, list[Any]]
+
+
+def _apply(rule: Any, col: str, rows: Group, n_rows: int) -> Any:
     """One aggregate function on one group; :class:`Unconvertible` for a non-number."""
-    values = rows[col].tolist() if col in rows.columns else [None] * len(rows)
+    values = rows[col] if col in rows else [None] * n_rows
     present = [v for v in values if not is_missing(v)]
     if rule == "count":
-        return len(rows)
+        return n_rows
     if rule in ("first", "last"):
         return (present[0] if rule == "first" else present[-1]) if present else None
     if isinstance(rule, dict):
         ((fn, arg),) = rule.items()
         if fn in ("at_max", "at_min"):
-            return _extreme(values, rows[arg].tolist(), max if fn == "at_max" else min)
-        return _increase_where(values, rows[arg["column"]].tolist(), float(arg["above"]))
+            return _extreme(values, rows[arg], max if fn == "at_max" else min)
+        return _increase_where(values, rows[arg["column"]], float(arg["above"]))
     nums = [x for x in _numbers(values) if x is not None]
     if not nums:
         return None
@@ -110,9 +114,9 @@ def _apply(rule: Any, col: str, rows: pd.DataFrame) -> Any:
     return clean(reduce[rule](nums))
 
 
-def _agree(col: str, rows: pd.DataFrame) -> tuple[Any, ImportProblem | None]:
+def _agree(col: str, rows: Group) -> tuple[Any, ImportProblem | None]:
     """The common value of a column not listed in ``columns`` (empty with a reason if rows differ)."""
-    present = [v for v in rows[col].tolist() if not is_missing(v)]
+    present = [v for v in rows[col] if not is_missing(v)]
     distinct = list(dict.fromkeys(str(v).strip() for v in present))
     if len(distinct) <= 1:
         return (present[0] if present else None), None
@@ -150,24 +154,31 @@ def aggregate(df: pd.DataFrame, spec: dict, key: tuple[str, ...]) -> pd.DataFram
     if unmapped:
         raise DataError(f"aggregate refers to column(s) {unmapped} that the mapping does not produce")
     names = [c for c in df.columns if c != PROV] + [c for c in rules if c not in df.columns]
-    out: list[dict[str, Any]] = []
-    for idx in _groups(df, by):
-        rows = df.iloc[idx]
-        rec: dict[str, Any] = {}
-        problems: list[ImportProblem] = []
-        for col in names:
-            if col in rules:
-                try:
-                    rec[col] = _apply(rules[col], col, rows)
-                except Unconvertible as exc:
-                    rec[col] = None
-                    problems.append(ImportProblem(column=col, value=None, reason=f"cannot aggregate: {exc}"))
-            elif col in by:
-                rec[col] = rows[col].iloc[0]
-            else:
-                rec[col], problem = _agree(col, rows)
-                problems += [problem] if problem else []
-        prov: Provenance = merge(rows[PROV].tolist())
-        rec[PROV] = Provenance(prov.sources, prov.problems + tuple(problems))
-        out.append(rec)
+    columns: Group = {c: df[c].tolist() for c in df.columns}  # plain lists: no frame per group
+    out = [
+        _merge_group({c: [v[i] for i in idx] for c, v in columns.items()}, len(idx), names, rules, by)
+        for idx in _groups(df, by)
+    ]
     return pd.DataFrame(out, columns=[*names, PROV], dtype=object)
+
+
+def _merge_group(rows: Group, n_rows: int, names: list[str], rules: dict[str, Any], by: list[str]) -> dict:
+    """One contract row from one group: each column aggregated, kept (``by``) or agreed on, with the
+    provenance of every source row and the reason for each cell left empty."""
+    rec: dict[str, Any] = {}
+    problems: list[ImportProblem] = []
+    for col in names:
+        if col in rules:
+            try:
+                rec[col] = _apply(rules[col], col, rows, n_rows)
+            except Unconvertible as exc:
+                rec[col] = None
+                problems.append(ImportProblem(column=col, value=None, reason=f"cannot aggregate: {exc}"))
+        elif col in by:
+            rec[col] = rows[col][0]
+        else:
+            rec[col], problem = _agree(col, rows)
+            problems += [problem] if problem else []
+    prov: Provenance = merge(rows[PROV])
+    rec[PROV] = Provenance(prov.sources, prov.problems + tuple(problems))
+    return rec
