@@ -21,7 +21,6 @@ from sprintlab.features.grid import (
 ACUTE_SPAN_DAYS = 7
 CHRONIC_SPAN_DAYS = 28
 NEAR_MAX_SPEED_FRACTION = 0.90
-HSR_LOG_RATIO_FLOOR = 0.05  # weeks with almost no high-speed running count as a ratio of 0.05
 
 
 def _daily_srpe_load_au(inputs: PanelInputs) -> np.ndarray:
@@ -110,16 +109,46 @@ def high_speed_running(inputs: PanelInputs) -> Features:
     }
 
 
-def hsr_excess_since_test(inputs: PanelInputs) -> Features:
-    """Mean log ratio of weekly high-speed running since the last sprint test against the
-    athlete's long-term norm before that test (:func:`baseline_before`):
-    mean(log(max(week / norm, 0.05))). A rolling 4-week norm would follow the block itself."""
-    week_m = _hsr_sums(inputs).sum(7)
-    test_days = inputs.sprint_test_days
-    norm_m = baseline_before(np.where(week_m > 0, week_m, np.nan), test_days)
+def _hsr_session_sums(inputs: PanelInputs) -> RunningSums:
+    """Running sums of the sessions with a high-speed running record per day (gym sessions without
+    one and days without sessions, e.g. absent or injured days, count 0)."""
+
+    def sessions() -> RunningSums:
+        load = inputs.tables["training_load"]
+        recorded = np.where(np.isfinite(load["hsr_distance_m"].to_numpy(dtype=float)), 1.0, np.nan)
+        return RunningSums(np.nan_to_num(inputs.grid.scatter(load, recorded, "sum")))
+
+    return inputs.shared("hsr_sessions", sessions)
+
+
+def hsr_log_excess(week_m: np.ndarray, week_sessions: np.ndarray, test_days: np.ndarray) -> np.ndarray:
+    """Daily mean log ratio since the latest test day (``test_days``) of the high-speed running per
+    recorded session over the trailing 7 days (``week_m / week_sessions``) against its norm before
+    that test (:func:`baseline_before`):
+
+        mean over the days d since the test with a session in the 7 days to d of
+        log((hsr_m(d-6..d) / sessions(d-6..d)) / norm),  norm = mean of the same before the test.
+
+    Windows without a recorded session (absent, injured) are missing, not zero: they carry no
+    information about the load of the sessions trained. NaN before the first test, without a norm,
+    or when no session was recorded since the test."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        log_ratio = np.log(np.clip(np.where(norm_m > 0, week_m / norm_m, np.nan), HSR_LOG_RATIO_FLOOR, None))
-    return {"hsr_excess_since_test": inputs.grid.at_week_ends(segment_mean(log_ratio, test_days))}
+        per_session_m = np.where(week_sessions > 0, week_m / week_sessions, np.nan)
+        norm_m = baseline_before(per_session_m, test_days)
+        log_ratio = np.log(np.where((per_session_m > 0) & (norm_m > 0), per_session_m / norm_m, np.nan))
+    return segment_mean(log_ratio, test_days)
+
+
+def hsr_excess_since_test(inputs: PanelInputs) -> Features:
+    """High-speed running since the last sprint test against the athlete's long-term norm before
+    that test, as a mean log ratio (:func:`hsr_log_excess`): the HSR per recorded running session
+    of each trailing 7-day window since the test against the per-session mean before the test.
+    Per session, so that days without a session (absent or injured) are missing rather than weeks
+    of almost no load; a rolling 4-week norm would follow the block itself."""
+    week_m = _hsr_sums(inputs).sum(7)
+    week_sessions = _hsr_session_sums(inputs).sum(7)
+    log_excess = hsr_log_excess(week_m, week_sessions, inputs.sprint_test_days)
+    return {"hsr_excess_since_test": inputs.grid.at_week_ends(log_excess)}
 
 
 def near_max_speed(inputs: PanelInputs) -> Features:
