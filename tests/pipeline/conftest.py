@@ -42,7 +42,6 @@ def club(tmp_path_factory, trained_squad):
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("club")
     new_store(mp, tmp)
-    mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mp.chdir(tmp)
     base = quick_params(load_params(ROOT / "params.yaml"))
     params = base.model_copy(

@@ -38,7 +38,6 @@ def loop(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("loop")
     new_store(mp, tmp)
-    mp.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mp.chdir(tmp)
     # a squad big enough for a transfer model with signal (AUC ~0.8), so that a model without one loses
     params = quick_params(load_params(ROOT / "params.yaml"), athletes=100, weeks=80)
