@@ -32,23 +32,29 @@ def block_strength_change(lifts: pd.DataFrame, blocks: pd.DataFrame) -> np.ndarr
 
     For sessions dated in [block_start_date, block_end_date), fit e1rm = a + b * days and return
     ``b * block_days / (a + b * 0)`` - the change from the block's first to its last day relative
-    to the fitted start value. Blocks with fewer than 3 sessions give NaN.
+    to the fitted start value. Blocks with fewer than 3 sessions give NaN. Each athlete's sessions
+    are sorted once; a block's sessions are the contiguous run between its dates (``searchsorted``).
     """
     out = np.full(len(blocks), np.nan)
-    by_athlete = {a: g.sort_values("date") for a, g in lifts.groupby("athlete_id")}
-    for i, row in enumerate(blocks.itertuples(index=False)):
-        g = by_athlete.get(row.athlete_id)
-        if g is None:
+    day_ns = pd.Timedelta(days=1).value
+    by_athlete = {}
+    for a, g in lifts[lifts["date"].notna()].groupby("athlete_id"):
+        g = g.sort_values("date")
+        by_athlete[a] = (g["date"].to_numpy("datetime64[ns]").view("i8"), g["e1rm_kg"].to_numpy(dtype=float))
+    blocks_start = blocks["block_start_date"].to_numpy("datetime64[ns]")
+    blocks_end = blocks["block_end_date"].to_numpy("datetime64[ns]")
+    starts, ends = blocks_start.view("i8"), blocks_end.view("i8")
+    for i, athlete in enumerate(blocks["athlete_id"].tolist()):
+        if athlete not in by_athlete or np.isnat(blocks_start[i]) or np.isnat(blocks_end[i]):
             continue
-        m = (g["date"] >= row.block_start_date) & (g["date"] < row.block_end_date)
-        y = g.loc[m, "e1rm_kg"].to_numpy(dtype=float)
-        if y.size < 3:
+        dates_ns, e1rm = by_athlete[athlete]
+        lo, hi = np.searchsorted(dates_ns, [starts[i], ends[i]], side="left")
+        if hi - lo < 3:
             continue
-        x = ((g.loc[m, "date"] - row.block_start_date) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-        slope, intercept = np.polyfit(x, y, 1)
-        span = (row.block_end_date - row.block_start_date) / pd.Timedelta(days=1)
+        x = (dates_ns[lo:hi] - starts[i]) / day_ns
+        slope, intercept = np.polyfit(x, e1rm[lo:hi], 1)
         if intercept > 0:
-            out[i] = slope * span / intercept
+            out[i] = slope * ((ends[i] - starts[i]) / day_ns) / intercept
     return out
 
 
