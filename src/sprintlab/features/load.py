@@ -10,6 +10,7 @@ from sprintlab.features.builder import Builder, Features, Need, PanelInputs
 from sprintlab.features.grid import (
     RunningSums,
     baseline_before,
+    carry_forward,
     days_since,
     ewma,
     forward_fill,
@@ -93,14 +94,28 @@ def _hsr_sums(inputs: PanelInputs) -> RunningSums:
     )
 
 
-def high_speed_running(inputs: PanelInputs) -> Features:
-    """High-speed running over the last 7 days (m), against the athlete's own norm - the weekly
-    mean of the 4 weeks before (ratio) - this week and the week before."""
-    daily_m = _hsr_sums(inputs)
-    week_m = daily_m.sum(7)
-    norm_m = lagged(daily_m.sum(28), 7) / 4
+def hsr_ratio_per_session(
+    week_m: np.ndarray, week_sessions: np.ndarray, norm_m: np.ndarray, norm_sessions: np.ndarray
+) -> np.ndarray:
+    """This window's high-speed running per recorded session against the norm window's:
+    ``(week_m / week_sessions) / (norm_m / norm_sessions)``. NaN where either window has no
+    recorded session or the norm has no HSR: a day without a session (absent, injured, before the
+    first record) carries no load information, rather than counting as a day of zero HSR."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(norm_m > 0, week_m / norm_m, np.nan)
+        ok = (week_sessions > 0) & (norm_sessions > 0) & (norm_m > 0)
+        return np.where(ok, (week_m / week_sessions) / (norm_m / norm_sessions), np.nan)
+
+
+def high_speed_running(inputs: PanelInputs) -> Features:
+    """High-speed running over the last 7 days (m), and per recorded session against the athlete's
+    own norm - the HSR per recorded session of the 4 weeks before (:func:`hsr_ratio_per_session`,
+    ratio) - this week and the week before. Per session, so that injured or absent days and the
+    days before the first record do not read as weeks of almost no HSR (inflating the next ratio)."""
+    daily_m, sessions = _hsr_sums(inputs), _hsr_session_sums(inputs)
+    week_m = daily_m.sum(7)
+    ratio = hsr_ratio_per_session(
+        week_m, sessions.sum(7), lagged(daily_m.sum(28), 7), lagged(sessions.sum(28), 7)
+    )
     grid = inputs.grid
     return {
         "hsr_week_m": grid.at_week_ends(week_m),
@@ -151,14 +166,27 @@ def hsr_excess_since_test(inputs: PanelInputs) -> Features:
     return {"hsr_excess_since_test": inputs.grid.at_week_ends(log_excess)}
 
 
+def days_since_near_max(top_m_s: np.ndarray, test_mss_m_s: np.ndarray) -> np.ndarray:
+    """Days since the last day whose top speed reached 90 % of the athlete's maximal speed, taken
+    as the faster of the latest sprint test's fitted MSS (``test_mss_m_s``, carried forward; NaN
+    before any) and the fastest session so far (NaN before the first day with a top speed)."""
+    top = np.nan_to_num(top_m_s, nan=0.0)
+    best_m_s = np.fmax(np.fmax.accumulate(top, axis=1), np.nan_to_num(test_mss_m_s, nan=0.0))
+    near = top >= NEAR_MAX_SPEED_FRACTION * np.where(best_m_s > 0, best_m_s, np.inf)
+    return days_since(near)
+
+
 def near_max_speed(inputs: PanelInputs) -> Features:
-    """Days since the last session above 90 % of the athlete's best top speed so far."""
-    top_m_s = inputs.grid.scatter(inputs.tables["training_load"], "max_speed_m_s", "max")
-    best_m_s = np.fmax.accumulate(np.nan_to_num(top_m_s, nan=0.0), axis=1)
-    near = np.nan_to_num(top_m_s, nan=0.0) >= NEAR_MAX_SPEED_FRACTION * np.where(
-        best_m_s > 0, best_m_s, np.inf
-    )
-    return {"days_since_near_max_speed": inputs.grid.at_week_ends(days_since(near))}
+    """Days since the last session above 90 % of the athlete's maximal speed
+    (:func:`days_since_near_max`): the sprint tests' fitted MSS where the club records sprint
+    splits, else (and when a session was faster) the best session top speed so far - which alone
+    reads a sub-maximal session as near-maximal until a truly fast one has been recorded."""
+    grid = inputs.grid
+    top_m_s = grid.scatter(inputs.tables["training_load"], "max_speed_m_s", "max")
+    test_mss = np.full(top_m_s.shape, np.nan)
+    if Need("sprint_splits").unmet(inputs.tables) is None and "mss_m_s" in inputs.sprint_sessions:
+        test_mss = carry_forward(grid.scatter(inputs.sprint_sessions, "mss_m_s", "mean"))
+    return {"days_since_near_max_speed": grid.at_week_ends(days_since_near_max(top_m_s, test_mss))}
 
 
 def _week_max(daily: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ Rule baselines (published screening cut-offs, each a flag at its own cut-off):
 * Nordic eccentric force below 256 N and 279 N (Opar et al. 2015, Med Sci Sports Exerc 47:857-865:
   pre- and end-of-preseason cut-offs) and below 337 N (Timmins et al. 2016, Br J Sports Med
   50:1524-1535);
-* no sprint above 90 % of top speed for more than 10 days (``days_since_near_max_speed > 10``;
+* no sprint above 90 % of maximal speed for more than 10 days (``days_since_near_max_speed > 10``;
   Malone et al. 2017, J Sci Med Sport 20:250-254: exposure to near-maximal speed protects);
 * a previous hamstring injury (Green et al. 2020, Br J Sports Med 54:1081-1088).
 
