@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "n_train_events": m["n_train_events"],
                 "model": m["model"],
                 "oracle": m.get("oracle"),
+                "oracle_realised_path": m.get("oracle_realised_path"),  # hamstring: risk given the load done
                 "baselines": m["baselines"],
                 "regression": m.get("regression"),
                 "n_rounds": getattr(res.model, "n_rounds_", None),  # LightGBM only
