@@ -329,9 +329,9 @@ def contract_records(
     tables = {
         "athletes": athletes,
         "gym_sets": gym_sets,
-        "strength_tests": pd.concat(nordic_tests + tests.strength, ignore_index=True),
-        "sprint_splits": pd.concat(tests.splits, ignore_index=True),
-        "sprint_steps": pd.concat(tests.steps, ignore_index=True),
+        "strength_tests": pd.concat([*nordic_tests, tests.strength], ignore_index=True),
+        "sprint_splits": tests.splits,
+        "sprint_steps": tests.steps,
         "movement_screens": screens,
         "wellness": wellness,
         "training_load": training_load,

@@ -3,7 +3,7 @@ between tests, and each test records splits, step kinematics, IMTP and CMJ."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -44,9 +44,9 @@ class SprintTests:
 
     test_day: np.ndarray
     t10_true: np.ndarray
-    splits: list[pd.DataFrame] = field(default_factory=list)
-    steps: list[pd.DataFrame] = field(default_factory=list)
-    strength: list[pd.DataFrame] = field(default_factory=list)
+    splits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    steps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    strength: pd.DataFrame = field(default_factory=pd.DataFrame)
     blocks: list[TransferBlock] = field(default_factory=list)
 
 
@@ -267,7 +267,4 @@ def simulate_sprint_tests(
             out.t10_true[i, b] = t10_true[i]
             squat_rel = float(plan.squat_rel[i, min(week[i], n_weeks - 1)])
             _record_session(rng, traits, squat_rel, int(i), date_of[d_i], tau_day[i], float(braking[i]), rows)
-    out.splits.append(rows.splits.frame())
-    out.steps.append(rows.steps.frame())
-    out.strength.append(rows.strength.frame())
-    return out
+    return replace(out, splits=rows.splits.frame(), steps=rows.steps.frame(), strength=rows.strength.frame())
