@@ -11,7 +11,10 @@ units) and the baselines, the calibration slope, and (transfer) the regression i
 is registered in MLflow. With ``train.<target>.flag_top_share`` set (hamstring) it also prints the
 flag policy of issue #24 (``_flags.py``): model, oracles and rules at the weekly top share, each rule
 at its own cut-off beside the model and the oracles, whether the goal holds, the figures pooled over
-the split seeds. ``--simulate-seed`` simulates another squad of the same size. ``--json PATH``
+the split seeds. For transfer (with the simulator's truth) a second table gives what issue #23's goals
+name: the conditional oracle, every AUC baseline and the explain stage's four explanation metrics
+(``transfer_explanation_metrics``: held-out blocks from the split's cutoff, reference = the blocks
+before it). ``--simulate-seed`` simulates another squad of the same size. ``--json PATH``
 writes all numbers.
 """
 
@@ -65,10 +68,14 @@ def main(argv: list[str] | None = None) -> dict:
                 "regression": m.get("regression"),
                 "n_rounds": getattr(res.model, "n_rounds_", None),  # LightGBM only
                 "flags": _flags.seed_flags(params, target, res, units[target], seed),
+                "oracle_conditional": m.get("oracle_conditional"),
+                "explanations": _transfer_explanations(target, res, units[target]),
             }
             rows.append(row)
         results["runs"][target] = rows
         print(_table(target, rows))
+        if any(r["explanations"] for r in rows):
+            print(_transfer_goal_table(rows))
         if any(r["flags"] for r in rows):
             results.setdefault("flags", {})[target] = _flag_summary(mp.flag_top_share, rows)
     write_json(a.json, results)
@@ -85,6 +92,53 @@ def _flag_summary(share: float, rows: list[dict]) -> dict:
     for fig, d in diffs.items():
         print(_flags.differences_table(d, f"{fig}, one value per split seed"))
     return {"pooled": pooled, "differences": diffs}
+
+
+#: the explanation metrics of issue #23 (``explanations.json`` ``transfer``)
+EXPLANATION_METRICS = (
+    "named_share_ge_80pct",
+    "family_cosine_median",
+    "clear_truth_agreement",
+    "all_blocks_agreement",
+)
+
+
+def _transfer_explanations(target: str, res, units) -> dict | None:
+    """The explain stage's transfer explanation metrics for this split (held-out blocks from the
+    cutoff, reference = the blocks before it); None without the simulator's truth or for hamstring."""
+    from sprintlab.transfer_explanations import (
+        explanation_blocks,
+        has_truth,
+        transfer_explanation_metrics,
+    )
+
+    if target != "transfer" or not has_truth(units):
+        return None
+    import pandas as pd
+
+    test, reference = explanation_blocks(units, pd.Timestamp(res.metrics["split_cutoff"]))
+    out = transfer_explanation_metrics(res.model, res.features, test, reference)
+    return {k: out[k] for k in EXPLANATION_METRICS}
+
+
+def _transfer_goal_table(rows: list[dict]) -> str:
+    """Per split seed the figures issue #23's goals name: model, conditional oracle, every AUC
+    baseline, and the four explanation metrics; then the mean."""
+    base = ["logistic_all_features", "linear_interaction", "opening_test_only", "strength_only_logistic"]
+    cols = ["model", "oracle", "oracle_conditional", *base, *EXPLANATION_METRICS]
+    values = []
+    for r in rows:
+        v = {"model": r["model"]["roc_auc"], "oracle": (r["oracle"] or {}).get("roc_auc", np.nan)}
+        v["oracle_conditional"] = (r["oracle_conditional"] or {}).get("roc_auc", np.nan)
+        v.update({b: r["baselines"].get(b, {}).get("roc_auc", np.nan) for b in base})
+        v.update({k: (r["explanations"] or {}).get(k, np.nan) for k in EXPLANATION_METRICS})
+        values.append((r["seed"], v))
+    lines = ["\n| split seed | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for seed, v in values:
+        lines.append(f"| {seed} | " + " | ".join(_f(v[c]) for c in cols) + " |")
+    mean = {c: float(np.nanmean([v[c] for _, v in values])) for c in cols}
+    lines.append("| **mean** | " + " | ".join(_f(mean[c]) for c in cols) + " |")
+    return "\n".join(lines)
 
 
 def _table(target: str, rows: list[dict]) -> str:

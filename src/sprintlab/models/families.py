@@ -41,18 +41,24 @@ def make_classifier(
 ) -> Classifier:
     """An unfitted model of ``family``: LightGBM with ``lgbm_params`` and ``random_state=seed``, or
     the linear-interaction logistic regression on ``features`` (with the strength x control product
-    when both are among them, else plain; logged) and the section's ``monotone`` signs as bounds. ``ValueError`` for an unknown family."""
+    when both are among them, else plain; logged), the section's ``monotone`` signs as bounds and its
+    ``learn_from`` / ``outcome_sign`` / ``cv_folds`` (learning the outcome: a calibrated ridge fit). ``ValueError`` for an unknown family."""
     if family == LIGHTGBM:
         return CalibratedLGBMClassifier(random_state=seed, **lgbm_params)
     if family == LINEAR_INTERACTION:
-        monotone = lgbm_params.get("monotone")
+        settings = {
+            "monotone": lgbm_params.get("monotone"),
+            "learn_from": lgbm_params.get("learn_from", "label"),
+            "outcome_sign": int(lgbm_params.get("outcome_sign", 1)),
+            "cv_folds": int(lgbm_params.get("cv_folds", 5)),
+        }
         if all(f in features for f in INTERACTION_PAIR):
-            return InteractionLogisticClassifier(interaction=INTERACTION_PAIR, monotone=monotone)
+            return InteractionLogisticClassifier(interaction=INTERACTION_PAIR, **settings)
         log.warning(
             "linear_interaction without its interaction: %s and %s are not both among the features",
             *INTERACTION_PAIR,
         )
-        return InteractionLogisticClassifier(monotone=monotone)
+        return InteractionLogisticClassifier(**settings)
     raise ValueError(f"model_family must be one of {', '.join(MODEL_FAMILIES)}, got {family!r}")
 
 

@@ -11,10 +11,19 @@ the shipped transfer model (``params.yaml`` ``train.transfer.model_family: linea
 
 The probabilities are the logistic regression's own (no separate calibrator): ``margin`` (log-odds),
 ``decision_function`` and ``logit(predict_proba)`` are the same numbers.
+
+With ``learn_from="outcome"`` (the shipped transfer model, ``params.yaml`` ``train.transfer.learn_from``)
+the coefficients come from the measured outcome instead of the 0/1 label: a ridge regression of
+``outcome_sign x outcome`` (the adjusted 0-10 m change, faster = higher) on the same standardised
+design, its penalty chosen by grouped cross-validation, put on the log-odds scale by a logistic
+recalibration of its out-of-fold predictions (:func:`ridge_outcome_fit`). The label only calibrates:
+the 0/1 threshold throws away how far past the SWC a block landed, as the LightGBM family's boosters
+learning the outcome do. The model stays one linear margin, so every method below is unchanged.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +31,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Tags
@@ -63,6 +73,86 @@ def sign_bounded_logistic(
     return np.asarray(res.x[:-1], dtype=float), float(res.x[-1])
 
 
+#: ridge penalties (per unit of the standardised design) the outcome fit chooses from by grouped CV
+RIDGE_ALPHAS: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
+
+
+def bounded_ridge(d: np.ndarray, y: np.ndarray, alpha: float, signs: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ridge regression with sign bounds on a centred-by-construction design ``d``: minimise
+    ``|y - b - d w|^2 + alpha |w|^2`` (intercept unpenalised) subject to ``w_j >= 0`` where
+    ``signs_j = +1`` and ``w_j <= 0`` where ``-1``, as bounded least squares on the augmented system
+    ``[d - mean(d); sqrt(alpha) I] w = [y - mean(y); 0]`` (``scipy.optimize.lsq_linear``; convex, one
+    optimum). Returns ``(w, b)``."""
+    from scipy.optimize import lsq_linear
+
+    centre = d.mean(axis=0)
+    k = d.shape[1]
+    a = np.vstack([d - centre, np.sqrt(alpha) * np.eye(k)])
+    target = np.concatenate([y - y.mean(), np.zeros(k)])
+    lower = np.where(signs > 0, 0.0, -np.inf)
+    upper = np.where(signs < 0, 0.0, np.inf)
+    res = lsq_linear(a, target, bounds=(lower, upper))
+    w = np.where(res.active_mask != 0, 0.0, np.asarray(res.x, dtype=float))  # a held weight is exactly 0
+    return w, float(y.mean() - centre @ w)
+
+
+@dataclass(frozen=True)
+class OutcomeFit:
+    """A ridge fit of the outcome put on the log-odds scale: ``margin = a + s (b + d w)``."""
+
+    alpha: float
+    weights: np.ndarray
+    intercept: float
+    calibration_slope: float
+    calibration_intercept: float
+    oof_mse: float
+
+
+def _folds(n: int, groups: np.ndarray | None, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Grouped folds (athletes never split) when ``groups`` is given, else contiguous folds."""
+    if groups is not None and np.unique(groups).size >= 2:
+        splitter = GroupKFold(n_splits=min(n_splits, int(np.unique(groups).size)))
+        return list(splitter.split(np.zeros(n), groups=groups))
+    return list(KFold(n_splits=max(2, min(n_splits, n))).split(np.zeros(n)))
+
+
+def ridge_outcome_fit(
+    d: np.ndarray,
+    outcome: np.ndarray,
+    labels: np.ndarray,
+    signs: np.ndarray,
+    *,
+    alphas: tuple[float, ...],
+    groups: np.ndarray | None,
+    n_splits: int,
+) -> OutcomeFit:
+    """Learn the (signed) outcome, calibrate on the label.
+
+    The penalty ``alpha`` minimises the out-of-fold mean squared error of :func:`bounded_ridge`
+    over ``alphas`` (grouped folds: no athlete in both parts); a logistic regression of the labels on
+    those out-of-fold predictions gives ``a`` and ``s`` (Platt 1999; ``s`` floored at 0: a fit with
+    no signal predicts the prevalence); the final weights are refitted on every row."""
+    folds = _folds(len(outcome), groups, n_splits)
+
+    def out_of_fold(alpha: float) -> np.ndarray:
+        pred = np.empty(len(outcome))
+        for train, held in folds:
+            w, b = bounded_ridge(d[train], outcome[train], alpha, signs)
+            pred[held] = b + d[held] @ w
+        return pred
+
+    errors = {alpha: float(np.mean((out_of_fold(alpha) - outcome) ** 2)) for alpha in alphas}
+    alpha = min(errors, key=lambda a: errors[a])
+    oof = out_of_fold(alpha)
+    platt = LogisticRegression(C=np.inf, max_iter=1000).fit(oof[:, None], labels)
+    slope = max(float(platt.coef_[0, 0]), 0.0)
+    intercept = (
+        float(platt.intercept_[0]) if slope > 0 else float(np.log(labels.mean() / (1 - labels.mean())))
+    )
+    w, b = bounded_ridge(d, outcome, alpha, signs)
+    return OutcomeFit(alpha, w, b, slope, intercept, errors[alpha])
+
+
 class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
     """L2 logistic regression on standardised features and, optionally, one standardised product.
 
@@ -78,8 +168,13 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
     transfer chance; ``sign_bounded_`` lists the features held at 0 (empty: the free fit stood).
 
     ``fit(X, y, groups=None, outcome=None)`` has the signature of
-    :class:`~sprintlab.models.estimator.CalibratedLGBMClassifier`; ``groups`` and ``outcome`` are
-    ignored (no internal folds, the model learns the 0/1 label).
+    :class:`~sprintlab.models.estimator.CalibratedLGBMClassifier`. With ``learn_from="label"`` (the
+    default; every baseline) ``groups`` and ``outcome`` are ignored and the model learns the 0/1 label.
+    With ``learn_from="outcome"`` it learns ``outcome_sign x outcome`` by :func:`ridge_outcome_fit`
+    (penalty from ``ridge_alphas`` by ``cv_folds``-fold CV grouped by ``groups``; the ``monotone``
+    signs always bound it) and the logistic step carries the calibrated weights ``s w`` and intercept
+    ``a + s b`` (``outcome_fit_``, plain numbers: the penalty, the regression's weights per
+    standardised unit and intercept in outcome units, the calibration, the out-of-fold MSE).
 
     Explanations (:meth:`feature_contributions`): exact Shapley values of the margin against one
     reference point, the training design mean (every standardised coordinate's training mean, 0 up
@@ -92,11 +187,19 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         C: float = 1.0,
         max_iter: int = 2000,
         monotone: dict[str, int] | None = None,
+        learn_from: str = "label",
+        outcome_sign: int = 1,
+        ridge_alphas: tuple[float, ...] = RIDGE_ALPHAS,
+        cv_folds: int = 5,
     ) -> None:
         self.interaction = interaction
         self.C = C
         self.max_iter = max_iter
         self.monotone = monotone
+        self.learn_from = learn_from
+        self.outcome_sign = outcome_sign
+        self.ridge_alphas = ridge_alphas
+        self.cv_folds = cv_folds
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -106,7 +209,8 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- fitting
     def fit(self, X: Any, y: Any, groups: Any = None, outcome: Any = None) -> InteractionLogisticClassifier:
-        """Fit on features ``X`` and binary labels ``y`` (``groups`` and ``outcome`` ignored)."""
+        """Fit on features ``X`` and binary labels ``y`` (and, learning the outcome, ``outcome`` with
+        CV folds grouped by ``groups``)."""
         X, y = validate_data(
             self, X, y, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=2
         )
@@ -124,9 +228,52 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
             LogisticRegression(C=self.C, max_iter=self.max_iter),
         ).fit(design, labels)
         self.n_iter_ = int(self.pipeline_[-1].n_iter_[0])
-        self.sign_bounded_ = self._bound_signs(design, labels)
+        self.outcome_fit_: dict[str, Any] | None = None
+        self.outcome_name_: str | None = None
+        if self.learn_from == "outcome":
+            self.sign_bounded_ = self._learn_outcome(design, labels, outcome, groups)
+        elif self.learn_from == "label":
+            self.sign_bounded_ = self._bound_signs(design, labels)
+        else:
+            raise ValueError(f"learn_from must be 'label' or 'outcome', got {self.learn_from!r}")
         self.reference_ = self._coordinates(frame).mean(axis=0)
         return self
+
+    def _learn_outcome(
+        self, design: pd.DataFrame, labels: np.ndarray, outcome: Any, groups: Any
+    ) -> list[str]:
+        """The outcome fit (:func:`ridge_outcome_fit`) written into the logistic step; returns the
+        features the sign bounds hold at 0."""
+        if outcome is None:
+            raise ValueError("learn_from='outcome' needs the outcome: fit(X, y, outcome=...)")
+        target = self.outcome_sign * np.asarray(outcome, dtype=float)
+        if target.shape != labels.shape or not np.isfinite(target).all():
+            raise ValueError("the outcome must be finite and have one value per row of X")
+        signs = self._signs()
+        fit = ridge_outcome_fit(
+            self.pipeline_[:-1].transform(design),
+            target,
+            labels,
+            signs,
+            alphas=tuple(self.ridge_alphas),
+            groups=None if groups is None else np.asarray(groups),
+            n_splits=self.cv_folds,
+        )
+        self.outcome_name_ = str(getattr(outcome, "name", None) or "outcome")  # the unit column members learn
+        logistic = self.pipeline_[-1]
+        logistic.coef_ = fit.calibration_slope * fit.weights[None, :]
+        logistic.intercept_ = np.array([fit.calibration_intercept + fit.calibration_slope * fit.intercept])
+        # plain numbers only: the MLflow flavour (skops) loads builtins and arrays, not our classes
+        self.outcome_fit_ = {
+            "alpha": fit.alpha,
+            "calibration_slope": fit.calibration_slope,
+            "calibration_intercept": fit.calibration_intercept,
+            "intercept": fit.intercept,
+            "oof_mse": fit.oof_mse,
+            "weights": [float(w) for w in fit.weights],
+        }
+        names = list(self.used_features_) + ([INTERACTION_COLUMN] if self.interaction is not None else [])
+        return [n for n, sg, wj in zip(names, signs, fit.weights, strict=True) if sg != 0 and wj == 0.0]
 
     def _signs(self) -> np.ndarray:
         """Per design column the sign its coefficient must keep (``monotone``: +1 = the event grows
@@ -288,7 +435,12 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         self, X: pd.DataFrame, y: np.ndarray, outcome: Any, offset: int
     ) -> InteractionLogisticClassifier:
         """A bootstrap member (:func:`sprintlab.levers.fit_bootstrap_boosters`): the same estimator
-        refitted on a resample (``outcome`` and ``offset`` unused: the fit is deterministic)."""
+        refitted on a resample (``offset`` unused: the fit is deterministic). Learning the outcome, the
+        member keeps the deployed model's penalty (a resample repeats athletes, so it has no clean
+        grouped folds to choose one) and recalibrates on contiguous folds."""
+        if self.learn_from == "outcome" and self.outcome_fit_ is not None:
+            penalty = (float(self.outcome_fit_["alpha"]),)
+            return clone(self).set_params(ridge_alphas=penalty).fit(X, y, outcome=outcome)
         return clone(self).fit(X, y)
 
     def member_proba(self, member: InteractionLogisticClassifier, X: pd.DataFrame) -> np.ndarray:
