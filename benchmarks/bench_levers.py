@@ -29,8 +29,9 @@ true best bundle - true benefit of the chosen bundle), in probability units, and
 for simple rules a coach could use instead (``<target>.baselines``): transfer ``always_strength``
 (always "more strength") and ``one_feature_rule`` (8-week control score below the training units'
 median -> "better control", else "more strength"); hamstring ``always_control``,
-``always_nordic_strength`` (always the strength bundle, the one holding the Nordic force step) and
-``one_feature_rule`` (Nordic force below the training units' median -> the strength bundle, else
+``always_nordic_strength`` (always the strength bundle, the one holding the Nordic force step),
+``always_sleep``, ``always_less_load_spike`` (every constant bundle, so "below the best constant" holds
+against each) and ``one_feature_rule`` (Nordic force below the training units' median -> the strength bundle, else
 "better control").
 
 Records-only reference (``<target>.records_only_reference``; ``--reference-athletes 0`` skips it):
@@ -388,6 +389,9 @@ def hamstring_check(squad: TrainedSquad, levers: list[Lever], reference: LeverMo
     baselines = {
         "always_control": always("better_control", htruth.index),
         "always_nordic_strength": always("more_strength", htruth.index),
+        # the other constants, so that "below the best constant" holds against every one of them
+        "always_sleep": always("better_sleep", htruth.index),
+        "always_less_load_spike": always("less_load_spike", htruth.index),
         "one_feature_rule": threshold_rule(
             hl.set_index("athlete_id")["nordic_force_n"], nordic_median, "more_strength", "better_control"
         ),

@@ -165,9 +165,8 @@ def test_models_saved_and_registered_as_champion(pipeline_run):
     tmp = pipeline_run["tmp"]
     for target, reg in pipeline_run["registry"].items():
         d = tmp / "models" / target
-        # the model in plain text: the linear transfer model's coefficients, the hamstring booster
-        text = {"transfer": "coefficients.csv", "hamstring": "booster.txt"}[target]
-        other = {"transfer": "booster.txt", "hamstring": "coefficients.csv"}[target]
+        # the model in plain text: both shipped models are linear (coefficients, no booster)
+        text, other = "coefficients.csv", "booster.txt"
         assert (d / "model.joblib").exists() and (d / text).exists() and not (d / other).exists()
         assert json.loads((d / "features.json").read_text())
         assert "Intended use" in (d / "model_card.md").read_text()

@@ -268,3 +268,39 @@ def test_learning_the_outcome_finds_the_direction_better_from_small_samples():
         for name, fit in fits.items():
             errors[name].append(1 - np.corrcoef(fit.margin(fresh), mu)[0, 1])
     assert np.median(errors["outcome"]) < 0.7 * np.median(errors["label"])
+
+
+def test_family_words_name_what_the_linear_model_is():
+    from sprintlab.models.families import family_words
+
+    x, y, outcome, _ = _threshold_sample(300, 7)
+    assert family_words(InteractionLogisticClassifier().fit(x, y)) == "logistic regression"
+    learned = InteractionLogisticClassifier(learn_from="outcome").fit(x, y, outcome=outcome)
+    assert family_words(learned) == "linear model of the measured change (ridge, calibrated on the label)"
+    xi, yi = _data(300)
+    both = InteractionLogisticClassifier(interaction=INTERACTION_PAIR).fit(xi, yi)
+    assert family_words(both) == "logistic regression with the strength x control interaction"
+
+
+def test_the_label_fit_chooses_its_l2_strength_by_grouped_cross_validation():
+    """``C_grid``: pure-noise features get the strongest penalty on the grid, a strong signal a weak
+    one; a one-value grid is that ``C``; a bootstrap member keeps the chosen ``C_``."""
+    rng = np.random.default_rng(11)
+    noise = pd.DataFrame(rng.normal(0, 1, (400, 8)), columns=[f"n{i}" for i in range(8)])
+    y_noise = (rng.random(400) < 0.3).astype(int)
+    groups = np.arange(400) // 4
+    grid = (0.001, 0.1, 10.0)
+    picked = InteractionLogisticClassifier(C_grid=grid).fit(noise, y_noise, groups=groups)
+    assert picked.C_ == 0.001
+    x, y = _data(1000, 12)
+    strong = InteractionLogisticClassifier(interaction=INTERACTION_PAIR, C_grid=grid).fit(
+        x, y, groups=np.arange(1000) // 4
+    )
+    assert strong.C_ == 10.0
+    one = InteractionLogisticClassifier(C_grid=(0.05,)).fit(noise, y_noise, groups=groups)
+    np.testing.assert_array_equal(
+        one.predict_proba(noise),
+        InteractionLogisticClassifier(C=0.05).fit(noise, y_noise).predict_proba(noise),
+    )
+    member = picked.fit_member(noise.iloc[:200], y_noise[:200], None, 1)
+    assert member.C == 0.001 and member.C_grid is None

@@ -94,7 +94,7 @@ def test_the_staff_report_still_shows_the_champion(loop):
     # the model versions table names champion v1 (the shipped linear model), not the challenger v2
     table = after[after.index("Model versions used for this report") :]
     assert table[table.index("sprintlab-transfer") + 1 : table.index("sprintlab-transfer") + 4] == [
-        "logistic regression with the strength x control interaction",
+        "linear model of the measured change (ridge, calibrated on the label) with the strength x control interaction",
         "1",
         "champion",
     ]

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sprintlab.models.estimator import CalibratedLGBMClassifier
-from sprintlab.models.linear import InteractionLogisticClassifier
+from sprintlab.models.linear import LOGISTIC_CS, InteractionLogisticClassifier
 from sprintlab.models.transfer_baselines import INTERACTION_PAIR
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ def make_classifier(
     """An unfitted model of ``family``: LightGBM with ``lgbm_params`` and ``random_state=seed``, or
     the linear-interaction logistic regression on ``features`` (with the strength x control product
     when both are among them, else plain; logged), the section's ``monotone`` signs as bounds and its
-    ``learn_from`` / ``outcome_sign`` / ``cv_folds`` (learning the outcome: a calibrated ridge fit). ``ValueError`` for an unknown family."""
+    ``learn_from`` / ``outcome_sign`` / ``cv_folds`` (learning the outcome: a calibrated ridge fit;
+    learning the label: ``C`` from :data:`~sprintlab.models.linear.LOGISTIC_CS` by grouped CV). ``ValueError`` for an unknown family."""
     if family == LIGHTGBM:
         return CalibratedLGBMClassifier(random_state=seed, **lgbm_params)
     if family == LINEAR_INTERACTION:
@@ -51,15 +52,30 @@ def make_classifier(
             "learn_from": lgbm_params.get("learn_from", "label"),
             "outcome_sign": int(lgbm_params.get("outcome_sign", 1)),
             "cv_folds": int(lgbm_params.get("cv_folds", 5)),
+            # the shipped label fit chooses its L2 strength by grouped CV (baselines keep C = 1)
+            "C_grid": LOGISTIC_CS,
         }
         if all(f in features for f in INTERACTION_PAIR):
             return InteractionLogisticClassifier(interaction=INTERACTION_PAIR, **settings)
-        log.warning(
+        log.info(  # the hamstring model by design; a transfer model when a club records no control screen
             "linear_interaction without its interaction: %s and %s are not both among the features",
             *INTERACTION_PAIR,
         )
         return InteractionLogisticClassifier(**settings)
     raise ValueError(f"model_family must be one of {', '.join(MODEL_FAMILIES)}, got {family!r}")
+
+
+def family_words(model: Any) -> str:
+    """How the report and model card name a fitted model: :data:`FAMILY_WORDS`, made exact for the
+    linear family (with or without the strength x control product; learning the label or the change)."""
+    if not isinstance(model, InteractionLogisticClassifier):
+        return FAMILY_WORDS[family_of(model)]
+    kind = (
+        "linear model of the measured change (ridge, calibrated on the label)"
+        if model.learn_from == "outcome"
+        else "logistic regression"
+    )
+    return f"{kind} with the strength x control interaction" if model.interaction is not None else kind
 
 
 def family_of(model: Any) -> str:

@@ -75,6 +75,8 @@ def sign_bounded_logistic(
 
 #: ridge penalties (per unit of the standardised design) the outcome fit chooses from by grouped CV
 RIDGE_ALPHAS: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
+#: inverse L2 strengths the shipped label fit chooses from by grouped CV (``C_grid``)
+LOGISTIC_CS: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 
 def bounded_ridge(d: np.ndarray, y: np.ndarray, alpha: float, signs: np.ndarray) -> tuple[np.ndarray, float]:
@@ -169,7 +171,9 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
 
     ``fit(X, y, groups=None, outcome=None)`` has the signature of
     :class:`~sprintlab.models.estimator.CalibratedLGBMClassifier`. With ``learn_from="label"`` (the
-    default; every baseline) ``groups`` and ``outcome`` are ignored and the model learns the 0/1 label.
+    default; every baseline) ``outcome`` is ignored and the model learns the 0/1 label with ``C``, or, with
+    ``C_grid`` (the shipped hamstring model), with the grid's ``C`` of lowest out-of-fold log loss over
+    ``cv_folds`` folds grouped by ``groups`` (``C_``: the one used).
     With ``learn_from="outcome"`` it learns ``outcome_sign x outcome`` by :func:`ridge_outcome_fit`
     (penalty from ``ridge_alphas`` by ``cv_folds``-fold CV grouped by ``groups``; the ``monotone``
     signs always bound it) and the logistic step carries the calibrated weights ``s w`` and intercept
@@ -191,6 +195,7 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         outcome_sign: int = 1,
         ridge_alphas: tuple[float, ...] = RIDGE_ALPHAS,
         cv_folds: int = 5,
+        C_grid: tuple[float, ...] | None = None,
     ) -> None:
         self.interaction = interaction
         self.C = C
@@ -200,6 +205,7 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         self.outcome_sign = outcome_sign
         self.ridge_alphas = ridge_alphas
         self.cv_folds = cv_folds
+        self.C_grid = C_grid
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -222,10 +228,11 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         self.used_features_ = [c for c, u in zip(frame.columns, used, strict=True) if u]
         self.pair_moments_ = self._pair_moments(frame)
         design = self._design(frame)
+        self.C_ = self._choose_C(frame, labels, groups)
         self.pipeline_: Pipeline = make_pipeline(
             SimpleImputer(strategy="median"),
             StandardScaler(),
-            LogisticRegression(C=self.C, max_iter=self.max_iter),
+            LogisticRegression(C=self.C_, max_iter=self.max_iter),
         ).fit(design, labels)
         self.n_iter_ = int(self.pipeline_[-1].n_iter_[0])
         self.outcome_fit_: dict[str, Any] | None = None
@@ -238,6 +245,26 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"learn_from must be 'label' or 'outcome', got {self.learn_from!r}")
         self.reference_ = self._coordinates(frame).mean(axis=0)
         return self
+
+    def _choose_C(self, frame: pd.DataFrame, labels: np.ndarray, groups: Any) -> float:
+        """``C`` itself, or (label fit with ``C_grid``) the grid value with the lowest out-of-fold log
+        loss over ``cv_folds`` folds grouped by ``groups`` (no athlete in both parts), each fold refitted
+        with that ``C`` (sign bounds included)."""
+        if self.C_grid is None or self.learn_from != "label":
+            return float(self.C)
+        from sklearn.metrics import log_loss
+
+        folds = _folds(len(labels), None if groups is None else np.asarray(groups), self.cv_folds)
+        if any(np.unique(labels[train]).size < 2 for train, _ in folds):
+            return float(self.C)
+        losses: dict[float, float] = {}
+        for c in self.C_grid:
+            oof = np.empty(len(labels))
+            for train, held in folds:
+                fold = clone(self).set_params(C=c, C_grid=None).fit(frame.iloc[train], labels[train])
+                oof[held] = fold.predict_proba(frame.iloc[held])[:, 1]
+            losses[float(c)] = float(log_loss(labels, oof, labels=[0, 1]))
+        return min(losses, key=lambda c: losses[c])
 
     def _learn_outcome(
         self, design: pd.DataFrame, labels: np.ndarray, outcome: Any, groups: Any
@@ -296,7 +323,7 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         if not np.any(signs * logistic.coef_[0] < 0):
             return []
         d = self.pipeline_[:-1].transform(design)
-        w, b = sign_bounded_logistic(d, labels.astype(float), signs, self.C, self.max_iter)
+        w, b = sign_bounded_logistic(d, labels.astype(float), signs, self.C_, self.max_iter)
         logistic.coef_ = w[None, :]
         logistic.intercept_ = np.array([b])
         names = list(self.used_features_) + ([INTERACTION_COLUMN] if self.interaction is not None else [])
@@ -437,11 +464,12 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         """A bootstrap member (:func:`sprintlab.levers.fit_bootstrap_boosters`): the same estimator
         refitted on a resample (``offset`` unused: the fit is deterministic). Learning the outcome, the
         member keeps the deployed model's penalty (a resample repeats athletes, so it has no clean
-        grouped folds to choose one) and recalibrates on contiguous folds."""
+        grouped folds to choose one) and recalibrates on contiguous folds; learning the label, it keeps
+        the deployed model's ``C_``."""
         if self.learn_from == "outcome" and self.outcome_fit_ is not None:
             penalty = (float(self.outcome_fit_["alpha"]),)
             return clone(self).set_params(ridge_alphas=penalty).fit(X, y, outcome=outcome)
-        return clone(self).fit(X, y)
+        return clone(self).set_params(C=self.C_, C_grid=None).fit(X, y)
 
     def member_proba(self, member: InteractionLogisticClassifier, X: pd.DataFrame) -> np.ndarray:
         """A bootstrap member's event probability (its own logistic; no calibrator to share)."""

@@ -372,7 +372,7 @@ def _model_card(
 ) -> str:
     """The model card (markdown): intended use, training data, data window, test metrics beside the
     baselines and the oracle, features (and those not assessed), factor families, limits."""
-    from sprintlab.models.families import FAMILY_WORDS, family_of
+    from sprintlab.models.families import family_words
 
     spec = domain.target(target)
     m = res.metrics
@@ -389,7 +389,7 @@ def _model_card(
         "| model | ROC AUC (95% CI) | PR AUC | Brier | calibration slope (95% CI) |",
         "|---|---|---|---|---|",
     ]
-    rows = [(FAMILY_WORDS[family_of(res.model)], m["model"])] + [
+    rows = [(family_words(res.model), m["model"])] + [
         (f"baseline: {k}", v) for k, v in m["baselines"].items() if "roc_auc" in v
     ]
     if "oracle" in m:

@@ -60,13 +60,13 @@ class ReportInputs:
 
 def model_rows(models: Mapping[str, LoadedModel]) -> list[dict[str, str]]:
     """The methods appendix's model table: registry name, the kind of model (its family,
-    :data:`sprintlab.models.families.FAMILY_WORDS`), version, alias, training cutoff."""
-    from sprintlab.models.families import FAMILY_WORDS, family_of
+    :func:`sprintlab.models.families.family_words`), version, alias, training cutoff."""
+    from sprintlab.models.families import family_words
 
     return [
         {
             "name": m.name,
-            "kind": FAMILY_WORDS[family_of(m.model)],
+            "kind": family_words(m.model),
             "version": m.version,
             "alias": m.alias,
             "trained_on": m.trained_on,
