@@ -304,3 +304,17 @@ def test_the_label_fit_chooses_its_l2_strength_by_grouped_cross_validation():
     )
     member = picked.fit_member(noise.iloc[:200], y_noise[:200], None, 1)
     assert member.C == 0.001 and member.C_grid is None
+
+
+def test_values_beyond_the_training_range_score_as_its_edge():
+    """A linear margin would extrapolate without bound: a feature value 100x beyond anything seen in
+    training scores (and is explained) as the training maximum; missing stays missing."""
+    x, y = _data(400, 13)
+    m = InteractionLogisticClassifier(interaction=INTERACTION_PAIR).fit(x, y)
+    row = x.iloc[[0]].copy()
+    edge, wild = row.assign(first_step_contact_ms=x["first_step_contact_ms"].max()), row.copy()
+    wild["first_step_contact_ms"] = 100 * x["first_step_contact_ms"].max()
+    np.testing.assert_array_equal(m.predict_proba(wild), m.predict_proba(edge))
+    np.testing.assert_array_equal(m.feature_contributions(wild)[0], m.feature_contributions(edge)[0])
+    gap = row.assign(first_step_contact_ms=np.nan)
+    assert np.isfinite(m.predict_proba(gap)).all()

@@ -226,6 +226,8 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         if not used.any():
             raise ValueError("no feature has a value in the training data")
         self.used_features_ = [c for c, u in zip(frame.columns, used, strict=True) if u]
+        values = frame[self.used_features_].to_numpy(dtype=float)
+        self.feature_range_ = (np.nanmin(values, axis=0), np.nanmax(values, axis=0))
         self.pair_moments_ = self._pair_moments(frame)
         design = self._design(frame)
         self.C_ = self._choose_C(frame, labels, groups)
@@ -361,8 +363,14 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- prediction
     def _frame(self, X: Any) -> pd.DataFrame:
+        """The features to score, each used one clipped to its training range: a linear margin
+        extrapolates without bound (a ratio against a near-empty norm, a value no training row had),
+        so a value beyond the training data counts as the nearest one it saw (missing stays missing)."""
         check_is_fitted(self, "pipeline_")
-        return _prediction_features(self, X)
+        frame = _prediction_features(self, X).copy()
+        low, high = self.feature_range_
+        frame[self.used_features_] = np.clip(frame[self.used_features_].to_numpy(dtype=float), low, high)
+        return frame
 
     def margin(self, X: Any) -> np.ndarray:
         """Log-odds ``b0 + sum_j w_j d_j`` of the standardised design ``d`` (the explained space)."""
