@@ -5,14 +5,18 @@
 
 Reads ../shared/datasets (never copied into the repo), maps it into the data contract with the
 vendor mappings (``src/sprintlab/contract/mappings/``) through ``benchmarks/realdata.py``, builds the
-panel and athlete-week units, and scores the model (the ``train.hamstring`` hyperparameters of
-params.yaml, real-data feature list) beside the prevalence and ACWR-threshold baselines. Prints the
-results table of reports/benchmarks/real-data.md (the report's text is written by hand).
+panel and athlete-week units, and scores the model - the shipped hamstring family
+(``train.hamstring.model_family`` of params.yaml, since issue #24 the logistic regression with its
+``C`` chosen by grouped CV) with the ``train.hamstring`` settings and the real-data feature list -
+beside the calibrated LightGBM (``lightgbm``, the model before issue #24, fitted as it was) and the
+prevalence and ACWR-threshold baselines. Prints the results tables of
+reports/benchmarks/real-data.md (the report's text is written by hand).
 ``--week-shifts`` also re-runs the two Jovanovic protocols with the placeholder calendar moved by
 0-6 days (every possible alignment of the Monday-Sunday weeks; point AUCs only).
 ``--protocol rolling`` runs only the rolling-origin protocol (origins every 8 weeks, train on all
-athletes' labelled history, predict the next 8 weeks; model beside the prevalence, ACWR, logistic
-and athlete-identity baselines), ``published`` only the three earlier protocols, ``all`` (default)
+athletes' labelled history, predict the next 8 weeks; model beside LightGBM and the prevalence,
+ACWR, logistic (C = 1) and athlete-identity baselines), ``published`` only the three earlier
+protocols, ``all`` (default)
 both; ``--json`` holds every protocol run. ``--leakage-audit`` adds to each rolling run its purge check,
 the features rebuilt from the data as of every origin, and the test onsets of athletes with an
 earlier training event (reports/benchmarks/real-data.md, leakage audit).
@@ -41,9 +45,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     a = ap.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
     mp = params.train.hamstring.estimator_kwargs()
+    family = params.train.hamstring.model_family
     results: list[dict] = []
     if a.protocol != "rolling":
         kw = dict(
+            model_family=family,
             model_params=mp,
             flag_threshold=params.train.hamstring.flag_threshold,
             acwr_threshold=params.evaluate.acwr_threshold,
@@ -54,6 +60,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         print(table(results))
     if a.protocol != "published":
         rkw = dict(
+            model_family=family,
             model_params=mp,
             acwr_threshold=params.evaluate.acwr_threshold,
             n_boot=a.bootstrap,
@@ -213,14 +220,17 @@ def rolling_table(results: list[dict]) -> str:
 
 def week_shift_table(tables: dict, test_ath: list[str], kw: dict) -> str:
     """Jovanovic protocols 1-2 with every table's dates moved by 0-6 days (the calendar anchor is a
-    placeholder, so every alignment of the weeks on the day indices is equally valid)."""
+    placeholder, so every alignment of the weeks on the day indices is equally valid): test units and
+    the point AUCs of the model, the LightGBM comparison (when the model is not LightGBM) and the ACWR
+    rule."""
     import pandas as pd
 
     from realdata import evaluate_folds, loao_time_folds, real_units, source_split_folds
 
     lines = [
-        "| shift (first day) | 1: units | 1: model AUC | 1: ACWR AUC | 2: units | 2: model AUC | 2: ACWR AUC |",
-        "|---|---|---|---|---|---|---|",
+        "| shift (first day) | 1: units | 1: model AUC | 1: LightGBM AUC | 1: ACWR AUC | 2: units | "
+        "2: model AUC | 2: LightGBM AUC | 2: ACWR AUC |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for d in range(7):
         dt = pd.Timedelta(days=d)
@@ -233,9 +243,11 @@ def week_shift_table(tables: dict, test_ath: list[str], kw: dict) -> str:
         cells = []
         for folds in (source_split_folds(u, test_ath), loao_time_folds(u, 0.5, 28)):
             m = evaluate_folds(u, folds, protocol=f"shift {d}", **kw).metrics
+            lgbm = m["baselines"].get("lightgbm")
             cells += [
                 str(m["n_test_units"]),
                 f"{m['model']['roc_auc']:.3f}",
+                f"{lgbm['roc_auc']:.3f}" if lgbm else "-",
                 f"{m['baselines']['acwr_threshold']['roc_auc']:.3f}",
             ]
         first = (tables["training_load"]["date"].min() + dt).day_name()
@@ -244,7 +256,11 @@ def week_shift_table(tables: dict, test_ath: list[str], kw: dict) -> str:
 
 
 def table(results: list[dict]) -> str:
-    def auc(m):
+    """One row per protocol: test units / events, the model's AUC [95 % athlete-cluster CI] and PR AUC,
+    the LightGBM comparison's (``-`` when the model is LightGBM), the prevalence and ACWR baselines'
+    AUC; the ``error`` of a protocol whose test units have one class."""
+
+    def auc(m: dict | None) -> str:
         if not m:
             return "-"
         lo, hi = m.get("roc_auc_ci", [None, None])
@@ -253,19 +269,24 @@ def table(results: list[dict]) -> str:
 
     lines = [
         "| protocol | test units / events (athletes with events) | model AUC [95% CI] | model PR AUC | "
-        "prevalence AUC | ACWR >= 1.5 AUC [95% CI] |",
-        "|---|---|---|---|---|---|",
+        "LightGBM AUC [95% CI] | LightGBM PR AUC | prevalence AUC | ACWR >= 1.5 AUC [95% CI] |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        b = r.get("baselines", {})
-        m = r.get("model")
+        b, m = r.get("baselines", {}), r.get("model")
+        if not m:
+            lines.append(
+                f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} | {r.get('error')} | - | - | - | "
+                f"{auc(b.get('prevalence'))} | {auc(b.get('acwr_threshold'))} |"
+            )
+            continue
+        lgbm = b.get("lightgbm")
+        lgbm_pr = f"{lgbm['pr_auc']:.3f}" if lgbm else "-"
         lines.append(
             f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} ({r['n_test_injury_athletes']}) | "
-            f"{auc(m) if m else r.get('error', '-')} | {m['pr_auc']:.3f} | "
-            if m
-            else f"| {r['protocol']} | {r['n_test_units']} / {r['n_test_events']} | {r.get('error')} | - | "
+            f"{auc(m)} | {m['pr_auc']:.3f} | {auc(lgbm)} | {lgbm_pr} | "
+            f"{auc(b.get('prevalence'))} | {auc(b.get('acwr_threshold'))} |"
         )
-        lines[-1] += f"{auc(b.get('prevalence'))} | {auc(b.get('acwr_threshold'))} |"
     return "\n".join(lines)
 
 

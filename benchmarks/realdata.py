@@ -38,6 +38,14 @@ evaluation needs, each item documented where it is made:
   ``body_part = "thigh"`` if any report mentions a thigh (front/back is not recorded: the
   closest proxy for hamstring), else the locations joined with ``+``.
 
+The model scored on these units is the shipped hamstring family (``params.yaml``
+``train.hamstring.model_family``; since issue #24 ``linear_interaction``, here an L2 logistic
+regression on the standardised features learning the 0/1 label, its ``C`` chosen by CV grouped by
+athlete), built by :func:`sprintlab.models.families.make_classifier` with the ``train.hamstring``
+settings and the real-data monotone signs (``REAL_MONOTONE``). The calibrated LightGBM - the model
+before issue #24 - is fitted beside it on the same rows as the ``lightgbm`` comparison
+(:func:`_fit_family`, :func:`_fold_predictions`).
+
 Nothing here copies the data into the repository: the functions read from the given folders.
 """
 
@@ -56,7 +64,9 @@ from sprintlab.features.panel import build_panel
 from sprintlab.models.datasets import feature_matrix, hamstring_units
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.models.evaluation import AcwrThresholdRule, PrevalenceBaseline, score_block
+from sprintlab.models.families import LIGHTGBM, Classifier, make_classifier
 from sprintlab.models.flag_policy import ONSET_COLUMN, HeldOut, brier_skill, net_benefit
+from sprintlab.models.linear import InteractionLogisticClassifier, _folds
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 JOVANOVIC_DIR = SHARED / "jovanovic_hamstring_sample"
@@ -254,18 +264,47 @@ class RealResult:
     predictions: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
 
-def _fit_model(
-    x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, model_params: dict, seed: int
-) -> tuple[CalibratedLGBMClassifier, str]:
-    """The calibrated model with the real-data monotone constraints, and its calibration (``sigmoid``,
-    or ``none`` when there are too few positives to calibrate out of fold)."""
-    params = {**model_params, "monotone": {k: v for k, v in REAL_MONOTONE.items() if k in x}}
+def _real_params(model_params: dict, x: pd.DataFrame) -> dict:
+    """``model_params`` with the real-data monotone signs (:data:`REAL_MONOTONE`) of the features in ``x``."""
+    return {**model_params, "monotone": {k: v for k, v in REAL_MONOTONE.items() if k in x}}
+
+
+def _c_note(model: InteractionLogisticClassifier, y: np.ndarray, groups: np.ndarray) -> str:
+    """How the logistic's ``C_`` came about: chosen by its grouped CV, or ``C`` itself when a CV
+    training fold holds one class only (the estimator's fallback, ``_choose_C``)."""
+    folds = _folds(len(y), groups, model.cv_folds)
+    one_class = any(np.unique(y[train]).size < 2 for train, _ in folds)
+    how = "C of the estimator: a CV training fold has one class" if one_class else "grouped CV"
+    return f"C {model.C_:g} ({how})"
+
+
+def _fit_family(
+    family: str, x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, model_params: dict, seed: int
+) -> tuple[Classifier, str]:
+    """A model of ``family`` (:func:`~sprintlab.models.families.make_classifier`) with the real-data
+    monotone signs, fitted with the athlete ``groups``, and a note on the fit.
+
+    * ``linear_interaction`` (the shipped hamstring family): the L2 logistic regression with ``C``
+      chosen by grouped CV; no out-of-fold calibration, so no fallback is needed - when a CV
+      training fold holds one class the estimator keeps ``C`` itself (noted).
+    * ``lightgbm``: calibrated by ``sigmoid``, or ``calibration none`` (raw LightGBM probabilities)
+      when there are too few positives to calibrate out of fold.
+    """
+    params = _real_params(model_params, x)
+    if family != LIGHTGBM:
+        model = make_classifier(family, params, seed, list(x.columns)).fit(x, y, groups=groups)
+        assert isinstance(model, InteractionLogisticClassifier)
+        return model, _c_note(model, y, groups)
     try:
-        return CalibratedLGBMClassifier(random_state=seed, **params).fit(x, y, groups=groups), "sigmoid"
+        lgbm = make_classifier(LIGHTGBM, params, seed, list(x.columns)).fit(x, y, groups=groups)
+        cal = "sigmoid"
     except ValueError:
         # too few positives for out-of-fold calibration: keep the ranking, skip calibration
         params["calibration"] = "none"
-        return CalibratedLGBMClassifier(random_state=seed, **params).fit(x, y, groups=groups), "none"
+        lgbm = make_classifier(LIGHTGBM, params, seed, list(x.columns)).fit(x, y, groups=groups)
+        cal = "none"
+    assert isinstance(lgbm, CalibratedLGBMClassifier)
+    return lgbm, f"calibration {cal}, {lgbm.n_rounds_} rounds"
 
 
 def _fold_predictions(
@@ -274,15 +313,18 @@ def _fold_predictions(
     feats: list[str],
     *,
     fold: int,
+    model_family: str,
     model_params: dict,
     acwr_threshold: float,
     seed: int,
 ) -> tuple[pd.DataFrame, str]:
-    """Model and baselines fitted on one fold's training units, their test-unit probabilities
-    (``p_model``, ``p_prevalence``, ``p_acwr_threshold`` when ACWR is available) and a note."""
+    """Model and baselines fitted on one fold's training units, their test-unit probabilities and a
+    note: ``p_model`` (``model_family``), ``p_lightgbm`` (the calibrated LightGBM, the model before
+    issue #24; left out when the model is LightGBM itself), ``p_prevalence`` and
+    ``p_acwr_threshold`` (when ACWR is available)."""
     x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
-    y_tr = train["y"].to_numpy()
-    model, cal = _fit_model(x_tr, y_tr, train["athlete_id"].to_numpy(), model_params, seed)
+    y_tr, g_tr = train["y"].to_numpy(), train["athlete_id"].to_numpy()
+    model, how = _fit_family(model_family, x_tr, y_tr, g_tr, model_params, seed)
     out = pd.DataFrame(
         {
             "athlete_id": test["athlete_id"].to_numpy(),
@@ -292,13 +334,17 @@ def _fold_predictions(
             "fold": fold,
         }
     )
+    notes = [f"model {model_family} {how}"]
+    if model_family != LIGHTGBM:
+        lgbm, lgbm_how = _fit_family(LIGHTGBM, x_tr, y_tr, g_tr, model_params, seed)
+        out["p_lightgbm"] = lgbm.predict_proba(x_te)[:, 1]
+        notes.append(f"lightgbm {lgbm_how}")
     out["p_prevalence"] = PrevalenceBaseline().fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
     if "acwr_ewma" in x_tr:
         out["p_acwr_threshold"] = AcwrThresholdRule(acwr_threshold).fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
     note = (
         f"fold {fold}: {len(train)} training units / {int(y_tr.sum())} events, "
-        f"{len(test)} test units / {int(out['y'].sum())} events, calibration {cal}, "
-        f"{model.n_rounds_} rounds"
+        f"{len(test)} test units / {int(out['y'].sum())} events; " + "; ".join(notes)
     )
     return out, note
 
@@ -308,6 +354,7 @@ def evaluate_folds(
     folds: list[tuple[np.ndarray, np.ndarray]],
     *,
     protocol: str,
+    model_family: str,
     model_params: dict,
     features: list[str] = REAL_FEATURES,
     flag_threshold: float = 0.1,
@@ -317,8 +364,10 @@ def evaluate_folds(
 ) -> RealResult:
     """Fit model and baselines on each fold's training rows, predict its test rows, score pooled.
 
-    ``folds`` are (train positions, test positions) into ``units[label_complete]``; the pooled
-    test predictions are scored with the athlete cluster bootstrap.
+    ``folds`` are (train positions, test positions) into ``units[label_complete]``; the model is of
+    ``model_family`` (``params.yaml`` ``train.hamstring.model_family``) with ``model_params``
+    (``train.hamstring.estimator_kwargs()``), the baselines those of :func:`_fold_predictions`; the
+    pooled test predictions are scored with the athlete cluster bootstrap.
     """
     usable = units[units["label_complete"]].reset_index(drop=True)
     feats = [f for f in features if f in usable and usable[f].notna().any()]
@@ -331,7 +380,14 @@ def evaluate_folds(
             )
             continue
         out, note = _fold_predictions(
-            train, test, feats, fold=k, model_params=model_params, acwr_threshold=acwr_threshold, seed=seed
+            train,
+            test,
+            feats,
+            fold=k,
+            model_family=model_family,
+            model_params=model_params,
+            acwr_threshold=acwr_threshold,
+            seed=seed,
         )
         parts.append(out)
         notes.append(note)
@@ -339,7 +395,7 @@ def evaluate_folds(
         raise ValueError(f"{protocol}: no fold had training events")
     pred = pd.concat(parts, ignore_index=True)
     metrics = _pooled_metrics(pred, protocol, feats, notes, flag_threshold, n_boot, seed)
-    return RealResult(protocol, metrics, pred)
+    return RealResult(protocol, {**metrics, "model_family": model_family}, pred)
 
 
 def _pooled_metrics(
@@ -352,7 +408,7 @@ def _pooled_metrics(
     seed: int,
 ) -> dict:
     """Counts of the pooled test predictions and, when both classes occur, the model's and each
-    baseline's :func:`score_block`."""
+    baseline's :func:`score_block` (``baselines`` includes the ``lightgbm`` comparison)."""
     y, g = pred["y"].to_numpy(), pred["athlete_id"].to_numpy()
     metrics: dict = {
         "protocol": protocol,
@@ -524,14 +580,23 @@ def _rolling_predictions(
     *,
     fold: int,
     origin: pd.Timestamp,
+    model_family: str,
     model_params: dict,
     acwr_threshold: float,
     seed: int,
 ) -> tuple[pd.DataFrame, str]:
-    """One origin: the model, prevalence and ACWR baselines of :func:`_fold_predictions` plus the
-    logistic and athlete-identity baselines, all fitted on the same training units."""
+    """One origin: the model, LightGBM, prevalence and ACWR columns of :func:`_fold_predictions`
+    plus the logistic (C = 1, :func:`_logistic_risk`) and athlete-identity baselines, all fitted on
+    the same training units."""
     out, note = _fold_predictions(
-        train, test, feats, fold=fold, model_params=model_params, acwr_threshold=acwr_threshold, seed=seed
+        train,
+        test,
+        feats,
+        fold=fold,
+        model_family=model_family,
+        model_params=model_params,
+        acwr_threshold=acwr_threshold,
+        seed=seed,
     )
     y_tr = train["y"].to_numpy()
     x_tr, x_te = feature_matrix(train, feats), feature_matrix(test, feats)
@@ -573,6 +638,7 @@ def evaluate_rolling(
     units: pd.DataFrame,
     *,
     protocol: str,
+    model_family: str,
     model_params: dict,
     features: list[str] = REAL_FEATURES,
     step_weeks: int = ROLLING_STEP_WEEKS,
@@ -583,10 +649,11 @@ def evaluate_rolling(
     n_boot: int = 1000,
     seed: int = 0,
 ) -> RealResult:
-    """The rolling-origin protocol (:func:`rolling_origin_folds`): at each origin the model and
-    every baseline are fitted on all athletes' labelled history and predict the next
-    ``step_weeks`` weeks; the out-of-time predictions are pooled over origins and scored by
-    :func:`rolling_method_metrics` for each method (``model`` and ``baselines``)."""
+    """The rolling-origin protocol (:func:`rolling_origin_folds`): at each origin the model (of
+    ``model_family``, as in :func:`evaluate_folds`) and every baseline are fitted on all athletes'
+    labelled history and predict the next ``step_weeks`` weeks; the out-of-time predictions are
+    pooled over origins and scored by :func:`rolling_method_metrics` for each method (``model`` and
+    ``baselines``, which include the ``lightgbm`` comparison)."""
     usable = units[units["label_complete"]].reset_index(drop=True)
     feats = [f for f in features if f in usable and usable[f].notna().any()]
     parts, notes = [], []
@@ -599,6 +666,7 @@ def evaluate_rolling(
             feats,
             fold=k,
             origin=origin,
+            model_family=model_family,
             model_params=model_params,
             acwr_threshold=acwr_threshold,
             seed=seed,
@@ -612,6 +680,7 @@ def evaluate_rolling(
     metrics: dict = {
         "protocol": protocol,
         "kind": "rolling_origin",
+        "model_family": model_family,
         "step_weeks": step_weeks,
         "purge_days": purge_days,
         "min_train_units": min_train_units,

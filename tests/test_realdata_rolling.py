@@ -1,6 +1,7 @@
 """Rolling-origin protocol of benchmarks/realdata.py: split, athlete-identity baseline and pooled
-figures on hand-computed cases; the whole protocol on the Jovanovic sample (skipped when
-../shared/datasets is absent)."""
+figures on hand-computed cases; the model of the shipped family and the LightGBM comparison fitted per
+fold (synthetic units); the whole protocol on the Jovanovic sample (skipped when ../shared/datasets is
+absent)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import pandas as pd
 import pytest
 from benchmarks.realdata import (
     JOVANOVIC_CSV,
+    REAL_MONOTONE,
+    _fit_family,
+    _fold_predictions,
     athlete_identity_risk,
     calibration_in_the_large,
     purge_violations,
@@ -20,7 +24,13 @@ from benchmarks.realdata import (
     tables_as_of,
 )
 
+from sprintlab.models.estimator import CalibratedLGBMClassifier
+from sprintlab.models.families import LIGHTGBM, LINEAR_INTERACTION
 from sprintlab.models.flag_policy import ONSET_COLUMN
+from sprintlab.models.linear import LOGISTIC_CS, InteractionLogisticClassifier
+
+#: LightGBM settings of a quick fit (the bench passes ``train.hamstring.estimator_kwargs()``)
+QUICK_LGBM = {"n_estimators": 30, "num_leaves": 2, "learning_rate": 0.1, "cv_folds": 3, "monotone": {"x": -1}}
 
 
 def _panel(n_weeks: int = 30) -> pd.DataFrame:
@@ -159,6 +169,86 @@ def test_rolling_method_metrics_hand_example():
     assert m["roc_auc"] == pytest.approx((5 + 0.5 * 2) / 9)
 
 
+def _units(n_athletes: int = 12, n_weeks: int = 20, n_events: int = 40, seed: int = 0) -> pd.DataFrame:
+    """Synthetic athlete-week units: ``hsr_vs_own_norm`` raises the risk, ``acwr_ewma`` is noise;
+    ``n_events`` positive weeks at the rows of highest latent risk."""
+    rng = np.random.default_rng(seed)
+    n = n_athletes * n_weeks
+    units = pd.DataFrame(
+        {
+            "athlete_id": np.repeat([f"a{k:02d}" for k in range(n_athletes)], n_weeks),
+            "unit_date": np.tile(pd.date_range("2024-01-07", periods=n_weeks, freq="7D"), n_athletes),
+            "hsr_vs_own_norm": rng.normal(1, 0.3, n),
+            "acwr_ewma": rng.normal(1.1, 0.3, n),
+        }
+    )
+    risk = units["hsr_vs_own_norm"].to_numpy() + rng.normal(0, 0.2, n)
+    units["y"] = 0
+    units.loc[np.argsort(-risk)[:n_events], "y"] = 1
+    return units
+
+
+def test_fit_family_builds_the_shipped_family_with_the_real_monotone_signs():
+    units = _units()
+    x, y, g = units[["hsr_vs_own_norm", "acwr_ewma"]], units["y"].to_numpy(), units["athlete_id"].to_numpy()
+    model, note = _fit_family(LINEAR_INTERACTION, x, y, g, QUICK_LGBM, seed=7)
+    assert isinstance(model, InteractionLogisticClassifier) and model.C_grid == LOGISTIC_CS
+    # REAL_MONOTONE restricted to the features present (the section's own map is replaced)
+    assert model.monotone == {"hsr_vs_own_norm": REAL_MONOTONE["hsr_vs_own_norm"]}
+    assert model.C_ in LOGISTIC_CS and note == f"C {model.C_:g} (grouped CV)"
+    assert (
+        model.coefficient_table().set_index("feature").loc["hsr_vs_own_norm", "standardised_coefficient"] > 0
+    )
+    # one positive week: a CV training fold has one class, the estimator keeps C itself (C = 1)
+    one = np.zeros_like(y)
+    one[0] = 1
+    model, note = _fit_family(LINEAR_INTERACTION, x, one, g, QUICK_LGBM, seed=7)
+    assert model.C_ == 1.0 and note == "C 1 (C of the estimator: a CV training fold has one class)"
+
+
+# one positive week is fewer than the stratified CV folds: sklearn warns
+@pytest.mark.filterwarnings("ignore:The least populated class in y:UserWarning")
+def test_fit_family_lightgbm_is_the_calibrated_model_with_its_fallback():
+    units = _units()
+    x, y, g = units[["hsr_vs_own_norm", "acwr_ewma"]], units["y"].to_numpy(), units["athlete_id"].to_numpy()
+    model, note = _fit_family(LIGHTGBM, x, y, g, QUICK_LGBM, seed=7)
+    direct = CalibratedLGBMClassifier(
+        random_state=7, **{**QUICK_LGBM, "monotone": {"hsr_vs_own_norm": 1}}
+    ).fit(x, y, groups=g)
+    np.testing.assert_array_equal(model.predict_proba(x), direct.predict_proba(x))
+    assert note == f"calibration sigmoid, {direct.n_rounds_} rounds"
+    # one positive week: no out-of-fold prediction of it to calibrate on, raw LightGBM probabilities
+    one = np.zeros_like(y)
+    one[0] = 1
+    model, note = _fit_family(LIGHTGBM, x, one, g, QUICK_LGBM, seed=7)
+    assert isinstance(model, CalibratedLGBMClassifier) and model.calibration == "none"
+    assert note.startswith("calibration none")
+
+
+def test_fold_predictions_score_the_model_beside_lightgbm():
+    units = _units()
+    train, test = units[units["athlete_id"] < "a08"], units[units["athlete_id"] >= "a08"]
+    feats = ["hsr_vs_own_norm", "acwr_ewma"]
+    kw = {"fold": 0, "model_params": QUICK_LGBM, "acwr_threshold": 1.5, "seed": 7}
+    out, note = _fold_predictions(train, test, feats, model_family=LINEAR_INTERACTION, **kw)
+    assert [c for c in out if c.startswith("p_")] == [
+        "p_model",
+        "p_lightgbm",
+        "p_prevalence",
+        "p_acwr_threshold",
+    ]
+    x_tr, y_tr, g_tr = train[feats], train["y"].to_numpy(), train["athlete_id"].to_numpy()
+    model = _fit_family(LINEAR_INTERACTION, x_tr, y_tr, g_tr, QUICK_LGBM, 7)[0]
+    lgbm = _fit_family(LIGHTGBM, x_tr, y_tr, g_tr, QUICK_LGBM, 7)[0]
+    np.testing.assert_array_equal(out["p_model"], model.predict_proba(test[feats])[:, 1])
+    np.testing.assert_array_equal(out["p_lightgbm"], lgbm.predict_proba(test[feats])[:, 1])
+    assert "model linear_interaction C " in note and "lightgbm calibration sigmoid" in note
+    # a LightGBM model is not fitted twice: no comparison column
+    out, note = _fold_predictions(train, test, feats, model_family=LIGHTGBM, **kw)
+    assert "p_lightgbm" not in out and "model lightgbm calibration sigmoid" in note
+    np.testing.assert_array_equal(out["p_model"], lgbm.predict_proba(test[feats])[:, 1])
+
+
 @pytest.mark.real_data
 # early origins have fewer positive weeks than the model's 5 stratified CV folds: sklearn warns
 @pytest.mark.filterwarnings("ignore:The least populated class in y:UserWarning")
@@ -171,11 +261,21 @@ def test_rolling_protocol_on_jovanovic():
     # the project's params.yaml, whatever the working directory (a session fixture may have changed it)
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     units = real_units(load_jovanovic()[0], "hamstring")
+    family = params.train.hamstring.model_family
     res = evaluate_rolling(
-        units, protocol="jovanovic", model_params=params.train.hamstring.estimator_kwargs(), n_boot=20, seed=7
+        units,
+        protocol="jovanovic",
+        model_family=family,
+        model_params=params.train.hamstring.estimator_kwargs(),
+        n_boot=20,
+        seed=7,
     )
     m, pred = res.metrics, res.predictions
-    assert set(m["baselines"]) == {"prevalence", "acwr_threshold", "logistic", "athlete_identity"}
+    comparison = {"lightgbm"} if family != LIGHTGBM else set()
+    assert (
+        set(m["baselines"]) == {"prevalence", "acwr_threshold", "logistic", "athlete_identity"} | comparison
+    )
+    assert m["model_family"] == family and all(f"; model {family} " in note for note in m["folds"])
     # every test week is predicted once, after its origin and within the 8 weeks after it
     assert not pred.duplicated(["athlete_id", "unit_date"]).any()
     assert (
