@@ -66,7 +66,7 @@ from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.models.evaluation import AcwrThresholdRule, PrevalenceBaseline, score_block
 from sprintlab.models.families import LIGHTGBM, Classifier, make_classifier
 from sprintlab.models.flag_policy import ONSET_COLUMN, HeldOut, brier_skill, net_benefit
-from sprintlab.models.linear import InteractionLogisticClassifier, _folds
+from sprintlab.models.linear import InteractionLogisticClassifier
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 JOVANOVIC_DIR = SHARED / "jovanovic_hamstring_sample"
@@ -269,12 +269,10 @@ def _real_params(model_params: dict, x: pd.DataFrame) -> dict:
     return {**model_params, "monotone": {k: v for k, v in REAL_MONOTONE.items() if k in x}}
 
 
-def _c_note(model: InteractionLogisticClassifier, y: np.ndarray, groups: np.ndarray) -> str:
-    """How the logistic's ``C_`` came about: chosen by its grouped CV, or ``C`` itself when a CV
-    training fold holds one class only (the estimator's fallback, ``_choose_C``)."""
-    folds = _folds(len(y), groups, model.cv_folds)
-    one_class = any(np.unique(y[train]).size < 2 for train, _ in folds)
-    how = "C of the estimator: a CV training fold has one class" if one_class else "grouped CV"
+def _c_note(model: InteractionLogisticClassifier) -> str:
+    """How the logistic's ``C_`` came about (``C_by_cv_``): chosen by its grouped CV, or ``C`` itself
+    when a CV training fold holds one class only (the estimator's fallback)."""
+    how = "grouped CV" if model.C_by_cv_ else "C of the estimator: a CV training fold has one class"
     return f"C {model.C_:g} ({how})"
 
 
@@ -294,7 +292,7 @@ def _fit_family(
     if family != LIGHTGBM:
         model = make_classifier(family, params, seed, list(x.columns)).fit(x, y, groups=groups)
         assert isinstance(model, InteractionLogisticClassifier)
-        return model, _c_note(model, y, groups)
+        return model, _c_note(model)
     try:
         lgbm = make_classifier(LIGHTGBM, params, seed, list(x.columns)).fit(x, y, groups=groups)
         cal = "sigmoid"

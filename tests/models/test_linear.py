@@ -291,7 +291,7 @@ def test_the_label_fit_chooses_its_l2_strength_by_grouped_cross_validation():
     groups = np.arange(400) // 4
     grid = (0.001, 0.1, 10.0)
     picked = InteractionLogisticClassifier(C_grid=grid).fit(noise, y_noise, groups=groups)
-    assert picked.C_ == 0.001
+    assert picked.C_ == 0.001 and picked.C_by_cv_
     x, y = _data(1000, 12)
     strong = InteractionLogisticClassifier(interaction=INTERACTION_PAIR, C_grid=grid).fit(
         x, y, groups=np.arange(1000) // 4
@@ -303,7 +303,7 @@ def test_the_label_fit_chooses_its_l2_strength_by_grouped_cross_validation():
         InteractionLogisticClassifier(C=0.05).fit(noise, y_noise).predict_proba(noise),
     )
     member = picked.fit_member(noise.iloc[:200], y_noise[:200], None, 1)
-    assert member.C == 0.001 and member.C_grid is None
+    assert member.C == 0.001 and member.C_grid is None and not member.C_by_cv_
 
 
 def test_values_beyond_the_training_range_score_as_its_edge():

@@ -173,7 +173,7 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
     :class:`~sprintlab.models.estimator.CalibratedLGBMClassifier`. With ``learn_from="label"`` (the
     default; every baseline) ``outcome`` is ignored and the model learns the 0/1 label with ``C``, or, with
     ``C_grid`` (the shipped hamstring model), with the grid's ``C`` of lowest out-of-fold log loss over
-    ``cv_folds`` folds grouped by ``groups`` (``C_``: the one used).
+    ``cv_folds`` folds grouped by ``groups`` (``C_``: the one used; ``C_by_cv_``: whether CV chose it).
     With ``learn_from="outcome"`` it learns ``outcome_sign x outcome`` by :func:`ridge_outcome_fit`
     (penalty from ``ridge_alphas`` by ``cv_folds``-fold CV grouped by ``groups``; the ``monotone``
     signs always bound it) and the logistic step carries the calibrated weights ``s w`` and intercept
@@ -230,7 +230,7 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         self.feature_range_ = (np.nanmin(values, axis=0), np.nanmax(values, axis=0))
         self.pair_moments_ = self._pair_moments(frame)
         design = self._design(frame)
-        self.C_ = self._choose_C(frame, labels, groups)
+        self.C_, self.C_by_cv_ = self._choose_C(frame, labels, groups)
         self.pipeline_: Pipeline = make_pipeline(
             SimpleImputer(strategy="median"),
             StandardScaler(),
@@ -248,17 +248,18 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
         self.reference_ = self._coordinates(frame).mean(axis=0)
         return self
 
-    def _choose_C(self, frame: pd.DataFrame, labels: np.ndarray, groups: Any) -> float:
-        """``C`` itself, or (label fit with ``C_grid``) the grid value with the lowest out-of-fold log
-        loss over ``cv_folds`` folds grouped by ``groups`` (no athlete in both parts), each fold refitted
-        with that ``C`` (sign bounds included)."""
+    def _choose_C(self, frame: pd.DataFrame, labels: np.ndarray, groups: Any) -> tuple[float, bool]:
+        """``(C, False)``, or (label fit with ``C_grid``) ``(c, True)`` with ``c`` the grid value of lowest
+        out-of-fold log loss over ``cv_folds`` folds grouped by ``groups`` (no athlete in both parts),
+        each fold refitted with that ``C`` (sign bounds included); ``(C, False)`` too when a CV training
+        fold holds one class only."""
         if self.C_grid is None or self.learn_from != "label":
-            return float(self.C)
+            return float(self.C), False
         from sklearn.metrics import log_loss
 
         folds = _folds(len(labels), None if groups is None else np.asarray(groups), self.cv_folds)
         if any(np.unique(labels[train]).size < 2 for train, _ in folds):
-            return float(self.C)
+            return float(self.C), False
         losses: dict[float, float] = {}
         for c in self.C_grid:
             oof = np.empty(len(labels))
@@ -266,7 +267,7 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
                 fold = clone(self).set_params(C=c, C_grid=None).fit(frame.iloc[train], labels[train])
                 oof[held] = fold.predict_proba(frame.iloc[held])[:, 1]
             losses[float(c)] = float(log_loss(labels, oof, labels=[0, 1]))
-        return min(losses, key=lambda c: losses[c])
+        return min(losses, key=lambda c: losses[c]), True
 
     def _learn_outcome(
         self, design: pd.DataFrame, labels: np.ndarray, outcome: Any, groups: Any
