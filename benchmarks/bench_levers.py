@@ -621,11 +621,15 @@ def main() -> None:
     ap.add_argument(
         "--reference-seed-offset", type=int, default=1, help="reference simulator seed = --seed + this"
     )
+    ap.add_argument(
+        "--members", type=int, default=8, help="bootstrap members per model (the pipeline ships 8)"
+    )
     a = ap.parse_args()
     res = run(
         a.athletes,
         a.weeks,
         a.seed,
+        k_boot=a.members,
         reference_athletes=a.reference_athletes,
         reference_seed_offset=a.reference_seed_offset,
     )

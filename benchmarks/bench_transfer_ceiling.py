@@ -100,7 +100,45 @@ def _one_seed(params, units: pd.DataFrame, learners: dict, seed: int, n_boot: in
         row[name] = score(learner.predict_proba(X)[:, 1])["roc_auc"]
     for name in ("oracle", "oracle_conditional"):
         row[name] = (res.metrics.get(name) or {}).get("roc_auc", np.nan)
+    row["explanations"] = _explanations(units, res, learners)
     return row
+
+
+def _explanations(units: pd.DataFrame, res, learners: dict) -> dict:
+    """Issue #23's explanation metrics (``transfer_explanation_metrics``: the held-out blocks from the
+    split's cutoff, reference = the blocks before it) of the model and of every linear reference
+    learner (group Shapley of the log-odds needs an additive margin: the linear family only)."""
+    from sprintlab.transfer_explanations import explanation_blocks, transfer_explanation_metrics
+
+    test, before = explanation_blocks(units, pd.Timestamp(res.metrics["split_cutoff"]))
+    scorers = {"model": (res.model, res.features)}
+    scorers |= {n: (m, list(m.feature_names_in_)) for n, m in learners.items() if "linear" in n}
+    out = {}
+    for name, (model, features) in scorers.items():
+        metrics = transfer_explanation_metrics(model, features, test, before)
+        out[name] = {k: float(metrics[k]) for k in EXPLANATION_METRICS}
+    return out
+
+
+EXPLANATION_METRICS = (
+    "named_share_ge_80pct",
+    "family_cosine_median",
+    "clear_truth_agreement",
+    "all_blocks_agreement",
+)
+
+
+def _explanation_table(rows: list[dict]) -> str:
+    """Per split seed, each explanation metric of the model and of the linear reference."""
+    names = list(rows[0]["explanations"])
+    cols = [(n, k) for k in EXPLANATION_METRICS for n in names]
+    lines = ["| split seed | " + " | ".join(f"{k} ({n})" for n, k in cols) + " |"]
+    lines.append("|---" * (len(cols) + 1) + "|")
+    for r in rows:
+        lines.append(f"| {r['seed']} | " + " | ".join(_f(r["explanations"][n][k]) for n, k in cols) + " |")
+    means = [float(np.mean([r["explanations"][n][k] for r in rows])) for n, k in cols]
+    lines.append("| **mean** | " + " | ".join(_f(m) for m in means) + " |")
+    return "\n".join(lines)
 
 
 def _table(rows: list[dict], names: list[str]) -> str:
@@ -141,6 +179,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     rows = [_one_seed(params, units, learners, seed, a.bootstrap) for seed in a.seeds]
     print(_table(rows, list(learners)))
+    print("\nexplanation metrics (issue #23), model vs the records-only linear reference\n")
+    print(_explanation_table(rows))
     results = {
         "reference_athletes": int(reference["athlete_id"].nunique()),
         "reference_blocks": len(reference),
