@@ -524,7 +524,7 @@ def run(
     weeks: int,
     seed: int,
     params_path: str = "params.yaml",
-    k_boot: int = 8,
+    k_boot: int | None = None,
     reference_athletes: int = 1000,
     reference_seed_offset: int = 1,
 ) -> dict:
@@ -538,6 +538,7 @@ def run(
     headline's rows too (``<target>.records_only_reference``)."""
     t0 = time.time()
     p = load_params(params_path)
+    k_boot = k_boot or p.train.lever_members
     squad = train_squad(p, athletes, weeks, seed, k_boot)
     reference, reference_squad = (
         fit_reference(p, reference_athletes, weeks, seed + reference_seed_offset, k_boot, seed)
@@ -622,7 +623,7 @@ def main() -> None:
         "--reference-seed-offset", type=int, default=1, help="reference simulator seed = --seed + this"
     )
     ap.add_argument(
-        "--members", type=int, default=8, help="bootstrap members per model (the pipeline ships 8)"
+        "--members", type=int, help="bootstrap members per model (default: params.yaml train.lever_members)"
     )
     a = ap.parse_args()
     res = run(

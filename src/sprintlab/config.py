@@ -115,6 +115,8 @@ class SplitMinimum(_Frozen):
 class TrainParams(_Frozen):
     min_units: SplitMinimum
     min_events: SplitMinimum
+    #: bootstrap refits of each model behind the lever ranges and the bagged lever choice
+    lever_members: int = Field(ge=1)
     transfer: ModelParams
     hamstring: ModelParams
 

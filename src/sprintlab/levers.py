@@ -310,7 +310,7 @@ def _clip_to_ranges(
 
 
 # ------------------------------------------------------------------ uncertainty: bootstrap boosters
-def fit_bootstrap_boosters(model: Classifier, units: pd.DataFrame, k: int = 8, seed: int = 0) -> list[Any]:
+def fit_bootstrap_boosters(model: Classifier, units: pd.DataFrame, k: int, seed: int) -> list[Any]:
     """Refit the model on ``k`` athlete-bootstrap resamples of the training ``units`` (the members).
 
     One code path for both families: resample ``b`` draws the athletes with replacement
@@ -342,7 +342,7 @@ def fit_bootstrap_boosters(model: Classifier, units: pd.DataFrame, k: int = 8, s
 
 
 def save_bootstrap_boosters(
-    model: Classifier, units: pd.DataFrame, path: str | Path, k: int = 8, seed: int = 0
+    model: Classifier, units: pd.DataFrame, path: str | Path, k: int, seed: int
 ) -> Path:
     """Fit :func:`fit_bootstrap_boosters` and store them with joblib at ``path``."""
     import joblib
@@ -638,10 +638,11 @@ def save_lever_artifacts(
     train_units: pd.DataFrame,
     model_dir: str | Path,
     *,
-    k: int = 8,
-    seed: int = 0,
+    k: int,
+    seed: int,
 ) -> None:
-    """Write ``training_ranges.json`` and ``levers_bootstrap.joblib`` (k bootstrap boosters) beside the model."""
+    """Write ``training_ranges.json`` and ``levers_bootstrap.joblib`` (k bootstrap boosters,
+    ``train.lever_members``) beside the model."""
     model_dir = Path(model_dir)
     save_training_ranges(train_units, list(model.feature_names_in_), model_dir / RANGES_FILE)
     save_bootstrap_boosters(model, train_units, model_dir / BOOTSTRAP_FILE, k=k, seed=seed)

@@ -119,7 +119,9 @@ def run_train(
     except TooLittleData as err:
         return _write_skipped(model_dir, target, str(err), coverage, params.data.source)
     add_flag_policy(params, target, res, units)
-    metrics = _write_model_files(res, units, model_dir, seed=params.split.seed)
+    metrics = _write_model_files(
+        res, units, model_dir, seed=params.split.seed, members=params.train.lever_members
+    )
     write_json_atomic(model_dir / FEATURES_FILE, {**coverage.to_json(), SOURCE_TAG: params.data.source})
     test = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.test]
     fam_imp = _family_importance(res, test, target, top_k=params.report.top_drivers)
@@ -251,7 +253,7 @@ def _model_params(params: Params, target: str) -> ModelParams:
 
 
 def _write_model_files(
-    res: TrainResult, units: pd.DataFrame, model_dir: Path, *, seed: int
+    res: TrainResult, units: pd.DataFrame, model_dir: Path, *, seed: int, members: int
 ) -> dict[str, Any]:
     """Model, lever artifacts, the model in plain text (:func:`_write_model_text`), evaluation
     (returned, NaN as None), test predictions and curves, written atomically into ``model_dir``."""
@@ -260,7 +262,7 @@ def _write_model_files(
     model_dir.mkdir(parents=True, exist_ok=True)
     save_estimator(res.model, model_dir)
     train = units[units["label_complete"]].reset_index(drop=True).iloc[res.split.train]
-    save_lever_artifacts(res.model, train, model_dir, seed=seed)
+    save_lever_artifacts(res.model, train, model_dir, k=members, seed=seed)
     _write_model_text(res.model, model_dir)
     metrics = nan_to_none(res.metrics)
     write_json_atomic(model_dir / EVALUATION_FILE, metrics)
