@@ -74,7 +74,14 @@ from sprintlab import domain
 from sprintlab.config import Params, load_params
 from sprintlab.domain import HAMSTRING, TARGETS
 from sprintlab.features.panel import build_panel
-from sprintlab.lever_choice import always, choice_scores, compare_choosers, model_choice, threshold_rule
+from sprintlab.lever_choice import (
+    always,
+    choice_scores,
+    compare_choosers,
+    model_choice,
+    regret_by_choice,
+    threshold_rule,
+)
 from sprintlab.levers import (
     BUNDLES,
     Lever,
@@ -497,8 +504,13 @@ def _choices(
 ) -> dict:
     """The model's and the baselines' bundle choices scored against the truth (benefits: positive =
     good for the athlete): ``top_agreement`` and ``mean_regret`` (:mod:`sprintlab.lever_choice`)."""
-    scores = compare_choosers(true_benefit, {"model": model_choice(model_benefit), **baselines})
-    return {"model": scores.pop("model"), "baselines": scores}
+    chosen = model_choice(model_benefit)
+    scores = compare_choosers(true_benefit, {"model": chosen, **baselines})
+    return {
+        "model": scores.pop("model"),
+        "baselines": scores,
+        "model_regret_by_choice": regret_by_choice(true_benefit, chosen),
+    }
 
 
 def _lever_groups(levers: list[Lever]) -> tuple[list[str], list[str], list[str]]:
@@ -595,7 +607,17 @@ def _choice_line(target: str, res: dict) -> str:
     """One line per target: mean regret first, then top agreement, model then each baseline."""
     rows = {"model": res["model"], **res["baselines"]}
     parts = [f"{name} regret {r['mean_regret']:.4f} top {r['top_agreement']:.2f}" for name, r in rows.items()]
-    return f"{target} ({res['n_athletes']} test athletes): " + "; ".join(parts)
+    wrong = [p for p in res["model_regret_by_choice"] if p["regret_sum"] > 0][:3]
+    where = "; ".join(
+        f"{p['chosen']} where {p['true_best']} is best: {p['athletes']} athletes, "
+        f"{p['regret_share']:.0%} of the regret"
+        for p in wrong
+    )
+    return (
+        f"{target} ({res['n_athletes']} test athletes): "
+        + "; ".join(parts)
+        + f"\n  model's regret from: {where}"
+    )
 
 
 def _reference_line(target: str, res: dict) -> str:

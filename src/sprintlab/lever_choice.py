@@ -43,6 +43,36 @@ def choice_scores(truth: pd.DataFrame, chosen: pd.Series) -> dict[str, float]:
     }
 
 
+def regret_by_choice(truth: pd.DataFrame, chosen: pd.Series) -> list[dict[str, object]]:
+    """Where a chooser's regret comes from: per (chosen, true best) pair with any athlete, the
+    number of athletes, the summed regret ``sum_i (truth[i, b*_i] - truth[i, chosen_i])`` and its
+    share of the chooser's total regret (0 when the total is 0); largest sum first."""
+    chosen = chosen.reindex(truth.index)
+    choice_scores(truth, chosen)  # the same checks on the chosen names
+    values = truth.to_numpy(dtype=float)
+    picked = values[np.arange(len(truth)), truth.columns.get_indexer(chosen.to_numpy())]
+    frame = pd.DataFrame(
+        {
+            "chosen": chosen.to_numpy(),
+            "true_best": true_best(truth).to_numpy(),
+            "regret": values.max(axis=1) - picked,
+        }
+    )
+    pairs = frame.groupby(["chosen", "true_best"], sort=True)["regret"].agg(["size", "sum"]).reset_index()
+    total = float(frame["regret"].sum())
+    pairs = pairs.sort_values("sum", ascending=False, kind="stable")
+    return [
+        {
+            "chosen": str(r.chosen),
+            "true_best": str(r.true_best),
+            "athletes": int(r.size),
+            "regret_sum": float(r.sum),
+            "regret_share": float(r.sum / total) if total > 0 else 0.0,
+        }
+        for r in pairs.itertuples(index=False)
+    ]
+
+
 def always(bundle: str, index: pd.Index) -> pd.Series:
     """The constant chooser: ``bundle`` for every athlete."""
     return pd.Series(bundle, index=index, dtype=object)

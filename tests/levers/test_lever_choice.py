@@ -10,6 +10,7 @@ from sprintlab.lever_choice import (
     choice_scores,
     compare_choosers,
     model_choice,
+    regret_by_choice,
     threshold_rule,
     true_best,
 )
@@ -65,3 +66,19 @@ def test_model_choice_and_comparison():
 def test_unknown_bundle_is_an_error():
     with pytest.raises(ValueError, match="not among the candidates"):
         choice_scores(TRUTH, always("better_sleep", TRUTH.index))
+
+
+def test_regret_by_choice_splits_the_regret_by_chosen_and_true_best_bundle():
+    # always strength: A right (0), B control best (0.06), C timing best (0.04)
+    pairs = regret_by_choice(TRUTH, always("more_strength", TRUTH.index))
+    assert [(p["chosen"], p["true_best"], p["athletes"]) for p in pairs] == [
+        ("more_strength", "better_control", 1),
+        ("more_strength", "better_timing", 1),
+        ("more_strength", "more_strength", 1),
+    ]
+    assert [p["regret_sum"] for p in pairs] == pytest.approx([0.06, 0.04, 0.0])
+    assert [p["regret_share"] for p in pairs] == pytest.approx([0.6, 0.4, 0.0])
+    # the oracle: every pair on the diagonal, no regret, shares 0
+    assert all(
+        p["regret_sum"] == 0 and p["regret_share"] == 0 for p in regret_by_choice(TRUTH, true_best(TRUTH))
+    )
