@@ -14,6 +14,7 @@ from sprintlab.models.flag_policy import (
     hamstring_rules,
     injury_ids,
     net_benefit,
+    skill_of_brier,
     top_k_flags,
     top_share_flags,
     training_threshold,
@@ -122,6 +123,14 @@ def test_brier_skill():
     pi = np.array([0.1, 0.1, 0.2, 0.2])
     assert brier_skill(y, pi, pi) == pytest.approx(0.0)
     assert brier_skill(y, np.full(4, 0.25), pi) == pytest.approx(1 - (0.5625 + 3 * 0.0625) / 0.90)
+
+
+def test_skill_of_brier_from_two_scores_is_the_brier_skill():
+    y, p = np.array([1, 0, 0, 0]), np.array([0.6, 0.1, 0.3, 0.2])
+    brier, reference = float(np.mean((y - p) ** 2)), float(np.mean((y - 0.25) ** 2))
+    assert skill_of_brier(brier, reference) == pytest.approx(brier_skill(y, p, 0.25))
+    assert skill_of_brier(0.02, 0.025) == pytest.approx(0.2)
+    assert np.isnan(skill_of_brier(0.02, 0.0)) and np.isnan(skill_of_brier(float("nan"), 0.025))
 
 
 def test_decision_metrics_hold_baselines_and_rules_to_the_models_flag_count():

@@ -528,3 +528,55 @@ def test_report_quotes_the_evaluation_only_for_the_share_it_evaluated():
     text = html_lib.unescape(_visible_text(render_html(ctx)))
     assert "policy evaluated in hamstring.json" not in text and "sensitivity 0.06" not in text
     assert "The model's metrics carry no evaluation of the weekly top 40%." in text
+
+
+def _appendix_text(ctx) -> str:
+    """The methods appendix as plain text: tags dropped, whitespace collapsed."""
+    html = render_html(ctx)
+    appendix = html[html.index('id="methods"') : html.index("</section>", html.index('id="methods"'))]
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", appendix)))
+
+
+def _evaluation_context():
+    """The demo context with hand-made hamstring metrics: Briers and a three-threshold decision curve."""
+    ctx = build_demo_context()
+    block = {"roc_auc": 0.7, "pr_auc": 0.1, "brier": 0.020, "calibration_slope": 1.0}
+    curve = [(0.01, 0.010, 0.012), (0.02, 0.004, 0.002), (0.03, -0.001, -0.008)]
+    metrics = {
+        **ctx.metrics,
+        "hamstring": {
+            "model": block,
+            "baselines": {
+                "prevalence": {**block, "brier": 0.025},
+                "acwr_threshold": {**block, "brier": 0.030},
+            },
+            "net_benefit": {
+                "model": [{"threshold": t, "net_benefit": nb, "flag_all": fa} for t, nb, fa in curve],
+                "acwr_threshold": [
+                    {"threshold": t, "net_benefit": nb, "flag_all": fa}
+                    for (t, _, fa), nb in zip(curve, [0.011, 0.0, 0.0], strict=True)
+                ],
+            },
+        },
+    }
+    return replace(ctx, metrics=metrics)
+
+
+def test_methods_appendix_gives_brier_skill_against_the_average_chance():
+    text = _appendix_text(_evaluation_context())
+    # 1 - 0.020 / 0.025 = +0.20 for the model; the load-ratio rule 1 - 0.030 / 0.025 = -0.20
+    assert re.search(r"sprintlab model 0\.70 0\.10 0\.020 1\.00 \+0\.20", text)
+    assert re.search(
+        r"Load-ratio rule \(acute:chronic workload above its threshold\) 0\.70 0\.10 0\.030 1\.00 −0\.20",
+        text,
+    )
+
+
+def test_methods_appendix_gives_the_decision_curve_and_says_where_the_model_is_worth_using():
+    text = _appendix_text(_evaluation_context())
+    # per 1,000 athlete-weeks: model +10.0 +4.0 -1.0; flag everyone +12.0 +2.0 -8.0
+    assert "sprintlab model +10.0 +4.0 −1.0" in text
+    assert "Flag every athlete-week +12.0 +2.0 −8.0" in text and "Flag no one +0.0 +0.0 +0.0" in text
+    # only at 2 % does the model beat both (4.0 > max(2.0, 0)); the rule beats it at 1 % and 3 %
+    assert "worth more than flagging everyone or no one at a threshold of 2%" in text
+    assert "load-ratio rule (acute:chronic workload above its threshold) at 2 of the 3 thresholds" in text

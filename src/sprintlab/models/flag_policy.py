@@ -237,6 +237,15 @@ def net_benefit(y: np.ndarray, p: np.ndarray, thresholds: Sequence[float]) -> li
     return out
 
 
+def skill_of_brier(brier: float, reference_brier: float) -> float:
+    """Brier skill from two Brier scores, ``1 - brier / reference_brier`` (NaN when the reference is
+    0 or either is not finite); with the prevalence baseline's Brier as the reference this is
+    :func:`brier_skill`."""
+    if not (np.isfinite(brier) and np.isfinite(reference_brier)) or reference_brier == 0:
+        return float("nan")
+    return float(1 - brier / reference_brier)
+
+
 def brier_skill(y: np.ndarray, p: np.ndarray, prevalence: float | np.ndarray) -> float:
     """``1 - mean((y - p)^2) / mean((y - prevalence)^2)`` (0: no better than the prevalence).
 

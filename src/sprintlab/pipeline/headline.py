@@ -21,6 +21,7 @@ from typing import Any
 
 from sprintlab.domain import TARGETS
 from sprintlab.io import write_json_atomic
+from sprintlab.models.flag_policy import skill_of_brier
 from sprintlab.registry import SKIPPED, folder_champion, registration, skip_reason
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,9 @@ def _difference(a: Any, b: Any) -> float | None:
 
 def _skill(brier: Any, reference: Any) -> float | None:
     brier, reference = _number(brier), _number(reference)
-    return None if brier is None or not reference else round(1 - brier / reference, DECIMALS)
+    if brier is None or not reference:
+        return None
+    return round(skill_of_brier(brier, reference), DECIMALS)
 
 
 def model_status(models_dir: Path, target: str) -> str:

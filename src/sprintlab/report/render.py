@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from sprintlab.domain import FAMILIES
 from sprintlab.io import write_text_atomic
+from sprintlab.models.flag_policy import skill_of_brier
 from sprintlab.privacy import is_alias, load_pseudonym_key, pseudonymise_ids
 from sprintlab.report import charts
 from sprintlab.report.charts import pct
@@ -44,6 +45,9 @@ _METRIC_COLUMNS = (
     ("brier", "Brier score"),
     ("calibration_slope", "Calibration slope"),
 )
+BRIER_SKILL_LABEL = "Brier skill"
+#: net benefit is shown per this many athlete-weeks
+NET_BENEFIT_PER = 1000
 
 
 # ---------------------------------------------------------------- helpers
@@ -145,37 +149,38 @@ def _metric_cell(block: dict, key: str) -> str:
     return text
 
 
+def _skill_cell(block: dict, reference_brier: object) -> str:
+    """Brier skill against the prevalence baseline (:func:`skill_of_brier`), signed, 2 decimals."""
+    brier = block.get("brier")
+    if not all(isinstance(v, int | float) and np.isfinite(v) for v in (brier, reference_brier)):
+        return "–"
+    skill = skill_of_brier(float(brier), float(reference_brier))  # type: ignore[arg-type]
+    return "–" if not np.isfinite(skill) else f"{skill:+.2f}".replace("-", "−")
+
+
 def _metrics_view(metrics: dict) -> list[dict]:
     out = []
     for model in ("hamstring", "transfer"):
         m = metrics.get(model)
         if not m:
             continue
-        rows = []
-        if "model" in m:
-            rows.append(
-                {
-                    "name": "sprintlab model",
-                    "kind": "model",
-                    "cells": [_metric_cell(m["model"], k) for k, _ in _METRIC_COLUMNS],
-                }
-            )
-        for name, block in (m.get("baselines") or {}).items():
-            rows.append(
-                {
-                    "name": f"Baseline: {BASELINE_WORDS.get(name, name.replace('_', ' '))}",
-                    "kind": "baseline",
-                    "cells": [_metric_cell(block, k) for k, _ in _METRIC_COLUMNS],
-                }
-            )
-        if m.get("oracle"):
-            rows.append(
-                {
-                    "name": "Simulator truth (oracle)",
-                    "kind": "oracle",
-                    "cells": [_metric_cell(m["oracle"], k) for k, _ in _METRIC_COLUMNS],
-                }
-            )
+        reference = ((m.get("baselines") or {}).get("prevalence") or {}).get("brier")
+        blocks = [("sprintlab model", "model", m.get("model"))]
+        blocks += [
+            (f"Baseline: {BASELINE_WORDS.get(name, name.replace('_', ' '))}", "baseline", block)
+            for name, block in (m.get("baselines") or {}).items()
+        ]
+        blocks.append(("Simulator truth (oracle)", "oracle", m.get("oracle")))
+        rows = [
+            {
+                "name": name,
+                "kind": kind,
+                "cells": [_metric_cell(block, k) for k, _ in _METRIC_COLUMNS]
+                + [_skill_cell(block, reference)],
+            }
+            for name, kind, block in blocks
+            if block
+        ]
         out.append(
             {
                 "model": model,
@@ -186,6 +191,68 @@ def _metrics_view(metrics: dict) -> list[dict]:
             }
         )
     return out
+
+
+def _net_benefit_view(metrics: dict) -> list[dict]:
+    """Per model with a decision curve (``net_benefit`` in its metrics): a table of net benefit per
+    :data:`NET_BENEFIT_PER` athlete-weeks at each risk threshold - the model, each rule baseline,
+    flagging every athlete-week and flagging none - and a sentence computed from it."""
+    out = []
+    for model in ("hamstring", "transfer"):
+        curves = (metrics.get(model) or {}).get("net_benefit") or {}
+        if "model" not in curves or not curves["model"]:
+            continue
+        thresholds = [c["threshold"] for c in curves["model"]]
+        rows = [("sprintlab model", [c["net_benefit"] for c in curves["model"]])]
+        rows += [
+            (f"Baseline: {BASELINE_WORDS.get(n, n.replace('_', ' '))}", [c["net_benefit"] for c in cs])
+            for n, cs in curves.items()
+            if n not in ("model", "prevalence")  # the base rate flags everyone or no one: the rows below
+        ]
+        rows += [("Flag every athlete-week", [c["flag_all"] for c in curves["model"]])]
+        rows += [("Flag no one", [0.0] * len(thresholds))]
+        out.append(
+            {
+                "title": MODEL_WORDS[model].capitalize(),
+                "thresholds": [f"{t:.0%}" for t in thresholds],
+                "rows": [
+                    {"name": name, "cells": [f"{v * NET_BENEFIT_PER:+.1f}".replace("-", "−") for v in values]}
+                    for name, values in rows
+                ],
+                "sentence": _net_benefit_sentence(thresholds, curves),
+            }
+        )
+    return out
+
+
+def _net_benefit_sentence(thresholds: list[float], curves: dict) -> str:
+    """Where the model's flag beats both flagging everyone and flagging no one, and where a rule
+    baseline beats the model, in the thresholds of the curve."""
+    model = np.array([c["net_benefit"] for c in curves["model"]])
+    flag_all = np.array([c["flag_all"] for c in curves["model"]])
+    useful = [t for t, nb, fa in zip(thresholds, model, flag_all, strict=True) if nb > max(fa, 0.0)]
+    span = f"{thresholds[0]:.0%} to {thresholds[-1]:.0%}"
+    if useful:
+        named = [f"{t:.0%}" for t in useful]
+        where = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+        text = (
+            "Flagging by the model's risk is worth more than flagging everyone or no one at "
+            f"{'a threshold' if len(named) == 1 else 'thresholds'} of {where}"
+        )
+    else:
+        text = f"At no threshold from {span} is flagging by the model's risk worth more than flagging everyone or no one"
+    better = []
+    for name, cs in curves.items():
+        if name in ("model", "prevalence"):
+            continue
+        wins = sum(c["net_benefit"] > nb for c, nb in zip(cs, model, strict=True))
+        if wins:
+            words = BASELINE_WORDS.get(name, name.replace("_", " ")).lower()
+            better.append(f"{words} at {wins} of the {len(thresholds)} thresholds")
+    tail = (
+        f"; over the same thresholds a rule has the higher net benefit: {'; '.join(better)}" if better else ""
+    )
+    return text + tail + "."
 
 
 def _squad_order(squad: pd.DataFrame) -> pd.DataFrame:
@@ -660,7 +727,9 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
         "dependence": _dependence_chart(ctx, sum(a["in_block"] for a in athletes)),
         "metrics": _metrics_view(metrics),
         "has_oracle": any(bool(metrics.get(m, {}).get("oracle")) for m in ("hamstring", "transfer")),
-        "metric_columns": [label for _, label in _METRIC_COLUMNS],
+        "metric_columns": [label for _, label in _METRIC_COLUMNS] + [BRIER_SKILL_LABEL],
+        "net_benefit": _net_benefit_view(metrics),
+        "net_benefit_per": f"{NET_BENEFIT_PER:,}",
         "models": ctx.models or [],
     }
 
