@@ -204,6 +204,24 @@ def test_transfer_ships_the_linear_family_and_records_the_comparison_with_lightg
     assert "Shipped: linear_interaction" in sel["decision"] and "Recorded only" not in sel["decision"]
 
 
+def test_explanations_give_the_best_baseline_beside_the_model(pipeline_run):
+    """explanations.json ``transfer.best_baseline``: the four metrics of the logistic baseline with the
+    best held-out AUC in transfer.json (issue #23)."""
+    tmp = pipeline_run["tmp"]
+    baselines = json.loads((tmp / "metrics" / "transfer.json").read_text())["baselines"]
+    best = json.loads((tmp / "metrics" / "explanations.json").read_text())["transfer"]["best_baseline"]
+    logistic = ("opening_test_only", "logistic_all_features", "linear_interaction")  # with a log-odds margin
+    auc = {n: baselines[n]["roc_auc"] for n in logistic if n in baselines}
+    assert best["auc"] == max(auc.values()) == auc[best["name"]]
+    for key in (
+        "named_share_ge_80pct",
+        "family_cosine_median",
+        "clear_truth_agreement",
+        "all_blocks_agreement",
+    ):
+        assert 0 <= best[key] <= 1
+
+
 def test_the_lightgbm_family_still_trains_by_the_parameter(pipeline_run, tmp_path):
     """``train.transfer.model_family: lightgbm`` gives the calibrated LightGBM back (booster text, the
     linear_interaction baseline as the other family)."""

@@ -14,6 +14,7 @@ from sprintlab.models.transfer_selection import (
     DECISION_RULE,
     FamilyFit,
     auc_selection,
+    best_baseline_explanations,
     complete_selection,
     paired_auc_difference,
     transfer_selection,
@@ -225,3 +226,38 @@ def test_other_family_block_has_the_four_metrics_in_unit_interval():
     )  # fmt: skip
     assert "other_family_explanations" not in blind and blind["selection"]["winner_explanations"] is None
     assert blind["selection"]["rule_keeps"] == blind["selection"]["winner_auc"]
+
+
+def test_best_baseline_explanations_score_the_baseline_with_the_highest_auc():
+    """Issue #23: the explanation metrics of the best baseline by held-out AUC, among those with a
+    log-odds margin; a baseline without one (or without an AUC) is never picked."""
+    u = _units()
+    split = athlete_time_split(u, test_athlete_fraction=0.4, test_time_fraction=0.4, seed=7)
+    train = u.iloc[split.train]
+    fitted = {
+        n: transfer_baselines(FEATURES)[n].fit(train[FEATURES], train["y"].to_numpy())
+        for n in ("logistic_all_features", "linear_interaction")
+    }
+
+    class NoMargin:
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+    baselines = {"prevalence": NoMargin(), **fitted}
+    aucs = {"prevalence": {"roc_auc": 0.99}, "logistic_all_features": {"roc_auc": 0.71},
+            "linear_interaction": {"roc_auc": 0.70}}  # fmt: skip
+    best = best_baseline_explanations(baselines, aucs, u, split.cutoff, FEATURES)
+    assert best["name"] == "logistic_all_features" and best["auc"] == 0.71
+    expected = transfer_explanation_metrics(
+        fitted["logistic_all_features"], FEATURES, *explanation_blocks(u, split.cutoff)
+    )
+    for key in (
+        "named_share_ge_80pct",
+        "family_cosine_median",
+        "clear_truth_agreement",
+        "all_blocks_agreement",
+    ):
+        assert best[key] == expected[key]
+    blind = u.drop(columns=list(TRUE_LATENT_UNIT_COLUMNS.values()))
+    assert best_baseline_explanations(baselines, aucs, blind, split.cutoff, FEATURES) is None
+    assert best_baseline_explanations({"prevalence": NoMargin()}, aucs, u, split.cutoff, FEATURES) is None

@@ -25,7 +25,7 @@ from sprintlab.models.evaluation import (
 )
 from sprintlab.models.families import LIGHTGBM, Classifier, make_classifier, other_family
 from sprintlab.models.transfer_baselines import OPENING_TEST_FEATURES, transfer_baselines
-from sprintlab.models.transfer_selection import FamilyFit, transfer_selection
+from sprintlab.models.transfer_selection import FamilyFit, best_baseline_explanations, transfer_selection
 
 STRENGTH_BASELINE_FEATURES = [
     "squat_e1rm_rel",
@@ -126,6 +126,9 @@ def train_and_evaluate(
         metrics.update(
             _selection(shipped, baselines, usable, split, feats, metrics, p_test, score, fit_family)
         )
+        best = best_baseline_explanations(baselines, metrics["baselines"], usable, split.cutoff, feats)
+        if best is not None:
+            metrics["best_baseline_explanations"] = best
     oracles, p_oracle = _score_oracles(test, score)
     metrics.update(oracles)
     ids = {"athlete_id": score.groups, "unit_date": test["unit_date"].to_numpy(), "y": score.y}

@@ -210,6 +210,31 @@ def _other_explanations(
     return transfer_explanation_metrics(other, features, blocks, reference)
 
 
+def best_baseline_explanations(
+    baselines: Mapping[str, Any],
+    baseline_metrics: Mapping[str, Mapping[str, Any]],
+    units: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    features: list[str],
+) -> dict[str, Any] | None:
+    """The four explanation metrics (:func:`_other_explanations`: the explain stage's blocks and
+    reference) of the baseline with the highest held-out ROC AUC among those with a log-odds
+    ``margin`` (the logistic baselines; first in ``baselines``' order on a tie), with its name and
+    AUC - issue #23's "the same figures for the best baseline model". None without the simulator's
+    truth or without such a baseline."""
+    scored = [
+        (float(baseline_metrics[name]["roc_auc"]), -i, name)
+        for i, (name, model) in enumerate(baselines.items())
+        if callable(getattr(model, "margin", None))
+        and np.isfinite(float((baseline_metrics.get(name) or {}).get("roc_auc", np.nan)))
+    ]
+    if not scored:
+        return None
+    auc, _, name = max(scored)
+    expl = _other_explanations(baselines[name], units, cutoff, features)
+    return None if expl is None else {"name": name, **expl, "auc": auc}
+
+
 def _family_record(fit: FamilyFit) -> dict[str, Any]:
     return {"name": fit.name, "auc": fit.scores["roc_auc"], "auc_ci": fit.scores.get("roc_auc_ci")}
 

@@ -78,7 +78,9 @@ def _family_agreement(model: Any, targets_dir: Path, models_dir: Path, test: pd.
     truth's, both against the training-period blocks (:mod:`sprintlab.transfer_explanations`); under
     ``other_family`` the same four metrics of the other model family (name, metrics, held-out AUC:
     computed by the train stage with the same function, reference and blocks on the same training
-    rows, :mod:`sprintlab.models.transfer_selection`), and under ``selection`` the train stage's AUC
+    rows, :mod:`sprintlab.models.transfer_selection`), under ``best_baseline`` the same four metrics of
+    the baseline with the best held-out AUC (:func:`~sprintlab.models.transfer_selection.
+    best_baseline_explanations`, also computed by the train stage), and under ``selection`` the train stage's AUC
     comparison completed with both agreements, the family the rule keeps and the shipped one; empty
     without the truth's latent state."""
     from sprintlab.transfer_explanations import explanation_blocks, has_truth, transfer_explanation_metrics
@@ -91,6 +93,8 @@ def _family_agreement(model: Any, targets_dir: Path, models_dir: Path, test: pd.
     features = list(model.feature_names_in_)
     out = transfer_explanation_metrics(model, features, test, reference)
     out["family"] = evaluation.get("model", {}).get("family")
+    if "best_baseline_explanations" in evaluation:
+        out["best_baseline"] = evaluation["best_baseline_explanations"]
     if "other_family_explanations" in evaluation:
         out["other_family"] = evaluation["other_family_explanations"]
         if "selection" in evaluation:
