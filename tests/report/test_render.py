@@ -575,8 +575,8 @@ def test_methods_appendix_gives_brier_skill_against_the_average_chance():
 def test_methods_appendix_gives_the_decision_curve_and_says_where_the_model_is_worth_using():
     text = _appendix_text(_evaluation_context())
     # per 1,000 athlete-weeks: model +10.0 +4.0 -1.0; flag everyone +12.0 +2.0 -8.0
-    assert "sprintlab model +10.0 +4.0 −1.0" in text
+    assert "sprintlab model +10.0 +4.0 −1.0" in text and "Load-ratio rule +11.0 +0.0 +0.0" in text
     assert "Flag every athlete-week +12.0 +2.0 −8.0" in text and "Flag no one +0.0 +0.0 +0.0" in text
     # only at 2 % does the model beat both (4.0 > max(2.0, 0)); the rule beats it at 1 % and 3 %
     assert "worth more than flagging everyone or no one at a threshold of 2%" in text
-    assert "load-ratio rule (acute:chronic workload above its threshold) at 2 of the 3 thresholds" in text
+    assert "higher net benefit: load-ratio rule at 2 of the 3 thresholds." in text

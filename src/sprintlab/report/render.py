@@ -205,7 +205,8 @@ def _net_benefit_view(metrics: dict) -> list[dict]:
         thresholds = [c["threshold"] for c in curves["model"]]
         rows = [("sprintlab model", [c["net_benefit"] for c in curves["model"]])]
         rows += [
-            (f"Baseline: {BASELINE_WORDS.get(n, n.replace('_', ' '))}", [c["net_benefit"] for c in cs])
+            # the rule's name without its explanation in brackets (the table above gives it whole)
+            (BASELINE_WORDS.get(n, n.replace("_", " ")).split(" (")[0], [c["net_benefit"] for c in cs])
             for n, cs in curves.items()
             if n not in ("model", "prevalence")  # the base rate flags everyone or no one: the rows below
         ]
@@ -247,7 +248,7 @@ def _net_benefit_sentence(thresholds: list[float], curves: dict) -> str:
             continue
         wins = sum(c["net_benefit"] > nb for c, nb in zip(cs, model, strict=True))
         if wins:
-            words = BASELINE_WORDS.get(name, name.replace("_", " ")).lower()
+            words = BASELINE_WORDS.get(name, name.replace("_", " ")).split(" (")[0].lower()
             better.append(f"{words} at {wins} of the {len(thresholds)} thresholds")
     tail = (
         f"; over the same thresholds a rule has the higher net benefit: {'; '.join(better)}" if better else ""
