@@ -567,7 +567,7 @@ def test_methods_appendix_gives_brier_skill_against_the_average_chance():
     # 1 - 0.020 / 0.025 = +0.20 for the model; the load-ratio rule 1 - 0.030 / 0.025 = -0.20
     assert re.search(r"sprintlab model 0\.70 0\.10 0\.020 1\.00 \+0\.20", text)
     assert re.search(
-        r"Load-ratio rule \(acute:chronic workload above its threshold\) 0\.70 0\.10 0\.030 1\.00 −0\.20",
+        r"Load-ratio rule \(acute:chronic workload high\) 0\.70 0\.10 0\.030 1\.00 −0\.20",
         text,
     )
 

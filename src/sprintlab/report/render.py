@@ -37,7 +37,7 @@ _ID_FRAMES = ("squad", "drivers", "family_contributions", "shap_long", "history"
 BASELINE_WORDS = {
     "prevalence": "Everyone gets the squad's average chance",
     "strength_only_logistic": "Strength gain only (a simple rule)",
-    "acwr_threshold": "Load-ratio rule (acute:chronic workload above its threshold)",
+    "acwr_threshold": "Load-ratio rule (acute:chronic workload high)",
 }
 _METRIC_COLUMNS = (
     ("roc_auc", "ROC AUC"),
