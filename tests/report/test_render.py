@@ -580,3 +580,11 @@ def test_methods_appendix_gives_the_decision_curve_and_says_where_the_model_is_w
     # only at 2 % does the model beat both (4.0 > max(2.0, 0)); the rule beats it at 1 % and 3 %
     assert "worth more than flagging everyone or no one at a threshold of 2%" in text
     assert "higher net benefit: load-ratio rule at 2 of the 3 thresholds." in text
+
+
+def test_a_missing_net_benefit_is_a_dash_not_a_traceback():
+    ctx = _evaluation_context()
+    curves = ctx.metrics["hamstring"]["net_benefit"]
+    curves["model"][0] = {**curves["model"][0], "net_benefit": None}  # nan_to_none of an undefined value
+    text = _appendix_text(ctx)
+    assert "sprintlab model – +4.0 −1.0" in text

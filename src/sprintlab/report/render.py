@@ -216,21 +216,29 @@ def _net_benefit_view(metrics: dict) -> list[dict]:
             {
                 "title": MODEL_WORDS[model].capitalize(),
                 "thresholds": [f"{t:.0%}" for t in thresholds],
-                "rows": [
-                    {"name": name, "cells": [f"{v * NET_BENEFIT_PER:+.1f}".replace("-", "−") for v in values]}
-                    for name, values in rows
-                ],
+                "rows": [{"name": name, "cells": [_per_weeks(v) for v in values]} for name, values in rows],
                 "sentence": _net_benefit_sentence(thresholds, curves),
             }
         )
     return out
 
 
+def _per_weeks(value: object) -> str:
+    """A net benefit per :data:`NET_BENEFIT_PER` athlete-weeks, signed, one decimal ("–" if missing)."""
+    v = _as_float(value)
+    return "–" if not np.isfinite(v) else f"{v * NET_BENEFIT_PER:+.1f}".replace("-", "−")
+
+
+def _as_float(value: object) -> float:
+    """A number from the metrics JSON (None or text -> NaN)."""
+    return float(value) if isinstance(value, int | float) else float("nan")
+
+
 def _net_benefit_sentence(thresholds: list[float], curves: dict) -> str:
     """Where the model's flag beats both flagging everyone and flagging no one, and where a rule
     baseline beats the model, in the thresholds of the curve."""
-    model = np.array([c["net_benefit"] for c in curves["model"]])
-    flag_all = np.array([c["flag_all"] for c in curves["model"]])
+    model = np.array([_as_float(c["net_benefit"]) for c in curves["model"]])
+    flag_all = np.array([_as_float(c["flag_all"]) for c in curves["model"]])
     useful = [t for t, nb, fa in zip(thresholds, model, flag_all, strict=True) if nb > max(fa, 0.0)]
     span = f"{thresholds[0]:.0%} to {thresholds[-1]:.0%}"
     if useful:
@@ -246,7 +254,7 @@ def _net_benefit_sentence(thresholds: list[float], curves: dict) -> str:
     for name, cs in curves.items():
         if name in ("model", "prevalence"):
             continue
-        wins = sum(c["net_benefit"] > nb for c, nb in zip(cs, model, strict=True))
+        wins = sum(_as_float(c["net_benefit"]) > nb for c, nb in zip(cs, model, strict=True))
         if wins:
             words = BASELINE_WORDS.get(name, name.replace("_", " ")).split(" (")[0].lower()
             better.append(f"{words} at {wins} of the {len(thresholds)} thresholds")
