@@ -151,11 +151,7 @@ def _metric_cell(block: dict, key: str) -> str:
 
 def _skill_cell(block: dict, reference_brier: object) -> str:
     """Brier skill against the prevalence baseline (:func:`skill_of_brier`), signed, 2 decimals."""
-    brier = block.get("brier")
-    if not all(isinstance(v, int | float) and np.isfinite(v) for v in (brier, reference_brier)):
-        return "–"
-    skill = skill_of_brier(float(brier), float(reference_brier))  # type: ignore[arg-type]
-    return "–" if not np.isfinite(skill) else f"{skill:+.2f}".replace("-", "−")
+    return _signed(skill_of_brier(_as_float(block.get("brier")), _as_float(reference_brier)), ".2f")
 
 
 def _metrics_view(metrics: dict) -> list[dict]:
@@ -225,8 +221,12 @@ def _net_benefit_view(metrics: dict) -> list[dict]:
 
 def _per_weeks(value: object) -> str:
     """A net benefit per :data:`NET_BENEFIT_PER` athlete-weeks, signed, one decimal ("–" if missing)."""
-    v = _as_float(value)
-    return "–" if not np.isfinite(v) else f"{v * NET_BENEFIT_PER:+.1f}".replace("-", "−")
+    return _signed(_as_float(value) * NET_BENEFIT_PER, ".1f")
+
+
+def _signed(value: float, spec: str) -> str:
+    """``value`` with its sign (a typographic minus), "–" when it is not a finite number."""
+    return "–" if not np.isfinite(value) else format(value, "+" + spec).replace("-", "−")
 
 
 def _as_float(value: object) -> float:
