@@ -12,6 +12,7 @@ import pytest
 from sprintlab.features.builder import PanelInputs
 from sprintlab.features.grid import DayGrid
 from sprintlab.features.load import (
+    HSR_NORM_FLOOR_M_PER_SESSION,
     days_since_near_max,
     high_speed_running,
     hsr_ratio_per_session,
@@ -22,15 +23,19 @@ START = pd.Timestamp("2024-01-01")  # a Monday
 
 
 def test_hsr_ratio_per_session_known_answers():
-    week_m = np.array([[600.0, 600.0, 0.0, 300.0]])
-    week_sessions = np.array([[5.0, 3.0, 0.0, 2.0]])
-    norm_m = np.array([[2000.0, 2000.0, 2000.0, 0.0]])
-    norm_sessions = np.array([[20.0, 20.0, 20.0, 0.0]])
+    week_m = np.array([[600.0, 600.0, 0.0, 300.0, 300.0, 2460.0]])
+    week_sessions = np.array([[5.0, 3.0, 0.0, 2.0, 2.0, 2.0]])
+    norm_m = np.array([[2000.0, 2000.0, 2000.0, 0.0, 0.0, 600.0]])
+    norm_sessions = np.array([[20.0, 20.0, 20.0, 0.0, 20.0, 20.0]])
     out = hsr_ratio_per_session(week_m, week_sessions, norm_m, norm_sessions)
     # 120 / 100 m per session; 200 / 100 (a short week with the same HSR is not "less"); no session
     # this week; no session in the norm window
     np.testing.assert_allclose(out[0, :2], [1.2, 2.0])
     assert np.isnan(out[0, 2]) and np.isnan(out[0, 3])
+    # a norm below the floor (100 m per session) counts as the floor: 20 rehab sessions without HSR,
+    # then 150 m per session -> 1.5; 30 m per session (off-season), then 1,230 m -> 12.3, not 41
+    assert HSR_NORM_FLOOR_M_PER_SESSION == 100.0
+    np.testing.assert_allclose(out[0, 4:], [1.5, 12.3])
 
 
 def _load_inputs(days: list[int], hsr_m: list[float], n_days: int) -> PanelInputs:

@@ -94,16 +94,25 @@ def _hsr_sums(inputs: PanelInputs) -> RunningSums:
     )
 
 
+# The norm's floor (m of HSR per recorded session): a team-sport training session holds a few hundred
+# metres of HSR (the simulated squad's sessions: 5th percentile 114 m), so a 4-week norm below
+# 100 m per session is a rehab or off-season block, against which any full session reads as a
+# ratio of 10-100+ (Jovanovic's data: 123 after an off-season). Floored, the ratio still says "far
+# above a normal week" (1,000 m sessions -> 10) without a value no training season shows.
+HSR_NORM_FLOOR_M_PER_SESSION = 100.0
+
+
 def hsr_ratio_per_session(
     week_m: np.ndarray, week_sessions: np.ndarray, norm_m: np.ndarray, norm_sessions: np.ndarray
 ) -> np.ndarray:
     """This window's high-speed running per recorded session against the norm window's:
-    ``(week_m / week_sessions) / (norm_m / norm_sessions)``. NaN where either window has no
-    recorded session or the norm has no HSR: a day without a session (absent, injured, before the
-    first record) carries no load information, rather than counting as a day of zero HSR."""
+    ``(week_m / week_sessions) / max(norm_m / norm_sessions, HSR_NORM_FLOOR_M_PER_SESSION)``. NaN
+    where either window has no recorded session: a day without a session (absent, injured, before
+    the first record) carries no load information, rather than counting as a day of zero HSR."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        ok = (week_sessions > 0) & (norm_sessions > 0) & (norm_m > 0)
-        return np.where(ok, (week_m / week_sessions) / (norm_m / norm_sessions), np.nan)
+        ok = (week_sessions > 0) & (norm_sessions > 0)
+        norm_per_session = np.maximum(norm_m / norm_sessions, HSR_NORM_FLOOR_M_PER_SESSION)
+        return np.where(ok, (week_m / week_sessions) / norm_per_session, np.nan)
 
 
 def high_speed_running(inputs: PanelInputs) -> Features:
