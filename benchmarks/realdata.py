@@ -111,6 +111,7 @@ REAL_MONOTONE = {
     "hsr_vs_own_norm_prev_week": 1,
     "previous_hamstring_injury": 1,
     "hamstring_injuries_12m": 1,
+    "days_since_return_to_play": -1,  # as params.yaml: re-injury risk falls with time since return
 }
 
 
