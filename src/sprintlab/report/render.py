@@ -163,7 +163,7 @@ def _metrics_view(metrics: dict) -> list[dict]:
         reference = ((m.get("baselines") or {}).get("prevalence") or {}).get("brier")
         blocks = [("sprintlab model", "model", m.get("model"))]
         blocks += [
-            (f"Baseline: {BASELINE_WORDS.get(name, name.replace('_', ' '))}", "baseline", block)
+            (f"Baseline: {_baseline_words(name)}", "baseline", block)
             for name, block in (m.get("baselines") or {}).items()
         ]
         blocks.append(("Simulator truth (oracle)", "oracle", m.get("oracle")))
@@ -200,12 +200,7 @@ def _net_benefit_view(metrics: dict) -> list[dict]:
             continue
         thresholds = [c["threshold"] for c in curves["model"]]
         rows = [("sprintlab model", [c["net_benefit"] for c in curves["model"]])]
-        rows += [
-            # the rule's name without its explanation in brackets (the table above gives it whole)
-            (BASELINE_WORDS.get(n, n.replace("_", " ")).split(" (")[0], [c["net_benefit"] for c in cs])
-            for n, cs in curves.items()
-            if n not in ("model", "prevalence")  # the base rate flags everyone or no one: the rows below
-        ]
+        rows += [(_rule_name(n), [c["net_benefit"] for c in cs]) for n, cs in _rule_curves(curves)]
         rows += [("Flag every athlete-week", [c["flag_all"] for c in curves["model"]])]
         rows += [("Flag no one", [0.0] * len(thresholds))]
         out.append(
@@ -217,6 +212,22 @@ def _net_benefit_view(metrics: dict) -> list[dict]:
             }
         )
     return out
+
+
+def _baseline_words(name: str) -> str:
+    """A baseline's name for coaches (:data:`BASELINE_WORDS`, else the name without underscores)."""
+    return BASELINE_WORDS.get(name, name.replace("_", " "))
+
+
+def _rule_name(name: str) -> str:
+    """A rule baseline's name without its explanation in brackets (the metrics table gives it whole)."""
+    return _baseline_words(name).split(" (")[0]
+
+
+def _rule_curves(curves: dict) -> list[tuple[str, list]]:
+    """The rule baselines' decision curves: every curve but the model's and the base rate's (which
+    flags everyone or no one: the table's last two rows)."""
+    return [(n, cs) for n, cs in curves.items() if n not in ("model", "prevalence")]
 
 
 def _per_weeks(value: object) -> str:
@@ -251,13 +262,10 @@ def _net_benefit_sentence(thresholds: list[float], curves: dict) -> str:
     else:
         text = f"At no threshold from {span} is flagging by the model's risk worth more than flagging everyone or no one"
     better = []
-    for name, cs in curves.items():
-        if name in ("model", "prevalence"):
-            continue
+    for name, cs in _rule_curves(curves):
         wins = sum(_as_float(c["net_benefit"]) > nb for c, nb in zip(cs, model, strict=True))
         if wins:
-            words = BASELINE_WORDS.get(name, name.replace("_", " ")).split(" (")[0].lower()
-            better.append(f"{words} at {wins} of the {len(thresholds)} thresholds")
+            better.append(f"{_rule_name(name).lower()} at {wins} of the {len(thresholds)} thresholds")
     tail = (
         f"; over the same thresholds a rule has the higher net benefit: {'; '.join(better)}" if better else ""
     )
