@@ -88,9 +88,9 @@ from sprintlab.levers import (
     catalogue_levers,
     effort_equivalent_levers,
     fit_bootstrap_boosters,
+    lever_steps,
     levers_table,
     save_training_ranges,
-    within_athlete_sd,
 )
 from sprintlab.models.datasets import feature_matrix
 from sprintlab.models.estimator import CalibratedLGBMClassifier
@@ -520,10 +520,9 @@ def _lever_groups(levers: list[Lever]) -> tuple[list[str], list[str], list[str]]
 
 
 def _steps(squad: TrainedSquad, levers: list[Lever]) -> dict[str, dict[str, float]]:
-    """Per target, one within-athlete SD (:func:`within_athlete_sd` of the training units) of every
-    feature a lever moves: the effort-equivalent step of each lever."""
-    moved = sorted({f for lv in levers if not lv.bundle for f in lv.changes})
-    return {target: within_athlete_sd(squad.train_units[target], moved) for target in TARGETS}
+    """Per target, the effort-equivalent step of every feature a lever moves: :func:`lever_steps`
+    of the target's training units, the steps ``run_train`` saves with each model."""
+    return {target: lever_steps(squad.train_units[target], levers) for target in TARGETS}
 
 
 def _variant(res: dict) -> dict:

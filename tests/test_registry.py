@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from tests.conftest import new_store
 
-from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE, save_lever_artifacts
+from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE, STEPS_FILE, save_lever_artifacts
 from sprintlab.models.estimator import CalibratedLGBMClassifier
 from sprintlab.registry import (
     EVALUATION_FILE,
@@ -30,6 +30,8 @@ def fitted():
             "athlete_id": np.repeat([f"A{i:02d}" for i in range(40)], n // 40),
             "signal": rng.normal(size=n),
             "noise": rng.normal(size=n),
+            # a lever's feature in the training units (not a model input): its step is saved
+            "sleep_hours_7d": np.tile([7.0, 8.0], n // 2),
         }
     )
     units["y"] = (rng.random(n) < 1 / (1 + np.exp(-(-0.5 + 1.5 * units["signal"])))).astype(int)
@@ -66,15 +68,18 @@ def test_pipeline_folder_gives_model_identity_evaluation_and_lever_artifacts(tmp
     assert loaded.feature_names == ["signal", "noise"] and loaded.signature == ()
     assert loaded.trained_on == "2025-01-05" and loaded.metrics["model"]["roc_auc"] == 0.7
     assert set(loaded.lever_ranges) == {"signal", "noise"} and len(loaded.lever_boosters) == 2
+    # one night in two at 7 h, the other at 8 h: within-athlete SD sqrt(10 x 0.25 / 9) per athlete
+    assert loaded.lever_steps == {"sleep_hours_7d": pytest.approx(np.sqrt(2.5 / 9))}
     assert loaded.drift_reference is None  # no drift_reference.json in the folder
     X = fitted[1][["signal", "noise"]]
     np.testing.assert_allclose(loaded.model.predict_proba(X), fitted[0].predict_proba(X))
     (folder / REGISTRY_FILE).unlink()
     (folder / RANGES_FILE).unlink()
     (folder / BOOTSTRAP_FILE).unlink()
+    (folder / STEPS_FILE).unlink()
     bare = load_pipeline_model(tmp_path / "models", "hamstring")
     assert (bare.version, bare.alias, bare.run_id) == ("unregistered", "-", None)
-    assert bare.lever_ranges is None and bare.lever_boosters is None
+    assert bare.lever_ranges is None and bare.lever_boosters is None and bare.lever_steps is None
     with pytest.raises(ModelNotFoundError, match="model.joblib"):
         load_pipeline_model(tmp_path / "models", "transfer")
 
@@ -96,7 +101,7 @@ def test_registered_model_carries_its_run_artifacts(tmp_path, monkeypatch, fitte
         metrics={"model": {"roc_auc": 0.7}},
         artifacts={
             "evaluation": folder / EVALUATION_FILE,
-            "levers": [folder / RANGES_FILE, folder / BOOTSTRAP_FILE],
+            "levers": [folder / RANGES_FILE, folder / STEPS_FILE, folder / BOOTSTRAP_FILE],
         },
         compare=(X, units["y"].to_numpy()),
     )
@@ -107,6 +112,7 @@ def test_registered_model_carries_its_run_artifacts(tmp_path, monkeypatch, fitte
     assert [name for name, _ in champion.signature] == ["signal", "noise"]
     assert champion.trained_on == "2025-01-05"
     assert set(champion.lever_ranges) == {"signal", "noise"} and len(champion.lever_boosters) == 2
+    assert champion.lever_steps == {"sleep_hours_7d": pytest.approx(np.sqrt(2.5 / 9))}
     assert set(champion.drift_reference["features"]) == {"signal", "noise"}
     np.testing.assert_allclose(champion.model.predict_proba(X), model.predict_proba(X))
     assert load_registered_model("sprintlab-loader-test", "1").alias == "-"
@@ -139,7 +145,7 @@ def test_a_registered_version_is_loaded_from_the_local_cache_without_mlflow(tmp_
         metrics={"model": {"roc_auc": 0.7}},
         artifacts={
             "evaluation": folder / EVALUATION_FILE,
-            "levers": [folder / RANGES_FILE, folder / BOOTSTRAP_FILE],
+            "levers": [folder / RANGES_FILE, folder / STEPS_FILE, folder / BOOTSTRAP_FILE],
         },
         compare=(X, units["y"].to_numpy()),
     )
@@ -157,10 +163,11 @@ def test_a_registered_version_is_loaded_from_the_local_cache_without_mlflow(tmp_
         first.uri,
     )
     assert by_version.alias == "-"
-    assert (cached.signature, cached.metrics, cached.lever_ranges) == (
+    assert (cached.signature, cached.metrics, cached.lever_ranges, cached.lever_steps) == (
         first.signature,
         first.metrics,
         first.lever_ranges,
+        first.lever_steps,
     )
     assert cached.drift_reference == first.drift_reference and len(cached.lever_boosters) == 2
     assert (cached.data_source, cached.not_assessed) == (first.data_source, first.not_assessed)

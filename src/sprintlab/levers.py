@@ -122,20 +122,44 @@ def within_athlete_sd(units: pd.DataFrame, features: Sequence[str]) -> dict[str,
     return out
 
 
+def lever_steps(units: pd.DataFrame, levers: Sequence[Lever] | None = None) -> dict[str, float]:
+    """The effort-equivalent step of every feature a single lever moves (``levers``: default the
+    catalogue's): its pooled within-athlete SD over the training ``units`` (:func:`within_athlete_sd`).
+    Saved beside each model (``lever_steps.json``) and used by the report and ``sprintlab levers``."""
+    chosen = catalogue_levers() if levers is None else levers
+    return within_athlete_sd(units, sorted({f for lv in chosen if not lv.bundle for f in lv.changes}))
+
+
 def effort_equivalent_levers(levers: Sequence[Lever], steps: Mapping[str, float]) -> list[Lever]:
     """The same levers with every change set to one step of its feature in the catalogue's
-    direction: ``change_f -> sign(change_f) * steps[f]`` (``steps``: e.g. :func:`within_athlete_sd`
-    of the training units, so "more strength" and "better control" ask for a comparable effort:
-    one within-athlete SD of each quantity they move). A bundle moves each member by its own step.
-    Features without a step keep the catalogue's change; labels name the new steps."""
+    direction: ``change_f -> sign(change_f) * steps[f]`` (``steps``: :func:`lever_steps`, one
+    within-athlete SD of each quantity, so "more strength" and "better control" ask for a comparable
+    effort). A bundle moves each member by its own step. Features without a step keep the
+    catalogue's change and label; the others are worded by the catalogue's ``step_label``
+    (e.g. "+39 min sleep a night")."""
+    cat = load_catalogue()
+
+    def words(f: str, change: float, lv: Lever) -> str:
+        known = f in cat.names
+        if f not in steps:
+            return (cat.get(f).change_label or f) if lv.bundle and known else lv.label
+        return cat.get(f).step_words(change) if known else f"{f} {change:+.3g}"
 
     def moved(lv: Lever) -> Lever:
         changes = {f: float(np.sign(d)) * steps[f] if f in steps else d for f, d in lv.changes.items()}
-        words = " and ".join(f"{f} {changes[f]:+.3g}" for f in changes)
-        head = f"{lv.label.split(' (')[0]} ({words})" if lv.bundle else words
-        return Lever(lv.name, lv.family, f"{head}, one within-athlete SD each", changes, lv.bundle)
+        if not any(f in steps for f in changes):
+            return lv
+        parts = " and ".join(words(f, changes[f], lv) for f in changes)
+        label = f"{lv.label.split(' (')[0]} ({parts})" if lv.bundle and len(changes) > 1 else parts
+        return Lever(lv.name, lv.family, label, changes, lv.bundle)
 
     return [moved(lv) for lv in levers]
+
+
+def load_lever_steps(path: str | Path) -> dict[str, float]:
+    """The steps :func:`save_lever_artifacts` wrote (feature -> step in the feature's unit)."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {str(k): float(v) for k, v in raw.items()}
 
 
 # ------------------------------------------------------------------ training ranges
@@ -438,6 +462,7 @@ def levers_table(
     *,
     levers: Sequence[Lever] | None = None,
     boosters: Mapping[str, Sequence[Any]] | None = None,
+    steps: Mapping[str, Mapping[str, float]] | None = None,
     interval: float = 0.8,
     top_n: int | None = None,
 ) -> pd.DataFrame:
@@ -449,6 +474,9 @@ def levers_table(
     ``boosters``: target -> bootstrap members (:func:`fit_bootstrap_boosters`); without them
     ``low``/``high`` are NaN. ``low``/``high`` bound the new probability: baseline plus the
     ``interval`` central range of the members' modelled effects.
+    ``steps``: target -> the effort-equivalent steps saved with its model (:func:`lever_steps`); a
+    target's levers then move each feature by its step (:func:`effort_equivalent_levers`), else by
+    the catalogue's change.
     ``effect`` is the new minus the baseline probability (helpful = :meth:`Target.benefit` positive:
     a rise for transfer, a fall for hamstring); with bootstrap members it is the mean effect over the
     deployed model and the members (bagging), otherwise the deployed model's own. Rows are sorted by
@@ -465,8 +493,9 @@ def levers_table(
         ranges = {
             f: r for f, r in (_ranges_for(training_ranges, name) or {}).items() if f in current.features
         }
+        chosen = effort_equivalent_levers(levers, steps[name]) if steps and steps.get(name) else levers
         for lever, effect in zip(
-            levers, _lever_effects(rows, current, levers, ranges, interval), strict=True
+            chosen, _lever_effects(rows, current, chosen, ranges, interval), strict=True
         ):
             records += effect.records(rows["athlete_id"], domain.target(name), lever)
     table = pd.DataFrame(records, columns=LEVER_COLUMNS)
@@ -631,6 +660,7 @@ def best_levers(table: pd.DataFrame, top_n: int) -> pd.DataFrame:
 # ------------------------------------------------------------------ pipeline hooks
 RANGES_FILE = "training_ranges.json"
 BOOTSTRAP_FILE = "levers_bootstrap.joblib"
+STEPS_FILE = "lever_steps.json"
 
 
 def save_lever_artifacts(
@@ -641,10 +671,11 @@ def save_lever_artifacts(
     k: int,
     seed: int,
 ) -> None:
-    """Write ``training_ranges.json`` and ``levers_bootstrap.joblib`` (k bootstrap boosters,
-    ``train.lever_members``) beside the model."""
+    """Write ``training_ranges.json``, ``lever_steps.json`` (:func:`lever_steps` of the training
+    units) and ``levers_bootstrap.joblib`` (k bootstrap boosters, ``train.lever_members``) beside the model."""
     model_dir = Path(model_dir)
     save_training_ranges(train_units, list(model.feature_names_in_), model_dir / RANGES_FILE)
+    write_json_atomic(model_dir / STEPS_FILE, lever_steps(train_units))
     save_bootstrap_boosters(model, train_units, model_dir / BOOTSTRAP_FILE, k=k, seed=seed)
 
 

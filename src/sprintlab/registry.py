@@ -19,10 +19,12 @@ Folder layout (file names defined here once)::
     models/<target>/evaluation.json           held-out evaluation (``sprintlab.models.training``)
     models/<target>/drift_reference.json      training distribution (``sprintlab.drift``)
     models/<target>/training_ranges.json      lever artifacts (``sprintlab.levers``)
+    models/<target>/lever_steps.json
     models/<target>/levers_bootstrap.joblib
 
 A registered model's run carries ``evaluation/evaluation.json``, ``drift/drift_reference.json`` and,
-when logged, ``levers/training_ranges.json`` and ``levers/levers_bootstrap.joblib``; its registry
+when logged, ``levers/training_ranges.json``, ``levers/lever_steps.json`` and
+``levers/levers_bootstrap.joblib``; its registry
 version carries the tags ``data_source`` (simulated or folder) and ``features_not_assessed`` (JSON:
 feature -> why). MLflow is imported only when a registered model is loaded from the registry.
 
@@ -99,7 +101,8 @@ class LoadedModel:
 
     ``signature``: the logged input signature as (feature, type) pairs, empty for a folder model;
     ``metrics``: the held-out evaluation (empty when none was stored); ``drift_reference``,
-    ``lever_ranges`` and ``lever_boosters`` are ``None`` when the model carries none.
+    ``lever_ranges``, ``lever_steps`` (effort-equivalent steps, :func:`sprintlab.levers.lever_steps`)
+    and ``lever_boosters`` are ``None`` when the model carries none.
     ``data_source``: what the model was trained on (``data.source``: simulated or folder;
     ``unknown`` for a model that does not record it); ``not_assessed``: configured features the
     training data did not provide -> why.
@@ -116,6 +119,7 @@ class LoadedModel:
     drift_reference: dict[str, Any] | None = None
     lever_ranges: LeverRanges | None = None
     lever_boosters: tuple[Any, ...] | None = None
+    lever_steps: dict[str, float] | None = None
     data_source: str = UNKNOWN_SOURCE
     not_assessed: dict[str, str] = field(default_factory=dict)
 
@@ -161,15 +165,26 @@ def _read_json(path: Path | None) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path is not None and path.exists() else None
 
 
-def _folder_levers(folder: Path) -> tuple[LeverRanges | None, tuple[Any, ...] | None]:
-    """Training ranges and bootstrap boosters stored in ``folder`` (``None`` for each one absent)."""
+#: training ranges, bootstrap boosters and effort-equivalent steps of a model (each None when absent)
+_LeverArtifacts = tuple[LeverRanges | None, tuple[Any, ...] | None, dict[str, float] | None]
+
+
+def _folder_levers(folder: Path) -> _LeverArtifacts:
+    """Training ranges, bootstrap boosters and lever steps stored in ``folder`` (``None`` for each one absent)."""
     import joblib
 
-    from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE, load_training_ranges
+    from sprintlab.levers import (
+        BOOTSTRAP_FILE,
+        RANGES_FILE,
+        STEPS_FILE,
+        load_lever_steps,
+        load_training_ranges,
+    )
 
     ranges = load_training_ranges(folder / RANGES_FILE) if (folder / RANGES_FILE).exists() else None
     boosters = tuple(joblib.load(folder / BOOTSTRAP_FILE)) if (folder / BOOTSTRAP_FILE).exists() else None
-    return ranges, boosters
+    steps = load_lever_steps(folder / STEPS_FILE) if (folder / STEPS_FILE).exists() else None
+    return ranges, boosters, steps
 
 
 def skip_reason(models_dir: str | Path, target: str) -> str | None:
@@ -225,7 +240,7 @@ def load_pipeline_model(models_dir: str | Path, target: str) -> LoadedModel:
     if not (folder / MODEL_FILE).exists():
         raise ModelNotFoundError(f"no model in {folder} (expected {MODEL_FILE})")
     record = registration(models_dir, target) or {}
-    ranges, boosters = _folder_levers(folder)
+    ranges, boosters, steps = _folder_levers(folder)
     source, not_assessed = _model_info(folder)
     return LoadedModel(
         name=TARGETS[target].registered_name,
@@ -238,6 +253,7 @@ def load_pipeline_model(models_dir: str | Path, target: str) -> LoadedModel:
         drift_reference=load_reference(None, folder),
         lever_ranges=ranges,
         lever_boosters=boosters,
+        lever_steps=steps,
         data_source=source,
         not_assessed=not_assessed,
     )
@@ -282,9 +298,9 @@ def _run_artifact(mlflow: Any, run_id: str | None, path: str) -> Path | None:
         return None
 
 
-def _run_levers(mlflow: Any, run_id: str | None) -> tuple[LeverRanges | None, tuple[Any, ...] | None]:
+def _run_levers(mlflow: Any, run_id: str | None) -> _LeverArtifacts:
     folder = _run_artifact(mlflow, run_id, LEVERS_ARTIFACT_DIR)
-    return _folder_levers(folder) if folder is not None else (None, None)
+    return _folder_levers(folder) if folder is not None else (None, None, None)
 
 
 def champion_version(name: str) -> tuple[str, str | None] | None:
@@ -351,7 +367,7 @@ def _registry_model(name: str, version: str | None) -> LoadedModel:
     registered = _registered_version(client, name, version)
     uri = f"models:/{name}/{registered.version}"
     model, signature = _registered_estimator(mlflow, uri)
-    ranges, boosters = _run_levers(mlflow, registered.run_id)
+    ranges, boosters, steps = _run_levers(mlflow, registered.run_id)
     tags = dict(getattr(registered, "tags", None) or {})
     return LoadedModel(
         name=name,
@@ -365,6 +381,7 @@ def _registry_model(name: str, version: str | None) -> LoadedModel:
         drift_reference=load_reference(registered.run_id),
         lever_ranges=ranges,
         lever_boosters=boosters,
+        lever_steps=steps,
         data_source=str(tags.get(SOURCE_TAG, UNKNOWN_SOURCE)),
         not_assessed=_json_tag(tags.get(NOT_ASSESSED_TAG)),
     )

@@ -13,12 +13,16 @@ from typer.testing import CliRunner
 
 from sprintlab.levers import (
     GUARD_RAIL,
+    STEPS_FILE,
     Lever,
     apply_lever,
     catalogue_levers,
+    effort_equivalent_levers,
     family_words,
     fit_bootstrap_boosters,
+    lever_steps,
     levers_table,
+    load_lever_steps,
     load_training_ranges,
     priority_summary,
     save_training_ranges,
@@ -227,6 +231,13 @@ def test_cli_prints_the_box(lever_squad, tmp_path):
     assert "What to change first" in out and aid in out
     assert "Priority:" in out and "Transfer chance" in out and "Hamstring risk" in out
     assert " ".join(GUARD_RAIL.split()[:6]) in out
+    # models saved without lever steps: the catalogue's steps, and the command says so
+    assert f"no {STEPS_FILE} for transfer, hamstring" in out and "catalogue's steps" in out
+    (mdir / "hamstring" / STEPS_FILE).write_text('{"sleep_hours_7d": 1.0, "nordic_force_n": 25.0}')
+    stepped = CliRunner().invoke(app, ["levers", str(data), "--athlete", aid, "--models-dir", str(mdir)])
+    out = " ".join(stepped.output.split())
+    assert f"no {STEPS_FILE} for transfer " in out and f"no {STEPS_FILE} for transfer, hamstring" not in out
+    assert "+60 min sleep a night" in out or "+25 N Nordic force" in out  # hamstring changes by its steps
     bad = CliRunner().invoke(app, ["levers", str(data), "--athlete", "NOPE", "--models-dir", str(mdir)])
     assert bad.exit_code == 2 and "NOPE" in bad.output
     # an id that reads as console markup is printed literally, not parsed (it was a MarkupError)
@@ -242,6 +253,30 @@ def test_save_lever_artifacts_writes_ranges_and_bootstrap(lever_squad, tmp_path)
         assert (tmp_path / t / "training_ranges.json").exists() and (
             tmp_path / t / "levers_bootstrap.joblib"
         ).exists()
+        saved = load_lever_steps(tmp_path / t / STEPS_FILE)
+        assert saved == pytest.approx(lever_steps(lever_squad["units"][t]))
+        assert {"sleep_hours_7d", "nordic_force_n", "pelvic_control_score"} <= set(saved)
+
+
+def test_levers_table_with_a_models_steps_moves_each_feature_by_its_step(lever_squad, tmp_path):
+    """``steps`` of a target = that target's levers made effort-equivalent: the same rows as passing
+    those levers, worded with the steps; other targets keep the catalogue's steps."""
+    latest = lever_squad["latest"].head(10)
+    ranges = _ranges(lever_squad, tmp_path)
+    steps = {"hamstring": {"sleep_hours_7d": 0.75, "nordic_force_n": 20.0}}
+    with_steps = levers_table(latest, lever_squad["models"], ranges, steps=steps)
+    explicit = levers_table(
+        latest,
+        {"hamstring": lever_squad["models"]["hamstring"]},
+        ranges,
+        levers=effort_equivalent_levers(catalogue_levers(), steps["hamstring"]),
+    )
+    ham = with_steps[with_steps["model"] == "hamstring"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ham, explicit.reset_index(drop=True))
+    assert ham["text"].str.contains("+45 min sleep a night", regex=False).any()
+    assert ham["text"].str.contains("+20 N Nordic force", regex=False).any()
+    transfer = with_steps[with_steps["model"] == "transfer"]
+    assert transfer["text"].str.contains("+30 min sleep a night", regex=False).any()  # catalogue step
 
 
 def test_bagged_effect_of_an_outcome_learning_model(lever_squad):

@@ -13,7 +13,13 @@ import pytest
 from sprintlab.config import load_params
 from sprintlab.domain import TARGETS
 from sprintlab.registry import load_pipeline_model, save_estimator
-from sprintlab.report.build import ReportInputs, build_report_context, model_rows, report_levers
+from sprintlab.report.build import (
+    LEVER_STEP_WORDS,
+    ReportInputs,
+    build_report_context,
+    model_rows,
+    report_levers,
+)
 from sprintlab.report.render import render_html
 from sprintlab.scoring import score_week_with
 
@@ -90,6 +96,7 @@ def test_a_cap_keeps_the_highest_risks_and_names_who_is_left_out(squad):
                 "version": "unregistered",
                 "alias": "-",
                 "trained_on": "",
+                "changes": LEVER_STEP_WORDS[True],  # the fixture saves the lever steps with each model
             }
             for t in TARGETS
         ]
@@ -106,6 +113,8 @@ def test_a_cap_keeps_the_highest_risks_and_names_who_is_left_out(squad):
     assert "generated on" not in undated and str(date.today()) not in undated
     assert "Data checks raised 1 warning this week" in html and "A caller&#39;s limit." in html
     assert f"{len(ctx.left_out)} more athletes were scored but are not shown" in html
+    assert "Scored but not shown" in html  # the ids: in the methods appendix, after page one
+    assert html.index(ctx.left_out[0]) > html.index('id="methods"')
     assert all(aid in html for aid in ctx.left_out)
 
 
@@ -162,6 +171,27 @@ def test_levers_for_athletes_in_a_block_and_flagged_athletes_only(squad):
     assert set(out.loc[out["model"] == "hamstring", "athlete_id"]) <= {*ids[:3], ids[5]}
     assert out.groupby(["athlete_id", "model"]).size().max() <= 2
     assert out[["low", "high"]].notna().all().all()
+
+
+def test_levers_move_by_the_models_saved_steps_else_the_catalogues(squad):
+    """The report's changes are effort-equivalent - each feature moves by the step saved with the
+    model (``lever_steps.json``) - and a model saved without steps falls back to the catalogue's,
+    which the methods appendix's model table says."""
+    latest = squad["panel"][squad["panel"]["week_end"] == squad["week_end"]]
+    ids = latest["athlete_id"].tolist()
+    chosen = pd.DataFrame({"athlete_id": ids, "in_strength_block": True, "hamstring_flag": True})
+    models = {
+        t: replace(m, lever_steps={"sleep_hours_7d": 0.75, "nordic_force_n": 20.0})
+        for t, m in squad["models"].items()
+    }
+    stepped = report_levers(squad["panel"], models, chosen, squad["week_end"], top_n=20)
+    assert stepped["text"].str.contains("+45 min sleep a night", regex=False).any()
+    assert not stepped["text"].str.contains("+30 min sleep a night", regex=False).any()
+    bare = {t: replace(m, lever_steps=None) for t, m in squad["models"].items()}
+    catalogue = report_levers(squad["panel"], bare, chosen, squad["week_end"], top_n=20)
+    assert catalogue["text"].str.contains("+30 min sleep a night", regex=False).any()
+    assert set(stepped["athlete_id"]) <= set(ids)
+    assert {r["changes"] for r in model_rows(bare)} == {LEVER_STEP_WORDS[False]}
 
 
 def test_no_levers_without_training_ranges(squad):

@@ -588,3 +588,26 @@ def test_a_missing_net_benefit_is_a_dash_not_a_traceback():
     curves["model"][0] = {**curves["model"][0], "net_benefit": None}  # nan_to_none of an undefined value
     text = _appendix_text(ctx)
     assert "sprintlab model – +4.0 −1.0" in text
+
+
+def test_page_one_never_gives_bounce_back_as_a_cause_to_train():
+    """When an athlete's largest transfer driver is test-day variation (bounce-back), page one's
+    one-line why says so - it is not a training effect - before the measured sentence."""
+    ctx = build_demo_context(seed=7)
+    in_block = ctx.squad.loc[ctx.squad["in_strength_block"], "athlete_id"].astype(str).tolist()
+    assert in_block
+    aid = in_block[0]
+    drivers = ctx.drivers.copy()
+    top = (
+        (drivers["athlete_id"].astype(str) == aid) & (drivers["model"] == "transfer") & (drivers["rank"] == 1)
+    )
+    sentence = "Latest 0-10 m time against the athlete's first (baseline) test: 0.11 s faster - lowers transfer chance"
+    drivers.loc[top, ["feature", "family", "text"]] = ["t10_vs_first_test_s", "bounce_back", sentence]
+    html = " ".join(html_lib.unescape(_visible_text(render_html(replace(ctx, drivers=drivers)))).split())
+    expected = (
+        "Test-day variation (regression to own level), not a training effect: "
+        "latest 0-10 m time against the athlete's first (baseline) test: 0.11 s faster"
+    )
+    assert expected in html
+    # the other athletes' lines are the drivers' own sentences, unprefixed
+    assert html.count("not a training effect:") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sprintlab.domain import TARGETS, target
-from sprintlab.levers import RANGES_FILE
+from sprintlab.levers import RANGES_FILE, STEPS_FILE
 from sprintlab.registry import MODEL_FILE, LoadedModel, ModelNotFoundError
 
 
@@ -221,10 +222,24 @@ def levers(
         {t: m.model for t, m in models.items()},
         {t: m.lever_ranges for t, m in models.items() if m.lever_ranges is not None},
         boosters={t: list(m.lever_boosters) for t, m in models.items() if m.lever_boosters},
+        steps={t: m.lever_steps for t, m in models.items() if m.lever_steps},
     )
     console.print(
         render_box(table, athlete, week_end, top=top, status=_status(week, athlete, tables, models, root))
     )
+    _artifact_notes(console, models)
+
+
+def _artifact_notes(console: Console, models: Mapping[str, LoadedModel]) -> None:
+    """Say which models lack a lever artifact: no steps (the catalogue's steps were used), no
+    training ranges (changes were not clipped)."""
+    catalogue_steps = [t for t, m in models.items() if not m.lever_steps]
+    if catalogue_steps:
+        console.print(
+            f"[yellow]note:[/yellow] no {STEPS_FILE} for {', '.join(catalogue_steps)} (a model trained before "
+            "it was saved): its changes are the catalogue's steps, not effort-equivalent ones",
+            highlight=False,
+        )
     missing = [t for t, m in models.items() if m.lever_ranges is None]
     if missing:
         console.print(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -27,8 +28,22 @@ class FeatureSpec(BaseModel):
     modifiable: bool = False
     change: float | None = None
     change_label: str | None = None
+    # the coach's wording of an effort-equivalent step (sprintlab.levers.effort_equivalent_levers):
+    # a format string with one field ``amount`` = |step| x step_scale (e.g. 60: hours shown as
+    # minutes), or with step_scale "log_ratio_pct" the percent change 100 (1 - exp(-|step|)) of a log ratio
+    step_label: str | None = None
+    step_scale: float | Literal["log_ratio_pct"] = 1.0
     own_usual: bool = True  # explanations compare the value with the athlete's own usual value
     relative: tuple[str, str, str] | None = None  # (more, less, level) words for a difference/ratio measure
+
+    def step_words(self, step: float) -> str:
+        """The coach's wording of a step of ``step`` (feature units) of this feature: ``step_label``
+        with its ``amount``; without a ``step_label``, the name and the signed step."""
+        if self.step_label is None:
+            return f"{self.name} {step:+.3g}"
+        size = abs(step)
+        amount = 100 * (1 - np.exp(-size)) if self.step_scale == "log_ratio_pct" else size * self.step_scale
+        return self.step_label.format(amount=float(amount))
 
     @model_validator(mode="after")
     def _relative_is_own_norm(self) -> FeatureSpec:

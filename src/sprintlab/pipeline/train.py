@@ -25,7 +25,7 @@ import pandas as pd
 from sprintlab import domain
 from sprintlab.config import ModelParams, Params
 from sprintlab.io import nan_to_none, write_json_atomic, write_table_atomic, write_text_atomic
-from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE
+from sprintlab.levers import BOOTSTRAP_FILE, RANGES_FILE, STEPS_FILE
 from sprintlab.registry import (
     EVALUATION_FILE,
     FEATURES_FILE,
@@ -68,6 +68,7 @@ MODEL_ONLY_FILES = (
     "test_predictions.parquet",
     "drift_reference.json",
     RANGES_FILE,
+    STEPS_FILE,
     BOOTSTRAP_FILE,
     "curve_roc.csv",
     "curve_pr.csv",
@@ -326,7 +327,7 @@ def _register(
             "model_card": model_dir / CARD_FILE,
             "evaluation": model_dir / EVALUATION_FILE,
             "shap_summary": _tmp_csv(fam_imp, "shap_family_importance.csv"),
-            "levers": [model_dir / RANGES_FILE, model_dir / BOOTSTRAP_FILE],
+            "levers": [model_dir / RANGES_FILE, model_dir / STEPS_FILE, model_dir / BOOTSTRAP_FILE],
         },
         compare=(X_te, test["y"].to_numpy()),
         metric=params.registry.metric,

@@ -58,9 +58,18 @@ class ReportInputs:
     main_factor_hidden: tuple[str, ...] = ()
 
 
+#: how the "first thing to change" sizes its changes: with the model's saved effort-equivalent
+#: steps (:func:`sprintlab.levers.lever_steps`), or the catalogue's fixed ones (a model saved without them)
+LEVER_STEP_WORDS = {
+    True: "comparable effort: each measure's typical within-athlete swing in the training data",
+    False: "the catalogue's fixed steps (this model was saved without effort-equivalent steps)",
+}
+
+
 def model_rows(models: Mapping[str, LoadedModel]) -> list[dict[str, str]]:
     """The methods appendix's model table: registry name, the kind of model (its family,
-    :func:`sprintlab.models.families.family_words`), version, alias, training cutoff."""
+    :func:`sprintlab.models.families.family_words`), version, alias, training cutoff and how its
+    levers size a change (``LEVER_STEP_WORDS``)."""
     from sprintlab.models.families import family_words
 
     return [
@@ -70,6 +79,7 @@ def model_rows(models: Mapping[str, LoadedModel]) -> list[dict[str, str]]:
             "version": m.version,
             "alias": m.alias,
             "trained_on": m.trained_on,
+            "changes": LEVER_STEP_WORDS[bool(m.lever_steps)],
         }
         for m in models.values()
     ]
@@ -99,7 +109,10 @@ def report_levers(
         if loaded.lever_ranges is None or rows.empty:
             continue
         boosters = {target: list(loaded.lever_boosters)} if loaded.lever_boosters else None
-        table = levers_table(rows, {target: loaded.model}, {target: loaded.lever_ranges}, boosters=boosters)
+        steps = {target: loaded.lever_steps} if loaded.lever_steps else None
+        table = levers_table(
+            rows, {target: loaded.model}, {target: loaded.lever_ranges}, boosters=boosters, steps=steps
+        )
         parts.append(best_levers(table, top_n))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else None

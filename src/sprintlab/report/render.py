@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from sprintlab.domain import FAMILIES
+from sprintlab.domain import FAMILIES, FAMILY_LABELS, NOT_TRAINABLE_FAMILIES
 from sprintlab.io import write_text_atomic
 from sprintlab.models.flag_policy import skill_of_brier
 from sprintlab.privacy import is_alias, load_pseudonym_key, pseudonymise_ids
@@ -552,7 +552,13 @@ def _why(ctx: ReportContext, aid: str, model: str, raising: bool) -> str | None:
     d = ctx.athlete_rows("drivers", aid, model).sort_values("rank", kind="mergesort")
     if raising:
         d = d[d["shap"] > 0]
-    return str(d["text"].iloc[0]).rsplit(" - ", 1)[0] if len(d) else None
+    if not len(d):
+        return None
+    line = str(d["text"].iloc[0]).rsplit(" - ", 1)[0]
+    family = str(d["family"].iloc[0]) if "family" in d else ""
+    if family in NOT_TRAINABLE_FAMILIES:  # bounce-back: never read as a cause to train
+        return f"{FAMILY_LABELS[family]}, not a training effect: {line[:1].lower()}{line[1:]}"
+    return line
 
 
 def _answer(ctx: ReportContext, athletes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -735,6 +741,7 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
         "athletes": athletes,
         "answer": _answer(ctx, athletes),
         "left_out": _left_out(ctx),
+        "left_out_ids": _left_out_ids(ctx),
         "n_flag": sum(a["flag"] for a in athletes),
         "n_block": sum(a["in_block"] for a in athletes),
         "main_hamstring_column": ctx.squad["dominant_family_hamstring"].notna().any()
@@ -752,16 +759,21 @@ def _view(ctx: ReportContext) -> dict[str, Any]:
 
 
 def _left_out(ctx: ReportContext) -> str | None:
-    """The sentence naming the scored athletes a ``report.max_athletes`` cap left out."""
+    """Page one's sentence on the scored athletes a ``report.max_athletes`` cap left out (their ids
+    are listed in the methods appendix, :func:`_left_out_ids`)."""
     n = len(ctx.left_out)
     if not n:
         return None
     return (
         f"{n} more athlete{'s were' if n != 1 else ' was'} scored but {'are' if n != 1 else 'is'} not shown "
-        f"(the report is limited to {len(ctx.squad)} athletes and shows the highest hamstring risks): "
-        + ", ".join(ctx.left_out)
-        + "."
+        f"(the report is limited to {len(ctx.squad)} athletes and shows the highest hamstring risks; "
+        f"{'their ids are' if n != 1 else 'the id is'} listed under “Scored but not shown” in the methods appendix)."
     )
+
+
+def _left_out_ids(ctx: ReportContext) -> str | None:
+    """The ids of the athletes a ``report.max_athletes`` cap left out, for the methods appendix."""
+    return ", ".join(ctx.left_out) + "." if ctx.left_out else None
 
 
 # ---------------------------------------------------------------- rendering
