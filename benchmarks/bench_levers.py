@@ -374,7 +374,7 @@ def hamstring_truth(squad: TrainedSquad, levers: list[Lever]) -> tuple[pd.DataFr
     truth = pd.DataFrame(
         {
             lv.name: causal.latent_hamstring_probability(
-                lat, rows, weeks, causal.hamstring_latent_change(lv.changes)
+                lat, rows, weeks, causal.hamstring_latent_change(lv.changes, lv.resets)
             )
             - h0
             for lv in levers
@@ -399,6 +399,7 @@ def hamstring_check(squad: TrainedSquad, levers: list[Lever], reference: LeverMo
         # the other constants, so that "below the best constant" holds against every one of them
         "always_sleep": always("better_sleep", htruth.index),
         "always_less_load_spike": always("less_load_spike", htruth.index),
+        "always_sprint_exposure": always("sprint_exposure", htruth.index),
         "one_feature_rule": threshold_rule(
             hl.set_index("athlete_id")["nordic_force_n"], nordic_median, "more_strength", "better_control"
         ),

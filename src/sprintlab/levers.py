@@ -62,18 +62,22 @@ BUNDLES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("better_timing", "timing", "Better timing", ("first_step_contact_ms", "touchdown_distance_m")),
     ("less_load_spike", "load", "Less load spike", ("hsr_vs_own_norm", "hsr_excess_since_test")),
     ("better_sleep", "wellness", "Better sleep", ("sleep_hours_7d",)),
+    ("sprint_exposure", "load", "Near-maximal sprint exposure", ("days_since_near_max_speed",)),
 )
 
 
 @dataclass(frozen=True)
 class Lever:
-    """One realistic change: ``changes`` maps feature -> delta in the feature's own unit."""
+    """One realistic change: ``changes`` maps feature -> delta in the feature's own unit; ``resets``
+    maps feature -> the value an action brings it down to, ``new = min(current, value)`` (e.g. a
+    near-maximal sprint this week: days since one at most 3)."""
 
     name: str
     family: str
     label: str
     changes: Mapping[str, float] = field(default_factory=dict)
     bundle: bool = False
+    resets: Mapping[str, float] = field(default_factory=dict)
 
 
 def catalogue_levers(include_bundles: bool = True) -> list[Lever]:
@@ -82,9 +86,17 @@ def catalogue_levers(include_bundles: bool = True) -> list[Lever]:
     variation) never give a lever."""
     cat = load_catalogue()
     singles = [
-        Lever(f.name, f.family, f.change_label or f.name, {f.name: float(f.change)})
+        Lever(
+            f.name,
+            f.family,
+            f.change_label or f.name,
+            {} if f.change is None else {f.name: float(f.change)},
+            resets={} if f.reset_to is None else {f.name: float(f.reset_to)},
+        )
         for f in cat.features
-        if f.modifiable and f.change is not None and f.family not in domain.NOT_TRAINABLE_FAMILIES
+        if f.modifiable
+        and (f.change is not None or f.reset_to is not None)
+        and f.family not in domain.NOT_TRAINABLE_FAMILIES
     ]
     out = list(singles)
     if include_bundles:
@@ -96,8 +108,9 @@ def catalogue_levers(include_bundles: bool = True) -> list[Lever]:
             if not parts:
                 continue
             changes = {k: v for p in parts for k, v in p.changes.items()}
+            resets = {k: v for p in parts for k, v in p.resets.items()}
             label = f"{words} ({' and '.join(p.label for p in parts)})" if len(parts) > 1 else parts[0].label
-            out.append(Lever(name, fam, label, changes, bundle=True))
+            out.append(Lever(name, fam, label, changes, bundle=True, resets=resets))
     return out
 
 
@@ -135,7 +148,8 @@ def effort_equivalent_levers(levers: Sequence[Lever], steps: Mapping[str, float]
     direction: ``change_f -> sign(change_f) * steps[f]`` (``steps``: :func:`lever_steps`, one
     within-athlete SD of each quantity, so "more strength" and "better control" ask for a comparable
     effort). A bundle moves each member by its own step. Features without a step keep the
-    catalogue's change and label; the others are worded by the catalogue's ``step_label``
+    catalogue's change and label, an action (``Lever.resets``: one near-maximal sprint this week)
+    stays as it is; the others are worded by the catalogue's ``step_label``
     (e.g. "+39 min sleep a night")."""
     cat = load_catalogue()
 
@@ -151,7 +165,7 @@ def effort_equivalent_levers(levers: Sequence[Lever], steps: Mapping[str, float]
             return lv
         parts = " and ".join(words(f, changes[f], lv) for f in changes)
         label = f"{lv.label.split(' (')[0]} ({parts})" if lv.bundle and len(changes) > 1 else parts
-        return Lever(lv.name, lv.family, label, changes, lv.bundle)
+        return Lever(lv.name, lv.family, label, changes, lv.bundle, lv.resets)
 
     return [moved(lv) for lv in levers]
 
@@ -310,6 +324,9 @@ def apply_lever(
         for column, values in step(rows, moved, lever.changes).items():
             if column in moved:
                 moved[column] = values
+    for column, value in lever.resets.items():  # an action: the feature comes down to ``value`` at most
+        if column in moved:
+            moved[column] = np.minimum(_col(moved, column), value)  # NaN stays NaN
     if not ranges:
         return moved, np.zeros(len(rows), dtype=bool)
     return _clip_to_ranges(rows, moved, ranges)
@@ -388,8 +405,10 @@ def _pct(p: float) -> str:
 
 
 def lever_sentence(label: str, model: str, p0: float, p1: float, clipped: bool) -> str:
-    """ "<label>: transfer chance from 31% to 48%" (+ a note when the change was clipped)."""
+    """ "<Label> raises transfer chance from 31% to 48%" (+ a note when the change was clipped); the
+    label's first letter capitalised, as the sentence's start ("One near-maximal sprint ...")."""
     words = domain.target(model).outcome_words
+    label = label[:1].upper() + label[1:]
     if _pct(p0) == _pct(p1):
         text = f"{label}: {words} stays at {_pct(p0)}"
     else:

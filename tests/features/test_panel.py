@@ -64,8 +64,9 @@ def test_catalogue_entries_are_complete():
     assert set(cat.families) == set(FAMILIES)
     for f in cat.features:
         assert f.description and f.unit and f.family in FAMILIES
-        if f.modifiable:
-            assert f.change is not None and f.change_label
+        if f.modifiable:  # a step (worded for the effort-equivalent size too) or an action
+            assert f.change_label and (f.change is None) != (f.reset_to is None)
+            assert f.change is None or f.step_label
 
 
 def test_every_family_is_built_from_the_simulated_squad(small_panel):

@@ -79,3 +79,25 @@ def test_bounce_back_is_never_in_any_lever_set():
         assert not set(lv.changes) & bounce
     for _name, family, _words, members in BUNDLES:
         assert family != "bounce_back" and not set(members) & bounce
+
+
+def test_a_sprint_exposure_this_week_resets_the_days_since_term(tiny):
+    """By hand: one near-maximal sprint this week brings the latent days since one down to 3 at
+    most, ``D'_t = min(D_t, min(D_w, 3) + 7 j)`` over the horizon; each hazard's logit moves by the
+    generator's sprint-gap term, 0.45 (clip(D', 0, 42) - clip(D, 0, 42)) / 14."""
+    _, lat, rows, weeks = tiny
+    ch = causal.hamstring_latent_change({}, {"days_since_near_max_speed": 3.0})
+    got = causal.latent_hamstring_probability(lat, rows, weeks, ch)
+    t = weeks[:, None] + np.arange(4)[None, :]
+    h = lat.hamstring.hazard[rows[:, None], t + 1]
+    days = lat.hamstring.days_since_expo[rows[:, None], t]
+    moved = np.minimum(days, np.minimum(days[:, :1], 3.0) + 7 * np.arange(4)[None, :])
+    gap = np.clip(moved, 0, 42) - np.clip(days, 0, 42)
+    logit = np.log(h / (1 - h)) + HAZARD["sprint_gap"] * gap / HAZARD_SCALES.sprint_gap_scale_days
+    np.testing.assert_allclose(got, 1 - np.prod(1 - sigmoid(logit), axis=1), rtol=1e-9, atol=1e-12)
+    base = causal.latent_hamstring_probability(lat, rows, weeks)
+    already = days[:, 0] <= 3  # sprinted this week already: nothing changes
+    long_gap = days[:, 0] > 10
+    assert already.any() and long_gap.any()
+    np.testing.assert_array_equal(got[already], base[already])
+    assert (got[long_gap] < base[long_gap]).all()

@@ -127,6 +127,24 @@ def test_clipping_to_training_range(tmp_path):
     assert clipped.tolist() == [False, True, True]
 
 
+def test_a_sprint_exposure_is_an_action_that_resets_the_days_since_one():
+    """ "One near-maximal sprint exposure this week" brings the days since one down to 3 at most (a
+    reset, not a step: effort-equivalent steps leave it as it is); a missing value stays missing."""
+    levers = {lv.name: lv for lv in catalogue_levers()}
+    exposure = levers["sprint_exposure"]
+    assert exposure.bundle and exposure.family == "load" and not exposure.changes
+    assert exposure.resets == {"days_since_near_max_speed": 3.0}
+    rows = pd.DataFrame({"athlete_id": ["A", "B", "C"], "days_since_near_max_speed": [40.0, 2.0, np.nan]})
+    new, clipped = apply_lever(rows, exposure, {"days_since_near_max_speed": (0.0, 90.0)})
+    assert new["days_since_near_max_speed"].tolist()[:2] == [3.0, 2.0]
+    assert np.isnan(new["days_since_near_max_speed"].iloc[2]) and not clipped.any()
+    stepped = {
+        lv.name: lv
+        for lv in effort_equivalent_levers(catalogue_levers(), {"days_since_near_max_speed": 17.5})
+    }
+    assert stepped["sprint_exposure"] == exposure
+
+
 def test_clipped_flag_and_note_in_table(lever_squad, tmp_path):
     latest = lever_squad["latest"].head(5).copy()
     ranges = _ranges(lever_squad, tmp_path)

@@ -28,6 +28,9 @@ class FeatureSpec(BaseModel):
     modifiable: bool = False
     change: float | None = None
     change_label: str | None = None
+    # an action rather than a step: the lever brings the feature down to this value at most
+    # (days since a near-maximal sprint after one this week); sprintlab.levers.Lever.resets
+    reset_to: float | None = None
     # the coach's wording of an effort-equivalent step (sprintlab.levers.effort_equivalent_levers):
     # a format string with one field ``amount`` = |step| x step_scale (e.g. 60: hours shown as
     # minutes), or with step_scale "log_ratio_pct" the percent change 100 (1 - exp(-|step|)) of a log ratio

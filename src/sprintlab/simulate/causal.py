@@ -191,12 +191,18 @@ class HamstringLatentChange:
     sleep_deficit: float = 0.0
     strength_pct: float = 0.0
     control: float = 0.0
+    days_reset: float | None = None  # an exposure this week: days since near-maximal sprinting <= this
 
 
-def hamstring_latent_change(changes: Mapping[str, float]) -> HamstringLatentChange:
+def hamstring_latent_change(
+    changes: Mapping[str, float], resets: Mapping[str, float] | None = None
+) -> HamstringLatentChange:
     """The latent changes a lever's feature changes imply (inverse of the observation equations:
     Nordic N -> N; sleep +d h -> deficit ``-d / 0.8``; pelvic/trunk +d -> control ``d / 0.95``,
-    ``d / 0.85``, mean over both; ``hsr_excess_since_test`` is already a log ratio)."""
+    ``d / 0.85``, mean over both; ``hsr_excess_since_test`` is already a log ratio). ``resets``
+    (:attr:`sprintlab.levers.Lever.resets`): a near-maximal sprint this week brings the latent days
+    since one down to ``resets["days_since_near_max_speed"]`` at most."""
+    reset = (resets or {}).get("days_since_near_max_speed")
     _, dc = _strength_and_control_change(changes)
     return HamstringLatentChange(
         nordic_n=changes.get("nordic_force_n", 0.0),
@@ -206,6 +212,7 @@ def hamstring_latent_change(changes: Mapping[str, float]) -> HamstringLatentChan
         sleep_deficit=-changes.get("sleep_hours_7d", 0.0) / _W.sleep_hours_per_deficit_sd,
         strength_pct=changes.get("strength_change_since_test_pct", 0.0),
         control=dc,
+        days_reset=None if reset is None else float(reset),
     )
 
 
@@ -285,7 +292,8 @@ def latent_hamstring_probability(
     ``p = 1 - prod_{t=w..w+3} (1 - sigmoid(h0 + sum terms(state'_t)))`` with
     :func:`~sprintlab.simulate.processes.hazard_terms` of the moved states: Nordic
     ``clip(N_t + dN, 200, 500) (1 - |asym|)``; spike state and soreness (:func:`_load_path`);
-    days since near-maximal sprinting ``min(D_t, max(D_w + dD, 0) + 7 (t - w))``; sleep deficit
+    days since near-maximal sprinting ``min(D_t, max(D_w + dD, 0) + 7 (t - w))`` (an exposure this
+    week: ``D_w + dD`` replaced by ``min(D_w + dD, days_reset)``); sleep deficit
     ``S_t + dS``; the strength-control gap (:func:`_gap_path`). With no change it is the
     realised-path probability ``p_hamstring_28d`` of the truth table.
     """
@@ -295,7 +303,10 @@ def latent_hamstring_probability(
     spikes, sore = _load_path(lat, rows, week, ch)
     days = _horizon(ham.days_since_expo, rows, week)
     step = np.arange(HORIZON_WEEKS)[None, :] * DAYS_PER_WEEK
-    days = np.minimum(days, np.maximum(days[:, :1] + ch.days, 0) + step)
+    start = days[:, :1] + ch.days
+    if ch.days_reset is not None:  # an exposure this week
+        start = np.minimum(start, ch.days_reset)
+    days = np.minimum(days, np.maximum(start, 0) + step)
     if np.any(week + HORIZON_WEEKS >= ham.hazard.shape[1]):
         raise ValueError("the 28 days after a week run past the simulated window")
     ages = (
