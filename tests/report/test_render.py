@@ -611,3 +611,23 @@ def test_page_one_never_gives_bounce_back_as_a_cause_to_train():
     assert expected in html
     # the other athletes' lines are the drivers' own sentences, unprefixed
     assert html.count("not a training effect:") == 1
+
+
+def test_each_page_one_table_shows_the_first_change_for_its_own_outcome():
+    """An athlete flagged *and* in a strength block: the flagged table shows the first change for
+    hamstring risk, the strength-block table the first change for transfer chance (the athlete's
+    page keeps one priority, the flagged outcome first)."""
+    ctx = build_demo_context(seed=7)
+    both = ctx.squad.loc[ctx.squad["in_strength_block"] & ctx.squad["hamstring_flag"], "athlete_id"]
+    assert len(both)
+    aid = str(both.iloc[0])
+    rows = ctx.levers[ctx.levers["athlete_id"].astype(str) == aid]
+    hamstring_text = str(rows.loc[rows["model"] == "hamstring", "text"].iloc[0])
+    transfer_text = str(rows.loc[rows["model"] == "transfer", "text"].iloc[0])
+    html = html_lib.unescape(render_html(ctx))
+    page_one = html[html.index('id="answer"') : html.index('id="squad"')]
+    flagged, block = page_one.split("In a strength block", 1)
+    flagged_row = flagged[flagged.index(f">{aid}<") :].split("</tr>", 1)[0]
+    block_row = block[block.index(f">{aid}<") :].split("</tr>", 1)[0]
+    assert hamstring_text in flagged_row and transfer_text not in flagged_row
+    assert transfer_text in block_row and hamstring_text not in block_row

@@ -502,9 +502,12 @@ def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool)
         for _, r in rows.iterrows()
     ]
     first = first_lever(rows, aid, outcomes)
+    of_outcome = {m: first_lever(rows, aid, [m]) for m in outcomes}
     return {
         "priority": priority_line(rows, aid, outcomes) if first is not None and "family" in rows else None,
         "first": str(first["text"]) if first is not None else None,
+        # page one's tables: each shows the first change for its own outcome
+        "first_for": {m: str(r["text"]) for m, r in of_outcome.items() if r is not None},
         "items": items,
         "none": "No single realistic change moves "
         + " or ".join(MODEL_WORDS[m] for m in outcomes)
@@ -563,11 +566,11 @@ def _why(ctx: ReportContext, aid: str, model: str, raising: bool) -> str | None:
 
 def _answer(ctx: ReportContext, athletes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Page one: the flagged athletes and those in a strength block, each with a one-line why and
-    the first thing to change."""
+    the first thing to change for that table's outcome (hamstring risk; transfer chance)."""
 
     def line(a: dict[str, Any], model: str, raising: bool) -> dict[str, Any]:
-        levers = a["levers"] or {}
-        return {**a, "why": _why(ctx, a["id"], model, raising), "first": levers.get("first")}
+        first = ((a["levers"] or {}).get("first_for") or {}).get(model)
+        return {**a, "why": _why(ctx, a["id"], model, raising), "first": first}
 
     return {
         "flagged": [line(a, "hamstring", True) for a in athletes if a["flag"]],
