@@ -622,13 +622,23 @@ def family_words(family: str) -> str:
     return label[:1].lower() + label[1:]
 
 
+def priority_words(lever: pd.Series) -> str:
+    """A lever row's priority in the coach's words: its family (:func:`family_words`) and, for a
+    bundle or one of its members, the bundle's words - "training load: near-maximal sprint
+    exposure", not just "training load", which would read as "less load"."""
+    name = str(lever.get("lever", ""))
+    words = next((w for b, _f, w, members in BUNDLES if name == b or name in members), None)
+    family = family_words(str(lever["family"]))
+    return f"{family}: {words[:1].lower() + words[1:]}" if words else family
+
+
 def priority_summary(table: pd.DataFrame, athlete_id: str, model: str = "transfer", n: int = 2) -> str:
-    """ "Priority: sprint timing and braking. <best lever sentence>; <next lever sentence>." for one
-    athlete and model (the family in the coach's words, :func:`family_words`)."""
+    """ "Priority: sprint timing and braking: better timing. <best lever sentence>; <next lever
+    sentence>." for one athlete and model (:func:`priority_words`)."""
     t = _helpful(table, athlete_id, model)
     if t.empty:
         return f"No modelled lever changes the {domain.target(model).outcome_words} noticeably."
-    return f"Priority: {family_words(t['family'].iloc[0])}. " + "; ".join(t["text"].head(n)) + "."
+    return f"Priority: {priority_words(t.iloc[0])}. " + "; ".join(t["text"].head(n)) + "."
 
 
 def first_lever(table: pd.DataFrame, athlete_id: str, models: Sequence[str]) -> pd.Series | None:
@@ -643,9 +653,10 @@ def first_lever(table: pd.DataFrame, athlete_id: str, models: Sequence[str]) -> 
 
 
 def priority_line(table: pd.DataFrame, athlete_id: str, models: Sequence[str]) -> str | None:
-    """The one "Priority: <family>." line of an athlete: the family of :func:`first_lever`."""
+    """The one "Priority: <family>: <bundle>." line of an athlete: :func:`priority_words` of
+    :func:`first_lever`."""
     best = first_lever(table, athlete_id, models)
-    return None if best is None else f"Priority: {family_words(str(best['family']))}."
+    return None if best is None else f"Priority: {priority_words(best)}."
 
 
 def athlete_outcomes(in_block: bool, flagged: bool) -> list[str]:

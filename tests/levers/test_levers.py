@@ -18,13 +18,13 @@ from sprintlab.levers import (
     apply_lever,
     catalogue_levers,
     effort_equivalent_levers,
-    family_words,
     fit_bootstrap_boosters,
     lever_steps,
     levers_table,
     load_lever_steps,
     load_training_ranges,
     priority_summary,
+    priority_words,
     save_training_ranges,
 )
 from sprintlab.simulate import causal
@@ -127,6 +127,19 @@ def test_clipping_to_training_range(tmp_path):
     assert clipped.tolist() == [False, True, True]
 
 
+def test_priority_names_the_family_and_the_bundle():
+    """An exposure is "training load: near-maximal sprint exposure" - "training load" alone would
+    read as "less load"; a single lever is named by its bundle's words too; a lever outside every
+    bundle by its family alone."""
+    row = pd.Series({"lever": "sprint_exposure", "family": "load"})
+    assert priority_words(row) == "training load: near-maximal sprint exposure"
+    assert (
+        priority_words(pd.Series({"lever": "sleep_hours_7d", "family": "wellness"}))
+        == "wellness: better sleep"
+    )
+    assert priority_words(pd.Series({"lever": "custom", "family": "load"})) == "training load"
+
+
 def test_a_sprint_exposure_is_an_action_that_resets_the_days_since_one():
     """ "One near-maximal sprint exposure this week" brings the days since one down to 3 at most (a
     reset, not a step: effort-equivalent steps leave it as it is); a missing value stays missing."""
@@ -201,7 +214,7 @@ def test_plain_language_matches_numbers(lever_squad, tmp_path):
     s = priority_summary(tab, aid, "transfer")
     best = tab[(tab["athlete_id"] == aid) & (tab["model"] == "transfer")].iloc[0]
     if best["effect"] > 1e-4:
-        assert s.startswith(f"Priority: {family_words(best['family'])}. {best['text']}")
+        assert s.startswith(f"Priority: {priority_words(best)}. {best['text']}")
     top = levers_table(latest, lever_squad["models"], _ranges(lever_squad, tmp_path), top_n=2)
     assert top.groupby(["athlete_id", "model"]).size().max() <= 2
 
