@@ -2,7 +2,10 @@
 
 A *lever* is a realistic change of one or more modifiable features (catalogue ``modifiable``,
 ``change`` in the feature's own unit, ``change_label`` in the coach's words) or a family bundle
-("more strength", "better control", "better timing", "less load spike", "better sleep"). For each
+("more strength", "better control", "better timing", "less load spike", "better sleep", "near-maximal
+sprint exposure"). With the steps saved beside a model (:func:`lever_steps`) each change is of
+comparable effort - one within-athlete SD of every feature it moves; an action (``reset_to`` in the
+catalogue: a near-maximal sprint this week) sets its feature instead of stepping it. For each
 athlete the lever is applied to the current feature row, features computed from the same
 measurement move with it (e.g. more squat strength also raises ``squat_e1rm_rel`` and the 8-week
 change; +1 pelvic and +1 trunk control point raise the 8-week control score by 1 and shrink the
