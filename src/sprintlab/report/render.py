@@ -501,8 +501,9 @@ def _athlete_levers(ctx: ReportContext, aid: str, in_block: bool, flagged: bool)
         }
         for _, r in rows.iterrows()
     ]
-    first = first_lever(rows, aid, outcomes)
     of_outcome = {m: first_lever(rows, aid, [m]) for m in outcomes}
+    # the athlete's first change: that of the first outcome (the one that matters most) with one
+    first = next((r for r in of_outcome.values() if r is not None), None)
     return {
         "priority": priority_line(rows, aid, outcomes) if first is not None and "family" in rows else None,
         "first": str(first["text"]) if first is not None else None,
