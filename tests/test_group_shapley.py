@@ -140,3 +140,58 @@ def test_a_tree_ensembles_additive_path_equals_every_coalition(leaves: int) -> N
             1 << next(i for i, g in enumerate(groups.values()) if f <= set(g)) for f in terms.term_features
         ]
         assert _covering_coalitions(term_groups, 4) == [0, 15]
+
+
+@pytest.mark.parametrize("zero_as_missing", [False, True])
+def test_tree_term_means_decide_every_split_as_lightgbm_does(zero_as_missing: bool) -> None:
+    """The leaf-path means (``tree_term_means``) equal the mean of LightGBM's own leaf values over every
+    (row, reference row) pair, for rows with values the training data never had: missing values in a
+    feature trained without any (LightGBM reads them as 0), zeros (missing under ``zero_as_missing``),
+    values exactly on a threshold."""
+    import lightgbm as lgb
+
+    from sprintlab.models.estimator import leaf_paths, tree_term_means
+
+    rng = np.random.default_rng(3)
+    train = rng.normal(size=(500, 4))
+    train[::9, 1] = np.nan
+    train[::5, 3] = 0.0
+    y = train[:, 0] + np.nan_to_num(train[:, 1]) * train[:, 2] - train[:, 3] + rng.normal(size=500)
+    params = {"num_leaves": 6, "verbose": -1, "zero_as_missing": zero_as_missing, "min_data_in_leaf": 5}
+    booster = lgb.train(params, lgb.Dataset(train, y), 25)
+    trees = booster.dump_model()["tree_info"]
+    thresholds = [n["threshold"] for t in trees for n in _split_nodes(t["tree_structure"])]
+    rows = rng.normal(size=(30, 4))
+    rows[::4, 0] = np.nan  # feature 0 had no missing value in training
+    rows[1::4, 2] = 0.0
+    rows[2::4, 3] = thresholds[0]
+    rows[3::4, 1] = np.nan
+    reference = np.vstack([rows[::-1], rng.normal(size=(20, 4))])
+    reference[::3, 3] = np.nan
+    leaf_value = {
+        (j, n["leaf_index"]): n["leaf_value"]
+        for j, t in enumerate(trees)
+        for n in _leaves(t["tree_structure"])
+    }
+    paths = leaf_paths(trees)
+    for in_s in ([True, False, True, False], [False] * 4, [True] * 4, [False, True, True, True]):
+        mask = np.array(in_s)
+        mixed = np.where(mask, np.repeat(rows, len(reference), axis=0), np.tile(reference, (len(rows), 1)))
+        leaves = booster.predict(mixed, pred_leaf=True)
+        values = np.vectorize(lambda j, leaf: leaf_value.get((j, leaf), 0.0))(
+            np.arange(len(trees))[None, :], leaves
+        )
+        expected = values.reshape(len(rows), len(reference), -1).mean(axis=1)
+        np.testing.assert_allclose(tree_term_means(paths, rows, reference, mask), expected, atol=1e-12)
+
+
+def _split_nodes(node: dict) -> list[dict]:
+    if "leaf_value" in node:
+        return []
+    return [node, *_split_nodes(node["left_child"]), *_split_nodes(node["right_child"])]
+
+
+def _leaves(node: dict) -> list[dict]:
+    if "leaf_value" in node:
+        return [{"leaf_index": node.get("leaf_index", 0), **node}]
+    return [*_leaves(node["left_child"]), *_leaves(node["right_child"])]

@@ -129,16 +129,23 @@ def group_shapley(
     return out
 
 
+TermMeans = Callable[[pd.DataFrame, pd.DataFrame, frozenset[str]], np.ndarray]
+
+
 @dataclass(frozen=True)
 class AdditiveMargin:
     """A value function written as ``intercept + slope * sum_t term_t(x)`` where term ``t`` reads only
-    the features ``term_features[t]`` (a tree ensemble: one term per tree, the features it splits on).
-    ``term_values(frame)`` gives every term per row, shape ``(rows, terms)``."""
+    the features ``term_features[t]`` (a tree ensemble: one term per tree, the features it splits on;
+    a linear model: one term per coefficient). ``term_values(frame)`` gives every term per row, shape
+    ``(rows, terms)``. ``term_means(x, reference, features)``, when given, gives
+    ``mean_r term_t(x_S, r_{-S})`` per row of ``x`` and term directly (``features``: the columns
+    of ``x`` in ``S``), without forming the ``rows x reference rows`` pairs."""
 
     intercept: float
     slope: float
     term_features: tuple[frozenset[str], ...]
     term_values: Callable[[pd.DataFrame], np.ndarray]
+    term_means: TermMeans | None = None
 
 
 def additive_margin_of(model: object) -> AdditiveMargin | None:
@@ -167,6 +174,9 @@ def _term_means(
     terms: AdditiveMargin, x: pd.DataFrame, reference: pd.DataFrame, mask: np.ndarray
 ) -> np.ndarray:
     """``mean_r term_t(x_S, r_{-S})`` per row and term for one coalition's feature ``mask``."""
+    if terms.term_means is not None:
+        features = frozenset(c for c, m in zip(x.columns, mask, strict=True) if m)
+        return np.asarray(terms.term_means(x, reference[list(x.columns)], features), dtype=float)
     n, m = len(x), len(reference)
     xv = x.to_numpy(dtype=float)
     rv = reference[list(x.columns)].to_numpy(dtype=float)

@@ -318,3 +318,30 @@ def test_values_beyond_the_training_range_score_as_its_edge():
     np.testing.assert_array_equal(m.feature_contributions(wild)[0], m.feature_contributions(edge)[0])
     gap = row.assign(first_step_contact_ms=np.nan)
     assert np.isfinite(m.predict_proba(gap)).all()
+
+
+@pytest.mark.parametrize("pair", [None, ("a", "b"), ("b", "c")])
+def test_additive_margin_gives_the_group_shapley_values_of_every_coalition(pair) -> None:
+    """The linear margin as one term per coefficient (the product reading its pair): the terms sum to
+    the margin, and the closed-form coalition means give every coalition's group Shapley values -
+    with missing values, a product within one group or across two, rows beyond the training range
+    (clipped) and a baseline on a subset of a wider frame's columns."""
+    from sprintlab.group_shapley import additive_group_shapley, group_shapley
+    from sprintlab.models.transfer_baselines import FeatureLogistic
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.normal(size=(400, 6)), columns=list("abcdef"))
+    x.iloc[::17, 2] = np.nan
+    y = ((x.a * x.b + x.c.fillna(0) - x.d + rng.normal(size=400)) > 0).astype(int)
+    groups = {"g1": ["a"], "g2": ["b", "c"], "g3": ["d"], "g4": ["e", "f"]}
+    rows = pd.concat([x.head(30), 4 * x.iloc[30:40]], ignore_index=True)
+    for model in (
+        InteractionLogisticClassifier(interaction=pair).fit(x, y),
+        FeatureLogistic(["a", "b", "c", "d"], interaction=pair).fit(x, y),
+    ):
+        terms = model.additive_margin()
+        total = terms.intercept + terms.term_values(rows).sum(axis=1)
+        np.testing.assert_allclose(total, model.margin(rows), atol=1e-12)
+        every = group_shapley(model.margin, rows, x.tail(90), groups)
+        fast = additive_group_shapley(terms, rows, x.tail(90), groups)
+        np.testing.assert_allclose(fast.to_numpy(), every.to_numpy(), atol=1e-12)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
@@ -70,6 +71,101 @@ def _walk_tree(node: dict, leaf_values: np.ndarray, features: set[str], names: l
     features.add(names[node["split_feature"]])
     _walk_tree(node["left_child"], leaf_values, features, names)
     _walk_tree(node["right_child"], leaf_values, features, names)
+
+
+#: LightGBM's missing-value handling of a numerical split (``missing_type`` in a dumped tree)
+_MISSING_TYPES = {"None": 0, "Zero": 1, "NaN": 2}
+#: LightGBM's ``kZeroThreshold``: |x| at most this counts as zero
+_ZERO_THRESHOLD = 1e-35
+
+
+@dataclass(frozen=True)
+class LeafPaths:
+    """Every leaf of an ensemble's trees with the conditions on its path, padded to the deepest path
+    (``active`` False where padded): ``tree`` and ``value`` per leaf (leaves of a tree contiguous,
+    trees in order, ``first_leaf`` per tree), per condition the ``feature`` index, ``threshold``,
+    ``goes_left`` (the path takes the left child), ``missing`` (0 None, 1 Zero, 2 NaN) and
+    ``default_left``."""
+
+    first_leaf: np.ndarray
+    value: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    goes_left: np.ndarray
+    missing: np.ndarray
+    default_left: np.ndarray
+    active: np.ndarray
+
+
+def leaf_paths(trees: list[dict]) -> LeafPaths:
+    """:class:`LeafPaths` of dumped LightGBM trees (``Booster.dump_model()["tree_info"]``); numerical
+    ``<=`` splits only (``ValueError`` on a categorical one)."""
+    leaves: list[tuple[float, list[tuple[int, float, bool, int, bool]]]] = []
+    first = []
+
+    def walk(node: dict, path: list[tuple[int, float, bool, int, bool]]) -> None:
+        if "leaf_value" in node:
+            leaves.append((float(node["leaf_value"]), path))
+            return
+        if node["decision_type"] != "<=":
+            raise ValueError(f"only numerical splits are supported, got {node['decision_type']!r}")
+        split = (int(node["split_feature"]), float(node["threshold"]))
+        flags = (_MISSING_TYPES[node["missing_type"]], bool(node["default_left"]))
+        walk(node["left_child"], [*path, (*split, True, *flags)])
+        walk(node["right_child"], [*path, (*split, False, *flags)])
+
+    for tree in trees:
+        first.append(len(leaves))
+        walk(tree["tree_structure"], [])
+    depth = max(1, max(len(path) for _, path in leaves))
+    cond = np.zeros((len(leaves), depth, 5))
+    active = np.zeros((len(leaves), depth), dtype=bool)
+    for i, (_, path) in enumerate(leaves):
+        if path:
+            cond[i, : len(path)] = np.array(path, dtype=float)
+            active[i, : len(path)] = True
+    return LeafPaths(
+        np.array(first, dtype=int),
+        np.array([value for value, _ in leaves]),
+        cond[:, :, 0].astype(int),
+        cond[:, :, 1],
+        cond[:, :, 2].astype(bool),
+        cond[:, :, 3].astype(int),
+        cond[:, :, 4].astype(bool),
+        active,
+    )
+
+
+def _conditions_hold(paths: LeafPaths, values: np.ndarray) -> np.ndarray:
+    """Per row, leaf and condition whether the row satisfies it, as LightGBM decides a numerical split
+    (``NumericalDecision`` in LightGBM's ``tree.h``): a missing value counts as 0 unless the split
+    has missing type NaN; a zero (type Zero) or missing (type NaN) value goes the default way, any
+    other ``x <= threshold`` left. Padded conditions hold. Shape ``(rows, leaves, depth)``."""
+    v = values[:, paths.feature]
+    nan = np.isnan(v)
+    v = np.where(nan & (paths.missing != 2), 0.0, v)
+    default = np.where(paths.missing == 1, np.abs(v) <= _ZERO_THRESHOLD, (paths.missing == 2) & nan)
+    left = np.where(default, paths.default_left, v <= paths.threshold)
+    return (left == paths.goes_left) | ~paths.active
+
+
+def tree_term_means(paths: LeafPaths, xv: np.ndarray, rv: np.ndarray, in_s: np.ndarray) -> np.ndarray:
+    """``mean_r tree_t(x_S, r_{-S})`` per row of ``xv`` and tree, exactly: a leaf is reached when every
+    condition on its path holds, those on features in ``S`` (``in_s`` per feature) decided by the
+    row and the others by the reference row, so the mean over the reference is
+    ``sum_leaf value x [row's conditions hold] x mean_r [reference's conditions hold]``."""
+    from_row = in_s[paths.feature] & paths.active
+    rows_per_chunk = max(1, 2_000_000 // paths.feature.size)
+    reference_share = np.zeros(len(paths.value))
+    for start in range(0, len(rv), rows_per_chunk):
+        held = _conditions_hold(paths, rv[start : start + rows_per_chunk])
+        reference_share += (held | from_row).all(axis=2).sum(axis=0)
+    weight = paths.value * reference_share / len(rv)
+    out = np.empty((len(xv), len(paths.first_leaf)))
+    for start in range(0, len(xv), rows_per_chunk):
+        held = (_conditions_hold(paths, xv[start : start + rows_per_chunk]) | ~from_row).all(axis=2)
+        out[start : start + len(held)] = np.add.reduceat(held * weight, paths.first_leaf, axis=1)
+    return out
 
 
 def _prediction_features(estimator: BaseEstimator, X: Any) -> pd.DataFrame:
@@ -400,6 +496,7 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             _walk_tree(tree["tree_structure"], leaf_values[j], split_features, names)
             features.append(frozenset(split_features))
         intercept, slope = getattr(self, "margin_affine_", (0.0, 1.0))
+        paths = leaf_paths(trees)
 
         def term_values(frame: pd.DataFrame) -> np.ndarray:
             x = _prediction_features(self, frame)
@@ -409,7 +506,12 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
             )
             return leaf_values[np.arange(len(trees))[None, :], leaves]
 
-        return AdditiveMargin(float(intercept), float(slope), tuple(features), term_values)
+        def term_means(x: pd.DataFrame, reference: pd.DataFrame, taken: frozenset[str]) -> np.ndarray:
+            xv = _prediction_features(self, x).to_numpy(dtype=float)
+            rv = _prediction_features(self, reference).to_numpy(dtype=float)
+            return tree_term_means(paths, xv, rv, np.array([n in taken for n in names]))
+
+        return AdditiveMargin(float(intercept), float(slope), tuple(features), term_values, term_means)
 
     def _n_trees(self) -> int:
         """How many trees a prediction uses (LightGBM's best iteration when it kept one)."""

@@ -37,6 +37,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sprintlab.group_shapley import AdditiveMargin
 from sprintlab.models.estimator import _binary_labels, _feature_frame, _prediction_features, check_monotone
 
 #: the name of the product column in the design (after the features)
@@ -441,6 +442,43 @@ class InteractionLogisticClassifier(ClassifierMixin, BaseEstimator):
             values[:, position[b]] += v / 2 * (zb - rb) * (za + ra)
             base += v * ra * rb
         return values, float(base)
+
+    def additive_margin(self) -> AdditiveMargin:
+        """The margin as ``b0 + c + sum_j w_j u_j + v z_a z_b``: one term per used feature and one for
+        the product (reading the pair), for exact group Shapley without every coalition
+        (:func:`sprintlab.group_shapley.additive_group_shapley`). ``term_means`` is closed-form: a
+        feature's term in the coalition is its own value, else its reference mean; the product takes
+        ``z_a`` and ``z_b`` each from the row or, outside the coalition, averages over the reference
+        (both outside: ``mean_r z_a z_b``)."""
+        check_is_fitted(self, "pipeline_")
+        w, v, c, b0 = self._weights()
+        k = len(self.used_features_)
+        pair = self.interaction
+        features = tuple(frozenset({f}) for f in self.used_features_)
+        if pair is not None:
+            features += (frozenset(pair),)
+
+        def coordinates(frame: pd.DataFrame) -> np.ndarray:
+            return self._coordinates(self._frame(frame))
+
+        def term_values(frame: pd.DataFrame) -> np.ndarray:
+            u = coordinates(frame)
+            linear = u[:, :k] * w
+            return linear if pair is None else np.column_stack([linear, v * u[:, k] * u[:, k + 1]])
+
+        def term_means(x: pd.DataFrame, reference: pd.DataFrame, taken: frozenset[str]) -> np.ndarray:
+            ux, ur = coordinates(x), coordinates(reference)
+            in_s = np.array([f in taken for f in self.used_features_])
+            linear = np.where(in_s, ux[:, :k] * w, (ur[:, :k] * w).mean(axis=0))
+            if pair is None:
+                return linear
+            a_in, b_in = pair[0] in taken, pair[1] in taken
+            za = ux[:, k] if a_in else np.full(len(x), ur[:, k].mean())
+            zb = ux[:, k + 1] if b_in else np.full(len(x), ur[:, k + 1].mean())
+            product = v * za * zb if a_in or b_in else np.full(len(x), v * (ur[:, k] * ur[:, k + 1]).mean())
+            return np.column_stack([linear, product])
+
+        return AdditiveMargin(b0 + c, 1.0, features, term_values, term_means)
 
     def coefficient_table(self) -> pd.DataFrame:
         """The fitted model in plain numbers: per design column (features, then the product) the

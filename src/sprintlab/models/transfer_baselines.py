@@ -18,10 +18,13 @@ median imputation, standardisation with the training mean and SD, L2 logistic re
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from sprintlab.group_shapley import AdditiveMargin
 
 if TYPE_CHECKING:
     from sprintlab.models.linear import InteractionLogisticClassifier
@@ -65,6 +68,17 @@ class FeatureLogistic:
         """Log-odds margin ``b0 + sum_j b_j z_j`` on the imputed, standardised design: the space
         group Shapley explains, as the shipped model's ``margin``."""
         return self.model_.margin(X[self.cols_])
+
+    def additive_margin(self) -> AdditiveMargin:
+        """The fitted model's additive terms (:meth:`InteractionLogisticClassifier.additive_margin`)
+        on a frame with any further columns (the features it does not use are null players)."""
+        inner, cols = self.model_.additive_margin(), self.cols_
+
+        def term_means(x: pd.DataFrame, reference: pd.DataFrame, taken: frozenset[str]) -> np.ndarray:
+            assert inner.term_means is not None
+            return inner.term_means(x[cols], reference[cols], taken & frozenset(cols))
+
+        return replace(inner, term_values=lambda frame: inner.term_values(frame[cols]), term_means=term_means)
 
 
 def transfer_baselines(model_features: list[str]) -> dict[str, FeatureLogistic]:
