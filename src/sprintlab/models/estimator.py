@@ -82,8 +82,8 @@ _ZERO_THRESHOLD = 1e-35
 @dataclass(frozen=True)
 class LeafPaths:
     """Every leaf of an ensemble's trees with the conditions on its path, padded to the deepest path
-    (``active`` False where padded): ``tree`` and ``value`` per leaf (leaves of a tree contiguous,
-    trees in order, ``first_leaf`` per tree), per condition the ``feature`` index, ``threshold``,
+    (``active`` False where padded): ``value`` per leaf (leaves of a tree contiguous, trees in
+    order, ``first_leaf``: each tree's first leaf), per condition the ``feature`` index, ``threshold``,
     ``goes_left`` (the path takes the left child), ``missing`` (0 None, 1 Zero, 2 NaN) and
     ``default_left``."""
 
