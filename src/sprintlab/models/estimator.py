@@ -63,16 +63,6 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def _walk_tree(node: dict, leaf_values: np.ndarray, features: set[str], names: list[str]) -> None:
-    """Fill ``leaf_values[leaf_index]`` and the split ``features`` of one dumped LightGBM tree."""
-    if "leaf_value" in node:
-        leaf_values[node.get("leaf_index", 0)] = node["leaf_value"]
-        return
-    features.add(names[node["split_feature"]])
-    _walk_tree(node["left_child"], leaf_values, features, names)
-    _walk_tree(node["right_child"], leaf_values, features, names)
-
-
 #: LightGBM's missing-value handling of a numerical split (``missing_type`` in a dumped tree)
 _MISSING_TYPES = {"None": 0, "Zero": 1, "NaN": 2}
 #: LightGBM's ``kZeroThreshold``: |x| at most this counts as zero
@@ -82,13 +72,14 @@ _ZERO_THRESHOLD = 1e-35
 @dataclass(frozen=True)
 class LeafPaths:
     """Every leaf of an ensemble's trees with the conditions on its path, padded to the deepest path
-    (``active`` False where padded): ``value`` per leaf (leaves of a tree contiguous, trees in
-    order, ``first_leaf``: each tree's first leaf), per condition the ``feature`` index, ``threshold``,
-    ``goes_left`` (the path takes the left child), ``missing`` (0 None, 1 Zero, 2 NaN) and
-    ``default_left``."""
+    (``active`` False where padded): ``value`` and LightGBM's ``leaf_index`` per leaf (leaves of a
+    tree contiguous, trees in order, ``first_leaf``: each tree's first leaf), per condition the
+    ``feature`` index, ``threshold``, ``goes_left`` (the path takes the left child), ``missing``
+    (0 None, 1 Zero, 2 NaN) and ``default_left``."""
 
     first_leaf: np.ndarray
     value: np.ndarray
+    leaf_index: np.ndarray
     feature: np.ndarray
     threshold: np.ndarray
     goes_left: np.ndarray
@@ -96,16 +87,34 @@ class LeafPaths:
     default_left: np.ndarray
     active: np.ndarray
 
+    def tree_of_leaf(self) -> np.ndarray:
+        """The tree index of every leaf."""
+        return np.repeat(np.arange(len(self.first_leaf)), np.diff([*self.first_leaf, len(self.value)]))
+
+    def leaf_values(self) -> np.ndarray:
+        """``values[tree, leaf_index]``: each tree's leaf values by LightGBM's leaf index."""
+        values = np.zeros((len(self.first_leaf), int(self.leaf_index.max()) + 1))
+        values[self.tree_of_leaf(), self.leaf_index] = self.value
+        return values
+
+    def split_features(self, names: list[str]) -> list[frozenset[str]]:
+        """Per tree the names of the features it splits on."""
+        tree = np.repeat(self.tree_of_leaf()[:, None], self.feature.shape[1], axis=1)[self.active]
+        used: list[set[str]] = [set() for _ in self.first_leaf]
+        for t, f in zip(tree, self.feature[self.active], strict=True):
+            used[t].add(names[f])
+        return [frozenset(u) for u in used]
+
 
 def leaf_paths(trees: list[dict]) -> LeafPaths:
     """:class:`LeafPaths` of dumped LightGBM trees (``Booster.dump_model()["tree_info"]``); numerical
     ``<=`` splits only (``ValueError`` on a categorical one)."""
-    leaves: list[tuple[float, list[tuple[int, float, bool, int, bool]]]] = []
+    leaves: list[tuple[float, int, list[tuple[int, float, bool, int, bool]]]] = []
     first = []
 
     def walk(node: dict, path: list[tuple[int, float, bool, int, bool]]) -> None:
-        if "leaf_value" in node:
-            leaves.append((float(node["leaf_value"]), path))
+        if "leaf_value" in node:  # a tree without a split is one leaf without an index
+            leaves.append((float(node["leaf_value"]), int(node.get("leaf_index", 0)), path))
             return
         if node["decision_type"] != "<=":
             raise ValueError(f"only numerical splits are supported, got {node['decision_type']!r}")
@@ -117,16 +126,17 @@ def leaf_paths(trees: list[dict]) -> LeafPaths:
     for tree in trees:
         first.append(len(leaves))
         walk(tree["tree_structure"], [])
-    depth = max(1, max(len(path) for _, path in leaves))
+    depth = max(1, max(len(path) for *_, path in leaves))
     cond = np.zeros((len(leaves), depth, 5))
     active = np.zeros((len(leaves), depth), dtype=bool)
-    for i, (_, path) in enumerate(leaves):
+    for i, (*_, path) in enumerate(leaves):
         if path:
             cond[i, : len(path)] = np.array(path, dtype=float)
             active[i, : len(path)] = True
     return LeafPaths(
         np.array(first, dtype=int),
-        np.array([value for value, _ in leaves]),
+        np.array([value for value, *_ in leaves]),
+        np.array([index for _, index, _ in leaves], dtype=int),
         cond[:, :, 0].astype(int),
         cond[:, :, 1],
         cond[:, :, 2].astype(bool),
@@ -489,14 +499,9 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):
         booster = self.booster_.booster_
         names = booster.feature_name()
         trees = booster.dump_model()["tree_info"][: self._n_trees()]
-        leaf_values = np.zeros((len(trees), max(t["num_leaves"] for t in trees)))
-        features = []
-        for j, tree in enumerate(trees):
-            split_features: set[str] = set()
-            _walk_tree(tree["tree_structure"], leaf_values[j], split_features, names)
-            features.append(frozenset(split_features))
-        intercept, slope = getattr(self, "margin_affine_", (0.0, 1.0))
         paths = leaf_paths(trees)
+        leaf_values, features = paths.leaf_values(), paths.split_features(names)
+        intercept, slope = getattr(self, "margin_affine_", (0.0, 1.0))
 
         def term_values(frame: pd.DataFrame) -> np.ndarray:
             x = _prediction_features(self, frame)
